@@ -1,0 +1,166 @@
+package analyze
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/internal/coreinput"
+	"github.com/coreview/coreview/stackmap"
+	"github.com/coreview/coreview/symbolize"
+)
+
+// Options control an analysis.
+type Options struct {
+	Binary      string   // the executable; default: the path the core names
+	Sysroot     string   // prefix for every module path; nothing outside is opened
+	SearchPaths []string // directories searched for modules by build-id, then name
+	MaxFrames   int      // 0: no limit
+	RawSymbols  bool     // keep mangled names
+	MaxCoreSize int64    // cap on a decompressed core; 0: the default
+}
+
+// Session is an opened core with its modules, ready to be unwound and
+// reported on. It is what Analyze builds the Report from, and what the
+// maps and whatis commands use directly.
+type Session struct {
+	Path    string
+	Core    *corefile.File
+	Mem     *corefile.Memory
+	Modules *symbolize.Table
+	Opts    Options
+
+	code *code
+}
+
+// Open opens the core at path and loads its modules.
+func Open(path string, opts Options) (*Session, error) {
+	c, err := coreinput.Open(path, opts.MaxCoreSize)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{Path: path, Core: c, Opts: opts}
+	s.Mem = c.Memory(s.openFile)
+	s.Modules = symbolize.Load(s.regions(), s.symbolizeOptions())
+	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}}
+	return s, nil
+}
+
+// Close releases the core and module files.
+func (s *Session) Close() {
+	s.Modules.Close()
+	s.Core.Close()
+}
+
+// exePath returns the path the process mapped its executable from: the
+// NT_FILE path of the mapping holding AT_PHDR (or AT_ENTRY).
+func (s *Session) exePath() string {
+	for _, at := range []uint64{corefile.AT_PHDR, corefile.AT_ENTRY} {
+		if v, ok := s.Core.Aux(at); ok {
+			if m := s.Core.Mapping(v); m != nil && m.File != "" {
+				return m.File
+			}
+		}
+	}
+	return ""
+}
+
+func (s *Session) regions() []symbolize.Region {
+	var rs []symbolize.Region
+	for _, m := range s.Core.Mappings {
+		if m.File == "" || strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
+			continue
+		}
+		rs = append(rs, symbolize.Region{Start: m.Start, End: m.End, Off: m.FileOff, Path: m.File})
+	}
+	return rs
+}
+
+func (s *Session) symbolizeOptions() symbolize.Options {
+	o := symbolize.Options{
+		ExePath:     s.exePath(),
+		Binary:      s.Opts.Binary,
+		Sysroot:     s.Opts.Sysroot,
+		SearchPaths: s.Opts.SearchPaths,
+		Dumped:      s.Core.Memory(nil),
+		Mem:         s.Core.Memory(nil),
+	}
+	if v, ok := s.Core.Aux(corefile.AT_PAGESZ); ok && v >= 4096 && v&(v-1) == 0 {
+		o.PageSize = v
+	}
+	if v, ok := s.Core.Aux(corefile.AT_SYSINFO_EHDR); ok && v != 0 {
+		if m := s.Core.Mapping(v); m != nil {
+			o.VDSO, o.VDSOEnd = v, m.End
+		}
+	}
+	return o
+}
+
+// openFile backs file mappings of the address space with the same files
+// the module table chose (so --binary and --sysroot apply to memory too).
+func (s *Session) openFile(path string) (r io.ReaderAt, size int64, err error) {
+	if s.Modules == nil {
+		return nil, 0, fmt.Errorf("modules not loaded")
+	}
+	for _, m := range s.Modules.Modules {
+		if m.Path == path && m.ELF() != nil && m.File != "" {
+			return m.Reader()
+		}
+	}
+	return nil, 0, fmt.Errorf("%s: no file", path)
+}
+
+// code implements stackmap.Code over the session's modules.
+type code struct {
+	s   *Session
+	mu  sync.Mutex
+	cfi map[*symbolize.Module]*cfiEntry
+}
+
+type cfiEntry struct {
+	once sync.Once
+	cfi  *stackmap.CFI
+	err  error
+}
+
+func (c *code) CFI(pc uint64) (*stackmap.CFI, uint64, bool) {
+	m := c.s.Modules.Module(pc)
+	if m == nil || m.ELF() == nil {
+		return nil, 0, false
+	}
+	c.mu.Lock()
+	e, ok := c.cfi[m]
+	if !ok {
+		e = &cfiEntry{}
+		c.cfi[m] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() {
+		eh, ehAddr := m.Section(".eh_frame")
+		dbg, _ := m.Section(".debug_frame")
+		e.cfi, e.err = stackmap.NewCFI(eh, ehAddr, dbg)
+	})
+	if e.cfi == nil {
+		return nil, 0, false
+	}
+	return e.cfi, m.Bias, true
+}
+
+func (c *code) Executable(pc uint64) bool { return c.s.Mem.Executable(pc) }
+
+// cfiWarnings reports modules whose CFI failed to parse.
+func (c *code) warnings() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for m, e := range c.cfi {
+		if e.err != nil {
+			out = append(out, fmt.Sprintf("module %s: %v", m.Path, e.err))
+		}
+	}
+	sort.Strings(out)
+	return out
+}

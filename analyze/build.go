@@ -1,0 +1,177 @@
+package analyze
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/stackmap"
+	"github.com/coreview/coreview/symbolize"
+)
+
+// Analyze opens the core at path and builds its full report.
+func Analyze(path string, opts Options) (*Report, error) {
+	s, err := Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Report(), nil
+}
+
+// Report unwinds every thread and builds the report.
+func (s *Session) Report() *Report {
+	c := s.Core
+	r := &Report{Schema: Schema, Core: s.Path, Diagnosis: []Diagnosis{}, Warnings: []string{}}
+	r.Process = s.process()
+	stacks := s.unwindAll()
+	crashed := c.CrashedThread()
+	for i, t := range c.Threads {
+		th := Thread{TID: t.TID, Crashed: t == crashed, EndReason: string(stacks[i].End), EndDetail: stacks[i].EndDetail}
+		th.Frames = s.frames(stacks[i])
+		r.Threads = append(r.Threads, th)
+	}
+	r.Signal = s.signal()
+	for _, m := range s.Modules.Modules {
+		r.Modules = append(r.Modules, Module{Path: m.Path, File: m.File, Base: Addr(m.Bias), End: Addr(m.End),
+			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: string(m.Status)})
+	}
+	r.Mappings = s.mappings(stacks)
+	r.Warnings = append(r.Warnings, c.Warnings...)
+	r.Warnings = append(r.Warnings, s.Modules.Warnings...)
+	r.Warnings = append(r.Warnings, s.code.warnings()...)
+	for i, st := range stacks {
+		if st.End == stackmap.EndUnreadable || st.End == stackmap.EndNoUnwind {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("thread %d: stack ends early after %d frames (%s: %s)",
+				c.Threads[i].TID, len(st.Frames), st.End, st.EndDetail))
+		}
+	}
+	return r
+}
+
+// threadRegs converts a thread's NT_PRSTATUS registers to the unwinder's.
+func threadRegs(t *corefile.Thread) stackmap.Regs {
+	var regs stackmap.Regs
+	for n := 0; n <= stackmap.RIP; n++ {
+		if v, ok := t.Regs.DWARF(n); ok {
+			regs.Set(n, v)
+		}
+	}
+	return regs
+}
+
+// unwindAll walks every thread's stack, in parallel.
+func (s *Session) unwindAll() []*stackmap.Stack {
+	threads := s.Core.Threads
+	out := make([]*stackmap.Stack, len(threads))
+	opts := stackmap.Options{MaxFrames: s.Opts.MaxFrames}
+	for i, t := range threads {
+		out[i] = stackmap.Unwind(s.Mem, s.code, threadRegs(t), opts)
+	}
+	return out
+}
+
+// frames symbolizes a stack.
+func (s *Session) frames(st *stackmap.Stack) []Frame {
+	out := make([]Frame, len(st.Frames))
+	for i := range st.Frames {
+		f := &st.Frames[i]
+		out[i] = s.frame(i, f)
+	}
+	return out
+}
+
+func (s *Session) frame(i int, f *stackmap.Frame) Frame {
+	fr := Frame{Index: i, PC: Addr(f.PC), SP: Addr(f.SP), CFA: Addr(f.CFA), Method: string(f.Method), Signal: f.Signal}
+	lookup := f.LookupPC()
+	m := s.Modules.Module(lookup)
+	if m == nil {
+		return fr
+	}
+	fr.Module = m.Name()
+	fr.ModuleOffset = Addr(f.PC - m.Start)
+	fr.Unreliable = m.Status == symbolize.StatusMismatch
+	if sym, ok := m.Lookup(m.FileAddr(lookup)); ok {
+		fr.Symbol = sym.Name
+		fr.Offset = f.PC - (sym.Addr + m.Bias)
+		fr.Function = s.demangle(sym.Name)
+	}
+	return fr
+}
+
+func (s *Session) demangle(name string) string {
+	if s.Opts.RawSymbols {
+		return name
+	}
+	return symbolize.Demangle(name)
+}
+
+func (s *Session) process() Process {
+	c := s.Core
+	p := Process{Exe: s.exePath()}
+	if c.Process != nil {
+		p.PID, p.Command = c.Process.PID, c.Process.Command
+	}
+	if argv, envp, ok := s.Core.Memory(nil).Args(); ok {
+		p.Args, p.Env = argv, envp
+	} else if c.Process != nil && c.Process.Args != "" {
+		p.Args = []string{c.Process.Args}
+	}
+	if p.Args == nil {
+		p.Args = []string{}
+	}
+	return p
+}
+
+func (s *Session) signal() *Signal {
+	c := s.Core
+	si := c.Siginfo
+	t := c.CrashedThread()
+	if si == nil {
+		if t == nil || t.Signal == 0 {
+			return nil
+		}
+		return &Signal{Number: t.Signal, Name: SignalName(t.Signal), CodeName: "unknown", Thread: t.TID}
+	}
+	sig := &Signal{Number: si.Signo, Name: SignalName(si.Signo), Code: si.Code, CodeName: CodeName(si.Signo, si.Code)}
+	if t != nil {
+		sig.Thread = t.TID
+	}
+	if si.HasAddr() {
+		a := Addr(si.Addr)
+		sig.Address = &a
+		sig.Where = s.describe(si.Addr)
+	} else if si.Code <= 0 {
+		sig.SenderPID = si.PID
+	}
+	return sig
+}
+
+// describe says in words what addr lies in.
+func (s *Session) describe(addr uint64) string {
+	c := s.Core
+	if m := c.Mapping(addr); m != nil {
+		what := m.File
+		if what == "" {
+			what = "anonymous memory"
+		}
+		return fmt.Sprintf("in %#x-%#x %s %s, %d bytes from its start", m.Start, m.End, m.Perm, what, addr-m.Start)
+	}
+	i := sort.Search(len(c.Mappings), func(i int) bool { return c.Mappings[i].Start > addr })
+	switch {
+	case i < len(c.Mappings) && i > 0:
+		below, above := c.Mappings[i-1], c.Mappings[i]
+		return fmt.Sprintf("in no mapping: %d bytes below %#x-%#x %s %s, %d bytes above %#x-%#x",
+			above.Start-addr, above.Start, above.End, above.Perm, nameOr(above.File, "[anon]"), addr-below.End, below.Start, below.End)
+	case i < len(c.Mappings):
+		return fmt.Sprintf("in no mapping: %d bytes below the first mapping %#x", c.Mappings[i].Start-addr, c.Mappings[i].Start)
+	}
+	return "in no mapping"
+}
+
+func nameOr(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}

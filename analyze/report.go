@@ -1,0 +1,125 @@
+package analyze
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Schema names the version of the JSON report.
+const Schema = "coreview.report/v1"
+
+// Addr is a runtime address; it marshals as a "0x…" string.
+type Addr uint64
+
+// MarshalJSON writes the address as a hex string.
+func (a Addr) MarshalJSON() ([]byte, error) { return []byte(`"` + fmt.Sprintf("%#x", uint64(a)) + `"`), nil }
+
+// UnmarshalJSON reads a "0x…" string.
+func (a *Addr) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := strconv.ParseUint(s, 0, 64)
+	*a = Addr(v)
+	return err
+}
+
+// Report is everything coreview knows about one core. Field names are the
+// coreview.report/v1 contract: fields may be added, never renamed.
+type Report struct {
+	Schema    string      `json:"schema"`
+	Core      string      `json:"core"`
+	Process   Process     `json:"process"`
+	Signal    *Signal     `json:"signal"`
+	Modules   []Module    `json:"modules"`
+	Mappings  []Mapping   `json:"mappings"`
+	Threads   []Thread    `json:"threads"`
+	Diagnosis []Diagnosis `json:"diagnosis"`
+	Warnings  []string    `json:"warnings"`
+}
+
+// Process describes the crashed process.
+type Process struct {
+	PID     int      `json:"pid"`
+	Exe     string   `json:"exe"`
+	Args    []string `json:"args"`
+	Command string   `json:"command,omitempty"`
+	Env     []string `json:"env,omitempty"`
+}
+
+// Signal describes the signal that killed the process.
+type Signal struct {
+	Number   int    `json:"number"`
+	Name     string `json:"name"`
+	Code     int    `json:"code"`
+	CodeName string `json:"code_name"`
+	Address  *Addr  `json:"address"`
+	Thread   int    `json:"thread"`
+	// Where says what the fault address lies in, in words.
+	Where string `json:"where,omitempty"`
+	// SenderPID is the process that sent the signal, for kill/tgkill.
+	SenderPID int `json:"sender_pid,omitempty"`
+}
+
+// Module is a loaded ELF object.
+type Module struct {
+	Path        string `json:"path"`
+	File        string `json:"file,omitempty"`
+	Base        Addr   `json:"base"`
+	End         Addr   `json:"end"`
+	BuildID     string `json:"build_id"`
+	CoreBuildID string `json:"core_build_id,omitempty"`
+	Status      string `json:"status"`
+}
+
+// Mapping is one memory mapping of the process.
+type Mapping struct {
+	Start  Addr   `json:"start"`
+	End    Addr   `json:"end"`
+	Perms  string `json:"perms"`
+	File   string `json:"file"`
+	Offset Addr   `json:"offset"`
+	Role   string `json:"role"`
+	Owner  int    `json:"owner,omitempty"` // thread id for stacks and guards
+	Dumped bool   `json:"dumped"`          // the core holds its bytes
+}
+
+// Thread is one thread and its stack.
+type Thread struct {
+	TID       int     `json:"tid"`
+	Crashed   bool    `json:"crashed"`
+	Name      string  `json:"name,omitempty"`
+	EndReason string  `json:"end_reason"`
+	EndDetail string  `json:"end_detail,omitempty"`
+	Frames    []Frame `json:"frames"`
+}
+
+// Frame is one stack frame.
+type Frame struct {
+	Index int  `json:"index"`
+	PC    Addr `json:"pc"`
+	SP    Addr `json:"sp"`
+	CFA   Addr `json:"cfa"`
+	// Function is the demangled name (or the raw one with --raw-symbols);
+	// empty when unknown.
+	Function string `json:"function"`
+	// Symbol is the symbol as it appears in the ELF file (mangled).
+	Symbol string `json:"symbol"`
+	// Offset is PC minus the symbol's start.
+	Offset       uint64 `json:"offset"`
+	Module       string `json:"module"`
+	ModuleOffset Addr   `json:"module_offset"`
+	Method       string `json:"method"`
+	Signal       bool   `json:"signal,omitempty"` // <signal handler called>
+	Unreliable   bool   `json:"unreliable,omitempty"`
+}
+
+// Diagnosis is one explanation of the crash; Kind selects its shape.
+type Diagnosis struct {
+	Kind    string         `json:"kind"`
+	Thread  int            `json:"thread,omitempty"`
+	Summary string         `json:"summary"`
+	Details map[string]any `json:"details,omitempty"`
+}

@@ -1,0 +1,206 @@
+package analyze
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSON writes the report as one indented JSON object.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// TextOptions tune the text report.
+type TextOptions struct {
+	// Threads selects which threads to print: "all" (default), "crashed",
+	// or a thread id.
+	Threads string
+	// NoCollapse prints every frame of a recursion.
+	NoCollapse bool
+}
+
+// WriteText writes the report for a person: the process and signal, the
+// crashed thread first, then the other threads, then warnings.
+func (r *Report) WriteText(w io.Writer, o TextOptions) error {
+	bw := &errWriter{w: w}
+	p := r.Process
+	bw.printf("core     %s\n", r.Core)
+	bw.printf("process  %d", p.PID)
+	if len(p.Args) > 0 {
+		bw.printf("  %s", strings.Join(p.Args, " "))
+	}
+	bw.printf("\n")
+	if p.Exe != "" {
+		bw.printf("exe      %s\n", p.Exe)
+	}
+	if sg := r.Signal; sg != nil {
+		bw.printf("signal   %s (%s", sg.Name, sg.CodeName)
+		if m := CodeMeaning(sg.CodeName); m != "" {
+			bw.printf(": %s", m)
+		}
+		bw.printf(") in thread %d", sg.Thread)
+		if sg.SenderPID != 0 {
+			bw.printf(", sent by pid %d", sg.SenderPID)
+		}
+		bw.printf("\n")
+		if sg.Address != nil {
+			bw.printf("address  %#x %s\n", uint64(*sg.Address), sg.Where)
+		}
+	}
+	bw.printf("threads  %d\n", len(r.Threads))
+	for _, d := range r.Diagnosis {
+		bw.printf("\n%s\n", d.Summary)
+	}
+	ordered := make([]*Thread, 0, len(r.Threads))
+	for i := range r.Threads {
+		if r.Threads[i].Crashed {
+			ordered = append(ordered, &r.Threads[i])
+		}
+	}
+	for i := range r.Threads {
+		if !r.Threads[i].Crashed {
+			ordered = append(ordered, &r.Threads[i])
+		}
+	}
+	for _, t := range ordered {
+		if !o.selects(t) {
+			continue
+		}
+		bw.printf("\n")
+		writeThread(bw, t, !o.NoCollapse)
+	}
+	if len(r.Warnings) > 0 {
+		bw.printf("\nwarnings:\n")
+		for _, wn := range r.Warnings {
+			bw.printf("  - %s\n", wn)
+		}
+	}
+	return bw.err
+}
+
+func (o TextOptions) selects(t *Thread) bool {
+	switch o.Threads {
+	case "", "all":
+		return true
+	case "crashed":
+		return t.Crashed
+	}
+	return o.Threads == fmt.Sprint(t.TID)
+}
+
+// minRun is the shortest run of one function that is collapsed into a line.
+const minRun = 4
+
+func writeThread(bw *errWriter, t *Thread, collapse bool) {
+	state := ""
+	if t.Crashed {
+		state = " (crashed)"
+	}
+	bw.printf("thread %d%s: %d frames, %s\n", t.TID, state, len(t.Frames), t.EndReason)
+	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
+	for i := 0; i < len(t.Frames); i++ {
+		f := &t.Frames[i]
+		j := i
+		if collapse && f.Function != "" {
+			for j+1 < len(t.Frames) && t.Frames[j+1].Function == f.Function {
+				j++
+			}
+		}
+		if j-i+1 >= minRun {
+			// Print the first and last frames of the run, and one line
+			// for the frames between.
+			writeFrame(tw, f)
+			fmt.Fprintf(tw, "  #%d–#%d\t\t%s ×%d\t\n", i+1, j-1, f.Function, j-i-1)
+			writeFrame(tw, &t.Frames[j])
+			i = j
+			continue
+		}
+		writeFrame(tw, f)
+	}
+	tw.Flush()
+	if t.EndDetail != "" && t.EndReason != "end of stack" {
+		bw.printf("  (walk ended: %s: %s)\n", t.EndReason, t.EndDetail)
+	}
+}
+
+func writeFrame(w io.Writer, f *Frame) {
+	if f.Signal {
+		fmt.Fprintf(w, "  #%d\t%#016x\t<signal handler called>\t[%s]\n", f.Index, uint64(f.PC), f.Method)
+		return
+	}
+	name := "??"
+	switch {
+	case f.Function != "":
+		name = fmt.Sprintf("%s+%#x", f.Function, f.Offset)
+	case f.Module != "":
+		name = fmt.Sprintf("%s+%#x", f.Module, uint64(f.ModuleOffset))
+	}
+	mod := ""
+	if f.Module != "" && f.Function != "" {
+		mod = " (" + f.Module + ")"
+	}
+	mark := ""
+	if f.Unreliable {
+		mark = " [unreliable: build-id mismatch]"
+	}
+	fmt.Fprintf(w, "  #%d\t%#016x\t%s%s%s\t[%s]\n", f.Index, uint64(f.PC), name, mod, mark, f.Method)
+}
+
+// WriteMaps writes the mapping table like pmap: start, end, size, perms,
+// role, owner, file and offset.
+func (r *Report) WriteMaps(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "START\tEND\tSIZE\tPERM\tROLE\tOWNER\tFILE\tOFFSET\n")
+	for _, m := range r.Mappings {
+		owner := ""
+		if m.Owner != 0 {
+			owner = fmt.Sprint(m.Owner)
+		}
+		off := ""
+		if m.File != "" {
+			off = fmt.Sprintf("%#x", uint64(m.Offset))
+		}
+		dumped := ""
+		if !m.Dumped {
+			dumped = "*"
+		}
+		fmt.Fprintf(tw, "%016x\t%016x\t%s\t%s%s\t%s\t%s\t%s\t%s\n", uint64(m.Start), uint64(m.End),
+			humanSize(uint64(m.End-m.Start)), m.Perms, dumped, m.Role, owner, m.File, off)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "(* = bytes not in the core)\n")
+	return err
+}
+
+func humanSize(n uint64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dG", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dM", n>>20)
+	}
+	return fmt.Sprintf("%dK", n>>10)
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }

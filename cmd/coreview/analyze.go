@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coreview/coreview/analyze"
+)
+
+// coreFlags are the flags every command that opens a core shares.
+type coreFlags struct {
+	binary      string
+	sysroot     string
+	searchPaths []string
+}
+
+func (f *coreFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.binary, "binary", "", "the executable that produced the core (default: the path the core names)")
+	cmd.Flags().StringVar(&f.sysroot, "sysroot", "", "look up the executable and libraries under `DIR`; nothing outside it is opened")
+	cmd.Flags().StringArrayVar(&f.searchPaths, "search-path", nil, "also look for modules in `DIR`, by build-id then by name (repeatable)")
+}
+
+func (f *coreFlags) options() analyze.Options {
+	return analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths}
+}
+
+type analyzeOptions struct {
+	core       coreFlags
+	format     string
+	thread     string
+	maxFrames  int
+	rawSymbols bool
+	noCollapse bool
+}
+
+func newAnalyzeCmd() *cobra.Command {
+	o := &analyzeOptions{}
+	cmd := &cobra.Command{
+		Use:   "analyze CORE",
+		Short: "Print every thread's stack and explain the crash",
+		Example: `  coreview analyze core.1234 --binary ./myprog
+  coreview analyze core.zst --binary rustc --sysroot /srv/crash/root --format json | jq .signal
+  coreview analyze core --thread crashed --max-frames 50`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, args[0])
+		},
+	}
+	o.core.register(cmd)
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&o.thread, "thread", "all", "threads to print: all, crashed, or a thread id")
+	cmd.Flags().IntVar(&o.maxFrames, "max-frames", 0, "stop each walk after `N` frames (0: no limit)")
+	cmd.Flags().BoolVar(&o.rawSymbols, "raw-symbols", false, "print mangled symbol names")
+	cmd.Flags().BoolVar(&o.noCollapse, "no-collapse", false, "print every frame of a recursion")
+	return cmd
+}
+
+func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
+	switch o.format {
+	case "text", "json":
+	default:
+		return &usageError{fmt.Errorf("--format must be text or json, not %q", o.format)}
+	}
+	switch o.thread {
+	case "all", "crashed":
+	default:
+		if _, err := strconv.Atoi(o.thread); err != nil {
+			return &usageError{fmt.Errorf("--thread must be all, crashed or a thread id, not %q", o.thread)}
+		}
+	}
+	if o.maxFrames < 0 {
+		return &usageError{fmt.Errorf("--max-frames must not be negative")}
+	}
+	opts := o.core.options()
+	opts.MaxFrames, opts.RawSymbols = o.maxFrames, o.rawSymbols
+	r, err := analyze.Analyze(path, opts)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if o.format == "json" {
+		if o.thread != "all" {
+			keep := r.Threads[:0]
+			for _, t := range r.Threads {
+				if o.thread == "crashed" && t.Crashed || o.thread == strconv.Itoa(t.TID) {
+					keep = append(keep, t)
+				}
+			}
+			r.Threads = keep
+		}
+		return r.WriteJSON(out)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+	r.Warnings = nil
+	return r.WriteText(out, analyze.TextOptions{Threads: o.thread, NoCollapse: o.noCollapse})
+}

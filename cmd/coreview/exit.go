@@ -1,0 +1,58 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit statuses, the same for every command (documented in the README and
+// in `coreview --help`).
+const (
+	exitOK       = 0 // the report was written
+	exitCrashes  = 1 // scan: crashes were found
+	exitUsage    = 2 // bad flags or arguments
+	exitBadInput = 3 // an input could not be read or analyzed
+)
+
+const exitHelp = `Exit status:
+  0  the report was written
+  1  scan: crashes were found
+  2  usage error (bad flags or arguments)
+  3  an input could not be read or analyzed (not a core, truncated beyond use, unreadable)
+`
+
+// usageError marks errors in how coreview was invoked.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// exitCode maps an error returned by a command to an exit status, in one
+// place.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		fmt.Fprintf(stderr, "coreview: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "coreview: %v\n", err)
+	return exitBadInput
+}
+
+// isCobraUsage recognizes cobra's own flag and argument errors, which it
+// returns as plain errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand", "unknown command", "flag needs an argument",
+		"invalid argument", "accepts ", "requires at least", "requires at most", "bad flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/coreview/coreview/analyze"
+)
+
+type mapsOptions struct {
+	core coreFlags
+}
+
+func newMapsCmd() *cobra.Command {
+	o := &mapsOptions{}
+	cmd := &cobra.Command{
+		Use:   "maps CORE",
+		Short: "Print the memory map of the process, like pmap, with each mapping's role",
+		Example: `  coreview maps core.1234
+  coreview maps core.zst --binary ./myprog`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := analyze.Analyze(args[0], o.core.options())
+			if err != nil {
+				return err
+			}
+			return r.WriteMaps(cmd.OutOrStdout())
+		},
+	}
+	o.core.register(cmd)
+	return cmd
+}

@@ -1,0 +1,167 @@
+package corefile
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"sync"
+)
+
+// FileOpener opens the file that backs a file mapping, given the path the
+// core's NT_FILE note names. It returns the file's bytes and their size.
+// The caller decides where to look (a sysroot, search paths) and which
+// files it is willing to open.
+type FileOpener func(path string) (r io.ReaderAt, size int64, err error)
+
+// Memory is the address space of the process as it was: each byte comes from
+// the core where the kernel dumped it, otherwise from the mapped file at the
+// NT_FILE offset. It is safe for concurrent use.
+type Memory struct {
+	core *File
+	open FileOpener
+
+	mu    sync.Mutex
+	files map[string]*backing
+}
+
+type backing struct {
+	r    io.ReaderAt
+	size int64
+	err  error
+}
+
+// Memory returns the core's address space. open may be nil, in which case
+// bytes that only a mapped file holds cannot be read.
+func (c *File) Memory(open FileOpener) *Memory {
+	return &Memory{core: c, open: open, files: map[string]*backing{}}
+}
+
+// Core returns the core file the memory belongs to.
+func (m *Memory) Core() *File { return m.core }
+
+// ReadAt reads len(p) bytes at runtime address addr. Reads may cross
+// mapping boundaries. On a short read the error is a *MemoryError naming the
+// first address that could not be read, its mapping and why.
+func (m *Memory) ReadAt(p []byte, addr uint64) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := m.readMapping(p[n:], addr+uint64(n))
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// readMapping reads from the single mapping holding addr.
+func (m *Memory) readMapping(p []byte, addr uint64) (int, error) {
+	mp := m.core.Mapping(addr)
+	if mp == nil {
+		return 0, &MemoryError{Addr: addr, Reason: NotMapped}
+	}
+	if avail := mp.End - addr; uint64(len(p)) > avail {
+		p = p[:avail]
+	}
+	rel := addr - mp.Start
+	if rel < mp.FileSize {
+		// Dumped bytes: [Off, Off+FileSize) of the core.
+		if k := mp.FileSize - rel; uint64(len(p)) > k {
+			p = p[:k]
+		}
+		off := mp.Off + int64(rel)
+		if off >= m.core.size {
+			return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: Truncated}
+		}
+		n, err := m.core.r.ReadAt(p, off)
+		if n < len(p) {
+			if err == nil || errors.Is(err, io.EOF) {
+				return n, &MemoryError{Addr: addr + uint64(n), Mapping: mp, Reason: Truncated}
+			}
+			return n, err
+		}
+		return n, nil
+	}
+	if mp.Perm == 0 {
+		return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: ProtNone}
+	}
+	if mp.File == "" {
+		return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: NotDumped}
+	}
+	b := m.backing(mp.File)
+	if b.err != nil {
+		return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: FileMissing}
+	}
+	// The mapping maps the file from FileOff: runtime address Start+k holds
+	// file byte FileOff+k.
+	off := mp.FileOff + rel
+	if off >= uint64(b.size) {
+		return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: FileShort}
+	}
+	if k := uint64(b.size) - off; uint64(len(p)) > k {
+		p = p[:k]
+	}
+	n, err := b.r.ReadAt(p, int64(off))
+	if n < len(p) {
+		if err == nil || errors.Is(err, io.EOF) {
+			return n, &MemoryError{Addr: addr + uint64(n), Mapping: mp, Reason: FileShort}
+		}
+		return n, err
+	}
+	return n, nil
+}
+
+// backing opens path once and remembers the result, failure included.
+func (m *Memory) backing(path string) *backing {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if b, ok := m.files[path]; ok {
+		return b
+	}
+	b := &backing{err: errors.New("no file opener")}
+	if m.open != nil {
+		b.r, b.size, b.err = m.open(path)
+	}
+	m.files[path] = b
+	return b
+}
+
+// FileError returns why the file backing path could not be opened, or nil.
+func (m *Memory) FileError(path string) error { return m.backing(path).err }
+
+// ReadUint64 reads the little-endian 8-byte word at addr.
+func (m *Memory) ReadUint64(addr uint64) (uint64, error) {
+	var b [8]byte
+	if _, err := m.ReadAt(b[:], addr); err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint64(b[:]), nil
+}
+
+// ReadCString reads a NUL-terminated string at addr, at most max bytes.
+func (m *Memory) ReadCString(addr uint64, max int) (string, error) {
+	var out []byte
+	var chunk [64]byte
+	for len(out) < max {
+		n, err := m.ReadAt(chunk[:], addr+uint64(len(out)))
+		for i := 0; i < n; i++ {
+			if chunk[i] == 0 {
+				return string(append(out, chunk[:i]...)), nil
+			}
+		}
+		out = append(out, chunk[:n]...)
+		if err != nil {
+			if n > 0 {
+				continue
+			}
+			return string(out), err
+		}
+	}
+	return string(out[:max]), nil
+}
+
+// Executable reports whether addr lies in a mapping with execute permission.
+func (m *Memory) Executable(addr uint64) bool {
+	mp := m.core.Mapping(addr)
+	return mp != nil && mp.Perm&PermX != 0
+}

@@ -1,0 +1,276 @@
+package stackmap
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Memory reads the process's memory at runtime addresses.
+type Memory interface {
+	ReadAt(p []byte, addr uint64) (int, error)
+}
+
+// Code tells the unwinder about the code at an address.
+type Code interface {
+	// CFI returns the call frame information of the module holding pc
+	// and its bias (runtime minus link-time address), or ok false.
+	CFI(pc uint64) (cfi *CFI, bias uint64, ok bool)
+	// Executable reports whether pc lies in executable memory.
+	Executable(pc uint64) bool
+}
+
+// Method says how a frame was found.
+type Method string
+
+// Methods, from most to least trustworthy.
+const (
+	MethodContext Method = "context" // the thread's registers (frame 0)
+	MethodCFI     Method = "cfi"     // call frame information
+	MethodSignal  Method = "signal"  // the context saved by a signal frame
+	MethodCall    Method = "call"    // return address at [rsp]: frame 0 jumped to bad code
+	MethodFP      Method = "fp"      // frame-pointer chain
+	MethodScan    Method = "scan"    // stack scanning for a return address
+)
+
+// EndReason says why a walk stopped.
+type EndReason string
+
+// End reasons.
+const (
+	EndOfStack    EndReason = "end of stack"      // the outermost frame (_start, clone)
+	EndUnreadable EndReason = "unreadable memory" // the stack or saved registers could not be read
+	EndNoUnwind   EndReason = "no unwind info"    // no CFI, frame pointer or return address found
+	EndFrameLimit EndReason = "frame limit"       // MaxFrames reached
+	EndCycle      EndReason = "cycle"             // the walk came back to a frame it had seen
+)
+
+// Frame is one frame of a stack.
+type Frame struct {
+	// PC is what gdb prints: the faulting or interrupted PC in frame 0
+	// and after a signal frame, and the return address in callers.
+	PC  uint64
+	SP  uint64 // rsp in this frame
+	CFA uint64 // canonical frame address; 0 if it was not computed
+	// Method is how this frame was found from the one below it.
+	Method Method
+	// Signal marks a signal trampoline frame (__restore_rt): gdb's
+	// <signal handler called>. The frame above it was interrupted.
+	Signal bool
+	// Caller is set when PC is a return address: the call instruction
+	// lies before it, so lookups (symbol, CFI) use PC-1.
+	Caller bool
+	// Regs are the registers known in this frame.
+	Regs Regs
+}
+
+// LookupPC returns the address to look up for this frame's function:
+// PC-1 for a return address (a call may be the last instruction of a
+// function), PC otherwise.
+func (f *Frame) LookupPC() uint64 {
+	if f.Caller && f.PC > 0 {
+		return f.PC - 1
+	}
+	return f.PC
+}
+
+// Stack is the result of a walk.
+type Stack struct {
+	Frames []Frame
+	End    EndReason
+	// EndDetail says more about End: which address could not be read,
+	// which PC had no unwind information.
+	EndDetail string
+}
+
+// Options tune a walk.
+type Options struct {
+	// MaxFrames stops the walk after that many frames; 0 means no limit
+	// other than HardLimit.
+	MaxFrames int
+}
+
+// HardLimit bounds every walk, whatever MaxFrames says: a stack of 8 MiB
+// holds at most 512Ki 16-byte frames.
+const HardLimit = 1 << 21
+
+// Unwind walks the stack of a thread whose registers are regs.
+func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
+	limit := HardLimit
+	if opts.MaxFrames > 0 && opts.MaxFrames < limit {
+		limit = opts.MaxFrames
+	}
+	s := &Stack{}
+	cur := Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodContext, Regs: regs}
+	seen := map[[2]uint64]bool{}
+	for {
+		if len(s.Frames) >= limit {
+			s.End, s.EndDetail = EndFrameLimit, fmt.Sprintf("stopped after %d frames", limit)
+			return s
+		}
+		next, reason, detail := step(mem, code, &cur, len(s.Frames) == 0)
+		s.Frames = append(s.Frames, cur)
+		if reason != "" {
+			s.End, s.EndDetail = reason, detail
+			return s
+		}
+		if next.PC == 0 {
+			s.End, s.EndDetail = EndOfStack, "return address is 0"
+			return s
+		}
+		key := [2]uint64{next.PC, next.SP}
+		if seen[key] || next.PC == cur.PC && next.SP == cur.SP {
+			s.End, s.EndDetail = EndCycle, fmt.Sprintf("frame at pc %#x sp %#x repeats", next.PC, next.SP)
+			return s
+		}
+		seen[key] = true
+		cur = next
+	}
+}
+
+// step finds the caller of f. It fills f.CFA and f.Signal. On the last
+// frame it returns a reason.
+func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, string) {
+	// A signal trampoline: the kernel pushed a ucontext where the
+	// handler's return address points; its saved registers are the
+	// interrupted frame.
+	if isSigtramp(mem, f.PC) {
+		f.Signal = true
+		regs, err := sigcontextRegs(mem, f.SP)
+		if err != nil {
+			return Frame{}, EndUnreadable, err.Error()
+		}
+		f.CFA = f.SP
+		return Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodSignal, Regs: regs}, "", ""
+	}
+	cfi, bias, ok := code.CFI(f.PC)
+	if ok {
+		regs, cfa, outermost, err := cfi.step(f.LookupPC()-bias, &f.Regs, mem)
+		switch {
+		case err == nil && outermost:
+			f.CFA = cfa
+			return Frame{}, EndOfStack, "the CFI marks the return address undefined"
+		case err == nil:
+			f.CFA = cfa
+			return Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodCFI, Caller: true, Regs: regs}, "", ""
+		case isReadError(err):
+			return Frame{}, EndUnreadable, fmt.Sprintf("pc %#x: %v", f.PC, err)
+		}
+		// No FDE, or a CFA program we cannot follow: try the fallbacks.
+	}
+	// The innermost frame is in no code at all (PC 0, unmapped, data):
+	// a call just jumped there, so the return address is at [rsp].
+	if (innermost || !f.Caller) && !code.Executable(f.PC) {
+		ra, err := readWord(mem, f.SP)
+		if err != nil {
+			return Frame{}, EndUnreadable, err.Error()
+		}
+		f.CFA = f.SP + 8
+		regs := f.Regs
+		regs.Set(RIP, ra)
+		regs.Set(RSP, f.SP+8)
+		return Frame{PC: ra, SP: f.SP + 8, Method: MethodCall, Caller: true, Regs: regs}, "", ""
+	}
+	if next, ok := fpStep(mem, code, f); ok {
+		return next, "", ""
+	}
+	if next, ok := scanStep(mem, code, f); ok {
+		return next, "", ""
+	}
+	return Frame{}, EndNoUnwind, fmt.Sprintf("no CFI for pc %#x and no frame pointer or return address found", f.PC)
+}
+
+// fpStep follows the frame-pointer chain: rbp points at the saved rbp, with
+// the return address above it (push %rbp; mov %rsp,%rbp).
+func fpStep(mem Memory, code Code, f *Frame) (Frame, bool) {
+	rbp, ok := f.Regs.Get(RBP)
+	if !ok || rbp < f.SP || rbp-f.SP > 1<<24 || rbp%8 != 0 {
+		return Frame{}, false
+	}
+	savedRBP, err1 := readWord(mem, rbp)
+	ra, err2 := readWord(mem, rbp+8)
+	if err1 != nil || err2 != nil || !code.Executable(ra) || !afterCall(mem, ra) {
+		return Frame{}, false
+	}
+	f.CFA = rbp + 16
+	var regs Regs
+	regs.Set(RIP, ra)
+	regs.Set(RSP, rbp+16)
+	regs.Set(RBP, savedRBP)
+	return Frame{PC: ra, SP: rbp + 16, Method: MethodFP, Caller: true, Regs: regs}, true
+}
+
+// scanLimit is how far above rsp stack scanning looks for a return address.
+const scanLimit = 16 << 10
+
+// scanStep looks upwards from rsp for a word that points into executable
+// memory just after a call instruction.
+func scanStep(mem Memory, code Code, f *Frame) (Frame, bool) {
+	var buf [512]byte
+	for off := uint64(0); off < scanLimit; off += uint64(len(buf)) {
+		n, _ := mem.ReadAt(buf[:], f.SP+off)
+		for i := 0; i+8 <= n; i += 8 {
+			w := binary.LittleEndian.Uint64(buf[i:])
+			if w == 0 || !code.Executable(w) || !afterCall(mem, w) {
+				continue
+			}
+			slot := f.SP + off + uint64(i)
+			f.CFA = slot + 8
+			var regs Regs
+			regs.Set(RIP, w)
+			regs.Set(RSP, slot+8)
+			return Frame{PC: w, SP: slot + 8, Method: MethodScan, Caller: true, Regs: regs}, true
+		}
+		if n < len(buf) {
+			return Frame{}, false
+		}
+	}
+	return Frame{}, false
+}
+
+// afterCall reports whether the bytes before ra end a call instruction:
+// call rel32 (e8, 5 bytes), or call r/m64 (ff /2) of 2 to 7 bytes.
+func afterCall(mem Memory, ra uint64) bool {
+	var b [7]byte
+	if ra < 7 {
+		return false
+	}
+	if _, err := mem.ReadAt(b[:], ra-7); err != nil {
+		return false
+	}
+	if b[2] == 0xe8 {
+		return true
+	}
+	for l := 2; l <= 7; l++ {
+		i := 7 - l
+		if b[i] == 0xff && (b[i+1]>>3)&7 == 2 {
+			return true
+		}
+		if i > 0 && b[i-1] == 0x41 && b[i] == 0xff && (b[i+1]>>3)&7 == 2 { // REX.B prefix
+			return true
+		}
+	}
+	return false
+}
+
+// ReadError is a failed read of the stack or of saved registers.
+type ReadError struct {
+	Addr uint64
+	Err  error
+}
+
+func (e *ReadError) Error() string { return e.Err.Error() }
+func (e *ReadError) Unwrap() error { return e.Err }
+
+func isReadError(err error) bool {
+	var re *ReadError
+	return errors.As(err, &re)
+}
+
+func readWord(mem Memory, addr uint64) (uint64, error) {
+	var b [8]byte
+	if _, err := mem.ReadAt(b[:], addr); err != nil {
+		return 0, &ReadError{addr, err}
+	}
+	return binary.LittleEndian.Uint64(b[:]), nil
+}

@@ -1,0 +1,214 @@
+package symbolize
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/coreview/coreview/internal/safefile"
+)
+
+// Region is one file-backed mapping of the address space.
+type Region struct {
+	Start, End uint64
+	Off        uint64 // file offset of Start
+	Path       string // as the process named it (NT_FILE)
+}
+
+// Options says where to find the files of modules.
+type Options struct {
+	// ExePath is the path the process mapped its executable from; Binary,
+	// if set, is the file to read for it instead.
+	ExePath string
+	Binary  string
+	// Sysroot, if set, is prepended to every module path, and nothing
+	// outside it is opened.
+	Sysroot string
+	// SearchPaths are directories searched for a module's file, by
+	// build-id and then by base name, when the path itself does not give
+	// the right file.
+	SearchPaths []string
+	// Dumped reads only the bytes the core holds; it is used to read each
+	// module's build-id as the process had it.
+	Dumped Memory
+	// VDSO is AT_SYSINFO_EHDR, and Mem reads the full address space, to
+	// load the vDSO image from memory. Zero means no vDSO.
+	VDSO    uint64
+	VDSOEnd uint64
+	Mem     Memory
+	// PageSize is the system page size (AT_PAGESZ); 4096 if zero.
+	PageSize uint64
+}
+
+// Table is the set of modules of one address space.
+type Table struct {
+	Modules  []*Module // sorted by Start
+	Warnings []string
+}
+
+// Load builds the module table. Regions of one path form one module. A
+// module whose file cannot be found, or whose build-id differs from the
+// core's, is kept and reported in Warnings.
+func Load(regions []Region, opts Options) *Table {
+	if opts.PageSize == 0 {
+		opts.PageSize = 4096
+	}
+	t := &Table{}
+	byPath := map[string][]Region{}
+	var order []string
+	for _, r := range regions {
+		if _, ok := byPath[r.Path]; !ok {
+			order = append(order, r.Path)
+		}
+		byPath[r.Path] = append(byPath[r.Path], r)
+	}
+	for _, path := range order {
+		rs := byPath[path]
+		m := &Module{Path: path, Start: rs[0].Start, End: rs[0].End}
+		for _, r := range rs {
+			m.Start, m.End = min(m.Start, r.Start), max(m.End, r.End)
+		}
+		// The ELF header page lives in the mapping at file offset 0.
+		var base uint64
+		var haveBase bool
+		for _, r := range rs {
+			if r.Off == 0 {
+				base, haveBase = r.Start, true
+				break
+			}
+		}
+		if haveBase && opts.Dumped != nil {
+			m.CoreBuildID = memoryBuildID(opts.Dumped, base)
+		}
+		t.open(m, rs, opts)
+		t.Modules = append(t.Modules, m)
+	}
+	if opts.VDSO != 0 && opts.Mem != nil {
+		if m := loadVDSO(opts.Mem, opts.VDSO, opts.VDSOEnd); m != nil {
+			t.Modules = append(t.Modules, m)
+		}
+	}
+	sort.Slice(t.Modules, func(i, j int) bool { return t.Modules[i].Start < t.Modules[j].Start })
+	return t
+}
+
+// open finds and opens the file for m and computes its bias.
+func (t *Table) open(m *Module, rs []Region, opts Options) {
+	var tried []string
+	for _, cand := range t.candidates(m, opts) {
+		tried = append(tried, cand)
+		f, err := safefile.Open(cand)
+		if err != nil {
+			continue
+		}
+		ef, err := elf.NewFile(f)
+		if err != nil {
+			f.Close()
+			continue
+		}
+		id := fileBuildID(ef)
+		if m.CoreBuildID != "" && id != "" && id != m.CoreBuildID {
+			// Keep looking for a file that matches; remember this one
+			// in case none does.
+			if m.elf == nil {
+				m.elf, m.file, m.File, m.BuildID, m.Status = ef, f, cand, id, StatusMismatch
+			} else {
+				f.Close()
+			}
+			continue
+		}
+		if m.file != nil {
+			m.file.Close()
+		}
+		m.elf, m.file, m.File, m.BuildID, m.Status = ef, f, cand, id, StatusOK
+		break
+	}
+	switch m.Status {
+	case "":
+		m.Status = StatusMissing
+		t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: file not found (tried %s); its frames show module+offset", m.Path, strings.Join(tried, ", ")))
+		return
+	case StatusMismatch:
+		t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: %s has build-id %s but the core's is %s; its symbols may be wrong", m.Path, m.File, m.BuildID, m.CoreBuildID))
+	}
+	for _, r := range rs {
+		if b, err := loadBias(progHeaders(m.elf), r.Start, r.Off, opts.PageSize); err == nil {
+			m.Bias = b
+			return
+		}
+	}
+	m.Bias = m.Start
+	t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: no PT_LOAD matches its mappings; assuming it is loaded at %#x", m.Path, m.Start))
+}
+
+// candidates lists the files to try for m, most specific first.
+func (t *Table) candidates(m *Module, opts Options) []string {
+	var out []string
+	if m.Path == opts.ExePath && opts.Binary != "" {
+		out = append(out, opts.Binary)
+	}
+	if opts.Sysroot != "" {
+		if p, ok := safefile.Within(opts.Sysroot, m.Path); ok {
+			out = append(out, p)
+		}
+	} else if filepath.IsAbs(m.Path) {
+		out = append(out, m.Path)
+	}
+	for _, dir := range opts.SearchPaths {
+		if m.CoreBuildID != "" && len(m.CoreBuildID) > 2 {
+			// The layout of /usr/lib/debug/.build-id and debuginfod caches.
+			out = append(out, filepath.Join(dir, ".build-id", m.CoreBuildID[:2], m.CoreBuildID[2:]))
+		}
+		out = append(out, filepath.Join(dir, filepath.Base(m.Path)))
+	}
+	return out
+}
+
+// loadVDSO parses the vDSO image from the process's memory at base.
+func loadVDSO(mem Memory, base, end uint64) *Module {
+	if end <= base || end-base > 1<<20 {
+		end = base + 2*4096
+	}
+	buf := make([]byte, end-base)
+	n, _ := mem.ReadAt(buf, base)
+	ef, err := elf.NewFile(bytes.NewReader(buf[:n]))
+	if err != nil {
+		return nil
+	}
+	m := &Module{Path: "[vdso]", Start: base, End: end, Status: StatusMemory, elf: ef, BuildID: fileBuildID(ef)}
+	m.CoreBuildID = m.BuildID
+	if b, err := loadBias(progHeaders(ef), base, 0, 4096); err == nil {
+		m.Bias = b
+	} else {
+		m.Bias = base
+	}
+	return m
+}
+
+// Module returns the module whose address range holds pc, or nil.
+func (t *Table) Module(pc uint64) *Module {
+	i := sort.Search(len(t.Modules), func(i int) bool { return t.Modules[i].End > pc })
+	if i < len(t.Modules) && t.Modules[i].Start <= pc {
+		return t.Modules[i]
+	}
+	return nil
+}
+
+// Close releases all module files.
+func (t *Table) Close() {
+	for _, m := range t.Modules {
+		m.Close()
+	}
+}
+
+// progHeaders returns the program headers of f.
+func progHeaders(f *elf.File) []elf.ProgHeader {
+	out := make([]elf.ProgHeader, len(f.Progs))
+	for i, p := range f.Progs {
+		out[i] = p.ProgHeader
+	}
+	return out
+}
