@@ -13,7 +13,9 @@ const Schema = "coreview.report/v1"
 type Addr uint64
 
 // MarshalJSON writes the address as a hex string.
-func (a Addr) MarshalJSON() ([]byte, error) { return []byte(`"` + fmt.Sprintf("%#x", uint64(a)) + `"`), nil }
+func (a Addr) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + fmt.Sprintf("%#x", uint64(a)) + `"`), nil
+}
 
 // UnmarshalJSON reads a "0x…" string.
 func (a *Addr) UnmarshalJSON(b []byte) error {
