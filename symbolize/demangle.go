@@ -1,6 +1,7 @@
 package symbolize
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/ianlancetaylor/demangle"
@@ -8,21 +9,135 @@ import (
 
 // Demangle returns the readable form of a C++ or Rust (legacy _ZN…17h<hash>E
 // and v0 _R…) symbol name; Rust hashes and crate disambiguators are left
-// out, as gdb and rustfilt print them. A name that is not mangled, or that
-// fails to demangle, is returned unchanged. A suffix such as "@plt" or a
-// symbol version ("@GLIBC_2.2.5") is kept.
-func Demangle(name string) string {
+// out, as rustfilt prints them. A name that is not mangled, or that fails to
+// demangle, is returned unchanged. A suffix such as "@plt" or a symbol
+// version ("@GLIBC_2.2.5") is kept. Demangle never panics.
+func Demangle(name string) (out string) {
+	defer func() {
+		if recover() != nil {
+			out = name
+		}
+	}()
 	base, suffix := name, ""
 	if i := strings.IndexByte(name, '@'); i > 0 {
 		base, suffix = name[:i], name[i:]
 	}
-	if !strings.HasPrefix(base, "_Z") && !strings.HasPrefix(base, "_R") && !strings.HasPrefix(base, "__Z") {
-		return name
-	}
 	// LLVM appends ".llvm.<digits>" to promoted local symbols; demangle the
-	// rest and keep nothing of it, as rustfilt does.
+	// rest and drop it, as rustfilt does.
 	if i := strings.Index(base, ".llvm."); i > 0 {
 		base = base[:i]
 	}
+	if s, ok := demangleRustLegacy(base); ok {
+		return s + suffix
+	}
+	if !strings.HasPrefix(base, "_Z") && !strings.HasPrefix(base, "_R") && !strings.HasPrefix(base, "__Z") {
+		return name
+	}
 	return demangle.Filter(base, demangle.NoClones) + suffix
+}
+
+// demangleRustLegacy demangles Rust's legacy mangling, which is the Itanium
+// C++ nested-name form _ZN <len><ident>... 17h<16 hex digits> E, with
+// identifiers escaped ($LT$ for <, .. for ::, $u7b$ for {). It follows
+// rustc-demangle's legacy.rs; a name without the hash element is not
+// treated as Rust (that is how libiberty tells the two apart).
+func demangleRustLegacy(s string) (string, bool) {
+	switch {
+	case strings.HasPrefix(s, "_ZN"):
+		s = s[3:]
+	case strings.HasPrefix(s, "__ZN"):
+		s = s[4:]
+	default:
+		return "", false
+	}
+	if !strings.HasSuffix(s, "E") {
+		return "", false
+	}
+	s = s[:len(s)-1]
+	var elems []string
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		n, err := strconv.Atoi(s[:i])
+		if i == 0 || err != nil || n <= 0 || n > len(s)-i {
+			return "", false
+		}
+		elems = append(elems, s[i:i+n])
+		s = s[i+n:]
+	}
+	if len(elems) < 2 || !isRustHash(elems[len(elems)-1]) {
+		return "", false
+	}
+	elems = elems[:len(elems)-1]
+	var b strings.Builder
+	for i, e := range elems {
+		if i > 0 {
+			b.WriteString("::")
+		}
+		if !unescapeRustIdent(&b, e) {
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+func isRustHash(s string) bool {
+	if len(s) != 17 || s[0] != 'h' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+var rustEscapes = map[string]string{
+	"SP": "@", "BP": "*", "RF": "&", "LT": "<", "GT": ">", "LP": "(", "RP": ")", "C": ",",
+}
+
+// unescapeRustIdent writes one legacy identifier with its escapes undone.
+func unescapeRustIdent(b *strings.Builder, rest string) bool {
+	if strings.HasPrefix(rest, "_$") {
+		rest = rest[1:]
+	}
+	for len(rest) > 0 {
+		switch {
+		case strings.HasPrefix(rest, ".."):
+			b.WriteString("::")
+			rest = rest[2:]
+		case rest[0] == '.':
+			b.WriteByte('.')
+			rest = rest[1:]
+		case rest[0] == '$':
+			end := strings.IndexByte(rest[1:], '$')
+			if end < 0 {
+				return false
+			}
+			esc := rest[1 : 1+end]
+			if r, ok := rustEscapes[esc]; ok {
+				b.WriteString(r)
+			} else if len(esc) > 1 && esc[0] == 'u' {
+				v, err := strconv.ParseUint(esc[1:], 16, 32)
+				if err != nil {
+					return false
+				}
+				b.WriteRune(rune(v))
+			} else {
+				return false
+			}
+			rest = rest[end+2:]
+		default:
+			i := strings.IndexAny(rest, "$.")
+			if i < 0 {
+				i = len(rest)
+			}
+			b.WriteString(rest[:i])
+			rest = rest[i:]
+		}
+	}
+	return true
 }

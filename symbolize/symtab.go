@@ -20,20 +20,32 @@ type symtab struct {
 }
 
 // Lookup returns the function symbol covering the link-time address
-// fileAddr: the last symbol at or below it. As in gdb's minimal-symbol
-// lookup, a symbol whose size is known and ends at or before fileAddr does
-// not cover it.
+// fileAddr, choosing as gdb's minimal-symbol lookup does
+// (lookup_minimal_symbol_by_pc_section): the nearest symbol at or below the
+// address that has a size and covers it, or one below that whose larger size
+// still covers it (a nested symbol); failing that, the nearest zero-sized
+// symbol (a label of unknown extent). A sized symbol that ends at or before
+// the address does not cover it.
 func (m *Module) Lookup(fileAddr uint64) (Symbol, bool) {
-	st := m.symtab()
-	i := sort.Search(len(st.syms), func(i int) bool { return st.syms[i].Addr > fileAddr }) - 1
-	if i < 0 {
-		return Symbol{}, false
+	syms := m.symtab().syms
+	i := sort.Search(len(syms), func(i int) bool { return syms[i].Addr > fileAddr }) - 1
+	zero := -1
+	for ; i >= 0 && syms[i].Size == 0; i-- {
+		if zero < 0 {
+			zero = i
+		}
 	}
-	s := st.syms[i]
-	if s.Size > 0 && fileAddr-s.Addr >= s.Size {
-		return Symbol{}, false
+	covers := func(s Symbol) bool { return fileAddr-s.Addr < s.Size }
+	if i >= 0 && !covers(syms[i]) && i > 0 && covers(syms[i-1]) {
+		i--
 	}
-	return s, true
+	if i >= 0 && covers(syms[i]) {
+		return syms[i], true
+	}
+	if zero >= 0 {
+		return syms[zero], true
+	}
+	return Symbol{}, false
 }
 
 // LookupName returns the first symbol with the given (mangled) name.
@@ -91,8 +103,10 @@ func readSymtab(f *elf.File) *symtab {
 		add(dyn)
 		st.syms = append(st.syms, pltSymbols(f, dyn)...)
 	}
-	// Sort by address; at one address prefer a sized, global symbol so that
-	// aliases resolve the way gdb prints them.
+	// Sort by address. Of aliases at one address keep one, as gdb would
+	// print it: a sized symbol over a zero-sized one, then the name gdb's
+	// sort puts last (minimal_symbol_is_less_than orders by address, then
+	// name, and the lookup takes the last: "raise" over "gsignal").
 	sort.SliceStable(st.syms, func(i, j int) bool {
 		a, b := st.syms[i], st.syms[j]
 		if a.Addr != b.Addr {
@@ -101,7 +115,7 @@ func readSymtab(f *elf.File) *symtab {
 		if (a.Size > 0) != (b.Size > 0) {
 			return a.Size > 0
 		}
-		return !a.Local && b.Local
+		return a.Name > b.Name
 	})
 	out := st.syms[:0]
 	for i, s := range st.syms {

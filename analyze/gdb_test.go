@@ -1,0 +1,160 @@
+package analyze
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testfixture.Cleanup()
+	os.Exit(code)
+}
+
+func options(f testfixture.Fixture) Options {
+	return Options{Binary: f.Binary, Sysroot: testfixture.Sysroot()}
+}
+
+// gdbThread is one thread as testdata/gdb/frames.py prints it.
+type gdbThread struct {
+	TID        int    `json:"tid"`
+	Crashed    bool   `json:"crashed"`
+	StopReason string `json:"stop_reason"`
+	Frames     []struct {
+		Level int     `json:"level"`
+		PC    string  `json:"pc"`
+		SP    string  `json:"sp"`
+		Name  *string `json:"name"`
+		Type  string  `json:"type"`
+	} `json:"frames"`
+}
+
+// gdbFrames runs gdb on a core with the fixture's binary and the shipped
+// sysroot, and returns its threads. Separate debug files are turned off
+// (debug-file-directory) so gdb, like coreview here, sees only the ELF
+// symbols and .eh_frame of the shipped files.
+func gdbFrames(t *testing.T, gdb string, f testfixture.Fixture, core string) []gdbThread {
+	t.Helper()
+	script := filepath.Join(testfixture.Root(), "testdata", "gdb", "frames.py")
+	out := filepath.Join(t.TempDir(), "gdb.json")
+	cmd := exec.Command(gdb, "-batch", "-nx",
+		"-iex", "set debug-file-directory /nonexistent",
+		"-iex", "set debuginfod enabled off",
+		"-ex", "set sysroot "+testfixture.Sysroot(),
+		"-ex", "file "+f.Binary,
+		"-ex", "core-file "+core,
+		"-x", script)
+	cmd.Env = append(os.Environ(), "COREVIEW_GDB_OUT="+out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gdb: %v\n%s", err, b)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Threads []gdbThread `json:"threads"`
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatalf("gdb output: %v", err)
+	}
+	return res.Threads
+}
+
+// gdbGaveUp reports whether gdb stopped because it judged the stack
+// corrupt, where coreview is expected to go further (a psm stack switch
+// moves the CFA to another mapping, which gdb's inner-frame check rejects).
+func gdbGaveUp(reason string) bool {
+	return strings.Contains(reason, "corrupt stack")
+}
+
+// TestUnwindMatchesGDB is the differential test: for every fixture core and
+// every thread, coreview's frames have the same PCs and stack pointers as
+// gdb's, and the same function names where gdb has one.
+func TestUnwindMatchesGDB(t *testing.T) {
+	gdb, err := exec.LookPath("gdb")
+	if err != nil {
+		t.Skip("gdb is not installed")
+	}
+	for _, f := range testfixture.All(t) {
+		t.Run(f.Name, func(t *testing.T) {
+			core := f.RawCore(t)
+			want := gdbFrames(t, gdb, f, core)
+			r, err := Analyze(core, options(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[int]*Thread{}
+			for i := range r.Threads {
+				got[r.Threads[i].TID] = &r.Threads[i]
+			}
+			if len(want) != len(r.Threads) {
+				t.Errorf("gdb has %d threads, coreview %d", len(want), len(r.Threads))
+			}
+			for _, wt := range want {
+				th := got[wt.TID]
+				if th == nil {
+					t.Errorf("thread %d: missing", wt.TID)
+					continue
+				}
+				if wt.Crashed != th.Crashed {
+					t.Errorf("thread %d: crashed = %v, gdb says %v", wt.TID, th.Crashed, wt.Crashed)
+				}
+				compareThread(t, wt, th)
+			}
+		})
+	}
+}
+
+func compareThread(t *testing.T, wt gdbThread, th *Thread) {
+	t.Helper()
+	n := len(wt.Frames)
+	if gdbGaveUp(wt.StopReason) {
+		if len(th.Frames) < n {
+			t.Errorf("thread %d: gdb stopped (%s) after %d frames; coreview has only %d", wt.TID, wt.StopReason, n, len(th.Frames))
+			n = len(th.Frames)
+		} else {
+			t.Logf("thread %d: gdb stopped after %d frames (%s); coreview went on to %d (%s)", wt.TID, n, wt.StopReason, len(th.Frames), th.EndReason)
+		}
+	} else if len(th.Frames) != n {
+		t.Errorf("thread %d: %d frames, gdb has %d (gdb stopped: %q; coreview: %s %s)", wt.TID, len(th.Frames), n, wt.StopReason, th.EndReason, th.EndDetail)
+		n = min(n, len(th.Frames))
+	}
+	bad := 0
+	for i := 0; i < n && bad < 5; i++ {
+		wf, f := wt.Frames[i], th.Frames[i]
+		pc, _ := strconv.ParseUint(wf.PC, 0, 64)
+		sp, _ := strconv.ParseUint(wf.SP, 0, 64)
+		var problems []string
+		if uint64(f.PC) != pc {
+			problems = append(problems, fmt.Sprintf("pc %#x, gdb %#x", uint64(f.PC), pc))
+		}
+		if uint64(f.SP) != sp {
+			problems = append(problems, fmt.Sprintf("sp %#x, gdb %#x", uint64(f.SP), sp))
+		}
+		if (wf.Type == "SIGTRAMP_FRAME") != f.Signal {
+			problems = append(problems, fmt.Sprintf("signal frame = %v, gdb type %s", f.Signal, wf.Type))
+		}
+		if wf.Type == "NORMAL_FRAME" && wf.Name != nil && !sameFunction(*wf.Name, f.Function) {
+			problems = append(problems, fmt.Sprintf("function %q, gdb %q", f.Function, *wf.Name))
+		}
+		if len(problems) > 0 {
+			bad++
+			t.Errorf("thread %d frame #%d: %s", wt.TID, i, strings.Join(problems, "; "))
+		}
+	}
+}
+
+// sameFunction compares a gdb frame name with coreview's. gdb prints PLT
+// stubs as "name@plt" too; both strip Rust hashes.
+func sameFunction(gdbName, ours string) bool {
+	return gdbName == ours
+}

@@ -1,0 +1,121 @@
+// Package testfixture gives tests access to the real fixture cores under
+// testdata/cores/<name>: each holds the program's binary (prog), its
+// zstd-compressed core (core.zst), and the program's source and build
+// script; the shared libraries the cores mapped are under testdata/sysroot.
+package testfixture
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Fixture is one real core.
+type Fixture struct {
+	Name    string
+	Dir     string
+	Binary  string
+	CoreZst string
+}
+
+// Root returns the repository's root directory.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Sysroot returns the directory holding the libraries the cores mapped.
+func Sysroot() string { return filepath.Join(Root(), "testdata", "sysroot") }
+
+// All lists every fixture core; the test fails if there are none, so a lost
+// testdata directory cannot pass silently.
+func All(t testing.TB) []Fixture {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join(Root(), "testdata", "cores", "*", "core.zst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(matches) == 0 {
+		t.Fatalf("no fixture cores under %s", filepath.Join(Root(), "testdata", "cores"))
+	}
+	var out []Fixture
+	for _, m := range matches {
+		dir := filepath.Dir(m)
+		out = append(out, Fixture{Name: filepath.Base(dir), Dir: dir, Binary: filepath.Join(dir, "prog"), CoreZst: m})
+	}
+	return out
+}
+
+// Get returns the named fixture.
+func Get(t testing.TB, name string) Fixture {
+	t.Helper()
+	for _, f := range All(t) {
+		if f.Name == name {
+			return f
+		}
+	}
+	t.Fatalf("fixture %s not found", name)
+	return Fixture{}
+}
+
+var (
+	rawMu  sync.Mutex
+	rawDir string
+	raws   = map[string]string{}
+)
+
+// RawCore returns the path of the fixture's core decompressed, for tools
+// (gdb, delve) that read only raw cores. Each core is decompressed once per
+// test binary.
+func (f Fixture) RawCore(t testing.TB) string {
+	t.Helper()
+	rawMu.Lock()
+	defer rawMu.Unlock()
+	if p, ok := raws[f.CoreZst]; ok {
+		return p
+	}
+	if rawDir == "" {
+		d, err := os.MkdirTemp("", "coreview-fixtures-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rawDir = d
+	}
+	in, err := os.Open(f.CoreZst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	dec, err := zstd.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	path := filepath.Join(rawDir, f.Name+".core")
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, dec); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raws[f.CoreZst] = path
+	return path
+}
+
+// Cleanup removes the decompressed cores; call it from TestMain.
+func Cleanup() {
+	rawMu.Lock()
+	defer rawMu.Unlock()
+	if rawDir != "" {
+		os.RemoveAll(rawDir)
+	}
+}
