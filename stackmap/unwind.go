@@ -104,12 +104,12 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 	cur := Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodContext, Regs: regs}
 	seen := map[[2]uint64]bool{}
 	for {
-		if len(s.Frames) >= limit {
+		next, reason, detail := step(mem, code, &cur, len(s.Frames) == 0)
+		s.Frames = append(s.Frames, cur)
+		if len(s.Frames) >= limit && reason == "" {
 			s.End, s.EndDetail = EndFrameLimit, fmt.Sprintf("stopped after %d frames", limit)
 			return s
 		}
-		next, reason, detail := step(mem, code, &cur, len(s.Frames) == 0)
-		s.Frames = append(s.Frames, cur)
 		if reason != "" {
 			s.End, s.EndDetail = reason, detail
 			return s

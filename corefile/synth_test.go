@@ -1,0 +1,284 @@
+package corefile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// synthCore builds a small ET_CORE image: an ELF header, one PT_NOTE with
+// the given notes, and PT_LOADs of the given mappings whose bytes follow.
+type synthLoad struct {
+	vaddr, memsz uint64
+	flags        uint32
+	data         []byte
+}
+
+type synthNote struct {
+	name string
+	typ  uint32
+	desc []byte
+}
+
+func synthCore(notes []synthNote, loads []synthLoad) []byte {
+	le := binary.LittleEndian
+	var nb bytes.Buffer
+	for _, n := range notes {
+		var h [12]byte
+		le.PutUint32(h[0:], uint32(len(n.name)+1))
+		le.PutUint32(h[4:], uint32(len(n.desc)))
+		le.PutUint32(h[8:], n.typ)
+		nb.Write(h[:])
+		nb.WriteString(n.name)
+		nb.WriteByte(0)
+		for nb.Len()%4 != 0 {
+			nb.WriteByte(0)
+		}
+		nb.Write(n.desc)
+		for nb.Len()%4 != 0 {
+			nb.WriteByte(0)
+		}
+	}
+	phnum := 1 + len(loads)
+	off := uint64(ehdrSize + phdrSize*phnum)
+	var out bytes.Buffer
+	eh := make([]byte, ehdrSize)
+	copy(eh, "\x7fELF")
+	eh[4], eh[5], eh[6] = elfClass64, elfData2LSB, 1
+	le.PutUint16(eh[16:], etCore)
+	le.PutUint16(eh[18:], emX86_64)
+	le.PutUint32(eh[20:], 1)
+	le.PutUint64(eh[32:], ehdrSize)
+	le.PutUint16(eh[52:], ehdrSize)
+	le.PutUint16(eh[54:], phdrSize)
+	le.PutUint16(eh[56:], uint16(phnum))
+	out.Write(eh)
+	ph := func(typ, flags uint32, off, vaddr, filesz, memsz uint64) {
+		p := make([]byte, phdrSize)
+		le.PutUint32(p[0:], typ)
+		le.PutUint32(p[4:], flags)
+		le.PutUint64(p[8:], off)
+		le.PutUint64(p[16:], vaddr)
+		le.PutUint64(p[32:], filesz)
+		le.PutUint64(p[40:], memsz)
+		out.Write(p)
+	}
+	ph(ptNote, 0, off, 0, uint64(nb.Len()), 0)
+	off += uint64(nb.Len())
+	for _, l := range loads {
+		ph(ptLoad, l.flags, off, l.vaddr, uint64(len(l.data)), l.memsz)
+		off += uint64(len(l.data))
+	}
+	out.Write(nb.Bytes())
+	for _, l := range loads {
+		out.Write(l.data)
+	}
+	return out.Bytes()
+}
+
+func prstatus(tid int, rip, rsp uint64) []byte {
+	b := make([]byte, prstatusSize)
+	binary.LittleEndian.PutUint16(b[12:], 11)
+	binary.LittleEndian.PutUint32(b[32:], uint32(tid))
+	binary.LittleEndian.PutUint64(b[prstatusRegsOff+16*8:], rip)
+	binary.LittleEndian.PutUint64(b[prstatusRegsOff+19*8:], rsp)
+	return b
+}
+
+func fileNote(entries []FileEntry) []byte {
+	le := binary.LittleEndian
+	var b bytes.Buffer
+	w := func(v uint64) { var x [8]byte; le.PutUint64(x[:], v); b.Write(x[:]) }
+	w(uint64(len(entries)))
+	w(4096)
+	for _, e := range entries {
+		w(e.Start)
+		w(e.End)
+		w(e.Off / 4096)
+	}
+	for _, e := range entries {
+		b.WriteString(e.Path)
+		b.WriteByte(0)
+	}
+	return b.Bytes()
+}
+
+func TestSyntheticCore(t *testing.T) {
+	stack := bytes.Repeat([]byte{0xab}, 4096)
+	img := synthCore([]synthNote{
+		{"CORE", NT_PRSTATUS, prstatus(100, 0x401000, 0x7ffc0000f00)},
+		{"CORE", NT_FILE, fileNote([]FileEntry{{Start: 0x400000, End: 0x402000, Off: 0, Path: "/bin/prog"}})},
+		{"CORE", NT_PRSTATUS, prstatus(101, 0x401010, 0x7ffc0000e00)},
+	}, []synthLoad{
+		{vaddr: 0x400000, memsz: 0x2000, flags: 5},                   // r-x, not dumped
+		{vaddr: 0x7ffbffff000, memsz: 0x1000, flags: 0},              // PROT_NONE guard
+		{vaddr: 0x7ffc0000000, memsz: 0x1000, flags: 6, data: stack}, // rw- stack
+	})
+	c, err := NewFile(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Threads) != 2 || c.Threads[0].TID != 100 || c.Threads[1].TID != 101 {
+		t.Fatalf("threads = %+v", c.Threads)
+	}
+	if c.CrashedThread().TID != 100 || c.Threads[0].PC() != 0x401000 || c.Threads[1].SP() != 0x7ffc0000e00 {
+		t.Errorf("crashed thread or registers wrong: %+v", c.Threads[0].Regs)
+	}
+	if len(c.Mappings) != 3 || c.Mappings[0].File != "/bin/prog" || c.Mappings[1].Perm != 0 || c.Mappings[1].Perm.String() != "---" {
+		t.Fatalf("mappings = %+v", c.Mappings)
+	}
+	mem := c.Memory(nil)
+	var b [8]byte
+	if _, err := mem.ReadAt(b[:], 0x7ffc0000ff8); err != nil || b[0] != 0xab {
+		t.Errorf("stack read: %v %x", err, b)
+	}
+	// Each unreadable place says why.
+	for _, tc := range []struct {
+		addr uint64
+		want Reason
+	}{
+		{0x400100, FileMissing},
+		{0x7ffbffff800, ProtNone},
+		{0x500000, NotMapped},
+	} {
+		_, err := mem.ReadAt(b[:], tc.addr)
+		var me *MemoryError
+		if !errors.As(err, &me) || me.Reason != tc.want {
+			t.Errorf("read %#x: err = %v, want reason %v", tc.addr, err, tc.want)
+		}
+	}
+	// A read running off the end of the stack mapping into nothing.
+	n, err := mem.ReadAt(make([]byte, 16), 0x7ffc0000ff8)
+	var me *MemoryError
+	if n != 8 || !errors.As(err, &me) || me.Reason != NotMapped || me.Addr != 0x7ffc0001000 {
+		t.Errorf("cross-boundary read: n=%d err=%v", n, err)
+	}
+}
+
+func TestMalformedCores(t *testing.T) {
+	good := synthCore([]synthNote{{"CORE", NT_PRSTATUS, prstatus(1, 0, 0)}}, nil)
+	mutate := func(f func(b []byte) []byte) []byte {
+		return f(append([]byte(nil), good...))
+	}
+	le := binary.LittleEndian
+	tests := []struct {
+		name     string
+		data     []byte
+		sentinel error
+		msg      string
+	}{
+		{"empty", nil, ErrNotCore, "not an ELF file"},
+		{"garbage", []byte("this is not a core file at all, just some text that is long enough to fill a header"), ErrNotCore, "bad magic"},
+		{"truncated header", good[:20], ErrNotCore, "truncated"},
+		{"32-bit", mutate(func(b []byte) []byte { b[4] = 1; return b }), ErrUnsupported, "64-bit"},
+		{"big-endian", mutate(func(b []byte) []byte { b[5] = 2; return b }), ErrUnsupported, "little-endian"},
+		{"executable", mutate(func(b []byte) []byte { le.PutUint16(b[16:], 2); return b }), ErrNotCore, "ET_EXEC"},
+		{"aarch64", mutate(func(b []byte) []byte { le.PutUint16(b[18:], 183); return b }), ErrUnsupported, "x86_64"},
+		{"too many phdrs", mutate(func(b []byte) []byte { le.PutUint16(b[56:], 0xfff0); return b }), nil, "do not fit"},
+		{"phoff past end", mutate(func(b []byte) []byte { le.PutUint64(b[32:], 1<<40); return b }), nil, "do not fit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewFile(bytes.NewReader(tt.data), int64(len(tt.data)))
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("err = %v (%T), want a *FormatError", err, err)
+			}
+			if tt.sentinel != nil && !errors.Is(err, tt.sentinel) {
+				t.Errorf("err = %v, want it to wrap %v", err, tt.sentinel)
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("err = %q, want it to mention %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+func TestMalformedNotes(t *testing.T) {
+	tests := []struct {
+		name  string
+		notes []synthNote
+		warn  string
+	}{
+		{"short prstatus", []synthNote{{"CORE", NT_PRSTATUS, make([]byte, 100)}}, "NT_PRSTATUS is too short"},
+		{"NT_FILE count too large", []synthNote{{"CORE", NT_FILE, func() []byte {
+			b := fileNote(nil)
+			binary.LittleEndian.PutUint64(b, 1<<40)
+			return b
+		}()}}, "NT_FILE claims"},
+		{"NT_FILE path not terminated", []synthNote{{"CORE", NT_FILE, func() []byte {
+			b := fileNote([]FileEntry{{Start: 0x1000, End: 0x2000, Path: "/x"}})
+			return b[:len(b)-1]
+		}()}}, "not NUL-terminated"},
+		{"NT_FILE bad page size", []synthNote{{"CORE", NT_FILE, func() []byte {
+			b := fileNote(nil)
+			binary.LittleEndian.PutUint64(b[8:], 3)
+			return b
+		}()}}, "bad page size"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			img := synthCore(tt.notes, nil)
+			c, err := NewFile(bytes.NewReader(img), int64(len(img)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(c.Warnings, "\n"), tt.warn) {
+				t.Errorf("warnings = %q, want one mentioning %q", c.Warnings, tt.warn)
+			}
+		})
+	}
+	// A note whose descriptor size runs past the segment.
+	img := synthCore([]synthNote{{"CORE", NT_PRSTATUS, prstatus(1, 0, 0)}}, nil)
+	binary.LittleEndian.PutUint32(img[ehdrSize+phdrSize+4:], 1<<30)
+	c, err := NewFile(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Threads) != 0 || !strings.Contains(strings.Join(c.Warnings, "\n"), "run past the PT_NOTE segment") {
+		t.Errorf("threads %d, warnings %q", len(c.Threads), c.Warnings)
+	}
+}
+
+func TestTruncatedCore(t *testing.T) {
+	stack := bytes.Repeat([]byte{1}, 8192)
+	img := synthCore([]synthNote{{"CORE", NT_PRSTATUS, prstatus(1, 0, 0)}},
+		[]synthLoad{{vaddr: 0x10000, memsz: 0x2000, flags: 6, data: stack}})
+	cut := img[:len(img)-4096]
+	c, err := NewFile(bytes.NewReader(cut), int64(len(cut)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Mappings[0].Truncated || !strings.Contains(strings.Join(c.Warnings, "\n"), "truncated") {
+		t.Errorf("truncation not reported: %+v %q", c.Mappings[0], c.Warnings)
+	}
+	mem := c.Memory(nil)
+	if _, err := mem.ReadAt(make([]byte, 8), 0x10000); err != nil {
+		t.Errorf("bytes before the cut: %v", err)
+	}
+	_, err = mem.ReadAt(make([]byte, 8), 0x11800)
+	var me *MemoryError
+	if !errors.As(err, &me) || me.Reason != Truncated {
+		t.Errorf("bytes after the cut: %v, want Truncated", err)
+	}
+}
+
+func FuzzNewFile(f *testing.F) {
+	f.Add(synthCore([]synthNote{
+		{"CORE", NT_PRSTATUS, prstatus(100, 0x401000, 0x7ffc0000f00)},
+		{"CORE", NT_FILE, fileNote([]FileEntry{{Start: 0x400000, End: 0x402000, Path: "/bin/prog"}})},
+	}, []synthLoad{{vaddr: 0x7ffc0000000, memsz: 0x1000, flags: 6, data: make([]byte, 64)}}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := NewFile(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		mem := c.Memory(nil)
+		for _, m := range c.Mappings {
+			mem.ReadAt(make([]byte, 16), m.Start)
+		}
+		mem.Args()
+	})
+}

@@ -1,0 +1,158 @@
+package stackmap
+
+import (
+	"encoding/binary"
+	"errors"
+	"testing"
+)
+
+// fakeMem is a word-addressed memory for unwinder tests.
+type fakeMem map[uint64]uint64
+
+func (m fakeMem) ReadAt(p []byte, addr uint64) (int, error) {
+	for i := 0; i < len(p); i += 8 {
+		w, ok := m[addr+uint64(i)]
+		if !ok {
+			return i, errors.New("unmapped")
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], w)
+		copy(p[i:], b[:])
+	}
+	return len(p), nil
+}
+
+// debugFrame is a .debug_frame with one CIE and one FDE for a function at
+// 0x1000 of size 0x20 with the classic frame-pointer prologue. As
+// llvm-dwarfdump --debug-frame decodes it:
+//
+//	CIE: version 1, augmentation "", code_align 1, data_align -8, RA r16
+//	  DW_CFA_def_cfa: RSP +8
+//	  DW_CFA_offset: RIP [CFA-8]
+//	FDE: pc=0x1000...0x1020
+//	  0x1000: push %rbp
+//	  DW_CFA_advance_loc: 1
+//	  DW_CFA_def_cfa_offset: +16
+//	  DW_CFA_offset: RBP [CFA-16]
+//	  0x1001: mov %rsp,%rbp
+//	  DW_CFA_advance_loc: 3
+//	  DW_CFA_def_cfa_register: RBP
+var debugFrame = []byte{
+	// CIE
+	0x10, 0, 0, 0, // length 16
+	0xff, 0xff, 0xff, 0xff, // CIE_id
+	1,          // version
+	0,          // augmentation ""
+	1,          // code alignment factor
+	0x78,       // data alignment factor -8
+	16,         // return address register
+	0x0c, 7, 8, // DW_CFA_def_cfa r7 8
+	0x90, 1, // DW_CFA_offset r16 1*-8
+	0, 0, // padding (DW_CFA_nop)
+	// FDE
+	0x1c, 0, 0, 0, // length 28
+	0, 0, 0, 0, // CIE pointer: offset 0
+	0x00, 0x10, 0, 0, 0, 0, 0, 0, // initial_location 0x1000
+	0x20, 0, 0, 0, 0, 0, 0, 0, // address_range 0x20
+	0x41,       // DW_CFA_advance_loc 1
+	0x0e, 0x10, // DW_CFA_def_cfa_offset 16
+	0x86, 0x02, // DW_CFA_offset r6 2*-8
+	0x43,       // DW_CFA_advance_loc 3
+	0x0d, 0x06, // DW_CFA_def_cfa_register r6
+	0, // DW_CFA_nop
+}
+
+func TestCFIStep(t *testing.T) {
+	cfi, err := NewCFI(nil, 0, debugFrame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sp, ra, savedRBP = 0x7000, 0x401234, 0x7100
+	tests := []struct {
+		name    string
+		pc      uint64
+		regs    map[int]uint64
+		mem     fakeMem
+		wantCFA uint64
+		wantRBP uint64
+	}{
+		{"at entry: CFA = rsp+8", 0x1000, map[int]uint64{RSP: sp, RBP: savedRBP},
+			fakeMem{sp: ra}, sp + 8, savedRBP},
+		{"after push: CFA = rsp+16, rbp at CFA-16", 0x1001, map[int]uint64{RSP: sp - 8, RBP: savedRBP},
+			fakeMem{sp: ra, sp - 8: savedRBP}, sp + 8, savedRBP},
+		{"body: CFA = rbp+16", 0x1010, map[int]uint64{RSP: sp - 0x48, RBP: sp - 8},
+			fakeMem{sp: ra, sp - 8: savedRBP}, sp + 8, savedRBP},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var regs Regs
+			regs.Set(RIP, tt.pc)
+			for n, v := range tt.regs {
+				regs.Set(n, v)
+			}
+			next, cfa, outermost, err := cfi.step(tt.pc, &regs, tt.mem)
+			if err != nil || outermost {
+				t.Fatalf("err %v outermost %v", err, outermost)
+			}
+			if cfa != tt.wantCFA || next.PC() != ra || next.SP() != tt.wantCFA {
+				t.Errorf("cfa %#x pc %#x sp %#x; want cfa %#x pc %#x", cfa, next.PC(), next.SP(), tt.wantCFA, uint64(ra))
+			}
+			if rbp, ok := next.Get(RBP); !ok || rbp != tt.wantRBP {
+				t.Errorf("rbp = %#x (%v), want %#x", rbp, ok, tt.wantRBP)
+			}
+		})
+	}
+	if _, _, _, err := cfi.step(0x2000, &Regs{}, fakeMem{}); !errors.Is(err, errNoFDE) {
+		t.Errorf("pc outside every FDE: err = %v", err)
+	}
+	if size, ok := cfi.MaxCFAOffset(0x1000); !ok || size != 16 {
+		t.Errorf("MaxCFAOffset = %d, %v; want 16 (push rbp + return address)", size, ok)
+	}
+}
+
+func TestMalformedCFI(t *testing.T) {
+	for _, data := range [][]byte{
+		{0xff, 0xff, 0xff},                      // truncated length
+		{0x40, 0, 0, 0, 1, 2, 3},                // length past the end
+		append([]byte(nil), debugFrame[:30]...), // cut inside the FDE
+	} {
+		// Whatever the parser makes of it, it must not panic.
+		cfi, _ := NewCFI(nil, 0, data)
+		if cfi != nil {
+			var regs Regs
+			cfi.step(0x1000, &regs, fakeMem{})
+		}
+	}
+}
+
+func TestSigtrampUnwind(t *testing.T) {
+	// A stack where frame 0 is the trampoline: its bytes are __restore_rt's
+	// and the ucontext sits at rsp.
+	const pc, sp = 0x5000, 0x8000
+	mem := fakeMem{}
+	code := append(append([]byte(nil), restoreRT...), 0, 0, 0, 0, 0, 0, 0)
+	mem[pc] = binary.LittleEndian.Uint64(code[0:])
+	mem[pc+8] = binary.LittleEndian.Uint64(code[8:])
+	for i := range sigcontextRegOrder {
+		mem[sp+ucMcontext+uint64(8*i)] = uint64(0x100 + i)
+	}
+	var regs Regs
+	regs.Set(RIP, pc)
+	regs.Set(RSP, sp)
+	st := Unwind(mem, noCode{}, regs, Options{MaxFrames: 2})
+	if len(st.Frames) != 2 || !st.Frames[0].Signal || st.Frames[1].Method != MethodSignal {
+		t.Fatalf("frames = %+v", st.Frames)
+	}
+	// rip is the 17th sigcontext word, rsp the 16th.
+	if st.Frames[1].PC != 0x100+16 || st.Frames[1].SP != 0x100+15 || st.Frames[1].Caller {
+		t.Errorf("interrupted frame pc %#x sp %#x caller %v", st.Frames[1].PC, st.Frames[1].SP, st.Frames[1].Caller)
+	}
+	if st.End != EndFrameLimit {
+		t.Errorf("end = %s", st.End)
+	}
+}
+
+type noCode struct{}
+
+func (noCode) CFI(uint64) (*CFI, uint64, bool) { return nil, 0, false }
+func (noCode) Executable(uint64) bool          { return false }
