@@ -115,7 +115,7 @@ func writeThread(bw *errWriter, t *Thread, collapse bool) {
 			// Print the first and last frames of the run, and one line
 			// for the frames between.
 			writeFrame(tw, f)
-			fmt.Fprintf(tw, "  #%d–#%d\t\t%s ×%d\t\n", i+1, j-1, f.Function, j-i-1)
+			fmt.Fprintf(tw, "  #%d–#%d\t\t%s ×%d\n", i+1, j-1, f.Function, j-i-1)
 			writeFrame(tw, &t.Frames[j])
 			i = j
 			continue
@@ -128,9 +128,12 @@ func writeThread(bw *errWriter, t *Thread, collapse bool) {
 	}
 }
 
+// writeFrame prints one frame the way gdb users read them: number, PC,
+// function+offset and module. How the frame was found is shown only when it
+// is not plain CFI, so the frames worth doubting stand out.
 func writeFrame(w io.Writer, f *Frame) {
 	if f.Signal {
-		fmt.Fprintf(w, "  #%d\t%#016x\t<signal handler called>\t[%s]\n", f.Index, uint64(f.PC), f.Method)
+		fmt.Fprintf(w, "  #%d\t%#016x\t<signal handler called>\n", f.Index, uint64(f.PC))
 		return
 	}
 	name := "??"
@@ -140,15 +143,20 @@ func writeFrame(w io.Writer, f *Frame) {
 	case f.Module != "":
 		name = fmt.Sprintf("%s+%#x", f.Module, uint64(f.ModuleOffset))
 	}
-	mod := ""
 	if f.Module != "" && f.Function != "" {
-		mod = " (" + f.Module + ")"
+		name += " (" + f.Module + ")"
 	}
-	mark := ""
+	switch f.Method {
+	case "cfi", "context":
+	case "signal":
+		name += "  [interrupted by the signal]"
+	default:
+		name += "  [found by " + f.Method + "]"
+	}
 	if f.Unreliable {
-		mark = " [unreliable: build-id mismatch]"
+		name += "  [unreliable: build-id mismatch]"
 	}
-	fmt.Fprintf(w, "  #%d\t%#016x\t%s%s%s\t[%s]\n", f.Index, uint64(f.PC), name, mod, mark, f.Method)
+	fmt.Fprintf(w, "  #%d\t%#016x\t%s\n", f.Index, uint64(f.PC), name)
 }
 
 // WriteMaps writes the mapping table like pmap: start, end, size, perms,

@@ -58,7 +58,7 @@ func Open(name string) (*File, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", name, st.Mode().Type())
+		return nil, fmt.Errorf("%s: not a regular file", name)
 	}
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -100,7 +100,10 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
 		}
-		return nil, &FormatError{Off: 0, Msg: "not an ELF file", Err: ErrNotCore}
+		if n == 0 {
+			return nil, &FormatError{Off: 0, Msg: "empty file, not an ELF core", Err: ErrNotCore}
+		}
+		return nil, &FormatError{Off: 0, Msg: fmt.Sprintf("not an ELF file (only %d bytes)", n), Err: ErrNotCore}
 	}
 	if string(eh[:4]) != "\x7fELF" {
 		return nil, &FormatError{Off: 0, Msg: "not an ELF file (bad magic)", Val: fmt.Sprintf("% x", eh[:4]), Err: ErrNotCore}

@@ -169,7 +169,7 @@ func TestMalformedCores(t *testing.T) {
 		sentinel error
 		msg      string
 	}{
-		{"empty", nil, ErrNotCore, "not an ELF file"},
+		{"empty", nil, ErrNotCore, "empty file"},
 		{"garbage", []byte("this is not a core file at all, just some text that is long enough to fill a header"), ErrNotCore, "bad magic"},
 		{"truncated header", good[:20], ErrNotCore, "truncated"},
 		{"32-bit", mutate(func(b []byte) []byte { b[4] = 1; return b }), ErrUnsupported, "64-bit"},

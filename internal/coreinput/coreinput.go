@@ -61,13 +61,21 @@ func Open(path string, maxSize int64) (*corefile.File, error) {
 		c, err := corefile.NewFile(tmp, st.Size())
 		if err != nil {
 			tmp.Close()
-			return nil, err
+			return nil, fmt.Errorf("%s (decompressed): %w", path, err)
 		}
 		c.SetCloser(tmp)
 		return c, nil
 	}
 	f.Close()
-	return corefile.Open(path)
+	c, err := corefile.Open(path)
+	if err != nil {
+		var fe *corefile.FormatError
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, err
+	}
+	return c, nil
 }
 
 func decompress(r io.Reader, maxSize int64) (*os.File, error) {

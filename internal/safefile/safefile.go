@@ -24,7 +24,7 @@ func Open(name string) (*os.File, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", name, st.Mode().Type())
+		return nil, fmt.Errorf("%s: not a regular file but %s", name, Describe(st.Mode()))
 	}
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -54,4 +54,23 @@ func Within(root, path string) (string, bool) {
 		return p, false
 	}
 	return real, true
+}
+
+// Describe names the kind of file a mode describes, for error messages.
+func Describe(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsRegular():
+		return "a regular file"
+	}
+	return "a special file"
 }
