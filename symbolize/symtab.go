@@ -1,9 +1,12 @@
 package symbolize
 
 import (
+	"cmp"
 	"debug/elf"
 	"encoding/binary"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // Symbol is a function symbol: a name and the link-time range it covers.
@@ -107,15 +110,17 @@ func readSymtab(f *elf.File) *symtab {
 	// print it: a sized symbol over a zero-sized one, then the name gdb's
 	// sort puts last (minimal_symbol_is_less_than orders by address, then
 	// name, and the lookup takes the last: "raise" over "gsignal").
-	sort.SliceStable(st.syms, func(i, j int) bool {
-		a, b := st.syms[i], st.syms[j]
-		if a.Addr != b.Addr {
-			return a.Addr < b.Addr
+	slices.SortFunc(st.syms, func(a, b Symbol) int {
+		if c := cmp.Compare(a.Addr, b.Addr); c != 0 {
+			return c
 		}
 		if (a.Size > 0) != (b.Size > 0) {
-			return a.Size > 0
+			if a.Size > 0 {
+				return -1
+			}
+			return 1
 		}
-		return a.Name > b.Name
+		return -strings.Compare(a.Name, b.Name)
 	})
 	out := st.syms[:0]
 	for i, s := range st.syms {
