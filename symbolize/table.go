@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -47,6 +48,8 @@ type Options struct {
 type Table struct {
 	Modules  []*Module // sorted by Start
 	Warnings []string
+
+	dirs map[string]map[string]string // search directory -> build-id -> file
 }
 
 // Load builds the module table. Regions of one path form one module. A
@@ -158,13 +161,60 @@ func (t *Table) candidates(m *Module, opts Options) []string {
 		out = append(out, m.Path)
 	}
 	for _, dir := range opts.SearchPaths {
-		if m.CoreBuildID != "" && len(m.CoreBuildID) > 2 {
+		if len(m.CoreBuildID) > 2 {
 			// The layout of /usr/lib/debug/.build-id and debuginfod caches.
 			out = append(out, filepath.Join(dir, ".build-id", m.CoreBuildID[:2], m.CoreBuildID[2:]))
+			if p := t.byBuildID(dir)[m.CoreBuildID]; p != "" {
+				out = append(out, p)
+			}
 		}
+	}
+	for _, dir := range opts.SearchPaths {
 		out = append(out, filepath.Join(dir, filepath.Base(m.Path)))
 	}
 	return out
+}
+
+// maxSearchFiles bounds how many files of one search directory are opened
+// to read their build-ids.
+const maxSearchFiles = 4096
+
+// byBuildID indexes the ELF files directly in dir by build-id, once.
+func (t *Table) byBuildID(dir string) map[string]string {
+	if idx, ok := t.dirs[dir]; ok {
+		return idx
+	}
+	idx := map[string]string{}
+	if t.dirs == nil {
+		t.dirs = map[string]map[string]string{}
+	}
+	t.dirs[dir] = idx
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return idx
+	}
+	for i, e := range entries {
+		if i >= maxSearchFiles {
+			break
+		}
+		if !e.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		f, err := safefile.Open(p)
+		if err != nil {
+			continue
+		}
+		if ef, err := elf.NewFile(f); err == nil {
+			if id := fileBuildID(ef); id != "" {
+				if _, dup := idx[id]; !dup {
+					idx[id] = p
+				}
+			}
+		}
+		f.Close()
+	}
+	return idx
 }
 
 // loadVDSO parses the vDSO image from the process's memory at base.
