@@ -118,28 +118,6 @@ func (c *CFI) FDERange(pc uint64) (begin, end uint64, ok bool) {
 	return fde.Begin(), fde.End(), true
 }
 
-// MaxCFAOffset returns the largest CFA offset from the stack pointer that
-// the FDE covering pc establishes anywhere in its range: the size of the
-// function's full stack frame, return address included, when it uses rsp
-// (or rbp set from rsp) as the CFA base.
-func (c *CFI) MaxCFAOffset(pc uint64) (int64, bool) {
-	_, fde, err := c.row(pc)
-	if err != nil {
-		return 0, false
-	}
-	var best int64
-	for a := fde.Begin(); a < fde.End(); a++ {
-		fc, err := establish(fde, a)
-		if err != nil {
-			return 0, false
-		}
-		if fc.CFA.Rule == frame.RuleCFA && fc.CFA.Reg == RSP && fc.CFA.Offset > best {
-			best = fc.CFA.Offset
-		}
-	}
-	return best, best > 0
-}
-
 // step computes the caller's registers from the row in effect at lookupPC.
 // It returns the CFA and whether the return address is undefined (the
 // outermost frame: _start and clone mark it so).

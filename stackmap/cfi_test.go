@@ -105,8 +105,8 @@ func TestCFIStep(t *testing.T) {
 	if _, _, _, err := cfi.step(0x2000, &Regs{}, fakeMem{}); !errors.Is(err, errNoFDE) {
 		t.Errorf("pc outside every FDE: err = %v", err)
 	}
-	if size, ok := cfi.MaxCFAOffset(0x1000); !ok || size != 16 {
-		t.Errorf("MaxCFAOffset = %d, %v; want 16 (push rbp + return address)", size, ok)
+	if fi, ok := cfi.FrameInfo(0x1010); !ok || fi.CFASize != 16 || fi.Begin != 0x1000 || fi.End != 0x1020 {
+		t.Errorf("FrameInfo = %+v, %v; want CFASize 16 (push rbp + return address) over 0x1000-0x1020", fi, ok)
 	}
 }
 
