@@ -1,0 +1,51 @@
+package stackmap
+
+import "testing"
+
+func TestDecodePrologue(t *testing.T) {
+	tests := []struct {
+		name string
+		code []byte
+		stop int
+		want int64
+	}{
+		// objdump -d of the cases, Intel syntax.
+		{"leaf", []byte{0xc3}, -1, 8}, // ret
+		{"push rbp; mov rbp,rsp; sub rsp,0x410", []byte{
+			0x55,             // push rbp
+			0x48, 0x89, 0xe5, // mov rbp,rsp
+			0x48, 0x81, 0xec, 0x10, 0x04, 0, 0, // sub rsp,0x410
+			0xc3,
+		}, -1, 8 + 8 + 0x410},
+		{"rust: three pushes, sub rsp,0x518", []byte{
+			0x41, 0x57, // push r15
+			0x41, 0x56, // push r14
+			0x53,                                     // push rbx
+			0x48, 0x81, 0xec, 0x18, 0x05, 0x00, 0x00, // sub rsp,0x518
+			0x48, 0x89, 0xfb, // mov rbx,rdi
+		}, -1, 8 + 24 + 0x518},
+		{"llvm probe loop", []byte{
+			0x49, 0x89, 0xe3, // mov r11,rsp
+			0x49, 0x81, 0xeb, 0x00, 0x00, 0x02, 0x00, // sub r11,0x20000
+			0x48, 0x81, 0xec, 0x00, 0x10, 0x00, 0x00, // sub rsp,0x1000
+			0x48, 0xc7, 0x04, 0x24, 0, 0, 0, 0, // mov qword ptr [rsp],0
+			0x4c, 0x39, 0xdc, // cmp rsp,r11
+			0x75, 0xea, // jne loop
+			0x48, 0x81, 0xec, 0xa8, 0x07, 0x00, 0x00, // sub rsp,0x7a8
+			0xc3,
+		}, -1, 8 + 0x20000 + 0x7a8},
+		{"stop inside the prologue", []byte{
+			0x55,                   // push rbp
+			0x53,                   // push rbx
+			0x48, 0x83, 0xec, 0x28, // sub rsp,0x28
+		}, 1, 8 + 16},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, ok := DecodePrologue(tt.code, tt.stop)
+			if !ok || p.Size != tt.want {
+				t.Errorf("size %d (%s), want %d", p.Size, p.How, tt.want)
+			}
+		})
+	}
+}
