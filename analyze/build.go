@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/stackmap"
@@ -31,12 +30,15 @@ func (s *Session) Report() *Report {
 		th.Frames = s.frames(stacks[i])
 		r.Threads = append(r.Threads, th)
 	}
-	r.Signal = s.signal()
 	for _, m := range s.Modules.Modules {
 		r.Modules = append(r.Modules, Module{Path: m.Path, File: m.File, Base: Addr(m.Bias), End: Addr(m.End),
 			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: string(m.Status)})
 	}
-	r.Mappings = s.mappings(stacks)
+	mm := s.buildMemoryMap(stacks)
+	r.Mappings = mm.mappings()
+	r.Signal = s.signal(mm)
+	a := &analysis{s: s, stacks: stacks, mm: mm, report: r}
+	r.Diagnosis = append(r.Diagnosis, a.diagnose()...)
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, s.Modules.Warnings...)
 	r.Warnings = append(r.Warnings, s.code.warnings()...)
@@ -123,7 +125,7 @@ func (s *Session) process() Process {
 	return p
 }
 
-func (s *Session) signal() *Signal {
+func (s *Session) signal(mm *memoryMap) *Signal {
 	c := s.Core
 	si := c.Siginfo
 	t := c.CrashedThread()
@@ -140,33 +142,11 @@ func (s *Session) signal() *Signal {
 	if si.HasAddr() {
 		a := Addr(si.Addr)
 		sig.Address = &a
-		sig.Where = s.describe(si.Addr)
+		sig.Where = mm.describe(si.Addr)
 	} else if si.Code <= 0 {
 		sig.SenderPID = si.PID
 	}
 	return sig
-}
-
-// describe says in words what addr lies in.
-func (s *Session) describe(addr uint64) string {
-	c := s.Core
-	if m := c.Mapping(addr); m != nil {
-		what := m.File
-		if what == "" {
-			what = "anonymous memory"
-		}
-		return fmt.Sprintf("in %#x-%#x %s %s, %d bytes from its start", m.Start, m.End, m.Perm, what, addr-m.Start)
-	}
-	i := sort.Search(len(c.Mappings), func(i int) bool { return c.Mappings[i].Start > addr })
-	switch {
-	case i < len(c.Mappings) && i > 0:
-		below, above := c.Mappings[i-1], c.Mappings[i]
-		return fmt.Sprintf("in no mapping: %d bytes below %#x-%#x %s %s, %d bytes above %#x-%#x",
-			above.Start-addr, above.Start, above.End, above.Perm, nameOr(above.File, "[anon]"), addr-below.End, below.Start, below.End)
-	case i < len(c.Mappings):
-		return fmt.Sprintf("in no mapping: %d bytes below the first mapping %#x", c.Mappings[i].Start-addr, c.Mappings[i].Start)
-	}
-	return "in no mapping"
 }
 
 func nameOr(s, alt string) string {

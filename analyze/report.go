@@ -118,10 +118,15 @@ type Frame struct {
 	Unreliable   bool   `json:"unreliable,omitempty"`
 }
 
-// Diagnosis is one explanation of the crash; Kind selects its shape.
+// Diagnosis is one explanation of the crash. Kind selects which of the
+// embedded detail structs is set; their fields appear at the top level of
+// the JSON object.
 type Diagnosis struct {
-	Kind    string         `json:"kind"`
-	Thread  int            `json:"thread,omitempty"`
-	Summary string         `json:"summary"`
-	Details map[string]any `json:"details,omitempty"`
+	Kind    string `json:"kind"`
+	Thread  int    `json:"thread,omitempty"`
+	Summary string `json:"summary"`
+	// Explanation holds further sentences, each a line of text output.
+	Explanation []string `json:"explanation,omitempty"`
+	*StackOverflow
+	*StackSegments
 }

@@ -7,36 +7,118 @@ import (
 
 // Mapping roles.
 const (
-	RoleText      = "text"
-	RoleRodata    = "rodata"
-	RoleData      = "data"
-	RoleBSS       = "bss"
-	RoleHeap      = "heap"
-	RoleStack     = "stack"
-	RoleMainStack = "main-stack"
-	RoleGuard     = "guard"
-	RoleProtNone  = "prot-none"
-	RoleVDSO      = "vdso"
-	RoleVVAR      = "vvar"
-	RoleVsyscall  = "vsyscall"
-	RoleAnon      = "anon"
-	RoleFile      = "file"
+	RoleText         = "text"
+	RoleRodata       = "rodata"
+	RoleData         = "data"
+	RoleBSS          = "bss"
+	RoleHeap         = "heap"
+	RoleStack        = "stack"
+	RoleMainStack    = "main-stack"
+	RoleStackSegment = "stack-segment"
+	RoleSigaltstack  = "sigaltstack"
+	RoleGuard        = "guard"
+	RoleProtNone     = "prot-none"
+	RoleVDSO         = "vdso"
+	RoleVVAR         = "vvar"
+	RoleVsyscall     = "vsyscall"
+	RoleAnon         = "anon"
+	RoleFile         = "file"
 )
 
 // brkRandomRange is how far above the executable's end the kernel may
-// place the initial program break (arch_randomize_brk: 32 MiB on x86-64).
-const brkRandomRange = 32 << 20
+// place the initial program break (arch_randomize_brk: 1 GiB on x86-64 since Linux 5.18, 32 MiB before).
+const brkRandomRange = 1 << 30
 
-// mappings lists the mappings with their roles. A thread's stack is the
-// mapping its stack pointer (or its frames' CFAs) lie in; a PROT_NONE
-// mapping directly below a stack is that stack's guard.
-func (s *Session) mappings(stacks []*stackmap.Stack) []Mapping {
+// memoryMap is the mappings of the core with their roles, index-aligned
+// with corefile.File.Mappings.
+type memoryMap struct {
+	core   *corefile.File
+	roles  []string
+	owners []int
+	index  map[*corefile.Mapping]int
+}
+
+func (mm *memoryMap) role(m *corefile.Mapping) string {
+	if m == nil {
+		return ""
+	}
+	return mm.roles[mm.index[m]]
+}
+
+// below returns the mapping that ends exactly where m starts, or nil.
+func (mm *memoryMap) below(m *corefile.Mapping) *corefile.Mapping {
+	i := mm.index[m]
+	if i > 0 && mm.core.Mappings[i-1].End == m.Start {
+		return mm.core.Mappings[i-1]
+	}
+	return nil
+}
+
+// above returns the mapping that starts exactly where m ends, or nil.
+func (mm *memoryMap) above(m *corefile.Mapping) *corefile.Mapping {
+	i := mm.index[m]
+	if i+1 < len(mm.core.Mappings) && mm.core.Mappings[i+1].Start == m.End {
+		return mm.core.Mappings[i+1]
+	}
+	return nil
+}
+
+// threadStacks says which mappings one thread's frames run on.
+type threadStacks struct {
+	home     *corefile.Mapping   // holds the outermost frame: the stack the thread was given
+	segments []*corefile.Mapping // other mappings its frames run on (psm/stacker segments)
+	altstack *corefile.Mapping   // where a signal handler ran, if not on home or a segment
+}
+
+func writableAnon(m *corefile.Mapping) bool {
+	return m != nil && m.File == "" && m.Perm&corefile.PermW != 0
+}
+
+// stacksOf finds the stacks of one thread from its frames' stack pointers.
+// Frames above a signal frame ran on the handler's stack; the rest of the
+// thread's frames tell its own stacks.
+func stacksOf(c *corefile.File, st *stackmap.Stack) threadStacks {
+	var ts threadStacks
+	sig := -1
+	for i, f := range st.Frames {
+		if f.Signal {
+			sig = i
+			break
+		}
+	}
+	own := st.Frames
+	if sig >= 0 {
+		own = st.Frames[sig+1:]
+	}
+	for i := len(own) - 1; i >= 0; i-- {
+		if m := c.Mapping(own[i].SP); writableAnon(m) {
+			ts.home = m
+			break
+		}
+	}
+	seen := map[*corefile.Mapping]bool{ts.home: true}
+	for _, f := range own {
+		if m := c.Mapping(f.SP); writableAnon(m) && !seen[m] {
+			seen[m] = true
+			ts.segments = append(ts.segments, m)
+		}
+	}
+	if sig >= 0 {
+		if m := c.Mapping(st.Frames[0].SP); writableAnon(m) && !seen[m] {
+			ts.altstack = m
+		}
+	}
+	return ts
+}
+
+// buildMemoryMap gives every mapping a role: what it is (text, data,
+// heap…) and, for stacks, whose.
+func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 	c := s.Core
-	roles := make([]string, len(c.Mappings))
-	owners := make([]int, len(c.Mappings))
-	index := map[*corefile.Mapping]int{}
+	mm := &memoryMap{core: c, roles: make([]string, len(c.Mappings)), owners: make([]int, len(c.Mappings)), index: map[*corefile.Mapping]int{}}
+	roles, owners := mm.roles, mm.owners
 	for i, m := range c.Mappings {
-		index[m] = i
+		mm.index[m] = i
 	}
 	vdso, _ := c.Aux(corefile.AT_SYSINFO_EHDR)
 	execfn, _ := c.Aux(corefile.AT_EXECFN)
@@ -65,44 +147,55 @@ func (s *Session) mappings(stacks []*stackmap.Stack) []Mapping {
 		}
 	}
 	// vvar pages sit right below the vDSO, read-only and anonymous.
-	for i, m := range c.Mappings {
-		if roles[i] == RoleVDSO {
-			for j := i - 1; j >= 0 && c.Mappings[j].End == c.Mappings[j+1].Start && c.Mappings[j].File == "" && c.Mappings[j].Perm&corefile.PermW == 0 && roles[j] == ""; j-- {
-				roles[j] = RoleVVAR
-			}
-			_ = m
+	for i := range c.Mappings {
+		if roles[i] != RoleVDSO {
+			continue
+		}
+		for j := i - 1; j >= 0 && c.Mappings[j].End == c.Mappings[j+1].Start && c.Mappings[j].File == "" &&
+			c.Mappings[j].Perm&corefile.PermW == 0 && roles[j] == ""; j-- {
+			roles[j] = RoleVVAR
 		}
 	}
-	// Stacks: the mapping holding each thread's SP, and any other mapping
-	// its frames' CFAs run through.
-	for ti, st := range stacks {
-		tid := c.Threads[ti].TID
-		for _, f := range st.Frames {
-			for _, a := range []uint64{f.SP, f.CFA} {
-				if m := c.Mapping(a); m != nil && m.File == "" && m.Perm&corefile.PermW != 0 {
-					i := index[m]
-					if roles[i] == "" {
-						roles[i], owners[i] = RoleStack, tid
-					}
-				}
-			}
+	set := func(m *corefile.Mapping, role string, tid int) {
+		if m == nil {
+			return
+		}
+		i := mm.index[m]
+		if roles[i] == "" || roles[i] == RoleAnon {
+			roles[i], owners[i] = role, tid
 		}
 	}
 	if m := c.Mapping(execfn); m != nil {
-		i := index[m]
-		roles[i] = RoleMainStack
-		if len(c.Threads) > 0 && owners[i] == 0 {
-			owners[i] = c.Threads[0].TID
+		tid := 0
+		if len(c.Threads) > 0 {
+			tid = c.Threads[0].TID
 		}
+		set(m, RoleMainStack, tid)
 	}
+	for ti, st := range stacks {
+		tid := c.Threads[ti].TID
+		ts := stacksOf(c, st)
+		if ts.home != nil && mm.role(ts.home) == RoleMainStack {
+			owners[mm.index[ts.home]] = tid
+		}
+		set(ts.home, RoleStack, tid)
+		for _, seg := range ts.segments {
+			set(seg, RoleStackSegment, tid)
+		}
+		set(ts.altstack, RoleSigaltstack, tid)
+	}
+	// A PROT_NONE mapping directly below a stack is its guard (glibc puts
+	// guardsize bytes at the low end of every pthread stack; stacker and
+	// Rust's sigaltstack put one page below theirs).
 	for i, m := range c.Mappings {
 		if m.Perm != 0 || roles[i] != "" {
 			continue
 		}
 		roles[i] = RoleProtNone
-		if i+1 < len(c.Mappings) && c.Mappings[i+1].Start == m.End {
-			if r := roles[i+1]; r == RoleStack || r == RoleMainStack {
-				roles[i], owners[i] = RoleGuard, owners[i+1]
+		if up := mm.above(m); up != nil {
+			switch r := mm.role(up); r {
+			case RoleStack, RoleMainStack, RoleStackSegment, RoleSigaltstack:
+				roles[i], owners[i] = RoleGuard, owners[mm.index[up]]
 			}
 		}
 	}
@@ -123,10 +216,15 @@ func (s *Session) mappings(stacks []*stackmap.Stack) []Mapping {
 			roles[i] = RoleAnon
 		}
 	}
-	out := make([]Mapping, len(c.Mappings))
-	for i, m := range c.Mappings {
+	return mm
+}
+
+// mappings lists the mappings with their roles for the report.
+func (mm *memoryMap) mappings() []Mapping {
+	out := make([]Mapping, len(mm.core.Mappings))
+	for i, m := range mm.core.Mappings {
 		out[i] = Mapping{Start: Addr(m.Start), End: Addr(m.End), Perms: m.Perm.String(), File: m.File,
-			Offset: Addr(m.FileOff), Role: roles[i], Owner: owners[i], Dumped: m.FileSize > 0}
+			Offset: Addr(m.FileOff), Role: mm.roles[i], Owner: mm.owners[i], Dumped: m.FileSize > 0}
 	}
 	return out
 }

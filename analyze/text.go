@@ -55,6 +55,14 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	bw.printf("threads  %d\n", len(r.Threads))
 	for _, d := range r.Diagnosis {
 		bw.printf("\n%s\n", d.Summary)
+		for _, e := range d.Explanation {
+			bw.printf("  %s\n", e)
+		}
+		if d.StackOverflow != nil {
+			for _, h := range d.StackOverflow.Hints {
+				bw.printf("  hint: %s\n", h)
+			}
+		}
 	}
 	ordered := make([]*Thread, 0, len(r.Threads))
 	for i := range r.Threads {

@@ -1,0 +1,23 @@
+package analyze
+
+import "github.com/coreview/coreview/stackmap"
+
+// analysis is what the diagnoses look at: the session, the raw stacks
+// (index-aligned with the core's threads), the memory map with roles, and
+// the report built so far.
+type analysis struct {
+	s      *Session
+	stacks []*stackmap.Stack
+	mm     *memoryMap
+	report *Report
+}
+
+// diagnose runs every diagnosis, most specific first.
+func (a *analysis) diagnose() []Diagnosis {
+	var out []Diagnosis
+	if d := a.diagnoseStackOverflow(); d != nil {
+		out = append(out, *d)
+	}
+	out = append(out, a.diagnoseStackSegments()...)
+	return out
+}

@@ -1,0 +1,404 @@
+package analyze
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/stackmap"
+)
+
+// StackOverflow is the detail of a "stack-overflow" diagnosis: a thread ran
+// out of stack and touched the guard page (or the gap) below it.
+type StackOverflow struct {
+	Stack        StackExtent     `json:"stack"`
+	FaultAddress Addr            `json:"fault_address"`
+	SP           Addr            `json:"sp"`
+	Frame        FrameNeed       `json:"frame"`
+	Remaining    int64           `json:"remaining"`
+	Depth        int             `json:"depth"`
+	Recursion    []FunctionBytes `json:"recursion"`
+	TopConsumers []FunctionBytes `json:"top_consumers"`
+	Hints        []string        `json:"hints"`
+	// Handler names what turned the fault into the signal that killed
+	// the process, when it was not the fault itself (Rust std's
+	// stack-overflow handler, which aborts).
+	Handler string `json:"handler,omitempty"`
+}
+
+// StackExtent is the stack that overflowed and the guard below it.
+type StackExtent struct {
+	Kind       string `json:"kind"` // thread, main, segment, sigaltstack
+	Start      Addr   `json:"start"`
+	End        Addr   `json:"end"`
+	GuardStart Addr   `json:"guard_start"`
+	GuardEnd   Addr   `json:"guard_end"`
+	// Gap is set when there is no guard mapping, only unmapped space
+	// below the stack (the main stack's stack_guard_gap).
+	Gap bool `json:"gap,omitempty"`
+}
+
+// FrameNeed is the faulting function and the stack frame it needed.
+type FrameNeed struct {
+	Function string `json:"function"`
+	Size     int64  `json:"size"`
+	PC       Addr   `json:"pc"`
+	// How says where Size comes from: "prologue" (the frame allocated at
+	// entry, confirmed by the CFI), "cfi" (the largest CFA offset in the
+	// FDE, when the prologue could not be decoded).
+	How string `json:"how"`
+	// CFISize is the largest CFA offset anywhere in the function's FDE,
+	// which can exceed the entry frame by pushes made later in the body.
+	CFISize int64 `json:"cfi_size"`
+	// PrologueSize is what the entry code allocates.
+	PrologueSize int64 `json:"prologue_size"`
+	// Prologue lists the instructions that allocate the frame.
+	Prologue string `json:"prologue,omitempty"`
+}
+
+// FunctionBytes is stack use by one function: a recursion run or a total.
+type FunctionBytes struct {
+	Function string `json:"function"`
+	Frames   int    `json:"frames"`
+	Bytes    uint64 `json:"bytes"`
+	// First and Last are the frame numbers a recursion run spans.
+	First int `json:"first,omitempty"`
+	Last  int `json:"last,omitempty"`
+}
+
+// mainStackGap is how far below the main stack a fault still counts as
+// running off it: the kernel keeps stack_guard_gap (256 pages) unmapped
+// below a growable stack.
+const mainStackGap = 256<<12 + 64<<10
+
+// threadStackGap is how far below other stacks a fault counts, for stacks
+// without a guard mapping.
+const threadStackGap = 64 << 10
+
+// faultContext is the fault to explain: the thread, the frames from the
+// faulting one outwards, and the signal as the kernel first raised it.
+type faultContext struct {
+	ti      int // index of the thread
+	thread  *corefile.Thread
+	first   int // index in the thread's frames of the faulting frame
+	frames  []stackmap.Frame
+	signo   int
+	code    int
+	addr    uint64
+	handler string
+}
+
+// faultOf returns the fault the crashed thread took. When the thread died
+// of a signal raised in a handler (Rust std's overflow handler calls
+// abort), the original fault is read from the signal frame: the kernel put
+// the siginfo right after the ucontext, on the handler's stack.
+func (a *analysis) faultOf() *faultContext {
+	c := a.s.Core
+	t := c.CrashedThread()
+	if t == nil || c.Siginfo == nil {
+		return nil
+	}
+	st := a.stacks[0]
+	fc := &faultContext{ti: 0, thread: t, frames: st.Frames, signo: c.Siginfo.Signo, code: c.Siginfo.Code, addr: c.Siginfo.Addr}
+	if c.Siginfo.HasAddr() {
+		return fc
+	}
+	for i, f := range st.Frames {
+		if !f.Signal {
+			continue
+		}
+		si, err := stackmap.ReadSignalFrame(a.s.Mem, f.SP)
+		if err != nil || (si.Signo != 11 && si.Signo != 7) || i+1 >= len(st.Frames) {
+			return nil
+		}
+		fc.first, fc.frames = i+1, st.Frames[i+1:]
+		fc.signo, fc.code, fc.addr = si.Signo, si.Code, si.Addr
+		for _, hf := range a.report.Threads[0].Frames[:i] {
+			if strings.Contains(hf.Function, "stack_overflow") {
+				fc.handler = "Rust std's stack-overflow handler caught the fault, printed \"thread '…' has overflowed its stack\" and aborted"
+				break
+			}
+		}
+		if fc.handler == "" {
+			fc.handler = fmt.Sprintf("a signal handler caught the %s and the process then died of %s", SignalName(si.Signo), SignalName(c.Siginfo.Signo))
+		}
+		return fc
+	}
+	return nil
+}
+
+// locateOverflow finds the stack an address ran off: the address is in a
+// PROT_NONE mapping right below a writable anonymous one, or in the
+// unmapped gap just below one.
+func (a *analysis) locateOverflow(addr uint64) (stack, guard *corefile.Mapping, ok bool) {
+	c := a.s.Core
+	if m := c.Mapping(addr); m != nil {
+		if m.Perm != 0 {
+			return nil, nil, false
+		}
+		if up := a.mm.above(m); writableAnon(up) {
+			return up, m, true
+		}
+		return nil, nil, false
+	}
+	i := sort.Search(len(c.Mappings), func(i int) bool { return c.Mappings[i].Start > addr })
+	if i == len(c.Mappings) {
+		return nil, nil, false
+	}
+	up := c.Mappings[i]
+	limit := uint64(threadStackGap)
+	if a.mm.role(up) == RoleMainStack {
+		limit = mainStackGap
+	}
+	if writableAnon(up) && up.Start-addr <= limit {
+		switch a.mm.role(up) {
+		case RoleStack, RoleMainStack, RoleStackSegment, RoleSigaltstack:
+			return up, nil, true
+		}
+	}
+	return nil, nil, false
+}
+
+// diagnoseStackOverflow explains a fault in a guard page or below a stack.
+func (a *analysis) diagnoseStackOverflow() *Diagnosis {
+	fc := a.faultOf()
+	if fc == nil || len(fc.frames) == 0 || (fc.signo != 11 && fc.signo != 7) {
+		return nil
+	}
+	f0 := fc.frames[0]
+	stack, guard, ok := a.locateOverflow(fc.addr)
+	if !ok {
+		// A push or call faults with si_addr at the new top of stack,
+		// which is the stack pointer or just below it.
+		if stack, guard, ok = a.locateOverflow(f0.SP - 8); !ok {
+			return nil
+		}
+	}
+	so := &StackOverflow{FaultAddress: Addr(fc.addr), SP: Addr(f0.SP), Depth: len(fc.frames)}
+	so.Stack = StackExtent{Start: Addr(stack.Start), End: Addr(stack.End)}
+	switch a.mm.role(stack) {
+	case RoleMainStack:
+		so.Stack.Kind = "main"
+	case RoleStackSegment:
+		so.Stack.Kind = "segment"
+	case RoleSigaltstack:
+		so.Stack.Kind = "sigaltstack"
+	default:
+		so.Stack.Kind = "thread"
+	}
+	if guard != nil {
+		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(guard.Start), Addr(guard.End)
+	} else {
+		so.Stack.Gap = true
+		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(fc.addr&^0xfff), Addr(stack.Start)
+	}
+	thread := &a.report.Threads[fc.ti]
+	fr := thread.Frames[fc.first]
+	so.Frame = a.frameNeed(&f0, &fr)
+	if f0.CFA != 0 {
+		so.Remaining = int64(f0.CFA) - int64(stack.Start)
+	}
+	so.Recursion, so.TopConsumers = stackUse(thread.Frames[fc.first:], fc.frames)
+	so.Handler = fc.handler
+	so.Hints = a.overflowHints(so, thread)
+
+	d := &Diagnosis{Kind: "stack-overflow", Thread: fc.thread.TID, StackOverflow: so}
+	d.Summary, d.Explanation = so.explain(fc.thread.TID)
+	return d
+}
+
+// frameNeed sizes the faulting function's frame: the CFI's largest CFA
+// offset, confirmed (or, for frame-pointer functions, supplied) by decoding
+// the prologue.
+func (a *analysis) frameNeed(f *stackmap.Frame, fr *Frame) FrameNeed {
+	need := FrameNeed{Function: fr.Function, PC: fr.PC}
+	if need.Function == "" {
+		need.Function = fmt.Sprintf("%s+%#x", nameOr(fr.Module, "??"), uint64(fr.ModuleOffset))
+	}
+	var cfiSize int64
+	if cfi, bias, ok := a.s.code.CFI(f.LookupPC()); ok {
+		if fi, ok := cfi.FrameInfo(f.LookupPC() - bias); ok {
+			cfiSize = fi.CFASize
+		}
+	}
+	var pro stackmap.Prologue
+	var proOK bool
+	if fr.Function != "" {
+		start := uint64(fr.PC) - fr.Offset
+		code := make([]byte, 256)
+		n, _ := a.s.Mem.ReadAt(code, start)
+		if n > 0 {
+			pro, proOK = stackmap.DecodePrologue(code[:n], -1)
+		}
+	}
+	need.CFISize = cfiSize
+	if proOK {
+		need.PrologueSize, need.Prologue = pro.Size, pro.How
+	}
+	// The entry frame is what the function needed when it ran out; the CFI
+	// confirms it (its largest offset is at least that) or, for a
+	// frame-pointer function whose CFA is rbp-based, cannot say.
+	switch {
+	case proOK && pro.Size > 8 && (cfiSize == 0 || cfiSize >= pro.Size):
+		need.Size, need.How = pro.Size, "prologue"
+		if cfiSize == pro.Size {
+			need.How = "prologue+cfi"
+		}
+	case cfiSize > 0:
+		need.Size, need.How = cfiSize, "cfi"
+	case proOK:
+		need.Size, need.How = pro.Size, "prologue"
+	}
+	return need
+}
+
+// stackUse measures stack use per function over a thread's frames: each
+// frame uses CFA-SP bytes. It returns the recursion runs (one function
+// repeated in consecutive frames), largest first, and the top consumers by
+// function.
+func stackUse(frames []Frame, raw []stackmap.Frame) (runs, top []FunctionBytes) {
+	used := func(i int) uint64 {
+		if raw[i].CFA > raw[i].SP {
+			return raw[i].CFA - raw[i].SP
+		}
+		return 0
+	}
+	byFunc := map[string]*FunctionBytes{}
+	for i := 0; i < len(frames); i++ {
+		name := frames[i].Function
+		if name == "" {
+			continue
+		}
+		j, bytes := i, used(i)
+		for j+1 < len(frames) && frames[j+1].Function == name {
+			j++
+			bytes += used(j)
+		}
+		if j-i+1 >= 3 {
+			runs = append(runs, FunctionBytes{Function: name, Frames: j - i + 1, Bytes: bytes, First: frames[i].Index, Last: frames[j].Index})
+		}
+		fb := byFunc[name]
+		if fb == nil {
+			fb = &FunctionBytes{Function: name}
+			byFunc[name] = fb
+		}
+		fb.Frames += j - i + 1
+		fb.Bytes += bytes
+		i = j
+	}
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Bytes > runs[j].Bytes })
+	if len(runs) > 3 {
+		runs = runs[:3]
+	}
+	for _, fb := range byFunc {
+		top = append(top, *fb)
+	}
+	sort.Slice(top, func(i, j int) bool {
+		if top[i].Bytes != top[j].Bytes {
+			return top[i].Bytes > top[j].Bytes
+		}
+		return top[i].Function < top[j].Function
+	})
+	if len(top) > 5 {
+		top = top[:5]
+	}
+	if runs == nil {
+		runs = []FunctionBytes{}
+	}
+	return runs, top
+}
+
+func (a *analysis) overflowHints(so *StackOverflow, t *Thread) []string {
+	rust := false
+	for _, f := range t.Frames {
+		if strings.HasPrefix(f.Function, "std::") || strings.HasPrefix(f.Function, "<std::") || strings.HasPrefix(f.Function, "core::") {
+			rust = true
+			break
+		}
+	}
+	var hints []string
+	switch so.Stack.Kind {
+	case "segment":
+		hints = append(hints, "The overflow happened on a stack segment allocated by stacker/psm: the recursive path has no stacker::maybe_grow (rustc: ensure_sufficient_stack) call close enough to the recursion to allocate a new segment in time, or the segment is too small for the work done between two calls.")
+	case "main":
+		hints = append(hints, fmt.Sprintf("The main thread's stack is limited by RLIMIT_STACK (ulimit -s); it had grown to %s when it ran out.", humanBytes(uint64(so.Stack.End-so.Stack.Start))))
+	case "thread":
+		if rust {
+			hints = append(hints, "Give the thread a bigger stack: std::thread::Builder::stack_size, or RUST_MIN_STACK for threads spawned without an explicit size (rustc: RUST_MIN_STACK=16777216).")
+		} else {
+			hints = append(hints, "Give the thread a bigger stack: pthread_attr_setstacksize (the default is RLIMIT_STACK, usually 8 MiB).")
+		}
+	}
+	if len(so.Recursion) > 0 && so.Recursion[0].Frames > 100 {
+		r := so.Recursion[0]
+		hints = append(hints, fmt.Sprintf("%s recursed %s times: bound the recursion depth or make it iterative; a bigger stack only moves the limit.", r.Function, commas(r.Frames)))
+	}
+	return hints
+}
+
+// explain writes the diagnosis in words, with the numbers behind it.
+func (so *StackOverflow) explain(tid int) (string, []string) {
+	size := uint64(so.Stack.End - so.Stack.Start)
+	var b strings.Builder
+	what := map[string]string{"thread": "stack", "main": "main stack", "segment": "stack segment", "sigaltstack": "signal stack"}[so.Stack.Kind]
+	fmt.Fprintf(&b, "Thread %d ran out of stack: its %s %s [%#x–%#x)", tid, humanBytes(size), what, uint64(so.Stack.Start), uint64(so.Stack.End))
+	if so.Stack.Gap {
+		fmt.Fprintf(&b, " has no room below it, and the fault at %#x is %s below its lowest byte.", uint64(so.FaultAddress), humanBytes(uint64(so.Stack.Start-so.FaultAddress)))
+	} else {
+		fmt.Fprintf(&b, " has a %s guard page at [%#x–%#x), and the fault at %#x is inside it.",
+			humanBytes(uint64(so.Stack.GuardEnd-so.Stack.GuardStart)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.FaultAddress))
+	}
+	var more []string
+	if so.Frame.Size > 0 && so.Remaining != 0 {
+		left := so.Remaining
+		if left < 0 {
+			left = 0
+		}
+		sp := fmt.Sprintf("%s bytes above the stack's lowest byte", commas(int(int64(so.SP)-int64(so.Stack.Start))))
+		if so.SP < so.Stack.Start {
+			sp = fmt.Sprintf("already %s bytes below the stack's lowest byte", commas(int(so.Stack.Start-so.SP)))
+		}
+		more = append(more, fmt.Sprintf("%s needed a %s-byte frame with only %s bytes left (its stack pointer %#x is %s).",
+			so.Frame.Function, commas(int(so.Frame.Size)), commas(int(left)), uint64(so.SP), sp))
+	} else {
+		more = append(more, fmt.Sprintf("The faulting function is %s (stack pointer %#x).", so.Frame.Function, uint64(so.SP)))
+	}
+	depth := fmt.Sprintf("%s frames deep", commas(so.Depth))
+	if len(so.Recursion) > 0 {
+		r := so.Recursion[0]
+		each := r.Bytes / uint64(r.Frames)
+		depth += fmt.Sprintf(": %s recursed %s times, %s bytes each (%s)", r.Function, commas(r.Frames), commas(int(each)), humanBytes(r.Bytes))
+	}
+	more = append(more, depth+".")
+	if so.Handler != "" {
+		more = append(more, "The process died of the fault only indirectly: "+so.Handler+".")
+	}
+	return b.String(), more
+}
+
+func humanBytes(n uint64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// commas writes n with thousands separators: 10,598.
+func commas(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + commas(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
