@@ -34,6 +34,7 @@ type Session struct {
 	Opts    Options
 
 	code *code
+	last *analysis // what the latest Report worked out
 }
 
 // Open opens the core at path and loads its modules.

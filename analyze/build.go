@@ -38,6 +38,7 @@ func (s *Session) Report() *Report {
 	r.Mappings = mm.mappings()
 	r.Signal = s.signal(mm)
 	a := &analysis{s: s, stacks: stacks, mm: mm, report: r}
+	s.last = a
 	r.Diagnosis = append(r.Diagnosis, a.diagnose()...)
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, s.Modules.Warnings...)

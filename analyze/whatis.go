@@ -71,3 +71,49 @@ func distance(n uint64) string {
 	}
 	return humanBytes(n)
 }
+
+// WhatIs is the answer to "what is at this address?": mdb's ::whatis for
+// cores.
+type WhatIs struct {
+	Address  Addr     `json:"address"`
+	Mapping  *Mapping `json:"mapping,omitempty"`
+	Where    string   `json:"where"`
+	Module   string   `json:"module,omitempty"`
+	Symbol   string   `json:"symbol,omitempty"`
+	Function string   `json:"function,omitempty"`
+	Offset   uint64   `json:"offset,omitempty"`
+	// Frames lists the stack frames whose [SP, CFA) holds the address.
+	Frames []string `json:"frames,omitempty"`
+}
+
+// WhatIs describes addr: its mapping, role and owner, the symbol it falls
+// in, and which thread's stack frame holds it. It uses the stacks and roles
+// that building r worked out.
+func (s *Session) WhatIs(addr uint64, r *Report) WhatIs {
+	w := WhatIs{Address: Addr(addr)}
+	stacks, mm := s.last.stacks, s.last.mm
+	w.Where = mm.describe(addr)
+	if m := s.Core.Mapping(addr); m != nil {
+		maps := mm.mappings()
+		w.Mapping = &maps[mm.index[m]]
+	}
+	if mod := s.Modules.Module(addr); mod != nil {
+		w.Module = mod.Path
+		if sym, ok := mod.Lookup(mod.FileAddr(addr)); ok {
+			w.Symbol, w.Function, w.Offset = sym.Name, s.demangle(sym.Name), addr-(sym.Addr+mod.Bias)
+		}
+	}
+	for ti, st := range stacks {
+		for i, f := range st.Frames {
+			if f.CFA != 0 && addr >= f.SP && addr < f.CFA {
+				name := "??"
+				if i < len(r.Threads[ti].Frames) && r.Threads[ti].Frames[i].Function != "" {
+					name = r.Threads[ti].Frames[i].Function
+				}
+				w.Frames = append(w.Frames, fmt.Sprintf("thread %d frame #%d %s [%#x–%#x), %s below its CFA",
+					s.Core.Threads[ti].TID, i, name, f.SP, f.CFA, distance(f.CFA-addr)))
+			}
+		}
+	}
+	return w
+}
