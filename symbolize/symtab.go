@@ -17,9 +17,11 @@ type Symbol struct {
 	Local bool   // STB_LOCAL
 }
 
-// symtab is a module's function symbols sorted by address.
+// symtab is a module's function symbols sorted by address, and its data
+// objects (STT_OBJECT, STT_TLS excluded) sorted the same way.
 type symtab struct {
-	syms []Symbol
+	syms    []Symbol
+	objects []Symbol
 }
 
 // Lookup returns the function symbol covering the link-time address
@@ -47,6 +49,33 @@ func (m *Module) Lookup(fileAddr uint64) (Symbol, bool) {
 	}
 	if zero >= 0 {
 		return syms[zero], true
+	}
+	return Symbol{}, false
+}
+
+// LookupObject returns the data object (STT_OBJECT) whose range holds the
+// link-time address fileAddr: a vtable, a GOT-adjacent table, a global.
+func (m *Module) LookupObject(fileAddr uint64) (Symbol, bool) {
+	objs := m.symtab().objects
+	i := sort.Search(len(objs), func(i int) bool { return objs[i].Addr > fileAddr }) - 1
+	for ; i >= 0 && i >= len(objs)-1-1<<20; i-- {
+		o := objs[i]
+		if fileAddr-o.Addr < max(o.Size, 1) {
+			return o, true
+		}
+		if o.Size > 0 || fileAddr-o.Addr > 1<<16 {
+			break
+		}
+	}
+	return Symbol{}, false
+}
+
+// LookupObjectName returns the data object with the given name.
+func (m *Module) LookupObjectName(name string) (Symbol, bool) {
+	for _, s := range m.symtab().objects {
+		if s.Name == name {
+			return s, true
+		}
 	}
 	return Symbol{}, false
 }
@@ -87,6 +116,11 @@ func readSymtab(f *elf.File) *symtab {
 			typ := elf.ST_TYPE(s.Info)
 			switch typ {
 			case elf.STT_FUNC, elf.STT_GNU_IFUNC, elf.STT_NOTYPE:
+			case elf.STT_OBJECT:
+				if s.Name != "" && s.Section != elf.SHN_UNDEF {
+					st.objects = append(st.objects, Symbol{Name: s.Name, Addr: s.Value, Size: s.Size, Local: elf.ST_BIND(s.Info) == elf.STB_LOCAL})
+				}
+				continue
 			default:
 				continue
 			}
@@ -122,6 +156,7 @@ func readSymtab(f *elf.File) *symtab {
 		}
 		return -strings.Compare(a.Name, b.Name)
 	})
+	slices.SortFunc(st.objects, func(a, b Symbol) int { return cmp.Compare(a.Addr, b.Addr) })
 	out := st.syms[:0]
 	for i, s := range st.syms {
 		if i > 0 && s.Addr == st.syms[i-1].Addr {
