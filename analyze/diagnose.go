@@ -18,6 +18,10 @@ func (a *analysis) diagnose() []Diagnosis {
 	if d := a.diagnoseStackOverflow(); d != nil {
 		out = append(out, *d)
 	}
+	cf := a.controlFlow()
+	if d := a.diagnoseWildPC(cf); d != nil {
+		out = append(out, *d)
+	}
 	out = append(out, a.diagnoseStackSegments()...)
 	return out
 }

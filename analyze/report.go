@@ -129,4 +129,5 @@ type Diagnosis struct {
 	Explanation []string `json:"explanation,omitempty"`
 	*StackOverflow
 	*StackSegments
+	*ControlFlow
 }

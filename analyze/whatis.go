@@ -48,6 +48,9 @@ func (mm *memoryMap) describe(addr uint64) string {
 	if m := c.Mapping(addr); m != nil {
 		return fmt.Sprintf("in %s, %s from its start and %s from its end", mm.words(m), distance(addr-m.Start), distance(m.End-addr))
 	}
+	if addr < minMapAddr {
+		return fmt.Sprintf("in the null page: %#x is a null pointer plus %s (vm.mmap_min_addr keeps the first 64 KiB unmapped)", addr, distance(addr))
+	}
 	i := sort.Search(len(c.Mappings), func(i int) bool { return c.Mappings[i].Start > addr })
 	switch {
 	case i < len(c.Mappings):
@@ -59,6 +62,9 @@ func (mm *memoryMap) describe(addr uint64) string {
 	}
 	return "in no mapping"
 }
+
+// minMapAddr is vm.mmap_min_addr's usual value: nothing is mapped below.
+const minMapAddr = 64 << 10
 
 // distance prints a byte distance exactly when it is small enough to
 // matter byte by byte, and in KiB/MiB otherwise.

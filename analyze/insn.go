@@ -1,0 +1,120 @@
+package analyze
+
+import (
+	"fmt"
+
+	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/coreview/coreview/stackmap"
+)
+
+// decodeAt decodes the instruction at pc.
+func (s *Session) decodeAt(pc uint64) (x86asm.Inst, bool) {
+	var b [16]byte
+	n, _ := s.Mem.ReadAt(b[:], pc)
+	if n == 0 {
+		return x86asm.Inst{}, false
+	}
+	inst, err := x86asm.Decode(b[:n], 64)
+	return inst, err == nil
+}
+
+// callBefore finds the call instruction that ends at return address ra:
+// the longest decoding of the bytes before ra that is a CALL exactly
+// reaching ra (direct calls are 5 bytes, indirect ones 2 to 7).
+func (s *Session) callBefore(ra uint64) (x86asm.Inst, uint64, bool) {
+	var b [7]byte
+	if ra < 7 {
+		return x86asm.Inst{}, 0, false
+	}
+	if _, err := s.Mem.ReadAt(b[:], ra-7); err != nil {
+		return x86asm.Inst{}, 0, false
+	}
+	for l := 7; l >= 2; l-- {
+		inst, err := x86asm.Decode(b[7-l:], 64)
+		if err == nil && inst.Op == x86asm.CALL && inst.Len == l {
+			return inst, ra - uint64(l), true
+		}
+	}
+	return x86asm.Inst{}, 0, false
+}
+
+// dwarfReg maps x86asm's 64-bit registers to DWARF numbers.
+var dwarfReg = map[x86asm.Reg]int{
+	x86asm.RAX: 0, x86asm.RDX: 1, x86asm.RCX: 2, x86asm.RBX: 3, x86asm.RSI: 4, x86asm.RDI: 5,
+	x86asm.RBP: 6, x86asm.RSP: 7, x86asm.R8: 8, x86asm.R9: 9, x86asm.R10: 10, x86asm.R11: 11,
+	x86asm.R12: 12, x86asm.R13: 13, x86asm.R14: 14, x86asm.R15: 15,
+}
+
+// regValue returns a register's value in regs, for 64-bit registers.
+func regValue(regs *stackmap.Regs, r x86asm.Reg) (uint64, bool) {
+	n, ok := dwarfReg[r]
+	if !ok {
+		return 0, false
+	}
+	return regs.Get(n)
+}
+
+// memOperand returns the memory operand of inst, if any.
+func memOperand(inst x86asm.Inst) (x86asm.Mem, bool) {
+	for _, a := range inst.Args {
+		if m, ok := a.(x86asm.Mem); ok {
+			return m, true
+		}
+	}
+	return x86asm.Mem{}, false
+}
+
+// effectiveAddr computes a memory operand's address from the registers the
+// instruction ran with; next is the address of the following instruction
+// (for rip-relative operands). It also returns the operand in words:
+// "[rax+0x18] with rax = 0x55…".
+func effectiveAddr(m x86asm.Mem, regs *stackmap.Regs, next uint64) (uint64, string, bool) {
+	if m.Segment != 0 {
+		return 0, "", false // fs:/gs: relative (TLS): base not in the registers
+	}
+	var addr uint64
+	var parts []string
+	switch {
+	case m.Base == x86asm.RIP:
+		addr = next
+	case m.Base != 0:
+		v, ok := regValue(regs, m.Base)
+		if !ok {
+			return 0, "", false
+		}
+		addr = v
+		parts = append(parts, fmt.Sprintf("%s = %#x", regName(m.Base), v))
+	}
+	if m.Index != 0 {
+		v, ok := regValue(regs, m.Index)
+		if !ok {
+			return 0, "", false
+		}
+		addr += v * uint64(m.Scale)
+		parts = append(parts, fmt.Sprintf("%s = %#x", regName(m.Index), v))
+	}
+	addr += uint64(m.Disp)
+	desc := ""
+	for i, p := range parts {
+		if i > 0 {
+			desc += ", "
+		}
+		desc += p
+	}
+	return addr, desc, true
+}
+
+func regName(r x86asm.Reg) string {
+	return map[x86asm.Reg]string{
+		x86asm.RAX: "rax", x86asm.RBX: "rbx", x86asm.RCX: "rcx", x86asm.RDX: "rdx", x86asm.RSI: "rsi",
+		x86asm.RDI: "rdi", x86asm.RBP: "rbp", x86asm.RSP: "rsp", x86asm.R8: "r8", x86asm.R9: "r9",
+		x86asm.R10: "r10", x86asm.R11: "r11", x86asm.R12: "r12", x86asm.R13: "r13", x86asm.R14: "r14",
+		x86asm.R15: "r15", x86asm.RIP: "rip",
+	}[r]
+}
+
+// intel prints an instruction in Intel syntax, as objdump -M intel does.
+func intel(inst x86asm.Inst, pc uint64) string {
+	return x86asm.IntelSyntax(inst, pc, nil)
+}
