@@ -22,6 +22,11 @@ func (a *analysis) diagnose() []Diagnosis {
 	if d := a.diagnoseWildPC(cf); d != nil {
 		out = append(out, *d)
 	}
+	if len(out) == 0 {
+		if d := a.diagnoseFault(); d != nil {
+			out = append(out, *d)
+		}
+	}
 	out = append(out, a.diagnoseStackSegments()...)
 	return out
 }

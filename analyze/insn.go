@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
 
@@ -46,8 +47,21 @@ var dwarfReg = map[x86asm.Reg]int{
 	x86asm.R12: 12, x86asm.R13: 13, x86asm.R14: 14, x86asm.R15: 15,
 }
 
-// regValue returns a register's value in regs, for 64-bit registers.
+// reg64 maps 32-bit registers to the 64-bit registers they are part of.
+var reg64 = map[x86asm.Reg]x86asm.Reg{
+	x86asm.EAX: x86asm.RAX, x86asm.EBX: x86asm.RBX, x86asm.ECX: x86asm.RCX, x86asm.EDX: x86asm.RDX,
+	x86asm.ESI: x86asm.RSI, x86asm.EDI: x86asm.RDI, x86asm.EBP: x86asm.RBP, x86asm.ESP: x86asm.RSP,
+	x86asm.R8L: x86asm.R8, x86asm.R9L: x86asm.R9, x86asm.R10L: x86asm.R10, x86asm.R11L: x86asm.R11,
+	x86asm.R12L: x86asm.R12, x86asm.R13L: x86asm.R13, x86asm.R14L: x86asm.R14, x86asm.R15L: x86asm.R15,
+}
+
+// regValue returns a register's value in regs: 64-bit registers whole,
+// 32-bit ones as their low half.
 func regValue(regs *stackmap.Regs, r x86asm.Reg) (uint64, bool) {
+	if r64, ok := reg64[r]; ok {
+		v, ok := regValue(regs, r64)
+		return v & 0xffffffff, ok
+	}
 	n, ok := dwarfReg[r]
 	if !ok {
 		return 0, false
@@ -106,6 +120,9 @@ func effectiveAddr(m x86asm.Mem, regs *stackmap.Regs, next uint64) (uint64, stri
 }
 
 func regName(r x86asm.Reg) string {
+	if _, ok := reg64[r]; ok {
+		return strings.ToLower(r.String())
+	}
 	return map[x86asm.Reg]string{
 		x86asm.RAX: "rax", x86asm.RBX: "rbx", x86asm.RCX: "rcx", x86asm.RDX: "rdx", x86asm.RSI: "rsi",
 		x86asm.RDI: "rdi", x86asm.RBP: "rbp", x86asm.RSP: "rsp", x86asm.R8: "r8", x86asm.R9: "r9",

@@ -130,4 +130,5 @@ type Diagnosis struct {
 	*StackOverflow
 	*StackSegments
 	*ControlFlow
+	*Access
 }

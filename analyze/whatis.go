@@ -49,7 +49,10 @@ func (mm *memoryMap) describe(addr uint64) string {
 		return fmt.Sprintf("in %s, %s from its start and %s from its end", mm.words(m), distance(addr-m.Start), distance(m.End-addr))
 	}
 	if addr < minMapAddr {
-		return fmt.Sprintf("in the null page: %#x is a null pointer plus %s (vm.mmap_min_addr keeps the first 64 KiB unmapped)", addr, distance(addr))
+		if addr == 0 {
+			return "(the null pointer)"
+		}
+		return fmt.Sprintf("in the null page: a null pointer plus %#x (vm.mmap_min_addr keeps the first 64 KiB unmapped)", addr)
 	}
 	i := sort.Search(len(c.Mappings), func(i int) bool { return c.Mappings[i].Start > addr })
 	switch {

@@ -1,0 +1,173 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/coreview/coreview/corefile"
+)
+
+// Access is the detail of the diagnoses about a bad data access or a
+// faulting instruction: null-dereference, write-to-readonly,
+// exec-non-exec, invalid-access, bus-error, misaligned,
+// illegal-instruction, divide-error.
+type Access struct {
+	PC          Addr   `json:"pc"`
+	Function    string `json:"function"`
+	Instruction string `json:"instruction,omitempty"`
+	// Operation is "read", "write" or "execute".
+	Operation string `json:"operation,omitempty"`
+	Address   *Addr  `json:"address,omitempty"`
+	// Operand is the memory operand with the registers it used:
+	// "[rax+0x18] with rax = 0x0".
+	Operand string `json:"operand,omitempty"`
+	Where   string `json:"where,omitempty"`
+}
+
+// writesMemory reports whether inst stores to its memory operand: the
+// operand is the destination (first in Intel order) of an instruction that
+// writes its destination.
+func writesMemory(inst x86asm.Inst) bool {
+	if len(inst.Args) == 0 || inst.Args[0] == nil {
+		return false
+	}
+	if _, ok := inst.Args[0].(x86asm.Mem); !ok {
+		return inst.Op == x86asm.PUSH || inst.Op == x86asm.CALL
+	}
+	switch inst.Op {
+	case x86asm.CMP, x86asm.TEST, x86asm.PUSH, x86asm.JMP, x86asm.CALL, x86asm.PREFETCHT0,
+		x86asm.PREFETCHT1, x86asm.PREFETCHT2, x86asm.PREFETCHNTA, x86asm.UCOMISD, x86asm.UCOMISS,
+		x86asm.COMISD, x86asm.COMISS, x86asm.BT:
+		return false
+	}
+	return true
+}
+
+// diagnoseFault explains the signal from the faulting instruction of the
+// crashed thread, when the PC itself is sound.
+func (a *analysis) diagnoseFault() *Diagnosis {
+	c := a.s.Core
+	si := c.Siginfo
+	if si == nil || len(a.stacks) == 0 || len(a.stacks[0].Frames) == 0 || !si.HasAddr() {
+		return nil
+	}
+	f0 := a.stacks[0].Frames[0]
+	if !a.s.Mem.Executable(f0.PC) {
+		return nil // the control-flow diagnoses cover a bad PC
+	}
+	tid := c.Threads[0].TID
+	fr := a.report.Threads[0].Frames[0]
+	fn := nameOr(fr.Function, fmt.Sprintf("%s+%#x", nameOr(fr.Module, "??"), uint64(fr.ModuleOffset)))
+	acc := &Access{PC: Addr(f0.PC), Function: fn}
+	inst, ok := a.s.decodeAt(f0.PC)
+	if ok {
+		acc.Instruction = intel(inst, f0.PC)
+	}
+	addr := Addr(si.Addr)
+	d := &Diagnosis{Thread: tid, Access: acc}
+	at := fmt.Sprintf("%s+%#x", fn, fr.Offset)
+	if fr.Function == "" {
+		at = fn
+	}
+	switch si.Signo {
+	case 11: // SIGSEGV
+		acc.Address = &addr
+		acc.Where = a.mm.describe(si.Addr)
+		acc.Operation = "read"
+		if ok && writesMemory(inst) {
+			acc.Operation = "write"
+		}
+		if ok {
+			if m, has := memOperand(inst); has {
+				regs := f0.Regs
+				if _, desc, ok := effectiveAddr(m, &regs, f0.PC+uint64(inst.Len)); ok {
+					acc.Operand = strings.ToLower(fmt.Sprint(m))
+					if desc != "" {
+						acc.Operand += " with " + desc
+					}
+				}
+			}
+		}
+		m := c.Mapping(si.Addr)
+		switch {
+		case si.Addr < minMapAddr:
+			d.Kind = "null-dereference"
+			d.Summary = fmt.Sprintf("Thread %d dereferenced a null pointer: %s %s address %#x.", tid, at, verb(acc.Operation), si.Addr)
+			if si.Addr != 0 {
+				d.Summary = strings.TrimSuffix(d.Summary, ".") + fmt.Sprintf(" (null + %#x: a field of a null struct pointer, or an index into a null array).", si.Addr)
+			}
+		case m != nil && si.Code == 2 && acc.Operation == "write" && m.Perm&corefile.PermW == 0:
+			d.Kind = "write-to-readonly"
+			d.Summary = fmt.Sprintf("Thread %d wrote to read-only memory: %s wrote %#x, in %s.", tid, at, si.Addr, a.mm.words(m))
+		case m != nil && si.Code == 2 && m.Perm == 0 && a.mm.role(m) != RoleGuard:
+			d.Kind = "invalid-access"
+			d.Summary = fmt.Sprintf("Thread %d touched a PROT_NONE mapping: %s %s %#x, in %s.", tid, at, verb(acc.Operation), si.Addr, a.mm.words(m))
+		default:
+			d.Kind = "invalid-access"
+			d.Summary = fmt.Sprintf("Thread %d %s an invalid address: %s %s %#x, %s.", tid, past(acc.Operation), at, verb(acc.Operation), si.Addr, acc.Where)
+		}
+		if acc.Operand != "" {
+			d.Explanation = append(d.Explanation, fmt.Sprintf("The instruction was `%s`: a %s of %s.", acc.Instruction, acc.Operation, acc.Operand))
+		}
+	case 7: // SIGBUS
+		acc.Address = &addr
+		acc.Where = a.mm.describe(si.Addr)
+		switch CodeName(si.Signo, si.Code) {
+		case "BUS_ADRALN":
+			d.Kind = "misaligned"
+			d.Summary = fmt.Sprintf("Thread %d made a misaligned access at %#x in %s.", tid, si.Addr, at)
+		case "BUS_ADRERR":
+			d.Kind = "bus-error"
+			d.Summary = fmt.Sprintf("Thread %d accessed %#x in %s, past the end of the file mapped there (the file was truncated after it was mapped?): %s.", tid, si.Addr, at, acc.Where)
+		default:
+			d.Kind = "bus-error"
+			d.Summary = fmt.Sprintf("Thread %d got a bus error (%s) at %#x in %s.", tid, CodeName(si.Signo, si.Code), si.Addr, at)
+		}
+	case 4: // SIGILL
+		d.Kind = "illegal-instruction"
+		switch {
+		case ok && inst.Op == x86asm.UD2:
+			d.Summary = fmt.Sprintf("Thread %d executed ud2 in %s: a deliberate trap (Rust's intrinsics::abort or unreachable_unchecked, C's __builtin_trap or __builtin_unreachable with -fsanitize=unreachable, a failed check compiled to a trap).", tid, at)
+		case ok:
+			d.Summary = fmt.Sprintf("Thread %d executed an instruction this CPU refused (%s) in %s: `%s`. Built for a newer CPU (-march, target-cpu)?", tid, CodeName(si.Signo, si.Code), at, acc.Instruction)
+		default:
+			d.Summary = fmt.Sprintf("Thread %d executed bytes that do not decode as an instruction in %s.", tid, at)
+		}
+	case 8: // SIGFPE
+		d.Kind = "divide-error"
+		d.Summary = fmt.Sprintf("Thread %d raised %s (%s) in %s", tid, SignalName(si.Signo), CodeMeaning(CodeName(si.Signo, si.Code)), at)
+		if ok && (inst.Op == x86asm.DIV || inst.Op == x86asm.IDIV) {
+			if r, isReg := inst.Args[0].(x86asm.Reg); isReg && r != 0 {
+				regs := f0.Regs
+				if v, ok := regValue(&regs, r); ok {
+					d.Summary += fmt.Sprintf(": `%s` with divisor %s = %d", acc.Instruction, regName(r), int64(v))
+				}
+			} else {
+				d.Summary += fmt.Sprintf(": `%s`", acc.Instruction)
+			}
+		}
+		d.Summary += "."
+	default:
+		return nil
+	}
+	return d
+}
+
+func verb(op string) string {
+	switch op {
+	case "write":
+		return "wrote to"
+	case "execute":
+		return "jumped to"
+	}
+	return "read from"
+}
+
+func past(op string) string {
+	if op == "write" {
+		return "wrote to"
+	}
+	return strings.TrimSuffix(verb(op), " from")
+}
