@@ -27,6 +27,9 @@ func (a *analysis) diagnose() []Diagnosis {
 			out = append(out, *d)
 		}
 	}
+	if d := a.diagnoseAbort(len(out) > 0 && out[0].Kind == "stack-overflow"); d != nil {
+		out = append(out, *d)
+	}
 	out = append(out, a.diagnoseStackSegments()...)
 	return out
 }

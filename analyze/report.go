@@ -131,4 +131,5 @@ type Diagnosis struct {
 	*StackSegments
 	*ControlFlow
 	*Access
+	*AbortInfo
 }

@@ -1,0 +1,145 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+)
+
+// AbortInfo is the detail of an "abort" diagnosis: who called abort and
+// what message the C library recorded.
+type AbortInfo struct {
+	// Cause is "rust-panic", "rust-stack-overflow", "assertion",
+	// "heap-corruption", "fortify", "stack-protector", "abort-call".
+	Cause string `json:"cause"`
+	// Caller is the function that started the abort: the panicking
+	// function, the one that failed an assertion, the one that called
+	// abort.
+	Caller *FrameRef `json:"caller,omitempty"`
+	// Message is glibc's __abort_msg: the text assert, malloc_printerr
+	// and __fortify_fail printed before aborting.
+	Message string `json:"message,omitempty"`
+}
+
+// abortMachinery are frames of the abort path itself, skipped to find who
+// aborted (matched as prefixes of the demangled name).
+var abortMachinery = []string{
+	"raise", "abort", "__pthread_kill", "pthread_kill", "gsignal", "__GI_", "__assert_fail", "__assert_fail_base",
+	"__libc_message", "malloc_printerr", "__fortify_fail", "__chk_fail", "__stack_chk_fail",
+	"std::sys::pal::unix::abort_internal", "std::process::abort", "std::sys::abort_internal",
+	"std::panicking::", "core::panicking::", "std::rt::", "__rust_start_panic", "rust_panic",
+	"panic_abort::", "std::sys::backtrace::__rust_end_short_backtrace", "__rust_end_short_backtrace",
+	"<std::panicking::", "core::result::unwrap_failed", "core::option::unwrap_failed", "core::option::expect_failed",
+	"core::result::Result", "core::option::Option",
+}
+
+func isAbortMachinery(name string) bool {
+	if name == "" {
+		return true
+	}
+	for _, p := range abortMachinery {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// diagnoseAbort explains a SIGABRT from the crashed thread's frames.
+func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
+	c := a.s.Core
+	if c.Siginfo == nil || c.Siginfo.Signo != 6 || len(a.report.Threads) == 0 {
+		return nil
+	}
+	t := &a.report.Threads[0]
+	has := func(sub string) bool {
+		for _, f := range t.Frames {
+			if strings.Contains(f.Function, sub) {
+				return true
+			}
+		}
+		return false
+	}
+	info := &AbortInfo{Cause: "abort-call"}
+	switch {
+	case has("stack_overflow") && has("signal_handler"):
+		info.Cause = "rust-stack-overflow"
+	case has("__assert_fail"):
+		info.Cause = "assertion"
+	case has("malloc_printerr"):
+		info.Cause = "heap-corruption"
+	case has("__stack_chk_fail"):
+		info.Cause = "stack-protector"
+	case has("__fortify_fail") || has("__chk_fail"):
+		info.Cause = "fortify"
+	case has("rust_panic") || has("core::panicking::") || has("std::panicking::"):
+		info.Cause = "rust-panic"
+	}
+	for i, f := range t.Frames {
+		if f.Signal {
+			break
+		}
+		if i > 0 && !isAbortMachinery(f.Function) && f.Module != "libc.so.6" {
+			info.Caller = &FrameRef{Index: i, PC: f.PC, Function: nameOr(f.Function, "??"), Module: f.Module}
+			break
+		}
+	}
+	info.Message = a.abortMessage()
+	tid := t.TID
+	d := &Diagnosis{Kind: "abort", Thread: tid, AbortInfo: info}
+	who := "an unknown caller"
+	if info.Caller != nil {
+		who = fmt.Sprintf("%s (#%d, %s)", info.Caller.Function, info.Caller.Index, info.Caller.Module)
+	}
+	switch info.Cause {
+	case "rust-stack-overflow":
+		if haveOverflow {
+			d.Summary = fmt.Sprintf("Thread %d aborted in Rust std's stack-overflow handler (see the stack overflow above).", tid)
+		} else {
+			d.Summary = fmt.Sprintf("Thread %d aborted in Rust std's stack-overflow handler: the thread overflowed its stack.", tid)
+		}
+	case "assertion":
+		d.Summary = fmt.Sprintf("Thread %d failed an assertion in %s.", tid, who)
+	case "heap-corruption":
+		d.Summary = fmt.Sprintf("Thread %d aborted because glibc's malloc found its heap corrupted (malloc_printerr), in a call from %s: a double free, a write past an allocation, or a free of a pointer malloc never returned.", tid, who)
+	case "stack-protector":
+		d.Summary = fmt.Sprintf("Thread %d aborted because the stack protector found a smashed stack canary in %s: a buffer on its stack was overrun.", tid, who)
+	case "fortify":
+		d.Summary = fmt.Sprintf("Thread %d aborted because a _FORTIFY_SOURCE check found a buffer overflow in %s.", tid, who)
+	case "rust-panic":
+		d.Summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\", a panic while panicking, or a panic in a function that cannot unwind).", tid, who)
+		if has("panic_nounwind") || has("panic_cannot_unwind") {
+			d.Summary = fmt.Sprintf("Thread %d panicked in a function that cannot unwind (%s), so the runtime aborted.", tid, who)
+		}
+	default:
+		d.Summary = fmt.Sprintf("Thread %d called abort() from %s.", tid, who)
+	}
+	if info.Message != "" {
+		d.Explanation = append(d.Explanation, fmt.Sprintf("The C library recorded: %q", info.Message))
+	}
+	return d
+}
+
+// abortMessage reads glibc's __abort_msg (a GLIBC_PRIVATE pointer to
+// struct abort_msg_s { unsigned int size; char msg[]; }), which
+// __assert_fail_base and __libc_message set before calling abort.
+func (a *analysis) abortMessage() string {
+	for _, m := range a.s.Modules.Modules {
+		if m.Name() != "libc.so.6" {
+			continue
+		}
+		sym, ok := m.LookupObjectName("__abort_msg")
+		if !ok {
+			return ""
+		}
+		p, err := a.s.Mem.ReadUint64(sym.Addr + m.Bias)
+		if err != nil || p == 0 {
+			return ""
+		}
+		msg, err := a.s.Mem.ReadCString(p+4, 4096)
+		if err != nil {
+			return ""
+		}
+		return strings.TrimRight(msg, "\n")
+	}
+	return ""
+}
