@@ -152,6 +152,33 @@ func (c *code) CFI(pc uint64) (*stackmap.CFI, uint64, bool) {
 
 func (c *code) Executable(pc uint64) bool { return c.s.Mem.Executable(pc) }
 
+// FuncStart returns the runtime start of the function symbol holding pc.
+func (c *code) FuncStart(pc uint64) (uint64, bool) {
+	m := c.s.Modules.Module(pc)
+	if m == nil {
+		return 0, false
+	}
+	sym, ok := m.Lookup(m.FileAddr(pc))
+	if !ok {
+		return 0, false
+	}
+	return sym.Addr + m.Bias, true
+}
+
+// Outermost reports whether pc is in the function that holds the program's
+// entry point (AT_ENTRY), which nothing called.
+func (c *code) Outermost(pc uint64) bool {
+	entry, ok := c.s.Core.Aux(corefile.AT_ENTRY)
+	if !ok || entry == 0 {
+		return false
+	}
+	if pc == entry {
+		return true
+	}
+	start, ok := c.FuncStart(pc)
+	return ok && start == entry
+}
+
 // cfiWarnings reports modules whose CFI failed to parse.
 func (c *code) warnings() []string {
 	c.mu.Lock()

@@ -157,3 +157,5 @@ type noCode struct{}
 
 func (noCode) CFI(uint64) (*CFI, uint64, bool) { return nil, 0, false }
 func (noCode) Executable(uint64) bool          { return false }
+func (noCode) FuncStart(uint64) (uint64, bool) { return 0, false }
+func (noCode) Outermost(uint64) bool           { return false }

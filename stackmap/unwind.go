@@ -18,6 +18,11 @@ type Code interface {
 	CFI(pc uint64) (cfi *CFI, bias uint64, ok bool)
 	// Executable reports whether pc lies in executable memory.
 	Executable(pc uint64) bool
+	// FuncStart returns the start of the function holding pc, if known.
+	FuncStart(pc uint64) (uint64, bool)
+	// Outermost reports whether pc lies in the program's entry point
+	// (_start): nothing called it, so the walk ends there.
+	Outermost(pc uint64) bool
 }
 
 // Method says how a frame was found.
@@ -143,6 +148,9 @@ func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, st
 		f.CFA = f.SP
 		return Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodSignal, Regs: regs}, "", ""
 	}
+	if code.Outermost(f.LookupPC()) {
+		return Frame{}, EndOfStack, "reached the program's entry point"
+	}
 	cfi, bias, ok := code.CFI(f.PC)
 	if ok {
 		regs, cfa, outermost, err := cfi.step(f.LookupPC()-bias, &f.Regs, mem)
@@ -204,14 +212,26 @@ func fpStep(mem Memory, code Code, f *Frame) (Frame, bool) {
 const scanLimit = 16 << 10
 
 // scanStep looks upwards from rsp for a word that points into executable
-// memory just after a call instruction.
+// memory just after a call instruction. A first pass accepts only return
+// addresses whose direct call targets f's own function; if none is found,
+// a second pass accepts any return address (f may have been reached by a
+// tail call, or through a pointer).
 func scanStep(mem Memory, code Code, f *Frame) (Frame, bool) {
+	for _, strict := range []bool{true, false} {
+		if next, ok := scanPass(mem, code, f, strict); ok {
+			return next, true
+		}
+	}
+	return Frame{}, false
+}
+
+func scanPass(mem Memory, code Code, f *Frame, strict bool) (Frame, bool) {
 	var buf [512]byte
 	for off := uint64(0); off < scanLimit; off += uint64(len(buf)) {
 		n, _ := mem.ReadAt(buf[:], f.SP+off)
 		for i := 0; i+8 <= n; i += 8 {
 			w := binary.LittleEndian.Uint64(buf[i:])
-			if w == 0 || !code.Executable(w) || !afterCall(mem, w) {
+			if w == 0 || !code.Executable(w) || !afterCall(mem, w) || strict && !callsInto(mem, code, w, f) {
 				continue
 			}
 			slot := f.SP + off + uint64(i)
@@ -226,6 +246,45 @@ func scanStep(mem Memory, code Code, f *Frame) (Frame, bool) {
 		}
 	}
 	return Frame{}, false
+}
+
+// callsInto reports whether return address ra could be the one of frame
+// f: the bytes before ra are a call instruction and, when that call is
+// direct (call rel32), its target is the start of f's function. Checking
+// the target rejects stale return addresses that stack scanning finds.
+func callsInto(mem Memory, code Code, ra uint64, f *Frame) bool {
+	var b [5]byte
+	if _, err := mem.ReadAt(b[:], ra-5); err != nil || b[0] != 0xe8 {
+		return true // an indirect call: its target cannot be checked
+	}
+	start, ok := code.FuncStart(f.LookupPC())
+	if !ok {
+		return true
+	}
+	target := ra + uint64(int64(int32(binary.LittleEndian.Uint32(b[1:]))))
+	if target == start {
+		return true
+	}
+	// The target may be a PLT stub or a thunk that jumps to the function.
+	return isJumpStub(mem, target)
+}
+
+// isJumpStub reports whether the code at pc starts with an indirect or
+// direct jmp (a PLT entry, possibly after endbr64): a call to it reaches
+// another function.
+func isJumpStub(mem Memory, pc uint64) bool {
+	var b [8]byte
+	if _, err := mem.ReadAt(b[:], pc); err != nil {
+		return false
+	}
+	i := 0
+	if b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa { // endbr64
+		i = 4
+	}
+	if b[i] == 0xf2 || b[i] == 0x3e { // bnd, notrack
+		i++
+	}
+	return b[i] == 0xe9 || b[i] == 0xeb || b[i] == 0xff && i+1 < len(b) && b[i+1] == 0x25
 }
 
 // afterCall reports whether the bytes before ra end a call instruction:
