@@ -19,10 +19,16 @@ func (a *analysis) diagnose() []Diagnosis {
 		out = append(out, *d)
 	}
 	cf := a.controlFlow()
+	if d := a.diagnoseUnrelocated(cf); d != nil {
+		out = append(out, *d)
+	}
+	if d := a.diagnoseEarlyInit(); d != nil {
+		out = append(out, *d)
+	}
 	if d := a.diagnoseWildPC(cf); d != nil {
 		out = append(out, *d)
 	}
-	if len(out) == 0 {
+	if cf == nil && (len(out) == 0 || out[0].Kind != "stack-overflow" && out[0].Kind != "unrelocated-pointer") {
 		if d := a.diagnoseFault(); d != nil {
 			out = append(out, *d)
 		}

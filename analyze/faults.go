@@ -79,7 +79,20 @@ func (a *analysis) diagnoseFault() *Diagnosis {
 		if ok && writesMemory(inst) {
 			acc.Operation = "write"
 		}
-		if ok {
+		if ok && isStringOp(inst.Op) {
+			// movs/cmps read [rsi] and write [rdi]: which one faulted is
+			// the one whose register is nearest below the fault address.
+			regs := f0.Regs
+			rsi, _ := regValue(&regs, x86asm.RSI)
+			rdi, _ := regValue(&regs, x86asm.RDI)
+			dsi, dsi2 := si.Addr-rsi, si.Addr-rdi
+			if dsi < dsi2 {
+				acc.Operation, acc.Operand = "read", fmt.Sprintf("[rsi] with rsi = %#x", rsi)
+			} else {
+				acc.Operation, acc.Operand = "write", fmt.Sprintf("[rdi] with rdi = %#x", rdi)
+			}
+		}
+		if ok && acc.Operand == "" {
 			if m, has := memOperand(inst); has {
 				regs := f0.Regs
 				if _, desc, ok := effectiveAddr(m, &regs, f0.PC+uint64(inst.Len)); ok {
@@ -153,6 +166,14 @@ func (a *analysis) diagnoseFault() *Diagnosis {
 		return nil
 	}
 	return d
+}
+
+func isStringOp(op x86asm.Op) bool {
+	switch op {
+	case x86asm.MOVSB, x86asm.MOVSW, x86asm.MOVSD, x86asm.MOVSQ, x86asm.CMPSB, x86asm.CMPSW, x86asm.CMPSD, x86asm.CMPSQ:
+		return true
+	}
+	return false
 }
 
 func verb(op string) string {

@@ -132,4 +132,6 @@ type Diagnosis struct {
 	*ControlFlow
 	*Access
 	*AbortInfo
+	*Unrelocated
+	*EarlyInit
 }

@@ -171,3 +171,85 @@ func (m *Module) hasSymbol(name string) bool {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// ReadFileAddr reads the module's file bytes that the loader maps at
+// link-time address fileAddr (before any relocation).
+func (m *Module) ReadFileAddr(p []byte, fileAddr uint64) error {
+	if m.elf == nil {
+		return fmt.Errorf("module %s: no file", m.Path)
+	}
+	for _, pr := range m.elf.Progs {
+		if pr.Type != elf.PT_LOAD || fileAddr < pr.Vaddr || fileAddr+uint64(len(p)) > pr.Vaddr+pr.Filesz {
+			continue
+		}
+		_, err := pr.ReadAt(p, int64(fileAddr-pr.Vaddr))
+		return err
+	}
+	return fmt.Errorf("module %s: %#x is not in a PT_LOAD's file bytes", m.Path, fileAddr)
+}
+
+// LinkRange returns the link-time address range its PT_LOADs cover.
+func (m *Module) LinkRange() (lo, hi uint64, ok bool) {
+	if m.elf == nil {
+		return 0, 0, false
+	}
+	lo = ^uint64(0)
+	for _, pr := range m.elf.Progs {
+		if pr.Type != elf.PT_LOAD {
+			continue
+		}
+		lo, hi, ok = min(lo, pr.Vaddr), max(hi, pr.Vaddr+pr.Memsz), true
+	}
+	return lo, hi, ok
+}
+
+// SectionAt names the allocated section holding link-time address fileAddr.
+func (m *Module) SectionAt(fileAddr uint64) string {
+	if m.elf == nil {
+		return ""
+	}
+	for _, s := range m.elf.Sections {
+		if s.Flags&elf.SHF_ALLOC != 0 && s.Size > 0 && fileAddr >= s.Addr && fileAddr-s.Addr < s.Size {
+			return s.Name
+		}
+	}
+	return ""
+}
+
+// RelativeRelocs returns the link-time addresses and addends of the
+// module's R_X86_64_RELATIVE relocations in .rela.dyn, at most max.
+func (m *Module) RelativeRelocs(max int) (addrs []uint64, addends []uint64) {
+	if m.elf == nil {
+		return nil, nil
+	}
+	s := m.elf.Section(".rela.dyn")
+	if s == nil || s.Size > maxSectionSize {
+		return nil, nil
+	}
+	data, err := s.Data()
+	if err != nil {
+		return nil, nil
+	}
+	for i := 0; i+24 <= len(data) && len(addrs) < max; i += 24 {
+		if elf.R_X86_64(uint32(binary.LittleEndian.Uint64(data[i+8:]))) != elf.R_X86_64_RELATIVE {
+			continue
+		}
+		addrs = append(addrs, binary.LittleEndian.Uint64(data[i:]))
+		addends = append(addends, binary.LittleEndian.Uint64(data[i+16:]))
+	}
+	return addrs, addends
+}
+
+// SectionIsCode reports whether link-time address fileAddr lies in an
+// executable section.
+func (m *Module) SectionIsCode(fileAddr uint64) bool {
+	if m.elf == nil {
+		return false
+	}
+	for _, s := range m.elf.Sections {
+		if s.Flags&elf.SHF_ALLOC != 0 && s.Size > 0 && fileAddr >= s.Addr && fileAddr-s.Addr < s.Size {
+			return s.Flags&elf.SHF_EXECINSTR != 0
+		}
+	}
+	return false
+}

@@ -3,7 +3,9 @@ package symbolize
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -86,7 +88,7 @@ func Load(regions []Region, opts Options) *Table {
 		if haveBase && opts.Dumped != nil {
 			m.CoreBuildID = memoryBuildID(opts.Dumped, base)
 		}
-		t.open(m, rs, opts)
+		t.open(m, rs, base, haveBase, opts)
 		t.Modules = append(t.Modules, m)
 	}
 	if opts.VDSO != 0 && opts.Mem != nil {
@@ -98,9 +100,12 @@ func Load(regions []Region, opts Options) *Table {
 	return t
 }
 
-// open finds and opens the file for m and computes its bias.
-func (t *Table) open(m *Module, rs []Region, opts Options) {
+// open finds and opens the file for m and computes its bias. A candidate
+// whose identity disagrees with the core (build-id, or without one the ELF
+// header page the kernel dumped) is kept only if nothing better turns up.
+func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Options) {
 	var tried []string
+	var why string
 	for _, cand := range t.candidates(m, opts) {
 		tried = append(tried, cand)
 		f, err := safefile.Open(cand)
@@ -113,17 +118,19 @@ func (t *Table) open(m *Module, rs []Region, opts Options) {
 			continue
 		}
 		id := fileBuildID(ef)
-		if m.CoreBuildID != "" && id != "" && id != m.CoreBuildID {
+		if reason := identityMismatch(m.CoreBuildID, id, f, opts.Dumped, base, haveBase); reason != "" {
 			// Keep looking for a file that matches; remember this one
 			// in case none does.
 			if m.elf == nil {
 				m.elf, m.file, m.File, m.BuildID, m.Status = ef, f, cand, id, StatusMismatch
+				why = reason
 			} else {
 				f.Close()
 			}
 			continue
 		}
 		if m.file != nil {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: skipped %s (%s); using %s, which matches the core", m.Path, m.File, why, cand))
 			m.file.Close()
 		}
 		m.elf, m.file, m.File, m.BuildID, m.Status = ef, f, cand, id, StatusOK
@@ -135,7 +142,7 @@ func (t *Table) open(m *Module, rs []Region, opts Options) {
 		t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: file not found (tried %s); its frames show module+offset", m.Path, strings.Join(tried, ", ")))
 		return
 	case StatusMismatch:
-		t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: %s has build-id %s but the core's is %s; its symbols may be wrong", m.Path, m.File, m.BuildID, m.CoreBuildID))
+		t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: %s is not the file the process mapped (%s); its symbols and frames may be wrong", m.Path, m.File, why))
 	}
 	for _, r := range rs {
 		if b, err := loadBias(progHeaders(m.elf), r.Start, r.Off, opts.PageSize); err == nil {
@@ -145,6 +152,46 @@ func (t *Table) open(m *Module, rs []Region, opts Options) {
 	}
 	m.Bias = m.Start
 	t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: no PT_LOAD matches its mappings; assuming it is loaded at %#x", m.Path, m.Start))
+}
+
+// identityMismatch says why a file is not the one the process mapped, or
+// returns "". With build-ids on both sides they must be equal; a file
+// without one cannot match a core that has one; with none in the core the
+// ELF header and program headers the kernel dumped must equal the file's.
+func identityMismatch(coreID, fileID string, f io.ReaderAt, dumped Memory, base uint64, haveBase bool) string {
+	switch {
+	case coreID != "" && fileID != "" && coreID != fileID:
+		return fmt.Sprintf("build-id %s, the core's is %s", fileID, coreID)
+	case coreID != "" && fileID == "":
+		return fmt.Sprintf("the file has no build-id, the core's is %s", coreID)
+	case coreID != "":
+		return ""
+	}
+	if !haveBase || dumped == nil {
+		return ""
+	}
+	var mem, disk [64]byte
+	if _, err := dumped.ReadAt(mem[:], base); err != nil || string(mem[:4]) != "\x7fELF" {
+		return "" // the header page was not dumped: nothing to compare
+	}
+	if _, err := f.ReadAt(disk[:], 0); err != nil {
+		return "the file is unreadable"
+	}
+	if mem != disk {
+		return "its ELF header differs from the one dumped in the core"
+	}
+	phoff, phnum := binary.LittleEndian.Uint64(disk[32:]), uint64(binary.LittleEndian.Uint16(disk[56:]))
+	if phnum > 64 || phoff > 1<<16 {
+		return ""
+	}
+	pm, pd := make([]byte, phnum*56), make([]byte, phnum*56)
+	if _, err := dumped.ReadAt(pm, base+phoff); err != nil {
+		return ""
+	}
+	if _, err := f.ReadAt(pd, int64(phoff)); err != nil || string(pm) != string(pd) {
+		return "its program headers differ from the ones dumped in the core"
+	}
+	return ""
 }
 
 // candidates lists the files to try for m, most specific first.

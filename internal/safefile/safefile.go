@@ -38,12 +38,13 @@ func Open(name string) (*os.File, error) {
 }
 
 // Within joins root and an absolute path from the core, and reports whether
-// the result (after resolving symlinks) stays inside root.
+// the result (after resolving symlinks, if it exists) stays inside root. A
+// path that does not exist is inside: opening it will fail.
 func Within(root, path string) (string, bool) {
 	p := filepath.Join(root, filepath.Clean("/"+path))
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return p, false
+		return p, true
 	}
 	rootReal, err := filepath.EvalSymlinks(root)
 	if err != nil {
