@@ -40,6 +40,7 @@ func (s *Session) Report() *Report {
 	a := &analysis{s: s, stacks: stacks, mm: mm, report: r}
 	s.last = a
 	r.Diagnosis = append(r.Diagnosis, a.diagnose()...)
+	r.Signature, r.SignatureHash = r.ComputeSignature()
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, s.Modules.Warnings...)
 	r.Warnings = append(r.Warnings, s.code.warnings()...)

@@ -39,7 +39,11 @@ type Report struct {
 	Mappings  []Mapping   `json:"mappings"`
 	Threads   []Thread    `json:"threads"`
 	Diagnosis []Diagnosis `json:"diagnosis"`
-	Warnings  []string    `json:"warnings"`
+	// Signature identifies the crash across runs and rebuilds, for
+	// deduplication; see Report.ComputeSignature.
+	Signature     string   `json:"signature"`
+	SignatureHash string   `json:"signature_hash"`
+	Warnings      []string `json:"warnings"`
 }
 
 // Process describes the crashed process.

@@ -53,6 +53,9 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 		}
 	}
 	bw.printf("threads  %d\n", len(r.Threads))
+	if r.Signature != "" {
+		bw.printf("crash    %s  [%s]\n", r.Signature, r.SignatureHash)
+	}
 	for _, d := range r.Diagnosis {
 		bw.printf("\n%s\n", d.Summary)
 		for _, e := range d.Explanation {

@@ -1,0 +1,120 @@
+package analyze
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
+// signatureFrames is how many meaningful frames a crash signature holds.
+const signatureFrames = 5
+
+// runtimeModules are modules whose frames are machinery, not the bug:
+// the C library and the dynamic loader.
+func runtimeModule(name string) bool {
+	return strings.HasPrefix(name, "libc.so") || strings.HasPrefix(name, "ld-linux") ||
+		strings.HasPrefix(name, "ld-musl") || strings.HasPrefix(name, "libpthread") || name == "[vdso]"
+}
+
+// ComputeSignature computes the crash signature: the signal, the primary
+// diagnosis kind, and the top meaningful frames of the crashed thread,
+// starting at the faulting frame (after a signal frame when a handler
+// turned the fault into another signal). Frames are skipped when they are
+// signal trampolines, abort/raise/panic machinery, C library or loader
+// code, or unknown; names lose Rust hashes (already gone after demangling)
+// and generic arguments; consecutive repeats of a function (a recursion)
+// count once. The signature holds no addresses, so it is the same across
+// ASLR runs, compressed and raw copies of a core, and rebuilds of the same
+// source. The hash is the first 16 hex digits of its SHA-256.
+func (r *Report) ComputeSignature() (string, string) {
+	var parts []string
+	if r.Signal != nil {
+		parts = append(parts, r.Signal.Name)
+	} else {
+		parts = append(parts, "no-signal")
+	}
+	if len(r.Diagnosis) > 0 {
+		parts = append(parts, r.Diagnosis[0].Kind)
+	}
+	var t *Thread
+	for i := range r.Threads {
+		if r.Threads[i].Crashed {
+			t = &r.Threads[i]
+			break
+		}
+	}
+	early := len(r.Diagnosis) > 0 && (r.Diagnosis[0].Kind == "early-init" || r.Diagnosis[0].Kind == "unrelocated-pointer")
+	var frames []string
+	if t != nil {
+		start := 0
+		for i, f := range t.Frames {
+			if f.Signal {
+				start = i + 1
+			}
+		}
+		if start >= len(t.Frames) {
+			start = 0
+		}
+		for _, f := range t.Frames[start:] {
+			if len(frames) == signatureFrames {
+				break
+			}
+			if f.Signal || f.Function == "" || isAbortMachinery(f.Function) || runtimeModule(f.Module) {
+				continue
+			}
+			// Start-up frames are in every stack; they matter only when
+			// the crash happened there.
+			if startup[f.Function] && !early {
+				continue
+			}
+			name := stripGenerics(f.Function)
+			if len(frames) > 0 && frames[len(frames)-1] == name {
+				continue
+			}
+			frames = append(frames, name)
+		}
+		if len(frames) == 0 && len(t.Frames) > 0 {
+			// Nothing named: the module of the faulting frame is still
+			// a stable fact.
+			frames = append(frames, nameOr(t.Frames[start].Module, "??"))
+		}
+	}
+	sig := strings.Join(parts, " ") + ": " + strings.Join(frames, " ← ")
+	sum := sha256.Sum256([]byte(sig))
+	return sig, hex.EncodeToString(sum[:8])
+}
+
+// stripGenerics removes generic and template arguments from a demangled
+// name: "core::ptr::drop_in_place::<alloc::string::String>" and
+// "Vec<T>::push" lose their <…>; a leading qualified path such as
+// "<std::thread::Thread>::new" or "<T as Trait>::f" keeps its brackets but
+// loses the generics inside them.
+func stripGenerics(name string) string {
+	var b strings.Builder
+	depth := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch c {
+		case '<':
+			// A '<' that starts the name (or follows a space or '(')
+			// opens a qualified path, not generic arguments.
+			if depth == 0 && (i == 0 || name[i-1] == ' ' || name[i-1] == '(') {
+				b.WriteByte(c)
+				continue
+			}
+			depth++
+		case '>':
+			if depth > 0 {
+				depth--
+				continue
+			}
+			b.WriteByte(c)
+		default:
+			if depth == 0 {
+				b.WriteByte(c)
+			}
+		}
+	}
+	out := strings.ReplaceAll(b.String(), "::::", "::")
+	return strings.TrimSuffix(out, "::")
+}
