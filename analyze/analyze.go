@@ -140,9 +140,11 @@ func (c *code) CFI(pc uint64) (*stackmap.CFI, uint64, bool) {
 	}
 	c.mu.Unlock()
 	e.once.Do(func() {
-		eh, ehAddr := m.Section(".eh_frame")
-		dbg, _ := m.Section(".debug_frame")
-		e.cfi, e.err = stackmap.NewCFI(eh, ehAddr, dbg)
+		var secs stackmap.Sections
+		secs.EHFrame, secs.EHFrameAddr = m.Section(".eh_frame")
+		secs.EHFrameHdr, secs.EHFrameHdrAddr = m.Section(".eh_frame_hdr")
+		secs.DebugFrame, _ = m.Section(".debug_frame")
+		e.cfi, e.err = stackmap.NewCFI(secs)
 	})
 	if e.cfi == nil {
 		return nil, 0, false

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sort"
 	"syscall"
+
+	"github.com/coreview/coreview/internal/safefile"
 )
 
 // ELF constants used here, spelled as in the System V gABI.
@@ -45,9 +47,9 @@ type File struct {
 	// a malformed note that was skipped.
 	Warnings []string
 
-	r    io.ReaderAt
-	size int64
-	f    *os.File
+	r       io.ReaderAt
+	size    int64
+	closers []io.Closer
 }
 
 // Open opens the named core file. Only regular files are opened, so a path
@@ -69,21 +71,45 @@ func Open(name string) (*File, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: not a regular file", name)
 	}
-	c, err := NewFile(f, st.Size())
+	return OpenFile(f)
+}
+
+// OpenFile reads a core from an open file, which the File then owns. The
+// file is memory-mapped when possible, so reads of the address space are
+// copies rather than system calls.
+func OpenFile(f *os.File) (*File, error) {
+	st, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	c.f = f
+	var r io.ReaderAt = f
+	closers := []io.Closer{f}
+	if m, err := safefile.Map(f); err == nil {
+		r = m
+		closers = append([]io.Closer{m}, closers...)
+	}
+	c, err := NewFile(r, st.Size())
+	if err != nil {
+		for _, cl := range closers {
+			cl.Close()
+		}
+		return nil, err
+	}
+	c.closers = closers
 	return c, nil
 }
 
-// Close closes the underlying file if Open opened it.
+// Close releases the file Open or OpenFile opened.
 func (c *File) Close() error {
-	if c.f != nil {
-		return c.f.Close()
+	var first error
+	for _, cl := range c.closers {
+		if err := cl.Close(); err != nil && first == nil {
+			first = err
+		}
 	}
-	return nil
+	c.closers = nil
+	return first
 }
 
 // Size returns the size of the core file in bytes.
@@ -286,7 +312,3 @@ func (c *File) CrashedThread() *Thread {
 	}
 	return c.Threads[0]
 }
-
-// SetCloser makes Close close c instead of the file Open opened; used when
-// the core was decompressed into a temporary file.
-func (c *File) SetCloser(f *os.File) { c.f = f }

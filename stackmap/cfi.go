@@ -10,40 +10,63 @@ import (
 	"github.com/go-delve/delve/pkg/dwarf/op"
 )
 
-// CFI holds the call frame information of one module: the FDEs of its
-// .eh_frame and .debug_frame, keyed by link-time address.
+// CFI holds the call frame information of one module. .eh_frame is read
+// lazily through .eh_frame_hdr's search table; .debug_frame (and an
+// .eh_frame without a header) is parsed whole by delve's pkg/dwarf/frame.
+// Rows are cached per PC: a recursion visits the same few PCs thousands of
+// times.
 type CFI struct {
-	eh, debug frame.FrameDescriptionEntries
-
+	eh    *ehFrame
+	fdes  frame.FrameDescriptionEntries
 	mu    sync.Mutex
-	cache map[uint64]*rowCacheEntry // rows by link-time PC
+	cache map[uint64]*cfiRow
 }
 
-type rowCacheEntry struct {
-	fc  *frame.FrameContext
-	fde *frame.FrameDescriptionEntry
+type cfiRow struct {
+	row   row
+	begin uint64
+	end   uint64
+	// CFA programs, for FrameInfo.
+	dataAlign      int64
+	initial, insns []byte
+	err            error
 }
 
-// NewCFI parses the .eh_frame section (whose bytes are ehFrame, at
-// link-time address ehFrameAddr) and the .debug_frame section. Either may be
-// nil. A section that fails to parse is dropped and reported in the error;
-// the CFI of the other is still usable.
-func NewCFI(ehFrame []byte, ehFrameAddr uint64, debugFrame []byte) (*CFI, error) {
-	c := &CFI{cache: map[uint64]*rowCacheEntry{}}
+// Sections are a module's call frame information sections, with their
+// link-time addresses.
+type Sections struct {
+	EHFrame        []byte
+	EHFrameAddr    uint64
+	EHFrameHdr     []byte
+	EHFrameHdrAddr uint64
+	DebugFrame     []byte
+}
+
+// NewCFI prepares a module's call frame information. A section that fails
+// to parse is dropped and reported in the error; the others stay usable.
+func NewCFI(s Sections) (*CFI, error) {
+	c := &CFI{cache: map[uint64]*cfiRow{}}
 	var errs []error
-	if len(ehFrame) > 0 {
-		fdes, err := parseFrames(ehFrame, ehFrameAddr)
+	if len(s.EHFrame) > 0 && len(s.EHFrameHdr) > 0 {
+		eh, err := newEHFrame(s.EHFrame, s.EHFrameAddr, s.EHFrameHdr, s.EHFrameHdrAddr)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.eh = eh
+	}
+	if len(s.EHFrame) > 0 && c.eh == nil {
+		fdes, err := parseFrames(s.EHFrame, s.EHFrameAddr)
 		if err != nil {
 			errs = append(errs, fmt.Errorf(".eh_frame: %w", err))
 		}
-		c.eh = fdes
+		c.fdes = fdes
 	}
-	if len(debugFrame) > 0 {
-		fdes, err := parseFrames(debugFrame, 0)
+	if len(s.DebugFrame) > 0 {
+		fdes, err := parseFrames(s.DebugFrame, 0)
 		if err != nil {
 			errs = append(errs, fmt.Errorf(".debug_frame: %w", err))
 		}
-		c.debug = fdes
+		c.fdes = c.fdes.Append(fdes)
 	}
 	return c, errors.Join(errs...)
 }
@@ -65,40 +88,93 @@ func parseFrames(data []byte, ehFrameAddr uint64) (fdes frame.FrameDescriptionEn
 	return frame.FrameDescriptionEntries(nil).Append(parsed), nil
 }
 
-// row returns the CFI row in effect at link-time address pc.
-func (c *CFI) row(pc uint64) (*frame.FrameContext, *frame.FrameDescriptionEntry, error) {
+var errNoFDE = errors.New("no FDE covers the address")
+
+// lookup returns the CFI row in effect at link-time address pc.
+func (c *CFI) lookup(pc uint64) *cfiRow {
 	c.mu.Lock()
 	e, ok := c.cache[pc]
 	c.mu.Unlock()
 	if ok {
-		if e == nil {
-			return nil, nil, errNoFDE
-		}
-		return e.fc, e.fde, nil
+		return e
 	}
-	fde, err := c.eh.FDEForPC(pc)
-	if err != nil {
-		fde, err = c.debug.FDEForPC(pc)
-	}
-	if err != nil {
-		c.store(pc, nil)
-		return nil, nil, errNoFDE
-	}
-	fc, err := establish(fde, pc)
-	if err != nil {
-		return nil, nil, err
-	}
-	c.store(pc, &rowCacheEntry{fc, fde})
-	return fc, fde, nil
-}
-
-func (c *CFI) store(pc uint64, e *rowCacheEntry) {
+	e = c.compute(pc)
 	c.mu.Lock()
 	c.cache[pc] = e
 	c.mu.Unlock()
+	return e
 }
 
-var errNoFDE = errors.New("no FDE covers the address")
+func (c *CFI) compute(pc uint64) *cfiRow {
+	if c.eh != nil {
+		c.mu.Lock() // the CIE cache is not safe for concurrent use
+		f, err := c.eh.find(pc)
+		c.mu.Unlock()
+		if err == nil {
+			r, err := runCFA(f.cie, f, pc)
+			return &cfiRow{row: r, begin: f.begin, end: f.end, dataAlign: f.cie.dataAlign, initial: f.cie.initial, insns: f.insns, err: err}
+		}
+		if !errors.Is(err, errNoFDE) {
+			return &cfiRow{err: err}
+		}
+	}
+	if len(c.fdes) == 0 {
+		return &cfiRow{err: errNoFDE}
+	}
+	fd, err := c.fdes.FDEForPC(pc)
+	if err != nil {
+		return &cfiRow{err: errNoFDE}
+	}
+	fc, err := establish(fd, pc)
+	if err != nil {
+		return &cfiRow{err: err}
+	}
+	return &cfiRow{row: fromDelve(fc), begin: fd.Begin(), end: fd.End(), dataAlign: fd.CIE.DataAlignmentFactor,
+		initial: fd.CIE.InitialInstructions, insns: fd.Instructions}
+}
+
+// fromDelve converts a row computed by delve's frame package.
+func fromDelve(fc *frame.FrameContext) row {
+	var r row
+	r.raReg = fc.RetAddrReg
+	switch fc.CFA.Rule {
+	case frame.RuleCFA:
+		r.cfaReg, r.cfaOff = fc.CFA.Reg, fc.CFA.Offset
+	case frame.RuleExpression:
+		r.cfaExpr = fc.CFA.Expression
+		if r.cfaExpr == nil {
+			r.cfaExpr = []byte{}
+		}
+	default:
+		r.cfaReg = ^uint64(0)
+	}
+	for n, rule := range fc.Regs {
+		if n >= numRegs {
+			continue
+		}
+		var k ruleKind
+		switch rule.Rule {
+		case frame.RuleUndefined:
+			k = ruleUndefined
+		case frame.RuleSameVal:
+			k = ruleSame
+		case frame.RuleOffset:
+			k = ruleOffset
+		case frame.RuleValOffset:
+			k = ruleValOffset
+		case frame.RuleRegister:
+			k = ruleRegister
+		case frame.RuleExpression:
+			k = ruleExpr
+		case frame.RuleValExpression:
+			k = ruleValExpr
+		default:
+			continue
+		}
+		r.regs[n] = regRule{kind: k, reg: uint16(rule.Reg), off: rule.Offset, expr: rule.Expression}
+	}
+	return r
+}
 
 func establish(fde *frame.FrameDescriptionEntry, pc uint64) (fc *frame.FrameContext, err error) {
 	defer func() {
@@ -109,49 +185,38 @@ func establish(fde *frame.FrameDescriptionEntry, pc uint64) (fc *frame.FrameCont
 	return fde.EstablishFrame(pc)
 }
 
-// FDERange returns the link-time range [begin, end) of the FDE covering pc.
-func (c *CFI) FDERange(pc uint64) (begin, end uint64, ok bool) {
-	_, fde, err := c.row(pc)
-	if err != nil {
-		return 0, 0, false
-	}
-	return fde.Begin(), fde.End(), true
-}
-
 // step computes the caller's registers from the row in effect at lookupPC.
 // It returns the CFA and whether the return address is undefined (the
 // outermost frame: _start and clone mark it so).
 func (c *CFI) step(lookupPC uint64, regs *Regs, mem Memory) (next Regs, cfa uint64, outermost bool, err error) {
-	fc, _, err := c.row(lookupPC)
-	if err != nil {
-		return next, 0, false, err
+	e := c.lookup(lookupPC)
+	if e.err != nil {
+		return next, 0, false, e.err
 	}
-	switch fc.CFA.Rule {
-	case frame.RuleCFA:
-		base, ok := regs.Get(int(fc.CFA.Reg))
-		if !ok {
-			return next, 0, false, fmt.Errorf("CFA register %d is unknown", fc.CFA.Reg)
-		}
-		cfa = base + uint64(fc.CFA.Offset)
-	case frame.RuleExpression:
-		v, err := evalExpr(fc.CFA.Expression, regs, mem, 0)
+	r := &e.row
+	if r.cfaExpr != nil {
+		v, err := evalExpr(r.cfaExpr, regs, mem, 0)
 		if err != nil {
 			return next, 0, false, fmt.Errorf("CFA expression: %w", err)
 		}
 		cfa = v
-	default:
-		return next, 0, false, fmt.Errorf("unsupported CFA rule %d", fc.CFA.Rule)
+	} else {
+		base, ok := regs.Get(int(r.cfaReg))
+		if !ok {
+			return next, 0, false, fmt.Errorf("CFA register %d is unknown", r.cfaReg)
+		}
+		cfa = base + uint64(r.cfaOff)
 	}
-	ra := fc.RetAddrReg
-	if rule, ok := fc.Regs[ra]; ok && rule.Rule == frame.RuleUndefined {
+	ra := r.raReg
+	if ra < numRegs && r.regs[ra].kind == ruleUndefined {
 		return next, cfa, true, nil
 	}
 	for n := 0; n < numRegs; n++ {
 		if n == RSP {
 			continue
 		}
-		rule, ok := fc.Regs[uint64(n)]
-		if !ok {
+		rule := r.regs[n]
+		if rule.kind == ruleUnset {
 			// No rule: callee-saved registers keep their value (the
 			// psABI's "same value" default, which gdb applies too).
 			if v, ok := regs.Get(n); ok && n != RIP {
@@ -159,7 +224,7 @@ func (c *CFI) step(lookupPC uint64, regs *Regs, mem Memory) (next Regs, cfa uint
 			}
 			continue
 		}
-		v, known, err := applyRule(rule, cfa, regs, mem)
+		v, known, err := applyRule(rule, cfa, regs, mem, n)
 		if err != nil {
 			if n == int(ra) {
 				return next, cfa, false, err
@@ -184,32 +249,33 @@ func (c *CFI) step(lookupPC uint64, regs *Regs, mem Memory) (next Regs, cfa uint
 	return next, cfa, false, nil
 }
 
-func applyRule(rule frame.DWRule, cfa uint64, regs *Regs, mem Memory) (uint64, bool, error) {
-	switch rule.Rule {
-	case frame.RuleUndefined:
+func applyRule(rule regRule, cfa uint64, regs *Regs, mem Memory, n int) (uint64, bool, error) {
+	switch rule.kind {
+	case ruleUndefined:
 		return 0, false, nil
-	case frame.RuleSameVal:
-		return 0, false, nil
-	case frame.RuleOffset:
-		v, err := readWord(mem, cfa+uint64(rule.Offset))
-		return v, err == nil, err
-	case frame.RuleValOffset:
-		return cfa + uint64(rule.Offset), true, nil
-	case frame.RuleRegister:
-		v, ok := regs.Get(int(rule.Reg))
+	case ruleSame:
+		v, ok := regs.Get(n)
 		return v, ok, nil
-	case frame.RuleExpression:
-		addr, err := evalExpr(rule.Expression, regs, mem, cfa)
+	case ruleOffset:
+		v, err := readWord(mem, cfa+uint64(rule.off))
+		return v, err == nil, err
+	case ruleValOffset:
+		return cfa + uint64(rule.off), true, nil
+	case ruleRegister:
+		v, ok := regs.Get(int(rule.reg))
+		return v, ok, nil
+	case ruleExpr:
+		addr, err := evalExpr(rule.expr, regs, mem, cfa)
 		if err != nil {
 			return 0, false, err
 		}
 		v, err := readWord(mem, addr)
 		return v, err == nil, err
-	case frame.RuleValExpression:
-		v, err := evalExpr(rule.Expression, regs, mem, cfa)
+	case ruleValExpr:
+		v, err := evalExpr(rule.expr, regs, mem, cfa)
 		return v, err == nil, err
 	}
-	return 0, false, fmt.Errorf("unsupported register rule %d", rule.Rule)
+	return 0, false, fmt.Errorf("unsupported register rule %d", rule.kind)
 }
 
 // evalExpr evaluates a DWARF expression with delve's evaluator. For

@@ -63,7 +63,7 @@ var debugFrame = []byte{
 }
 
 func TestCFIStep(t *testing.T) {
-	cfi, err := NewCFI(nil, 0, debugFrame)
+	cfi, err := NewCFI(Sections{DebugFrame: debugFrame})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestMalformedCFI(t *testing.T) {
 		append([]byte(nil), debugFrame[:30]...), // cut inside the FDE
 	} {
 		// Whatever the parser makes of it, it must not panic.
-		cfi, _ := NewCFI(nil, 0, data)
+		cfi, _ := NewCFI(Sections{DebugFrame: data})
 		if cfi != nil {
 			var regs Regs
 			cfi.step(0x1000, &regs, fakeMem{})

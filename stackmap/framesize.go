@@ -180,12 +180,12 @@ type FrameInfo struct {
 // FrameInfo returns what the CFI says about the function at link-time
 // address pc.
 func (c *CFI) FrameInfo(pc uint64) (FrameInfo, bool) {
-	_, fde, err := c.row(pc)
-	if err != nil {
+	e := c.lookup(pc)
+	if e.err != nil {
 		return FrameInfo{}, false
 	}
-	fi := FrameInfo{Begin: fde.Begin(), End: fde.End()}
-	if size, ok, err := maxRSPOffset(fde.CIE.DataAlignmentFactor, fde.CIE.InitialInstructions, fde.Instructions); err == nil && ok {
+	fi := FrameInfo{Begin: e.begin, End: e.end}
+	if size, ok, err := maxRSPOffset(e.dataAlign, e.initial, e.insns); err == nil && ok {
 		fi.CFASize = size
 	}
 	return fi, true

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"github.com/coreview/coreview/internal/safefile"
 )
 
 // Status says how far a module's file on disk can be trusted.
@@ -32,6 +34,7 @@ type Module struct {
 
 	elf  *elf.File
 	file *os.File
+	mmap *safefile.Mapped
 
 	symOnce sync.Once
 	syms    *symtab
@@ -68,6 +71,9 @@ func (m *Module) Section(name string) ([]byte, uint64) {
 	if s == nil || s.Type == elf.SHT_NOBITS || s.Size > maxSectionSize {
 		return nil, 0
 	}
+	if b := m.mapped(s); b != nil {
+		return b, s.Addr
+	}
 	data, err := s.Data()
 	if err != nil {
 		return nil, 0
@@ -80,6 +86,9 @@ const maxSectionSize = 1 << 30
 
 // Close releases the module's file.
 func (m *Module) Close() {
+	if m.mmap != nil {
+		m.mmap.Close()
+	}
 	if m.file != nil {
 		m.file.Close()
 	}
@@ -113,6 +122,9 @@ func loadBias(progs []elf.ProgHeader, start, off, pageSize uint64) (uint64, erro
 // Reader returns the module's file on disk and its size, for reading the
 // bytes of its file-backed mappings.
 func (m *Module) Reader() (io.ReaderAt, int64, error) {
+	if m.mmap != nil {
+		return m.mmap, m.mmap.Size(), nil
+	}
 	if m.file == nil {
 		return nil, 0, fmt.Errorf("module %s: no file", m.Path)
 	}
@@ -121,4 +133,19 @@ func (m *Module) Reader() (io.ReaderAt, int64, error) {
 		return nil, 0, err
 	}
 	return m.file, st.Size(), nil
+}
+
+// mapped returns an uncompressed section's bytes straight from the
+// memory-mapped file, without a copy; nil if the file is not mapped or the
+// section is compressed or out of the file's bounds. The bytes are valid
+// until Close.
+func (m *Module) mapped(s *elf.Section) []byte {
+	if m.mmap == nil || s.Flags&elf.SHF_COMPRESSED != 0 {
+		return nil
+	}
+	data := m.mmap.Bytes()
+	if s.Offset > uint64(len(data)) || s.Size > uint64(len(data))-s.Offset {
+		return nil
+	}
+	return data[s.Offset : s.Offset+s.Size : s.Offset+s.Size]
 }

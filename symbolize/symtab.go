@@ -1,15 +1,15 @@
 package symbolize
 
 import (
+	"bytes"
 	"cmp"
 	"debug/elf"
 	"encoding/binary"
 	"slices"
 	"sort"
-	"strings"
 )
 
-// Symbol is a function symbol: a name and the link-time range it covers.
+// Symbol is a symbol: a name and the link-time range it covers.
 type Symbol struct {
 	Name  string // as in the ELF file (mangled)
 	Addr  uint64 // link-time address
@@ -17,11 +17,46 @@ type Symbol struct {
 	Local bool   // STB_LOCAL
 }
 
+// sym is a symbol as stored: its name stays in the string table (the file
+// is memory-mapped) until someone asks for it, so a library with 165,000
+// symbols costs one pass and no string copies.
+type sym struct {
+	addr, size uint64
+	name       uint32 // offset in strtabs[tab]
+	tab        uint8
+	local      bool
+	plt        bool // a synthesized name@plt entry
+}
+
 // symtab is a module's function symbols sorted by address, and its data
-// objects (STT_OBJECT, STT_TLS excluded) sorted the same way.
+// objects (STT_OBJECT) sorted the same way.
 type symtab struct {
-	syms    []Symbol
-	objects []Symbol
+	strtabs [][]byte
+	funcs   []sym
+	objects []sym
+}
+
+func (st *symtab) nameBytes(s sym) []byte {
+	if int(s.tab) >= len(st.strtabs) {
+		return nil
+	}
+	t := st.strtabs[s.tab]
+	if uint64(s.name) >= uint64(len(t)) {
+		return nil
+	}
+	b := t[s.name:]
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return b
+}
+
+func (st *symtab) symbol(s sym) Symbol {
+	name := string(st.nameBytes(s))
+	if s.plt {
+		name += "@plt"
+	}
+	return Symbol{Name: name, Addr: s.addr, Size: s.size, Local: s.local}
 }
 
 // Lookup returns the function symbol covering the link-time address
@@ -32,38 +67,40 @@ type symtab struct {
 // symbol (a label of unknown extent). A sized symbol that ends at or before
 // the address does not cover it.
 func (m *Module) Lookup(fileAddr uint64) (Symbol, bool) {
-	syms := m.symtab().syms
-	i := sort.Search(len(syms), func(i int) bool { return syms[i].Addr > fileAddr }) - 1
+	st := m.symtab()
+	syms := st.funcs
+	i := sort.Search(len(syms), func(i int) bool { return syms[i].addr > fileAddr }) - 1
 	zero := -1
-	for ; i >= 0 && syms[i].Size == 0; i-- {
+	for ; i >= 0 && syms[i].size == 0; i-- {
 		if zero < 0 {
 			zero = i
 		}
 	}
-	covers := func(s Symbol) bool { return fileAddr-s.Addr < s.Size }
+	covers := func(s sym) bool { return fileAddr-s.addr < s.size }
 	if i >= 0 && !covers(syms[i]) && i > 0 && covers(syms[i-1]) {
 		i--
 	}
 	if i >= 0 && covers(syms[i]) {
-		return syms[i], true
+		return st.symbol(syms[i]), true
 	}
 	if zero >= 0 {
-		return syms[zero], true
+		return st.symbol(syms[zero]), true
 	}
 	return Symbol{}, false
 }
 
 // LookupObject returns the data object (STT_OBJECT) whose range holds the
-// link-time address fileAddr: a vtable, a GOT-adjacent table, a global.
+// link-time address fileAddr: a vtable, a table, a global.
 func (m *Module) LookupObject(fileAddr uint64) (Symbol, bool) {
-	objs := m.symtab().objects
-	i := sort.Search(len(objs), func(i int) bool { return objs[i].Addr > fileAddr }) - 1
-	for ; i >= 0 && i >= len(objs)-1-1<<20; i-- {
+	st := m.symtab()
+	objs := st.objects
+	i := sort.Search(len(objs), func(i int) bool { return objs[i].addr > fileAddr }) - 1
+	for ; i >= 0; i-- {
 		o := objs[i]
-		if fileAddr-o.Addr < max(o.Size, 1) {
-			return o, true
+		if fileAddr-o.addr < max(o.size, 1) {
+			return st.symbol(o), true
 		}
-		if o.Size > 0 || fileAddr-o.Addr > 1<<16 {
+		if o.size > 0 || fileAddr-o.addr > 1<<16 {
 			break
 		}
 	}
@@ -72,100 +109,152 @@ func (m *Module) LookupObject(fileAddr uint64) (Symbol, bool) {
 
 // LookupObjectName returns the data object with the given name.
 func (m *Module) LookupObjectName(name string) (Symbol, bool) {
-	for _, s := range m.symtab().objects {
-		if s.Name == name {
-			return s, true
+	st := m.symtab()
+	for _, s := range st.objects {
+		if string(st.nameBytes(s)) == name {
+			return st.symbol(s), true
 		}
 	}
 	return Symbol{}, false
 }
 
-// LookupName returns the first symbol with the given (mangled) name.
+// LookupName returns the first function symbol with the given (mangled)
+// name.
 func (m *Module) LookupName(name string) (Symbol, bool) {
-	for _, s := range m.symtab().syms {
-		if s.Name == name {
-			return s, true
+	st := m.symtab()
+	for _, s := range st.funcs {
+		if !s.plt && string(st.nameBytes(s)) == name {
+			return st.symbol(s), true
 		}
 	}
 	return Symbol{}, false
 }
 
 // Symbols returns the module's function symbols sorted by address.
-func (m *Module) Symbols() []Symbol { return m.symtab().syms }
+func (m *Module) Symbols() []Symbol {
+	st := m.symtab()
+	out := make([]Symbol, len(st.funcs))
+	for i, s := range st.funcs {
+		out[i] = st.symbol(s)
+	}
+	return out
+}
 
 func (m *Module) symtab() *symtab {
-	m.symOnce.Do(func() { m.syms = readSymtab(m.elf) })
+	m.symOnce.Do(func() { m.syms = m.readSymtab() })
 	return m.syms
 }
 
-// readSymtab collects function symbols from .symtab and .dynsym, plus
-// name@plt entries synthesized from the PLT sections.
-func readSymtab(f *elf.File) *symtab {
+// elfSymSize is sizeof(Elf64_Sym): st_name u32, st_info u8, st_other u8,
+// st_shndx u16, st_value u64, st_size u64.
+const elfSymSize = 24
+
+// readSymtab collects function symbols and data objects from .symtab and
+// .dynsym, plus name@plt entries synthesized from the PLT sections.
+func (m *Module) readSymtab() *symtab {
 	st := &symtab{}
+	f := m.elf
 	if f == nil {
 		return st
 	}
-	exec := func(idx elf.SectionIndex) bool {
-		if idx == elf.SHN_UNDEF || idx >= elf.SHN_LORESERVE || int(idx) >= len(f.Sections) {
+	exec := func(idx uint16) bool {
+		if idx == uint16(elf.SHN_UNDEF) || idx >= uint16(elf.SHN_LORESERVE) || int(idx) >= len(f.Sections) {
 			return false
 		}
 		return f.Sections[idx].Flags&elf.SHF_EXECINSTR != 0
 	}
-	add := func(syms []elf.Symbol) {
-		for _, s := range syms {
-			typ := elf.ST_TYPE(s.Info)
-			switch typ {
-			case elf.STT_FUNC, elf.STT_GNU_IFUNC, elf.STT_NOTYPE:
+	var dynsym []byte
+	var dynTab uint8
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_SYMTAB && sec.Type != elf.SHT_DYNSYM {
+			continue
+		}
+		if int(sec.Link) >= len(f.Sections) || len(st.strtabs) >= 255 {
+			continue
+		}
+		data := m.sectionBytes(sec)
+		strtab := m.sectionBytes(f.Sections[sec.Link])
+		if data == nil || strtab == nil {
+			continue
+		}
+		tab := uint8(len(st.strtabs))
+		st.strtabs = append(st.strtabs, strtab)
+		if sec.Type == elf.SHT_DYNSYM {
+			dynsym, dynTab = data, tab
+		}
+		// Entry 0 is the null symbol.
+		for off := elfSymSize; off+elfSymSize <= len(data); off += elfSymSize {
+			e := data[off : off+elfSymSize]
+			name := binary.LittleEndian.Uint32(e[0:])
+			info := e[4]
+			shndx := binary.LittleEndian.Uint16(e[6:])
+			value := binary.LittleEndian.Uint64(e[8:])
+			size := binary.LittleEndian.Uint64(e[16:])
+			if name == 0 || uint64(name) >= uint64(len(strtab)) {
+				continue
+			}
+			local := elf.ST_BIND(info) == elf.STB_LOCAL
+			switch typ := elf.ST_TYPE(info); typ {
 			case elf.STT_OBJECT:
-				if s.Name != "" && s.Section != elf.SHN_UNDEF {
-					st.objects = append(st.objects, Symbol{Name: s.Name, Addr: s.Value, Size: s.Size, Local: elf.ST_BIND(s.Info) == elf.STB_LOCAL})
+				if shndx != uint16(elf.SHN_UNDEF) {
+					st.objects = append(st.objects, sym{addr: value, size: size, name: name, tab: tab, local: local})
 				}
-				continue
-			default:
-				continue
+			case elf.STT_FUNC, elf.STT_GNU_IFUNC, elf.STT_NOTYPE:
+				if value == 0 && size == 0 || !exec(shndx) {
+					continue
+				}
+				if typ == elf.STT_NOTYPE && (strtab[name] == '$' || strtab[name] == '.') {
+					continue
+				}
+				st.funcs = append(st.funcs, sym{addr: value, size: size, name: name, tab: tab, local: local})
 			}
-			if s.Name == "" || s.Value == 0 && s.Size == 0 || !exec(s.Section) {
-				continue
-			}
-			if typ == elf.STT_NOTYPE && (s.Name[0] == '$' || s.Name[0] == '.') {
-				continue
-			}
-			st.syms = append(st.syms, Symbol{Name: s.Name, Addr: s.Value, Size: s.Size, Local: elf.ST_BIND(s.Info) == elf.STB_LOCAL})
 		}
 	}
-	if syms, err := f.Symbols(); err == nil {
-		add(syms)
-	}
-	if dyn, err := f.DynamicSymbols(); err == nil {
-		add(dyn)
-		st.syms = append(st.syms, pltSymbols(f, dyn)...)
+	if dynsym != nil {
+		st.funcs = append(st.funcs, m.pltSymbols(dynsym, dynTab)...)
 	}
 	// Sort by address. Of aliases at one address keep one, as gdb would
 	// print it: a sized symbol over a zero-sized one, then the name gdb's
 	// sort puts last (minimal_symbol_is_less_than orders by address, then
 	// name, and the lookup takes the last: "raise" over "gsignal").
-	slices.SortFunc(st.syms, func(a, b Symbol) int {
-		if c := cmp.Compare(a.Addr, b.Addr); c != 0 {
+	slices.SortFunc(st.funcs, func(a, b sym) int {
+		if c := cmp.Compare(a.addr, b.addr); c != 0 {
 			return c
 		}
-		if (a.Size > 0) != (b.Size > 0) {
-			if a.Size > 0 {
+		if (a.size > 0) != (b.size > 0) {
+			if a.size > 0 {
 				return -1
 			}
 			return 1
 		}
-		return -strings.Compare(a.Name, b.Name)
+		return -bytes.Compare(st.nameBytes(a), st.nameBytes(b))
 	})
-	slices.SortFunc(st.objects, func(a, b Symbol) int { return cmp.Compare(a.Addr, b.Addr) })
-	out := st.syms[:0]
-	for i, s := range st.syms {
-		if i > 0 && s.Addr == st.syms[i-1].Addr {
+	out := st.funcs[:0]
+	for i, s := range st.funcs {
+		if i > 0 && s.addr == st.funcs[i-1].addr {
 			continue
 		}
 		out = append(out, s)
 	}
-	st.syms = out
+	st.funcs = out
+	slices.SortFunc(st.objects, func(a, b sym) int { return cmp.Compare(a.addr, b.addr) })
 	return st
+}
+
+// sectionBytes returns a section's contents, from the mapped file when
+// possible.
+func (m *Module) sectionBytes(s *elf.Section) []byte {
+	if s.Type == elf.SHT_NOBITS || s.Size > maxSectionSize {
+		return nil
+	}
+	if b := m.mapped(s); b != nil {
+		return b
+	}
+	b, err := s.Data()
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // pltSymbols names PLT entries "sym@plt", as gdb and objdump do. Each entry
@@ -173,44 +262,38 @@ func readSymtab(f *elf.File) *symtab {
 // `jmp *disp32(%rip)` (ff 25, optionally after a bnd/notrack prefix f2/3e)
 // through a GOT slot; the relocation that fills that slot (JUMP_SLOT in
 // .rela.plt, GLOB_DAT in .rela.dyn) names the symbol.
-func pltSymbols(f *elf.File, dyn []elf.Symbol) []Symbol {
-	slot := map[uint64]string{} // GOT slot address -> symbol name
+func (m *Module) pltSymbols(dynsym []byte, tab uint8) []sym {
+	f := m.elf
+	slot := map[uint64]uint32{} // GOT slot address -> name offset
 	for _, name := range []string{".rela.plt", ".rela.dyn"} {
 		s := f.Section(name)
-		if s == nil || s.Size > maxSectionSize {
+		if s == nil {
 			continue
 		}
-		data, err := s.Data()
-		if err != nil {
-			continue
-		}
+		data := m.sectionBytes(s)
 		for i := 0; i+24 <= len(data); i += 24 {
 			off := binary.LittleEndian.Uint64(data[i:])
 			info := binary.LittleEndian.Uint64(data[i+8:])
-			sym, typ := info>>32, uint32(info)
+			k, typ := info>>32, uint32(info)
 			if typ != uint32(elf.R_X86_64_JMP_SLOT) && typ != uint32(elf.R_X86_64_GLOB_DAT) {
 				continue
 			}
-			// dyn omits the null symbol 0, so symbol k is dyn[k-1].
-			if sym == 0 || sym > uint64(len(dyn)) {
+			if k == 0 || k >= uint64(len(dynsym)/elfSymSize) {
 				continue
 			}
-			slot[off] = dyn[sym-1].Name
+			slot[off] = binary.LittleEndian.Uint32(dynsym[k*elfSymSize:])
 		}
 	}
 	if len(slot) == 0 {
 		return nil
 	}
-	var out []Symbol
+	var out []sym
 	for _, name := range []string{".plt", ".plt.sec", ".plt.got"} {
 		s := f.Section(name)
-		if s == nil || s.Size > maxSectionSize {
+		if s == nil {
 			continue
 		}
-		data, err := s.Data()
-		if err != nil {
-			continue
-		}
+		data := m.sectionBytes(s)
 		entry := uint64(16)
 		if name == ".plt.got" && s.Entsize == 8 {
 			entry = 8
@@ -223,7 +306,7 @@ func pltSymbols(f *elf.File, dyn []elf.Symbol) []Symbol {
 				disp := int32(binary.LittleEndian.Uint32(data[k+2:]))
 				got := s.Addr + k + 6 + uint64(int64(disp))
 				if n, ok := slot[got]; ok {
-					out = append(out, Symbol{Name: n + "@plt", Addr: s.Addr + e, Size: entry, Local: true})
+					out = append(out, sym{addr: s.Addr + e, size: entry, name: n, tab: tab, local: true, plt: true})
 				}
 				break
 			}

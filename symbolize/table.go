@@ -112,9 +112,14 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 		if err != nil {
 			continue
 		}
-		ef, err := elf.NewFile(f)
+		var r io.ReaderAt = f
+		mapped, err := safefile.Map(f)
+		if err == nil {
+			r = mapped
+		}
+		ef, err := elf.NewFile(r)
 		if err != nil {
-			f.Close()
+			closeBoth(mapped, f)
 			continue
 		}
 		id := fileBuildID(ef)
@@ -122,18 +127,18 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 			// Keep looking for a file that matches; remember this one
 			// in case none does.
 			if m.elf == nil {
-				m.elf, m.file, m.File, m.BuildID, m.Status = ef, f, cand, id, StatusMismatch
+				m.elf, m.file, m.mmap, m.File, m.BuildID, m.Status = ef, f, mapped, cand, id, StatusMismatch
 				why = reason
 			} else {
-				f.Close()
+				closeBoth(mapped, f)
 			}
 			continue
 		}
 		if m.file != nil {
 			t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: skipped %s (%s); using %s, which matches the core", m.Path, m.File, why, cand))
-			m.file.Close()
+			closeBoth(m.mmap, m.file)
 		}
-		m.elf, m.file, m.File, m.BuildID, m.Status = ef, f, cand, id, StatusOK
+		m.elf, m.file, m.mmap, m.File, m.BuildID, m.Status = ef, f, mapped, cand, id, StatusOK
 		break
 	}
 	switch m.Status {
@@ -152,6 +157,13 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 	}
 	m.Bias = m.Start
 	t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: no PT_LOAD matches its mappings; assuming it is loaded at %#x", m.Path, m.Start))
+}
+
+func closeBoth(m *safefile.Mapped, f io.Closer) {
+	if m != nil {
+		m.Close()
+	}
+	f.Close()
 }
 
 // identityMismatch says why a file is not the one the process mapped, or

@@ -53,17 +53,10 @@ func Open(path string, maxSize int64) (*corefile.File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		st, err := tmp.Stat()
+		c, err := corefile.OpenFile(tmp)
 		if err != nil {
-			tmp.Close()
-			return nil, err
-		}
-		c, err := corefile.NewFile(tmp, st.Size())
-		if err != nil {
-			tmp.Close()
 			return nil, fmt.Errorf("%s (decompressed): %w", path, err)
 		}
-		c.SetCloser(tmp)
 		return c, nil
 	}
 	f.Close()

@@ -5,6 +5,7 @@ package safefile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,3 +76,5 @@ func Describe(m os.FileMode) string {
 	}
 	return "a special file"
 }
+
+var errEOF = io.EOF

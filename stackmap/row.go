@@ -1,0 +1,184 @@
+package stackmap
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ruleKind is how a register's value in the caller is recovered (DWARF 5,
+// 6.4.1 "Structure of Call Frame Information").
+type ruleKind uint8
+
+const (
+	ruleUnset     ruleKind = iota // no rule: same value (callee-saved)
+	ruleUndefined                 // not recoverable
+	ruleSame                      // same value
+	ruleOffset                    // saved at CFA+off
+	ruleValOffset                 // the value is CFA+off
+	ruleRegister                  // in register reg
+	ruleExpr                      // saved at the address expr computes
+	ruleValExpr                   // the value expr computes
+)
+
+type regRule struct {
+	kind ruleKind
+	reg  uint16
+	off  int64
+	expr []byte
+}
+
+// row is one row of the CFI table: how to find the CFA and each register.
+type row struct {
+	cfaReg  uint64
+	cfaOff  int64
+	cfaExpr []byte // non-nil: the CFA is this expression's value
+	regs    [numRegs]regRule
+	raReg   uint64
+	signal  bool // the FDE's CIE has the 'S' augmentation
+}
+
+// maxRememberDepth bounds DW_CFA_remember_state nesting.
+const maxRememberDepth = 64
+
+var errCFAProgram = errors.New("malformed CFA program")
+
+// runCFA executes a CIE's initial instructions and then an FDE's, up to
+// and including the row that covers link-time pc.
+func runCFA(c *cie, f *fde, pc uint64) (row, error) {
+	var init row
+	init.raReg = c.raReg
+	init.signal = c.signal
+	if err := execCFA(c, c.initial, &init, nil, ^uint64(0), 0); err != nil {
+		return row{}, fmt.Errorf("CIE initial instructions: %w", err)
+	}
+	cur := init
+	if err := execCFA(c, f.insns, &cur, &init, pc, f.begin); err != nil {
+		return row{}, fmt.Errorf("FDE at %#x: %w", f.begin, err)
+	}
+	return cur, nil
+}
+
+// execCFA runs instructions on r. Execution stops before an advance that
+// would move the location past pc. init is the row DW_CFA_restore
+// returns to (nil while running the CIE's own instructions).
+func execCFA(c *cie, insns []byte, r *row, init *row, pc, loc uint64) error {
+	rd := &reader{b: insns}
+	var stack []row
+	setReg := func(n uint64, rule regRule) {
+		if n < numRegs {
+			r.regs[n] = rule
+		}
+	}
+	advance := func(delta uint64) bool {
+		loc += delta * c.codeAlign
+		return loc > pc
+	}
+	for rd.off < len(rd.b) && rd.err == nil {
+		op := rd.u8()
+		switch op & 0xc0 {
+		case cfaAdvanceLoc:
+			if advance(uint64(op & 0x3f)) {
+				return nil
+			}
+			continue
+		case cfaOffset:
+			setReg(uint64(op&0x3f), regRule{kind: ruleOffset, off: int64(rd.uleb()) * c.dataAlign})
+			continue
+		case cfaRestore:
+			n := uint64(op & 0x3f)
+			if init != nil && n < numRegs {
+				r.regs[n] = init.regs[n]
+			}
+			continue
+		}
+		switch op {
+		case cfaNop:
+		case cfaSetLoc:
+			loc = rd.u64()
+			if loc > pc {
+				return nil
+			}
+		case cfaAdvanceLoc1:
+			if advance(uint64(rd.u8())) {
+				return nil
+			}
+		case cfaAdvanceLoc2:
+			if advance(uint64(rd.u16())) {
+				return nil
+			}
+		case cfaAdvanceLoc4:
+			if advance(uint64(rd.u32())) {
+				return nil
+			}
+		case cfaOffsetExtended:
+			n := rd.uleb()
+			setReg(n, regRule{kind: ruleOffset, off: int64(rd.uleb()) * c.dataAlign})
+		case cfaOffsetExtendedSF:
+			n := rd.uleb()
+			setReg(n, regRule{kind: ruleOffset, off: rd.sleb() * c.dataAlign})
+		case cfaValOffset:
+			n := rd.uleb()
+			setReg(n, regRule{kind: ruleValOffset, off: int64(rd.uleb()) * c.dataAlign})
+		case cfaValOffsetSF:
+			n := rd.uleb()
+			setReg(n, regRule{kind: ruleValOffset, off: rd.sleb() * c.dataAlign})
+		case cfaRestoreExtended:
+			n := rd.uleb()
+			if init != nil && n < numRegs {
+				r.regs[n] = init.regs[n]
+			}
+		case cfaUndefined:
+			setReg(rd.uleb(), regRule{kind: ruleUndefined})
+		case cfaSameValue:
+			setReg(rd.uleb(), regRule{kind: ruleSame})
+		case cfaRegister:
+			n := rd.uleb()
+			setReg(n, regRule{kind: ruleRegister, reg: uint16(rd.uleb())})
+		case cfaRememberState:
+			if len(stack) >= maxRememberDepth {
+				return fmt.Errorf("%w: DW_CFA_remember_state nested deeper than %d", errCFAProgram, maxRememberDepth)
+			}
+			stack = append(stack, *r)
+		case cfaRestoreState:
+			if len(stack) == 0 {
+				return fmt.Errorf("%w: DW_CFA_restore_state without remember_state", errCFAProgram)
+			}
+			// The CFA rule is restored too (DWARF 5 6.4.2.4).
+			*r = stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+		case cfaDefCFA:
+			r.cfaReg, r.cfaOff, r.cfaExpr = rd.uleb(), int64(rd.uleb()), nil
+		case cfaDefCFASF:
+			r.cfaReg = rd.uleb()
+			r.cfaOff, r.cfaExpr = rd.sleb()*c.dataAlign, nil
+		case cfaDefCFARegister:
+			r.cfaReg, r.cfaExpr = rd.uleb(), nil
+		case cfaDefCFAOffset:
+			r.cfaOff = int64(rd.uleb())
+		case cfaDefCFAOffsetSF:
+			r.cfaOff = rd.sleb() * c.dataAlign
+		case cfaDefCFAExpression:
+			r.cfaExpr = rd.bytes(rd.uleb())
+			if r.cfaExpr == nil {
+				r.cfaExpr = []byte{}
+			}
+		case cfaExpression:
+			n := rd.uleb()
+			setReg(n, regRule{kind: ruleExpr, expr: rd.bytes(rd.uleb())})
+		case cfaValExpression:
+			n := rd.uleb()
+			setReg(n, regRule{kind: ruleValExpr, expr: rd.bytes(rd.uleb())})
+		case cfaGNUArgsSize:
+			rd.uleb()
+		case cfaGNUNegOffsetExt:
+			n := rd.uleb()
+			setReg(n, regRule{kind: ruleOffset, off: -int64(rd.uleb()) * c.dataAlign})
+		default:
+			return fmt.Errorf("%w: unknown opcode %#x", errCFAProgram, op)
+		}
+	}
+	if rd.err != nil {
+		return fmt.Errorf("%w: %v", errCFAProgram, rd.err)
+	}
+	return nil
+}
