@@ -168,7 +168,9 @@ func (c *code) FuncStart(pc uint64) (uint64, bool) {
 }
 
 // Outermost reports whether pc is in the function that holds the program's
-// entry point (AT_ENTRY), which nothing called.
+// entry point (AT_ENTRY), which nothing called. Only the module holding
+// the entry point is consulted, so this costs no symbol table loads
+// elsewhere.
 func (c *code) Outermost(pc uint64) bool {
 	entry, ok := c.s.Core.Aux(corefile.AT_ENTRY)
 	if !ok || entry == 0 {
@@ -176,6 +178,10 @@ func (c *code) Outermost(pc uint64) bool {
 	}
 	if pc == entry {
 		return true
+	}
+	m := c.s.Modules.Module(entry)
+	if m == nil || !m.Contains(pc) {
+		return false
 	}
 	start, ok := c.FuncStart(pc)
 	return ok && start == entry

@@ -8,10 +8,11 @@ import (
 	"text/tabwriter"
 )
 
-// WriteJSON writes the report as one indented JSON object.
+// WriteJSON writes the report as one JSON object on one line (pipe it to
+// jq to read it).
 func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
 }
 

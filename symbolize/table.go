@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/coreview/coreview/internal/safefile"
 )
@@ -52,6 +53,20 @@ type Table struct {
 	Warnings []string
 
 	dirs map[string]map[string]string // search directory -> build-id -> file
+
+	preloads sync.WaitGroup
+}
+
+// Preload reads every module's symbol table in the background, so that
+// lookups after an unwind do not wait. Close waits for it.
+func (t *Table) Preload() {
+	for _, m := range t.Modules {
+		t.preloads.Add(1)
+		go func() {
+			defer t.preloads.Done()
+			m.symtab()
+		}()
+	}
 }
 
 // Load builds the module table. Regions of one path form one module. A
@@ -306,8 +321,9 @@ func (t *Table) Module(pc uint64) *Module {
 	return nil
 }
 
-// Close releases all module files.
+// Close releases all module files, once background reads have finished.
 func (t *Table) Close() {
+	t.preloads.Wait()
 	for _, m := range t.Modules {
 		m.Close()
 	}
