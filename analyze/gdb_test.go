@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,6 +34,7 @@ type gdbThread struct {
 		PC    string  `json:"pc"`
 		SP    string  `json:"sp"`
 		Name  *string `json:"name"`
+		Msym  *string `json:"msym"`
 		Type  string  `json:"type"`
 	} `json:"frames"`
 }
@@ -143,8 +145,11 @@ func compareThread(t *testing.T, wt gdbThread, th *Thread) {
 		if (wf.Type == "SIGTRAMP_FRAME") != f.Signal {
 			problems = append(problems, fmt.Sprintf("signal frame = %v, gdb type %s", f.Signal, wf.Type))
 		}
-		if wf.Type == "NORMAL_FRAME" && wf.Name != nil && !sameFunction(*wf.Name, f.Function) {
-			problems = append(problems, fmt.Sprintf("function %q, gdb %q", f.Function, *wf.Name))
+		if wf.Type == "NORMAL_FRAME" && wf.Msym != nil && !sameFunction(*wf.Msym, f.Function) {
+			problems = append(problems, fmt.Sprintf("function %q, gdb %q", f.Function, *wf.Msym))
+		}
+		if wf.Type == "NORMAL_FRAME" && wf.Msym == nil && f.Function != "" {
+			problems = append(problems, fmt.Sprintf("function %q, gdb has no symbol", f.Function))
 		}
 		if len(problems) > 0 {
 			bad++
@@ -153,8 +158,16 @@ func compareThread(t *testing.T, wt gdbThread, th *Thread) {
 	}
 }
 
-// sameFunction compares a gdb frame name with coreview's. gdb prints PLT
-// stubs as "name@plt" too; both strip Rust hashes.
+var (
+	rustHash      = regexp.MustCompile(`::h[0-9a-f]{16}$`)
+	disambiguator = regexp.MustCompile(`\[[0-9a-f]+\]`)
+)
+
+// sameFunction compares gdb's minimal symbol with coreview's function name.
+// gdb keeps Rust legacy hashes ("::h0123…") and v0 crate disambiguators
+// ("rustc_parse[7d6b5aa6d0e1ae03]"), which coreview leaves out, as rustfilt
+// does; otherwise the names must be equal.
 func sameFunction(gdbName, ours string) bool {
-	return gdbName == ours
+	g := disambiguator.ReplaceAllString(rustHash.ReplaceAllString(gdbName, ""), "")
+	return g == ours
 }

@@ -1,0 +1,99 @@
+# gdb oracle for coreview's differential test.
+#
+# Run as:
+#   gdb -batch -nx -iex 'set debug-file-directory /nonexistent' \
+#       -ex 'set sysroot SYSROOT' -ex 'file PROG' -ex 'core-file CORE' -x frames.py
+# with COREVIEW_GDB_OUT naming the output file (default: stdout). Prints one
+# JSON object: every thread (LWP) with every frame's pc, sp, name, the
+# minimal (ELF) symbol gdb finds for it, and frame type, and why gdb's walk
+# stopped. Inline frames are skipped (the fixtures have no DWARF; when they
+# do, coreview reports physical frames only).
+import json
+import os
+
+import gdb
+
+gdb.execute("set backtrace past-main on")
+gdb.execute("set backtrace past-entry on")
+gdb.execute("set backtrace limit unlimited")
+gdb.execute("set pagination off")
+gdb.execute("set print demangle on")
+gdb.execute("set print asm-demangle on")
+
+_msym_cache = {}
+
+
+def minimal_symbol(addr):
+    """The ELF symbol gdb puts at addr ("info symbol"), without offset."""
+    if addr in _msym_cache:
+        return _msym_cache[addr]
+    name = None
+    try:
+        out = gdb.execute("info symbol 0x%x" % addr, to_string=True).strip()
+        if not out.startswith("No symbol"):
+            # "NAME + OFF in section S [of FILE]" or "NAME in section S"
+            name = out.split(" in section ")[0]
+            if " + " in name:
+                name = name.rsplit(" + ", 1)[0]
+    except gdb.error:
+        pass
+    _msym_cache[addr] = name
+    return name
+
+
+def frame_type(f):
+    t = f.type()
+    for n in ("NORMAL_FRAME", "DUMMY_FRAME", "INLINE_FRAME", "TAILCALL_FRAME",
+              "SIGTRAMP_FRAME", "ARCH_FRAME", "SENTINEL_FRAME"):
+        if getattr(gdb, n, None) == t:
+            return n
+    return str(t)
+
+
+threads = []
+selected = gdb.selected_thread()
+inferior = gdb.selected_inferior()
+for th in sorted(inferior.threads(), key=lambda t: t.num):
+    th.switch()
+    frames = []
+    f = gdb.newest_frame()
+    prev_type = None
+    last = f
+    level = 0
+    while f is not None:
+        ft = frame_type(f)
+        if ft != "INLINE_FRAME":
+            pc = f.pc()
+            # Callers' PCs are return addresses: look their symbol up at
+            # pc-1, as gdb itself does, except above a signal frame.
+            lookup = pc if level == 0 or prev_type == "SIGTRAMP_FRAME" else pc - 1
+            frames.append({
+                "level": level,
+                "pc": "0x%x" % pc,
+                "sp": "0x%x" % int(f.read_register("rsp")),
+                "name": f.name(),
+                "msym": minimal_symbol(lookup) if ft == "NORMAL_FRAME" else None,
+                "type": ft,
+            })
+            prev_type = ft
+            level += 1
+        last = f
+        try:
+            f = f.older()
+        except gdb.error:
+            break
+    threads.append({
+        "tid": th.ptid[1],
+        "num": th.num,
+        "crashed": th.num == selected.num,
+        "stop_reason": gdb.frame_stop_reason_string(last.unwind_stop_reason()),
+        "frames": frames,
+    })
+
+out = json.dumps({"threads": threads})
+path = os.environ.get("COREVIEW_GDB_OUT")
+if path:
+    with open(path, "w") as fh:
+        fh.write(out)
+else:
+    print(out)
