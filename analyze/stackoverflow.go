@@ -350,6 +350,11 @@ func (so *StackOverflow) explain(tid int) (string, []string) {
 			humanBytes(uint64(so.Stack.GuardEnd-so.Stack.GuardStart)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.FaultAddress))
 	}
 	var more []string
+	if so.Stack.Kind == "segment" && !so.Stack.Gap {
+		pages := uint64(so.Stack.End-so.Stack.GuardStart) / 4096
+		more = append(more, fmt.Sprintf("The segment is %d pages with its guard: stacker maps the requested size rounded up to pages plus 2 pages (%d pages = %s requested + 2), PROT_NONE at the low end, and psm switches the stack pointer onto it.",
+			pages, pages, humanBytes((pages-2)*4096)))
+	}
 	if so.Frame.Size > 0 && so.Remaining != 0 {
 		left := so.Remaining
 		if left < 0 {
@@ -381,6 +386,9 @@ func humanBytes(n uint64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20 && n < 16<<20 && n%(1<<10) == 0:
+		// 1028 KiB says "1 MiB plus a page", which 1.0 MiB hides.
+		return fmt.Sprintf("%d KiB", n>>10)
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	case n >= 1<<10 && n%(1<<10) == 0:

@@ -32,9 +32,10 @@ type Segment struct {
 type Switch struct {
 	Frame    int    `json:"frame"`
 	Function string `json:"function"`
-	// Up is set when the caller's stack addresses are higher than the
-	// callee's, the normal direction; unset when they go up at the
-	// switch (the new segment lies above the old stack).
+	// Direction is where the callee's stack lies relative to the
+	// caller's: "down" (lower addresses, as for any call) or "up" (the
+	// new segment lies above the old stack, so stack addresses go up at
+	// the call, as in the Oxide rustc core).
 	Direction string `json:"direction"`
 }
 
@@ -56,11 +57,19 @@ func (a *analysis) diagnoseStackSegments() []Diagnosis {
 		var cur *corefile.Mapping
 		for i := first; i < len(frames); i++ {
 			m := c.Mapping(frames[i].SP)
+			if m != nil && m.Perm == 0 {
+				// A frame that already moved its stack pointer into
+				// the guard page belongs to the stack above it.
+				m = a.mm.above(m)
+			}
 			if !writableAnon(m) {
 				continue
 			}
 			if m != cur {
 				if cur != nil {
+					// Seen from the caller (frame i) calling inward, the
+					// callee's stack is "up" when it lies at higher
+					// addresses: the opposite of a normal call.
 					dir := "down"
 					if frames[i].SP < frames[i-1].SP {
 						dir = "up"
@@ -76,11 +85,15 @@ func (a *analysis) diagnoseStackSegments() []Diagnosis {
 			}
 			seg := &segs[len(segs)-1]
 			seg.LastFrame = i
-			top := frames[i].CFA
-			if top == 0 {
-				top = frames[i].SP
+			// Bytes used on this mapping: from the innermost frame's SP
+			// to the highest CFA that still lies in it.
+			top := frames[i].SP
+			if cfa := frames[i].CFA; cfa != 0 && m.Contains(cfa-1) {
+				top = cfa
 			}
-			seg.BytesUsed = top - frames[seg.FirstFrame].SP
+			if top > frames[seg.FirstFrame].SP {
+				seg.BytesUsed = top - frames[seg.FirstFrame].SP
+			}
 		}
 		if len(segs) < 2 {
 			continue
@@ -101,15 +114,21 @@ func (a *analysis) diagnoseStackSegments() []Diagnosis {
 			if name == "" {
 				name = "??"
 			}
-			why := "stack addresses jump"
+			from, to := segs[0], segs[0]
+			for k := range segs {
+				if segs[k].FirstFrame == sw.Frame {
+					from, to = segs[k], segs[k-1]
+				}
+			}
+			why := fmt.Sprintf("the frames it calls run on [%#x–%#x), %s below its own stack [%#x–%#x)",
+				uint64(to.Start), uint64(to.End), distance(uint64(from.Start-to.End)), uint64(from.Start), uint64(from.End))
 			if sw.Direction == "up" {
-				why = "stack addresses go *down* instead of up"
-			} else {
-				why = "stack addresses go *up* by more than a frame"
+				why = fmt.Sprintf("the frames it calls run on [%#x–%#x), %s *above* its own stack [%#x–%#x): stack addresses go up at this call instead of down",
+					uint64(to.Start), uint64(to.End), distance(uint64(to.Start-from.End)), uint64(from.Start), uint64(from.End))
 			}
 			line := fmt.Sprintf("at #%d (%s) the stack switches: %s", sw.Frame, name, why)
-			if strings.Contains(name, "psm") || strings.Contains(name, "stacker") {
-				line += "; stacker allocated a new segment (an mmap of the requested size + 2 pages, PROT_NONE at the low end) and psm moved the stack pointer onto it. Where stacker cannot see the stack's limit it always does so."
+			if k := sw.Frame - 1; k >= 0 && strings.Contains(a.report.Threads[ti].Frames[k].Function, "psm") || strings.Contains(name, "psm") || strings.Contains(name, "stacker") {
+				line += "; stacker allocated a new segment (an mmap of the requested size + 2 pages, PROT_NONE at the low end) and psm moved the stack pointer onto it. stacker::grow always does this; stacker::maybe_grow does it when less than its red zone is left, and always where stacker cannot see the stack's limit (as on illumos in the Oxide rustc story)."
 			}
 			d.Explanation = append(d.Explanation, line)
 		}

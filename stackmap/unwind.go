@@ -197,7 +197,7 @@ func fpStep(mem Memory, code Code, f *Frame) (Frame, bool) {
 	}
 	savedRBP, err1 := readWord(mem, rbp)
 	ra, err2 := readWord(mem, rbp+8)
-	if err1 != nil || err2 != nil || !code.Executable(ra) || !afterCall(mem, ra) {
+	if err1 != nil || err2 != nil || !code.Executable(ra) || !AfterCall(mem, ra) {
 		return Frame{}, false
 	}
 	f.CFA = rbp + 16
@@ -231,7 +231,7 @@ func scanPass(mem Memory, code Code, f *Frame, strict bool) (Frame, bool) {
 		n, _ := mem.ReadAt(buf[:], f.SP+off)
 		for i := 0; i+8 <= n; i += 8 {
 			w := binary.LittleEndian.Uint64(buf[i:])
-			if w == 0 || !code.Executable(w) || !afterCall(mem, w) || strict && !callsInto(mem, code, w, f) {
+			if w == 0 || !code.Executable(w) || !AfterCall(mem, w) || strict && !callsInto(mem, code, w, f) {
 				continue
 			}
 			slot := f.SP + off + uint64(i)
@@ -287,9 +287,9 @@ func isJumpStub(mem Memory, pc uint64) bool {
 	return b[i] == 0xe9 || b[i] == 0xeb || b[i] == 0xff && i+1 < len(b) && b[i+1] == 0x25
 }
 
-// afterCall reports whether the bytes before ra end a call instruction:
+// AfterCall reports whether the bytes before ra end a call instruction:
 // call rel32 (e8, 5 bytes), or call r/m64 (ff /2) of 2 to 7 bytes.
-func afterCall(mem Memory, ra uint64) bool {
+func AfterCall(mem Memory, ra uint64) bool {
 	var b [7]byte
 	if ra < 7 {
 		return false
