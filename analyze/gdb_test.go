@@ -90,6 +90,11 @@ func dropBogus(t *testing.T, core string, opts Options, wt gdbThread) gdbThread 
 		pc, _ := strconv.ParseUint(f.PC, 0, 64)
 		if i > 0 && !prevSig && f.Type == "NORMAL_FRAME" && !stackmap.AfterCall(s.Mem, pc) {
 			t.Logf("thread %d: gdb's frame #%d (pc %s, %v) is not after a call instruction; gdb invented it", wt.TID, i, f.PC, deref(f.Msym))
+			if i == len(wt.Frames)-1 {
+				// gdb's walk ended in an invented frame: it lost
+				// the stack there, and coreview may go further.
+				out.StopReason = "invented a frame (corrupt stack?)"
+			}
 			continue
 		}
 		prevSig = f.Type == "SIGTRAMP_FRAME"
