@@ -12,7 +12,7 @@ import (
 // and returns the core, the real rustc binary and rustc's stderr. It skips
 // when rustc is absent or the kernel does not write cores named "core" in
 // the working directory.
-func liveRustcCore(t *testing.T, name, source string) (core, rustc string) {
+func liveRustcCore(t testing.TB, name, source string) (core, rustc string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: no live rustc core")
@@ -51,6 +51,10 @@ func lastLines(s string, n int) string {
 	return strings.Join(l, "\n")
 }
 
+// lexerOverflow is a source file whose 20,000 nested parentheses make
+// rustc's lexer recurse until its thread's 8 MiB stack overflows.
+var lexerOverflow = "fn main() { let _ = " + strings.Repeat("(", 20000) + "1" + strings.Repeat(")", 20000) + "; }\n"
+
 // TestLiveRustcOverflow is case 5 of the stack-exhaustion issue on a real
 // compiler: 20,000 nested parentheses make rustc's lexer recurse until its
 // 8 MiB "rustc" thread overflows; a long chain of unary minus does the
@@ -60,8 +64,7 @@ func TestLiveRustcOverflow(t *testing.T) {
 	cases := []struct {
 		name, source, recursing string
 	}{
-		{"lexer", "fn main() { let _ = " + strings.Repeat("(", 20000) + "1" + strings.Repeat(")", 20000) + "; }\n",
-			"<rustc_parse::lexer::Lexer>::lex_token_trees"},
+		{"lexer", lexerOverflow, "<rustc_parse::lexer::Lexer>::lex_token_trees"},
 		{"parser", "fn main() { let _ = " + strings.Repeat("- ", 60000) + "1; }\n", "rustc_parse::parser"},
 	}
 	for _, tc := range cases {

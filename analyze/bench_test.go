@@ -1,0 +1,104 @@
+package analyze
+
+import (
+	"io"
+	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/stackmap"
+	"github.com/coreview/coreview/symbolize"
+)
+
+// Hot-path benchmarks. The side-by-side comparison with gdb and eu-stack on
+// a real rustc core is bench/compare.sh.
+
+func openFixture(b *testing.B, name string) *Session {
+	f := testfixture.Get(b, name)
+	s, err := Open(f.CoreZst, options(f))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkUnwind walks the 3,129-frame crashed thread of the stacker
+// fixture (CFI rows cached per PC after the first walk, as in one run).
+func BenchmarkUnwind(b *testing.B) {
+	s := openFixture(b, "stacker-segment")
+	defer s.Close()
+	regs := threadRegs(s.Core.Threads[0])
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st := stackmap.Unwind(s.Mem, s.code, regs, stackmap.Options{})
+		if len(st.Frames) < 3000 {
+			b.Fatalf("%d frames", len(st.Frames))
+		}
+	}
+}
+
+// BenchmarkSymbolLookup looks up every frame's PC of that stack.
+func BenchmarkSymbolLookup(b *testing.B) {
+	s := openFixture(b, "stacker-segment")
+	defer s.Close()
+	st := stackmap.Unwind(s.Mem, s.code, threadRegs(s.Core.Threads[0]), stackmap.Options{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range st.Frames {
+			pc := st.Frames[j].LookupPC()
+			if m := s.Modules.Module(pc); m != nil {
+				m.Lookup(m.FileAddr(pc))
+			}
+		}
+	}
+}
+
+// BenchmarkDemangle demangles Rust legacy, Rust v0 and C++ names.
+func BenchmarkDemangle(b *testing.B) {
+	names := []string{
+		"_ZN3std3sys9backtrace28__rust_begin_short_backtrace17hecece55ec91990d8E",
+		"_RNvMs0_NtNtNtCsjrHSEGnQ3l9_3std3sys6thread4unixNtB5_6Thread4join",
+		"_ZNSt6vectorIiSaIiEE9push_backERKi",
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		symbolize.Demangle(names[i%len(names)])
+	}
+}
+
+// BenchmarkAnalyze is the whole pipeline on the 61-thread fixture: open,
+// unwind every thread, symbolize, diagnose, write JSON.
+func BenchmarkAnalyze(b *testing.B) {
+	f := testfixture.Get(b, "c-threads")
+	core := f.RawCore(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := Analyze(core, options(f))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := r.WriteJSON(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAnalyzeRustc is the whole pipeline on a live rustc lexer
+// overflow (10,000+ frames, librustc_driver with 165k symbols), when rustc
+// is installed.
+func BenchmarkAnalyzeRustc(b *testing.B) {
+	core, rustc := liveRustcCore(b, "lexer.rs", lexerOverflow)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := Analyze(core, Options{Binary: rustc})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := r.WriteJSON(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
