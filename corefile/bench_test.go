@@ -14,7 +14,9 @@ type segmentReader struct {
 	mem *corefile.Memory
 }
 
-func (s segmentReader) ReadMemory(buf []byte, addr uint64) (int, error) { return s.mem.ReadAt(buf, addr) }
+func (s segmentReader) ReadMemory(buf []byte, addr uint64) (int, error) {
+	return s.mem.ReadAt(buf, addr)
+}
 
 // BenchmarkMemoryRead compares corefile.Memory (binary search over sorted
 // mappings) with delve's core.SplicedMemory (a linear scan of its regions)
