@@ -84,6 +84,11 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 		}
 	}
 	info.Message = a.abortMessage()
+	if info.Cause == "abort-call" && info.Message != "" {
+		// Stripped C libraries hide malloc_printerr and friends; their
+		// message still says what failed.
+		info.Cause = causeFromMessage(info.Message)
+	}
 	tid := t.TID
 	d := &Diagnosis{Kind: "abort", Thread: tid, AbortInfo: info}
 	who := "an unknown caller"
@@ -142,4 +147,23 @@ func (a *analysis) abortMessage() string {
 		return strings.TrimRight(msg, "\n")
 	}
 	return ""
+}
+
+// causeFromMessage classifies glibc's abort message.
+func causeFromMessage(msg string) string {
+	switch {
+	case strings.Contains(msg, "Assertion") && strings.Contains(msg, "failed"):
+		return "assertion"
+	case strings.Contains(msg, "stack smashing detected"):
+		return "stack-protector"
+	case strings.Contains(msg, "buffer overflow detected"):
+		return "fortify"
+	}
+	for _, p := range []string{"free(): ", "malloc(): ", "realloc(): ", "double free", "corrupted", "munmap_chunk(): ",
+		"malloc_consolidate(): ", "_int_free(): ", "_int_malloc(): ", "tcache_thread_shutdown(): "} {
+		if strings.Contains(msg, p) {
+			return "heap-corruption"
+		}
+	}
+	return "abort-call"
 }

@@ -1,6 +1,14 @@
 package analyze
 
-import "testing"
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
+)
 
 func TestStripGenerics(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -16,4 +24,61 @@ func TestStripGenerics(t *testing.T) {
 			t.Errorf("stripGenerics(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// TestSignatureStable: a compressed and a raw copy of a core, and two runs
+// of the same program (different ASLR bases), get the same signature;
+// different bugs get different ones.
+func TestSignatureStable(t *testing.T) {
+	seen := map[string]string{}
+	for _, f := range testfixture.All(t) {
+		zr, err := Analyze(f.CoreZst, options(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rr, err := Analyze(f.RawCore(t), options(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if zr.SignatureHash != rr.SignatureHash || zr.Signature != rr.Signature {
+			t.Errorf("%s: compressed %q, raw %q", f.Name, zr.Signature, rr.Signature)
+		}
+		if other, dup := seen[zr.SignatureHash]; dup {
+			t.Errorf("%s and %s share the signature %q", f.Name, other, zr.Signature)
+		}
+		seen[zr.SignatureHash] = f.Name
+	}
+	// Two fresh runs of one fixture program, when this machine writes cores.
+	f := testfixture.Get(t, "c-null-call")
+	var sigs []string
+	for i := 0; i < 2; i++ {
+		core := crashOnce(t, f.Binary)
+		r, err := Analyze(core, Options{Binary: f.Binary, Sysroot: "/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigs = append(sigs, r.SignatureHash)
+	}
+	fixture, _ := Analyze(f.CoreZst, options(f))
+	if sigs[0] != sigs[1] || sigs[0] != fixture.SignatureHash {
+		t.Errorf("signatures across runs: %v, fixture %s", sigs, fixture.SignatureHash)
+	}
+}
+
+// crashOnce runs prog in a temporary directory with cores enabled and
+// returns the core, or skips when the machine does not write cores there.
+func crashOnce(t *testing.T, prog string) string {
+	t.Helper()
+	if p, err := os.ReadFile("/proc/sys/kernel/core_pattern"); err != nil || strings.TrimSpace(string(p)) != "core" {
+		t.Skip("core_pattern is not \"core\"")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("bash", "-c", "ulimit -c unlimited; exec \"$0\"", prog)
+	cmd.Dir = dir
+	cmd.Run()
+	core := filepath.Join(dir, "core")
+	if _, err := os.Stat(core); err != nil {
+		t.Skip("no core was written")
+	}
+	return core
 }

@@ -142,7 +142,8 @@ func (a *analysis) diagnoseWildPC(cf *ControlFlow) *Diagnosis {
 		case m == nil:
 			d.Summary = fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: code that is no longer mapped (as after dlclose) or a stale function pointer. The jump came from %s.", tid, pc, caller)
 		default:
-			d.Summary = fmt.Sprintf("Thread %d executed data: %s jumped to %#x, %s, which is not executable (%s).", tid, caller, pc, a.mm.words(m), m.Perm)
+			d.Kind = "exec-non-exec"
+			d.Summary = fmt.Sprintf("Thread %d executed data: %s jumped to %#x, in %s, which is not executable (%s): a function pointer that points at data.", tid, caller, pc, a.mm.words(m), m.Perm)
 		}
 	}
 	d.Explanation = cf.explain()
