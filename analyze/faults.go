@@ -130,7 +130,24 @@ func (a *analysis) diagnoseFault() *Diagnosis {
 		switch CodeName(si.Signo, si.Code) {
 		case "BUS_ADRALN":
 			d.Kind = "misaligned"
-			d.Summary = fmt.Sprintf("Thread %d made a misaligned access at %#x in %s.", tid, si.Addr, at)
+			// The kernel reports no address for an alignment-check fault;
+			// the instruction's operand gives it.
+			where := fmt.Sprintf("%#x", si.Addr)
+			if ok {
+				if m, has := memOperand(inst); has {
+					regs := f0.Regs
+					if ea, desc, ok := effectiveAddr(m, &regs, f0.PC+uint64(inst.Len)); ok {
+						ea2 := Addr(ea)
+						acc.Address = &ea2
+						acc.Operand = strings.ToLower(fmt.Sprint(m)) + " with " + desc
+						where = fmt.Sprintf("%#x (%d bytes past an %d-byte boundary)", ea, ea%uint64(max(inst.MemBytes, 1)), max(inst.MemBytes, 1))
+					}
+				}
+			}
+			d.Summary = fmt.Sprintf("Thread %d made a misaligned %d-byte access at %s in %s, with alignment checking on (EFLAGS.AC).", tid, inst.MemBytes, where, at)
+			if acc.Instruction != "" {
+				d.Explanation = append(d.Explanation, fmt.Sprintf("The instruction was `%s`: %s.", acc.Instruction, acc.Operand))
+			}
 		case "BUS_ADRERR":
 			d.Kind = "bus-error"
 			d.Summary = fmt.Sprintf("Thread %d accessed %#x in %s, past the end of the file mapped there (the file was truncated after it was mapped?): %s.", tid, si.Addr, at, acc.Where)
