@@ -94,12 +94,12 @@ type Mapping struct {
 
 // Thread is one thread and its stack.
 type Thread struct {
-	TID       int     `json:"tid"`
-	Crashed   bool    `json:"crashed"`
-	Name      string  `json:"name,omitempty"`
-	EndReason string  `json:"end_reason"`
-	EndDetail string  `json:"end_detail,omitempty"`
-	Frames    []Frame `json:"frames"`
+	TID       int       `json:"tid"`
+	Crashed   bool      `json:"crashed"`
+	Name      string    `json:"name,omitempty"`
+	EndReason string    `json:"end_reason"`
+	EndDetail string    `json:"end_detail,omitempty"`
+	Frames    FrameList `json:"frames"`
 }
 
 // Frame is one stack frame.

@@ -2,10 +2,8 @@ package symbolize
 
 import (
 	"bytes"
-	"cmp"
 	"debug/elf"
 	"encoding/binary"
-	"slices"
 	"sort"
 )
 
@@ -145,6 +143,9 @@ func (m *Module) symtab() *symtab {
 	return m.syms
 }
 
+// maxSymbols caps the symbols read from one module.
+const maxSymbols = 1 << 24
+
 // elfSymSize is sizeof(Elf64_Sym): st_name u32, st_info u8, st_other u8,
 // st_shndx u16, st_value u64, st_size u64.
 const elfSymSize = 24
@@ -165,6 +166,14 @@ func (m *Module) readSymtab() *symtab {
 	}
 	var dynsym []byte
 	var dynTab uint8
+	// Size the function list once: at most one entry per symbol.
+	total := 0
+	for _, sec := range f.Sections {
+		if sec.Type == elf.SHT_SYMTAB || sec.Type == elf.SHT_DYNSYM {
+			total += int(min(sec.Size/elfSymSize, maxSymbols))
+		}
+	}
+	st.funcs = make([]sym, 0, min(total, maxSymbols))
 	for _, sec := range f.Sections {
 		if sec.Type != elf.SHT_SYMTAB && sec.Type != elf.SHT_DYNSYM {
 			continue
@@ -183,7 +192,7 @@ func (m *Module) readSymtab() *symtab {
 			dynsym, dynTab = data, tab
 		}
 		// Entry 0 is the null symbol.
-		for off := elfSymSize; off+elfSymSize <= len(data); off += elfSymSize {
+		for off := elfSymSize; off+elfSymSize <= len(data) && len(st.funcs) < maxSymbols; off += elfSymSize {
 			e := data[off : off+elfSymSize]
 			name := binary.LittleEndian.Uint32(e[0:])
 			info := e[4]
@@ -217,27 +226,25 @@ func (m *Module) readSymtab() *symtab {
 	// print it: a sized symbol over a zero-sized one, then the name gdb's
 	// sort puts last (minimal_symbol_is_less_than orders by address, then
 	// name, and the lookup takes the last: "raise" over "gsignal").
-	slices.SortFunc(st.funcs, func(a, b sym) int {
-		if c := cmp.Compare(a.addr, b.addr); c != 0 {
-			return c
-		}
+	radixSortByAddr(st.funcs)
+	better := func(a, b sym) bool {
 		if (a.size > 0) != (b.size > 0) {
-			if a.size > 0 {
-				return -1
-			}
-			return 1
+			return a.size > 0
 		}
-		return -bytes.Compare(st.nameBytes(a), st.nameBytes(b))
-	})
+		return bytes.Compare(st.nameBytes(a), st.nameBytes(b)) > 0
+	}
 	out := st.funcs[:0]
-	for i, s := range st.funcs {
-		if i > 0 && s.addr == st.funcs[i-1].addr {
+	for _, s := range st.funcs {
+		if n := len(out); n > 0 && out[n-1].addr == s.addr {
+			if better(s, out[n-1]) {
+				out[n-1] = s
+			}
 			continue
 		}
 		out = append(out, s)
 	}
 	st.funcs = out
-	slices.SortFunc(st.objects, func(a, b sym) int { return cmp.Compare(a.addr, b.addr) })
+	radixSortByAddr(st.objects)
 	return st
 }
 

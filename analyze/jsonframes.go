@@ -1,0 +1,139 @@
+package analyze
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// FrameList is a thread's frames. It encodes itself to JSON by hand: a
+// 10,000-frame stack is most of a report, and reflection made it the
+// slowest part of writing one. The output is byte-for-byte what
+// encoding/json writes for []Frame (jsonframes_test.go checks it).
+type FrameList []Frame
+
+// MarshalJSON writes the frames as a JSON array.
+func (fl FrameList) MarshalJSON() ([]byte, error) {
+	if fl == nil {
+		return []byte("null"), nil
+	}
+	b := make([]byte, 0, len(fl)*256)
+	b = append(b, '[')
+	for i := range fl {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = fl[i].appendJSON(b)
+	}
+	return append(b, ']'), nil
+}
+
+// appendJSON encodes a thread as encoding/json would.
+func (t *Thread) appendJSON(b []byte) []byte {
+	b = strconv.AppendInt(append(b, `{"tid":`...), int64(t.TID), 10)
+	b = strconv.AppendBool(append(b, `,"crashed":`...), t.Crashed)
+	if t.Name != "" {
+		b = appendString(append(b, `,"name":`...), t.Name)
+	}
+	b = appendString(append(b, `,"end_reason":`...), t.EndReason)
+	if t.EndDetail != "" {
+		b = appendString(append(b, `,"end_detail":`...), t.EndDetail)
+	}
+	b = append(b, `,"frames":`...)
+	if t.Frames == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range t.Frames {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = t.Frames[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+func (f *Frame) appendJSON(b []byte) []byte {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(f.Index), 10)
+	b = appendAddr(append(b, `,"pc":`...), f.PC)
+	b = appendAddr(append(b, `,"sp":`...), f.SP)
+	b = appendAddr(append(b, `,"cfa":`...), f.CFA)
+	b = appendString(append(b, `,"function":`...), f.Function)
+	b = appendString(append(b, `,"symbol":`...), f.Symbol)
+	b = strconv.AppendUint(append(b, `,"offset":`...), f.Offset, 10)
+	b = appendString(append(b, `,"module":`...), f.Module)
+	b = appendAddr(append(b, `,"module_offset":`...), f.ModuleOffset)
+	b = appendString(append(b, `,"method":`...), f.Method)
+	if f.Signal {
+		b = append(b, `,"signal":true`...)
+	}
+	if f.Unreliable {
+		b = append(b, `,"unreliable":true`...)
+	}
+	return append(b, '}')
+}
+
+func appendAddr(b []byte, a Addr) []byte {
+	b = append(b, '"', '0', 'x')
+	b = strconv.AppendUint(b, uint64(a), 16)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string the way encoding/json does with
+// HTML escaping off: quotes, backslashes and control characters escaped,
+// invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029 escaped.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
