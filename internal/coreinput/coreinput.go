@@ -1,18 +1,21 @@
 // Package coreinput opens a core file as it is stored: raw ELF, or
-// compressed with zstd as systemd-coredump stores it. Compressed cores are
-// decompressed, streaming and with a size cap, into an unlinked temporary
-// file.
+// compressed with zstd, xz, gzip or lz4 as systemd-coredump and crash
+// collectors store them. Compressed cores are decompressed, streaming and
+// with a size cap, into an unlinked temporary file.
 package coreinput
 
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/safefile"
@@ -24,14 +27,82 @@ const DefaultMaxSize = 64 << 30
 // ErrTooLarge is returned when a compressed core decompresses past the cap.
 var ErrTooLarge = errors.New("decompressed core exceeds the size limit")
 
-var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+var magics = []struct {
+	name  string
+	magic []byte
+}{
+	{"zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}},
+	{"xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}},
+	{"gzip", []byte{0x1f, 0x8b}},
+	{"lz4", []byte{0x04, 0x22, 0x4d, 0x18}},
+}
 
-// Compression names the format a core is stored in.
+// Compression names the format a file starting with head is stored in,
+// or "" for none of the known ones.
 func Compression(head []byte) string {
-	if bytes.HasPrefix(head, zstdMagic) {
-		return "zstd"
+	for _, m := range magics {
+		if bytes.HasPrefix(head, m.magic) {
+			return m.name
+		}
 	}
 	return ""
+}
+
+// decompressor returns a reader of the decompressed stream.
+func decompressor(kind string, r io.Reader) (io.Reader, func(), error) {
+	switch kind {
+	case "zstd":
+		d, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(1<<30), zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, d.Close, nil
+	case "xz":
+		d, err := xz.NewReader(r)
+		return d, func() {}, err
+	case "gzip":
+		d, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, func() { d.Close() }, nil
+	case "lz4":
+		return lz4.NewReader(r), func() {}, nil
+	}
+	return nil, nil, fmt.Errorf("unknown compression %q", kind)
+}
+
+// Sniff reports whether the file at path holds an ELF core, raw or
+// compressed, by reading (and decompressing) only its first bytes, and
+// which compression it uses.
+func Sniff(path string) (isCore bool, compression string, err error) {
+	f, err := safefile.Open(path)
+	if err != nil {
+		return false, "", err
+	}
+	defer f.Close()
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	compression = Compression(head)
+	if compression != "" {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return false, compression, err
+		}
+		d, done, err := decompressor(compression, bufio.NewReader(f))
+		if err != nil {
+			return false, compression, nil
+		}
+		defer done()
+		head = make([]byte, 64)
+		n, _ = io.ReadFull(d, head)
+		head = head[:n]
+	}
+	return isELFCore(head), compression, nil
+}
+
+func isELFCore(h []byte) bool {
+	return len(h) >= 20 && string(h[:4]) == "\x7fELF" && h[16] == 4 && h[17] == 0
 }
 
 // Open opens the core at path, decompressing it if needed. maxSize caps the
@@ -44,18 +115,17 @@ func Open(path string, maxSize int64) (*corefile.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := make([]byte, 4)
+	head := make([]byte, 8)
 	n, _ := f.ReadAt(head, 0)
-	switch Compression(head[:n]) {
-	case "zstd":
+	if kind := Compression(head[:n]); kind != "" {
 		defer f.Close()
-		tmp, err := decompress(f, maxSize)
+		tmp, err := decompress(kind, f, maxSize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		c, err := corefile.OpenFile(tmp)
 		if err != nil {
-			return nil, fmt.Errorf("%s (decompressed): %w", path, err)
+			return nil, fmt.Errorf("%s (decompressed %s): %w", path, kind, err)
 		}
 		return c, nil
 	}
@@ -71,21 +141,21 @@ func Open(path string, maxSize int64) (*corefile.File, error) {
 	return c, nil
 }
 
-func decompress(r io.Reader, maxSize int64) (*os.File, error) {
-	dec, err := zstd.NewReader(bufio.NewReaderSize(r, 1<<20), zstd.WithDecoderMaxMemory(1<<30), zstd.WithDecoderConcurrency(1))
+func decompress(kind string, r io.Reader, maxSize int64) (*os.File, error) {
+	d, done, err := decompressor(kind, bufio.NewReaderSize(r, 1<<20))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
-	defer dec.Close()
+	defer done()
 	tmp, err := os.CreateTemp("", "coreview-core-*")
 	if err != nil {
 		return nil, err
 	}
 	os.Remove(tmp.Name()) // unlinked: gone when closed, whatever happens
-	n, err := io.Copy(tmp, io.LimitReader(dec, maxSize+1))
+	n, err := io.Copy(tmp, io.LimitReader(d, maxSize+1))
 	if err != nil {
 		tmp.Close()
-		return nil, fmt.Errorf("zstd: %w", err)
+		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
 	if n > maxSize {
 		tmp.Close()

@@ -1,0 +1,88 @@
+package coreinput
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
+
+	"github.com/coreview/coreview/internal/testfixture"
+)
+
+func compressTo(t *testing.T, kind string, data []byte, path string) {
+	t.Helper()
+	var buf bytes.Buffer
+	var w io.WriteCloser
+	var err error
+	switch kind {
+	case "zstd":
+		w, err = zstd.NewWriter(&buf)
+	case "xz":
+		w, err = xz.NewWriter(&buf)
+	case "gzip":
+		w = gzip.NewWriter(&buf)
+	case "lz4":
+		w = lz4.NewWriter(&buf)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	w.Close()
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCompressedCores: the same core stored raw and in each compression
+// opens to the same threads and mappings.
+func TestCompressedCores(t *testing.T) {
+	f := testfixture.Get(t, "c-null-call")
+	raw, err := os.ReadFile(f.RawCore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Open(f.RawCore(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	dir := t.TempDir()
+	for _, kind := range []string{"zstd", "xz", "gzip", "lz4"} {
+		t.Run(kind, func(t *testing.T) {
+			path := filepath.Join(dir, "core."+kind)
+			compressTo(t, kind, raw, path)
+			isCore, comp, err := Sniff(path)
+			if err != nil || !isCore || comp != kind {
+				t.Errorf("Sniff = %v, %q, %v", isCore, comp, err)
+			}
+			c, err := Open(path, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if len(c.Threads) != len(want.Threads) || c.Threads[0].Regs != want.Threads[0].Regs || len(c.Mappings) != len(want.Mappings) {
+				t.Errorf("decompressed core differs from the raw one")
+			}
+		})
+	}
+	// A decompression bomb stops at the cap.
+	path := filepath.Join(dir, "bomb.zst")
+	compressTo(t, "zstd", raw, path)
+	if _, err := Open(path, 4096); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("capped open: %v, want ErrTooLarge", err)
+	}
+	// Text is not a core, compressed or not.
+	txt := filepath.Join(dir, "notes.gz")
+	compressTo(t, "gzip", []byte("just some notes, not a core"), txt)
+	if isCore, _, _ := Sniff(txt); isCore {
+		t.Error("a gzipped text file sniffed as a core")
+	}
+}
