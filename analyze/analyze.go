@@ -9,6 +9,7 @@ import (
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/coreinput"
+	"github.com/coreview/coreview/internal/safefile"
 	"github.com/coreview/coreview/stackmap"
 	"github.com/coreview/coreview/symbolize"
 )
@@ -35,6 +36,8 @@ type Session struct {
 
 	code *code
 	last *analysis // what the latest Report worked out
+	meta coreinput.Meta
+	comp string
 }
 
 // Open opens the core at path and loads its modules.
@@ -43,7 +46,10 @@ func Open(path string, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{Path: path, Core: c, Opts: opts}
+	s := &Session{Path: path, Core: c, Opts: opts, meta: coreinput.ReadMeta(path)}
+	if head, err := readHead(path); err == nil {
+		s.comp = coreinput.Compression(head)
+	}
 	s.Mem = c.Memory(s.openFile)
 	s.Modules = symbolize.Load(s.regions(), s.symbolizeOptions())
 	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}}
@@ -54,6 +60,17 @@ func Open(path string, opts Options) (*Session, error) {
 func (s *Session) Close() {
 	s.Modules.Close()
 	s.Core.Close()
+}
+
+func readHead(path string) ([]byte, error) {
+	f, err := safefile.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, 8)
+	n, _ := f.ReadAt(b, 0)
+	return b[:n], nil
 }
 
 // exePath returns the path the process mapped its executable from: the
@@ -81,9 +98,14 @@ func (s *Session) regions() []symbolize.Region {
 }
 
 func (s *Session) symbolizeOptions() symbolize.Options {
+	binary := s.Opts.Binary
+	if binary == "" && s.meta.Exe != "" && s.Opts.Sysroot != "" {
+		// systemd-coredump's record of the executable, inside the sysroot.
+		binary, _ = safefile.Within(s.Opts.Sysroot, s.meta.Exe)
+	}
 	o := symbolize.Options{
 		ExePath:     s.exePath(),
-		Binary:      s.Opts.Binary,
+		Binary:      binary,
 		Sysroot:     s.Opts.Sysroot,
 		SearchPaths: s.Opts.SearchPaths,
 		Dumped:      s.Core.Memory(nil),

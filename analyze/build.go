@@ -23,6 +23,13 @@ func (s *Session) Report() *Report {
 	c := s.Core
 	r := &Report{Schema: Schema, Core: s.Path, Diagnosis: []Diagnosis{}, Warnings: []string{}}
 	r.Process = s.process()
+	if s.comp != "" || !s.meta.Empty() {
+		r.Stored = &Stored{Compression: s.comp}
+		if !s.meta.Empty() {
+			m := s.meta
+			r.Stored.Systemd = &m
+		}
+	}
 	stacks := s.unwindAll()
 	crashed := c.CrashedThread()
 	for i, t := range c.Threads {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/coreview/coreview/internal/coreinput"
 )
 
 // Schema names the version of the JSON report.
@@ -33,6 +35,7 @@ func (a *Addr) UnmarshalJSON(b []byte) error {
 type Report struct {
 	Schema    string      `json:"schema"`
 	Core      string      `json:"core"`
+	Stored    *Stored     `json:"stored,omitempty"`
 	Process   Process     `json:"process"`
 	Signal    *Signal     `json:"signal"`
 	Modules   []Module    `json:"modules"`
@@ -44,6 +47,13 @@ type Report struct {
 	Signature     string   `json:"signature"`
 	SignatureHash string   `json:"signature_hash"`
 	Warnings      []string `json:"warnings"`
+}
+
+// Stored is how the core was stored: its compression and what
+// systemd-coredump recorded in its file name and extended attributes.
+type Stored struct {
+	Compression string          `json:"compression,omitempty"`
+	Systemd     *coreinput.Meta `json:"systemd,omitempty"`
 }
 
 // Process describes the crashed process.

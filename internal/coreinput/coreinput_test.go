@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -84,5 +85,27 @@ func TestCompressedCores(t *testing.T) {
 	compressTo(t, "gzip", []byte("just some notes, not a core"), txt)
 	if isCore, _, _ := Sniff(txt); isCore {
 		t.Error("a gzipped text file sniffed as a core")
+	}
+}
+
+func TestReadMeta(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "core.my.prog.1000.0123456789abcdef0123456789abcdef.4242.1700000000123456.zst")
+	os.WriteFile(path, nil, 0o644)
+	m := ReadMeta(path)
+	if !m.FromName || m.Comm != "my.prog" || m.UID != 1000 || m.PID != 4242 || m.BootID != "0123456789abcdef0123456789abcdef" || m.Time.UnixMicro() != 1700000000123456 {
+		t.Errorf("from name: %+v", m)
+	}
+	// Extended attributes, when the file system keeps user xattrs.
+	if err := syscall.Setxattr(path, "user.coredump.exe", []byte("/usr/bin/prog"), 0); err != nil {
+		t.Skipf("no user xattrs here: %v", err)
+	}
+	syscall.Setxattr(path, "user.coredump.signal", []byte("11"), 0)
+	m = ReadMeta(path)
+	if !m.FromXattr || m.Exe != "/usr/bin/prog" || m.Signal != 11 {
+		t.Errorf("from xattrs: %+v", m)
+	}
+	if m := ReadMeta(filepath.Join(dir, "core")); !m.Empty() {
+		t.Errorf("plain core: %+v", m)
 	}
 }
