@@ -29,11 +29,27 @@ type usageError struct{ err error }
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
+// exitStatus is a command's verdict that is not a failure: scan found
+// crashes, or could not analyze some cores. msg, if set, is printed.
+type exitStatus struct {
+	code int
+	msg  string
+}
+
+func (e *exitStatus) Error() string { return e.msg }
+
 // exitCode maps an error returned by a command to an exit status, in one
 // place.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
+	}
+	var es *exitStatus
+	if errors.As(err, &es) {
+		if es.msg != "" {
+			fmt.Fprintf(stderr, "coreview: %s\n", es.msg)
+		}
+		return es.code
 	}
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {

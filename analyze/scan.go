@@ -1,0 +1,303 @@
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreview/coreview/internal/coreinput"
+)
+
+// ScanOptions control a scan of crash directories.
+type ScanOptions struct {
+	Dirs      []string
+	Recursive bool
+	Jobs      int           // parallel analyses; 0: the number of CPUs
+	Timeout   time.Duration // per core; 0: none
+	// Binary is the executable for every core; BinaryDir is searched for
+	// each core's executable and libraries by build-id, then by name.
+	Binary    string
+	BinaryDir string
+	Sysroot   string
+	MaxFrames int
+	// Progress, if set, is called after each core.
+	Progress func(done, total int, path string)
+}
+
+// ScanRow is one core's line in a scan.
+type ScanRow struct {
+	Path          string   `json:"path"`
+	Compression   string   `json:"compression,omitempty"`
+	Exe           string   `json:"exe,omitempty"`
+	PID           int      `json:"pid,omitempty"`
+	Signal        string   `json:"signal,omitempty"`
+	Diagnoses     []string `json:"diagnoses"`
+	Summary       string   `json:"summary,omitempty"`
+	Signature     string   `json:"signature,omitempty"`
+	SignatureHash string   `json:"signature_hash,omitempty"`
+	Frames        []string `json:"frames,omitempty"`
+	Warnings      int      `json:"warnings,omitempty"`
+	Error         string   `json:"error,omitempty"`
+}
+
+// ScanGroup is every core that shares one crash signature.
+type ScanGroup struct {
+	Signature     string   `json:"signature"`
+	SignatureHash string   `json:"signature_hash"`
+	Count         int      `json:"count"`
+	Diagnosis     string   `json:"diagnosis"`
+	Summary       string   `json:"summary"`
+	FirstCore     string   `json:"first_core"`
+	Frames        []string `json:"frames"`
+	Cores         []string `json:"cores"`
+}
+
+// ScanResult is a whole scan.
+type ScanResult struct {
+	Rows   []ScanRow   `json:"cores"`
+	Groups []ScanGroup `json:"groups"`
+	Errors int         `json:"errors"`
+}
+
+// FindCores lists the files under dirs that hold ELF cores, raw or
+// compressed, by their content; only regular files are read.
+func FindCores(dirs []string, recursive bool) ([]string, error) {
+	var out []string
+	for _, dir := range dirs {
+		st, err := os.Stat(dir)
+		if err != nil {
+			return nil, err
+		}
+		if st.Mode().IsRegular() {
+			out = append(out, dir)
+			continue
+		}
+		err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // unreadable subdirectory: skip it
+			}
+			if d.IsDir() {
+				if path != dir && !recursive {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			if ok, _, err := coreinput.Sniff(path); err == nil && ok {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Scan analyzes every core under the directories, in parallel, each one
+// isolated: an error, a panic or a timeout becomes that core's row.
+func Scan(opts ScanOptions) (*ScanResult, error) {
+	paths, err := FindCores(opts.Dirs, opts.Recursive)
+	if err != nil {
+		return nil, err
+	}
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	rows := make([]ScanRow, len(paths))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+	)
+	sem := make(chan struct{}, jobs)
+	for i, p := range paths {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			rows[i] = scanOne(p, opts)
+			mu.Lock()
+			done++
+			if opts.Progress != nil {
+				opts.Progress(done, len(paths), p)
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res := &ScanResult{Rows: rows}
+	res.group()
+	return res, nil
+}
+
+// scanOne analyzes one core with a timeout. An analysis that times out is
+// abandoned: its goroutine finishes in the background.
+func scanOne(path string, opts ScanOptions) ScanRow {
+	ctx := context.Background()
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	ch := make(chan ScanRow, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- ScanRow{Path: path, Diagnoses: []string{}, Error: fmt.Sprintf("internal error: %v", r)}
+			}
+		}()
+		ch <- analyzeRow(path, opts)
+	}()
+	select {
+	case row := <-ch:
+		return row
+	case <-ctx.Done():
+		return ScanRow{Path: path, Diagnoses: []string{}, Error: fmt.Sprintf("timed out after %s", opts.Timeout)}
+	}
+}
+
+// analyzeRow finds the core's executable and analyzes it: --binary for
+// all; a file named "bin" beside the core, or one named like the crashed
+// command; --binary-dir by build-id, then by name; the core's own paths
+// under --sysroot.
+func analyzeRow(path string, opts ScanOptions) ScanRow {
+	row := ScanRow{Path: path, Diagnoses: []string{}}
+	aopts := Options{Binary: opts.Binary, Sysroot: opts.Sysroot, MaxFrames: opts.MaxFrames}
+	dir := filepath.Dir(path)
+	if aopts.Binary == "" {
+		if st, err := os.Stat(filepath.Join(dir, "bin")); err == nil && st.Mode().IsRegular() {
+			aopts.Binary = filepath.Join(dir, "bin")
+		}
+	}
+	aopts.SearchPaths = append(aopts.SearchPaths, dir)
+	if opts.BinaryDir != "" {
+		aopts.SearchPaths = append(aopts.SearchPaths, opts.BinaryDir)
+	}
+	s, err := Open(path, aopts)
+	if err != nil {
+		row.Error = err.Error()
+		return row
+	}
+	defer s.Close()
+	r := s.Report()
+	row.Compression = s.comp
+	row.Exe, row.PID = r.Process.Exe, r.Process.PID
+	if r.Signal != nil {
+		row.Signal = r.Signal.Name
+	}
+	for _, d := range r.Diagnosis {
+		row.Diagnoses = append(row.Diagnoses, d.Kind)
+	}
+	if len(r.Diagnosis) > 0 {
+		row.Summary = r.Diagnosis[0].Summary
+	}
+	row.Signature, row.SignatureHash = r.Signature, r.SignatureHash
+	row.Frames = topFrames(r, 5)
+	row.Warnings = len(r.Warnings)
+	// Without the right executable the frames, and so the signature,
+	// would be wrong: such a core is an error row, not a crash group.
+	for _, m := range r.Modules {
+		if m.Path != r.Process.Exe {
+			continue
+		}
+		switch m.Status {
+		case "missing":
+			row.Error = fmt.Sprintf("executable %s not found (use --binary or --binary-dir)", m.Path)
+		case "mismatch":
+			row.Error = fmt.Sprintf("executable %s: %s does not match the core (build-id %s, core %s)", m.Path, m.File, m.BuildID, m.CoreBuildID)
+		}
+		if row.Error != "" {
+			row.Signature, row.SignatureHash = "", ""
+		}
+	}
+	return row
+}
+
+// topFrames returns the crashed thread's first n frames as text.
+func topFrames(r *Report, n int) []string {
+	var out []string
+	for _, t := range r.Threads {
+		if !t.Crashed {
+			continue
+		}
+		for _, f := range t.Frames {
+			if len(out) == n {
+				break
+			}
+			switch {
+			case f.Signal:
+				out = append(out, "<signal handler called>")
+			case f.Function != "":
+				out = append(out, f.Function)
+			case f.Module != "":
+				out = append(out, fmt.Sprintf("%s+%#x", f.Module, uint64(f.ModuleOffset)))
+			default:
+				out = append(out, fmt.Sprintf("%#x", uint64(f.PC)))
+			}
+		}
+	}
+	return out
+}
+
+// group collects rows by signature, most frequent first.
+func (res *ScanResult) group() {
+	idx := map[string]int{}
+	for _, row := range res.Rows {
+		if row.Error != "" && row.SignatureHash == "" {
+			res.Errors++
+			continue
+		}
+		if row.Error != "" {
+			res.Errors++
+		}
+		i, ok := idx[row.SignatureHash]
+		if !ok {
+			i = len(res.Groups)
+			idx[row.SignatureHash] = i
+			g := ScanGroup{Signature: row.Signature, SignatureHash: row.SignatureHash, FirstCore: row.Path, Frames: row.Frames, Summary: row.Summary}
+			if len(row.Diagnoses) > 0 {
+				g.Diagnosis = row.Diagnoses[0]
+			}
+			res.Groups = append(res.Groups, g)
+		}
+		res.Groups[i].Count++
+		res.Groups[i].Cores = append(res.Groups[i].Cores, row.Path)
+	}
+	sort.SliceStable(res.Groups, func(i, j int) bool { return res.Groups[i].Count > res.Groups[j].Count })
+}
+
+// Crashes counts the analyzed cores, or only those whose primary diagnosis
+// kind or signal is in failOn when it is not empty.
+func (res *ScanResult) Crashes(failOn []string) int {
+	n := 0
+	for _, row := range res.Rows {
+		if row.SignatureHash == "" {
+			continue
+		}
+		if len(failOn) == 0 {
+			n++
+			continue
+		}
+		for _, k := range failOn {
+			if len(row.Diagnoses) > 0 && row.Diagnoses[0] == k || strings.EqualFold(row.Signal, k) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}

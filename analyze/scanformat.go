@@ -1,0 +1,186 @@
+package analyze
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteTable writes the per-core rows and then the signature groups, for a
+// terminal.
+func (res *ScanResult) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "CORE\tSIGNAL\tDIAGNOSIS\tSIGNATURE\tTOP FRAME\n")
+	for _, r := range res.Rows {
+		if r.Error != "" && r.SignatureHash == "" {
+			fmt.Fprintf(tw, "%s\t-\terror\t-\t%s\n", r.Path, r.Error)
+			continue
+		}
+		top := "-"
+		if len(r.Frames) > 0 {
+			top = r.Frames[0]
+		}
+		diag := "-"
+		if len(r.Diagnoses) > 0 {
+			diag = r.Diagnoses[0]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Path, r.Signal, diag, r.SignatureHash, top)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%d cores, %d distinct crashes, %d could not be analyzed\n", len(res.Rows), len(res.Groups), res.Errors)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "COUNT\tSIGNATURE\tDIAGNOSIS\tFIRST CORE\tCRASH\n")
+	for _, g := range res.Groups {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", g.Count, g.SignatureHash, g.Diagnosis, g.FirstCore, g.Signature)
+	}
+	return tw.Flush()
+}
+
+// WriteJSONL writes one JSON object per core, then one summary object.
+func (res *ScanResult) WriteJSONL(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, r := range res.Rows {
+		if err := enc.Encode(struct {
+			Type string `json:"type"`
+			ScanRow
+		}{"core", r}); err != nil {
+			return err
+		}
+	}
+	return enc.Encode(struct {
+		Type   string      `json:"type"`
+		Cores  int         `json:"cores"`
+		Errors int         `json:"errors"`
+		Groups []ScanGroup `json:"groups"`
+	}{"summary", len(res.Rows), res.Errors, res.Groups})
+}
+
+// WriteJSON writes the whole scan as one object.
+func (res *ScanResult) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(struct {
+		Schema string `json:"schema"`
+		*ScanResult
+	}{"coreview.scan/v1", res})
+}
+
+// WriteMarkdown writes a bug-tracker-ready summary: one section per
+// distinct crash, the cores that hit it, and the errors.
+func (res *ScanResult) WriteMarkdown(w io.Writer) error {
+	ew := &errWriter{w: w}
+	ew.printf("# Crash scan: %d cores, %d distinct crashes\n\n", len(res.Rows), len(res.Groups))
+	if len(res.Groups) > 0 {
+		ew.printf("| count | signature | diagnosis | first core |\n|---:|---|---|---|\n")
+		for _, g := range res.Groups {
+			ew.printf("| %d | `%s` | %s | `%s` |\n", g.Count, g.SignatureHash, g.Diagnosis, g.FirstCore)
+		}
+	}
+	for _, g := range res.Groups {
+		ew.printf("\n## %s\n\n", mdEscape(g.Signature))
+		if g.Summary != "" {
+			ew.printf("%s\n\n", g.Summary)
+		}
+		ew.printf("```\n")
+		for i, f := range g.Frames {
+			ew.printf("#%d  %s\n", i, f)
+		}
+		ew.printf("```\n\n<details><summary>%d core(s)</summary>\n\n", g.Count)
+		for _, c := range g.Cores {
+			ew.printf("- `%s`\n", c)
+		}
+		ew.printf("\n</details>\n")
+	}
+	if res.Errors > 0 {
+		ew.printf("\n## Not analyzed\n\n")
+		for _, r := range res.Rows {
+			if r.Error != "" {
+				ew.printf("- `%s`: %s\n", r.Path, mdEscape(r.Error))
+			}
+		}
+	}
+	return ew.err
+}
+
+func mdEscape(s string) string {
+	r := strings.NewReplacer("<", "&lt;", ">", "&gt;", "|", "\\|", "*", "\\*", "_", "\\_")
+	return r.Replace(s)
+}
+
+// JUnit XML, the subset every CI system reads (Ant's XMLJUnitResultFormatter
+// layout): one testsuite, one failing testcase per distinct crash, one
+// erroring testcase per core that could not be analyzed.
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnit writes the scan as JUnit XML.
+func (res *ScanResult) WriteJUnit(w io.Writer) error {
+	s := junitSuite{Name: "coreview", Time: "0"}
+	for _, g := range res.Groups {
+		var text strings.Builder
+		fmt.Fprintf(&text, "%s\n\n", g.Summary)
+		for i, f := range g.Frames {
+			fmt.Fprintf(&text, "#%d  %s\n", i, f)
+		}
+		fmt.Fprintf(&text, "\ncores:\n")
+		for _, c := range g.Cores {
+			fmt.Fprintf(&text, "  %s\n", c)
+		}
+		s.Cases = append(s.Cases, junitCase{
+			Name: g.Signature, Classname: "crash." + g.Diagnosis, Time: "0",
+			Failure: &junitMessage{Message: fmt.Sprintf("%d core(s): %s", g.Count, g.Signature), Type: g.Diagnosis, Text: text.String()},
+		})
+		s.Failures++
+	}
+	for _, r := range res.Rows {
+		if r.Error == "" || r.SignatureHash != "" {
+			continue
+		}
+		s.Cases = append(s.Cases, junitCase{Name: r.Path, Classname: "core.unreadable", Time: "0",
+			Error: &junitMessage{Message: r.Error, Type: "unreadable", Text: r.Error}})
+		s.Errors++
+	}
+	s.Tests = len(s.Cases)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coreview/coreview/analyze"
+)
+
+type scanOptions struct {
+	recursive bool
+	jobs      int
+	binary    string
+	binaryDir string
+	sysroot   string
+	format    string
+	failOn    []string
+	timeout   time.Duration
+}
+
+func newScanCmd() *cobra.Command {
+	o := &scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan DIR...",
+		Short: "Analyze every core in crash directories, grouped by crash signature",
+		Long: `scan finds cores by content (ELF ET_CORE, raw or compressed with zstd, xz, gzip or lz4),
+analyzes them in parallel, and groups them by crash signature. A core that cannot be analyzed
+(corrupt, no binary, a timeout) becomes an error row; it never stops the scan.
+
+Each core's executable is found from --binary; a file named "bin" beside the core; the core's
+directory and --binary-dir, by build-id then by name; the paths the core names, under --sysroot.
+
+Exit status: 0 no crash found; 1 crashes found (only those of the --fail-on kinds or signals,
+when given); 2 usage error; 3 some cores could not be analyzed and nothing else failed.`,
+		Example: `  coreview scan /var/crash --recursive
+  coreview scan artifacts/ --binary-dir build/bin --format junit > crashes.xml
+  coreview scan cores/ --format jsonl --fail-on stack-overflow,null-call`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args) },
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.recursive, "recursive", "r", false, "descend into subdirectories")
+	f.IntVarP(&o.jobs, "jobs", "j", 0, "analyze `N` cores at once (default: the number of CPUs)")
+	f.StringVar(&o.binary, "binary", "", "the executable of every core")
+	f.StringVar(&o.binaryDir, "binary-dir", "", "look for executables and libraries in `DIR` (by build-id, then name)")
+	f.StringVar(&o.sysroot, "sysroot", "", "look up the paths cores name under `DIR`")
+	f.StringVar(&o.format, "format", "table", "output format: table, jsonl, json, markdown or junit")
+	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for these diagnosis `KIND`s or signal names (comma-separated)")
+	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit)")
+	return cmd
+}
+
+func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
+	switch o.format {
+	case "table", "jsonl", "json", "markdown", "junit":
+	default:
+		return &usageError{fmt.Errorf("--format must be table, jsonl, json, markdown or junit, not %q", o.format)}
+	}
+	if o.jobs < 0 || o.timeout < 0 {
+		return &usageError{fmt.Errorf("--jobs and --timeout must not be negative")}
+	}
+	opts := analyze.ScanOptions{Dirs: dirs, Recursive: o.recursive, Jobs: o.jobs, Timeout: o.timeout,
+		Binary: o.binary, BinaryDir: o.binaryDir, Sysroot: o.sysroot}
+	stderr := cmd.ErrOrStderr()
+	if isTerminal(stderr) {
+		opts.Progress = func(done, total int, path string) {
+			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", done, total, path)
+			if done == total {
+				fmt.Fprint(stderr, "\r\033[K")
+			}
+		}
+	}
+	res, err := analyze.Scan(opts)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	switch o.format {
+	case "table":
+		err = res.WriteTable(out)
+	case "jsonl":
+		err = res.WriteJSONL(out)
+	case "json":
+		err = res.WriteJSON(out)
+	case "markdown":
+		err = res.WriteMarkdown(out)
+	case "junit":
+		err = res.WriteJUnit(out)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case res.Crashes(o.failOn) > 0:
+		return &exitStatus{code: exitCrashes}
+	case res.Errors > 0:
+		return &exitStatus{code: exitBadInput, msg: fmt.Sprintf("%d of %d cores could not be analyzed", res.Errors, len(res.Rows))}
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a character device (a terminal), so
+// progress is drawn only for people, never into a pipe or a CI log.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
