@@ -113,15 +113,12 @@ func mdEscape(s string) string {
 	return r.Replace(s)
 }
 
-// JUnit XML, the subset every CI system reads (Ant's XMLJUnitResultFormatter
-// layout): one testsuite, one failing testcase per distinct crash, one
-// erroring testcase per core that could not be analyzed.
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
+// JUnit XML as Ant's XMLJUnitResultFormatter and Maven Surefire write it,
+// the form every CI system reads: a <testsuite> root, one failing testcase
+// per distinct crash, one erroring testcase per core that could not be
+// analyzed.
 type junitSuite struct {
+	XMLName  xml.Name    `xml:"testsuite"`
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
@@ -178,7 +175,7 @@ func (res *ScanResult) WriteJUnit(w io.Writer) error {
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
-	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
+	if err := enc.Encode(s); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, "\n")

@@ -163,3 +163,20 @@ func decompress(kind string, r io.Reader, maxSize int64) (*os.File, error) {
 	}
 	return tmp, nil
 }
+
+// NewWriter returns a writer that compresses into w in the named format
+// (zstd, xz, gzip, lz4): the formats Open reads. Tests use it to store
+// fixture cores the way crash collectors do.
+func NewWriter(kind string, w io.Writer) (io.WriteCloser, error) {
+	switch kind {
+	case "zstd":
+		return zstd.NewWriter(w)
+	case "xz":
+		return xz.NewWriter(w)
+	case "gzip":
+		return gzip.NewWriter(w), nil
+	case "lz4":
+		return lz4.NewWriter(w), nil
+	}
+	return nil, fmt.Errorf("unknown compression %q", kind)
+}

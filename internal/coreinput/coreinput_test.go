@@ -2,17 +2,11 @@ package coreinput
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
-
-	"github.com/klauspost/compress/zstd"
-	"github.com/pierrec/lz4/v4"
-	"github.com/ulikunitz/xz"
 
 	"github.com/coreview/coreview/internal/testfixture"
 )
@@ -20,18 +14,7 @@ import (
 func compressTo(t *testing.T, kind string, data []byte, path string) {
 	t.Helper()
 	var buf bytes.Buffer
-	var w io.WriteCloser
-	var err error
-	switch kind {
-	case "zstd":
-		w, err = zstd.NewWriter(&buf)
-	case "xz":
-		w, err = xz.NewWriter(&buf)
-	case "gzip":
-		w = gzip.NewWriter(&buf)
-	case "lz4":
-		w = lz4.NewWriter(&buf)
-	}
+	w, err := NewWriter(kind, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
