@@ -37,8 +37,11 @@ func TestGoldenReports(t *testing.T) {
 			for i := range r.Warnings {
 				r.Warnings[i] = strings.ReplaceAll(r.Warnings[i], root, "$ROOT")
 			}
-			var text, js bytes.Buffer
+			var text, js, md bytes.Buffer
 			if err := r.WriteText(&text, TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WriteMarkdown(&md); err != nil {
 				t.Fatal(err)
 			}
 			// The JSON golden keeps the first and last frames of long
@@ -54,7 +57,12 @@ func TestGoldenReports(t *testing.T) {
 			if err := enc.Encode(r); err != nil {
 				t.Fatal(err)
 			}
-			for ext, got := range map[string][]byte{".txt": text.Bytes(), ".json": js.Bytes()} {
+			files := map[string][]byte{".txt": text.Bytes(), ".json": js.Bytes()}
+			if f.Name == "stacker-segment" || f.Name == "c-abort" {
+				// The Markdown layout, held on two reports.
+				files[".md"] = md.Bytes()
+			}
+			for ext, got := range files {
 				path := filepath.Join(root, "testdata", "golden", f.Name+ext)
 				if *update {
 					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -36,49 +36,7 @@ func (r *Report) ComputeSignature() (string, string) {
 	if len(r.Diagnosis) > 0 {
 		parts = append(parts, r.Diagnosis[0].Kind)
 	}
-	var t *Thread
-	for i := range r.Threads {
-		if r.Threads[i].Crashed {
-			t = &r.Threads[i]
-			break
-		}
-	}
-	early := len(r.Diagnosis) > 0 && (r.Diagnosis[0].Kind == "early-init" || r.Diagnosis[0].Kind == "unrelocated-pointer")
-	var frames []string
-	if t != nil {
-		start := 0
-		for i, f := range t.Frames {
-			if f.Signal {
-				start = i + 1
-			}
-		}
-		if start >= len(t.Frames) {
-			start = 0
-		}
-		for _, f := range t.Frames[start:] {
-			if len(frames) == signatureFrames {
-				break
-			}
-			if f.Signal || f.Function == "" || isAbortMachinery(f.Function) || runtimeModule(f.Module) {
-				continue
-			}
-			// Start-up frames are in every stack; they matter only when
-			// the crash happened there.
-			if startup[f.Function] && !early {
-				continue
-			}
-			name := stripGenerics(f.Function)
-			if len(frames) > 0 && frames[len(frames)-1] == name {
-				continue
-			}
-			frames = append(frames, name)
-		}
-		if len(frames) == 0 && len(t.Frames) > 0 {
-			// Nothing named: the module of the faulting frame is still
-			// a stable fact.
-			frames = append(frames, nameOr(t.Frames[start].Module, "??"))
-		}
-	}
+	frames := r.meaningfulFrames(signatureFrames)
 	sig := strings.Join(parts, " ") + ": " + strings.Join(frames, " ← ")
 	sum := sha256.Sum256([]byte(sig))
 	return sig, hex.EncodeToString(sum[:8])
@@ -117,4 +75,53 @@ func stripGenerics(name string) string {
 	}
 	out := strings.ReplaceAll(b.String(), "::::", "::")
 	return strings.TrimSuffix(out, "::")
+}
+
+// meaningfulFrames returns up to n names from the crashed thread's stack
+// for the signature (see ComputeSignature for what is skipped).
+func (r *Report) meaningfulFrames(n int) []string {
+	var t *Thread
+	for i := range r.Threads {
+		if r.Threads[i].Crashed {
+			t = &r.Threads[i]
+			break
+		}
+	}
+	early := len(r.Diagnosis) > 0 && (r.Diagnosis[0].Kind == "early-init" || r.Diagnosis[0].Kind == "unrelocated-pointer")
+	var frames []string
+	if t != nil {
+		start := 0
+		for i, f := range t.Frames {
+			if f.Signal {
+				start = i + 1
+			}
+		}
+		if start >= len(t.Frames) {
+			start = 0
+		}
+		for _, f := range t.Frames[start:] {
+			if len(frames) == n {
+				break
+			}
+			if f.Signal || f.Function == "" || isAbortMachinery(f.Function) || runtimeModule(f.Module) {
+				continue
+			}
+			// Start-up frames are in every stack; they matter only when
+			// the crash happened there.
+			if startup[f.Function] && !early {
+				continue
+			}
+			name := stripGenerics(f.Function)
+			if len(frames) > 0 && frames[len(frames)-1] == name {
+				continue
+			}
+			frames = append(frames, name)
+		}
+		if len(frames) == 0 && len(t.Frames) > 0 {
+			// Nothing named: the module of the faulting frame is still
+			// a stable fact.
+			frames = append(frames, nameOr(t.Frames[start].Module, "??"))
+		}
+	}
+	return frames
 }

@@ -147,6 +147,16 @@ func writeThread(bw *errWriter, t *Thread, collapse bool) {
 	}
 	bw.printf("thread %d%s: %d frames, %s\n", t.TID, state, len(t.Frames), t.EndReason)
 	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
+	writeFrames(tw, t, collapse)
+	tw.Flush()
+	if t.EndDetail != "" && t.EndReason != "end of stack" {
+		bw.printf("  (walk ended: %s: %s)\n", t.EndReason, t.EndDetail)
+	}
+}
+
+// writeFrames prints a thread's frames, collapsing runs of one function
+// into their first and last frames and a count.
+func writeFrames(tw io.Writer, t *Thread, collapse bool) {
 	for i := 0; i < len(t.Frames); i++ {
 		f := &t.Frames[i]
 		j := i
@@ -156,8 +166,6 @@ func writeThread(bw *errWriter, t *Thread, collapse bool) {
 			}
 		}
 		if j-i+1 >= minRun {
-			// Print the first and last frames of the run, and one line
-			// for the frames between.
 			writeFrame(tw, f)
 			fmt.Fprintf(tw, "  #%d–#%d\t\t%s ×%d\n", i+1, j-1, f.Function, j-i-1)
 			writeFrame(tw, &t.Frames[j])
@@ -165,10 +173,6 @@ func writeThread(bw *errWriter, t *Thread, collapse bool) {
 			continue
 		}
 		writeFrame(tw, f)
-	}
-	tw.Flush()
-	if t.EndDetail != "" && t.EndReason != "end of stack" {
-		bw.printf("  (walk ended: %s: %s)\n", t.EndReason, t.EndDetail)
 	}
 }
 

@@ -49,7 +49,7 @@ func newAnalyzeCmd() *cobra.Command {
 		},
 	}
 	o.core.register(cmd)
-	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json or markdown (for bug trackers)")
 	cmd.Flags().StringVar(&o.thread, "thread", "all", "threads to print: all, crashed, or a thread id")
 	cmd.Flags().IntVar(&o.maxFrames, "max-frames", 0, "stop each walk after `N` frames (0: no limit)")
 	cmd.Flags().BoolVar(&o.rawSymbols, "raw-symbols", false, "print mangled symbol names")
@@ -59,9 +59,9 @@ func newAnalyzeCmd() *cobra.Command {
 
 func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 	switch o.format {
-	case "text", "json":
+	case "text", "json", "markdown":
 	default:
-		return &usageError{fmt.Errorf("--format must be text or json, not %q", o.format)}
+		return &usageError{fmt.Errorf("--format must be text, json or markdown, not %q", o.format)}
 	}
 	switch o.thread {
 	case "all", "crashed":
@@ -91,6 +91,9 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 			r.Threads = keep
 		}
 		return r.WriteJSON(out)
+	}
+	if o.format == "markdown" {
+		return r.WriteMarkdown(out)
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)

@@ -1,0 +1,92 @@
+package analyze
+
+import (
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteMarkdown writes the report for a bug tracker (GitHub, GitLab): a
+// title line, the diagnoses with their numbers, the crashed thread's stack
+// in a fenced block (recursion collapsed), the other threads and the
+// memory map in collapsible sections, and the environment facts.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	ew := &errWriter{w: w}
+	var crashed *Thread
+	for i := range r.Threads {
+		if r.Threads[i].Crashed {
+			crashed = &r.Threads[i]
+		}
+	}
+	title := "Crash"
+	if r.Signal != nil {
+		title = r.Signal.Name
+	}
+	if len(r.Diagnosis) > 0 {
+		title += ": " + r.Diagnosis[0].Kind
+	}
+	if top := r.meaningfulFrames(1); len(top) > 0 {
+		title += " in " + top[0]
+	}
+	ew.printf("## %s\n\n", mdEscape(title))
+	if r.Signal != nil {
+		ew.printf("**Signal:** %s (%s) in thread %d", r.Signal.Name, r.Signal.CodeName, r.Signal.Thread)
+		if r.Signal.Address != nil {
+			ew.printf(" at `%#x`, %s", uint64(*r.Signal.Address), mdEscape(r.Signal.Where))
+		}
+		ew.printf("  \n")
+	}
+	ew.printf("**Signature:** `%s` (`%s`)\n\n", r.Signature, r.SignatureHash)
+	for _, d := range r.Diagnosis {
+		ew.printf("**%s** — %s\n", d.Kind, mdEscape(d.Summary))
+		for _, e := range d.Explanation {
+			ew.printf("- %s\n", mdEscape(e))
+		}
+		if d.StackOverflow != nil {
+			for _, h := range d.StackOverflow.Hints {
+				ew.printf("- _Hint:_ %s\n", mdEscape(h))
+			}
+		}
+		ew.printf("\n")
+	}
+	if crashed != nil {
+		ew.printf("### Crashed thread %d (%d frames, %s)\n\n```\n", crashed.TID, len(crashed.Frames), crashed.EndReason)
+		writeThreadFrames(ew, crashed, true)
+		ew.printf("```\n\n")
+	}
+	if len(r.Threads) > 1 {
+		ew.printf("<details><summary>Other threads (%d)</summary>\n\n```\n", len(r.Threads)-1)
+		for i := range r.Threads {
+			if t := &r.Threads[i]; !t.Crashed {
+				ew.printf("thread %d: %d frames, %s\n", t.TID, len(t.Frames), t.EndReason)
+				writeThreadFrames(ew, t, true)
+				ew.printf("\n")
+			}
+		}
+		ew.printf("```\n\n</details>\n\n")
+	}
+	ew.printf("<details><summary>Memory map (%d mappings)</summary>\n\n```\n", len(r.Mappings))
+	r.WriteMaps(ew)
+	ew.printf("```\n\n</details>\n\n")
+	ew.printf("<details><summary>Environment</summary>\n\n")
+	ew.printf("- command line: `%s`\n", strings.Join(r.Process.Args, " "))
+	ew.printf("- pid %d, executable `%s`\n", r.Process.PID, r.Process.Exe)
+	for _, m := range r.Modules {
+		ew.printf("- `%s` build-id `%s` (%s)\n", m.Path, nameOr(m.CoreBuildID, m.BuildID), m.Status)
+	}
+	ew.printf("\n</details>\n")
+	if len(r.Warnings) > 0 {
+		ew.printf("\n**Warnings**\n\n")
+		for _, wn := range r.Warnings {
+			ew.printf("- %s\n", mdEscape(wn))
+		}
+	}
+	return ew.err
+}
+
+// writeThreadFrames writes a thread's frames as in the text report.
+func writeThreadFrames(ew *errWriter, t *Thread, collapse bool) {
+	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	writeFrames(tw, t, collapse)
+	tw.Flush()
+}
