@@ -83,3 +83,20 @@ for mib in 4 8; do
 	frames=$($CV analyze "$WORK/scale$mib/core" --binary "$ROOT/testdata/cores/c-recursion/prog" --format json | python3 -c "import json,sys; print(len(json.load(sys.stdin)['threads'][0]['frames']))")
 	printf "  %s MiB: %s frames, %.3f s\n" "$mib" "$frames" "$(median "$WORK/s$mib.json")"
 done
+
+# scan scaling: 60 cores (the fixtures, six copies each, each with its binary as "bin").
+echo
+echo "scan: 60 fixture cores, --jobs 1 vs --jobs 2"
+for i in 1 2 3 4 5 6; do
+	for f in c-null-call c-abort c-recursion c-threads rust-thread-overflow stacker-segment c-dlclose rust-panic-abort c-null-deref c-ud2; do
+		mkdir -p "$WORK/scan/$f-$i"
+		cp "testdata/cores/$f/core.zst" "$WORK/scan/$f-$i/core.zst"
+		cp "testdata/cores/$f/prog" "$WORK/scan/$f-$i/bin"
+	done
+done
+for j in 1 2; do
+	hyperfine -N -i --warmup 1 --runs 5 --export-json "$WORK/scan$j.json" \
+		"$CV scan $WORK/scan -r --sysroot $ROOT/testdata/sysroot --format jsonl -j $j" >/dev/null 2>&1
+done
+j1=$(median "$WORK/scan1.json"); j2=$(median "$WORK/scan2.json")
+printf "  --jobs 1: %.2f s   --jobs 2: %.2f s   speed-up %.2fx\n" "$j1" "$j2" "$(python3 -c "print($j1/$j2)")"
