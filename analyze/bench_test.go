@@ -102,3 +102,23 @@ func BenchmarkAnalyzeRustc(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUnwindRustc walks the 10,000-frame crashed thread of a live
+// rustc lexer overflow: FDE lookups through .eh_frame_hdr and CFA
+// evaluation, with rows cached per PC.
+func BenchmarkUnwindRustc(b *testing.B) {
+	core, rustc := liveRustcCore(b, "lexer.rs", lexerOverflow)
+	s, err := Open(core, Options{Binary: rustc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	regs := threadRegs(s.Core.Threads[0])
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if st := stackmap.Unwind(s.Mem, s.code, regs, stackmap.Options{}); len(st.Frames) < 10000 {
+			b.Fatalf("%d frames", len(st.Frames))
+		}
+	}
+}

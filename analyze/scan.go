@@ -23,10 +23,11 @@ type ScanOptions struct {
 	Timeout   time.Duration // per core; 0: none
 	// Binary is the executable for every core; BinaryDir is searched for
 	// each core's executable and libraries by build-id, then by name.
-	Binary    string
-	BinaryDir string
-	Sysroot   string
-	MaxFrames int
+	Binary      string
+	BinaryDir   string
+	Sysroot     string
+	MaxFrames   int
+	MaxCoreSize int64
 	// Progress, if set, is called after each core.
 	Progress func(done, total int, path string)
 }
@@ -176,7 +177,7 @@ func scanOne(path string, opts ScanOptions) ScanRow {
 // under --sysroot.
 func analyzeRow(path string, opts ScanOptions) ScanRow {
 	row := ScanRow{Path: path, Diagnoses: []string{}}
-	aopts := Options{Binary: opts.Binary, Sysroot: opts.Sysroot, MaxFrames: opts.MaxFrames}
+	aopts := Options{Binary: opts.Binary, Sysroot: opts.Sysroot, MaxFrames: opts.MaxFrames, MaxCoreSize: opts.MaxCoreSize}
 	dir := filepath.Dir(path)
 	if aopts.Binary == "" {
 		if st, err := os.Stat(filepath.Join(dir, "bin")); err == nil && st.Mode().IsRegular() {

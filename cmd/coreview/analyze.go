@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coreview/coreview/analyze"
+	"github.com/coreview/coreview/internal/coreinput"
 )
 
 // coreFlags are the flags every command that opens a core shares.
@@ -14,16 +15,25 @@ type coreFlags struct {
 	binary      string
 	sysroot     string
 	searchPaths []string
+	maxCoreSize int64
 }
 
 func (f *coreFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.binary, "binary", "", "the executable that produced the core (default: the path the core names)")
 	cmd.Flags().StringVar(&f.sysroot, "sysroot", "", "look up the executable and libraries under `DIR`; nothing outside it is opened")
 	cmd.Flags().StringArrayVar(&f.searchPaths, "search-path", nil, "also look for modules in `DIR`, by build-id then by name (repeatable)")
+	addMaxCoreSize(cmd, &f.maxCoreSize)
+}
+
+// addMaxCoreSize registers --max-core-size. A compressed core is
+// decompressed into a temporary file with its holes kept, so the cap guards
+// the disk against decompression bombs rather than memory.
+func addMaxCoreSize(cmd *cobra.Command, v *int64) {
+	cmd.Flags().Int64Var(v, "max-core-size", coreinput.DefaultMaxSize, "stop decompressing a core past `BYTES` (a decompression bomb)")
 }
 
 func (f *coreFlags) options() analyze.Options {
-	return analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths}
+	return analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths, MaxCoreSize: f.maxCoreSize}
 }
 
 type analyzeOptions struct {

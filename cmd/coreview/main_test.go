@@ -116,6 +116,10 @@ func TestAnalyzeFixture(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "5 frames, frame limit") {
 		t.Errorf("--max-frames 5: exit %d\n%s", code, stdout)
 	}
+	code, _, stderr = runCLI("analyze", f.CoreZst, "--max-core-size", "4096")
+	if code != exitBadInput || !strings.Contains(stderr, "exceeds the size limit") {
+		t.Errorf("--max-core-size 4096: exit %d, %s", code, stderr)
+	}
 	code, stdout, _ = runCLI("maps", f.CoreZst, "--binary", f.Binary, "--sysroot", testfixture.Sysroot())
 	if code != exitOK || !strings.Contains(stdout, "main-stack") || !strings.Contains(stdout, "libc.so.6") {
 		t.Errorf("maps: exit %d\n%s", code, stdout)

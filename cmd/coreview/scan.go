@@ -20,6 +20,7 @@ type scanOptions struct {
 	format    string
 	failOn    []string
 	timeout   time.Duration
+	maxSize   int64
 }
 
 func newScanCmd() *cobra.Command {
@@ -51,6 +52,7 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 	f.StringVar(&o.format, "format", "table", "output format: table, jsonl, json, markdown or junit")
 	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for these diagnosis `KIND`s or signal names (comma-separated)")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit)")
+	addMaxCoreSize(cmd, &o.maxSize)
 	return cmd
 }
 
@@ -64,7 +66,7 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 		return &usageError{fmt.Errorf("--jobs and --timeout must not be negative")}
 	}
 	opts := analyze.ScanOptions{Dirs: dirs, Recursive: o.recursive, Jobs: o.jobs, Timeout: o.timeout,
-		Binary: o.binary, BinaryDir: o.binaryDir, Sysroot: o.sysroot}
+		Binary: o.binary, BinaryDir: o.binaryDir, Sysroot: o.sysroot, MaxCoreSize: o.maxSize}
 	stderr := cmd.ErrOrStderr()
 	if isTerminal(stderr) {
 		opts.Progress = func(done, total int, path string) {
@@ -113,4 +115,3 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
-
