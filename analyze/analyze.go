@@ -46,14 +46,22 @@ func Open(path string, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{Path: path, Core: c, Opts: opts, meta: coreinput.ReadMeta(path)}
+	s := NewSession(path, c, opts)
+	s.meta = coreinput.ReadMeta(path)
 	if head, err := readHead(path); err == nil {
 		s.comp = coreinput.Compression(head)
 	}
+	return s, nil
+}
+
+// NewSession prepares an opened core for analysis; name is how reports
+// refer to it. The session owns c.
+func NewSession(name string, c *corefile.File, opts Options) *Session {
+	s := &Session{Path: name, Core: c, Opts: opts}
 	s.Mem = c.Memory(s.openFile)
 	s.Modules = symbolize.Load(s.regions(), s.symbolizeOptions())
 	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}}
-	return s, nil
+	return s
 }
 
 // Close releases the core and module files.
