@@ -95,6 +95,11 @@ type Options struct {
 	MaxFrames int
 }
 
+// maxScanRun bounds how many frames in a row stack scanning may find: on
+// garbage memory scanning always finds something, and each scan reads up
+// to scanLimit bytes.
+const maxScanRun = 64
+
 // HardLimit bounds every walk, whatever MaxFrames says: a stack of 8 MiB
 // holds at most 512Ki 16-byte frames.
 const HardLimit = 1 << 21
@@ -108,6 +113,7 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 	s := &Stack{}
 	cur := Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodContext, Regs: regs}
 	seen := map[[2]uint64]bool{}
+	scanned := 0 // consecutive frames found by scanning
 	for {
 		next, reason, detail := step(mem, code, &cur, len(s.Frames) == 0)
 		s.Frames = append(s.Frames, cur)
@@ -122,6 +128,14 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 		if next.PC == 0 {
 			s.End, s.EndDetail = EndOfStack, "return address is 0"
 			return s
+		}
+		if next.Method == MethodScan {
+			if scanned++; scanned > maxScanRun {
+				s.End, s.EndDetail = EndNoUnwind, fmt.Sprintf("%d frames in a row found only by scanning; stopped", maxScanRun)
+				return s
+			}
+		} else {
+			scanned = 0
 		}
 		key := [2]uint64{next.PC, next.SP}
 		if seen[key] || next.PC == cur.PC && next.SP == cur.SP {

@@ -166,25 +166,30 @@ func (m *Module) readSymtab() *symtab {
 	}
 	var dynsym []byte
 	var dynTab uint8
-	// Size the function list once: at most one entry per symbol.
+	// Size the function list once, from the bytes the tables really have
+	// (a section header may claim any size).
+	type table struct {
+		sec          *elf.Section
+		data, strtab []byte
+	}
+	var tables []table
 	total := 0
 	for _, sec := range f.Sections {
-		if sec.Type == elf.SHT_SYMTAB || sec.Type == elf.SHT_DYNSYM {
-			total += int(min(sec.Size/elfSymSize, maxSymbols))
-		}
-	}
-	st.funcs = make([]sym, 0, min(total, maxSymbols))
-	for _, sec := range f.Sections {
-		if sec.Type != elf.SHT_SYMTAB && sec.Type != elf.SHT_DYNSYM {
+		if sec.Type != elf.SHT_SYMTAB && sec.Type != elf.SHT_DYNSYM || int(sec.Link) >= len(f.Sections) {
 			continue
 		}
-		if int(sec.Link) >= len(f.Sections) || len(st.strtabs) >= 255 {
-			continue
-		}
-		data := m.sectionBytes(sec)
-		strtab := m.sectionBytes(f.Sections[sec.Link])
+		data, strtab := m.sectionBytes(sec), m.sectionBytes(f.Sections[sec.Link])
 		if data == nil || strtab == nil {
 			continue
+		}
+		tables = append(tables, table{sec, data, strtab})
+		total += len(data) / elfSymSize
+	}
+	st.funcs = make([]sym, 0, min(total, maxSymbols))
+	for _, tb := range tables {
+		sec, data, strtab := tb.sec, tb.data, tb.strtab
+		if len(st.strtabs) >= 255 {
+			break
 		}
 		tab := uint8(len(st.strtabs))
 		st.strtabs = append(st.strtabs, strtab)
