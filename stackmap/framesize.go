@@ -55,115 +55,72 @@ func maxRSPOffset(dataAlign int64, programs ...[]byte) (max int64, ok bool, err 
 		}
 	}
 	for _, p := range programs {
-		for i := 0; i < len(p); {
-			op := p[i]
-			i++
-			uleb := func() uint64 {
-				var v uint64
-				var shift uint
-				for i < len(p) {
-					b := p[i]
-					i++
-					if shift < 64 {
-						v |= uint64(b&0x7f) << shift
-					}
-					shift += 7
-					if b < 0x80 {
-						return v
-					}
-				}
-				err = errBadCFA
-				return v
-			}
-			sleb := func() int64 {
-				var v int64
-				var shift uint
-				for i < len(p) {
-					b := p[i]
-					i++
-					if shift < 64 {
-						v |= int64(b&0x7f) << shift
-					}
-					shift += 7
-					if b < 0x80 {
-						if shift < 64 && b&0x40 != 0 {
-							v |= -1 << shift
-						}
-						return v
-					}
-				}
-				err = errBadCFA
-				return v
-			}
-			skip := func(n int) {
-				if n < 0 || n > len(p)-i {
-					err = errBadCFA
-					i = len(p)
-					return
-				}
-				i += n
-			}
+		rd := &reader{b: p}
+		for rd.off < len(rd.b) && rd.err == nil {
+			op := rd.u8()
 			switch op & 0xc0 {
 			case cfaAdvanceLoc, cfaRestore:
 				continue
 			case cfaOffset:
-				uleb()
+				rd.uleb()
 				continue
 			}
 			switch op {
 			case cfaNop:
 			case cfaSetLoc:
-				skip(8)
+				rd.bytes(8)
 			case cfaAdvanceLoc1:
-				skip(1)
+				rd.bytes(1)
 			case cfaAdvanceLoc2:
-				skip(2)
+				rd.bytes(2)
 			case cfaAdvanceLoc4:
-				skip(4)
+				rd.bytes(4)
 			case cfaOffsetExtended, cfaRegister, cfaValOffset, cfaGNUNegOffsetExt:
-				uleb()
-				uleb()
+				rd.uleb()
+				rd.uleb()
 			case cfaRestoreExtended, cfaUndefined, cfaSameValue, cfaGNUArgsSize:
-				uleb()
+				rd.uleb()
 			case cfaRememberState:
-				stack = append(stack, cur)
+				if len(stack) < maxRememberDepth {
+					stack = append(stack, cur)
+				}
 			case cfaRestoreState:
 				if len(stack) > 0 {
 					cur = stack[len(stack)-1]
 					stack = stack[:len(stack)-1]
 				}
 			case cfaDefCFA:
-				cur.reg = uleb()
-				cur.off = int64(uleb())
+				cur.reg = rd.uleb()
+				cur.off = int64(rd.uleb())
 				note()
 			case cfaDefCFARegister:
-				cur.reg = uleb()
+				cur.reg = rd.uleb()
 				note()
 			case cfaDefCFAOffset:
-				cur.off = int64(uleb())
+				cur.off = int64(rd.uleb())
 				note()
 			case cfaDefCFASF:
-				cur.reg = uleb()
-				cur.off = sleb() * dataAlign
+				cur.reg = rd.uleb()
+				cur.off = rd.sleb() * dataAlign
 				note()
 			case cfaDefCFAOffsetSF:
-				cur.off = sleb() * dataAlign
+				cur.off = rd.sleb() * dataAlign
 				note()
 			case cfaDefCFAExpression:
 				cur.reg = ^uint64(0)
-				skip(int(uleb()))
+				rd.bytes(rd.uleb())
 			case cfaExpression, cfaValExpression:
-				uleb()
-				skip(int(uleb()))
+				rd.uleb()
+				rd.bytes(rd.uleb())
 			case cfaOffsetExtendedSF, cfaValOffsetSF:
-				uleb()
-				sleb()
+				rd.uleb()
+				rd.sleb()
 			default:
 				return max, ok, errBadCFA
 			}
-			if err != nil {
-				return max, ok, err
-			}
+		}
+		if rd.err != nil {
+			return max, ok, errBadCFA
 		}
 	}
 	return max, ok, nil
