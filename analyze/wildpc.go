@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
-	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/stackmap"
 )
 
@@ -174,6 +173,3 @@ func (cf *ControlFlow) explain() []string {
 	}
 	return out
 }
-
-// moduleOf returns the mapping's module path, for words.
-func mappingFile(m *corefile.Mapping) string { return nameOr(m.File, "anonymous memory") }
