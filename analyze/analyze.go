@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +23,23 @@ type Options struct {
 	MaxFrames   int      // 0: no limit
 	RawSymbols  bool     // keep mangled names
 	MaxCoreSize int64    // cap on a decompressed core; 0: the default
+	// DebugDirs are searched for separate debug files after the default
+	// one: SYSROOT/usr/lib/debug with a sysroot, else /usr/lib/debug.
+	DebugDirs []string
+	// Debuginfod, if set, fetches missing debug files for the modules
+	// that frames fall in. Share one across cores (it remembers misses).
+	Debuginfod *symbolize.Debuginfod
+}
+
+// debugDirs lists where separate debug files are looked for. With a
+// sysroot, the host's /usr/lib/debug is not used: nothing outside the
+// sysroot is opened unless named on the command line.
+func (o Options) debugDirs() []string {
+	def := "/usr/lib/debug"
+	if o.Sysroot != "" {
+		def = filepath.Join(o.Sysroot, "usr", "lib", "debug")
+	}
+	return append([]string{def}, o.DebugDirs...)
 }
 
 // Session is an opened core with its modules, ready to be unwound and
@@ -118,6 +136,8 @@ func (s *Session) symbolizeOptions() symbolize.Options {
 		SearchPaths: s.Opts.SearchPaths,
 		Dumped:      s.Core.Memory(nil),
 		Mem:         s.Core.Memory(nil),
+		DebugDirs:   s.Opts.debugDirs(),
+		Debuginfod:  s.Opts.Debuginfod,
 	}
 	if v, ok := s.Core.Aux(corefile.AT_PAGESZ); ok && v >= 4096 && v&(v-1) == 0 {
 		o.PageSize = v

@@ -31,6 +31,7 @@ func (s *Session) Report() *Report {
 		}
 	}
 	stacks := s.unwindAll()
+	s.fetchDebug(stacks)
 	crashed := c.CrashedThread()
 	for i, t := range c.Threads {
 		th := Thread{TID: t.TID, Crashed: t == crashed, EndReason: string(stacks[i].End), EndDetail: stacks[i].EndDetail}
@@ -38,8 +39,9 @@ func (s *Session) Report() *Report {
 		r.Threads = append(r.Threads, th)
 	}
 	for _, m := range s.Modules.Modules {
+		dbg, via := m.DebugFile()
 		r.Modules = append(r.Modules, Module{Path: m.Path, File: m.File, Base: Addr(m.Bias), End: Addr(m.End),
-			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: string(m.Status)})
+			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: string(m.Status), DebugFile: dbg, DebugVia: via})
 	}
 	mm := s.buildMemoryMap(stacks)
 	r.Mappings = mm.mappings()
@@ -50,6 +52,7 @@ func (s *Session) Report() *Report {
 	r.Signature, r.SignatureHash = r.ComputeSignature()
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, s.Modules.Warnings...)
+	r.Warnings = append(r.Warnings, s.Modules.SourceWarnings()...)
 	r.Warnings = append(r.Warnings, s.code.warnings()...)
 	for i, st := range stacks {
 		if st.End == stackmap.EndUnreadable || st.End == stackmap.EndNoUnwind {
@@ -82,6 +85,25 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 	return out
 }
 
+// fetchDebug asks debuginfod for the debug files of the modules the
+// stacks run through, before they are symbolized.
+func (s *Session) fetchDebug(stacks []*stackmap.Stack) {
+	if s.Opts.Debuginfod == nil {
+		return
+	}
+	seen := map[uint64]bool{}
+	var pcs []uint64
+	for _, st := range stacks {
+		for i := range st.Frames {
+			if pc := st.Frames[i].LookupPC(); !seen[pc] {
+				seen[pc] = true
+				pcs = append(pcs, pc)
+			}
+		}
+	}
+	s.Modules.FetchDebug(pcs)
+}
+
 // frames symbolizes a stack.
 func (s *Session) frames(st *stackmap.Stack) []Frame {
 	out := make([]Frame, len(st.Frames))
@@ -106,6 +128,17 @@ func (s *Session) frame(i int, f *stackmap.Frame) Frame {
 		fr.Symbol = sym.Name
 		fr.Offset = f.PC - (sym.Addr + m.Bias)
 		fr.Function = s.demangle(sym.Name)
+	}
+	if locs := m.Source(m.FileAddr(lookup)); len(locs) > 0 {
+		last := locs[len(locs)-1]
+		fr.File, fr.Line, fr.Column = last.File, last.Line, last.Column
+		for _, l := range locs[:len(locs)-1] {
+			in := fr
+			in.Inline, in.Method, in.Offset = true, "inline", 0
+			in.Symbol, in.Function = l.Function, s.demangle(l.Function)
+			in.File, in.Line, in.Column = l.File, l.Line, l.Column
+			fr.Inlined = append(fr.Inlined, in)
+		}
 	}
 	return fr
 }

@@ -21,8 +21,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// options analyzes a fixture as the tests do: its binary, the shipped
+// sysroot (with libc6-dbg's debug file under usr/lib/debug), and the
+// fixture's directory for libraries built beside the program.
 func options(f testfixture.Fixture) Options {
-	return Options{Binary: f.Binary, Sysroot: testfixture.Sysroot()}
+	return Options{Binary: f.Binary, Sysroot: testfixture.Sysroot(), SearchPaths: []string{f.Dir}}
+}
+
+// gdbSource is a source position as gdb reports it.
+type gdbSource struct {
+	Name     *string `json:"name"`
+	File     *string `json:"file"`
+	Fullname *string `json:"fullname"`
+	Line     int     `json:"line"`
 }
 
 // gdbThread is one thread as testdata/gdb/frames.py prints it.
@@ -30,6 +41,7 @@ type gdbThread struct {
 	TID        int    `json:"tid"`
 	Crashed    bool   `json:"crashed"`
 	StopReason string `json:"stop_reason"`
+	Tailcalls  int    `json:"tailcalls"`
 	Frames     []struct {
 		Level int     `json:"level"`
 		PC    string  `json:"pc"`
@@ -37,21 +49,24 @@ type gdbThread struct {
 		Name  *string `json:"name"`
 		Msym  *string `json:"msym"`
 		Type  string  `json:"type"`
+		gdbSource
+		Inlined []gdbSource `json:"inlined"`
 	} `json:"frames"`
 }
 
 // gdbFrames runs gdb on a core with the fixture's binary and the shipped
-// sysroot, and returns its threads. Separate debug files are turned off
-// (debug-file-directory) so gdb, like coreview here, sees only the ELF
-// symbols and .eh_frame of the shipped files.
+// sysroot, and returns its threads. gdb reads separate debug files from the
+// sysroot's usr/lib/debug, as coreview does, and libraries built beside the
+// program from the fixture's directory.
 func gdbFrames(t *testing.T, gdb string, f testfixture.Fixture, core string) []gdbThread {
 	t.Helper()
 	script := filepath.Join(testfixture.Root(), "testdata", "gdb", "frames.py")
 	out := filepath.Join(t.TempDir(), "gdb.json")
 	cmd := exec.Command(gdb, "-batch", "-nx",
-		"-iex", "set debug-file-directory /nonexistent",
+		"-iex", "set debug-file-directory "+filepath.Join(testfixture.Sysroot(), "usr", "lib", "debug"),
 		"-iex", "set debuginfod enabled off",
 		"-ex", "set sysroot "+testfixture.Sysroot(),
+		"-ex", "set solib-search-path "+f.Dir,
 		"-ex", "file "+f.Binary,
 		"-ex", "core-file "+core,
 		"-x", script)
@@ -149,6 +164,9 @@ func TestUnwindMatchesGDB(t *testing.T) {
 				if wt.Crashed != th.Crashed {
 					t.Errorf("thread %d: crashed = %v, gdb says %v", wt.TID, th.Crashed, wt.Crashed)
 				}
+				if wt.Tailcalls > 0 {
+					t.Logf("thread %d: gdb shows %d tail-call frames (rebuilt from DWARF call sites; not on the stack, not compared)", wt.TID, wt.Tailcalls)
+				}
 				compareThread(t, dropBogus(t, core, options(f), wt), th)
 			}
 		})
@@ -190,11 +208,97 @@ func compareThread(t *testing.T, wt gdbThread, th *Thread) {
 		if wf.Type == "NORMAL_FRAME" && wf.Msym == nil && f.Function != "" {
 			problems = append(problems, fmt.Sprintf("function %q, gdb has no symbol", f.Function))
 		}
+		problems = append(problems, compareSource(wf.gdbSource, wf.Inlined, &f)...)
 		if len(problems) > 0 {
 			bad++
 			t.Errorf("thread %d frame #%d: %s", wt.TID, i, strings.Join(problems, "; "))
 		}
 	}
+}
+
+// compareSource checks a physical frame's source position and the frames
+// inlined into it against gdb's: the same number of inlined frames, the
+// same file and line for each, and the same function (see sameInlined).
+func compareSource(want gdbSource, wantInl []gdbSource, f *Frame) []string {
+	var problems []string
+	if !sameFile(want, f.File) || want.Line != f.Line {
+		problems = append(problems, fmt.Sprintf("source %s:%d, gdb %s:%d", f.File, f.Line, deref(want.File), want.Line))
+	}
+	if len(wantInl) != len(f.Inlined) {
+		var got, exp []string
+		for _, in := range f.Inlined {
+			got = append(got, in.Function)
+		}
+		for _, in := range wantInl {
+			exp = append(exp, deref(in.Name))
+		}
+		return append(problems, fmt.Sprintf("%d inlined frames %q, gdb %d %q", len(f.Inlined), got, len(wantInl), exp))
+	}
+	for k, w := range wantInl {
+		in := &f.Inlined[k]
+		if !sameFile(w, in.File) || w.Line != in.Line {
+			problems = append(problems, fmt.Sprintf("inlined #%d source %s:%d, gdb %s:%d", k, in.File, in.Line, deref(w.File), w.Line))
+		}
+		if w.Name != nil && !sameInlined(*w.Name, in.Function) {
+			problems = append(problems, fmt.Sprintf("inlined #%d function %q, gdb %q", k, in.Function, *w.Name))
+		}
+	}
+	return problems
+}
+
+// sameFile compares coreview's file with gdb's. gdb's "filename" is the
+// name as the line table records it (relative to the compilation
+// directory, "./stdlib/msort.c" or "weights.c"); its "fullname" joins the
+// compilation directory. coreview gives the line table's name joined with
+// its directory; it must equal one of gdb's or end with the recorded one.
+func sameFile(want gdbSource, got string) bool {
+	if want.File == nil {
+		return got == ""
+	}
+	g := filepath.Clean(got)
+	rec := filepath.Clean(*want.File)
+	if g == rec || strings.HasSuffix(g, "/"+strings.TrimPrefix(rec, "./")) {
+		return true
+	}
+	return want.Fullname != nil && g == filepath.Clean(*want.Fullname)
+}
+
+// sameInlined compares an inlined function's name. gdb builds it from the
+// DWARF tree (Rust: "core::iter::traits::accum::{impl#40}::sum::{closure#0}<…>");
+// coreview demangles the linkage name, as eu-stack and Rust's own
+// backtraces do ("<u64 as core::iter::traits::accum::Sum>::sum::{{closure}}").
+// Both must name the same function: the last path segment that is not a
+// closure, generic arguments left out.
+func sameInlined(gdbName, ours string) bool {
+	return baseName(gdbName) == baseName(ours)
+}
+
+func baseName(s string) string {
+	// Drop every <…> group (generic arguments, qualified self types).
+	var b strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r == '<':
+			depth++
+		case r == '>' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	parts := strings.Split(b.String(), "::")
+	for i := len(parts) - 1; i >= 0; i-- {
+		p := parts[i]
+		if p == "" || strings.HasPrefix(p, "{closure") || strings.HasPrefix(p, "{{closure") {
+			continue
+		}
+		if j := strings.IndexByte(p, '('); j > 0 {
+			p = p[:j] // C++ parameters
+		}
+		return p
+	}
+	return s
 }
 
 var (
@@ -206,7 +310,15 @@ var (
 // gdb keeps Rust legacy hashes ("::h0123…") and v0 crate disambiguators
 // ("rustc_parse[7d6b5aa6d0e1ae03]"), which coreview leaves out, as rustfilt
 // does; otherwise the names must be equal.
+//
+// gdb also runs its Go demangler over dotted C names and cuts GCC's clone
+// suffix short: the ELF symbol msort_with_tmp.part.0 prints as
+// "msort_with_tmp.part". coreview keeps the symbol's real name.
 func sameFunction(gdbName, ours string) bool {
 	g := disambiguator.ReplaceAllString(rustHash.ReplaceAllString(gdbName, ""), "")
-	return g == ours
+	return g == ours || gccClone.MatchString(ours) && gccClone.ReplaceAllString(ours, "") == g
 }
+
+// gccClone is the numbered tail of a GCC clone's name (foo.part.0,
+// foo.isra.0, foo.constprop.1).
+var gccClone = regexp.MustCompile(`\.[0-9]+$`)

@@ -33,6 +33,7 @@ func TestGoldenReports(t *testing.T) {
 			// checked out; paths recorded in the core do not.
 			for i := range r.Modules {
 				r.Modules[i].File = strings.Replace(r.Modules[i].File, root, "$ROOT", 1)
+				r.Modules[i].DebugFile = strings.Replace(r.Modules[i].DebugFile, root, "$ROOT", 1)
 			}
 			for i := range r.Warnings {
 				r.Warnings[i] = strings.ReplaceAll(r.Warnings[i], root, "$ROOT")

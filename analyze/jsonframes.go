@@ -17,14 +17,29 @@ func (fl FrameList) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	b := make([]byte, 0, len(fl)*256)
+	return fl.appendJSON(b), nil
+}
+
+// appendJSON writes the frames as a JSON array, each physical frame
+// preceded by the frames inlined into it.
+func (fl FrameList) appendJSON(b []byte) []byte {
 	b = append(b, '[')
+	first := true
 	for i := range fl {
-		if i > 0 {
+		for k := range fl[i].Inlined {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = fl[i].Inlined[k].appendJSON(b)
+		}
+		if !first {
 			b = append(b, ',')
 		}
+		first = false
 		b = fl[i].appendJSON(b)
 	}
-	return append(b, ']'), nil
+	return append(b, ']')
 }
 
 // appendJSON encodes a thread as encoding/json would.
@@ -42,14 +57,7 @@ func (t *Thread) appendJSON(b []byte) []byte {
 	if t.Frames == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, '[')
-		for i := range t.Frames {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = t.Frames[i].appendJSON(b)
-		}
-		b = append(b, ']')
+		b = t.Frames.appendJSON(b)
 	}
 	return append(b, '}')
 }
@@ -71,6 +79,18 @@ func (f *Frame) appendJSON(b []byte) []byte {
 	}
 	if f.Unreliable {
 		b = append(b, `,"unreliable":true`...)
+	}
+	if f.File != "" {
+		b = appendString(append(b, `,"file":`...), f.File)
+	}
+	if f.Line != 0 {
+		b = strconv.AppendInt(append(b, `,"line":`...), int64(f.Line), 10)
+	}
+	if f.Column != 0 {
+		b = strconv.AppendInt(append(b, `,"column":`...), int64(f.Column), 10)
+	}
+	if f.Inline {
+		b = append(b, `,"inlined":true`...)
 	}
 	return append(b, '}')
 }

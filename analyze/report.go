@@ -88,6 +88,11 @@ type Module struct {
 	BuildID     string `json:"build_id"`
 	CoreBuildID string `json:"core_build_id,omitempty"`
 	Status      string `json:"status"`
+	// DebugFile is the module's separate debug file (its DWARF and full
+	// symbol table), and DebugVia how it was found: "build-id",
+	// "debuglink" or "debuginfod".
+	DebugFile string `json:"debug_file,omitempty"`
+	DebugVia  string `json:"debug_via,omitempty"`
 }
 
 // Mapping is one memory mapping of the process.
@@ -130,6 +135,20 @@ type Frame struct {
 	Method       string `json:"method"`
 	Signal       bool   `json:"signal,omitempty"` // <signal handler called>
 	Unreliable   bool   `json:"unreliable,omitempty"`
+	// File, Line and Column are the source position from DWARF, when
+	// the module (or its separate debug file) has it.
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
+	// Inline marks a frame of a function inlined into the physical frame
+	// that follows it: same index, pc, sp and cfa; its own function and
+	// source position.
+	Inline bool `json:"inlined,omitempty"`
+	// Inlined holds the calls inlined at this frame's pc, innermost first.
+	// In JSON they precede the frame in the thread's list, marked
+	// "inlined": true, as gdb and eu-stack -i list them; diagnoses and
+	// the signature look at physical frames only.
+	Inlined []Frame `json:"-"`
 }
 
 // Diagnosis is one explanation of the crash. Kind selects which of the

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coreview/coreview/internal/coreinput"
+	"github.com/coreview/coreview/symbolize"
 )
 
 // ScanOptions control a scan of crash directories.
@@ -28,6 +29,10 @@ type ScanOptions struct {
 	Sysroot     string
 	MaxFrames   int
 	MaxCoreSize int64
+	// DebugDirs and Debuginfod are passed to every core's analysis (see
+	// Options); one Debuginfod serves the whole scan.
+	DebugDirs  []string
+	Debuginfod *symbolize.Debuginfod
 	// Progress, if set, is called after each core.
 	Progress func(done, total int, path string)
 }
@@ -177,7 +182,8 @@ func scanOne(path string, opts ScanOptions) ScanRow {
 // under --sysroot.
 func analyzeRow(path string, opts ScanOptions) ScanRow {
 	row := ScanRow{Path: path, Diagnoses: []string{}}
-	aopts := Options{Binary: opts.Binary, Sysroot: opts.Sysroot, MaxFrames: opts.MaxFrames, MaxCoreSize: opts.MaxCoreSize}
+	aopts := Options{Binary: opts.Binary, Sysroot: opts.Sysroot, MaxFrames: opts.MaxFrames, MaxCoreSize: opts.MaxCoreSize,
+		DebugDirs: opts.DebugDirs, Debuginfod: opts.Debuginfod}
 	dir := filepath.Dir(path)
 	if aopts.Binary == "" {
 		if st, err := os.Stat(filepath.Join(dir, "bin")); err == nil && st.Mode().IsRegular() {

@@ -180,6 +180,10 @@ func writeFrames(tw io.Writer, t *Thread, collapse bool) {
 // function+offset and module. How the frame was found is shown only when it
 // is not plain CFI, so the frames worth doubting stand out.
 func writeFrame(w io.Writer, f *Frame) {
+	for i := range f.Inlined {
+		in := &f.Inlined[i]
+		fmt.Fprintf(w, "  #%d\t%#016x\t%s (inlined)%s\n", in.Index, uint64(in.PC), nameOr(in.Function, "??"), sourceSuffix(in))
+	}
 	if f.Signal {
 		fmt.Fprintf(w, "  #%d\t%#016x\t<signal handler called>\n", f.Index, uint64(f.PC))
 		return
@@ -204,7 +208,28 @@ func writeFrame(w io.Writer, f *Frame) {
 	if f.Unreliable {
 		name += "  [unreliable: build-id mismatch]"
 	}
-	fmt.Fprintf(w, "  #%d\t%#016x\t%s\n", f.Index, uint64(f.PC), name)
+	fmt.Fprintf(w, "  #%d\t%#016x\t%s%s\n", f.Index, uint64(f.PC), name, sourceSuffix(f))
+}
+
+// sourceSuffix is gdb's " at file:line" for a frame with a source position.
+// The text shortens paths of Rust's own library, which rustc records under
+// /rustc/<commit hash>/ (JSON keeps them whole).
+func sourceSuffix(f *Frame) string {
+	if f.File == "" || f.Line == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" at %s:%d", shortSourcePath(f.File), f.Line)
+}
+
+func shortSourcePath(p string) string {
+	const rustc = "/rustc/"
+	if strings.HasPrefix(p, rustc) {
+		rest := p[len(rustc):]
+		if i := strings.IndexByte(rest, '/'); i == 40 {
+			return rest[i+1:]
+		}
+	}
+	return p
 }
 
 // WriteMaps writes the mapping table like pmap: start, end, size, perms,

@@ -38,6 +38,16 @@ type Module struct {
 
 	symOnce sync.Once
 	syms    *symtab
+
+	// Separate debug file and DWARF, found and read on first use.
+	finder        *debugFinder
+	localOnce     sync.Once
+	local         *debugFile // found on disk
+	remote        *debugFile // fetched from debuginfod
+	debugWarnings []string
+	dwarfOnce     sync.Once
+	dwarf         *dwarfIndex
+	dwarfErr      error
 }
 
 // FileAddr converts a runtime address in the module to the link-time
@@ -84,8 +94,13 @@ func (m *Module) Section(name string) ([]byte, uint64) {
 // maxSectionSize caps what one section may make us allocate.
 const maxSectionSize = 1 << 30
 
-// Close releases the module's file.
+// Close releases the module's file and its debug file.
 func (m *Module) Close() {
+	for _, d := range []*debugFile{m.local, m.remote} {
+		if d != nil {
+			d.close()
+		}
+	}
 	if m.mmap != nil {
 		m.mmap.Close()
 	}

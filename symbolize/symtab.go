@@ -24,6 +24,7 @@ type sym struct {
 	tab        uint8
 	local      bool
 	plt        bool // a synthesized name@plt entry
+	debug      bool // from the separate debug file's .symtab
 }
 
 // symtab is a module's function symbols sorted by address, and its data
@@ -158,7 +159,13 @@ func (m *Module) readSymtab() *symtab {
 	if f == nil {
 		return st
 	}
-	exec := func(idx uint16) bool {
+	alloc := func(f *elf.File, idx uint16) bool {
+		if idx == uint16(elf.SHN_UNDEF) || idx >= uint16(elf.SHN_LORESERVE) || int(idx) >= len(f.Sections) {
+			return false
+		}
+		return f.Sections[idx].Flags&elf.SHF_ALLOC != 0
+	}
+	exec := func(f *elf.File, idx uint16) bool {
 		if idx == uint16(elf.SHN_UNDEF) || idx >= uint16(elf.SHN_LORESERVE) || int(idx) >= len(f.Sections) {
 			return false
 		}
@@ -169,25 +176,40 @@ func (m *Module) readSymtab() *symtab {
 	// Size the function list once, from the bytes the tables really have
 	// (a section header may claim any size).
 	type table struct {
+		f            *elf.File
 		sec          *elf.Section
 		data, strtab []byte
+		debug        bool
 	}
 	var tables []table
 	total := 0
-	for _, sec := range f.Sections {
-		if sec.Type != elf.SHT_SYMTAB && sec.Type != elf.SHT_DYNSYM || int(sec.Link) >= len(f.Sections) {
-			continue
+	hasSymtab := false
+	add := func(f *elf.File, bytesOf func(*elf.Section) []byte, typ elf.SectionType, debug bool) {
+		for _, sec := range f.Sections {
+			if sec.Type != typ || int(sec.Link) >= len(f.Sections) {
+				continue
+			}
+			data, strtab := bytesOf(sec), bytesOf(f.Sections[sec.Link])
+			if data == nil || strtab == nil {
+				continue
+			}
+			tables = append(tables, table{f, sec, data, strtab, debug})
+			total += len(data) / elfSymSize
+			hasSymtab = hasSymtab || typ == elf.SHT_SYMTAB
 		}
-		data, strtab := m.sectionBytes(sec), m.sectionBytes(f.Sections[sec.Link])
-		if data == nil || strtab == nil {
-			continue
-		}
-		tables = append(tables, table{sec, data, strtab})
-		total += len(data) / elfSymSize
+	}
+	add(f, m.sectionBytes, elf.SHT_SYMTAB, false)
+	add(f, m.sectionBytes, elf.SHT_DYNSYM, false)
+	// A stripped file keeps only .dynsym; its separate debug file has the
+	// full .symtab (local functions such as glibc's start_thread), as gdb
+	// reads it.
+	if d := m.debugFile(); !hasSymtab && d != nil {
+		add(d.elf, d.sectionBytes, elf.SHT_SYMTAB, true)
 	}
 	st.funcs = make([]sym, 0, min(total, maxSymbols))
 	for _, tb := range tables {
 		sec, data, strtab := tb.sec, tb.data, tb.strtab
+		exec := func(idx uint16) bool { return exec(tb.f, idx) }
 		if len(st.strtabs) >= 255 {
 			break
 		}
@@ -210,7 +232,10 @@ func (m *Module) readSymtab() *symtab {
 			local := elf.ST_BIND(info) == elf.STB_LOCAL
 			switch typ := elf.ST_TYPE(info); typ {
 			case elf.STT_OBJECT:
-				if shndx != uint16(elf.SHN_UNDEF) {
+				// Only objects the program loads: glibc's .symtab also
+				// has link warnings (__evoke_link_warning_*) in
+				// unloaded sections at address 0.
+				if alloc(tb.f, shndx) {
 					st.objects = append(st.objects, sym{addr: value, size: size, name: name, tab: tab, local: local})
 				}
 			case elf.STT_FUNC, elf.STT_GNU_IFUNC, elf.STT_NOTYPE:
@@ -220,7 +245,7 @@ func (m *Module) readSymtab() *symtab {
 				if typ == elf.STT_NOTYPE && (strtab[name] == '$' || strtab[name] == '.') {
 					continue
 				}
-				st.funcs = append(st.funcs, sym{addr: value, size: size, name: name, tab: tab, local: local})
+				st.funcs = append(st.funcs, sym{addr: value, size: size, name: name, tab: tab, local: local, debug: tb.debug})
 			}
 		}
 	}
@@ -232,7 +257,15 @@ func (m *Module) readSymtab() *symtab {
 	// sort puts last (minimal_symbol_is_less_than orders by address, then
 	// name, and the lookup takes the last: "raise" over "gsignal").
 	radixSortByAddr(st.funcs)
+	// A name from the module's own file beats the debug file's at the
+	// same address: gdb looks in the objfile first and takes a separate
+	// debug objfile's symbol only when it is strictly closer
+	// (lookup_minimal_symbol_by_pc_section), so a stripped libc frame
+	// reads __libc_start_main, not the .symtab alias __libc_start_main_impl.
 	better := func(a, b sym) bool {
+		if a.debug != b.debug {
+			return !a.debug
+		}
 		if (a.size > 0) != (b.size > 0) {
 			return a.size > 0
 		}

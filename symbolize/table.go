@@ -45,6 +45,13 @@ type Options struct {
 	Mem     Memory
 	// PageSize is the system page size (AT_PAGESZ); 4096 if zero.
 	PageSize uint64
+	// DebugDirs are searched for separate debug files, like gdb's
+	// debug-file-directory: DIR/.build-id/xx/rest.debug, and for a
+	// .gnu_debuglink name DIR/<module's directory>/name.
+	DebugDirs []string
+	// Debuginfod, if set, fetches debug files by build-id for modules
+	// whose frames need them and that have none on disk (FetchDebug).
+	Debuginfod *Debuginfod
 }
 
 // Table is the set of modules of one address space.
@@ -53,6 +60,8 @@ type Table struct {
 	Warnings []string
 
 	dirs map[string]map[string]string // search directory -> build-id -> file
+
+	finder *debugFinder
 
 	preloads sync.WaitGroup
 }
@@ -76,7 +85,7 @@ func Load(regions []Region, opts Options) *Table {
 	if opts.PageSize == 0 {
 		opts.PageSize = 4096
 	}
-	t := &Table{}
+	t := &Table{finder: &debugFinder{dirs: opts.DebugDirs, debuginfod: opts.Debuginfod}}
 	byPath := map[string][]Region{}
 	var order []string
 	for _, r := range regions {
@@ -87,7 +96,7 @@ func Load(regions []Region, opts Options) *Table {
 	}
 	for _, path := range order {
 		rs := byPath[path]
-		m := &Module{Path: path, Start: rs[0].Start, End: rs[0].End}
+		m := &Module{Path: path, Start: rs[0].Start, End: rs[0].End, finder: t.finder}
 		for _, r := range rs {
 			m.Start, m.End = min(m.Start, r.Start), max(m.End, r.End)
 		}

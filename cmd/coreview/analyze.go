@@ -16,6 +16,7 @@ type coreFlags struct {
 	sysroot     string
 	searchPaths []string
 	maxCoreSize int64
+	source      sourceFlags
 }
 
 func (f *coreFlags) register(cmd *cobra.Command) {
@@ -23,6 +24,7 @@ func (f *coreFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.sysroot, "sysroot", "", "look up the executable and libraries under `DIR`; nothing outside it is opened")
 	cmd.Flags().StringArrayVar(&f.searchPaths, "search-path", nil, "also look for modules in `DIR`, by build-id then by name (repeatable)")
 	addMaxCoreSize(cmd, &f.maxCoreSize)
+	f.source.register(cmd)
 }
 
 // addMaxCoreSize registers --max-core-size. A compressed core is
@@ -33,7 +35,9 @@ func addMaxCoreSize(cmd *cobra.Command, v *int64) {
 }
 
 func (f *coreFlags) options() analyze.Options {
-	return analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths, MaxCoreSize: f.maxCoreSize}
+	o := analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths, MaxCoreSize: f.maxCoreSize}
+	f.source.apply(&o)
+	return o
 }
 
 type analyzeOptions struct {

@@ -21,6 +21,7 @@ type scanOptions struct {
 	failOn    []string
 	timeout   time.Duration
 	maxSize   int64
+	source    sourceFlags
 }
 
 func newScanCmd() *cobra.Command {
@@ -53,6 +54,7 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for these diagnosis `KIND`s or signal names (comma-separated)")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit)")
 	addMaxCoreSize(cmd, &o.maxSize)
+	o.source.register(cmd)
 	return cmd
 }
 
@@ -66,7 +68,8 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 		return &usageError{fmt.Errorf("--jobs and --timeout must not be negative")}
 	}
 	opts := analyze.ScanOptions{Dirs: dirs, Recursive: o.recursive, Jobs: o.jobs, Timeout: o.timeout,
-		Binary: o.binary, BinaryDir: o.binaryDir, Sysroot: o.sysroot, MaxCoreSize: o.maxSize}
+		Binary: o.binary, BinaryDir: o.binaryDir, Sysroot: o.sysroot, MaxCoreSize: o.maxSize,
+		DebugDirs: o.source.debugDirs, Debuginfod: o.source.client()}
 	stderr := cmd.ErrOrStderr()
 	if isTerminal(stderr) {
 		opts.Progress = func(done, total int, path string) {

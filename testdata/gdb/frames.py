@@ -1,13 +1,15 @@
 # gdb oracle for coreview's differential test.
 #
 # Run as:
-#   gdb -batch -nx -iex 'set debug-file-directory /nonexistent' \
+#   gdb -batch -nx -iex 'set debug-file-directory SYSROOT/usr/lib/debug' \
 #       -ex 'set sysroot SYSROOT' -ex 'file PROG' -ex 'core-file CORE' -x frames.py
 # with COREVIEW_GDB_OUT naming the output file (default: stdout). Prints one
-# JSON object: every thread (LWP) with every frame's pc, sp, name, the
-# minimal (ELF) symbol gdb finds for it, and frame type, and why gdb's walk
-# stopped. Inline frames are skipped (the fixtures have no DWARF; when they
-# do, coreview reports physical frames only).
+# JSON object: every thread (LWP) with every physical frame's pc, sp, name,
+# the minimal (ELF) symbol gdb finds for it, its frame type and source
+# position, the inline frames gdb shows above it (innermost first, each with
+# its name and source position), and why gdb's walk stopped. Tail-call
+# frames, which gdb reconstructs from DWARF call-site information and which
+# are not on the stack, are counted in "tailcalls" and otherwise left out.
 import json
 import os
 
@@ -50,19 +52,43 @@ def frame_type(f):
     return str(t)
 
 
+def source(f):
+    """gdb's source position of a frame: the file as recorded, its full
+    name, and the line (0 when gdb has none)."""
+    try:
+        sal = f.find_sal()
+    except gdb.error:
+        return None, None, 0
+    if sal.symtab is None:
+        return None, None, 0
+    try:
+        full = sal.symtab.fullname()
+    except gdb.error:
+        full = None
+    return sal.symtab.filename, full, sal.line
+
+
 threads = []
 selected = gdb.selected_thread()
 inferior = gdb.selected_inferior()
 for th in sorted(inferior.threads(), key=lambda t: t.num):
     th.switch()
     frames = []
+    inlined = []
+    tailcalls = 0
     f = gdb.newest_frame()
     prev_type = None
     last = f
     level = 0
     while f is not None:
         ft = frame_type(f)
-        if ft != "INLINE_FRAME":
+        filename, fullname, line = source(f)
+        if ft == "INLINE_FRAME":
+            inlined.append({"name": f.name(), "file": filename, "fullname": fullname, "line": line})
+        elif ft == "TAILCALL_FRAME":
+            tailcalls += 1
+            inlined = []
+        else:
             pc = f.pc()
             # Callers' PCs are return addresses: look their symbol up at
             # pc-1, as gdb itself does, except above a signal frame.
@@ -74,7 +100,12 @@ for th in sorted(inferior.threads(), key=lambda t: t.num):
                 "name": f.name(),
                 "msym": minimal_symbol(lookup) if ft == "NORMAL_FRAME" else None,
                 "type": ft,
+                "file": filename,
+                "fullname": fullname,
+                "line": line,
+                "inlined": inlined,
             })
+            inlined = []
             prev_type = ft
             level += 1
         last = f
@@ -87,6 +118,7 @@ for th in sorted(inferior.threads(), key=lambda t: t.num):
         "num": th.num,
         "crashed": th.num == selected.num,
         "stop_reason": gdb.frame_stop_reason_string(last.unwind_stop_reason()),
+        "tailcalls": tailcalls,
         "frames": frames,
     })
 

@@ -1,0 +1,394 @@
+package symbolize
+
+import (
+	"debug/dwarf"
+	"debug/elf"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Location is where a frame is in the source: the function and the file,
+// line and column it was executing. For an inlined call, Function is the
+// inlined function and the position is inside it.
+type Location struct {
+	// Function is the DWARF linkage name (mangled, as in the symbol table)
+	// when the DWARF has one, else its DW_AT_name (plain C functions).
+	Function string
+	File     string
+	Line     int
+	Column   int
+}
+
+// Source returns the source locations of the code at the link-time address
+// fileAddr, innermost first: the functions inlined at that address, each at
+// the line it was executing, then the function that holds them, at the line
+// of the outermost inlined call (or its own line when nothing is inlined
+// there). The last element is the physical frame's. It returns nil when the
+// module has no DWARF covering fileAddr; a DWARF error makes it nil too and
+// is reported once by SourceWarnings.
+//
+// For a caller's frame pass the return address minus one, as for Lookup:
+// the call instruction's line, not the next one's.
+func (m *Module) Source(fileAddr uint64) []Location {
+	ix := m.dwarfIndex()
+	if ix == nil {
+		return nil
+	}
+	ix.mu.Lock()
+	locs, ok := ix.cache[fileAddr]
+	ix.mu.Unlock()
+	if ok {
+		return locs
+	}
+	locs, err := ix.safeSource(fileAddr)
+	if err != nil {
+		ix.fail(err)
+		locs = nil
+	}
+	ix.mu.Lock()
+	if len(ix.cache) < maxSourceCache {
+		ix.cache[fileAddr] = locs
+	}
+	ix.mu.Unlock()
+	return locs
+}
+
+// maxSourceCache bounds the addresses whose answers are kept (a recursion
+// asks for the same few thousands of times).
+const maxSourceCache = 1 << 16
+
+// safeSource turns a panic in debug/dwarf on malformed input into an
+// error.
+func (ix *dwarfIndex) safeSource(fileAddr uint64) (locs []Location, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			locs, err = nil, fmt.Errorf("malformed DWARF: %v", r)
+		}
+	}()
+	return ix.source(fileAddr)
+}
+
+// HasDWARF reports whether the module (or its separate debug file) has
+// DWARF debugging information.
+func (m *Module) HasDWARF() bool { return m.dwarfIndex() != nil }
+
+// DWARFFile returns the file the module's DWARF is read from: its own file,
+// or the separate debug file; "" when there is none.
+func (m *Module) DWARFFile() string {
+	if ix := m.dwarfIndex(); ix != nil {
+		return ix.path
+	}
+	return ""
+}
+
+func (m *Module) dwarfIndex() *dwarfIndex {
+	m.dwarfOnce.Do(func() {
+		ix, err := m.openDWARF()
+		if err != nil {
+			m.dwarfErr = err
+			return
+		}
+		m.dwarf = ix
+	})
+	return m.dwarf
+}
+
+// openDWARF builds the index of the module's DWARF from its own file when it
+// has .debug_info, else from its separate debug file. No DWARF is not an
+// error.
+func (m *Module) openDWARF() (ix *dwarfIndex, err error) {
+	defer func() {
+		// debug/dwarf may panic on malformed input it does not check.
+		if r := recover(); r != nil {
+			ix, err = nil, fmt.Errorf("malformed DWARF: %v", r)
+		}
+	}()
+	type src struct {
+		f    *elf.File
+		data func(*elf.Section) []byte
+		path string
+	}
+	var srcs []src
+	if m.elf != nil {
+		srcs = append(srcs, src{m.elf, m.sectionBytes, m.File})
+	}
+	if d := m.debugFile(); d != nil {
+		srcs = append(srcs, src{d.elf, d.sectionBytes, d.path})
+	}
+	for _, s := range srcs {
+		if !hasDWARF(s.f) {
+			continue
+		}
+		d, err := loadDWARF(s.f, s.data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.path, err)
+		}
+		ix, err := newDWARFIndex(d, s.path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.path, err)
+		}
+		return ix, nil
+	}
+	return nil, nil
+}
+
+func hasDWARF(f *elf.File) bool {
+	for _, name := range []string{".debug_info", ".zdebug_info"} {
+		if s := f.Section(name); s != nil && s.Type != elf.SHT_NOBITS && s.Size > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// loadDWARF builds a dwarf.Data from f's .debug_* sections the way
+// debug/elf's File.DWARF does, but takes uncompressed sections straight
+// from the memory-mapped file (a Rust debug build has hundreds of MB of
+// DWARF, and only a few units of it are ever read). Compressed sections
+// (SHF_COMPRESSED with zlib or zstd, or GNU .zdebug) are inflated by
+// debug/elf. Relocations are not applied: executables and shared objects
+// have none in their DWARF.
+func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (*dwarf.Data, error) {
+	sec := map[string][]byte{}
+	for _, s := range f.Sections {
+		var suffix string
+		switch {
+		case strings.HasPrefix(s.Name, ".debug_"):
+			suffix = s.Name[len(".debug_"):]
+		case strings.HasPrefix(s.Name, ".zdebug_"):
+			suffix = s.Name[len(".zdebug_"):]
+		default:
+			continue
+		}
+		if s.Type == elf.SHT_NOBITS {
+			continue
+		}
+		b := data(s)
+		if b == nil && s.Size > 0 {
+			return nil, fmt.Errorf("section %s is unreadable", s.Name)
+		}
+		sec[suffix] = b
+	}
+	d, err := dwarf.New(sec["abbrev"], nil, nil, sec["info"], sec["line"], nil, sec["ranges"], sec["str"])
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"addr", "line_str", "str_offsets", "rnglists", "loclists"} {
+		if b, ok := sec[name]; ok {
+			if err := d.AddSection(".debug_"+name, b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return d, nil
+}
+
+// dwarfIndex answers Source queries for one module. Units are indexed by
+// address range once; a unit's line table and scope tree are decoded the
+// first time an address in it is asked for.
+type dwarfIndex struct {
+	d    *dwarf.Data
+	path string
+	cus  []unitRange // sorted by lo
+
+	mu     sync.Mutex
+	units  map[dwarf.Offset]*unitIndex
+	names  map[dwarf.Offset]string
+	cache  map[uint64][]Location
+	errMsg string
+}
+
+type unitRange struct {
+	lo, hi uint64
+	off    dwarf.Offset
+}
+
+func (ix *dwarfIndex) fail(err error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.errMsg == "" {
+		ix.errMsg = err.Error()
+	}
+}
+
+// newDWARFIndex indexes the compilation units of d by address.
+func newDWARFIndex(d *dwarf.Data, path string) (*dwarfIndex, error) {
+	ix := &dwarfIndex{d: d, path: path, units: map[dwarf.Offset]*unitIndex{}, names: map[dwarf.Offset]string{}, cache: map[uint64][]Location{}}
+	if err := ix.indexUnits(); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+// maxUnitRanges caps the address ranges indexed for one module.
+const maxUnitRanges = 1 << 22
+
+// indexUnits reads each compilation unit's top DIE and its address ranges.
+// Ranges at address 0 are functions the linker discarded (their DWARF is
+// kept with a zero address) and are left out.
+func (ix *dwarfIndex) indexUnits() error {
+	r := ix.d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag == dwarf.TagCompileUnit || e.Tag == dwarf.TagPartialUnit {
+			rs, err := ix.d.Ranges(e)
+			if err == nil {
+				for _, rg := range rs {
+					if rg[0] != 0 && rg[1] > rg[0] && len(ix.cus) < maxUnitRanges {
+						ix.cus = append(ix.cus, unitRange{rg[0], rg[1], e.Offset})
+					}
+				}
+			}
+		}
+		r.SkipChildren()
+	}
+	sort.Slice(ix.cus, func(i, j int) bool { return ix.cus[i].lo < ix.cus[j].lo })
+	return nil
+}
+
+// unitFor returns the offset of the unit whose ranges hold fileAddr.
+func (ix *dwarfIndex) unitFor(fileAddr uint64) (dwarf.Offset, bool) {
+	i := sort.Search(len(ix.cus), func(i int) bool { return ix.cus[i].lo > fileAddr }) - 1
+	// Units may overlap (an LTO partition inside another's range list);
+	// look back over the ones starting below fileAddr.
+	for k := i; k >= 0 && k > i-64; k-- {
+		if fileAddr < ix.cus[k].hi {
+			return ix.cus[k].off, true
+		}
+	}
+	return 0, false
+}
+
+func (ix *dwarfIndex) source(fileAddr uint64) ([]Location, error) {
+	off, ok := ix.unitFor(fileAddr)
+	if !ok {
+		return nil, nil
+	}
+	u, err := ix.unit(off)
+	if err != nil {
+		return nil, err
+	}
+	chain := u.scopesAt(fileAddr)
+	file, line, col, ok := u.lineAt(fileAddr)
+	if len(chain) == 0 && !ok {
+		return nil, nil
+	}
+	locs := make([]Location, 0, len(chain)+1)
+	// The innermost scope executes the line table's line; each outer scope
+	// is at the call site of the scope inside it.
+	for i := len(chain) - 1; i >= 0; i-- {
+		sc := &u.scopes[chain[i]]
+		locs = append(locs, Location{Function: ix.name(sc.origin), File: file, Line: line, Column: col})
+		file, line, col = u.fileName(sc.callFile), sc.callLine, sc.callCol
+	}
+	if len(chain) == 0 {
+		locs = append(locs, Location{File: file, Line: line, Column: col})
+	}
+	return locs, nil
+}
+
+func (ix *dwarfIndex) unit(off dwarf.Offset) (*unitIndex, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if u, ok := ix.units[off]; ok {
+		return u, nil
+	}
+	u, err := ix.readUnit(off)
+	if err != nil {
+		return nil, err
+	}
+	ix.units[off] = u
+	return u, nil
+}
+
+// maxNameDepth bounds the abstract_origin/specification chain followed for
+// a name (a cycle in corrupt DWARF must not loop).
+const maxNameDepth = 8
+
+// name returns the name of the function DIE at off: its linkage name, else
+// its DW_AT_name, else that of the DIE its abstract_origin or specification
+// points at. Callers hold no lock.
+func (ix *dwarfIndex) name(off dwarf.Offset) string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if n, ok := ix.names[off]; ok {
+		return n
+	}
+	n := ix.readName(off, 0)
+	ix.names[off] = n
+	return n
+}
+
+func (ix *dwarfIndex) readName(off dwarf.Offset, depth int) string {
+	if depth > maxNameDepth {
+		return ""
+	}
+	r := ix.d.Reader()
+	r.Seek(off)
+	e, err := r.Next()
+	if err != nil || e == nil {
+		return ""
+	}
+	for _, a := range []dwarf.Attr{dwarf.AttrLinkageName, 0x2007 /* DW_AT_MIPS_linkage_name */} {
+		if s, ok := e.Val(a).(string); ok && s != "" {
+			return s
+		}
+	}
+	plain, _ := e.Val(dwarf.AttrName).(string)
+	for _, a := range []dwarf.Attr{dwarf.AttrAbstractOrigin, dwarf.AttrSpecification} {
+		if o, ok := e.Val(a).(dwarf.Offset); ok {
+			if n := ix.readName(o, depth+1); n != "" {
+				return n
+			}
+		}
+	}
+	return plain
+}
+
+// sourceWarning returns the first DWARF error met while reading the
+// module's debug information, or "".
+func (m *Module) sourceWarning() string {
+	if m.dwarfErr != nil {
+		return fmt.Sprintf("module %s: DWARF not used: %v", m.Path, m.dwarfErr)
+	}
+	if ix := m.dwarf; ix != nil {
+		ix.mu.Lock()
+		defer ix.mu.Unlock()
+		if ix.errMsg != "" {
+			return fmt.Sprintf("module %s: DWARF of %s is partly unreadable: %s", m.Path, ix.path, ix.errMsg)
+		}
+	}
+	return ""
+}
+
+// SourceWarnings lists the problems met reading the modules' DWARF and
+// separate debug files.
+func (t *Table) SourceWarnings() []string {
+	var out []string
+	for _, m := range t.Modules {
+		m.localDebug() // its search may still be running (Preload)
+		if w := m.sourceWarning(); w != "" {
+			out = append(out, w)
+		}
+		out = append(out, m.debugWarnings...)
+	}
+	return out
+}
+
+// cleanPath tidies a DWARF file name for display: "./stdlib/./msort.c"
+// becomes "stdlib/msort.c".
+func cleanPath(p string) string {
+	if p == "" {
+		return ""
+	}
+	return filepath.Clean(p)
+}

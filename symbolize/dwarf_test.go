@@ -1,0 +1,194 @@
+package symbolize
+
+import (
+	"debug/dwarf"
+	"debug/elf"
+	"encoding/binary"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
+)
+
+// TestLineAt: the line-table row for an address is chosen as gdb's
+// find_pc_sect_line does.
+func TestLineAt(t *testing.T) {
+	u := &unitIndex{files: []string{"", "a.c", "b.h"}, rows: []lineRow{
+		{addr: 0x1000, file: 1, line: 10, stmt: true},
+		{addr: 0x1008, file: 1, line: 11, stmt: true},
+		{addr: 0x1008, file: 2, line: 3, stmt: false}, // same address, not a statement
+		{addr: 0x1010, file: 2, line: 4, stmt: false},
+		{addr: 0x1018, file: 1, line: 0, stmt: true}, // line 0: compiler-made code
+		{addr: 0x1020, endSeq: true},
+		{addr: 0x2000, file: 1, line: 20, stmt: true},
+		{addr: 0x2010, endSeq: true},
+	}}
+	cases := []struct {
+		name string
+		addr uint64
+		file string
+		line int
+		ok   bool
+	}{
+		{"before the first row", 0xfff, "", 0, false},
+		{"on a row", 0x1000, "a.c", 10, true},
+		{"between rows", 0x1004, "a.c", 10, true},
+		{"a statement row beats a later non-statement row at its address", 0x1008, "a.c", 11, true},
+		{"a lone non-statement row", 0x1014, "b.h", 4, true},
+		{"line 0 has no position", 0x1018, "", 0, false},
+		{"past the end of a sequence", 0x1800, "", 0, false},
+		{"the next sequence", 0x200f, "a.c", 20, true},
+		{"past the last sequence", 0x2010, "", 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			file, line, _, ok := u.lineAt(c.addr)
+			if file != c.file || line != c.line || ok != c.ok {
+				t.Errorf("lineAt(%#x) = %s:%d %v, want %s:%d %v", c.addr, file, line, ok, c.file, c.line, c.ok)
+			}
+		})
+	}
+}
+
+// TestScopesAt: the chain of scopes holding an address, outermost first.
+func TestScopesAt(t *testing.T) {
+	// f [0x1000,0x1100) holds inlined g [0x1010,0x1040) and h at two ranges
+	// [0x1050,0x1060) [0x1080,0x1090); g holds inlined k [0x1020,0x1030).
+	u := &unitIndex{scopes: []scope{
+		{ranges: [][2]uint64{{0x1000, 0x1100}}, children: []int32{1, 3}},
+		{ranges: [][2]uint64{{0x1010, 0x1040}}, children: []int32{2}, inlined: true},
+		{ranges: [][2]uint64{{0x1020, 0x1030}}, inlined: true},
+		{ranges: [][2]uint64{{0x1050, 0x1060}, {0x1080, 0x1090}}, inlined: true},
+		{ranges: [][2]uint64{{0x2000, 0x2100}}},
+	}, top: []scopeRange{{0x1000, 0x1100, 0}, {0x2000, 0x2100, 4}}}
+	cases := []struct {
+		addr uint64
+		want []int32
+	}{
+		{0x0fff, nil},
+		{0x1000, []int32{0}},
+		{0x1010, []int32{0, 1}},
+		{0x1025, []int32{0, 1, 2}},
+		{0x1030, []int32{0, 1}},
+		{0x1085, []int32{0, 3}},
+		{0x1070, []int32{0}},
+		{0x1100, nil},
+		{0x20ff, []int32{4}},
+	}
+	for _, c := range cases {
+		got := u.scopesAt(c.addr)
+		if len(got) != len(c.want) {
+			t.Errorf("scopesAt(%#x) = %v, want %v", c.addr, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("scopesAt(%#x) = %v, want %v", c.addr, got, c.want)
+				break
+			}
+		}
+	}
+}
+
+// dwarfSections reads the sections dwarf.New needs from a fixture binary.
+func dwarfSections(tb testing.TB, name string) map[string][]byte {
+	ef, err := elf.Open(filepath.Join(testfixture.Root(), "testdata", "cores", name, "prog"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ef.Close()
+	out := map[string][]byte{}
+	for _, s := range ef.Sections {
+		if strings.HasPrefix(s.Name, ".debug_") {
+			b, err := s.Data()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			out[s.Name[len(".debug_"):]] = b
+		}
+	}
+	if out["info"] == nil {
+		tb.Fatalf("%s has no .debug_info", name)
+	}
+	return out
+}
+
+// FuzzDWARF mutates a real program's .debug_info and .debug_line and asks
+// for source positions: errors or answers, never a panic, a hang or an
+// allocation the input sized. The input is .debug_info's length (4 bytes),
+// .debug_info, then .debug_line.
+func FuzzDWARF(f *testing.F) {
+	sec := dwarfSections(f, "c-inline")
+	seed := binary.LittleEndian.AppendUint32(nil, uint32(len(sec["info"])))
+	f.Add(append(append(seed, sec["info"]...), sec["line"]...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 4 {
+			return
+		}
+		n := uint64(binary.LittleEndian.Uint32(data))
+		if n > uint64(len(data)-4) {
+			return
+		}
+		info, line := data[4:4+n], data[4+n:]
+		d, err := dwarf.New(sec["abbrev"], nil, nil, info, line, nil, nil, sec["str"])
+		if err != nil {
+			return
+		}
+		for _, name := range []string{"line_str", "str_offsets", "rnglists", "addr"} {
+			if b, ok := sec[name]; ok {
+				d.AddSection(".debug_"+name, b)
+			}
+		}
+		ix, err := func() (ix *dwarfIndex, err error) {
+			defer func() {
+				if recover() != nil {
+					ix = nil // debug/dwarf's own panic: openDWARF recovers it too
+				}
+			}()
+			return newDWARFIndex(d, "fuzz")
+		}()
+		if err != nil || ix == nil {
+			return
+		}
+		for addr := uint64(0x1000); addr < 0x1400; addr += 0x11 {
+			ix.safeSource(addr)
+		}
+	})
+}
+
+// TestSourceInFile: the fixture program's own DWARF answers for its main,
+// with the inlined sort_twice in front (checked against gdb end to end in
+// analyze's TestUnwindMatchesGDB).
+func TestSourceInFile(t *testing.T) {
+	ef, err := elf.Open(filepath.Join(testfixture.Root(), "testdata", "cores", "c-inline", "prog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
+	m := &Module{Path: "prog", elf: ef}
+	syms, _ := ef.Symbols()
+	var mainAddr, mainSize uint64
+	for _, s := range syms {
+		if s.Name == "main" {
+			mainAddr, mainSize = s.Value, s.Size
+		}
+	}
+	var sawInline bool
+	for a := mainAddr; a < mainAddr+mainSize; a++ {
+		locs := m.Source(a)
+		if len(locs) == 0 {
+			continue
+		}
+		last := locs[len(locs)-1]
+		if last.Function != "main" || !strings.HasSuffix(last.File, "c-inline/main.c") || last.Line == 0 {
+			t.Fatalf("Source(%#x) ends in %+v, want main in main.c", a, last)
+		}
+		if len(locs) == 2 && locs[0].Function == "sort_twice" && locs[0].Line == 18 && last.Line == 30 {
+			sawInline = true
+		}
+	}
+	if !sawInline {
+		t.Error("no address of main has sort_twice (main.c:18) inlined at main.c:30")
+	}
+}

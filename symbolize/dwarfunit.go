@@ -1,0 +1,337 @@
+package symbolize
+
+import (
+	"debug/dwarf"
+	"errors"
+	"io"
+	"sort"
+)
+
+// unitIndex is one compilation unit decoded for address lookups: its line
+// table as sorted rows, and the tree of its functions and inlined calls.
+type unitIndex struct {
+	files []string
+	rows  []lineRow
+
+	scopes []scope
+	// top holds the address ranges of the outermost scopes (functions not
+	// nested in another), sorted by lo.
+	top []scopeRange
+}
+
+// lineRow is one row of a line table: from addr on, the code is at
+// file:line:col (until the next row).
+type lineRow struct {
+	addr      uint64
+	file      uint32 // index into unitIndex.files
+	line, col uint32
+	stmt      bool
+	endSeq    bool
+}
+
+// scope is a function (DW_TAG_subprogram) or an inlined call
+// (DW_TAG_inlined_subroutine) with code.
+type scope struct {
+	ranges   [][2]uint64
+	children []int32
+	// origin is the DIE that names the scope: the scope itself, or the
+	// abstract instance (DW_AT_abstract_origin) or declaration
+	// (DW_AT_specification) it points at.
+	origin  dwarf.Offset
+	inlined bool
+	// For an inlined call, the call site in the enclosing scope
+	// (DW_AT_call_file, DW_AT_call_line, DW_AT_call_column).
+	callFile          int
+	callLine, callCol int
+}
+
+type scopeRange struct {
+	lo, hi uint64
+	scope  int32
+}
+
+// Limits on what one unit may make us hold.
+const (
+	maxUnitRows   = 1 << 24
+	maxUnitScopes = 1 << 22
+	maxScopeDepth = 256
+)
+
+var errUnitTooBig = errors.New("compilation unit too large")
+
+// readUnit decodes the unit at off.
+func (ix *dwarfIndex) readUnit(off dwarf.Offset) (*unitIndex, error) {
+	r := ix.d.Reader()
+	r.Seek(off)
+	cu, err := r.Next()
+	if err != nil {
+		return nil, err
+	}
+	if cu == nil {
+		return nil, errors.New("no compilation unit at its offset")
+	}
+	u := &unitIndex{}
+	if err := u.readLines(ix.d, cu); err != nil {
+		return nil, err
+	}
+	if cu.Children {
+		if err := u.readScopes(ix.d, r); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// readLines decodes the unit's line program into rows sorted by address.
+// Like gdb (dwarf_record_line_p), a row that repeats the previous row's file
+// and line within a sequence is not kept: it starts no new line.
+func (u *unitIndex) readLines(d *dwarf.Data, cu *dwarf.Entry) error {
+	lr, err := d.LineReader(cu)
+	if err != nil {
+		return err
+	}
+	if lr == nil {
+		return nil // no line table
+	}
+	fileIdx := map[*dwarf.LineFile]uint32{}
+	var e dwarf.LineEntry
+	var last *lineRow
+	for {
+		if err := lr.Next(&e); err != nil {
+			if err == io.EOF {
+				break
+			}
+			return err
+		}
+		if len(u.rows) >= maxUnitRows {
+			return errUnitTooBig
+		}
+		fi, ok := fileIdx[e.File]
+		if !ok {
+			fi = uint32(len(fileIdx))
+			fileIdx[e.File] = fi
+		}
+		row := lineRow{addr: e.Address, file: fi, line: uint32(max(e.Line, 0)), col: uint32(max(e.Column, 0)), stmt: e.IsStmt, endSeq: e.EndSequence}
+		if last != nil && !row.endSeq && row.file == last.file && row.line == last.line && row.stmt == last.stmt {
+			continue
+		}
+		u.rows = append(u.rows, row)
+		if row.endSeq {
+			last = nil
+		} else {
+			last = &u.rows[len(u.rows)-1]
+		}
+	}
+	// Rows name files by their *LineFile; keep the unit's file table in
+	// DWARF's own numbering (for DW_AT_call_file) and map rows onto it.
+	table := lr.Files()
+	u.files = make([]string, len(table))
+	byPtr := map[*dwarf.LineFile]int{}
+	for i, f := range table {
+		if f != nil {
+			u.files[i] = cleanPath(f.Name)
+			byPtr[f] = i
+		}
+	}
+	remap := make([]uint32, len(fileIdx))
+	for f, old := range fileIdx {
+		if i, ok := byPtr[f]; ok {
+			remap[old] = uint32(i)
+		} else {
+			// A file the table no longer lists (or none): append it.
+			name := ""
+			if f != nil {
+				name = cleanPath(f.Name)
+			}
+			remap[old] = uint32(len(u.files))
+			u.files = append(u.files, name)
+		}
+	}
+	for i := range u.rows {
+		u.rows[i].file = remap[u.rows[i].file]
+	}
+	// Sequences come in any order. Sort by address; at one address an
+	// end-of-sequence row goes before the rows of the sequence starting
+	// there, so that the lookup below finds the latter.
+	sort.SliceStable(u.rows, func(i, j int) bool {
+		a, b := &u.rows[i], &u.rows[j]
+		if a.addr != b.addr {
+			return a.addr < b.addr
+		}
+		return a.endSeq && !b.endSeq
+	})
+	return nil
+}
+
+// lineAt returns the line-table position of fileAddr, chosen as gdb's
+// find_pc_sect_line does: the last row at or below the address, and of the
+// rows at that same address a statement row if there is one. An address past
+// a sequence's end, or on a row of line 0, has no position.
+func (u *unitIndex) lineAt(fileAddr uint64) (file string, line, col int, ok bool) {
+	rows := u.rows
+	i := sort.Search(len(rows), func(i int) bool { return rows[i].addr > fileAddr }) - 1
+	if i < 0 || rows[i].endSeq {
+		return "", 0, 0, false
+	}
+	if !rows[i].stmt {
+		for k := i - 1; k >= 0 && rows[k].addr == rows[i].addr && !rows[k].endSeq; k-- {
+			if rows[k].stmt {
+				i = k
+				break
+			}
+		}
+	}
+	r := rows[i]
+	if r.line == 0 {
+		return "", 0, 0, false
+	}
+	return u.fileName(int(r.file)), int(r.line), int(r.col), true
+}
+
+func (u *unitIndex) fileName(i int) string {
+	if i < 0 || i >= len(u.files) {
+		return ""
+	}
+	return u.files[i]
+}
+
+// readScopes walks the unit's DIEs once, keeping the functions and inlined
+// calls that have code. Lexical blocks and namespaces are looked through;
+// types and the children of code-less DIEs (declarations, abstract
+// instances) are skipped without decoding.
+func (u *unitIndex) readScopes(d *dwarf.Data, r *dwarf.Reader) error {
+	// stack[k] is the scope enclosing the DIEs at depth k+1, or -1.
+	stack := []int32{-1}
+	for len(stack) > 0 {
+		e, err := r.Next()
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			return nil
+		}
+		if e.Tag == 0 {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		parent := stack[len(stack)-1]
+		switch e.Tag {
+		case dwarf.TagSubprogram, dwarf.TagInlinedSubroutine:
+			rs, _ := d.Ranges(e)
+			rs = dropZeroRanges(rs)
+			if len(rs) == 0 {
+				if e.Children {
+					r.SkipChildren()
+				}
+				continue
+			}
+			if len(u.scopes) >= maxUnitScopes {
+				return errUnitTooBig
+			}
+			sc := scope{ranges: rs, origin: e.Offset, inlined: e.Tag == dwarf.TagInlinedSubroutine}
+			for _, a := range []dwarf.Attr{dwarf.AttrAbstractOrigin, dwarf.AttrSpecification} {
+				if o, ok := e.Val(a).(dwarf.Offset); ok {
+					sc.origin = o
+					break
+				}
+			}
+			if sc.inlined {
+				sc.callFile = int(intVal(e, dwarf.AttrCallFile))
+				sc.callLine = int(intVal(e, dwarf.AttrCallLine))
+				sc.callCol = int(intVal(e, dwarf.AttrCallColumn))
+			}
+			idx := int32(len(u.scopes))
+			u.scopes = append(u.scopes, sc)
+			if parent >= 0 {
+				u.scopes[parent].children = append(u.scopes[parent].children, idx)
+			} else {
+				for _, rg := range rs {
+					u.top = append(u.top, scopeRange{rg[0], rg[1], idx})
+				}
+			}
+			if e.Children {
+				if len(stack) >= maxScopeDepth {
+					r.SkipChildren()
+					continue
+				}
+				stack = append(stack, idx)
+			}
+		case dwarf.TagLexDwarfBlock, dwarf.TagNamespace, dwarf.TagModule:
+			if e.Children {
+				if len(stack) >= maxScopeDepth {
+					r.SkipChildren()
+					continue
+				}
+				stack = append(stack, parent)
+			}
+		default:
+			if e.Children {
+				r.SkipChildren()
+			}
+		}
+	}
+	sort.Slice(u.top, func(i, j int) bool { return u.top[i].lo < u.top[j].lo })
+	return nil
+}
+
+func dropZeroRanges(rs [][2]uint64) [][2]uint64 {
+	out := rs[:0]
+	for _, r := range rs {
+		if r[0] != 0 && r[1] > r[0] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func intVal(e *dwarf.Entry, a dwarf.Attr) int64 {
+	switch v := e.Val(a).(type) {
+	case int64:
+		return v
+	case uint64:
+		return int64(v)
+	}
+	return 0
+}
+
+func (sc *scope) contains(addr uint64) bool {
+	for _, r := range sc.ranges {
+		if addr >= r[0] && addr < r[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// scopesAt returns the chain of scopes holding fileAddr, outermost (the
+// function) first, innermost inlined call last.
+func (u *unitIndex) scopesAt(fileAddr uint64) []int32 {
+	top := u.top
+	i := sort.Search(len(top), func(i int) bool { return top[i].lo > fileAddr }) - 1
+	var cur int32 = -1
+	for k := i; k >= 0 && k > i-64; k-- {
+		if fileAddr < top[k].hi {
+			cur = top[k].scope
+			break
+		}
+	}
+	if cur < 0 {
+		return nil
+	}
+	chain := []int32{cur}
+	for depth := 0; depth < maxScopeDepth; depth++ {
+		next := int32(-1)
+		for _, c := range u.scopes[cur].children {
+			if u.scopes[c].contains(fileAddr) {
+				next = c
+				break
+			}
+		}
+		if next < 0 {
+			break
+		}
+		chain = append(chain, next)
+		cur = next
+	}
+	return chain
+}
