@@ -31,7 +31,7 @@ func (s *Session) Report() *Report {
 		}
 	}
 	stacks := s.unwindAll()
-	s.fetchDebug(stacks)
+	s.prepareSource(stacks)
 	crashed := c.CrashedThread()
 	for i, t := range c.Threads {
 		th := Thread{TID: t.TID, Crashed: t == crashed, EndReason: string(stacks[i].End), EndDetail: stacks[i].EndDetail}
@@ -85,12 +85,10 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 	return out
 }
 
-// fetchDebug asks debuginfod for the debug files of the modules the
-// stacks run through, before they are symbolized.
-func (s *Session) fetchDebug(stacks []*stackmap.Stack) {
-	if s.Opts.Debuginfod == nil {
-		return
-	}
+// prepareSource makes the debug information of the modules the stacks run
+// through ready before they are symbolized: debug files fetched from
+// debuginfod, DWARF indexes built and units decoded, in parallel.
+func (s *Session) prepareSource(stacks []*stackmap.Stack) {
 	seen := map[uint64]bool{}
 	var pcs []uint64
 	for _, st := range stacks {
@@ -101,7 +99,10 @@ func (s *Session) fetchDebug(stacks []*stackmap.Stack) {
 			}
 		}
 	}
-	s.Modules.FetchDebug(pcs)
+	if s.Opts.Debuginfod != nil {
+		s.Modules.FetchDebug(pcs)
+	}
+	s.Modules.PrepareSource(pcs)
 }
 
 // frames symbolizes a stack.

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -163,7 +164,7 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (*dwarf.Data, error)
 		default:
 			continue
 		}
-		if s.Type == elf.SHT_NOBITS {
+		if s.Type == elf.SHT_NOBITS || !dwarfSectionsUsed[suffix] {
 			continue
 		}
 		b := data(s)
@@ -176,7 +177,7 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (*dwarf.Data, error)
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"addr", "line_str", "str_offsets", "rnglists", "loclists"} {
+	for _, name := range []string{"addr", "line_str", "str_offsets", "rnglists"} {
 		if b, ok := sec[name]; ok {
 			if err := d.AddSection(".debug_"+name, b); err != nil {
 				return nil, err
@@ -184,6 +185,15 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (*dwarf.Data, error)
 		}
 	}
 	return d, nil
+}
+
+// dwarfSectionsUsed are the DWARF sections line tables, address ranges
+// and the DIE tree need. The others (location lists, macros, .debug_frame,
+// accelerator tables) are never inflated: libc6-dbg's compressed
+// .debug_loclists alone costs more to inflate than the rest together.
+var dwarfSectionsUsed = map[string]bool{
+	"abbrev": true, "info": true, "str": true, "line": true, "ranges": true,
+	"addr": true, "line_str": true, "str_offsets": true, "rnglists": true,
 }
 
 // dwarfIndex answers Source queries for one module. Units are indexed by
@@ -195,7 +205,7 @@ type dwarfIndex struct {
 	cus  []unitRange // sorted by lo
 
 	mu     sync.Mutex
-	units  map[dwarf.Offset]*unitIndex
+	units  map[dwarf.Offset]*unitSlot
 	names  map[dwarf.Offset]string
 	cache  map[uint64][]Location
 	errMsg string
@@ -216,7 +226,7 @@ func (ix *dwarfIndex) fail(err error) {
 
 // newDWARFIndex indexes the compilation units of d by address.
 func newDWARFIndex(d *dwarf.Data, path string) (*dwarfIndex, error) {
-	ix := &dwarfIndex{d: d, path: path, units: map[dwarf.Offset]*unitIndex{}, names: map[dwarf.Offset]string{}, cache: map[uint64][]Location{}}
+	ix := &dwarfIndex{d: d, path: path, units: map[dwarf.Offset]*unitSlot{}, names: map[dwarf.Offset]string{}, cache: map[uint64][]Location{}}
 	if err := ix.indexUnits(); err != nil {
 		return nil, err
 	}
@@ -296,18 +306,94 @@ func (ix *dwarfIndex) source(fileAddr uint64) ([]Location, error) {
 	return locs, nil
 }
 
+// unitSlot decodes one unit once, outside the index's lock, so that
+// several units can be decoded at the same time (PrepareSource).
+type unitSlot struct {
+	once sync.Once
+	u    *unitIndex
+	err  error
+}
+
 func (ix *dwarfIndex) unit(off dwarf.Offset) (*unitIndex, error) {
 	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if u, ok := ix.units[off]; ok {
-		return u, nil
+	slot, ok := ix.units[off]
+	if !ok {
+		slot = &unitSlot{}
+		ix.units[off] = slot
 	}
-	u, err := ix.readUnit(off)
-	if err != nil {
-		return nil, err
+	ix.mu.Unlock()
+	slot.once.Do(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				slot.u, slot.err = nil, fmt.Errorf("malformed DWARF: %v", r)
+			}
+		}()
+		slot.u, slot.err = ix.readUnit(off)
+	})
+	return slot.u, slot.err
+}
+
+// PrepareSource reads, in parallel, the DWARF of the modules holding the
+// given link-time lookup addresses and decodes the units that hold them,
+// so that the Source calls that follow find them ready: inflating glibc's
+// compressed debug file and walking a Rust debug build's units overlap
+// instead of queueing. addrs are runtime addresses.
+func (t *Table) PrepareSource(addrs []uint64) {
+	type job struct {
+		m    *Module
+		addr uint64
 	}
-	ix.units[off] = u
-	return u, nil
+	byModule := map[*Module][]uint64{}
+	for _, a := range addrs {
+		if m := t.Module(a); m != nil {
+			byModule[m] = append(byModule[m], m.FileAddr(a))
+		}
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
+	// First every module's index (one file each), then every unit.
+	mods := make(chan *Module)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range mods {
+				m.dwarfIndex()
+			}
+		}()
+	}
+	for m := range byModule {
+		mods <- m
+	}
+	close(mods)
+	wg.Wait()
+	units := make(chan func())
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range units {
+				f()
+			}
+		}()
+	}
+	for m, fileAddrs := range byModule {
+		ix := m.dwarf
+		if ix == nil {
+			continue
+		}
+		seen := map[dwarf.Offset]bool{}
+		for _, a := range fileAddrs {
+			off, ok := ix.unitFor(a)
+			if !ok || seen[off] {
+				continue
+			}
+			seen[off] = true
+			units <- func() { ix.unit(off) }
+		}
+	}
+	close(units)
+	wg.Wait()
 }
 
 // maxNameDepth bounds the abstract_origin/specification chain followed for
