@@ -20,23 +20,43 @@ type AbortInfo struct {
 	Message string `json:"message,omitempty"`
 }
 
-// abortMachinery are frames of the abort path itself, skipped to find who
-// aborted (matched as prefixes of the demangled name).
-var abortMachinery = []string{
-	"raise", "abort", "__pthread_kill", "pthread_kill", "gsignal", "__GI_", "__assert_fail", "__assert_fail_base",
-	"__libc_message", "malloc_printerr", "__fortify_fail", "__chk_fail", "__stack_chk_fail",
-	"std::sys::pal::unix::abort_internal", "std::process::abort", "std::sys::abort_internal",
-	"std::panicking::", "core::panicking::", "std::rt::", "__rust_start_panic", "rust_panic",
-	"panic_abort::", "std::sys::backtrace::__rust_end_short_backtrace", "__rust_end_short_backtrace",
-	"<std::panicking::", "core::result::unwrap_failed", "core::option::unwrap_failed", "core::option::expect_failed",
-	"core::result::Result", "core::option::Option",
+// abortMachinery are the functions of the abort path itself, skipped to
+// find who aborted: the C library's abort, raise and failure reporters, and
+// Rust std's panic runtime. Names are matched whole, so that a user crate
+// that happens to be called panic_abort or rust_panic is not skipped.
+var abortMachinery = map[string]bool{
+	"raise": true, "abort": true, "gsignal": true, "pthread_kill": true, "__pthread_kill": true,
+	"__pthread_kill_implementation": true, "__pthread_kill_internal": true, "__assert_fail": true,
+	"__assert_fail_base": true, "__assert_perror_fail": true, "__libc_message": true, "__libc_message_impl": true,
+	"malloc_printerr": true, "__fortify_fail": true, "__chk_fail": true, "__stack_chk_fail": true,
+	"__stack_chk_fail_local": true,
+	// Rust's panic runtime: legacy (unmangled #[no_mangle]) names, then
+	// panic_abort's entry point by its crate path.
+	"rust_panic": true, "rust_begin_unwind": true, "__rust_start_panic": true, "__rust_abort": true,
+	"__rust_panic_cleanup": true, "__rust_drop_panic": true, "__rust_foreign_exception": true,
+	"panic_abort::__rust_start_panic": true, "panic_abort::__rust_start_panic::abort": true,
+	"panic_unwind::__rust_start_panic": true, "core::result::unwrap_failed": true,
+	"core::option::unwrap_failed": true, "core::option::expect_failed": true,
+	"std::process::abort": true, "std::sys::pal::unix::abort_internal": true, "std::sys::abort_internal": true,
+	"std::sys::backtrace::__rust_end_short_backtrace": true,
+}
+
+// abortMachineryPrefixes are namespaces that hold only panic and abort
+// machinery: std's and core's panicking modules, and __rustc::, where
+// rustc 1.9x puts the runtime's internal symbols (__rustc::rust_panic,
+// __rustc::__rust_start_panic, __rustc::rust_begin_unwind,
+// __rustc::__rust_abort). std::rt:: is the runtime around main.
+var abortMachineryPrefixes = []string{
+	"__GI_", "std::panicking::", "<std::panicking::", "core::panicking::", "__rustc::", "std::rt::",
+	"std::sys::backtrace::__rust_end_short_backtrace::<", "core::result::Result<", "core::option::Option<",
+	"<core::result::Result<", "<core::option::Option<",
 }
 
 func isAbortMachinery(name string) bool {
-	if name == "" {
+	if name == "" || abortMachinery[name] {
 		return true
 	}
-	for _, p := range abortMachinery {
+	for _, p := range abortMachineryPrefixes {
 		if strings.HasPrefix(name, p) {
 			return true
 		}
