@@ -152,6 +152,10 @@ func (s *Session) signal(mm *memoryMap) *Signal {
 		a := Addr(si.Addr)
 		sig.Address = &a
 		sig.Where = mm.describe(si.Addr)
+	} else if si.Code == corefile.SI_KERNEL && si.Fault() {
+		sig.Where = "none given: the kernel reports a general-protection fault (SI_KERNEL) without an address"
+	} else if si.Signo == 7 && si.Code == corefile.BUS_ADRALN {
+		sig.Where = "none given: the kernel reports an alignment-check fault without an address"
 	} else if si.Code <= 0 {
 		sig.SenderPID = si.PID
 	}
