@@ -99,7 +99,7 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 			break
 		}
 		if i > 0 && !isAbortMachinery(f.Function) && f.Module != "libc.so.6" {
-			info.Caller = &FrameRef{Index: i, PC: f.PC, Function: nameOr(f.Function, "??"), Module: f.Module}
+			info.Caller = &FrameRef{Index: i, PC: f.PC, Function: frameName(f), Module: f.Module}
 			break
 		}
 	}

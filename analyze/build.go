@@ -162,6 +162,18 @@ func (s *Session) signal(mm *memoryMap) *Signal {
 	return sig
 }
 
+// frameName is a frame's function, or its module and offset when no
+// symbol covers it ("libc.so+0x1d8ec"), or its PC outside any module.
+func frameName(f Frame) string {
+	if f.Function != "" {
+		return f.Function
+	}
+	if f.Module != "" {
+		return fmt.Sprintf("%s+%#x", f.Module, uint64(f.ModuleOffset))
+	}
+	return fmt.Sprintf("%#x", uint64(f.PC))
+}
+
 func nameOr(s, alt string) string {
 	if s == "" {
 		return alt
