@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"debug/elf"
 	"fmt"
 	"io"
 	"sort"
@@ -94,15 +95,48 @@ func (s *Session) exePath() string {
 	return ""
 }
 
+// regions lists the file mappings that belong to ELF modules. A file is a
+// module when one of its mappings is executable, when it is the
+// executable, or when the core holds an ELF header at its offset-0 mapping
+// (the kernel dumps that page of every ELF file by default). A data file
+// the program mapped with mmap is none of these: it stays a mapped file,
+// not a module with missing symbols.
 func (s *Session) regions() []symbolize.Region {
 	var rs []symbolize.Region
+	module := map[string]bool{}
+	dumped := s.Core.Memory(nil)
+	exe := s.exePath()
 	for _, m := range s.Core.Mappings {
-		if m.File == "" || strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
+		if m.File == "" {
+			continue
+		}
+		var magic [4]byte
+		switch {
+		case m.Perm&corefile.PermX != 0, m.File == exe:
+			module[m.File] = true
+		case m.FileOff == 0:
+			if _, err := dumped.ReadAt(magic[:], m.Start); err == nil && string(magic[:]) == elf.ELFMAG {
+				module[m.File] = true
+			}
+		}
+	}
+	for _, m := range s.Core.Mappings {
+		if !module[m.File] || strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
 			continue
 		}
 		rs = append(rs, symbolize.Region{Start: m.Start, End: m.End, Off: m.FileOff, Path: m.File})
 	}
 	return rs
+}
+
+// isModule reports whether the file mapped at path is one of the modules.
+func (s *Session) isModule(path string) bool {
+	for _, m := range s.Modules.Modules {
+		if m.Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Session) symbolizeOptions() symbolize.Options {
