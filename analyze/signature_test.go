@@ -82,3 +82,22 @@ func crashOnce(t *testing.T, prog string) string {
 	}
 	return core
 }
+
+// TestSignatureStartupFrames: start-up frames enter the signature only
+// when the crash happened before main (an early-init diagnosis), not
+// whenever a pointer was unrelocated.
+func TestSignatureStartupFrames(t *testing.T) {
+	frames := []Frame{{Function: ""}, {Function: "callit", Module: "p0"}, {Function: "main", Module: "p0"},
+		{Function: "__libc_start_main", Module: "libc.so.6"}, {Function: "_start", Module: "p0"}}
+	afterMain := &Report{Signal: &Signal{Name: "SIGSEGV"}, Threads: []Thread{{Crashed: true, Frames: frames}},
+		Diagnosis: []Diagnosis{{Kind: "unrelocated-pointer"}, {Kind: "bad-pc"}}}
+	if sig, _ := afterMain.ComputeSignature(); sig != "SIGSEGV unrelocated-pointer: callit ← main" {
+		t.Errorf("after main: %q", sig)
+	}
+	before := &Report{Signal: &Signal{Name: "SIGSEGV"}, Threads: []Thread{{Crashed: true, Frames: []Frame{{Function: "memcpy", Module: "prog"},
+		{Function: "__copy_tls", Module: "prog"}, {Function: "_start", Module: "prog"}}}},
+		Diagnosis: []Diagnosis{{Kind: "unrelocated-pointer"}, {Kind: "early-init"}}}
+	if sig, _ := before.ComputeSignature(); sig != "SIGSEGV unrelocated-pointer: memcpy ← __copy_tls ← _start" {
+		t.Errorf("before main: %q", sig)
+	}
+}
