@@ -18,6 +18,13 @@ type AbortInfo struct {
 	// Message is glibc's __abort_msg: the text assert, malloc_printerr
 	// and __fortify_fail printed before aborting.
 	Message string `json:"message,omitempty"`
+	// Assertion, File, Line and Function are what a failed assert()
+	// passed to __assert_fail, read from the caller's code or, failing
+	// that, from Message.
+	Assertion string `json:"assertion,omitempty"`
+	File      string `json:"file,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	Function  string `json:"function,omitempty"`
 }
 
 // abortMachinery are the functions of the abort path itself, skipped to
@@ -109,6 +116,9 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 		// message still says what failed.
 		info.Cause = causeFromMessage(info.Message)
 	}
+	if info.Cause == "assertion" {
+		a.assertion(info, t.Frames)
+	}
 	tid := t.TID
 	d := &Diagnosis{Kind: "abort", Thread: tid, AbortInfo: info}
 	who := "an unknown caller"
@@ -124,6 +134,13 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 		}
 	case "assertion":
 		d.Summary = fmt.Sprintf("Thread %d failed an assertion in %s.", tid, who)
+		if info.Assertion != "" {
+			d.Summary = fmt.Sprintf("Thread %d failed the assertion `%s` in %s", tid, info.Assertion, who)
+			if info.File != "" && info.Line > 0 {
+				d.Summary += fmt.Sprintf(", at %s:%d", info.File, info.Line)
+			}
+			d.Summary += "."
+		}
 	case "heap-corruption":
 		d.Summary = fmt.Sprintf("Thread %d aborted because glibc's malloc found its heap corrupted (malloc_printerr), in a call from %s: a double free, a write past an allocation, or a free of a pointer malloc never returned.", tid, who)
 	case "stack-protector":
