@@ -8,8 +8,9 @@ import (
 // AbortInfo is the detail of an "abort" diagnosis: who called abort and
 // what message the C library recorded.
 type AbortInfo struct {
-	// Cause is "rust-panic", "rust-stack-overflow", "assertion",
-	// "heap-corruption", "fortify", "stack-protector", "abort-call".
+	// Cause is "rust-panic", "rust-stack-overflow", "rust-abort" (a direct
+	// std::process::abort), "assertion", "heap-corruption", "fortify",
+	// "stack-protector", "abort-call".
 	Cause string `json:"cause"`
 	// Caller is the function that started the abort: the panicking
 	// function, the one that failed an assertion, the one that called
@@ -100,6 +101,8 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 		info.Cause = "fortify"
 	case has("rust_panic") || has("core::panicking::") || has("std::panicking::"):
 		info.Cause = "rust-panic"
+	case has("std::process::abort"):
+		info.Cause = "rust-abort"
 	}
 	for i, f := range t.Frames {
 		if f.Signal {
@@ -148,10 +151,18 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 	case "fortify":
 		d.Summary = fmt.Sprintf("Thread %d aborted because a _FORTIFY_SOURCE check found a buffer overflow in %s.", tid, who)
 	case "rust-panic":
-		d.Summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\", a panic while panicking, or a panic in a function that cannot unwind).", tid, who)
-		if has("panic_nounwind") || has("panic_cannot_unwind") {
-			d.Summary = fmt.Sprintf("Thread %d panicked in a function that cannot unwind (%s), so the runtime aborted.", tid, who)
+		switch {
+		case has("panic_in_cleanup"):
+			d.Summary = fmt.Sprintf("Thread %d panicked while unwinding an earlier panic: a destructor (a Drop impl) panicked during the cleanup in %s, and Rust cannot unwind two panics at once, so the runtime aborted (\"panic in a destructor during cleanup\").", tid, who)
+		case has("panic_cannot_unwind"):
+			d.Summary = fmt.Sprintf("Thread %d let a panic reach a function that cannot unwind (%s: an extern \"C\" function or a drop that must not unwind), so the runtime aborted.", tid, who)
+		case has("panic_nounwind"):
+			d.Summary = fmt.Sprintf("Thread %d failed a check that cannot unwind in %s (a precondition of an unsafe function, or a panic in a non-unwinding context), so the runtime aborted.", tid, who)
+		default:
+			d.Summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\").", tid, who)
 		}
+	case "rust-abort":
+		d.Summary = fmt.Sprintf("Thread %d called std::process::abort() in %s: an explicit abort, not a panic (no unwinding, no destructors run).", tid, who)
 	default:
 		d.Summary = fmt.Sprintf("Thread %d called abort() from %s.", tid, who)
 	}

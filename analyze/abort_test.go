@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
@@ -67,4 +68,38 @@ func TestRustPanicCaller(t *testing.T) {
 		return
 	}
 	t.Error("no abort diagnosis")
+}
+
+// TestRustAborts: real Rust cores of a panic during cleanup (unwinding), a
+// direct std::process::abort and a ud2 trap name the user function and
+// the mechanism.
+func TestRustAborts(t *testing.T) {
+	tests := []struct{ fixture, kind, cause, caller, summary string }{
+		{"rust-panic-abort", "abort", "rust-panic", "panic_abort::lookup", `panic = "abort"`},
+		{"rust-panic-nested", "abort", "rust-panic", "nested_panic::parse_config", "panic in a destructor during cleanup"},
+		{"rust-process-abort", "abort", "rust-abort", "process_abort::validate_header", "std::process::abort()"},
+		{"rust-ud2", "illegal-instruction", "", "", "executed ud2 in trap_ud2::checked_slot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			f := testfixture.Get(t, tt.fixture)
+			r, err := Analyze(f.CoreZst, options(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Diagnosis) == 0 || r.Diagnosis[0].Kind != tt.kind {
+				t.Fatalf("diagnoses %+v, want %s first", r.Diagnosis, tt.kind)
+			}
+			d := r.Diagnosis[0]
+			if !strings.Contains(d.Summary, tt.summary) {
+				t.Errorf("summary %q, want it to say %q", d.Summary, tt.summary)
+			}
+			if tt.cause != "" && (d.AbortInfo.Cause != tt.cause || d.AbortInfo.Caller == nil || d.AbortInfo.Caller.Function != tt.caller) {
+				t.Errorf("cause %q caller %+v, want %s in %s", d.AbortInfo.Cause, d.AbortInfo.Caller, tt.cause, tt.caller)
+			}
+			for _, w := range r.Warnings {
+				t.Errorf("warning: %s", w)
+			}
+		})
+	}
 }

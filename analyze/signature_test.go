@@ -101,3 +101,35 @@ func TestSignatureStartupFrames(t *testing.T) {
 		t.Errorf("before main: %q", sig)
 	}
 }
+
+// TestSignatureDifferentBugs: different bugs in different user functions
+// get different signatures whose first frame is the user function, not
+// the panic or abort machinery they share (which collapsed every Rust
+// panic = "abort" core into __rustc::__rust_abort ← __rustc::__rust_start_panic ← …).
+func TestSignatureDifferentBugs(t *testing.T) {
+	tests := []struct{ fixture, first string }{
+		{"rust-panic-abort", "panic_abort::lookup"},
+		{"rust-panic-nested", "nested_panic::parse_config"},
+		{"rust-process-abort", "process_abort::validate_header"},
+		{"rust-ud2", "trap_ud2::checked_slot"},
+		{"c-abort", "check_answer"},
+		{"c-hook-unrelocated", "checkpoint"},
+		{"c-got-call", "save_state"},
+	}
+	seen := map[string]string{}
+	for _, tt := range tests {
+		f := testfixture.Get(t, tt.fixture)
+		r, err := Analyze(f.CoreZst, options(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, frames, _ := strings.Cut(r.Signature, ": ")
+		if first, _, _ := strings.Cut(frames, " ← "); first != tt.first {
+			t.Errorf("%s: signature %q, want it to start at %s", tt.fixture, r.Signature, tt.first)
+		}
+		if other, dup := seen[r.SignatureHash]; dup {
+			t.Errorf("%s and %s share the signature %q", tt.fixture, other, r.Signature)
+		}
+		seen[r.SignatureHash] = tt.fixture
+	}
+}
