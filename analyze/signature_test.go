@@ -133,3 +133,76 @@ func TestSignatureDifferentBugs(t *testing.T) {
 		seen[r.SignatureHash] = tt.fixture
 	}
 }
+
+// TestSignatureAcrossRuns: committed pairs of cores from two runs of one
+// program, where ASLR loaded every module at other addresses, get the same
+// signature.
+func TestSignatureAcrossRuns(t *testing.T) {
+	for _, name := range []string{"c-null-call", "c-abort"} {
+		f := testfixture.Get(t, name)
+		first, err := Analyze(f.CoreZst, options(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := Analyze(filepath.Join(f.Dir, "run2", "core.zst"), options(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Modules[0].Base == second.Modules[0].Base {
+			t.Errorf("%s: both runs loaded %s at %#x; want two ASLR layouts", name, first.Modules[0].Path, uint64(first.Modules[0].Base))
+		}
+		if first.Signature != second.Signature || first.SignatureHash != second.SignatureHash {
+			t.Errorf("%s: run 1 %q [%s], run 2 %q [%s]", name, first.Signature, first.SignatureHash, second.Signature, second.SignatureHash)
+		}
+	}
+}
+
+// TestSignatureAcrossRebuilds: the fixture's source rebuilt with an extra
+// object and an extra function linked in (every address moves) crashes with
+// the same signature as the committed core. Needs gcc and cores written
+// as "core".
+func TestSignatureAcrossRebuilds(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("no gcc")
+	}
+	for _, name := range []string{"c-null-call", "c-abort"} {
+		f := testfixture.Get(t, name)
+		dir := t.TempDir()
+		pad := filepath.Join(dir, "pad.c")
+		if err := os.WriteFile(pad, []byte("int pad_table[4096] = {1};\n__attribute__((noinline)) int pad_function(int x) { return pad_table[x & 4095] * 3; }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		prog := filepath.Join(dir, "prog")
+		// pad.o first, so that the fixture's functions move.
+		if out, err := exec.Command("gcc", "-O1", "-o", prog, pad, filepath.Join(f.Dir, "main.c")).CombinedOutput(); err != nil {
+			t.Fatalf("gcc: %v\n%s", err, out)
+		}
+		core := crashOnce(t, prog)
+		rebuilt, err := Analyze(core, Options{Binary: prog, Sysroot: "/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixture, err := Analyze(f.CoreZst, options(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt.Signature != fixture.Signature {
+			t.Errorf("%s: rebuilt %q, fixture %q", name, rebuilt.Signature, fixture.Signature)
+		}
+		if offsetOf(rebuilt, "main") == offsetOf(fixture, "main") {
+			t.Errorf("%s: main is at %#x in both builds; the rebuild should move it", name, offsetOf(fixture, "main"))
+		}
+	}
+}
+
+// offsetOf is the module offset of the crashed thread's first frame in fn.
+func offsetOf(r *Report, fn string) uint64 {
+	for _, th := range r.Threads {
+		for _, f := range th.Frames {
+			if th.Crashed && f.Function == fn {
+				return uint64(f.ModuleOffset)
+			}
+		}
+	}
+	return 0
+}
