@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
 )
@@ -112,19 +113,28 @@ type regLoad struct {
 	// mem is load's memory operand, when it read memory.
 	mem    x86asm.Mem
 	hasMem bool
-	// path is the register moves between load and the call, outermost
-	// last: "rax ← rdx".
+	// path is what happened to the value between load and the call,
+	// the step nearest the call first: "moved to rax at 0x…".
 	path []string
 	// after are the instructions between load and the call.
 	after []decodedInst
 }
 
 // traceCallRegister finds the instruction that last wrote reg before the
-// call at callSite, following register-to-register moves, on the
-// straight-line path before the call. funcStart bounds the search (0 when
-// unknown).
+// call at callSite, following register moves and spills to the stack, on
+// the straight-line path before the call. funcStart bounds the search (0
+// when unknown).
 func (s *Session) traceCallRegister(callSite, funcStart uint64, reg x86asm.Reg) (regLoad, bool) {
-	insts := s.straightLineBefore(callSite, funcStart)
+	return traceRegister(s.straightLineBefore(callSite, funcStart), reg)
+}
+
+// traceRegister walks insts backwards from their end to the instruction
+// that gave reg its value. A register move (`mov rax, rdx`) continues with
+// the source register; a reload from a stack slot (`mov r8, [rbp-0x8]`, as
+// unoptimized code spills every local) continues with the register stored
+// there (`mov [rbp-0x8], rax`), if the frame register did not change in
+// between. Anything else ends the walk: a load from memory names the slot.
+func traceRegister(insts []decodedInst, reg x86asm.Reg) (regLoad, bool) {
 	r := regFamily(reg)
 	var path []string
 	for i := len(insts) - 1; i >= 0; i-- {
@@ -136,10 +146,19 @@ func (s *Session) traceCallRegister(callSite, funcStart uint64, reg x86asm.Reg) 
 			return regLoad{}, false // a return value or a clobber: no slot to name
 		}
 		if in.inst.Op == x86asm.MOV {
-			if src, ok := in.inst.Args[1].(x86asm.Reg); ok && regFamily(src) != 0 && src == regFamily(src) {
-				path = append(path, fmt.Sprintf("%s ← %s at %#x", regName(r), regName(src), in.at))
-				r = src
-				continue
+			switch src := in.inst.Args[1].(type) {
+			case x86asm.Reg:
+				if regFamily(src) != 0 && src == regFamily(src) {
+					path = append(path, fmt.Sprintf("moved to %s at %#x", regName(r), in.at))
+					r = src
+					continue
+				}
+			case x86asm.Mem:
+				if j, from, ok := spilledFrom(insts[:i], src); ok {
+					path = append(path, fmt.Sprintf("stored to %s at %#x and reloaded into %s at %#x", memString(src), insts[j].at, regName(r), in.at))
+					r, i = from, j
+					continue
+				}
 			}
 		}
 		rl := regLoad{load: in, path: path, after: insts[i+1:]}
@@ -149,6 +168,36 @@ func (s *Session) traceCallRegister(callSite, funcStart uint64, reg x86asm.Reg) 
 		return rl, true
 	}
 	return regLoad{}, false
+}
+
+// spilledFrom finds the store of a 64-bit register to the stack slot m
+// (rbp- or rsp-based) in insts, searching backwards: its index and the
+// register. The frame register must not change between the store and the
+// end of insts; for rsp, neither may pushes, pops or calls.
+func spilledFrom(insts []decodedInst, m x86asm.Mem) (int, x86asm.Reg, bool) {
+	if (m.Base != x86asm.RBP && m.Base != x86asm.RSP) || m.Index != 0 || m.Segment != 0 {
+		return 0, 0, false
+	}
+	for j := len(insts) - 1; j >= 0; j-- {
+		in := insts[j].inst
+		if writesReg(in, m.Base) || (m.Base == x86asm.RSP && (in.Op == x86asm.PUSH || in.Op == x86asm.POP || in.Op == x86asm.CALL)) {
+			return 0, 0, false
+		}
+		if in.Op != x86asm.MOV {
+			continue
+		}
+		if dst, ok := in.Args[0].(x86asm.Mem); ok && dst == m {
+			if src, ok := in.Args[1].(x86asm.Reg); ok && src == regFamily(src) && src != 0 {
+				return j, src, true
+			}
+			return 0, 0, false // a store of something else: no register to follow
+		}
+	}
+	return 0, 0, false
+}
+
+func memString(m x86asm.Mem) string {
+	return strings.ToLower(fmt.Sprint(m))
 }
 
 // regsUnchanged reports whether no instruction in insts writes the

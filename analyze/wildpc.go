@@ -121,8 +121,8 @@ func (a *analysis) controlFlow() *ControlFlow {
 			return cf
 		}
 		cf.LoadedBy = fmt.Sprintf("`%s` at %#x", intel(rl.load.inst, rl.load.at), rl.load.at)
-		for _, p := range rl.path {
-			cf.LoadedBy += ", then " + p
+		for i := len(rl.path) - 1; i >= 0; i-- {
+			cf.LoadedBy += ", " + rl.path[i]
 		}
 		// The slot's address needs the load's registers: rip, or base
 		// and index registers that nothing between the load and the
