@@ -8,8 +8,9 @@ import (
 // AbortInfo is the detail of an "abort" diagnosis: who called abort and
 // what message the C library recorded.
 type AbortInfo struct {
-	// Cause is "rust-panic", "rust-stack-overflow", "assertion",
-	// "heap-corruption", "fortify", "stack-protector", "abort-call".
+	// Cause is "rust-panic", "rust-stack-overflow", "rust-abort" (a direct
+	// std::process::abort), "assertion", "heap-corruption", "fortify",
+	// "stack-protector", "abort-call".
 	Cause string `json:"cause"`
 	// Caller is the function that started the abort: the panicking
 	// function, the one that failed an assertion, the one that called
@@ -18,25 +19,52 @@ type AbortInfo struct {
 	// Message is glibc's __abort_msg: the text assert, malloc_printerr
 	// and __fortify_fail printed before aborting.
 	Message string `json:"message,omitempty"`
+	// Assertion, File, Line and Function are what a failed assert()
+	// passed to __assert_fail, read from the caller's code or, failing
+	// that, from Message.
+	Assertion string `json:"assertion,omitempty"`
+	File      string `json:"file,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	Function  string `json:"function,omitempty"`
 }
 
-// abortMachinery are frames of the abort path itself, skipped to find who
-// aborted (matched as prefixes of the demangled name).
-var abortMachinery = []string{
-	"raise", "abort", "__pthread_kill", "pthread_kill", "gsignal", "__GI_", "__assert_fail", "__assert_fail_base",
-	"__libc_message", "malloc_printerr", "__fortify_fail", "__chk_fail", "__stack_chk_fail",
-	"std::sys::pal::unix::abort_internal", "std::process::abort", "std::sys::abort_internal",
-	"std::panicking::", "core::panicking::", "std::rt::", "__rust_start_panic", "rust_panic",
-	"panic_abort::", "std::sys::backtrace::__rust_end_short_backtrace", "__rust_end_short_backtrace",
-	"<std::panicking::", "core::result::unwrap_failed", "core::option::unwrap_failed", "core::option::expect_failed",
-	"core::result::Result", "core::option::Option",
+// abortMachinery are the functions of the abort path itself, skipped to
+// find who aborted: the C library's abort, raise and failure reporters, and
+// Rust std's panic runtime. Names are matched whole, so that a user crate
+// that happens to be called panic_abort or rust_panic is not skipped.
+var abortMachinery = map[string]bool{
+	"raise": true, "abort": true, "gsignal": true, "pthread_kill": true, "__pthread_kill": true,
+	"__pthread_kill_implementation": true, "__pthread_kill_internal": true, "__assert_fail": true,
+	"__assert_fail_base": true, "__assert_perror_fail": true, "__libc_message": true, "__libc_message_impl": true,
+	"malloc_printerr": true, "__fortify_fail": true, "__chk_fail": true, "__stack_chk_fail": true,
+	"__stack_chk_fail_local": true,
+	// Rust's panic runtime: legacy (unmangled #[no_mangle]) names, then
+	// panic_abort's entry point by its crate path.
+	"rust_panic": true, "rust_begin_unwind": true, "__rust_start_panic": true, "__rust_abort": true,
+	"__rust_panic_cleanup": true, "__rust_drop_panic": true, "__rust_foreign_exception": true,
+	"panic_abort::__rust_start_panic": true, "panic_abort::__rust_start_panic::abort": true,
+	"panic_unwind::__rust_start_panic": true, "core::result::unwrap_failed": true,
+	"core::option::unwrap_failed": true, "core::option::expect_failed": true,
+	"std::process::abort": true, "std::sys::pal::unix::abort_internal": true, "std::sys::abort_internal": true,
+	"std::sys::backtrace::__rust_end_short_backtrace": true,
+}
+
+// abortMachineryPrefixes are namespaces that hold only panic and abort
+// machinery: std's and core's panicking modules, and __rustc::, where
+// rustc 1.9x puts the runtime's internal symbols (__rustc::rust_panic,
+// __rustc::__rust_start_panic, __rustc::rust_begin_unwind,
+// __rustc::__rust_abort). std::rt:: is the runtime around main.
+var abortMachineryPrefixes = []string{
+	"__GI_", "std::panicking::", "<std::panicking::", "core::panicking::", "__rustc::", "std::rt::",
+	"std::sys::backtrace::__rust_end_short_backtrace::<", "core::result::Result<", "core::option::Option<",
+	"<core::result::Result<", "<core::option::Option<",
 }
 
 func isAbortMachinery(name string) bool {
-	if name == "" {
+	if name == "" || abortMachinery[name] {
 		return true
 	}
-	for _, p := range abortMachinery {
+	for _, p := range abortMachineryPrefixes {
 		if strings.HasPrefix(name, p) {
 			return true
 		}
@@ -73,13 +101,15 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 		info.Cause = "fortify"
 	case has("rust_panic") || has("core::panicking::") || has("std::panicking::"):
 		info.Cause = "rust-panic"
+	case has("std::process::abort"):
+		info.Cause = "rust-abort"
 	}
 	for i, f := range t.Frames {
 		if f.Signal {
 			break
 		}
 		if i > 0 && !isAbortMachinery(f.Function) && f.Module != "libc.so.6" {
-			info.Caller = &FrameRef{Index: i, PC: f.PC, Function: nameOr(f.Function, "??"), Module: f.Module}
+			info.Caller = &FrameRef{Index: i, PC: f.PC, Function: frameName(f), Module: f.Module}
 			break
 		}
 	}
@@ -88,6 +118,9 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 		// Stripped C libraries hide malloc_printerr and friends; their
 		// message still says what failed.
 		info.Cause = causeFromMessage(info.Message)
+	}
+	if info.Cause == "assertion" {
+		a.assertion(info, t.Frames)
 	}
 	tid := t.TID
 	d := &Diagnosis{Kind: "abort", Thread: tid, AbortInfo: info}
@@ -104,6 +137,13 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 		}
 	case "assertion":
 		d.Summary = fmt.Sprintf("Thread %d failed an assertion in %s.", tid, who)
+		if info.Assertion != "" {
+			d.Summary = fmt.Sprintf("Thread %d failed the assertion `%s` in %s", tid, info.Assertion, who)
+			if info.File != "" && info.Line > 0 {
+				d.Summary += fmt.Sprintf(", at %s:%d", info.File, info.Line)
+			}
+			d.Summary += "."
+		}
 	case "heap-corruption":
 		d.Summary = fmt.Sprintf("Thread %d aborted because glibc's malloc found its heap corrupted (malloc_printerr), in a call from %s: a double free, a write past an allocation, or a free of a pointer malloc never returned.", tid, who)
 	case "stack-protector":
@@ -111,10 +151,18 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 	case "fortify":
 		d.Summary = fmt.Sprintf("Thread %d aborted because a _FORTIFY_SOURCE check found a buffer overflow in %s.", tid, who)
 	case "rust-panic":
-		d.Summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\", a panic while panicking, or a panic in a function that cannot unwind).", tid, who)
-		if has("panic_nounwind") || has("panic_cannot_unwind") {
-			d.Summary = fmt.Sprintf("Thread %d panicked in a function that cannot unwind (%s), so the runtime aborted.", tid, who)
+		switch {
+		case has("panic_in_cleanup"):
+			d.Summary = fmt.Sprintf("Thread %d panicked while unwinding an earlier panic: a destructor (a Drop impl) panicked during the cleanup in %s, and Rust cannot unwind two panics at once, so the runtime aborted (\"panic in a destructor during cleanup\").", tid, who)
+		case has("panic_cannot_unwind"):
+			d.Summary = fmt.Sprintf("Thread %d let a panic reach a function that cannot unwind (%s: an extern \"C\" function or a drop that must not unwind), so the runtime aborted.", tid, who)
+		case has("panic_nounwind"):
+			d.Summary = fmt.Sprintf("Thread %d failed a check that cannot unwind in %s (a precondition of an unsafe function, or a panic in a non-unwinding context), so the runtime aborted.", tid, who)
+		default:
+			d.Summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\").", tid, who)
 		}
+	case "rust-abort":
+		d.Summary = fmt.Sprintf("Thread %d called std::process::abort() in %s: an explicit abort, not a panic (no unwinding, no destructors run).", tid, who)
 	default:
 		d.Summary = fmt.Sprintf("Thread %d called abort() from %s.", tid, who)
 	}

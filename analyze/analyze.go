@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"debug/elf"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -112,15 +113,59 @@ func (s *Session) exePath() string {
 	return ""
 }
 
+// regions lists the file mappings that belong to ELF modules. A file is a
+// module when one of its mappings is executable, when it is the
+// executable, or when the core holds an ELF header at its offset-0 mapping
+// (the kernel dumps that page of every ELF file by default) and the file
+// has more than one mapping. A data file the program mapped with mmap is
+// none of these: it stays a mapped file, not a module with missing symbols.
 func (s *Session) regions() []symbolize.Region {
 	var rs []symbolize.Region
+	module := map[string]bool{}
+	elfHeader := map[string]bool{}
+	count := map[string]int{}
+	dumped := s.Core.Memory(nil)
+	exe := s.exePath()
 	for _, m := range s.Core.Mappings {
-		if m.File == "" || strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
+		if m.File == "" {
+			continue
+		}
+		count[m.File]++
+		var magic [4]byte
+		switch {
+		case m.Perm&corefile.PermX != 0, m.File == exe:
+			module[m.File] = true
+		case m.FileOff == 0:
+			if _, err := dumped.ReadAt(magic[:], m.Start); err == nil && string(magic[:]) == elf.ELFMAG {
+				elfHeader[m.File] = true
+			}
+		}
+	}
+	// An ELF file mapped whole in one read-only mapping is data: a
+	// separate debug file that Rust's backtrace printer or a symbolizer
+	// read with mmap. The loader maps a module's segments separately.
+	for f := range elfHeader {
+		if count[f] > 1 {
+			module[f] = true
+		}
+	}
+	for _, m := range s.Core.Mappings {
+		if !module[m.File] || strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
 			continue
 		}
 		rs = append(rs, symbolize.Region{Start: m.Start, End: m.End, Off: m.FileOff, Path: m.File})
 	}
 	return rs
+}
+
+// isModule reports whether the file mapped at path is one of the modules.
+func (s *Session) isModule(path string) bool {
+	for _, m := range s.Modules.Modules {
+		if m.Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Session) symbolizeOptions() symbolize.Options {

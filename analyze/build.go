@@ -186,10 +186,26 @@ func (s *Session) signal(mm *memoryMap) *Signal {
 		a := Addr(si.Addr)
 		sig.Address = &a
 		sig.Where = mm.describe(si.Addr)
+	} else if si.Code == corefile.SI_KERNEL && si.Fault() {
+		sig.Where = "none given: the kernel reports a general-protection fault (SI_KERNEL) without an address"
+	} else if si.Signo == 7 && si.Code == corefile.BUS_ADRALN {
+		sig.Where = "none given: the kernel reports an alignment-check fault without an address"
 	} else if si.Code <= 0 {
 		sig.SenderPID = si.PID
 	}
 	return sig
+}
+
+// frameName is a frame's function, or its module and offset when no
+// symbol covers it ("libc.so+0x1d8ec"), or its PC outside any module.
+func frameName(f Frame) string {
+	if f.Function != "" {
+		return f.Function
+	}
+	if f.Module != "" {
+		return fmt.Sprintf("%s+%#x", f.Module, uint64(f.ModuleOffset))
+	}
+	return fmt.Sprintf("%#x", uint64(f.PC))
 }
 
 func nameOr(s, alt string) string {

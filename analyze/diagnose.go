@@ -19,13 +19,15 @@ func (a *analysis) diagnose() []Diagnosis {
 		out = append(out, *d)
 	}
 	cf := a.controlFlow()
-	if d := a.diagnoseUnrelocated(cf); d != nil {
-		out = append(out, *d)
+	unreloc := a.diagnoseUnrelocated(cf)
+	if unreloc != nil {
+		out = append(out, *unreloc)
+		a.unrelocatedWhere(unreloc.Unrelocated, cf)
 	}
 	if d := a.diagnoseEarlyInit(); d != nil {
 		out = append(out, *d)
 	}
-	if d := a.diagnoseWildPC(cf); d != nil {
+	if d := a.diagnoseWildPC(cf, unreloc); d != nil {
 		out = append(out, *d)
 	}
 	if cf == nil && (len(out) == 0 || out[0].Kind != "stack-overflow" && out[0].Kind != "unrelocated-pointer") {

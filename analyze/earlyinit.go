@@ -50,9 +50,9 @@ func (a *analysis) diagnoseEarlyInit() *Diagnosis {
 		if startup[fn] {
 			sawStartup = true
 		}
-		ei.Path = append(ei.Path, nameOr(fn, "??"))
+		ei.Path = append(ei.Path, frameName(t.Frames[i]))
 		if ei.Constructor == "" && initCallers[fn] && i > 0 {
-			ei.Constructor = nameOr(t.Frames[i-1].Function, "??")
+			ei.Constructor = frameName(t.Frames[i-1])
 		}
 	}
 	outer := t.Frames[len(t.Frames)-1].Function

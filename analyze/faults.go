@@ -20,6 +20,10 @@ type Access struct {
 	// Operation is "read", "write" or "execute".
 	Operation string `json:"operation,omitempty"`
 	Address   *Addr  `json:"address,omitempty"`
+	// AddressSource says where Address came from: "kernel" (si_addr) or
+	// "instruction" (computed from the decoded memory operand and the
+	// registers, when the kernel gives no address).
+	AddressSource string `json:"address_source,omitempty"`
 	// Operand is the memory operand with the registers it used:
 	// "[rax+0x18] with rax = 0x0".
 	Operand string `json:"operand,omitempty"`
@@ -50,7 +54,7 @@ func writesMemory(inst x86asm.Inst) bool {
 func (a *analysis) diagnoseFault() *Diagnosis {
 	c := a.s.Core
 	si := c.Siginfo
-	if si == nil || len(a.stacks) == 0 || len(a.stacks[0].Frames) == 0 || !si.HasAddr() {
+	if si == nil || len(a.stacks) == 0 || len(a.stacks[0].Frames) == 0 || !si.Fault() {
 		return nil
 	}
 	f0 := a.stacks[0].Frames[0]
@@ -73,7 +77,11 @@ func (a *analysis) diagnoseFault() *Diagnosis {
 	}
 	switch si.Signo {
 	case 11: // SIGSEGV
-		acc.Address = &addr
+		if si.Code == corefile.SI_KERNEL {
+			a.generalProtection(d, inst, ok, f0.Regs, f0.PC, at)
+			return d
+		}
+		acc.Address, acc.AddressSource = &addr, "kernel"
 		acc.Where = a.mm.describe(si.Addr)
 		acc.Operation = "read"
 		if ok && writesMemory(inst) {
@@ -125,28 +133,35 @@ func (a *analysis) diagnoseFault() *Diagnosis {
 			d.Explanation = append(d.Explanation, fmt.Sprintf("The instruction was `%s`: a %s of %s.", acc.Instruction, acc.Operation, acc.Operand))
 		}
 	case 7: // SIGBUS
-		acc.Address = &addr
-		acc.Where = a.mm.describe(si.Addr)
+		if si.HasAddr() {
+			acc.Address, acc.AddressSource = &addr, "kernel"
+			acc.Where = a.mm.describe(si.Addr)
+		}
 		switch CodeName(si.Signo, si.Code) {
 		case "BUS_ADRALN":
 			d.Kind = "misaligned"
 			// The kernel reports no address for an alignment-check fault;
 			// the instruction's operand gives it.
-			where := fmt.Sprintf("%#x", si.Addr)
+			where := "an address the kernel does not report"
 			if ok {
 				if m, has := memOperand(inst); has {
 					regs := f0.Regs
 					if ea, desc, ok := effectiveAddr(m, &regs, f0.PC+uint64(inst.Len)); ok {
 						ea2 := Addr(ea)
-						acc.Address = &ea2
+						acc.Address, acc.AddressSource = &ea2, "instruction"
+						acc.Where = a.mm.describe(ea)
 						acc.Operand = strings.ToLower(fmt.Sprint(m)) + " with " + desc
-						where = fmt.Sprintf("%#x (%d bytes past an %d-byte boundary)", ea, ea%uint64(max(inst.MemBytes, 1)), max(inst.MemBytes, 1))
+						off := ea % uint64(max(inst.MemBytes, 1))
+						where = fmt.Sprintf("%#x (%d byte%s past an %d-byte boundary)", ea, off, plural(off), max(inst.MemBytes, 1))
 					}
 				}
 			}
 			d.Summary = fmt.Sprintf("Thread %d made a misaligned %d-byte access at %s in %s, with alignment checking on (EFLAGS.AC).", tid, inst.MemBytes, where, at)
 			if acc.Instruction != "" {
 				d.Explanation = append(d.Explanation, fmt.Sprintf("The instruction was `%s`: %s.", acc.Instruction, acc.Operand))
+			}
+			if acc.AddressSource == "instruction" {
+				d.Explanation = append(d.Explanation, "The kernel reports an alignment-check fault without an address; the address above was computed from the instruction and the registers.")
 			}
 		case "BUS_ADRERR":
 			d.Kind = "bus-error"
@@ -208,4 +223,11 @@ func past(op string) string {
 		return "wrote to"
 	}
 	return strings.TrimSuffix(verb(op), " from")
+}
+
+func plural(n uint64) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

@@ -270,10 +270,10 @@ func sameFile(want gdbSource, got string) bool {
 // Both must name the same function: the last path segment that is not a
 // closure, generic arguments left out.
 func sameInlined(gdbName, ours string) bool {
-	return baseName(gdbName) == baseName(ours)
+	return functionBase(gdbName) == functionBase(ours)
 }
 
-func baseName(s string) string {
+func functionBase(s string) string {
 	// Drop every <…> group (generic arguments, qualified self types).
 	var b strings.Builder
 	depth := 0

@@ -130,6 +130,8 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 			roles[i] = RoleVsyscall
 		case vdso != 0 && m.Start == vdso:
 			roles[i] = RoleVDSO
+		case m.File != "" && !s.isModule(m.File):
+			roles[i] = RoleFile // a data file the program mapped
 		case m.File != "":
 			switch {
 			case m.Perm&corefile.PermX != 0:

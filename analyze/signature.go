@@ -87,7 +87,12 @@ func (r *Report) meaningfulFrames(n int) []string {
 			break
 		}
 	}
-	early := len(r.Diagnosis) > 0 && (r.Diagnosis[0].Kind == "early-init" || r.Diagnosis[0].Kind == "unrelocated-pointer")
+	// Start-up frames count only when the crash happened before main:
+	// an unrelocated pointer used after main was reached is not one.
+	early := false
+	for _, d := range r.Diagnosis {
+		early = early || d.Kind == "early-init"
+	}
 	var frames []string
 	if t != nil {
 		start := 0

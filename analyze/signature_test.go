@@ -82,3 +82,127 @@ func crashOnce(t *testing.T, prog string) string {
 	}
 	return core
 }
+
+// TestSignatureStartupFrames: start-up frames enter the signature only
+// when the crash happened before main (an early-init diagnosis), not
+// whenever a pointer was unrelocated.
+func TestSignatureStartupFrames(t *testing.T) {
+	frames := []Frame{{Function: ""}, {Function: "callit", Module: "p0"}, {Function: "main", Module: "p0"},
+		{Function: "__libc_start_main", Module: "libc.so.6"}, {Function: "_start", Module: "p0"}}
+	afterMain := &Report{Signal: &Signal{Name: "SIGSEGV"}, Threads: []Thread{{Crashed: true, Frames: frames}},
+		Diagnosis: []Diagnosis{{Kind: "unrelocated-pointer"}, {Kind: "bad-pc"}}}
+	if sig, _ := afterMain.ComputeSignature(); sig != "SIGSEGV unrelocated-pointer: callit ← main" {
+		t.Errorf("after main: %q", sig)
+	}
+	before := &Report{Signal: &Signal{Name: "SIGSEGV"}, Threads: []Thread{{Crashed: true, Frames: []Frame{{Function: "memcpy", Module: "prog"},
+		{Function: "__copy_tls", Module: "prog"}, {Function: "_start", Module: "prog"}}}},
+		Diagnosis: []Diagnosis{{Kind: "unrelocated-pointer"}, {Kind: "early-init"}}}
+	if sig, _ := before.ComputeSignature(); sig != "SIGSEGV unrelocated-pointer: memcpy ← __copy_tls ← _start" {
+		t.Errorf("before main: %q", sig)
+	}
+}
+
+// TestSignatureDifferentBugs: different bugs in different user functions
+// get different signatures whose first frame is the user function, not
+// the panic or abort machinery they share (which collapsed every Rust
+// panic = "abort" core into __rustc::__rust_abort ← __rustc::__rust_start_panic ← …).
+func TestSignatureDifferentBugs(t *testing.T) {
+	tests := []struct{ fixture, first string }{
+		{"rust-panic-abort", "panic_abort::lookup"},
+		{"rust-panic-nested", "nested_panic::parse_config"},
+		{"rust-process-abort", "process_abort::validate_header"},
+		{"rust-ud2", "trap_ud2::checked_slot"},
+		{"c-abort", "check_answer"},
+		{"c-hook-unrelocated", "checkpoint"},
+		{"c-got-call", "save_state"},
+	}
+	seen := map[string]string{}
+	for _, tt := range tests {
+		f := testfixture.Get(t, tt.fixture)
+		r, err := Analyze(f.CoreZst, options(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, frames, _ := strings.Cut(r.Signature, ": ")
+		if first, _, _ := strings.Cut(frames, " ← "); first != tt.first {
+			t.Errorf("%s: signature %q, want it to start at %s", tt.fixture, r.Signature, tt.first)
+		}
+		if other, dup := seen[r.SignatureHash]; dup {
+			t.Errorf("%s and %s share the signature %q", tt.fixture, other, r.Signature)
+		}
+		seen[r.SignatureHash] = tt.fixture
+	}
+}
+
+// TestSignatureAcrossRuns: committed pairs of cores from two runs of one
+// program, where ASLR loaded every module at other addresses, get the same
+// signature.
+func TestSignatureAcrossRuns(t *testing.T) {
+	for _, name := range []string{"c-null-call", "c-abort"} {
+		f := testfixture.Get(t, name)
+		first, err := Analyze(f.CoreZst, options(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := Analyze(filepath.Join(f.Dir, "run2", "core.zst"), options(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Modules[0].Base == second.Modules[0].Base {
+			t.Errorf("%s: both runs loaded %s at %#x; want two ASLR layouts", name, first.Modules[0].Path, uint64(first.Modules[0].Base))
+		}
+		if first.Signature != second.Signature || first.SignatureHash != second.SignatureHash {
+			t.Errorf("%s: run 1 %q [%s], run 2 %q [%s]", name, first.Signature, first.SignatureHash, second.Signature, second.SignatureHash)
+		}
+	}
+}
+
+// TestSignatureAcrossRebuilds: the fixture's source rebuilt with an extra
+// object and an extra function linked in (every address moves) crashes with
+// the same signature as the committed core. Needs gcc and cores written
+// as "core".
+func TestSignatureAcrossRebuilds(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("no gcc")
+	}
+	for _, name := range []string{"c-null-call", "c-abort"} {
+		f := testfixture.Get(t, name)
+		dir := t.TempDir()
+		pad := filepath.Join(dir, "pad.c")
+		if err := os.WriteFile(pad, []byte("int pad_table[4096] = {1};\n__attribute__((noinline)) int pad_function(int x) { return pad_table[x & 4095] * 3; }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		prog := filepath.Join(dir, "prog")
+		// pad.o first, so that the fixture's functions move.
+		if out, err := exec.Command("gcc", "-O1", "-o", prog, pad, filepath.Join(f.Dir, "main.c")).CombinedOutput(); err != nil {
+			t.Fatalf("gcc: %v\n%s", err, out)
+		}
+		core := crashOnce(t, prog)
+		rebuilt, err := Analyze(core, Options{Binary: prog, Sysroot: "/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixture, err := Analyze(f.CoreZst, options(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt.Signature != fixture.Signature {
+			t.Errorf("%s: rebuilt %q, fixture %q", name, rebuilt.Signature, fixture.Signature)
+		}
+		if offsetOf(rebuilt, "main") == offsetOf(fixture, "main") {
+			t.Errorf("%s: main is at %#x in both builds; the rebuild should move it", name, offsetOf(fixture, "main"))
+		}
+	}
+}
+
+// offsetOf is the module offset of the crashed thread's first frame in fn.
+func offsetOf(r *Report, fn string) uint64 {
+	for _, th := range r.Threads {
+		for _, f := range th.Frames {
+			if th.Crashed && f.Function == fn {
+				return uint64(f.ModuleOffset)
+			}
+		}
+	}
+	return 0
+}

@@ -83,6 +83,8 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 		bw.printf("\n")
 		if sg.Address != nil {
 			bw.printf("address  %#x %s\n", uint64(*sg.Address), sg.Where)
+		} else if sg.Where != "" {
+			bw.printf("address  %s\n", sg.Where)
 		}
 	}
 	bw.printf("threads  %d\n", len(r.Threads))

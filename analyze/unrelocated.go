@@ -112,12 +112,22 @@ func (a *analysis) diagnoseUnrelocated(cf *ControlFlow) *Diagnosis {
 	if si := c.Siginfo; si != nil && si.HasAddr() && c.Mapping(si.Addr) == nil {
 		cands = append(cands, cand{si.Addr, "fault address", nil})
 	}
+	// The module the pointer was loaded from and the module that used it
+	// are the likely owners; the vDSO is never relocated by anyone.
+	var order []*symbolize.Module
+	if cf != nil && cf.Slot != nil {
+		order = append(order, a.s.Modules.Module(uint64(cf.Slot.Address)))
+	}
+	if len(a.stacks) > 0 && len(a.stacks[0].Frames) > 1 {
+		order = append(order, a.s.Modules.Module(a.stacks[0].Frames[1].PC))
+	}
+	order = append(order, a.s.Modules.Modules...)
 	for _, cd := range cands {
 		if cd.v == 0 {
 			continue
 		}
-		for _, m := range a.s.Modules.Modules {
-			if m.Bias == 0 || m.ELF() == nil {
+		for _, m := range order {
+			if m == nil || m.Bias == 0 || m.ELF() == nil || m.Name() == "[vdso]" {
 				continue
 			}
 			lo, hi, ok := m.LinkRange()
@@ -154,17 +164,31 @@ func (a *analysis) unrelocatedDiagnosis(u *Unrelocated) *Diagnosis {
 	}
 	d.Summary = fmt.Sprintf("Thread %d used an unrelocated pointer: the %s %#x is a link-time address of %s; loaded at base %#x it should have been %#x (%s). A relocation was not applied.",
 		tid, u.Used, uint64(u.Pointer), u.Module, uint64(u.Base), uint64(u.Resolves), target)
-	rc := u.Relocations
+	rc, l := u.Relocations, u.Link
+	// In plain words first, for a reader who has never heard of
+	// relocations or RELR; the numbers after.
+	d.Explanation = append(d.Explanation, fmt.Sprintf("%s is position-independent: it is linked as if it were loaded at address 0, so the pointers it stores to its own code and data (function pointers, vtables, GOT slots, .init_array entries) hold addresses counted from 0. Whatever loads it must add the load address (here %#x) to each of them; these fix-ups are its relocations. One was not done, so the program used the address counted from 0.",
+		baseName(u.Module), uint64(u.Base)))
+	if l.RELR {
+		d.Explanation = append(d.Explanation, fmt.Sprintf("This program stores its relocations as DT_RELR (it was linked with -z pack-relative-relocs), a compact encoding that musl before 1.2.4 and glibc before 2.36 do not understand: with such a C library none of the pointers are fixed up, so the first one the program uses is a small number like %#x instead of an address, and it crashes there.", uint64(u.Pointer)))
+	}
+	if s := u.Slot; s != nil && s.Relocation != nil {
+		from := fmt.Sprintf("%#x", uint64(s.Address))
+		if s.Object != "" {
+			from = fmt.Sprintf("%s (%#x)", s.Object, uint64(s.Address))
+		}
+		if s.Section != "" {
+			from += ", " + slotWords(s)
+		}
+		d.Explanation = append(d.Explanation, fmt.Sprintf("The pointer was loaded from %s, which the %s relocation in %s should have set to %#x: it still holds the link-time value.",
+			from, s.Relocation.Type, s.Relocation.Section, uint64(u.Resolves)))
+	}
 	if rc.RELR > 0 {
 		d.Explanation = append(d.Explanation, fmt.Sprintf("%d of the %d RELR relocations checked in %s were applied in memory: the rest still hold their link-time values.", rc.RELRApplied, rc.RELR, u.Module))
 	}
 	if rc.Relative > 0 {
 		d.Explanation = append(d.Explanation, fmt.Sprintf("%d of the %d R_X86_64_RELATIVE relocations checked in .rela.dyn were applied.", rc.RelativeApply, rc.Relative))
 	}
-	if u.Slot != nil && u.Slot.Relocation != nil {
-		d.Explanation = append(d.Explanation, fmt.Sprintf("The pointer was loaded from %#x, which a %s relocation in %s should have written.", uint64(u.Slot.Address), u.Slot.Relocation.Type, u.Slot.Relocation.Section))
-	}
-	l := u.Link
 	facts := fmt.Sprintf("%s is a %s executable", u.Module, l.Type)
 	if l.Interpreter != "" {
 		facts += fmt.Sprintf(" (interpreter %s)", l.Interpreter)
@@ -176,8 +200,27 @@ func (a *analysis) unrelocatedDiagnosis(u *Unrelocated) *Diagnosis {
 		facts += "; its C library is " + l.Libc
 	}
 	d.Explanation = append(d.Explanation, facts+".")
-	if l.RELR && rc.RELR > 0 && rc.RELRApplied == 0 {
-		d.Explanation = append(d.Explanation, "None of its RELR relocations were applied: the code that relocates the program (the dynamic loader, or a static-pie's own start-up code) does not know DT_RELR. musl before 1.2.4 and glibc before 2.36 do not process DT_RELR; relink without -z pack-relative-relocs, or use a newer C library.")
+	switch {
+	case l.RELR && rc.RELR > 0 && rc.RELRApplied == 0:
+		d.Explanation = append(d.Explanation, "None of its RELR relocations were applied: the code that relocates the program (the dynamic loader, or a static-pie's own start-up code) does not know DT_RELR. Relink without -z pack-relative-relocs, or use musl 1.2.4 or later, glibc 2.36 or later.")
+	case rc.RELR == 0 && rc.Relative > 0 && rc.RelativeApply == 0 && l.Interpreter == "":
+		d.Explanation = append(d.Explanation, "None of its relocations were applied: a static-pie relocates itself in its start-up code (glibc's _dl_relocate_static_pie, musl's _dlstart_c), and the crash happened before that ran, or in start-up code of its own that calls through pointers before relocating.")
 	}
 	return d
+}
+
+// unrelocatedWhere rewrites the signal's "where" when its address is the
+// unrelocated pointer: 0x1150 is not "a null pointer plus 0x1150".
+func (a *analysis) unrelocatedWhere(u *Unrelocated, cf *ControlFlow) {
+	target := u.Symbol
+	if target == "" {
+		target = u.Section
+	}
+	where := fmt.Sprintf("in no mapping: the unrelocated link-time address of %s in %s, which should have been %#x", target, baseName(u.Module), uint64(u.Resolves))
+	if cf != nil && u.Used == "pc" {
+		cf.Where = where
+	}
+	if sg := a.report.Signal; sg != nil && sg.Address != nil && *sg.Address == u.Pointer {
+		sg.Where = where
+	}
 }

@@ -31,6 +31,8 @@ func (mm *memoryMap) words(m *corefile.Mapping) string {
 		w = fmt.Sprintf("the %s of %s", role, m.File)
 	case RoleBSS:
 		w = "bss"
+	case RoleFile:
+		w = "the mapped file " + m.File
 	case RoleProtNone:
 		w = "a PROT_NONE mapping"
 	case RoleAnon:

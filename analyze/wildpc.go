@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
 
@@ -24,6 +25,9 @@ type ControlFlow struct {
 	Slot *Slot `json:"slot,omitempty"`
 	// Register is the register an indirect call through a register used.
 	Register string `json:"register,omitempty"`
+	// LoadedBy is the instruction that loaded that register, found on the
+	// straight-line path before the call: `mov rax, qword ptr [rip+X]`.
+	LoadedBy string `json:"loaded_by,omitempty"`
 }
 
 // FrameRef names a frame.
@@ -43,6 +47,11 @@ type Slot struct {
 	Operand string `json:"operand"`
 	// Object is the data symbol holding the slot (a vtable, a struct).
 	Object string `json:"object,omitempty"`
+	// Section is the ELF section of the module that holds the slot:
+	// .got, .data, .bss, .data.rel.ro, .init_array.
+	Section string `json:"section,omitempty"`
+	// Module is that module's path.
+	Module string `json:"module,omitempty"`
 	// Relocation is the dynamic relocation that should have written it.
 	Relocation *Relocation `json:"relocation,omitempty"`
 }
@@ -55,10 +64,6 @@ type Relocation struct {
 	Addend  int64  `json:"addend,omitempty"`
 	Section string `json:"section"`
 }
-
-// nullPage is the end of the range where a PC or data address counts as
-// "null plus a small offset".
-const nullPage = 4096
 
 // controlFlow examines frame 0 of the crashed thread when its PC is in no
 // executable mapping: the call that got there, and the slot it loaded the
@@ -78,7 +83,7 @@ func (a *analysis) controlFlow() *ControlFlow {
 	}
 	f1 := st.Frames[1]
 	fr := a.report.Threads[0].Frames[1]
-	cf.Caller = &FrameRef{Index: 1, PC: fr.PC, Function: fr.Function, Module: fr.Module}
+	cf.Caller = &FrameRef{Index: 1, PC: fr.PC, Function: frameName(fr), Module: fr.Module}
 	inst, at, ok := a.s.callBefore(f1.PC)
 	if !ok {
 		return cf
@@ -94,33 +99,75 @@ func (a *analysis) controlFlow() *ControlFlow {
 		if !ok {
 			return cf
 		}
-		slot := &Slot{Address: Addr(addr), Where: a.mm.describe(addr), Operand: intel(inst, at)}
+		operand := intel(inst, at)
 		if desc != "" {
-			slot.Operand += " with " + desc
+			operand += " with " + desc
 		}
-		if v, err := a.s.Mem.ReadUint64(addr); err == nil {
-			slot.Value = Addr(v)
-		}
-		if m := a.s.Modules.Module(addr); m != nil {
-			fileAddr := m.FileAddr(addr)
-			if o, ok := m.LookupObject(fileAddr); ok {
-				slot.Object = fmt.Sprintf("%s+%#x", a.s.demangle(o.Name), fileAddr-o.Addr)
-			}
-			if r, ok := m.RelocAt(fileAddr); ok {
-				slot.Relocation = &Relocation{Module: m.Path, Type: r.Type, Symbol: r.Symbol, Addend: r.Addend, Section: r.Section}
-			}
-		}
-		cf.Slot = slot
+		cf.Slot = a.slotAt(addr, operand)
 	case x86asm.Reg:
-		if v, ok := regValue(&regs, arg); ok {
-			cf.Register = fmt.Sprintf("%s = %#x", regName(arg), v)
+		v, ok := regValue(&regs, arg)
+		if !ok {
+			return cf
 		}
+		cf.Register = fmt.Sprintf("%s = %#x", regName(arg), v)
+		var funcStart uint64
+		if m := a.s.Modules.Module(at); m != nil {
+			if sym, ok := m.Lookup(m.FileAddr(at)); ok {
+				funcStart = sym.Addr + m.Bias
+			}
+		}
+		rl, ok := a.s.traceCallRegister(at, funcStart, arg)
+		if !ok {
+			return cf
+		}
+		cf.LoadedBy = fmt.Sprintf("`%s` at %#x", intel(rl.load.inst, rl.load.at), rl.load.at)
+		for i := len(rl.path) - 1; i >= 0; i-- {
+			cf.LoadedBy += ", " + rl.path[i]
+		}
+		// The slot's address needs the load's registers: rip, or base
+		// and index registers that nothing between the load and the
+		// call changed.
+		if !rl.hasMem || !regsUnchanged(rl.mem, rl.after) {
+			return cf
+		}
+		addr, desc, ok := effectiveAddr(rl.mem, &regs, rl.load.at+uint64(rl.load.inst.Len))
+		if !ok {
+			return cf
+		}
+		operand := intel(rl.load.inst, rl.load.at)
+		if desc != "" {
+			operand += " with " + desc
+		}
+		cf.Slot = a.slotAt(addr, operand)
 	}
 	return cf
 }
 
-// diagnoseWildPC reports null-call and bad-pc.
-func (a *analysis) diagnoseWildPC(cf *ControlFlow) *Diagnosis {
+// slotAt describes the word at addr that a call target was loaded from:
+// its value, the data object holding it, and the relocation that should
+// have written it.
+func (a *analysis) slotAt(addr uint64, operand string) *Slot {
+	slot := &Slot{Address: Addr(addr), Where: a.mm.describe(addr), Operand: operand}
+	if v, err := a.s.Mem.ReadUint64(addr); err == nil {
+		slot.Value = Addr(v)
+	}
+	if m := a.s.Modules.Module(addr); m != nil {
+		fileAddr := m.FileAddr(addr)
+		slot.Section, slot.Module = m.SectionAt(fileAddr), m.Path
+		if o, ok := m.LookupObject(fileAddr); ok {
+			slot.Object = fmt.Sprintf("%s+%#x", a.s.demangle(o.Name), fileAddr-o.Addr)
+		}
+		if r, ok := m.RelocAt(fileAddr); ok {
+			slot.Relocation = &Relocation{Module: m.Path, Type: r.Type, Symbol: r.Symbol, Addend: r.Addend, Section: r.Section}
+		}
+	}
+	return slot
+}
+
+// diagnoseWildPC reports null-call, bad-pc and exec-non-exec. When the PC
+// is an unrelocated link-time address (unreloc), it is reported as that,
+// not as a null pointer plus an offset or as unmapped code.
+func (a *analysis) diagnoseWildPC(cf *ControlFlow, unreloc *Diagnosis) *Diagnosis {
 	if cf == nil {
 		return nil
 	}
@@ -129,21 +176,29 @@ func (a *analysis) diagnoseWildPC(cf *ControlFlow) *Diagnosis {
 	pc := uint64(cf.PC)
 	caller := "an unknown caller"
 	if cf.Caller != nil {
-		caller = fmt.Sprintf("%s (#1, %s)", nameOr(cf.Caller.Function, "??"), nameOr(cf.Caller.Module, "?"))
+		caller = fmt.Sprintf("%s (#1, %s)", cf.Caller.Function, nameOr(cf.Caller.Module, "?"))
 	}
-	if pc < nullPage {
+	m := a.s.Core.Mapping(pc)
+	switch {
+	case unreloc != nil && unreloc.Unrelocated.Used == "pc":
+		u := unreloc.Unrelocated
+		d.Kind = "bad-pc"
+		d.Summary = fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: %s called the unrelocated pointer above, %s's link-time address of %s, instead of %#x.",
+			tid, pc, caller, baseName(u.Module), nameOr(u.Symbol, u.Section), uint64(u.Resolves))
+	case pc < minMapAddr:
+		// The same bound as a null data pointer: nothing is ever mapped
+		// in the first 64 KiB (vm.mmap_min_addr).
 		d.Kind = "null-call"
 		d.Summary = fmt.Sprintf("Thread %d called a null function pointer: %s jumped to %#x.", tid, caller, pc)
-	} else {
-		d.Kind = "bad-pc"
-		m := a.s.Core.Mapping(pc)
-		switch {
-		case m == nil:
-			d.Summary = fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: code that is no longer mapped (as after dlclose) or a stale function pointer. The jump came from %s.", tid, pc, caller)
-		default:
-			d.Kind = "exec-non-exec"
-			d.Summary = fmt.Sprintf("Thread %d executed data: %s jumped to %#x, in %s, which is not executable (%s): a function pointer that points at data.", tid, caller, pc, a.mm.words(m), m.Perm)
+		if pc != 0 {
+			d.Summary = strings.TrimSuffix(d.Summary, ".") + fmt.Sprintf(" (null + %#x: a function pointer read from a field of a null struct pointer, or an offset used as a pointer).", pc)
 		}
+	case m == nil:
+		d.Kind = "bad-pc"
+		d.Summary = fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: code that is no longer mapped (as after dlclose) or a stale function pointer. The jump came from %s.", tid, pc, caller)
+	default:
+		d.Kind = "exec-non-exec"
+		d.Summary = fmt.Sprintf("Thread %d executed data: %s jumped to %#x, in %s, which is not executable (%s): a function pointer that points at data.", tid, caller, pc, a.mm.words(m), m.Perm)
 	}
 	d.Explanation = cf.explain()
 	return d
@@ -155,16 +210,24 @@ func (cf *ControlFlow) explain() []string {
 		out = append(out, fmt.Sprintf("The call at %#x was `%s`.", uint64(cf.CallSite), cf.Call))
 	}
 	if cf.Register != "" {
-		out = append(out, "It called through a register: "+cf.Register+".")
+		line := "It called through a register: " + cf.Register
+		if cf.LoadedBy != "" {
+			line += ", loaded by " + cf.LoadedBy
+		}
+		out = append(out, line+".")
 	}
 	if s := cf.Slot; s != nil {
-		line := fmt.Sprintf("It loaded the target from %#x (%s), which holds %#x", uint64(s.Address), s.Where, uint64(s.Value))
+		line := fmt.Sprintf("It loaded the target from %#x", uint64(s.Address))
+		if s.Section != "" {
+			line += fmt.Sprintf(", %s in %s", slotWords(s), baseName(s.Module))
+		}
+		line += fmt.Sprintf(" (%s), which holds %#x", s.Where, uint64(s.Value))
 		if s.Object != "" {
 			line += "; that word is " + s.Object
 		}
 		out = append(out, line+".")
 		if r := s.Relocation; r != nil {
-			rl := fmt.Sprintf("The slot is written at load time by a %s relocation in %s of %s", r.Type, r.Section, r.Module)
+			rl := fmt.Sprintf("The slot is written at load time by the %s relocation in %s of %s", r.Type, r.Section, r.Module)
 			if r.Symbol != "" {
 				rl += " for " + r.Symbol
 			}
@@ -172,4 +235,23 @@ func (cf *ControlFlow) explain() []string {
 		}
 	}
 	return out
+}
+
+// slotWords names the kind of slot a section holds.
+func slotWords(s *Slot) string {
+	switch s.Section {
+	case ".got", ".got.plt":
+		return "a GOT slot (" + s.Section + ")"
+	case ".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors":
+		return "an entry of " + s.Section
+	}
+	return "a word of " + s.Section
+}
+
+// baseName is the last element of a path.
+func baseName(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
 }

@@ -47,14 +47,38 @@ type Siginfo struct {
 	UID uint32
 }
 
-// HasAddr reports whether Addr is meaningful: a fault signal raised by the
-// kernel (si_code > 0).
-func (s *Siginfo) HasAddr() bool {
+// si_code values (include/uapi/asm-generic/siginfo.h) that decide whether
+// si_addr holds an address.
+const (
+	// SI_KERNEL is a signal the kernel raised without a fault address. On
+	// x86_64 a general-protection fault (an access to a non-canonical
+	// address, a misaligned SSE operand, a privileged instruction) is
+	// SIGSEGV with SI_KERNEL and si_addr 0 (arch/x86/kernel/traps.c,
+	// exc_general_protection).
+	SI_KERNEL = 0x80
+	// BUS_ADRALN is SIGBUS for an alignment-check fault (EFLAGS.AC); x86
+	// raises it with si_addr NULL (traps.c, exc_alignment_check).
+	BUS_ADRALN = 1
+)
+
+// Fault reports whether the kernel raised a fault signal for the thread's
+// own instruction (si_code > 0), with or without an address.
+func (s *Siginfo) Fault() bool {
 	switch s.Signo {
 	case 4, 5, 7, 8, 11: // SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV
 		return s.Code > 0
 	}
 	return false
+}
+
+// HasAddr reports whether Addr is meaningful: a fault signal raised by the
+// kernel with an address. SI_KERNEL faults and x86's alignment-check SIGBUS
+// carry none (their si_addr is 0, not the null pointer).
+func (s *Siginfo) HasAddr() bool {
+	if !s.Fault() || s.Code == SI_KERNEL {
+		return false
+	}
+	return !(s.Signo == 7 && s.Code == BUS_ADRALN)
 }
 
 // FileEntry is one NT_FILE entry: a file mapped at [Start, End) from byte

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds prog and makes core.zst: a read through a null struct pointer (a field at offset 0x18)
+# Builds prog and makes core.zst: a read through a null struct pointer (the field weight at offset 0x10)
 set -euo pipefail
 cd "$(dirname "$0")"
 source ../lib.sh

@@ -1,5 +1,5 @@
-// Reads a field of a struct through a null pointer: the fault address is
-// 0x18, the field's offset.
+// Reads a field of a struct through a null pointer: last.next is NULL, so
+// n->next->weight reads address 0x10, the offset of weight.
 #include <stddef.h>
 
 struct node {
