@@ -30,6 +30,17 @@ func Demangle(name string) (out string) {
 	if s, ok := demangleRustLegacy(base); ok {
 		return s + suffix
 	}
+	if strings.HasPrefix(base, "_R") || strings.HasPrefix(base, "__R") {
+		// A "." suffix other than LLVM's (".cold", ".0") is kept, as
+		// rustc-demangle prints it.
+		v0, dot := base, ""
+		if i := strings.IndexByte(base, '.'); i > 0 {
+			v0, dot = base[:i], base[i:]
+		}
+		if s, ok := demangleRustV0(v0); ok {
+			return s + dot + suffix
+		}
+	}
 	if !strings.HasPrefix(base, "_Z") && !strings.HasPrefix(base, "_R") && !strings.HasPrefix(base, "__Z") {
 		return name
 	}
