@@ -61,7 +61,7 @@ func newAnalyzeCmd() *cobra.Command {
 	o.core.register(cmd)
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json or markdown (for bug trackers)")
 	cmd.Flags().StringVar(&o.thread, "thread", "all", "threads to print: all, crashed, or a thread id")
-	cmd.Flags().IntVar(&o.maxFrames, "max-frames", 0, "stop each walk after `N` frames (0: no limit)")
+	cmd.Flags().IntVar(&o.maxFrames, "max-frames", 0, "list at most `N` frames per thread; diagnoses and the signature still use the whole stack (0: no limit)")
 	cmd.Flags().BoolVar(&o.rawSymbols, "raw-symbols", false, "print mangled symbol names")
 	cmd.Flags().BoolVar(&o.noCollapse, "no-collapse", false, "print every frame of a recursion")
 	return cmd

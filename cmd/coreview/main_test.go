@@ -113,7 +113,7 @@ func TestAnalyzeFixture(t *testing.T) {
 	}
 
 	code, stdout, _ = runCLI("analyze", f.CoreZst, "--binary", f.Binary, "--sysroot", testfixture.Sysroot(), "--max-frames", "5", "--thread", "crashed")
-	if code != exitOK || !strings.Contains(stdout, "5 frames, frame limit") {
+	if code != exitOK || !strings.Contains(stdout, "frames (5 shown), end of stack") {
 		t.Errorf("--max-frames 5: exit %d\n%s", code, stdout)
 	}
 	code, _, stderr = runCLI("analyze", f.CoreZst, "--max-core-size", "4096")
