@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -89,6 +90,9 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkThread(r, o.thread); err != nil {
+		return err
+	}
 	out := cmd.OutOrStdout()
 	if o.format == "json" {
 		if o.thread != "all" {
@@ -110,4 +114,25 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 	}
 	r.Warnings = nil
 	return r.WriteText(out, analyze.TextOptions{Threads: o.thread, NoCollapse: o.noCollapse})
+}
+
+// checkThread makes --thread TID for a thread the core does not hold a
+// usage error that lists the threads it does hold.
+func checkThread(r *analyze.Report, thread string) error {
+	if thread == "all" || thread == "crashed" {
+		return nil
+	}
+	var tids []string
+	for _, t := range r.Threads {
+		if strconv.Itoa(t.TID) == thread {
+			return nil
+		}
+		tids = append(tids, strconv.Itoa(t.TID))
+	}
+	const maxListed = 20
+	list := strings.Join(tids, ", ")
+	if len(tids) > maxListed {
+		list = strings.Join(tids[:maxListed], ", ") + fmt.Sprintf(", … (%d threads)", len(tids))
+	}
+	return &usageError{fmt.Errorf("--thread %s: the core has no such thread; its threads are %s", thread, list)}
 }

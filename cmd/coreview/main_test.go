@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -123,5 +124,50 @@ func TestAnalyzeFixture(t *testing.T) {
 	code, stdout, _ = runCLI("maps", f.CoreZst, "--binary", f.Binary, "--sysroot", testfixture.Sysroot())
 	if code != exitOK || !strings.Contains(stdout, "main-stack") || !strings.Contains(stdout, "libc.so.6") {
 		t.Errorf("maps: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestThreadSelection: --thread TID prints that thread alone; a thread id
+// the core does not hold is a usage error naming the threads it does.
+func TestThreadSelection(t *testing.T) {
+	f := testfixture.Get(t, "c-threads")
+	base := []string{"analyze", f.CoreZst, "--binary", f.Binary, "--sysroot", testfixture.Sysroot()}
+	code, stdout, stderr := runCLI(append(base, "--format", "json")...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r struct {
+		Threads []struct {
+			TID     int  `json:"tid"`
+			Crashed bool `json:"crashed"`
+		} `json:"threads"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Threads) < 3 {
+		t.Fatalf("c-threads has %d threads", len(r.Threads))
+	}
+	// A thread that did not crash.
+	other := r.Threads[0].TID
+	for _, th := range r.Threads {
+		if !th.Crashed {
+			other = th.TID
+			break
+		}
+	}
+	tid := strconv.Itoa(other)
+	code, stdout, stderr = runCLI(append(base, "--thread", tid)...)
+	if code != exitOK || strings.Count(stdout, "\nthread ") != 1 || !strings.Contains(stdout, "\nthread "+tid+":") {
+		t.Errorf("--thread %s: exit %d, want exactly that thread:\n%s%s", tid, code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(append(base, "--thread", tid, "--format", "json")...)
+	if err := json.Unmarshal([]byte(stdout), &r); code != exitOK || err != nil || len(r.Threads) != 1 || r.Threads[0].TID != other {
+		t.Errorf("--thread %s --format json: exit %d, %v, threads %+v", tid, code, err, r.Threads)
+	}
+
+	code, stdout, stderr = runCLI(append(base, "--thread", "12345")...)
+	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "no such thread") || !strings.Contains(stderr, tid) {
+		t.Errorf("--thread 12345: exit %d, stdout %q, stderr %q; want %d and the threads listed", code, stdout, stderr, exitUsage)
 	}
 }
