@@ -31,14 +31,15 @@ func Demangle(name string) (out string) {
 		return s + suffix
 	}
 	if strings.HasPrefix(base, "_R") || strings.HasPrefix(base, "__R") {
-		// A "." suffix other than LLVM's (".cold", ".0") is kept, as
-		// rustc-demangle prints it.
-		v0, dot := base, ""
+		// A "." suffix (".cold" of a split function, ".0") is dropped,
+		// as gdb and c++filt (libiberty) drop it from v0 names, so that
+		// frames name the function as gdb does.
+		v0 := base
 		if i := strings.IndexByte(base, '.'); i > 0 {
-			v0, dot = base[:i], base[i:]
+			v0 = base[:i]
 		}
 		if s, ok := demangleRustV0(v0); ok {
-			return s + dot + suffix
+			return s + suffix
 		}
 	}
 	if !strings.HasPrefix(base, "_Z") && !strings.HasPrefix(base, "_R") && !strings.HasPrefix(base, "__Z") {
