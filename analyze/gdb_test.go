@@ -46,13 +46,20 @@ type gdbThread struct {
 // symbols and .eh_frame of the shipped files.
 func gdbFrames(t *testing.T, gdb string, f testfixture.Fixture, core string) []gdbThread {
 	t.Helper()
+	return gdbFramesOf(t, gdb, f.Binary, testfixture.Sysroot(), core)
+}
+
+// gdbFramesOf runs gdb on a core with the given binary and sysroot ("/"
+// for a core of this machine) and returns its threads.
+func gdbFramesOf(t *testing.T, gdb, binary, sysroot, core string) []gdbThread {
+	t.Helper()
 	script := filepath.Join(testfixture.Root(), "testdata", "gdb", "frames.py")
 	out := filepath.Join(t.TempDir(), "gdb.json")
 	cmd := exec.Command(gdb, "-batch", "-nx",
 		"-iex", "set debug-file-directory /nonexistent",
 		"-iex", "set debuginfod enabled off",
-		"-ex", "set sysroot "+testfixture.Sysroot(),
-		"-ex", "file "+f.Binary,
+		"-ex", "set sysroot "+sysroot,
+		"-ex", "file "+binary,
 		"-ex", "core-file "+core,
 		"-x", script)
 	cmd.Env = append(os.Environ(), "COREVIEW_GDB_OUT="+out)
@@ -200,13 +207,16 @@ func compareThread(t *testing.T, wt gdbThread, th *Thread) {
 var (
 	rustHash      = regexp.MustCompile(`::h[0-9a-f]{16}$`)
 	disambiguator = regexp.MustCompile(`\[[0-9a-f]+\]`)
+	constType     = regexp.MustCompile(`: (i8|i16|i32|i64|i128|isize|u8|u16|u32|u64|u128|usize|bool|char)\b`)
 )
 
 // sameFunction compares gdb's minimal symbol with coreview's function name.
-// gdb keeps Rust legacy hashes ("::h0123…") and v0 crate disambiguators
-// ("rustc_parse[7d6b5aa6d0e1ae03]"), which coreview leaves out, as rustfilt
-// does; otherwise the names must be equal.
+// gdb keeps Rust legacy hashes ("::h0123…"), v0 crate disambiguators
+// ("rustc_parse[7d6b5aa6d0e1ae03]") and the types of v0 constants
+// ("<8: usize>"), which coreview leaves out, as rustfilt does; otherwise
+// the names must be equal.
 func sameFunction(gdbName, ours string) bool {
-	g := disambiguator.ReplaceAllString(rustHash.ReplaceAllString(gdbName, ""), "")
+	g := rustHash.ReplaceAllString(gdbName, "")
+	g = constType.ReplaceAllString(disambiguator.ReplaceAllString(g, ""), "")
 	return g == ours
 }
