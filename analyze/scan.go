@@ -281,24 +281,32 @@ func (res *ScanResult) group() {
 	sort.SliceStable(res.Groups, func(i, j int) bool { return res.Groups[i].Count > res.Groups[j].Count })
 }
 
-// Crashes counts the analyzed cores, or only those whose primary diagnosis
-// kind or signal is in failOn when it is not empty.
+// Crashes counts the analyzed cores, or, when failOn is not empty, only
+// those with a diagnosis of one of its kinds (any of the core's diagnoses,
+// not only the first) or one of its signals.
 func (res *ScanResult) Crashes(failOn []string) int {
 	n := 0
 	for _, row := range res.Rows {
 		if row.SignatureHash == "" {
 			continue
 		}
-		if len(failOn) == 0 {
+		if len(failOn) == 0 || row.matches(failOn) {
 			n++
-			continue
-		}
-		for _, k := range failOn {
-			if len(row.Diagnoses) > 0 && row.Diagnoses[0] == k || strings.EqualFold(row.Signal, k) {
-				n++
-				break
-			}
 		}
 	}
 	return n
+}
+
+func (row *ScanRow) matches(failOn []string) bool {
+	for _, k := range failOn {
+		if strings.EqualFold(row.Signal, k) {
+			return true
+		}
+		for _, d := range row.Diagnoses {
+			if d == k {
+				return true
+			}
+		}
+	}
+	return false
 }

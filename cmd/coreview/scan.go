@@ -50,7 +50,7 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 	f.StringVar(&o.binaryDir, "binary-dir", "", "look for executables and libraries in `DIR` (by build-id, then name)")
 	f.StringVar(&o.sysroot, "sysroot", "", "look up the paths cores name under `DIR`")
 	f.StringVar(&o.format, "format", "table", "output format: table, jsonl, json, markdown or junit")
-	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for these diagnosis `KIND`s or signal names (comma-separated)")
+	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for cores with a diagnosis of these `KIND`s or these signals (comma-separated; e.g. stack-overflow,SIGABRT)")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit)")
 	addMaxCoreSize(cmd, &o.maxSize)
 	return cmd
@@ -61,6 +61,9 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 	case "table", "jsonl", "json", "markdown", "junit":
 	default:
 		return &usageError{fmt.Errorf("--format must be table, jsonl, json, markdown or junit, not %q", o.format)}
+	}
+	if err := analyze.CheckFailOn(o.failOn); err != nil {
+		return &usageError{err}
 	}
 	if o.jobs < 0 || o.timeout < 0 {
 		return &usageError{fmt.Errorf("--jobs and --timeout must not be negative")}

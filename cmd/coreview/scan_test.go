@@ -134,6 +134,15 @@ func TestScan(t *testing.T) {
 	if code, _, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot, "--fail-on", "null-call"); code != exitCrashes {
 		t.Errorf("--fail-on null-call: exit %d, want %d", code, exitCrashes)
 	}
+	if code, _, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot, "--fail-on", "sigabrt"); code != exitCrashes {
+		t.Errorf("--fail-on sigabrt: exit %d, want %d", code, exitCrashes)
+	}
+	// An unknown kind is a usage error that lists the valid ones, before
+	// any core is read.
+	if code, out, errs := runCLI("scan", dir, "-r", "--fail-on", "null-call,stackoverflow"); code != exitUsage || out != "" ||
+		!strings.Contains(errs, `"stackoverflow"`) || !strings.Contains(errs, "stack-overflow") || !strings.Contains(errs, "SIGSEGV") {
+		t.Errorf("--fail-on stackoverflow: exit %d, stdout %q, stderr %q; want %d and the valid kinds", code, out, errs, exitUsage)
+	}
 	// A directory without cores.
 	if code, out, _ := runCLI("scan", t.TempDir()); code != exitOK || !strings.Contains(out, "0 cores") {
 		t.Errorf("empty directory: exit %d\n%s", code, out)
