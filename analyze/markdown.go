@@ -36,6 +36,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		ew.printf("  \n")
 	}
+	if sd := systemdLine(r.systemd()); sd != "" {
+		ew.printf("**systemd-coredump:** %s  \n", mdEscape(sd))
+	}
 	ew.printf("**Signature:** `%s` (`%s`)\n\n", r.Signature, r.SignatureHash)
 	for _, d := range r.Diagnosis {
 		ew.printf("**%s** — %s\n", d.Kind, mdEscape(d.Summary))

@@ -46,6 +46,9 @@ type ScanRow struct {
 	Frames        []string `json:"frames,omitempty"`
 	Warnings      int      `json:"warnings,omitempty"`
 	Error         string   `json:"error,omitempty"`
+	// Systemd is what systemd-coredump recorded in the core's file name
+	// and extended attributes.
+	Systemd *coreinput.Meta `json:"systemd,omitempty"`
 }
 
 // ScanGroup is every core that shares one crash signature.
@@ -196,6 +199,10 @@ func analyzeRow(path string, opts ScanOptions) ScanRow {
 	defer s.Close()
 	r := s.Report()
 	row.Compression = s.comp
+	if !s.meta.Empty() {
+		m := s.meta
+		row.Systemd = &m
+	}
 	row.Exe, row.PID = r.Process.Exe, r.Process.PID
 	if r.Signal != nil {
 		row.Signal = r.Signal.Name

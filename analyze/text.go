@@ -71,6 +71,9 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	if p.Exe != "" {
 		bw.printf("exe      %s\n", p.Exe)
 	}
+	if sd := systemdLine(r.systemd()); sd != "" {
+		bw.printf("systemd  %s\n", sd)
+	}
 	if sg := r.Signal; sg != nil {
 		bw.printf("signal   %s (%s", sg.Name, sg.CodeName)
 		if m := CodeMeaning(sg.CodeName); m != "" {

@@ -18,10 +18,11 @@ import (
 // crashDir builds a crash directory from the fixtures, stored the ways
 // crash collectors store cores: raw, zstd, lz4, xz, a systemd-coredump name
 // with extended attributes, one corrupt core, one core without its binary,
-// and a file that is no core at all.
-func crashDir(t *testing.T) string {
+// and a file that is no core at all. xattrs says whether the file system
+// took the user.coredump.* extended attributes.
+func crashDir(t *testing.T) (dir string, xattrs bool) {
 	t.Helper()
-	dir := t.TempDir()
+	dir = t.TempDir()
 	put := func(sub, name, fixture, compression string, withBin bool) {
 		f := testfixture.Get(t, fixture)
 		raw, err := os.ReadFile(f.RawCore(t))
@@ -55,14 +56,22 @@ func crashDir(t *testing.T) string {
 	put("xz", "core.xz", "c-recursion", "xz", true)
 	sd := "core.prog.1000.0123456789abcdef0123456789abcdef.4242.1700000000000000.zst"
 	put("systemd", sd, "c-threads", "zstd", true)
-	syscall.Setxattr(filepath.Join(dir, "systemd", sd), "user.coredump.signal", []byte("11"), 0)
+	xattrs = true
+	for attr, v := range map[string]string{"signal": "11", "exe": "/usr/bin/prog", "comm": "prog", "pid": "4242",
+		"timestamp": "1700000000000000", "hostname": "ci-runner"} {
+		if err := syscall.Setxattr(filepath.Join(dir, "systemd", sd), "user.coredump."+attr, []byte(v), 0); err != nil {
+			t.Logf("setxattr user.coredump.%s: %v: the file system takes no user xattrs; not checking them", attr, err)
+			xattrs = false
+			break
+		}
+	}
 	put("nobin", "core.zst", "musl-relr", "zstd", false)
 	// A corrupt core: a real ELF core header, then nothing.
 	raw, _ := os.ReadFile(testfixture.Get(t, "c-abort").RawCore(t))
 	os.MkdirAll(filepath.Join(dir, "corrupt"), 0o755)
 	os.WriteFile(filepath.Join(dir, "corrupt", "core"), raw[:100], 0o644)
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a core"), 0o644)
-	return dir
+	return dir, xattrs
 }
 
 type jsonlRow struct {
@@ -72,7 +81,17 @@ type jsonlRow struct {
 	Diagnoses     []string `json:"diagnoses"`
 	SignatureHash string   `json:"signature_hash"`
 	Error         string   `json:"error"`
-	Groups        []struct {
+	Systemd       *struct {
+		Comm     string `json:"comm"`
+		UID      int    `json:"uid"`
+		BootID   string `json:"boot_id"`
+		PID      int    `json:"pid"`
+		Time     string `json:"time"`
+		Exe      string `json:"exe"`
+		Signal   int    `json:"signal"`
+		Hostname string `json:"hostname"`
+	} `json:"systemd"`
+	Groups []struct {
 		Count     int    `json:"count"`
 		Diagnosis string `json:"diagnosis"`
 	} `json:"groups"`
@@ -81,7 +100,7 @@ type jsonlRow struct {
 }
 
 func TestScan(t *testing.T) {
-	dir := crashDir(t)
+	dir, xattrs := crashDir(t)
 	sysroot := testfixture.Sysroot()
 	code, stdout, stderr := runCLI("scan", dir, "--recursive", "--sysroot", sysroot, "--format", "jsonl", "--jobs", "2")
 	if code != exitCrashes {
@@ -118,6 +137,17 @@ func TestScan(t *testing.T) {
 		if rows[sub].Compression != comp {
 			t.Errorf("%s: compression %q, want %q", sub, rows[sub].Compression, comp)
 		}
+	}
+	// What systemd-coredump recorded: the file name, and the extended
+	// attributes when the file system keeps them.
+	if sd := rows["systemd"].Systemd; sd == nil || sd.Comm != "prog" || sd.UID != 1000 || sd.PID != 4242 ||
+		sd.BootID != "0123456789abcdef0123456789abcdef" || !strings.HasPrefix(sd.Time, "2023-11-14T22:13:20") {
+		t.Errorf("systemd row: %+v", sd)
+	} else if xattrs && (sd.Exe != "/usr/bin/prog" || sd.Signal != 11 || sd.Hostname != "ci-runner") {
+		t.Errorf("systemd row without the xattrs: %+v", sd)
+	}
+	if rows["raw"].Systemd != nil {
+		t.Errorf("raw core has systemd metadata: %+v", rows["raw"].Systemd)
 	}
 	if rows["corrupt"].Error == "" || !strings.Contains(rows["nobin"].Error, "not found") {
 		t.Errorf("corrupt: %q; nobin: %q", rows["corrupt"].Error, rows["nobin"].Error)
@@ -161,7 +191,7 @@ func TestScanJUnitWithAnt(t *testing.T) {
 	if err != nil {
 		t.Skip("ant is not installed")
 	}
-	dir := crashDir(t)
+	dir, _ := crashDir(t)
 	code, xml, stderr := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit")
 	if code != exitCrashes {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -191,5 +221,29 @@ func TestScanJUnitWithAnt(t *testing.T) {
 	html, _ := os.ReadFile(filepath.Join(work, "html", "junit-noframes.html"))
 	if !bytes.Contains(html, []byte("SIGSEGV null-call: apply &larr; run")) {
 		t.Errorf("Ant's HTML report does not list the null-call crash")
+	}
+}
+
+// TestSystemdMetadataInReports: what systemd-coredump recorded about a
+// core shows in the text and Markdown headers, not only in JSON.
+func TestSystemdMetadataInReports(t *testing.T) {
+	dir, xattrs := crashDir(t)
+	sd := filepath.Join(dir, "systemd", "core.prog.1000.0123456789abcdef0123456789abcdef.4242.1700000000000000.zst")
+	bin := filepath.Join(dir, "systemd", "bin")
+	want := "comm prog, uid 1000, pid 4242, boot id 0123456789abcdef0123456789abcdef, time 2023-11-14 22:13:20.000000 UTC"
+	if xattrs {
+		want += ", exe /usr/bin/prog, signal SIGSEGV, host ci-runner"
+	}
+	code, text, stderr := runCLI("analyze", sd, "--binary", bin, "--sysroot", testfixture.Sysroot(), "--thread", "crashed")
+	if code != exitOK || !strings.Contains(text, "\nsystemd  "+want+"\n") {
+		t.Errorf("text: exit %d (%s), want the line %q:\n%.800s", code, stderr, "systemd  "+want, text)
+	}
+	code, md, _ := runCLI("analyze", sd, "--binary", bin, "--sysroot", testfixture.Sysroot(), "--format", "markdown")
+	if code != exitOK || !strings.Contains(md, "**systemd-coredump:** "+strings.ReplaceAll(want, "_", "\\_")) {
+		t.Errorf("markdown: exit %d, want %q:\n%.800s", code, want, md)
+	}
+	code, table, _ := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot())
+	if code != exitCrashes || !strings.Contains(table, "prog[4242] 2023-11-14T22:13:20Z") {
+		t.Errorf("table: exit %d, want the systemd process column:\n%s", code, table)
 	}
 }
