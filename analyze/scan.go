@@ -174,12 +174,14 @@ func scanOne(path string, opts ScanOptions) ScanRow {
 	}
 }
 
-// analyzeRow finds the core's executable and analyzes it: --binary for
-// all; a file named "bin" beside the core, or one named like the crashed
-// command; --binary-dir by build-id, then by name; the core's own paths
-// under --sysroot.
-func analyzeRow(path string, opts ScanOptions) ScanRow {
-	row := ScanRow{Path: path, Diagnoses: []string{}}
+// coreOptions are the analysis options for one core of a scan. Its
+// executable (and libraries) are looked for in this order: --binary for
+// all; a file named "bin" beside the core; the core's directory, by
+// build-id then by the file's name; --binary-dir, by build-id then name;
+// the paths the core names, under --sysroot. A file that does not match
+// the core (build-id, or the dumped ELF headers) loses to any later one
+// that does.
+func coreOptions(path string, opts ScanOptions) Options {
 	aopts := Options{Binary: opts.Binary, Sysroot: opts.Sysroot, MaxFrames: opts.MaxFrames, MaxCoreSize: opts.MaxCoreSize}
 	dir := filepath.Dir(path)
 	if aopts.Binary == "" {
@@ -191,7 +193,14 @@ func analyzeRow(path string, opts ScanOptions) ScanRow {
 	if opts.BinaryDir != "" {
 		aopts.SearchPaths = append(aopts.SearchPaths, opts.BinaryDir)
 	}
-	s, err := Open(path, aopts)
+	return aopts
+}
+
+// analyzeRow finds the core's executable (see coreOptions) and analyzes
+// the core.
+func analyzeRow(path string, opts ScanOptions) ScanRow {
+	row := ScanRow{Path: path, Diagnoses: []string{}}
+	s, err := Open(path, coreOptions(path, opts))
 	if err != nil {
 		row.Error = err.Error()
 		return row

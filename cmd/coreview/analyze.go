@@ -22,7 +22,7 @@ type coreFlags struct {
 func (f *coreFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.binary, "binary", "", "the executable that produced the core (default: the path the core names)")
 	cmd.Flags().StringVar(&f.sysroot, "sysroot", "", "look up the executable and libraries under `DIR`; nothing outside it is opened")
-	cmd.Flags().StringArrayVar(&f.searchPaths, "search-path", nil, "also look for modules in `DIR`, by build-id then by name (repeatable)")
+	cmd.Flags().StringArrayVar(&f.searchPaths, "search-path", nil, "look for modules in `DIR` (before the paths the core names), by build-id then by name (repeatable)")
 	addMaxCoreSize(cmd, &f.maxCoreSize)
 }
 

@@ -32,8 +32,10 @@ func newScanCmd() *cobra.Command {
 analyzes them in parallel, and groups them by crash signature. A core that cannot be analyzed
 (corrupt, no binary, a timeout) becomes an error row; it never stops the scan.
 
-Each core's executable is found from --binary; a file named "bin" beside the core; the core's
-directory and --binary-dir, by build-id then by name; the paths the core names, under --sysroot.
+Each core's executable is looked for in this order: --binary; a file named "bin" beside the
+core; the core's directory, then --binary-dir, each by build-id then by name; the paths the core
+names, under --sysroot. A file that does not match the core (build-id, or the ELF headers the
+core holds) loses to any later one that does.
 
 Exit status: 0 no crash found; 1 crashes found (only those of the --fail-on kinds or signals,
 when given); 2 usage error; 3 some cores could not be analyzed and nothing else failed.`,
