@@ -28,8 +28,10 @@ type ScanOptions struct {
 	Sysroot     string
 	MaxFrames   int
 	MaxCoreSize int64
-	// Progress, if set, is called after each core.
-	Progress func(done, total int, path string)
+	// Progress, if set, is called when a core's analysis starts and when
+	// it ends, with the number of cores done and a core being analyzed
+	// now ("" when none is).
+	Progress func(done, total int, current string)
 }
 
 // ScanRow is one core's line in a scan.
@@ -122,10 +124,34 @@ func Scan(opts ScanOptions) (*ScanResult, error) {
 	}
 	rows := make([]ScanRow, len(paths))
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		done int
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		done    int
+		running []string // cores being analyzed, oldest first
 	)
+	progress := func(start bool, p string) {
+		if opts.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if start {
+			running = append(running, p)
+		} else {
+			done++
+			for k, q := range running {
+				if q == p {
+					running = append(running[:k], running[k+1:]...)
+					break
+				}
+			}
+		}
+		current := ""
+		if len(running) > 0 {
+			current = running[len(running)-1]
+		}
+		opts.Progress(done, len(paths), current)
+	}
 	sem := make(chan struct{}, jobs)
 	for i, p := range paths {
 		wg.Add(1)
@@ -133,13 +159,9 @@ func Scan(opts ScanOptions) (*ScanResult, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			progress(true, p)
 			rows[i] = scanOne(p, opts)
-			mu.Lock()
-			done++
-			if opts.Progress != nil {
-				opts.Progress(done, len(paths), p)
-			}
-			mu.Unlock()
+			progress(false, p)
 		}()
 	}
 	wg.Wait()

@@ -12,8 +12,9 @@ import (
 	"github.com/coreview/coreview/internal/coreinput"
 )
 
-// WriteTable writes the per-core rows and then the signature groups, for a
-// terminal.
+// WriteTable writes the per-core rows, then the signature groups, then
+// each group's example frames (the crashed thread's top frames in its
+// first core), for a terminal.
 func (res *ScanResult) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "CORE\tPROCESS\tSIGNAL\tDIAGNOSIS\tSIGNATURE\tTOP FRAME\n")
@@ -41,7 +42,16 @@ func (res *ScanResult) WriteTable(w io.Writer) error {
 	for _, g := range res.Groups {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", g.Count, g.SignatureHash, g.Diagnosis, g.FirstCore, g.Signature)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, g := range res.Groups {
+		fmt.Fprintf(w, "\n%s (%d core(s)): %s\n", g.SignatureHash, g.Count, g.Signature)
+		for i, f := range g.Frames {
+			fmt.Fprintf(w, "  #%d  %s\n", i, f)
+		}
+	}
+	return nil
 }
 
 // process names a row's process for the table: "comm[pid]", from what

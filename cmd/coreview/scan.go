@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/coreview/coreview/analyze"
 )
@@ -74,12 +75,7 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 		Binary: o.binary, BinaryDir: o.binaryDir, Sysroot: o.sysroot, MaxCoreSize: o.maxSize}
 	stderr := cmd.ErrOrStderr()
 	if isTerminal(stderr) {
-		opts.Progress = func(done, total int, path string) {
-			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", done, total, path)
-			if done == total {
-				fmt.Fprint(stderr, "\r\033[K")
-			}
-		}
+		opts.Progress = progressLine(stderr)
 	}
 	res, err := analyze.Scan(opts)
 	if err != nil {
@@ -110,13 +106,25 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 	return nil
 }
 
-// isTerminal reports whether w is a character device (a terminal), so
-// progress is drawn only for people, never into a pipe or a CI log.
+// progressLine draws "[done/total] current core" on one terminal line,
+// and clears it when every core is done.
+func progressLine(w io.Writer) func(done, total int, current string) {
+	return func(done, total int, current string) {
+		fmt.Fprintf(w, "\r\033[K[%d/%d] %s", done, total, current)
+		if done == total {
+			fmt.Fprint(w, "\r\033[K")
+		}
+	}
+}
+
+// isTerminal reports whether w is a terminal (the TCGETS ioctl works on
+// it), so progress is drawn only for people, never into a pipe, a file,
+// /dev/null (a character device but no terminal) or a CI log.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok || os.Getenv("TERM") == "dumb" {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

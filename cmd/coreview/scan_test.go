@@ -16,7 +16,7 @@ import (
 )
 
 // crashDir builds a crash directory from the fixtures, stored the ways
-// crash collectors store cores: raw, zstd, lz4, xz, a systemd-coredump name
+// crash collectors store cores: raw, zstd, lz4, xz, gzip, a systemd-coredump name
 // with extended attributes, one corrupt core, one core without its binary,
 // and a file that is no core at all. xattrs says whether the file system
 // took the user.coredump.* extended attributes.
@@ -54,6 +54,7 @@ func crashDir(t *testing.T) (dir string, xattrs bool) {
 	put("zst", "core.zst", "c-null-call", "zstd", true)
 	put("lz4", "core.lz4", "c-abort", "lz4", true)
 	put("xz", "core.xz", "c-recursion", "xz", true)
+	put("gz", "core.gz", "c-recursion", "gzip", true)
 	sd := "core.prog.1000.0123456789abcdef0123456789abcdef.4242.1700000000000000.zst"
 	put("systemd", sd, "c-threads", "zstd", true)
 	xattrs = true
@@ -122,18 +123,21 @@ func TestScan(t *testing.T) {
 		rel, _ := filepath.Rel(dir, r.Path)
 		rows[filepath.Dir(rel)] = r
 	}
-	if len(rows) != 7 || summary.Cores != 7 || summary.Errors != 2 {
+	if len(rows) != 8 || summary.Cores != 8 || summary.Errors != 2 {
 		t.Fatalf("rows %v, summary %+v", rows, summary)
 	}
 	if rows["raw"].SignatureHash == "" || rows["raw"].SignatureHash != rows["zst"].SignatureHash {
 		t.Errorf("raw and zstd copies: %q vs %q", rows["raw"].SignatureHash, rows["zst"].SignatureHash)
+	}
+	if rows["xz"].SignatureHash == "" || rows["xz"].SignatureHash != rows["gz"].SignatureHash {
+		t.Errorf("xz and gzip copies: %q vs %q", rows["xz"].SignatureHash, rows["gz"].SignatureHash)
 	}
 	for sub, want := range map[string]string{"raw": "null-call", "lz4": "abort", "xz": "stack-overflow", "systemd": "stack-overflow"} {
 		if r := rows[sub]; len(r.Diagnoses) == 0 || r.Diagnoses[0] != want || r.Error != "" {
 			t.Errorf("%s: %+v, want %s", sub, r, want)
 		}
 	}
-	for sub, comp := range map[string]string{"raw": "", "zst": "zstd", "lz4": "lz4", "xz": "xz"} {
+	for sub, comp := range map[string]string{"raw": "", "zst": "zstd", "lz4": "lz4", "xz": "xz", "gz": "gzip"} {
 		if rows[sub].Compression != comp {
 			t.Errorf("%s: compression %q, want %q", sub, rows[sub].Compression, comp)
 		}
@@ -152,8 +156,54 @@ func TestScan(t *testing.T) {
 	if rows["corrupt"].Error == "" || !strings.Contains(rows["nobin"].Error, "not found") {
 		t.Errorf("corrupt: %q; nobin: %q", rows["corrupt"].Error, rows["nobin"].Error)
 	}
-	if len(summary.Groups) != 4 || summary.Groups[0].Count != 2 || summary.Groups[0].Diagnosis != "null-call" {
+	// Groups by count, ties in the order of the cores' paths: gz/ and xz/
+	// (c-recursion), raw/ and zst/ (null-call), lz4/ (abort), systemd/.
+	if len(summary.Groups) != 4 || summary.Groups[0].Count != 2 || summary.Groups[0].Diagnosis != "stack-overflow" ||
+		summary.Groups[1].Count != 2 || summary.Groups[1].Diagnosis != "null-call" || summary.Groups[2].Count != 1 {
 		t.Errorf("groups %+v", summary.Groups)
+	}
+
+	// table: the rows, the totals, the groups and each group's frames.
+	code, table, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot)
+	if code != exitCrashes {
+		t.Errorf("table: exit %d", code)
+	}
+	for _, want := range []string{
+		"CORE ", " PROCESS ", " SIGNAL ", " DIAGNOSIS ", " TOP FRAME\n",
+		"SIGSEGV  null-call ", rows["raw"].SignatureHash + "  0x0\n",
+		"corrupt/core ",
+		"8 cores, 4 distinct crashes, 2 could not be analyzed\n",
+		"COUNT  SIGNATURE ",
+		"\n" + rows["raw"].SignatureHash + " (2 core(s)): SIGSEGV null-call: apply ← run",
+		"\n  #0  0x0\n  #1  apply\n  #2  run\n  #3  main\n",
+		"\n  #0  descend\n  #1  descend\n",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if n := strings.Count(table, "not found (use --binary or --binary-dir)"); n != 1 {
+		t.Errorf("table: %d rows say the binary was not found, want 1:\n%s", n, table)
+	}
+
+	// json: one object with the schema, every row and the groups.
+	code, js, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot, "--format", "json")
+	var whole struct {
+		Schema string     `json:"schema"`
+		Cores  []jsonlRow `json:"cores"`
+		Groups []struct {
+			Count  int      `json:"count"`
+			Frames []string `json:"frames"`
+			Cores  []string `json:"cores"`
+		} `json:"groups"`
+		Errors int `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(js), &whole); err != nil || code != exitCrashes {
+		t.Fatalf("json: exit %d, %v:\n%s", code, err, js)
+	}
+	if whole.Schema != "coreview.scan/v1" || len(whole.Cores) != 8 || whole.Errors != 2 || len(whole.Groups) != 4 ||
+		len(whole.Groups[1].Cores) != 2 || len(whole.Groups[1].Frames) < 2 || whole.Groups[1].Frames[1] != "apply" {
+		t.Errorf("json: %+v", whole)
 	}
 
 	// --fail-on a kind that did not happen: only the unreadable cores
@@ -178,7 +228,7 @@ func TestScan(t *testing.T) {
 		t.Errorf("empty directory: exit %d\n%s", code, out)
 	}
 	code, md, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot, "--format", "markdown")
-	if code != exitCrashes || !strings.HasPrefix(md, "# Crash scan: 7 cores, 4 distinct crashes") || !strings.Contains(md, "## Not analyzed") {
+	if code != exitCrashes || !strings.HasPrefix(md, "# Crash scan: 8 cores, 4 distinct crashes") || !strings.Contains(md, "## Not analyzed") {
 		t.Errorf("markdown:\n%s", md)
 	}
 }
@@ -245,5 +295,30 @@ func TestSystemdMetadataInReports(t *testing.T) {
 	code, table, _ := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot())
 	if code != exitCrashes || !strings.Contains(table, "prog[4242] 2023-11-14T22:13:20Z") {
 		t.Errorf("table: exit %d, want the systemd process column:\n%s", code, table)
+	}
+}
+
+// TestIsTerminal: /dev/null is a character device but no terminal; a
+// pseudo-terminal is one.
+func TestIsTerminal(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if isTerminal(null) {
+		t.Error("isTerminal(/dev/null) = true")
+	}
+	if isTerminal(&bytes.Buffer{}) {
+		t.Error("isTerminal(a buffer) = true")
+	}
+	pty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer pty.Close()
+	t.Setenv("TERM", "xterm")
+	if !isTerminal(pty) {
+		t.Error("isTerminal(/dev/ptmx) = false")
 	}
 }
