@@ -128,10 +128,7 @@ func gdbGaveUp(reason string) bool {
 // every thread, coreview's frames have the same PCs and stack pointers as
 // gdb's, and the same function names where gdb has one.
 func TestUnwindMatchesGDB(t *testing.T) {
-	gdb, err := exec.LookPath("gdb")
-	if err != nil {
-		t.Skip("gdb is not installed")
-	}
+	gdb := testfixture.Tool(t, "gdb")
 	for _, f := range testfixture.All(t) {
 		t.Run(f.Name, func(t *testing.T) {
 			core := f.RawCore(t)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
 )
 
 // liveRustcCore makes rustc overflow its stack on a generated source file
@@ -105,8 +107,8 @@ func TestLiveRustcOverflow(t *testing.T) {
 // Without gdb the comparison is skipped, saying so.
 func compareLiveWithGDB(t *testing.T, core, rustc string, r *Report) {
 	t.Helper()
-	gdb, err := exec.LookPath("gdb")
-	if err != nil {
+	gdb, ok := testfixture.OptionalTool(t, "gdb")
+	if !ok {
 		t.Skip("gdb is not installed: the live core is not compared with gdb")
 	}
 	want := gdbFramesOf(t, gdb, rustc, "/", core)

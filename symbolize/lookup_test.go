@@ -40,7 +40,7 @@ func TestLookupRealBinary(t *testing.T) {
 		{"function", 0x1139, "apply+0x0"},
 		{"function body", 0x1150, "run+0x4"},
 	}
-	gdb, _ := exec.LookPath("gdb")
+	gdb, _ := testfixture.OptionalTool(t, "gdb")
 	var gdbOut []string
 	if gdb != "" {
 		args := []string{"-nx", "-batch"}

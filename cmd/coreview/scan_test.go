@@ -237,10 +237,7 @@ func TestScan(t *testing.T) {
 // junitreport task (Debian's ant and ant-optional), and checks the totals
 // its report computes.
 func TestScanJUnitWithAnt(t *testing.T) {
-	ant, err := exec.LookPath("ant")
-	if err != nil {
-		t.Skip("ant is not installed")
-	}
+	ant := testfixture.Tool(t, "ant")
 	dir, _ := crashDir(t)
 	code, xml, stderr := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit")
 	if code != exitCrashes {
