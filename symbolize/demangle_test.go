@@ -50,6 +50,16 @@ func TestDemangle(t *testing.T) {
 		// C++ (not Rust: no hash element).
 		{"_ZNSt6vectorIiSaIiEE9push_backERKi", "std::vector<int, std::allocator<int> >::push_back(int const&)"},
 		{"_ZN3foo3barEv", "foo::bar()"},
+		// GCC's clones of C functions, as gdb 13 prints them (info symbol).
+		{"parse.cold", "parse[cold]"},
+		{"foo.part.0", "foo.part"},
+		{"foo.constprop.0", "foo.constprop"},
+		{"bar.constprop.0.cold", "bar.constprop[cold]"},
+		{"foo.cold.3", "foo.cold"},
+		{"foo.12", "foo"},
+		{"_foo.cold", "_foo.cold"},
+		{"Foo.cold", "Foo.cold"},
+		{"fooX.part.0", "fooX.part.0"},
 		// Not mangled, or suffixed.
 		{"main", "main"},
 		{"memcpy@plt", "memcpy@plt"},
