@@ -33,3 +33,19 @@ func TestNonPIEAndColdFragment(t *testing.T) {
 		t.Errorf("frames %+v, want parse[cold] (symbol parse.cold) called from main", fr)
 	}
 }
+
+// TestVDSOAndFramePointerFrames: the c-vdso fixture faults inside the
+// vDSO (frame #0 in [vdso], symbolized from the core's memory), and main
+// is found through read_clock's frame pointer, read_clock having no CFI.
+func TestVDSOAndFramePointerFrames(t *testing.T) {
+	f := testfixture.Get(t, "c-vdso")
+	r, err := Analyze(f.CoreZst, options(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := r.Threads[0].Frames
+	if len(fr) < 4 || fr[0].Module != "[vdso]" || fr[0].Function != "clock_gettime" ||
+		fr[2].Function != "read_clock" || fr[3].Function != "main" || fr[3].Method != "fp" {
+		t.Errorf("frames %+v, want clock_gettime in [vdso], then libc's, read_clock, and main found by fp", fr)
+	}
+}
