@@ -51,6 +51,9 @@ func (t *Thread) appendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
+	if t.FramesOmitted != 0 {
+		b = strconv.AppendInt(append(b, `,"frames_omitted":`...), int64(t.FramesOmitted), 10)
+	}
 	return append(b, '}')
 }
 

@@ -3,8 +3,12 @@ package analyze
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/coreview/coreview/internal/testfixture"
 )
@@ -41,6 +45,25 @@ func TestMaxFramesLimitsTheListOnly(t *testing.T) {
 	if len(ct.Frames) != 12 || ct.FramesOmitted != len(ft.Frames)-12 || ct.TotalFrames() != len(ft.Frames) || ct.EndReason != ft.EndReason {
 		t.Errorf("thread: %d frames, %d omitted, end %q; want 12, %d, %q", len(ct.Frames), ct.FramesOmitted, ct.EndReason,
 			len(ft.Frames)-12, ft.EndReason)
+	}
+	// The JSON says how many frames were left out, and validates.
+	var js bytes.Buffer
+	if err := cut.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js.String(), fmt.Sprintf(`"frames_omitted":%d`, ct.FramesOmitted)) {
+		t.Errorf("JSON lacks frames_omitted %d", ct.FramesOmitted)
+	}
+	sch, err := jsonschema.NewCompiler().Compile(filepath.Join(testfixture.Root(), "schema", "report-v1.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(&js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("--max-frames report: %v", err)
 	}
 	var text bytes.Buffer
 	if err := cut.WriteText(&text, TextOptions{}); err != nil {
