@@ -11,7 +11,9 @@ import (
 // and v0 _R…) symbol name; Rust hashes and crate disambiguators are left
 // out, as rustfilt prints them. A name that is not mangled, or that fails to
 // demangle, is returned unchanged. A suffix such as "@plt" or a symbol
-// version ("@GLIBC_2.2.5") is kept. Demangle never panics.
+// version ("@GLIBC_2.2.5") is kept. Names of the compiler's clones print as
+// gdb prints them: C++ "f() [clone .cold]", C "parse[cold]" (see
+// gccCloneName). Demangle never panics.
 func Demangle(name string) (out string) {
 	defer func() {
 		if recover() != nil {
@@ -48,7 +50,7 @@ func Demangle(name string) (out string) {
 		}
 		return name
 	}
-	return demangle.Filter(base, demangle.NoClones) + suffix
+	return demangle.Filter(base) + suffix
 }
 
 // demangleRustLegacy demangles Rust's legacy mangling, which is the Itanium

@@ -50,6 +50,11 @@ func TestDemangle(t *testing.T) {
 		// C++ (not Rust: no hash element).
 		{"_ZNSt6vectorIiSaIiEE9push_backERKi", "std::vector<int, std::allocator<int> >::push_back(int const&)"},
 		{"_ZN3foo3barEv", "foo::bar()"},
+		// GCC's clones of C++ functions, as gdb prints them.
+		{"_ZN3foo3barEv.cold", "foo::bar() [clone .cold]"},
+		{"_ZN3foo3barEv.part.0", "foo::bar() [clone .part.0]"},
+		// Rust legacy with a clone suffix: gdb drops the suffix.
+		{"_ZN3foo3bar17h0123456789abcdefE.cold", "foo::bar"},
 		// GCC's clones of C functions, as gdb 13 prints them (info symbol).
 		{"parse.cold", "parse[cold]"},
 		{"foo.part.0", "foo.part"},
