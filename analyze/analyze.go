@@ -21,7 +21,7 @@ type Options struct {
 	Binary      string   // the executable; default: the path the core names
 	Sysroot     string   // prefix for every module path; nothing outside is opened
 	SearchPaths []string // directories searched for modules by build-id, then name
-	MaxFrames   int      // 0: no limit
+	MaxFrames   int      // frames listed per thread (the rest are counted); 0: no limit
 	RawSymbols  bool     // keep mangled names
 	MaxCoreSize int64    // cap on a decompressed core; 0: the default
 	// DebugDirs are searched for separate debug files after the default

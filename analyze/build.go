@@ -60,6 +60,14 @@ func (s *Session) Report() *Report {
 				c.Threads[i].TID, len(st.Frames), st.End, st.EndDetail))
 		}
 	}
+	if n := s.Opts.MaxFrames; n > 0 {
+		for i := range r.Threads {
+			if t := &r.Threads[i]; len(t.Frames) > n {
+				t.FramesOmitted = len(t.Frames) - n
+				t.Frames = t.Frames[:n]
+			}
+		}
+	}
 	return r
 }
 
@@ -78,9 +86,12 @@ func threadRegs(t *corefile.Thread) stackmap.Regs {
 func (s *Session) unwindAll() []*stackmap.Stack {
 	threads := s.Core.Threads
 	out := make([]*stackmap.Stack, len(threads))
-	opts := stackmap.Options{MaxFrames: s.Opts.MaxFrames}
+	// Options.MaxFrames limits what the report lists, not the walk: the
+	// diagnoses and the signature need the whole stack (its depth, the
+	// recursion, the frames above the fault). The unwinder's HardLimit and
+	// cycle check bound every walk.
 	for i, t := range threads {
-		out[i] = stackmap.Unwind(s.Mem, s.code, threadRegs(t), opts)
+		out[i] = stackmap.Unwind(s.Mem, s.code, threadRegs(t), stackmap.Options{})
 	}
 	return out
 }

@@ -60,14 +60,23 @@ type gdbThread struct {
 // program from the fixture's directory.
 func gdbFrames(t *testing.T, gdb string, f testfixture.Fixture, core string) []gdbThread {
 	t.Helper()
+	return gdbFramesOf(t, gdb, f.Binary, testfixture.Sysroot(), f.Dir, core)
+}
+
+// gdbFramesOf runs gdb on a core with the given binary and sysroot ("/"
+// for a core of this machine), separate debug files from the sysroot's
+// usr/lib/debug and, if libDir is set, libraries from there; it returns
+// gdb's threads.
+func gdbFramesOf(t *testing.T, gdb, binary, sysroot, libDir, core string) []gdbThread {
+	t.Helper()
 	script := filepath.Join(testfixture.Root(), "testdata", "gdb", "frames.py")
 	out := filepath.Join(t.TempDir(), "gdb.json")
 	cmd := exec.Command(gdb, "-batch", "-nx",
-		"-iex", "set debug-file-directory "+filepath.Join(testfixture.Sysroot(), "usr", "lib", "debug"),
+		"-iex", "set debug-file-directory "+filepath.Join(sysroot, "usr", "lib", "debug"),
 		"-iex", "set debuginfod enabled off",
-		"-ex", "set sysroot "+testfixture.Sysroot(),
-		"-ex", "set solib-search-path "+f.Dir,
-		"-ex", "file "+f.Binary,
+		"-ex", "set sysroot "+sysroot,
+		"-ex", "set solib-search-path "+libDir,
+		"-ex", "file "+binary,
 		"-ex", "core-file "+core,
 		"-x", script)
 	cmd.Env = append(os.Environ(), "COREVIEW_GDB_OUT="+out)
@@ -136,10 +145,7 @@ func gdbGaveUp(reason string) bool {
 // every thread, coreview's frames have the same PCs and stack pointers as
 // gdb's, and the same function names where gdb has one.
 func TestUnwindMatchesGDB(t *testing.T) {
-	gdb, err := exec.LookPath("gdb")
-	if err != nil {
-		t.Skip("gdb is not installed")
-	}
+	gdb := testfixture.Tool(t, "gdb")
 	for _, f := range testfixture.All(t) {
 		t.Run(f.Name, func(t *testing.T) {
 			core := f.RawCore(t)
@@ -304,21 +310,16 @@ func functionBase(s string) string {
 var (
 	rustHash      = regexp.MustCompile(`::h[0-9a-f]{16}$`)
 	disambiguator = regexp.MustCompile(`\[[0-9a-f]+\]`)
+	constType     = regexp.MustCompile(`: (i8|i16|i32|i64|i128|isize|u8|u16|u32|u64|u128|usize|bool|char)\b`)
 )
 
 // sameFunction compares gdb's minimal symbol with coreview's function name.
-// gdb keeps Rust legacy hashes ("::h0123…") and v0 crate disambiguators
-// ("rustc_parse[7d6b5aa6d0e1ae03]"), which coreview leaves out, as rustfilt
-// does; otherwise the names must be equal.
-//
-// gdb also runs its Go demangler over dotted C names and cuts GCC's clone
-// suffix short: the ELF symbol msort_with_tmp.part.0 prints as
-// "msort_with_tmp.part". coreview keeps the symbol's real name.
+// gdb keeps Rust legacy hashes ("::h0123…"), v0 crate disambiguators
+// ("rustc_parse[7d6b5aa6d0e1ae03]") and the types of v0 constants
+// ("<8: usize>"), which coreview leaves out, as rustfilt does; otherwise
+// the names must be equal.
 func sameFunction(gdbName, ours string) bool {
-	g := disambiguator.ReplaceAllString(rustHash.ReplaceAllString(gdbName, ""), "")
-	return g == ours || gccClone.MatchString(ours) && gccClone.ReplaceAllString(ours, "") == g
+	g := rustHash.ReplaceAllString(gdbName, "")
+	g = constType.ReplaceAllString(disambiguator.ReplaceAllString(g, ""), "")
+	return g == ours
 }
-
-// gccClone is the numbered tail of a GCC clone's name (foo.part.0,
-// foo.isra.0, foo.constprop.1).
-var gccClone = regexp.MustCompile(`\.[0-9]+$`)

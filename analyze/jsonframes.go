@@ -59,6 +59,9 @@ func (t *Thread) appendJSON(b []byte) []byte {
 	} else {
 		b = t.Frames.appendJSON(b)
 	}
+	if t.FramesOmitted != 0 {
+		b = strconv.AppendInt(append(b, `,"frames_omitted":`...), int64(t.FramesOmitted), 10)
+	}
 	return append(b, '}')
 }
 

@@ -53,6 +53,7 @@ func TestWriteJSONMatchesEncoding(t *testing.T) {
 	r := &Report{Schema: Schema, Core: "core \"threads\":null", Threads: []Thread{
 		{TID: 1, Crashed: true, EndReason: "end of stack", Frames: FrameList{{Index: 0, PC: 1, Method: "context"}}},
 		{TID: 2, Name: "worker", EndReason: "cycle", EndDetail: "x", Frames: nil},
+		{TID: 3, EndReason: "end of stack", Frames: FrameList{{Index: 0, PC: 2, Method: "context"}}, FramesOmitted: 2017},
 	}, Diagnosis: []Diagnosis{}, Warnings: []string{"a \"threads\":null b"}}
 	var want, got bytes.Buffer
 	enc := json.NewEncoder(&want)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
 )
 
 // liveRustcCore makes rustc overflow its stack on a generated source file
@@ -94,6 +96,39 @@ func TestLiveRustcOverflow(t *testing.T) {
 				t.Fatalf("crashed thread %+v", crashed)
 			}
 			t.Logf("%s; %d frames", r.Diagnosis[0].Summary, len(crashed.Frames))
+			compareLiveWithGDB(t, core, rustc, r)
 		})
+	}
+}
+
+// compareLiveWithGDB requires gdb's frames for every thread of a live
+// rustc core to equal coreview's, frame for frame (PCs, stack pointers,
+// signal frames, names), as TestUnwindMatchesGDB does for the fixtures.
+// Without gdb the comparison is skipped, saying so.
+func compareLiveWithGDB(t *testing.T, core, rustc string, r *Report) {
+	t.Helper()
+	gdb, ok := testfixture.OptionalTool(t, "gdb")
+	if !ok {
+		t.Skip("gdb is not installed: the live core is not compared with gdb")
+	}
+	want := gdbFramesOf(t, gdb, rustc, "/", "", core)
+	got := map[int]*Thread{}
+	for i := range r.Threads {
+		got[r.Threads[i].TID] = &r.Threads[i]
+	}
+	if len(want) != len(r.Threads) {
+		t.Errorf("gdb has %d threads, coreview %d", len(want), len(r.Threads))
+	}
+	for _, wt := range want {
+		th := got[wt.TID]
+		if th == nil {
+			t.Errorf("thread %d: missing", wt.TID)
+			continue
+		}
+		if wt.Crashed != th.Crashed {
+			t.Errorf("thread %d: crashed = %v, gdb says %v", wt.TID, th.Crashed, wt.Crashed)
+		}
+		compareThread(t, dropBogus(t, core, Options{Binary: rustc}, wt), th)
+		t.Logf("thread %d: %d frames, gdb %d", wt.TID, len(th.Frames), len(wt.Frames))
 	}
 }

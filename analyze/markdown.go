@@ -36,6 +36,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		ew.printf("  \n")
 	}
+	if sd := systemdLine(r.systemd()); sd != "" {
+		ew.printf("**systemd-coredump:** %s  \n", mdEscape(sd))
+	}
 	ew.printf("**Signature:** `%s` (`%s`)\n\n", r.Signature, r.SignatureHash)
 	for _, d := range r.Diagnosis {
 		ew.printf("**%s** — %s\n", d.Kind, mdEscape(d.Summary))
@@ -50,7 +53,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		ew.printf("\n")
 	}
 	if crashed != nil {
-		ew.printf("### Crashed thread %d (%d frames, %s)\n\n```\n", crashed.TID, len(crashed.Frames), crashed.EndReason)
+		ew.printf("### Crashed thread %d (%s, %s)\n\n```\n", crashed.TID, frameCount(crashed), crashed.EndReason)
 		writeThreadFrames(ew, crashed, true)
 		ew.printf("```\n\n")
 	}
@@ -58,7 +61,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		ew.printf("<details><summary>Other threads (%d)</summary>\n\n```\n", len(r.Threads)-1)
 		for i := range r.Threads {
 			if t := &r.Threads[i]; !t.Crashed {
-				ew.printf("thread %d: %d frames, %s\n", t.TID, len(t.Frames), t.EndReason)
+				ew.printf("thread %d: %s, %s\n", t.TID, frameCount(t), t.EndReason)
 				writeThreadFrames(ew, t, true)
 				ew.printf("\n")
 			}

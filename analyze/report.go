@@ -115,7 +115,13 @@ type Thread struct {
 	EndReason string    `json:"end_reason"`
 	EndDetail string    `json:"end_detail,omitempty"`
 	Frames    FrameList `json:"frames"`
+	// FramesOmitted counts the frames past Options.MaxFrames that the walk
+	// found but Frames leaves out; EndReason is still the walk's.
+	FramesOmitted int `json:"frames_omitted,omitempty"`
 }
+
+// TotalFrames is the number of frames the walk found, listed or not.
+func (t *Thread) TotalFrames() int { return len(t.Frames) + t.FramesOmitted }
 
 // Frame is one stack frame.
 type Frame struct {

@@ -33,8 +33,10 @@ type ScanOptions struct {
 	// Options); one Debuginfod serves the whole scan.
 	DebugDirs  []string
 	Debuginfod *symbolize.Debuginfod
-	// Progress, if set, is called after each core.
-	Progress func(done, total int, path string)
+	// Progress, if set, is called when a core's analysis starts and when
+	// it ends, with the number of cores done and a core being analyzed
+	// now ("" when none is).
+	Progress func(done, total int, current string)
 }
 
 // ScanRow is one core's line in a scan.
@@ -51,6 +53,9 @@ type ScanRow struct {
 	Frames        []string `json:"frames,omitempty"`
 	Warnings      int      `json:"warnings,omitempty"`
 	Error         string   `json:"error,omitempty"`
+	// Systemd is what systemd-coredump recorded in the core's file name
+	// and extended attributes.
+	Systemd *coreinput.Meta `json:"systemd,omitempty"`
 }
 
 // ScanGroup is every core that shares one crash signature.
@@ -124,10 +129,34 @@ func Scan(opts ScanOptions) (*ScanResult, error) {
 	}
 	rows := make([]ScanRow, len(paths))
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		done int
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		done    int
+		running []string // cores being analyzed, oldest first
 	)
+	progress := func(start bool, p string) {
+		if opts.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if start {
+			running = append(running, p)
+		} else {
+			done++
+			for k, q := range running {
+				if q == p {
+					running = append(running[:k], running[k+1:]...)
+					break
+				}
+			}
+		}
+		current := ""
+		if len(running) > 0 {
+			current = running[len(running)-1]
+		}
+		opts.Progress(done, len(paths), current)
+	}
 	sem := make(chan struct{}, jobs)
 	for i, p := range paths {
 		wg.Add(1)
@@ -135,13 +164,9 @@ func Scan(opts ScanOptions) (*ScanResult, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			progress(true, p)
 			rows[i] = scanOne(p, opts)
-			mu.Lock()
-			done++
-			if opts.Progress != nil {
-				opts.Progress(done, len(paths), p)
-			}
-			mu.Unlock()
+			progress(false, p)
 		}()
 	}
 	wg.Wait()
@@ -176,12 +201,14 @@ func scanOne(path string, opts ScanOptions) ScanRow {
 	}
 }
 
-// analyzeRow finds the core's executable and analyzes it: --binary for
-// all; a file named "bin" beside the core, or one named like the crashed
-// command; --binary-dir by build-id, then by name; the core's own paths
-// under --sysroot.
-func analyzeRow(path string, opts ScanOptions) ScanRow {
-	row := ScanRow{Path: path, Diagnoses: []string{}}
+// coreOptions are the analysis options for one core of a scan. Its
+// executable (and libraries) are looked for in this order: --binary for
+// all; a file named "bin" beside the core; the core's directory, by
+// build-id then by the file's name; --binary-dir, by build-id then name;
+// the paths the core names, under --sysroot. A file that does not match
+// the core (build-id, or the dumped ELF headers) loses to any later one
+// that does.
+func coreOptions(path string, opts ScanOptions) Options {
 	aopts := Options{Binary: opts.Binary, Sysroot: opts.Sysroot, MaxFrames: opts.MaxFrames, MaxCoreSize: opts.MaxCoreSize,
 		DebugDirs: opts.DebugDirs, Debuginfod: opts.Debuginfod}
 	dir := filepath.Dir(path)
@@ -194,7 +221,14 @@ func analyzeRow(path string, opts ScanOptions) ScanRow {
 	if opts.BinaryDir != "" {
 		aopts.SearchPaths = append(aopts.SearchPaths, opts.BinaryDir)
 	}
-	s, err := Open(path, aopts)
+	return aopts
+}
+
+// analyzeRow finds the core's executable (see coreOptions) and analyzes
+// the core.
+func analyzeRow(path string, opts ScanOptions) ScanRow {
+	row := ScanRow{Path: path, Diagnoses: []string{}}
+	s, err := Open(path, coreOptions(path, opts))
 	if err != nil {
 		row.Error = err.Error()
 		return row
@@ -202,6 +236,10 @@ func analyzeRow(path string, opts ScanOptions) ScanRow {
 	defer s.Close()
 	r := s.Report()
 	row.Compression = s.comp
+	if !s.meta.Empty() {
+		m := s.meta
+		row.Systemd = &m
+	}
 	row.Exe, row.PID = r.Process.Exe, r.Process.PID
 	if r.Signal != nil {
 		row.Signal = r.Signal.Name
@@ -287,24 +325,32 @@ func (res *ScanResult) group() {
 	sort.SliceStable(res.Groups, func(i, j int) bool { return res.Groups[i].Count > res.Groups[j].Count })
 }
 
-// Crashes counts the analyzed cores, or only those whose primary diagnosis
-// kind or signal is in failOn when it is not empty.
+// Crashes counts the analyzed cores, or, when failOn is not empty, only
+// those with a diagnosis of one of its kinds (any of the core's diagnoses,
+// not only the first) or one of its signals.
 func (res *ScanResult) Crashes(failOn []string) int {
 	n := 0
 	for _, row := range res.Rows {
 		if row.SignatureHash == "" {
 			continue
 		}
-		if len(failOn) == 0 {
+		if len(failOn) == 0 || row.matches(failOn) {
 			n++
-			continue
-		}
-		for _, k := range failOn {
-			if len(row.Diagnoses) > 0 && row.Diagnoses[0] == k || strings.EqualFold(row.Signal, k) {
-				n++
-				break
-			}
 		}
 	}
 	return n
+}
+
+func (row *ScanRow) matches(failOn []string) bool {
+	for _, k := range failOn {
+		if strings.EqualFold(row.Signal, k) {
+			return true
+		}
+		for _, d := range row.Diagnoses {
+			if d == k {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -5,18 +5,22 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/coreview/coreview/internal/coreinput"
 )
 
-// WriteTable writes the per-core rows and then the signature groups, for a
-// terminal.
+// WriteTable writes the per-core rows, then the signature groups, then
+// each group's example frames (the crashed thread's top frames in its
+// first core), for a terminal.
 func (res *ScanResult) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "CORE\tSIGNAL\tDIAGNOSIS\tSIGNATURE\tTOP FRAME\n")
+	fmt.Fprintf(tw, "CORE\tPROCESS\tSIGNAL\tDIAGNOSIS\tSIGNATURE\tTOP FRAME\n")
 	for _, r := range res.Rows {
 		if r.Error != "" && r.SignatureHash == "" {
-			fmt.Fprintf(tw, "%s\t-\terror\t-\t%s\n", r.Path, r.Error)
+			fmt.Fprintf(tw, "%s\t%s\t-\terror\t-\t%s\n", r.Path, r.process(), r.Error)
 			continue
 		}
 		top := "-"
@@ -27,7 +31,7 @@ func (res *ScanResult) WriteTable(w io.Writer) error {
 		if len(r.Diagnoses) > 0 {
 			diag = r.Diagnoses[0]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Path, r.Signal, diag, r.SignatureHash, top)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Path, r.process(), r.Signal, diag, r.SignatureHash, top)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -38,7 +42,44 @@ func (res *ScanResult) WriteTable(w io.Writer) error {
 	for _, g := range res.Groups {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", g.Count, g.SignatureHash, g.Diagnosis, g.FirstCore, g.Signature)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, g := range res.Groups {
+		fmt.Fprintf(w, "\n%s (%d core(s)): %s\n", g.SignatureHash, g.Count, g.Signature)
+		for i, f := range g.Frames {
+			fmt.Fprintf(w, "  #%d  %s\n", i, f)
+		}
+	}
+	return nil
+}
+
+// process names a row's process for the table: "comm[pid]", from what
+// systemd-coredump recorded (with the time it did) or else from the core,
+// "-" when neither says.
+func (r *ScanRow) process() string {
+	comm, pid, when := "", r.PID, ""
+	if r.Exe != "" {
+		comm = filepath.Base(r.Exe)
+	}
+	if m := r.Systemd; m != nil {
+		if m.Comm != "" {
+			comm = m.Comm
+		}
+		if m.PID != 0 {
+			pid = m.PID
+		}
+		if !m.Time.IsZero() {
+			when = " " + m.Time.UTC().Format("2006-01-02T15:04:05Z")
+		}
+	}
+	switch {
+	case comm == "" && pid == 0:
+		return "-"
+	case pid == 0:
+		return comm + when
+	}
+	return fmt.Sprintf("%s[%d]%s", comm, pid, when)
 }
 
 // WriteJSONL writes one JSON object per core, then one summary object.
@@ -76,6 +117,10 @@ func (res *ScanResult) WriteJSON(w io.Writer) error {
 func (res *ScanResult) WriteMarkdown(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.printf("# Crash scan: %d cores, %d distinct crashes\n\n", len(res.Rows), len(res.Groups))
+	rows := map[string]*coreinput.Meta{}
+	for _, r := range res.Rows {
+		rows[r.Path] = r.Systemd
+	}
 	if len(res.Groups) > 0 {
 		ew.printf("| count | signature | diagnosis | first core |\n|---:|---|---|---|\n")
 		for _, g := range res.Groups {
@@ -93,7 +138,11 @@ func (res *ScanResult) WriteMarkdown(w io.Writer) error {
 		}
 		ew.printf("```\n\n<details><summary>%d core(s)</summary>\n\n", g.Count)
 		for _, c := range g.Cores {
-			ew.printf("- `%s`\n", c)
+			ew.printf("- `%s`", c)
+			if sd := systemdLine(rows[c]); sd != "" {
+				ew.printf(" (systemd-coredump: %s)", mdEscape(sd))
+			}
+			ew.printf("\n")
 		}
 		ew.printf("\n</details>\n")
 	}

@@ -21,8 +21,10 @@ func runtimeModule(name string) bool {
 // starting at the faulting frame (after a signal frame when a handler
 // turned the fault into another signal). Frames are skipped when they are
 // signal trampolines, abort/raise/panic machinery, C library or loader
-// code, or unknown; names lose Rust hashes (already gone after demangling)
-// and generic arguments; consecutive repeats of a function (a recursion)
+// code, or unknown; names lose Rust hashes (already gone after demangling),
+// generic arguments and the compiler's clone marks (C++ " [clone .cold]",
+// C "[cold]": where a function was split or copied is the compiler's
+// choice, and can change between builds); consecutive repeats of a function (a recursion)
 // count once. The signature holds no addresses, so it is the same across
 // ASLR runs, compressed and raw copies of a core, and rebuilds of the same
 // source. The hash is the first 16 hex digits of its SHA-256.
@@ -40,6 +42,22 @@ func (r *Report) ComputeSignature() (string, string) {
 	sig := strings.Join(parts, " ") + ": " + strings.Join(frames, " ← ")
 	sum := sha256.Sum256([]byte(sig))
 	return sig, hex.EncodeToString(sum[:8])
+}
+
+// stripClone removes the marks of a compiler-made copy or part of a
+// function, as demangled: C++ "f() [clone .cold]" and "[clone .part.0]",
+// and gdb's "f[cold]" for C.
+func stripClone(name string) string {
+	for {
+		switch {
+		case strings.HasSuffix(name, "]") && strings.Contains(name, " [clone ."):
+			name = name[:strings.LastIndex(name, " [clone .")]
+		case strings.HasSuffix(name, "[cold]"):
+			name = strings.TrimSuffix(name, "[cold]")
+		default:
+			return name
+		}
+	}
 }
 
 // stripGenerics removes generic and template arguments from a demangled
@@ -116,7 +134,7 @@ func (r *Report) meaningfulFrames(n int) []string {
 			if startup[f.Function] && !early {
 				continue
 			}
-			name := stripGenerics(f.Function)
+			name := stripClone(stripGenerics(f.Function))
 			if len(frames) > 0 && frames[len(frames)-1] == name {
 				continue
 			}

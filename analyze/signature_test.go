@@ -26,6 +26,23 @@ func TestStripGenerics(t *testing.T) {
 	}
 }
 
+// TestStripClone: the compiler's clone marks leave signature names.
+func TestStripClone(t *testing.T) {
+	for in, want := range map[string]string{
+		"foo::bar() [clone .cold]":          "foo::bar()",
+		"foo::bar() [clone .part.0]":        "foo::bar()",
+		"f() [clone .isra.0] [clone .cold]": "f()",
+		"parse[cold]":                       "parse",
+		"bar.constprop[cold]":               "bar.constprop",
+		"std::foo::<a, b>":                  "std::foo::<a, b>",
+		"arr[i]":                            "arr[i]",
+	} {
+		if got := stripClone(in); got != want {
+			t.Errorf("stripClone(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // TestSignatureStable: a compressed and a raw copy of a core, and two runs
 // of the same program (different ASLR bases), get the same signature;
 // different bugs get different ones.

@@ -71,6 +71,9 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	if p.Exe != "" {
 		bw.printf("exe      %s\n", p.Exe)
 	}
+	if sd := systemdLine(r.systemd()); sd != "" {
+		bw.printf("systemd  %s\n", sd)
+	}
 	if sg := r.Signal; sg != nil {
 		bw.printf("signal   %s (%s", sg.Name, sg.CodeName)
 		if m := CodeMeaning(sg.CodeName); m != "" {
@@ -147,7 +150,7 @@ func writeThread(bw *errWriter, t *Thread, collapse bool) {
 	if t.Crashed {
 		state = " (crashed)"
 	}
-	bw.printf("thread %d%s: %d frames, %s\n", t.TID, state, len(t.Frames), t.EndReason)
+	bw.printf("thread %d%s: %s, %s\n", t.TID, state, frameCount(t), t.EndReason)
 	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
 	writeFrames(tw, t, collapse)
 	tw.Flush()
@@ -156,9 +159,23 @@ func writeThread(bw *errWriter, t *Thread, collapse bool) {
 	}
 }
 
+// frameCount says how many frames a thread has, and how many are listed
+// when --max-frames left some out.
+func frameCount(t *Thread) string {
+	if t.FramesOmitted > 0 {
+		return fmt.Sprintf("%d frames (%d shown)", t.TotalFrames(), len(t.Frames))
+	}
+	return fmt.Sprintf("%d frames", len(t.Frames))
+}
+
 // writeFrames prints a thread's frames, collapsing runs of one function
-// into their first and last frames and a count.
+// into their first and last frames and a count, and says how many frames
+// --max-frames left out.
 func writeFrames(tw io.Writer, t *Thread, collapse bool) {
+	if t.FramesOmitted > 0 {
+		defer fmt.Fprintf(tw, "  … %d more frames (#%d–#%d) not shown (--max-frames)\n",
+			t.FramesOmitted, len(t.Frames), t.TotalFrames()-1)
+	}
 	for i := 0; i < len(t.Frames); i++ {
 		f := &t.Frames[i]
 		j := i

@@ -11,7 +11,9 @@ import (
 // and v0 _R…) symbol name; Rust hashes and crate disambiguators are left
 // out, as rustfilt prints them. A name that is not mangled, or that fails to
 // demangle, is returned unchanged. A suffix such as "@plt" or a symbol
-// version ("@GLIBC_2.2.5") is kept. Demangle never panics.
+// version ("@GLIBC_2.2.5") is kept. Names of the compiler's clones print as
+// gdb prints them: C++ "f() [clone .cold]", C "parse[cold]" (see
+// gccCloneName). Demangle never panics.
 func Demangle(name string) (out string) {
 	defer func() {
 		if recover() != nil {
@@ -30,10 +32,25 @@ func Demangle(name string) (out string) {
 	if s, ok := demangleRustLegacy(base); ok {
 		return s + suffix
 	}
+	if strings.HasPrefix(base, "_R") || strings.HasPrefix(base, "__R") {
+		// A "." suffix (".cold" of a split function, ".0") is dropped,
+		// as gdb and c++filt (libiberty) drop it from v0 names, so that
+		// frames name the function as gdb does.
+		v0 := base
+		if i := strings.IndexByte(base, '.'); i > 0 {
+			v0 = base[:i]
+		}
+		if s, ok := demangleRustV0(v0); ok {
+			return s + suffix
+		}
+	}
 	if !strings.HasPrefix(base, "_Z") && !strings.HasPrefix(base, "_R") && !strings.HasPrefix(base, "__Z") {
+		if s, ok := gccCloneName(base); ok {
+			return s + suffix
+		}
 		return name
 	}
-	return demangle.Filter(base, demangle.NoClones) + suffix
+	return demangle.Filter(base) + suffix
 }
 
 // demangleRustLegacy demangles Rust's legacy mangling, which is the Itanium
@@ -140,4 +157,37 @@ func unescapeRustIdent(b *strings.Builder, rest string) bool {
 		}
 	}
 	return true
+}
+
+// gccCloneName names a C function clone as gdb does. GCC names the parts
+// and copies it makes of a function with suffixes: "parse.cold" (the
+// unlikely part, in .text.unlikely), "f.part.0", "f.isra.0",
+// "f.constprop.0", "f.lto_priv.0". gdb's minimal symbols run such names
+// through its Ada decoder (they are all lowercase, so they look like GNAT
+// names), which turns a final ".cold" into "[cold]" and drops a final
+// ".<digits>": gdb 13's `info symbol` and backtraces print
+// "parse[cold]", "f.part", "f.constprop[cold]" for
+// "f.constprop.0.cold". Names with capitals or a leading underscore are
+// not GNAT-like, and gdb leaves them alone; so does this.
+func gccCloneName(s string) (string, bool) {
+	if s == "" || !strings.Contains(s, ".") || !('a' <= s[0] && s[0] <= 'z') {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.') {
+			return "", false
+		}
+	}
+	out, cold := s, false
+	if strings.HasSuffix(out, ".cold") {
+		out, cold = strings.TrimSuffix(out, ".cold"), true
+	}
+	if i := strings.LastIndexByte(out, '.'); i > 0 && i < len(out)-1 && strings.Trim(out[i+1:], "0123456789") == "" {
+		out = out[:i]
+	}
+	if cold {
+		out += "[cold]"
+	}
+	return out, out != s
 }

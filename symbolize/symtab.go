@@ -63,8 +63,11 @@ func (st *symtab) symbol(s sym) Symbol {
 // (lookup_minimal_symbol_by_pc_section): the nearest symbol at or below the
 // address that has a size and covers it, or one below that whose larger size
 // still covers it (a nested symbol); failing that, the nearest zero-sized
-// symbol (a label of unknown extent). A sized symbol that ends at or before
-// the address does not cover it.
+// symbol (a label of unknown extent) in the same section as the address,
+// as gdb requires the msymbol's section to be the PC's: PLT0 at .plt's
+// start is not "_init+0x28" just because .init's _init is the nearest
+// label below it. A sized symbol that ends at or before the address does
+// not cover it.
 func (m *Module) Lookup(fileAddr uint64) (Symbol, bool) {
 	st := m.symtab()
 	syms := st.funcs
@@ -82,10 +85,30 @@ func (m *Module) Lookup(fileAddr uint64) (Symbol, bool) {
 	if i >= 0 && covers(syms[i]) {
 		return st.symbol(syms[i]), true
 	}
-	if zero >= 0 {
+	if zero >= 0 && m.sameSection(fileAddr, syms[zero].addr) {
 		return st.symbol(syms[zero]), true
 	}
 	return Symbol{}, false
+}
+
+// sameSection reports whether the link-time address label (at or below
+// fileAddr) lies in the allocated section that holds fileAddr. A file
+// without section headers cannot tell, and says yes.
+func (m *Module) sameSection(fileAddr, label uint64) bool {
+	if m.elf == nil {
+		return true
+	}
+	any := false
+	for _, s := range m.elf.Sections {
+		if s.Flags&elf.SHF_ALLOC == 0 || s.Size == 0 {
+			continue
+		}
+		any = true
+		if fileAddr >= s.Addr && fileAddr-s.Addr < s.Size {
+			return label >= s.Addr
+		}
+	}
+	return !any
 }
 
 // LookupObject returns the data object (STT_OBJECT) whose range holds the

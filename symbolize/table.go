@@ -230,18 +230,16 @@ func identityMismatch(coreID, fileID string, f io.ReaderAt, dumped Memory, base 
 	return ""
 }
 
-// candidates lists the files to try for m, most specific first.
+// candidates lists the files to try for m, in the order the user gave
+// them, most explicit first: the executable given (--binary); each search
+// directory in turn (scan puts the core's own directory first, then
+// --binary-dir), by build-id and then by file name; last the path the core
+// names, under the sysroot if there is one. A file whose identity matches
+// the core is taken over any file before it that does not (see open).
 func (t *Table) candidates(m *Module, opts Options) []string {
 	var out []string
 	if m.Path == opts.ExePath && opts.Binary != "" {
 		out = append(out, opts.Binary)
-	}
-	if opts.Sysroot != "" {
-		if p, ok := safefile.Within(opts.Sysroot, m.Path); ok {
-			out = append(out, p)
-		}
-	} else if filepath.IsAbs(m.Path) {
-		out = append(out, m.Path)
 	}
 	for _, dir := range opts.SearchPaths {
 		if len(m.CoreBuildID) > 2 {
@@ -251,9 +249,14 @@ func (t *Table) candidates(m *Module, opts Options) []string {
 				out = append(out, p)
 			}
 		}
-	}
-	for _, dir := range opts.SearchPaths {
 		out = append(out, filepath.Join(dir, filepath.Base(m.Path)))
+	}
+	if opts.Sysroot != "" {
+		if p, ok := safefile.Within(opts.Sysroot, m.Path); ok {
+			out = append(out, p)
+		}
+	} else if filepath.IsAbs(m.Path) {
+		out = append(out, m.Path)
 	}
 	return out
 }

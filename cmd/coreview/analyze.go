@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +23,7 @@ type coreFlags struct {
 func (f *coreFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.binary, "binary", "", "the executable that produced the core (default: the path the core names)")
 	cmd.Flags().StringVar(&f.sysroot, "sysroot", "", "look up the executable and libraries under `DIR`; nothing outside it is opened")
-	cmd.Flags().StringArrayVar(&f.searchPaths, "search-path", nil, "also look for modules in `DIR`, by build-id then by name (repeatable)")
+	cmd.Flags().StringArrayVar(&f.searchPaths, "search-path", nil, "look for modules in `DIR` (before the paths the core names), by build-id then by name (repeatable)")
 	addMaxCoreSize(cmd, &f.maxCoreSize)
 	f.source.register(cmd)
 }
@@ -65,7 +66,7 @@ func newAnalyzeCmd() *cobra.Command {
 	o.core.register(cmd)
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json or markdown (for bug trackers)")
 	cmd.Flags().StringVar(&o.thread, "thread", "all", "threads to print: all, crashed, or a thread id")
-	cmd.Flags().IntVar(&o.maxFrames, "max-frames", 0, "stop each walk after `N` frames (0: no limit)")
+	cmd.Flags().IntVar(&o.maxFrames, "max-frames", 0, "list at most `N` frames per thread; diagnoses and the signature still use the whole stack (0: no limit)")
 	cmd.Flags().BoolVar(&o.rawSymbols, "raw-symbols", false, "print mangled symbol names")
 	cmd.Flags().BoolVar(&o.noCollapse, "no-collapse", false, "print every frame of a recursion")
 	return cmd
@@ -93,6 +94,9 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkThread(r, o.thread); err != nil {
+		return err
+	}
 	out := cmd.OutOrStdout()
 	if o.format == "json" {
 		if o.thread != "all" {
@@ -114,4 +118,25 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 	}
 	r.Warnings = nil
 	return r.WriteText(out, analyze.TextOptions{Threads: o.thread, NoCollapse: o.noCollapse})
+}
+
+// checkThread makes --thread TID for a thread the core does not hold a
+// usage error that lists the threads it does hold.
+func checkThread(r *analyze.Report, thread string) error {
+	if thread == "all" || thread == "crashed" {
+		return nil
+	}
+	var tids []string
+	for _, t := range r.Threads {
+		if strconv.Itoa(t.TID) == thread {
+			return nil
+		}
+		tids = append(tids, strconv.Itoa(t.TID))
+	}
+	const maxListed = 20
+	list := strings.Join(tids, ", ")
+	if len(tids) > maxListed {
+		list = strings.Join(tids[:maxListed], ", ") + fmt.Sprintf(", … (%d threads)", len(tids))
+	}
+	return &usageError{fmt.Errorf("--thread %s: the core has no such thread; its threads are %s", thread, list)}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/coreview/coreview/analyze"
 )
@@ -33,8 +34,10 @@ func newScanCmd() *cobra.Command {
 analyzes them in parallel, and groups them by crash signature. A core that cannot be analyzed
 (corrupt, no binary, a timeout) becomes an error row; it never stops the scan.
 
-Each core's executable is found from --binary; a file named "bin" beside the core; the core's
-directory and --binary-dir, by build-id then by name; the paths the core names, under --sysroot.
+Each core's executable is looked for in this order: --binary; a file named "bin" beside the
+core; the core's directory, then --binary-dir, each by build-id then by name; the paths the core
+names, under --sysroot. A file that does not match the core (build-id, or the ELF headers the
+core holds) loses to any later one that does.
 
 Exit status: 0 no crash found; 1 crashes found (only those of the --fail-on kinds or signals,
 when given); 2 usage error; 3 some cores could not be analyzed and nothing else failed.`,
@@ -51,7 +54,7 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 	f.StringVar(&o.binaryDir, "binary-dir", "", "look for executables and libraries in `DIR` (by build-id, then name)")
 	f.StringVar(&o.sysroot, "sysroot", "", "look up the paths cores name under `DIR`")
 	f.StringVar(&o.format, "format", "table", "output format: table, jsonl, json, markdown or junit")
-	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for these diagnosis `KIND`s or signal names (comma-separated)")
+	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for cores with a diagnosis of these `KIND`s or these signals (comma-separated; e.g. stack-overflow,SIGABRT)")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit)")
 	addMaxCoreSize(cmd, &o.maxSize)
 	o.source.register(cmd)
@@ -64,6 +67,9 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 	default:
 		return &usageError{fmt.Errorf("--format must be table, jsonl, json, markdown or junit, not %q", o.format)}
 	}
+	if err := analyze.CheckFailOn(o.failOn); err != nil {
+		return &usageError{err}
+	}
 	if o.jobs < 0 || o.timeout < 0 {
 		return &usageError{fmt.Errorf("--jobs and --timeout must not be negative")}
 	}
@@ -72,12 +78,7 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 		DebugDirs: o.source.debugDirs, Debuginfod: o.source.client()}
 	stderr := cmd.ErrOrStderr()
 	if isTerminal(stderr) {
-		opts.Progress = func(done, total int, path string) {
-			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", done, total, path)
-			if done == total {
-				fmt.Fprint(stderr, "\r\033[K")
-			}
-		}
+		opts.Progress = progressLine(stderr)
 	}
 	res, err := analyze.Scan(opts)
 	if err != nil {
@@ -108,13 +109,25 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 	return nil
 }
 
-// isTerminal reports whether w is a character device (a terminal), so
-// progress is drawn only for people, never into a pipe or a CI log.
+// progressLine draws "[done/total] current core" on one terminal line,
+// and clears it when every core is done.
+func progressLine(w io.Writer) func(done, total int, current string) {
+	return func(done, total int, current string) {
+		fmt.Fprintf(w, "\r\033[K[%d/%d] %s", done, total, current)
+		if done == total {
+			fmt.Fprint(w, "\r\033[K")
+		}
+	}
+}
+
+// isTerminal reports whether w is a terminal (the TCGETS ioctl works on
+// it), so progress is drawn only for people, never into a pipe, a file,
+// /dev/null (a character device but no terminal) or a CI log.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok || os.Getenv("TERM") == "dumb" {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

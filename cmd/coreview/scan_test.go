@@ -16,12 +16,13 @@ import (
 )
 
 // crashDir builds a crash directory from the fixtures, stored the ways
-// crash collectors store cores: raw, zstd, lz4, xz, a systemd-coredump name
+// crash collectors store cores: raw, zstd, lz4, xz, gzip, a systemd-coredump name
 // with extended attributes, one corrupt core, one core without its binary,
-// and a file that is no core at all.
-func crashDir(t *testing.T) string {
+// and a file that is no core at all. xattrs says whether the file system
+// took the user.coredump.* extended attributes.
+func crashDir(t *testing.T) (dir string, xattrs bool) {
 	t.Helper()
-	dir := t.TempDir()
+	dir = t.TempDir()
 	put := func(sub, name, fixture, compression string, withBin bool) {
 		f := testfixture.Get(t, fixture)
 		raw, err := os.ReadFile(f.RawCore(t))
@@ -53,16 +54,25 @@ func crashDir(t *testing.T) string {
 	put("zst", "core.zst", "c-null-call", "zstd", true)
 	put("lz4", "core.lz4", "c-abort", "lz4", true)
 	put("xz", "core.xz", "c-recursion", "xz", true)
+	put("gz", "core.gz", "c-recursion", "gzip", true)
 	sd := "core.prog.1000.0123456789abcdef0123456789abcdef.4242.1700000000000000.zst"
 	put("systemd", sd, "c-threads", "zstd", true)
-	syscall.Setxattr(filepath.Join(dir, "systemd", sd), "user.coredump.signal", []byte("11"), 0)
+	xattrs = true
+	for attr, v := range map[string]string{"signal": "11", "exe": "/usr/bin/prog", "comm": "prog", "pid": "4242",
+		"timestamp": "1700000000000000", "hostname": "ci-runner"} {
+		if err := syscall.Setxattr(filepath.Join(dir, "systemd", sd), "user.coredump."+attr, []byte(v), 0); err != nil {
+			t.Logf("setxattr user.coredump.%s: %v: the file system takes no user xattrs; not checking them", attr, err)
+			xattrs = false
+			break
+		}
+	}
 	put("nobin", "core.zst", "musl-relr", "zstd", false)
 	// A corrupt core: a real ELF core header, then nothing.
 	raw, _ := os.ReadFile(testfixture.Get(t, "c-abort").RawCore(t))
 	os.MkdirAll(filepath.Join(dir, "corrupt"), 0o755)
 	os.WriteFile(filepath.Join(dir, "corrupt", "core"), raw[:100], 0o644)
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a core"), 0o644)
-	return dir
+	return dir, xattrs
 }
 
 type jsonlRow struct {
@@ -72,7 +82,17 @@ type jsonlRow struct {
 	Diagnoses     []string `json:"diagnoses"`
 	SignatureHash string   `json:"signature_hash"`
 	Error         string   `json:"error"`
-	Groups        []struct {
+	Systemd       *struct {
+		Comm     string `json:"comm"`
+		UID      int    `json:"uid"`
+		BootID   string `json:"boot_id"`
+		PID      int    `json:"pid"`
+		Time     string `json:"time"`
+		Exe      string `json:"exe"`
+		Signal   int    `json:"signal"`
+		Hostname string `json:"hostname"`
+	} `json:"systemd"`
+	Groups []struct {
 		Count     int    `json:"count"`
 		Diagnosis string `json:"diagnosis"`
 	} `json:"groups"`
@@ -81,7 +101,7 @@ type jsonlRow struct {
 }
 
 func TestScan(t *testing.T) {
-	dir := crashDir(t)
+	dir, xattrs := crashDir(t)
 	sysroot := testfixture.Sysroot()
 	code, stdout, stderr := runCLI("scan", dir, "--recursive", "--sysroot", sysroot, "--format", "jsonl", "--jobs", "2")
 	if code != exitCrashes {
@@ -103,27 +123,87 @@ func TestScan(t *testing.T) {
 		rel, _ := filepath.Rel(dir, r.Path)
 		rows[filepath.Dir(rel)] = r
 	}
-	if len(rows) != 7 || summary.Cores != 7 || summary.Errors != 2 {
+	if len(rows) != 8 || summary.Cores != 8 || summary.Errors != 2 {
 		t.Fatalf("rows %v, summary %+v", rows, summary)
 	}
 	if rows["raw"].SignatureHash == "" || rows["raw"].SignatureHash != rows["zst"].SignatureHash {
 		t.Errorf("raw and zstd copies: %q vs %q", rows["raw"].SignatureHash, rows["zst"].SignatureHash)
+	}
+	if rows["xz"].SignatureHash == "" || rows["xz"].SignatureHash != rows["gz"].SignatureHash {
+		t.Errorf("xz and gzip copies: %q vs %q", rows["xz"].SignatureHash, rows["gz"].SignatureHash)
 	}
 	for sub, want := range map[string]string{"raw": "null-call", "lz4": "abort", "xz": "stack-overflow", "systemd": "stack-overflow"} {
 		if r := rows[sub]; len(r.Diagnoses) == 0 || r.Diagnoses[0] != want || r.Error != "" {
 			t.Errorf("%s: %+v, want %s", sub, r, want)
 		}
 	}
-	for sub, comp := range map[string]string{"raw": "", "zst": "zstd", "lz4": "lz4", "xz": "xz"} {
+	for sub, comp := range map[string]string{"raw": "", "zst": "zstd", "lz4": "lz4", "xz": "xz", "gz": "gzip"} {
 		if rows[sub].Compression != comp {
 			t.Errorf("%s: compression %q, want %q", sub, rows[sub].Compression, comp)
 		}
 	}
+	// What systemd-coredump recorded: the file name, and the extended
+	// attributes when the file system keeps them.
+	if sd := rows["systemd"].Systemd; sd == nil || sd.Comm != "prog" || sd.UID != 1000 || sd.PID != 4242 ||
+		sd.BootID != "0123456789abcdef0123456789abcdef" || !strings.HasPrefix(sd.Time, "2023-11-14T22:13:20") {
+		t.Errorf("systemd row: %+v", sd)
+	} else if xattrs && (sd.Exe != "/usr/bin/prog" || sd.Signal != 11 || sd.Hostname != "ci-runner") {
+		t.Errorf("systemd row without the xattrs: %+v", sd)
+	}
+	if rows["raw"].Systemd != nil {
+		t.Errorf("raw core has systemd metadata: %+v", rows["raw"].Systemd)
+	}
 	if rows["corrupt"].Error == "" || !strings.Contains(rows["nobin"].Error, "not found") {
 		t.Errorf("corrupt: %q; nobin: %q", rows["corrupt"].Error, rows["nobin"].Error)
 	}
-	if len(summary.Groups) != 4 || summary.Groups[0].Count != 2 || summary.Groups[0].Diagnosis != "null-call" {
+	// Groups by count, ties in the order of the cores' paths: gz/ and xz/
+	// (c-recursion), raw/ and zst/ (null-call), lz4/ (abort), systemd/.
+	if len(summary.Groups) != 4 || summary.Groups[0].Count != 2 || summary.Groups[0].Diagnosis != "stack-overflow" ||
+		summary.Groups[1].Count != 2 || summary.Groups[1].Diagnosis != "null-call" || summary.Groups[2].Count != 1 {
 		t.Errorf("groups %+v", summary.Groups)
+	}
+
+	// table: the rows, the totals, the groups and each group's frames.
+	code, table, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot)
+	if code != exitCrashes {
+		t.Errorf("table: exit %d", code)
+	}
+	for _, want := range []string{
+		"CORE ", " PROCESS ", " SIGNAL ", " DIAGNOSIS ", " TOP FRAME\n",
+		"SIGSEGV  null-call ", rows["raw"].SignatureHash + "  0x0\n",
+		"corrupt/core ",
+		"8 cores, 4 distinct crashes, 2 could not be analyzed\n",
+		"COUNT  SIGNATURE ",
+		"\n" + rows["raw"].SignatureHash + " (2 core(s)): SIGSEGV null-call: apply ← run",
+		"\n  #0  0x0\n  #1  apply\n  #2  run\n  #3  main\n",
+		"\n  #0  descend\n  #1  descend\n",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if n := strings.Count(table, "not found (use --binary or --binary-dir)"); n != 1 {
+		t.Errorf("table: %d rows say the binary was not found, want 1:\n%s", n, table)
+	}
+
+	// json: one object with the schema, every row and the groups.
+	code, js, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot, "--format", "json")
+	var whole struct {
+		Schema string     `json:"schema"`
+		Cores  []jsonlRow `json:"cores"`
+		Groups []struct {
+			Count  int      `json:"count"`
+			Frames []string `json:"frames"`
+			Cores  []string `json:"cores"`
+		} `json:"groups"`
+		Errors int `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(js), &whole); err != nil || code != exitCrashes {
+		t.Fatalf("json: exit %d, %v:\n%s", code, err, js)
+	}
+	if whole.Schema != "coreview.scan/v1" || len(whole.Cores) != 8 || whole.Errors != 2 || len(whole.Groups) != 4 ||
+		len(whole.Groups[1].Cores) != 2 || len(whole.Groups[1].Frames) < 2 || whole.Groups[1].Frames[1] != "apply" {
+		t.Errorf("json: %+v", whole)
 	}
 
 	// --fail-on a kind that did not happen: only the unreadable cores
@@ -134,12 +214,21 @@ func TestScan(t *testing.T) {
 	if code, _, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot, "--fail-on", "null-call"); code != exitCrashes {
 		t.Errorf("--fail-on null-call: exit %d, want %d", code, exitCrashes)
 	}
+	if code, _, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot, "--fail-on", "sigabrt"); code != exitCrashes {
+		t.Errorf("--fail-on sigabrt: exit %d, want %d", code, exitCrashes)
+	}
+	// An unknown kind is a usage error that lists the valid ones, before
+	// any core is read.
+	if code, out, errs := runCLI("scan", dir, "-r", "--fail-on", "null-call,stackoverflow"); code != exitUsage || out != "" ||
+		!strings.Contains(errs, `"stackoverflow"`) || !strings.Contains(errs, "stack-overflow") || !strings.Contains(errs, "SIGSEGV") {
+		t.Errorf("--fail-on stackoverflow: exit %d, stdout %q, stderr %q; want %d and the valid kinds", code, out, errs, exitUsage)
+	}
 	// A directory without cores.
 	if code, out, _ := runCLI("scan", t.TempDir()); code != exitOK || !strings.Contains(out, "0 cores") {
 		t.Errorf("empty directory: exit %d\n%s", code, out)
 	}
 	code, md, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot, "--format", "markdown")
-	if code != exitCrashes || !strings.HasPrefix(md, "# Crash scan: 7 cores, 4 distinct crashes") || !strings.Contains(md, "## Not analyzed") {
+	if code != exitCrashes || !strings.HasPrefix(md, "# Crash scan: 8 cores, 4 distinct crashes") || !strings.Contains(md, "## Not analyzed") {
 		t.Errorf("markdown:\n%s", md)
 	}
 }
@@ -148,11 +237,8 @@ func TestScan(t *testing.T) {
 // junitreport task (Debian's ant and ant-optional), and checks the totals
 // its report computes.
 func TestScanJUnitWithAnt(t *testing.T) {
-	ant, err := exec.LookPath("ant")
-	if err != nil {
-		t.Skip("ant is not installed")
-	}
-	dir := crashDir(t)
+	ant := testfixture.Tool(t, "ant")
+	dir, _ := crashDir(t)
 	code, xml, stderr := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit")
 	if code != exitCrashes {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -182,5 +268,54 @@ func TestScanJUnitWithAnt(t *testing.T) {
 	html, _ := os.ReadFile(filepath.Join(work, "html", "junit-noframes.html"))
 	if !bytes.Contains(html, []byte("SIGSEGV null-call: apply &larr; run")) {
 		t.Errorf("Ant's HTML report does not list the null-call crash")
+	}
+}
+
+// TestSystemdMetadataInReports: what systemd-coredump recorded about a
+// core shows in the text and Markdown headers, not only in JSON.
+func TestSystemdMetadataInReports(t *testing.T) {
+	dir, xattrs := crashDir(t)
+	sd := filepath.Join(dir, "systemd", "core.prog.1000.0123456789abcdef0123456789abcdef.4242.1700000000000000.zst")
+	bin := filepath.Join(dir, "systemd", "bin")
+	want := "comm prog, uid 1000, pid 4242, boot id 0123456789abcdef0123456789abcdef, time 2023-11-14 22:13:20.000000 UTC"
+	if xattrs {
+		want += ", exe /usr/bin/prog, signal SIGSEGV, host ci-runner"
+	}
+	code, text, stderr := runCLI("analyze", sd, "--binary", bin, "--sysroot", testfixture.Sysroot(), "--thread", "crashed")
+	if code != exitOK || !strings.Contains(text, "\nsystemd  "+want+"\n") {
+		t.Errorf("text: exit %d (%s), want the line %q:\n%.800s", code, stderr, "systemd  "+want, text)
+	}
+	code, md, _ := runCLI("analyze", sd, "--binary", bin, "--sysroot", testfixture.Sysroot(), "--format", "markdown")
+	if code != exitOK || !strings.Contains(md, "**systemd-coredump:** "+strings.ReplaceAll(want, "_", "\\_")) {
+		t.Errorf("markdown: exit %d, want %q:\n%.800s", code, want, md)
+	}
+	code, table, _ := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot())
+	if code != exitCrashes || !strings.Contains(table, "prog[4242] 2023-11-14T22:13:20Z") {
+		t.Errorf("table: exit %d, want the systemd process column:\n%s", code, table)
+	}
+}
+
+// TestIsTerminal: /dev/null is a character device but no terminal; a
+// pseudo-terminal is one.
+func TestIsTerminal(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if isTerminal(null) {
+		t.Error("isTerminal(/dev/null) = true")
+	}
+	if isTerminal(&bytes.Buffer{}) {
+		t.Error("isTerminal(a buffer) = true")
+	}
+	pty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer pty.Close()
+	t.Setenv("TERM", "xterm")
+	if !isTerminal(pty) {
+		t.Error("isTerminal(/dev/ptmx) = false")
 	}
 }
