@@ -44,15 +44,24 @@ type FrameNeed struct {
 	Function string `json:"function"`
 	Size     int64  `json:"size"`
 	PC       Addr   `json:"pc"`
-	// How says where Size comes from: "prologue" (the frame allocated at
-	// entry, confirmed by the CFI), "cfi" (the largest CFA offset in the
-	// FDE, when the prologue could not be decoded).
+	// How says where Size comes from: "prologue+cfi" (both agree),
+	// "cfi" (the CFA stays rsp-based, so the CFI's largest offset is
+	// exact; the prologue decoder stopped early or the body pushes more),
+	// "prologue" (the CFA moved to rbp, so only the decoded prologue has
+	// the whole frame; the CFI confirms the part before), "lower-bound"
+	// (neither saw the whole frame: the larger of the two).
 	How string `json:"how"`
-	// CFISize is the largest CFA offset anywhere in the function's FDE,
-	// which can exceed the entry frame by pushes made later in the body.
+	// CFISize is the largest CFA offset from rsp anywhere in the
+	// function's FDE.
 	CFISize int64 `json:"cfi_size"`
+	// CFILowerBound is set when the CFA rule leaves rsp (a frame pointer):
+	// CFISize then stops at the allocation made before that.
+	CFILowerBound bool `json:"cfi_lower_bound,omitempty"`
 	// PrologueSize is what the entry code allocates.
 	PrologueSize int64 `json:"prologue_size"`
+	// PrologueIncomplete is set when the decoder stopped inside the
+	// prologue, at an instruction it does not follow that moves rsp.
+	PrologueIncomplete bool `json:"prologue_incomplete,omitempty"`
 	// Prologue lists the instructions that allocate the frame.
 	Prologue string `json:"prologue,omitempty"`
 }
@@ -208,18 +217,28 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 	return d
 }
 
-// frameNeed sizes the faulting function's frame: the CFI's largest CFA
-// offset, confirmed (or, for frame-pointer functions, supplied) by decoding
-// the prologue.
+// frameNeed sizes the faulting function's frame from two witnesses: the
+// CFI's largest CFA offset from rsp, and the decoded prologue.
+//
+// For a function whose CFA stays rsp-based the CFI is exact: it follows
+// every push and sub rsp, probes included. A frame-pointer function moves
+// its CFA to rbp right after mov rbp,rsp, and what it allocates afterwards
+// (push rbx; sub rsp,0x518) never shows in the CFI, whose offsets then stop
+// at 16: a lower bound. A prologue the decoder read to its end (it stopped
+// at an instruction that does not move rsp) is exact; one it stopped inside
+// (an instruction it does not know moves rsp) is a lower bound too. The
+// size is the exact witness when there is one, the larger lower bound when
+// there is not, and never a lower bound that another witness exceeds.
 func (a *analysis) frameNeed(f *stackmap.Frame, fr *Frame) FrameNeed {
 	need := FrameNeed{Function: fr.Function, PC: fr.PC}
 	if need.Function == "" {
 		need.Function = fmt.Sprintf("%s+%#x", nameOr(fr.Module, "??"), uint64(fr.ModuleOffset))
 	}
 	var cfiSize int64
+	var cfiOK, cfiPartial bool
 	if cfi, bias, ok := a.s.code.CFI(f.LookupPC()); ok {
-		if fi, ok := cfi.FrameInfo(f.LookupPC() - bias); ok {
-			cfiSize = fi.CFASize
+		if fi, ok := cfi.FrameInfo(f.LookupPC() - bias); ok && fi.CFASize > 0 {
+			cfiSize, cfiOK, cfiPartial = fi.CFASize, true, fi.Partial
 		}
 	}
 	var pro stackmap.Prologue
@@ -232,23 +251,25 @@ func (a *analysis) frameNeed(f *stackmap.Frame, fr *Frame) FrameNeed {
 			pro, proOK = stackmap.DecodePrologue(code[:n], -1)
 		}
 	}
-	need.CFISize = cfiSize
+	need.CFISize, need.CFILowerBound = cfiSize, cfiPartial
 	if proOK {
-		need.PrologueSize, need.Prologue = pro.Size, pro.How
+		need.PrologueSize, need.Prologue, need.PrologueIncomplete = pro.Size, pro.How, !pro.Complete
 	}
-	// The entry frame is what the function needed when it ran out; the CFI
-	// confirms it (its largest offset is at least that) or, for a
-	// frame-pointer function whose CFA is rbp-based, cannot say.
+	cfiExact := cfiOK && !cfiPartial
+	proExact := proOK && pro.Complete
 	switch {
-	case proOK && pro.Size > 8 && (cfiSize == 0 || cfiSize >= pro.Size):
-		need.Size, need.How = pro.Size, "prologue"
-		if cfiSize == pro.Size {
-			need.How = "prologue+cfi"
-		}
-	case cfiSize > 0:
+	case cfiExact && proExact && pro.Size == cfiSize:
+		need.Size, need.How = pro.Size, "prologue+cfi"
+	case cfiExact:
+		// The prologue stopped early, or the body pushes more before a
+		// call: the CFI saw every rsp move.
 		need.Size, need.How = cfiSize, "cfi"
-	case proOK:
+	case proExact && pro.Size >= cfiSize:
 		need.Size, need.How = pro.Size, "prologue"
+	case proOK && pro.Size > cfiSize:
+		need.Size, need.How = pro.Size, "lower-bound"
+	case cfiOK:
+		need.Size, need.How = cfiSize, "lower-bound"
 	}
 	return need
 }
