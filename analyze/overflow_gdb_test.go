@@ -18,6 +18,9 @@ import (
 //     caller's SP minus the callee's SP between two consecutive frames of
 //     the function that are both complete (not the faulting one, whose
 //     frame may be half built), i.e. CFA(#1) − CFA(#0);
+//   - the recursion's bytes per frame are that same size, and its bytes
+//     that size times its frames (the faulting frame counts as the frame
+//     it needed, not as the part it had allocated when it faulted);
 //   - remaining is CFA(#0) (gdb's SP of #1) minus the lowest byte of the
 //     stack, the start of the core's PT_LOAD holding the CFA's last byte.
 func TestOverflowMatchesGDB(t *testing.T) {
@@ -77,6 +80,9 @@ func TestOverflowMatchesGDB(t *testing.T) {
 			size := int64(sp(k+2) - sp(k+1))
 			if so.Frame.Size != size {
 				t.Errorf("frame.size %d (%s), gdb's frames #%d and #%d are %d bytes apart", so.Frame.Size, so.Frame.How, k+1, k+2, size)
+			}
+			if run := so.Recursion[0]; run.Each != uint64(size) || run.Bytes != uint64(run.Frames)*uint64(size) {
+				t.Errorf("recursion: %d frames, %d bytes each, %d in all; gdb's frames are %d bytes apart", run.Frames, run.Each, run.Bytes, size)
 			}
 			cfa0 := sp(k + 1)
 			lowest, ok := loadStart(t, core, cfa0-1)

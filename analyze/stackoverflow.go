@@ -71,6 +71,10 @@ type FunctionBytes struct {
 	Function string `json:"function"`
 	Frames   int    `json:"frames"`
 	Bytes    uint64 `json:"bytes"`
+	// Each is a recursion run's bytes per complete frame: what the
+	// function's frames take, without the faulting frame, which had not
+	// finished allocating itself.
+	Each uint64 `json:"each,omitempty"`
 	// First and Last are the frame numbers a recursion run spans.
 	First int `json:"first,omitempty"`
 	Last  int `json:"last,omitempty"`
@@ -208,7 +212,7 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 	if f0.CFA != 0 {
 		so.Remaining = int64(f0.CFA) - int64(stack.Start)
 	}
-	so.Recursion, so.TopConsumers = stackUse(thread.Frames[fc.first:], fc.frames)
+	so.Recursion, so.TopConsumers = stackUse(thread.Frames[fc.first:], fc.frames, so.Frame.Size)
 	so.Handler = fc.handler
 	so.Hints = a.overflowHints(so, thread)
 
@@ -274,12 +278,20 @@ func (a *analysis) frameNeed(f *stackmap.Frame, fr *Frame) FrameNeed {
 	return need
 }
 
-// stackUse measures stack use per function over a thread's frames: each
-// frame uses CFA-SP bytes. It returns the recursion runs (one function
-// repeated in consecutive frames), largest first, and the top consumers by
-// function.
-func stackUse(frames []Frame, raw []stackmap.Frame) (runs, top []FunctionBytes) {
+// stackUse measures stack use per function over a thread's frames, from
+// the faulting one (frames[0]) outwards. A complete frame uses CFA − SP
+// bytes: the distance between its CFA and the CFA of the frame it called,
+// whose CFA is its SP. The faulting frame is not complete (it may have
+// faulted halfway through allocating itself, on a stack probe), so it
+// counts as the frame its function needed, need (CFA − SP when need is
+// unknown). It returns the recursion runs (one function repeated in
+// consecutive frames), largest first, with the bytes per complete frame;
+// and the top consumers by function.
+func stackUse(frames []Frame, raw []stackmap.Frame, need int64) (runs, top []FunctionBytes) {
 	used := func(i int) uint64 {
+		if i == 0 && need > 0 {
+			return uint64(need)
+		}
 		if raw[i].CFA > raw[i].SP {
 			return raw[i].CFA - raw[i].SP
 		}
@@ -297,7 +309,13 @@ func stackUse(frames []Frame, raw []stackmap.Frame) (runs, top []FunctionBytes) 
 			bytes += used(j)
 		}
 		if j-i+1 >= 3 {
-			runs = append(runs, FunctionBytes{Function: name, Frames: j - i + 1, Bytes: bytes, First: frames[i].Index, Last: frames[j].Index})
+			run := FunctionBytes{Function: name, Frames: j - i + 1, Bytes: bytes, First: frames[i].Index, Last: frames[j].Index}
+			complete, n := bytes, uint64(run.Frames)
+			if i == 0 {
+				complete, n = bytes-used(0), n-1
+			}
+			run.Each = complete / n
+			runs = append(runs, run)
 		}
 		fb := byFunc[name]
 		if fb == nil {
@@ -393,8 +411,7 @@ func (so *StackOverflow) explain(tid int) (string, []string) {
 	depth := fmt.Sprintf("%s frames deep", commas(so.Depth))
 	if len(so.Recursion) > 0 {
 		r := so.Recursion[0]
-		each := r.Bytes / uint64(r.Frames)
-		depth += fmt.Sprintf(": %s recursed %s times, %s bytes each (%s)", r.Function, commas(r.Frames), commas(int(each)), humanBytes(r.Bytes))
+		depth += fmt.Sprintf(": %s recursed %s times, %s bytes each (%s)", r.Function, commas(r.Frames), commas(int(r.Each)), humanBytes(r.Bytes))
 	}
 	more = append(more, depth+".")
 	if so.Handler != "" {
