@@ -212,7 +212,7 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 	if f0.CFA != 0 {
 		so.Remaining = int64(f0.CFA) - int64(stack.Start)
 	}
-	so.Recursion, so.TopConsumers = stackUse(thread.Frames[fc.first:], fc.frames, so.Frame.Size)
+	so.Recursion, so.TopConsumers = a.mm.stackUse(thread.Frames[fc.first:], fc.frames, so.Frame.Size)
 	so.Handler = fc.handler
 	so.Hints = a.overflowHints(so, thread)
 
@@ -284,15 +284,19 @@ func (a *analysis) frameNeed(f *stackmap.Frame, fr *Frame) FrameNeed {
 // whose CFA is its SP. The faulting frame is not complete (it may have
 // faulted halfway through allocating itself, on a stack probe), so it
 // counts as the frame its function needed, need (CFA − SP when need is
-// unknown). It returns the recursion runs (one function repeated in
-// consecutive frames), largest first, with the bytes per complete frame;
-// and the top consumers by function.
-func stackUse(frames []Frame, raw []stackmap.Frame, need int64) (runs, top []FunctionBytes) {
+// unknown). A frame whose SP and CFA lie on different stacks (where psm
+// switched the stack pointer: rust_psm_on_stack's SP is on the new
+// segment, its CFA on the old stack) uses no bytes of either that the
+// unwind can tell: it counts 0, not the distance between the two mappings.
+// It returns the recursion runs (one function repeated in consecutive
+// frames), largest first, with the bytes per complete frame; and the top
+// consumers by function.
+func (mm *memoryMap) stackUse(frames []Frame, raw []stackmap.Frame, need int64) (runs, top []FunctionBytes) {
 	used := func(i int) uint64 {
 		if i == 0 && need > 0 {
 			return uint64(need)
 		}
-		if raw[i].CFA > raw[i].SP {
+		if raw[i].CFA > raw[i].SP && mm.sameStack(raw[i].SP, raw[i].CFA) {
 			return raw[i].CFA - raw[i].SP
 		}
 		return 0

@@ -112,9 +112,14 @@ func (s *Session) WhatIs(addr uint64, r *Report) WhatIs {
 			w.Symbol, w.Function, w.Offset = sym.Name, s.demangle(sym.Name), addr-(sym.Addr+mod.Bias)
 		}
 	}
+	// A frame holds the addresses in [SP, CFA) on its own stack (its
+	// guard included, for a frame that ran into it); a frame that
+	// straddles a stack switch (rust_psm_on_stack) holds none that the
+	// unwind can tell, and never the mappings between its two stacks.
+	home := mm.stackOf(addr)
 	for ti, st := range stacks {
 		for i, f := range st.Frames {
-			if f.CFA != 0 && addr >= f.SP && addr < f.CFA {
+			if f.CFA != 0 && addr >= f.SP && addr < f.CFA && home != nil && mm.sameStack(f.SP, f.CFA) && mm.stackOf(f.SP) == home {
 				name := "??"
 				if i < len(r.Threads[ti].Frames) && r.Threads[ti].Frames[i].Function != "" {
 					name = r.Threads[ti].Frames[i].Function
