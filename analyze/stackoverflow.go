@@ -25,6 +25,9 @@ type StackOverflow struct {
 	// the process, when it was not the fault itself (Rust std's
 	// stack-overflow handler, which aborts).
 	Handler string `json:"handler,omitempty"`
+	// Segment is what the frames say about a stack segment (kind
+	// "segment"): where the thread switched onto it and how big it is.
+	Segment *SegmentExtent `json:"segment,omitempty"`
 }
 
 // StackExtent is the stack that overflowed and the guard below it.
@@ -213,6 +216,9 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 		so.Remaining = int64(f0.CFA) - int64(stack.Start)
 	}
 	so.Recursion, so.TopConsumers = a.mm.stackUse(thread.Frames[fc.first:], fc.frames, so.Frame.Size)
+	if so.Stack.Kind == "segment" {
+		so.Segment = a.mm.segmentExtent(stack, guard, thread.Frames[fc.first:], fc.frames)
+	}
 	so.Handler = fc.handler
 	so.Hints = a.overflowHints(so, thread)
 
@@ -363,7 +369,11 @@ func (a *analysis) overflowHints(so *StackOverflow, t *Thread) []string {
 	var hints []string
 	switch so.Stack.Kind {
 	case "segment":
-		hints = append(hints, "The overflow happened on a stack segment allocated by stacker/psm: the recursive path has no stacker::maybe_grow (rustc: ensure_sufficient_stack) call close enough to the recursion to allocate a new segment in time, or the segment is too small for the work done between two calls.")
+		if so.Segment != nil && so.Segment.Stacker {
+			hints = append(hints, "The overflow happened on a stack segment allocated by stacker/psm: the recursive path has no stacker::maybe_grow (rustc: ensure_sufficient_stack) call close enough to the recursion to allocate a new segment in time, or the segment is too small for the work done between two calls.")
+		} else {
+			hints = append(hints, "The overflow happened on a stack the thread switched to (a coroutine or fiber stack, or a stack allocated by hand): whoever allocates it must size it for the deepest path run on it.")
+		}
 	case "main":
 		hints = append(hints, fmt.Sprintf("The main thread's stack is limited by RLIMIT_STACK (ulimit -s); it had grown to %s when it ran out.", humanBytes(uint64(so.Stack.End-so.Stack.Start))))
 	case "thread":
@@ -382,10 +392,14 @@ func (a *analysis) overflowHints(so *StackOverflow, t *Thread) []string {
 
 // explain writes the diagnosis in words, with the numbers behind it.
 func (so *StackOverflow) explain(tid int) (string, []string) {
-	size := uint64(so.Stack.End - so.Stack.Start)
+	end := so.Segment.end(so.Stack)
+	size := end - uint64(so.Stack.Start)
 	var b strings.Builder
 	what := map[string]string{"thread": "stack", "main": "main stack", "segment": "stack segment", "sigaltstack": "signal stack"}[so.Stack.Kind]
-	fmt.Fprintf(&b, "Thread %d ran out of stack: its %s %s [%#x–%#x)", tid, humanBytes(size), what, uint64(so.Stack.Start), uint64(so.Stack.End))
+	fmt.Fprintf(&b, "Thread %d ran out of stack: its %s %s [%#x–%#x)", tid, humanBytes(size), what, uint64(so.Stack.Start), end)
+	if end != uint64(so.Stack.End) {
+		fmt.Fprintf(&b, " (in a %s RW mapping [%#x–%#x) the kernel merged with its neighbour)", humanBytes(uint64(so.Stack.End-so.Stack.Start)), uint64(so.Stack.Start), uint64(so.Stack.End))
+	}
 	if so.Stack.Gap {
 		fmt.Fprintf(&b, " has no room below it, and the fault at %#x is %s below its lowest byte.", uint64(so.FaultAddress), humanBytes(uint64(so.Stack.Start-so.FaultAddress)))
 	} else {
@@ -393,10 +407,8 @@ func (so *StackOverflow) explain(tid int) (string, []string) {
 			humanBytes(uint64(so.Stack.GuardEnd-so.Stack.GuardStart)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.FaultAddress))
 	}
 	var more []string
-	if so.Stack.Kind == "segment" && !so.Stack.Gap {
-		pages := uint64(so.Stack.End-so.Stack.GuardStart) / 4096
-		more = append(more, fmt.Sprintf("The segment is %d pages with its guard: stacker maps the requested size rounded up to pages plus 2 pages (%d pages = %s requested + 2), PROT_NONE at the low end, and psm switches the stack pointer onto it.",
-			pages, pages, humanBytes((pages-2)*4096)))
+	if sg := so.Segment; sg != nil {
+		more = append(more, sg.explain(so.Stack))
 	}
 	if so.Frame.Size > 0 && so.Remaining != 0 {
 		left := so.Remaining
