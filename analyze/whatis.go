@@ -7,18 +7,18 @@ import (
 	"github.com/coreview/coreview/corefile"
 )
 
-// roleWords says what a mapping of a role is, in words.
+// words says what a mapping of a role is, in words, with its range.
 func (mm *memoryMap) words(m *corefile.Mapping) string {
 	i := mm.index[m]
 	role, owner := mm.roles[i], mm.owners[i]
 	var w string
 	switch role {
 	case RoleGuard:
-		w = "the guard page"
 		if up := mm.above(m); up != nil {
-			w += " of " + mm.words(up)
+			stack, _ := mm.stackWords(up)
+			return fmt.Sprintf("%s [%#x–%#x %s] below %s", guardWords(m), m.Start, m.End, m.Perm, stack)
 		}
-		return w
+		w = guardWords(m)
 	case RoleStack:
 		w = fmt.Sprintf("thread %d's stack", owner)
 	case RoleMainStack:
@@ -41,11 +41,47 @@ func (mm *memoryMap) words(m *corefile.Mapping) string {
 	return fmt.Sprintf("%s [%#x–%#x %s]", w, m.Start, m.End, m.Perm)
 }
 
+// guardWords names a guard mapping: "the guard page", or "the 64 KiB
+// guard" when it is more than a page (glibc's guardsize, or a guard the
+// kernel merged with a PROT_NONE neighbour).
+func guardWords(m *corefile.Mapping) string {
+	if m.End-m.Start == 4096 {
+		return "the guard page"
+	}
+	return "the " + humanBytes(m.End-m.Start) + " guard"
+}
+
+// stackWords names the stack a guard protects, with its range, and its
+// lowest byte: "the stack segment [a–b) of thread 7", "the segment's
+// lowest byte".
+func (mm *memoryMap) stackWords(m *corefile.Mapping) (stack, lowest string) {
+	i := mm.index[m]
+	r := fmt.Sprintf("[%#x–%#x)", m.Start, m.End)
+	switch owner := mm.owners[i]; mm.roles[i] {
+	case RoleStack:
+		return fmt.Sprintf("thread %d's stack %s", owner, r), "the stack's lowest byte"
+	case RoleMainStack:
+		return "the main thread's stack " + r, "the stack's lowest byte"
+	case RoleStackSegment:
+		return fmt.Sprintf("the stack segment %s of thread %d", r, owner), "the segment's lowest byte"
+	case RoleSigaltstack:
+		return fmt.Sprintf("the signal stack %s of thread %d", r, owner), "the signal stack's lowest byte"
+	}
+	return mm.words(m), "its lowest byte"
+}
+
 // describe says in words what addr lies in: its mapping, role and owner,
 // and how far it is from the mapping's ends; or which mappings surround it.
+// An address in a guard is measured from the stack it guards: "in the
+// guard page [g0–g1) below the stack segment [s0–s1) of thread 7, 112
+// bytes below the segment's lowest byte".
 func (mm *memoryMap) describe(addr uint64) string {
 	c := mm.core
 	if m := c.Mapping(addr); m != nil {
+		if up := mm.above(m); mm.role(m) == RoleGuard && up != nil {
+			stack, lowest := mm.stackWords(up)
+			return fmt.Sprintf("in %s [%#x–%#x) below %s, %s below %s", guardWords(m), m.Start, m.End, stack, distance(up.Start-addr), lowest)
+		}
 		return fmt.Sprintf("in %s, %s from its start and %s from its end", mm.words(m), distance(addr-m.Start), distance(m.End-addr))
 	}
 	if addr < minMapAddr {

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -23,8 +24,12 @@ func TestWhatIs(t *testing.T) {
 		t.Fatalf("no stack overflow: %+v", r.Diagnosis)
 	}
 	fault := s.WhatIs(uint64(so.FaultAddress), r)
-	if fault.Mapping == nil || fault.Mapping.Role != RoleGuard || !strings.Contains(fault.Where, "guard page of a stack segment") {
-		t.Errorf("fault address: %+v", fault)
+	// The range named is the guard's, and the distance is from the
+	// segment's lowest byte, which the fault lies below.
+	want := fmt.Sprintf("in the guard page [%#x–%#x) below the stack segment [%#x–%#x) of thread %d, %d bytes below the segment's lowest byte",
+		uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.Stack.Start), uint64(so.Stack.End), r.Diagnosis[0].Thread, uint64(so.Stack.Start-so.FaultAddress))
+	if fault.Mapping == nil || fault.Mapping.Role != RoleGuard || fault.Where != want {
+		t.Errorf("fault address: %+v\nwant where: %s", fault, want)
 	}
 	// The return-address slot of frame #1 lies in frame #1's own frame
 	// on the segment.
