@@ -83,10 +83,16 @@ type FunctionBytes struct {
 	Last  int `json:"last,omitempty"`
 }
 
+// stackGuardGap is the kernel's stack_guard_gap (the stack_guard_gap= boot
+// parameter, 256 pages by default): the unmapped gap it keeps between a
+// growable stack (the main stack) and the mapping below, which the stack
+// never grows into.
+const stackGuardGap = 256 << 12
+
 // mainStackGap is how far below the main stack a fault still counts as
-// running off it: the kernel keeps stack_guard_gap (256 pages) unmapped
-// below a growable stack.
-const mainStackGap = 256<<12 + 64<<10
+// running off it: the stack_guard_gap, and some slack for a frame that
+// jumped further.
+const mainStackGap = stackGuardGap + 64<<10
 
 // threadStackGap is how far below other stacks a fault counts, for stacks
 // without a guard mapping.
@@ -206,8 +212,18 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 	if guard != nil {
 		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(guard.Start), Addr(guard.End)
 	} else {
+		// No guard mapping: the unmapped space below the stack, down to
+		// the next mapping; for the main stack, only the stack_guard_gap
+		// the kernel keeps there.
 		so.Stack.Gap = true
-		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(fc.addr&^0xfff), Addr(stack.Start)
+		lo := uint64(0)
+		if i := a.mm.index[stack]; i > 0 {
+			lo = a.s.Core.Mappings[i-1].End
+		}
+		if so.Stack.Kind == "main" && stack.Start-lo > stackGuardGap {
+			lo = stack.Start - stackGuardGap
+		}
+		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(lo), Addr(stack.Start)
 	}
 	thread := &a.report.Threads[fc.ti]
 	fr := thread.Frames[fc.first]
@@ -401,12 +417,21 @@ func (so *StackOverflow) explain(tid int) (string, []string) {
 		fmt.Fprintf(&b, " (in a %s RW mapping [%#x–%#x) the kernel merged with its neighbour)", humanBytes(uint64(so.Stack.End-so.Stack.Start)), uint64(so.Stack.Start), uint64(so.Stack.End))
 	}
 	if so.Stack.Gap {
-		fmt.Fprintf(&b, " has no room below it, and the fault at %#x is %s below its lowest byte.", uint64(so.FaultAddress), humanBytes(uint64(so.Stack.Start-so.FaultAddress)))
+		fmt.Fprintf(&b, " has no room below it, and the fault at %#x is %s below its lowest byte, in the unmapped gap [%#x–%#x) below it.",
+			uint64(so.FaultAddress), distance(uint64(so.Stack.Start-so.FaultAddress)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd))
 	} else {
 		fmt.Fprintf(&b, " has a %s guard page at [%#x–%#x), and the fault at %#x is inside it.",
 			humanBytes(uint64(so.Stack.GuardEnd-so.Stack.GuardStart)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.FaultAddress))
 	}
 	var more []string
+	if so.Stack.Kind == "main" && so.Stack.Gap {
+		gap := fmt.Sprintf("The kernel keeps a %s gap (stack_guard_gap, %d pages) below the main stack, [%#x–%#x) here, and grows the stack down on demand only up to RLIMIT_STACK (ulimit -s); this stack could grow no further, and the fault fell in that gap.",
+			humanBytes(stackGuardGap), stackGuardGap/4096, uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd))
+		if g := uint64(so.Stack.GuardEnd - so.Stack.GuardStart); g < stackGuardGap {
+			gap += fmt.Sprintf(" The next mapping below starts only %s under the stack, which bounds the gap.", humanBytes(g))
+		}
+		more = append(more, gap)
+	}
 	if sg := so.Segment; sg != nil {
 		more = append(more, sg.explain(so.Stack))
 	}

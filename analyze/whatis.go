@@ -94,7 +94,11 @@ func (mm *memoryMap) describe(addr uint64) string {
 	switch {
 	case i < len(c.Mappings):
 		above := c.Mappings[i]
-		return fmt.Sprintf("in no mapping, %s below %s", distance(above.Start-addr), mm.words(above))
+		w := fmt.Sprintf("in no mapping, %s below %s", distance(above.Start-addr), mm.words(above))
+		if mm.role(above) == RoleMainStack && above.Start-addr <= stackGuardGap {
+			w += fmt.Sprintf(", in the %s gap the kernel keeps below the main stack (stack_guard_gap)", humanBytes(stackGuardGap))
+		}
+		return w
 	case i > 0:
 		below := c.Mappings[i-1]
 		return fmt.Sprintf("in no mapping, %s above %s", distance(addr-below.End), mm.words(below))
