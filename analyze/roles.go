@@ -17,14 +17,19 @@ const (
 	RoleStack        = "stack"
 	RoleMainStack    = "main-stack"
 	RoleStackSegment = "stack-segment"
-	RoleSigaltstack  = "sigaltstack"
-	RoleGuard        = "guard"
-	RoleProtNone     = "prot-none"
-	RoleVDSO         = "vdso"
-	RoleVVAR         = "vvar"
-	RoleVsyscall     = "vsyscall"
-	RoleAnon         = "anon"
-	RoleFile         = "file"
+	// RoleStackUnguarded is a mapping a thread's frames run on after a
+	// stack switch, like a stack segment, but with no PROT_NONE page
+	// below it (a coroutine stack allocated by hand, a stack in the
+	// heap): running off it writes into whatever lies below.
+	RoleStackUnguarded = "stack-unguarded"
+	RoleSigaltstack    = "sigaltstack"
+	RoleGuard          = "guard"
+	RoleProtNone       = "prot-none"
+	RoleVDSO           = "vdso"
+	RoleVVAR           = "vvar"
+	RoleVsyscall       = "vsyscall"
+	RoleAnon           = "anon"
+	RoleFile           = "file"
 )
 
 // brkRandomRange is how far above the executable's end the kernel may
@@ -226,7 +231,14 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 		}
 		set(ts.home, RoleStack, tid)
 		for _, seg := range ts.segments {
-			set(seg, RoleStackSegment, tid)
+			// stacker (and any careful allocator of stacks) puts a
+			// PROT_NONE page below a segment; without one, it is not a
+			// stack segment in that sense.
+			if g := mm.below(seg); g != nil && g.Perm == 0 {
+				set(seg, RoleStackSegment, tid)
+			} else {
+				set(seg, RoleStackUnguarded, tid)
+			}
 		}
 		set(ts.altstack, RoleSigaltstack, tid)
 	}

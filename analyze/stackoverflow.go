@@ -18,7 +18,7 @@ type StackOverflow struct {
 	Frame        FrameNeed       `json:"frame"`
 	Remaining    int64           `json:"remaining"`
 	Depth        int             `json:"depth"`
-	Recursion    []FunctionBytes `json:"recursion"`
+	Recursion    []RecursionRun  `json:"recursion"`
 	TopConsumers []FunctionBytes `json:"top_consumers"`
 	Hints        []string        `json:"hints"`
 	// Handler names what turned the fault into the signal that killed
@@ -69,18 +69,26 @@ type FrameNeed struct {
 	Prologue string `json:"prologue,omitempty"`
 }
 
-// FunctionBytes is stack use by one function: a recursion run or a total.
+// FunctionBytes is stack use by one function, over all its frames.
 type FunctionBytes struct {
 	Function string `json:"function"`
 	Frames   int    `json:"frames"`
 	Bytes    uint64 `json:"bytes"`
-	// Each is a recursion run's bytes per complete frame: what the
-	// function's frames take, without the faulting frame, which had not
-	// finished allocating itself.
-	Each uint64 `json:"each,omitempty"`
-	// First and Last are the frame numbers a recursion run spans.
-	First int `json:"first,omitempty"`
-	Last  int `json:"last,omitempty"`
+}
+
+// RecursionRun is one function repeated in consecutive frames.
+type RecursionRun struct {
+	Function string `json:"function"`
+	Frames   int    `json:"frames"`
+	Bytes    uint64 `json:"bytes"`
+	// Each is the run's bytes per complete frame: what the function's
+	// frames take, without the faulting frame, which had not finished
+	// allocating itself.
+	Each uint64 `json:"each"`
+	// First and Last are the frame numbers the run spans; always
+	// present, as a run often starts at frame 0.
+	First int `json:"first"`
+	Last  int `json:"last"`
 }
 
 // stackGuardGap is the kernel's stack_guard_gap (the stack_guard_gap= boot
@@ -175,7 +183,7 @@ func (a *analysis) locateOverflow(addr uint64) (stack, guard *corefile.Mapping, 
 	}
 	if writableAnon(up) && up.Start-addr <= limit {
 		switch a.mm.role(up) {
-		case RoleStack, RoleMainStack, RoleStackSegment, RoleSigaltstack:
+		case RoleStack, RoleMainStack, RoleStackSegment, RoleStackUnguarded, RoleSigaltstack:
 			return up, nil, true
 		}
 	}
@@ -202,7 +210,7 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 	switch a.mm.role(stack) {
 	case RoleMainStack:
 		so.Stack.Kind = "main"
-	case RoleStackSegment:
+	case RoleStackSegment, RoleStackUnguarded:
 		so.Stack.Kind = "segment"
 	case RoleSigaltstack:
 		so.Stack.Kind = "sigaltstack"
@@ -313,7 +321,7 @@ func (a *analysis) frameNeed(f *stackmap.Frame, fr *Frame) FrameNeed {
 // It returns the recursion runs (one function repeated in consecutive
 // frames), largest first, with the bytes per complete frame; and the top
 // consumers by function.
-func (mm *memoryMap) stackUse(frames []Frame, raw []stackmap.Frame, need int64) (runs, top []FunctionBytes) {
+func (mm *memoryMap) stackUse(frames []Frame, raw []stackmap.Frame, need int64) (runs []RecursionRun, top []FunctionBytes) {
 	used := func(i int) uint64 {
 		if i == 0 && need > 0 {
 			return uint64(need)
@@ -335,7 +343,7 @@ func (mm *memoryMap) stackUse(frames []Frame, raw []stackmap.Frame, need int64) 
 			bytes += used(j)
 		}
 		if j-i+1 >= 3 {
-			run := FunctionBytes{Function: name, Frames: j - i + 1, Bytes: bytes, First: frames[i].Index, Last: frames[j].Index}
+			run := RecursionRun{Function: name, Frames: j - i + 1, Bytes: bytes, First: frames[i].Index, Last: frames[j].Index}
 			complete, n := bytes, uint64(run.Frames)
 			if i == 0 {
 				complete, n = bytes-used(0), n-1
@@ -369,7 +377,7 @@ func (mm *memoryMap) stackUse(frames []Frame, raw []stackmap.Frame, need int64) 
 		top = top[:5]
 	}
 	if runs == nil {
-		runs = []FunctionBytes{}
+		runs = []RecursionRun{}
 	}
 	return runs, top
 }

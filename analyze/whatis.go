@@ -25,6 +25,8 @@ func (mm *memoryMap) words(m *corefile.Mapping) string {
 		w = "the main thread's stack"
 	case RoleStackSegment:
 		w = fmt.Sprintf("a stack segment of thread %d", owner)
+	case RoleStackUnguarded:
+		w = fmt.Sprintf("a stack of thread %d with no guard page below", owner)
 	case RoleSigaltstack:
 		w = fmt.Sprintf("the signal stack of thread %d", owner)
 	case RoleText, RoleRodata, RoleData:
