@@ -72,7 +72,7 @@ func TestCorruptCFAPrograms(t *testing.T) {
 		deep[i] = cfaRememberState
 	}
 	for name, insns := range map[string][]byte{
-		"remember_state too deep": deep,
+		"remember_state too deep":  deep,
 		"restore without remember": {cfaRestoreState},
 		"truncated uleb":           {cfaDefCFAOffset, 0x80, 0x80},
 		"truncated block":          {cfaDefCFAExpression, 10, 1, 2},
