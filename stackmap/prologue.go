@@ -144,7 +144,20 @@ decode:
 	if pushes > 0 {
 		parts = append(parts, fmt.Sprintf("push ×%d %d", pushes, 8*pushes))
 	}
-	p.How = strings.Join(append(parts, how...), " + ")
+	// Unrolled probes repeat one step: "sub rsp,0x1000 ×5".
+	for i := 0; i < len(how); {
+		j := i
+		for j < len(how) && how[j] == how[i] {
+			j++
+		}
+		if j-i > 1 {
+			parts = append(parts, fmt.Sprintf("%s ×%d", how[i], j-i))
+		} else {
+			parts = append(parts, how[i])
+		}
+		i = j
+	}
+	p.How = strings.Join(parts, " + ")
 	return p, true
 }
 

@@ -145,11 +145,20 @@ func TestDecodePrologue(t *testing.T) {
 			0x48, 0x83, 0xec, 0x10, // sub rsp,0x10
 		}, -1, 8 + 8, true},
 	}
+	// How the report words some of them.
+	how := map[string]string{
+		"llvm unrolled probes": "return address 8 + push ×2 16 + sub rsp,0x1000 ×5 + sub rsp,0xdc8",
+		"gcc stack-clash loop": "return address 8 + push ×1 8 + probe loop 0x4000 + sub rsp,0xe20",
+		"__rust_probestack":    "return address 8 + push ×3 24 + __rust_probestack 0x11018",
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, ok := DecodePrologue(tt.code, tt.stop)
 			if !ok || p.Size != tt.want || p.Complete != tt.complete {
 				t.Errorf("size %d (%s), complete %v; want %d, complete %v", p.Size, p.How, p.Complete, tt.want, tt.complete)
+			}
+			if want, ok := how[tt.name]; ok && p.How != want {
+				t.Errorf("how %q, want %q", p.How, want)
 			}
 		})
 	}
