@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"sort"
+
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/stackmap"
 )
@@ -15,14 +17,19 @@ const (
 	RoleStack        = "stack"
 	RoleMainStack    = "main-stack"
 	RoleStackSegment = "stack-segment"
-	RoleSigaltstack  = "sigaltstack"
-	RoleGuard        = "guard"
-	RoleProtNone     = "prot-none"
-	RoleVDSO         = "vdso"
-	RoleVVAR         = "vvar"
-	RoleVsyscall     = "vsyscall"
-	RoleAnon         = "anon"
-	RoleFile         = "file"
+	// RoleStackUnguarded is a mapping a thread's frames run on after a
+	// stack switch, like a stack segment, but with no PROT_NONE page
+	// below it (a coroutine stack allocated by hand, a stack in the
+	// heap): running off it writes into whatever lies below.
+	RoleStackUnguarded = "stack-unguarded"
+	RoleSigaltstack    = "sigaltstack"
+	RoleGuard          = "guard"
+	RoleProtNone       = "prot-none"
+	RoleVDSO           = "vdso"
+	RoleVVAR           = "vvar"
+	RoleVsyscall       = "vsyscall"
+	RoleAnon           = "anon"
+	RoleFile           = "file"
 )
 
 // brkRandomRange is how far above the executable's end the kernel may
@@ -61,6 +68,50 @@ func (mm *memoryMap) above(m *corefile.Mapping) *corefile.Mapping {
 		return mm.core.Mappings[i+1]
 	}
 	return nil
+}
+
+// stackOf returns the stack addr belongs to: the writable anonymous
+// mapping holding it; for an address in a PROT_NONE guard, the mapping right
+// above the guard; for an unmapped address just below a stack (the gap
+// under the main stack, a stack pointer that ran off a stack without a
+// guard), that stack. It returns nil for anything else. Frames whose SP
+// and CFA have different stacks straddle a stack switch.
+func (mm *memoryMap) stackOf(addr uint64) *corefile.Mapping {
+	c := mm.core
+	if m := c.Mapping(addr); m != nil {
+		if m.Perm == 0 {
+			m = mm.above(m)
+		}
+		if writableAnon(m) {
+			return m
+		}
+		return nil
+	}
+	i := sort.Search(len(c.Mappings), func(i int) bool { return c.Mappings[i].Start > addr })
+	if i == len(c.Mappings) {
+		return nil
+	}
+	up := c.Mappings[i]
+	limit := uint64(threadStackGap)
+	if mm.role(up) == RoleMainStack {
+		limit = mainStackGap
+	}
+	if writableAnon(up) && up.Start-addr <= limit {
+		return up
+	}
+	return nil
+}
+
+// sameStack reports whether a frame's stack pointer and CFA lie on the same
+// stack, so that CFA − SP is stack the frame uses. Where psm switched
+// stacks (rust_psm_on_stack), the SP is on the new segment and the CFA on
+// the old stack, and the difference is only the distance between the two.
+func (mm *memoryMap) sameStack(sp, cfa uint64) bool {
+	if cfa <= sp {
+		return cfa == sp
+	}
+	m := mm.stackOf(sp)
+	return m != nil && m == mm.stackOf(cfa-1)
 }
 
 // threadStacks says which mappings one thread's frames run on.
@@ -182,7 +233,14 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 		}
 		set(ts.home, RoleStack, tid)
 		for _, seg := range ts.segments {
-			set(seg, RoleStackSegment, tid)
+			// stacker (and any careful allocator of stacks) puts a
+			// PROT_NONE page below a segment; without one, it is not a
+			// stack segment in that sense.
+			if g := mm.below(seg); g != nil && g.Perm == 0 {
+				set(seg, RoleStackSegment, tid)
+			} else {
+				set(seg, RoleStackUnguarded, tid)
+			}
 		}
 		set(ts.altstack, RoleSigaltstack, tid)
 	}

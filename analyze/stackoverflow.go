@@ -18,13 +18,16 @@ type StackOverflow struct {
 	Frame        FrameNeed       `json:"frame"`
 	Remaining    int64           `json:"remaining"`
 	Depth        int             `json:"depth"`
-	Recursion    []FunctionBytes `json:"recursion"`
+	Recursion    []RecursionRun  `json:"recursion"`
 	TopConsumers []FunctionBytes `json:"top_consumers"`
 	Hints        []string        `json:"hints"`
 	// Handler names what turned the fault into the signal that killed
 	// the process, when it was not the fault itself (Rust std's
 	// stack-overflow handler, which aborts).
 	Handler string `json:"handler,omitempty"`
+	// Segment is what the frames say about a stack segment (kind
+	// "segment"): where the thread switched onto it and how big it is.
+	Segment *SegmentExtent `json:"segment,omitempty"`
 }
 
 // StackExtent is the stack that overflowed and the guard below it.
@@ -39,38 +42,16 @@ type StackExtent struct {
 	Gap bool `json:"gap,omitempty"`
 }
 
-// FrameNeed is the faulting function and the stack frame it needed.
-type FrameNeed struct {
-	Function string `json:"function"`
-	Size     int64  `json:"size"`
-	PC       Addr   `json:"pc"`
-	// How says where Size comes from: "prologue" (the frame allocated at
-	// entry, confirmed by the CFI), "cfi" (the largest CFA offset in the
-	// FDE, when the prologue could not be decoded).
-	How string `json:"how"`
-	// CFISize is the largest CFA offset anywhere in the function's FDE,
-	// which can exceed the entry frame by pushes made later in the body.
-	CFISize int64 `json:"cfi_size"`
-	// PrologueSize is what the entry code allocates.
-	PrologueSize int64 `json:"prologue_size"`
-	// Prologue lists the instructions that allocate the frame.
-	Prologue string `json:"prologue,omitempty"`
-}
-
-// FunctionBytes is stack use by one function: a recursion run or a total.
-type FunctionBytes struct {
-	Function string `json:"function"`
-	Frames   int    `json:"frames"`
-	Bytes    uint64 `json:"bytes"`
-	// First and Last are the frame numbers a recursion run spans.
-	First int `json:"first,omitempty"`
-	Last  int `json:"last,omitempty"`
-}
+// stackGuardGap is the kernel's stack_guard_gap (the stack_guard_gap= boot
+// parameter, 256 pages by default): the unmapped gap it keeps between a
+// growable stack (the main stack) and the mapping below, which the stack
+// never grows into.
+const stackGuardGap = 256 << 12
 
 // mainStackGap is how far below the main stack a fault still counts as
-// running off it: the kernel keeps stack_guard_gap (256 pages) unmapped
-// below a growable stack.
-const mainStackGap = 256<<12 + 64<<10
+// running off it: the stack_guard_gap, and some slack for a frame that
+// jumped further.
+const mainStackGap = stackGuardGap + 64<<10
 
 // threadStackGap is how far below other stacks a fault counts, for stacks
 // without a guard mapping.
@@ -153,7 +134,7 @@ func (a *analysis) locateOverflow(addr uint64) (stack, guard *corefile.Mapping, 
 	}
 	if writableAnon(up) && up.Start-addr <= limit {
 		switch a.mm.role(up) {
-		case RoleStack, RoleMainStack, RoleStackSegment, RoleSigaltstack:
+		case RoleStack, RoleMainStack, RoleStackSegment, RoleStackUnguarded, RoleSigaltstack:
 			return up, nil, true
 		}
 	}
@@ -180,7 +161,7 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 	switch a.mm.role(stack) {
 	case RoleMainStack:
 		so.Stack.Kind = "main"
-	case RoleStackSegment:
+	case RoleStackSegment, RoleStackUnguarded:
 		so.Stack.Kind = "segment"
 	case RoleSigaltstack:
 		so.Stack.Kind = "sigaltstack"
@@ -190,8 +171,18 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 	if guard != nil {
 		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(guard.Start), Addr(guard.End)
 	} else {
+		// No guard mapping: the unmapped space below the stack, down to
+		// the next mapping; for the main stack, only the stack_guard_gap
+		// the kernel keeps there.
 		so.Stack.Gap = true
-		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(fc.addr&^0xfff), Addr(stack.Start)
+		lo := uint64(0)
+		if i := a.mm.index[stack]; i > 0 {
+			lo = a.s.Core.Mappings[i-1].End
+		}
+		if so.Stack.Kind == "main" && stack.Start-lo > stackGuardGap {
+			lo = stack.Start - stackGuardGap
+		}
+		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(lo), Addr(stack.Start)
 	}
 	thread := &a.report.Threads[fc.ti]
 	fr := thread.Frames[fc.first]
@@ -199,114 +190,16 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 	if f0.CFA != 0 {
 		so.Remaining = int64(f0.CFA) - int64(stack.Start)
 	}
-	so.Recursion, so.TopConsumers = stackUse(thread.Frames[fc.first:], fc.frames)
+	so.Recursion, so.TopConsumers = a.mm.stackUse(thread.Frames[fc.first:], fc.frames, so.Frame.Size)
+	if so.Stack.Kind == "segment" {
+		so.Segment = a.mm.segmentExtent(stack, guard, thread.Frames[fc.first:], fc.frames)
+	}
 	so.Handler = fc.handler
 	so.Hints = a.overflowHints(so, thread)
 
 	d := &Diagnosis{Kind: "stack-overflow", Thread: fc.thread.TID, StackOverflow: so}
 	d.Summary, d.Explanation = so.explain(fc.thread.TID)
 	return d
-}
-
-// frameNeed sizes the faulting function's frame: the CFI's largest CFA
-// offset, confirmed (or, for frame-pointer functions, supplied) by decoding
-// the prologue.
-func (a *analysis) frameNeed(f *stackmap.Frame, fr *Frame) FrameNeed {
-	need := FrameNeed{Function: fr.Function, PC: fr.PC}
-	if need.Function == "" {
-		need.Function = fmt.Sprintf("%s+%#x", nameOr(fr.Module, "??"), uint64(fr.ModuleOffset))
-	}
-	var cfiSize int64
-	if cfi, bias, ok := a.s.code.CFI(f.LookupPC()); ok {
-		if fi, ok := cfi.FrameInfo(f.LookupPC() - bias); ok {
-			cfiSize = fi.CFASize
-		}
-	}
-	var pro stackmap.Prologue
-	var proOK bool
-	if fr.Function != "" {
-		start := uint64(fr.PC) - fr.Offset
-		code := make([]byte, 256)
-		n, _ := a.s.Mem.ReadAt(code, start)
-		if n > 0 {
-			pro, proOK = stackmap.DecodePrologue(code[:n], -1)
-		}
-	}
-	need.CFISize = cfiSize
-	if proOK {
-		need.PrologueSize, need.Prologue = pro.Size, pro.How
-	}
-	// The entry frame is what the function needed when it ran out; the CFI
-	// confirms it (its largest offset is at least that) or, for a
-	// frame-pointer function whose CFA is rbp-based, cannot say.
-	switch {
-	case proOK && pro.Size > 8 && (cfiSize == 0 || cfiSize >= pro.Size):
-		need.Size, need.How = pro.Size, "prologue"
-		if cfiSize == pro.Size {
-			need.How = "prologue+cfi"
-		}
-	case cfiSize > 0:
-		need.Size, need.How = cfiSize, "cfi"
-	case proOK:
-		need.Size, need.How = pro.Size, "prologue"
-	}
-	return need
-}
-
-// stackUse measures stack use per function over a thread's frames: each
-// frame uses CFA-SP bytes. It returns the recursion runs (one function
-// repeated in consecutive frames), largest first, and the top consumers by
-// function.
-func stackUse(frames []Frame, raw []stackmap.Frame) (runs, top []FunctionBytes) {
-	used := func(i int) uint64 {
-		if raw[i].CFA > raw[i].SP {
-			return raw[i].CFA - raw[i].SP
-		}
-		return 0
-	}
-	byFunc := map[string]*FunctionBytes{}
-	for i := 0; i < len(frames); i++ {
-		name := frames[i].Function
-		if name == "" {
-			continue
-		}
-		j, bytes := i, used(i)
-		for j+1 < len(frames) && frames[j+1].Function == name {
-			j++
-			bytes += used(j)
-		}
-		if j-i+1 >= 3 {
-			runs = append(runs, FunctionBytes{Function: name, Frames: j - i + 1, Bytes: bytes, First: frames[i].Index, Last: frames[j].Index})
-		}
-		fb := byFunc[name]
-		if fb == nil {
-			fb = &FunctionBytes{Function: name}
-			byFunc[name] = fb
-		}
-		fb.Frames += j - i + 1
-		fb.Bytes += bytes
-		i = j
-	}
-	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Bytes > runs[j].Bytes })
-	if len(runs) > 3 {
-		runs = runs[:3]
-	}
-	for _, fb := range byFunc {
-		top = append(top, *fb)
-	}
-	sort.Slice(top, func(i, j int) bool {
-		if top[i].Bytes != top[j].Bytes {
-			return top[i].Bytes > top[j].Bytes
-		}
-		return top[i].Function < top[j].Function
-	})
-	if len(top) > 5 {
-		top = top[:5]
-	}
-	if runs == nil {
-		runs = []FunctionBytes{}
-	}
-	return runs, top
 }
 
 func (a *analysis) overflowHints(so *StackOverflow, t *Thread) []string {
@@ -320,7 +213,11 @@ func (a *analysis) overflowHints(so *StackOverflow, t *Thread) []string {
 	var hints []string
 	switch so.Stack.Kind {
 	case "segment":
-		hints = append(hints, "The overflow happened on a stack segment allocated by stacker/psm: the recursive path has no stacker::maybe_grow (rustc: ensure_sufficient_stack) call close enough to the recursion to allocate a new segment in time, or the segment is too small for the work done between two calls.")
+		if so.Segment != nil && so.Segment.Stacker {
+			hints = append(hints, "The overflow happened on a stack segment allocated by stacker/psm: the recursive path has no stacker::maybe_grow (rustc: ensure_sufficient_stack) call close enough to the recursion to allocate a new segment in time, or the segment is too small for the work done between two calls.")
+		} else {
+			hints = append(hints, "The overflow happened on a stack the thread switched to (a coroutine or fiber stack, or a stack allocated by hand): whoever allocates it must size it for the deepest path run on it.")
+		}
 	case "main":
 		hints = append(hints, fmt.Sprintf("The main thread's stack is limited by RLIMIT_STACK (ulimit -s); it had grown to %s when it ran out.", humanBytes(uint64(so.Stack.End-so.Stack.Start))))
 	case "thread":
@@ -339,21 +236,32 @@ func (a *analysis) overflowHints(so *StackOverflow, t *Thread) []string {
 
 // explain writes the diagnosis in words, with the numbers behind it.
 func (so *StackOverflow) explain(tid int) (string, []string) {
-	size := uint64(so.Stack.End - so.Stack.Start)
+	end := so.Segment.end(so.Stack)
+	size := end - uint64(so.Stack.Start)
 	var b strings.Builder
 	what := map[string]string{"thread": "stack", "main": "main stack", "segment": "stack segment", "sigaltstack": "signal stack"}[so.Stack.Kind]
-	fmt.Fprintf(&b, "Thread %d ran out of stack: its %s %s [%#x–%#x)", tid, humanBytes(size), what, uint64(so.Stack.Start), uint64(so.Stack.End))
+	fmt.Fprintf(&b, "Thread %d ran out of stack: its %s %s [%#x–%#x)", tid, humanBytes(size), what, uint64(so.Stack.Start), end)
+	if end != uint64(so.Stack.End) {
+		fmt.Fprintf(&b, " (in a %s RW mapping [%#x–%#x) the kernel merged with its neighbour)", humanBytes(uint64(so.Stack.End-so.Stack.Start)), uint64(so.Stack.Start), uint64(so.Stack.End))
+	}
 	if so.Stack.Gap {
-		fmt.Fprintf(&b, " has no room below it, and the fault at %#x is %s below its lowest byte.", uint64(so.FaultAddress), humanBytes(uint64(so.Stack.Start-so.FaultAddress)))
+		fmt.Fprintf(&b, " has no room below it, and the fault at %#x is %s below its lowest byte, in the unmapped gap [%#x–%#x) below it.",
+			uint64(so.FaultAddress), distance(uint64(so.Stack.Start-so.FaultAddress)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd))
 	} else {
 		fmt.Fprintf(&b, " has a %s guard page at [%#x–%#x), and the fault at %#x is inside it.",
 			humanBytes(uint64(so.Stack.GuardEnd-so.Stack.GuardStart)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.FaultAddress))
 	}
 	var more []string
-	if so.Stack.Kind == "segment" && !so.Stack.Gap {
-		pages := uint64(so.Stack.End-so.Stack.GuardStart) / 4096
-		more = append(more, fmt.Sprintf("The segment is %d pages with its guard: stacker maps the requested size rounded up to pages plus 2 pages (%d pages = %s requested + 2), PROT_NONE at the low end, and psm switches the stack pointer onto it.",
-			pages, pages, humanBytes((pages-2)*4096)))
+	if so.Stack.Kind == "main" && so.Stack.Gap {
+		gap := fmt.Sprintf("The kernel keeps a %s gap (stack_guard_gap, %d pages) below the main stack, [%#x–%#x) here, and grows the stack down on demand only up to RLIMIT_STACK (ulimit -s); this stack could grow no further, and the fault fell in that gap.",
+			humanBytes(stackGuardGap), stackGuardGap/4096, uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd))
+		if g := uint64(so.Stack.GuardEnd - so.Stack.GuardStart); g < stackGuardGap {
+			gap += fmt.Sprintf(" The next mapping below starts only %s under the stack, which bounds the gap.", humanBytes(g))
+		}
+		more = append(more, gap)
+	}
+	if sg := so.Segment; sg != nil {
+		more = append(more, sg.explain(so.Stack))
 	}
 	if so.Frame.Size > 0 && so.Remaining != 0 {
 		left := so.Remaining
@@ -372,8 +280,7 @@ func (so *StackOverflow) explain(tid int) (string, []string) {
 	depth := fmt.Sprintf("%s frames deep", commas(so.Depth))
 	if len(so.Recursion) > 0 {
 		r := so.Recursion[0]
-		each := r.Bytes / uint64(r.Frames)
-		depth += fmt.Sprintf(": %s recursed %s times, %s bytes each (%s)", r.Function, commas(r.Frames), commas(int(each)), humanBytes(r.Bytes))
+		depth += fmt.Sprintf(": %s recursed %s times, %s bytes each (%s)", r.Function, commas(r.Frames), commas(int(r.Each)), humanBytes(r.Bytes))
 	}
 	more = append(more, depth+".")
 	if so.Handler != "" {

@@ -7,24 +7,26 @@ import (
 	"github.com/coreview/coreview/corefile"
 )
 
-// roleWords says what a mapping of a role is, in words.
+// words says what a mapping of a role is, in words, with its range.
 func (mm *memoryMap) words(m *corefile.Mapping) string {
 	i := mm.index[m]
 	role, owner := mm.roles[i], mm.owners[i]
 	var w string
 	switch role {
 	case RoleGuard:
-		w = "the guard page"
 		if up := mm.above(m); up != nil {
-			w += " of " + mm.words(up)
+			stack, _ := mm.stackWords(up)
+			return fmt.Sprintf("%s [%#x–%#x %s] below %s", guardWords(m), m.Start, m.End, m.Perm, stack)
 		}
-		return w
+		w = guardWords(m)
 	case RoleStack:
 		w = fmt.Sprintf("thread %d's stack", owner)
 	case RoleMainStack:
 		w = "the main thread's stack"
 	case RoleStackSegment:
 		w = fmt.Sprintf("a stack segment of thread %d", owner)
+	case RoleStackUnguarded:
+		w = fmt.Sprintf("a stack of thread %d with no guard page below", owner)
 	case RoleSigaltstack:
 		w = fmt.Sprintf("the signal stack of thread %d", owner)
 	case RoleText, RoleRodata, RoleData:
@@ -43,11 +45,47 @@ func (mm *memoryMap) words(m *corefile.Mapping) string {
 	return fmt.Sprintf("%s [%#x–%#x %s]", w, m.Start, m.End, m.Perm)
 }
 
+// guardWords names a guard mapping: "the guard page", or "the 64 KiB
+// guard" when it is more than a page (glibc's guardsize, or a guard the
+// kernel merged with a PROT_NONE neighbour).
+func guardWords(m *corefile.Mapping) string {
+	if m.End-m.Start == 4096 {
+		return "the guard page"
+	}
+	return "the " + humanBytes(m.End-m.Start) + " guard"
+}
+
+// stackWords names the stack a guard protects, with its range, and its
+// lowest byte: "the stack segment [a–b) of thread 7", "the segment's
+// lowest byte".
+func (mm *memoryMap) stackWords(m *corefile.Mapping) (stack, lowest string) {
+	i := mm.index[m]
+	r := fmt.Sprintf("[%#x–%#x)", m.Start, m.End)
+	switch owner := mm.owners[i]; mm.roles[i] {
+	case RoleStack:
+		return fmt.Sprintf("thread %d's stack %s", owner, r), "the stack's lowest byte"
+	case RoleMainStack:
+		return "the main thread's stack " + r, "the stack's lowest byte"
+	case RoleStackSegment:
+		return fmt.Sprintf("the stack segment %s of thread %d", r, owner), "the segment's lowest byte"
+	case RoleSigaltstack:
+		return fmt.Sprintf("the signal stack %s of thread %d", r, owner), "the signal stack's lowest byte"
+	}
+	return mm.words(m), "its lowest byte"
+}
+
 // describe says in words what addr lies in: its mapping, role and owner,
 // and how far it is from the mapping's ends; or which mappings surround it.
+// An address in a guard is measured from the stack it guards: "in the
+// guard page [g0–g1) below the stack segment [s0–s1) of thread 7, 112
+// bytes below the segment's lowest byte".
 func (mm *memoryMap) describe(addr uint64) string {
 	c := mm.core
 	if m := c.Mapping(addr); m != nil {
+		if up := mm.above(m); mm.role(m) == RoleGuard && up != nil {
+			stack, lowest := mm.stackWords(up)
+			return fmt.Sprintf("in %s [%#x–%#x) below %s, %s below %s", guardWords(m), m.Start, m.End, stack, distance(up.Start-addr), lowest)
+		}
 		return fmt.Sprintf("in %s, %s from its start and %s from its end", mm.words(m), distance(addr-m.Start), distance(m.End-addr))
 	}
 	if addr < minMapAddr {
@@ -60,7 +98,11 @@ func (mm *memoryMap) describe(addr uint64) string {
 	switch {
 	case i < len(c.Mappings):
 		above := c.Mappings[i]
-		return fmt.Sprintf("in no mapping, %s below %s", distance(above.Start-addr), mm.words(above))
+		w := fmt.Sprintf("in no mapping, %s below %s", distance(above.Start-addr), mm.words(above))
+		if mm.role(above) == RoleMainStack && above.Start-addr <= stackGuardGap {
+			w += fmt.Sprintf(", in the %s gap the kernel keeps below the main stack (stack_guard_gap)", humanBytes(stackGuardGap))
+		}
+		return w
 	case i > 0:
 		below := c.Mappings[i-1]
 		return fmt.Sprintf("in no mapping, %s above %s", distance(addr-below.End), mm.words(below))
@@ -114,9 +156,14 @@ func (s *Session) WhatIs(addr uint64, r *Report) WhatIs {
 			w.Symbol, w.Function, w.Offset = sym.Name, s.demangle(sym.Name), addr-(sym.Addr+mod.Bias)
 		}
 	}
+	// A frame holds the addresses in [SP, CFA) on its own stack (its
+	// guard included, for a frame that ran into it); a frame that
+	// straddles a stack switch (rust_psm_on_stack) holds none that the
+	// unwind can tell, and never the mappings between its two stacks.
+	home := mm.stackOf(addr)
 	for ti, st := range stacks {
 		for i, f := range st.Frames {
-			if f.CFA != 0 && addr >= f.SP && addr < f.CFA {
+			if f.CFA != 0 && addr >= f.SP && addr < f.CFA && home != nil && mm.sameStack(f.SP, f.CFA) && mm.stackOf(f.SP) == home {
 				name := "??"
 				if i < len(r.Threads[ti].Frames) && r.Threads[ti].Frames[i].Function != "" {
 					name = r.Threads[ti].Frames[i].Function

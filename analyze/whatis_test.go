@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -23,8 +24,12 @@ func TestWhatIs(t *testing.T) {
 		t.Fatalf("no stack overflow: %+v", r.Diagnosis)
 	}
 	fault := s.WhatIs(uint64(so.FaultAddress), r)
-	if fault.Mapping == nil || fault.Mapping.Role != RoleGuard || !strings.Contains(fault.Where, "guard page of a stack segment") {
-		t.Errorf("fault address: %+v", fault)
+	// The range named is the guard's, and the distance is from the
+	// segment's lowest byte, which the fault lies below.
+	want := fmt.Sprintf("in the guard page [%#x–%#x) below the stack segment [%#x–%#x) of thread %d, %d bytes below the segment's lowest byte",
+		uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.Stack.Start), uint64(so.Stack.End), r.Diagnosis[0].Thread, uint64(so.Stack.Start-so.FaultAddress))
+	if fault.Mapping == nil || fault.Mapping.Role != RoleGuard || fault.Where != want {
+		t.Errorf("fault address: %+v\nwant where: %s", fault, want)
 	}
 	// The return-address slot of frame #1 lies in frame #1's own frame
 	// on the segment.
@@ -33,8 +38,69 @@ func TestWhatIs(t *testing.T) {
 	if slot.Mapping == nil || slot.Mapping.Role != RoleStackSegment || len(slot.Frames) == 0 || !strings.Contains(slot.Frames[0], "frame #1 ") {
 		t.Errorf("stack slot: %+v", slot)
 	}
+	// rust_psm_on_stack's SP is on the segment and its CFA on the
+	// thread's own stack, 8 MiB up: its [SP, CFA) spans the top page of
+	// the segment, the thread stack's guard page and most of the thread
+	// stack, none of which is its frame.
+	var psm Frame
+	for _, f := range r.Threads[0].Frames {
+		if f.Function == "rust_psm_on_stack" {
+			psm = f
+		}
+	}
+	if psm.Function == "" {
+		t.Fatal("no rust_psm_on_stack frame")
+	}
+	for _, addr := range []uint64{uint64(psm.SP) + 0x800, uint64(psm.SP) + 0x1800, uint64(psm.CFA) - 0x10000} {
+		w := s.WhatIs(addr, r)
+		for _, f := range w.Frames {
+			if strings.Contains(f, "rust_psm_on_stack") {
+				t.Errorf("%#x (%s) attributed to the frame that switches stacks: %s", addr, w.Where, f)
+			}
+		}
+	}
 	code := s.WhatIs(uint64(fr.PC), r)
 	if code.Function != "segstack::parse_expr" || code.Mapping == nil || code.Mapping.Role != RoleText {
 		t.Errorf("code address: %+v", code)
+	}
+}
+
+// TestStackSwitchBytes: on the stacker fixture, the frames' stack use adds
+// up to no more than what the stack-segments diagnosis measured on the two
+// stacks. rust_psm_on_stack's CFA − SP is the 8 MiB distance between the
+// segment and the thread's stack; counting it made it the top consumer.
+func TestStackSwitchBytes(t *testing.T) {
+	f := testfixture.Get(t, "stacker-segment")
+	r, err := Analyze(f.CoreZst, options(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var so *StackOverflow
+	var segs *StackSegments
+	for _, d := range r.Diagnosis {
+		if d.StackOverflow != nil {
+			so = d.StackOverflow
+		}
+		if d.StackSegments != nil {
+			segs = d.StackSegments
+		}
+	}
+	if so == nil || segs == nil {
+		t.Fatalf("diagnoses: %+v", r.Diagnosis)
+	}
+	var used, counted uint64
+	for _, sg := range segs.Segments {
+		used += sg.BytesUsed
+	}
+	for _, fb := range so.TopConsumers {
+		counted += fb.Bytes
+		if fb.Function == "rust_psm_on_stack" && fb.Bytes != 0 {
+			t.Errorf("rust_psm_on_stack uses %d bytes; its SP and CFA are on different stacks", fb.Bytes)
+		}
+	}
+	// The faulting frame counts as the frame it needed, which may be
+	// more than it had allocated.
+	if counted > used+uint64(so.Frame.Size) {
+		t.Errorf("top consumers add up to %d bytes; the stacks hold %d", counted, used)
 	}
 }

@@ -40,9 +40,17 @@ var errBadCFA = errors.New("malformed CFA program")
 // FDE's) and returns the largest offset from rsp the CFA rule ever takes:
 // for a function that addresses its frame from rsp, the size of its whole
 // frame, return address included. It reports ok false when the CFA is never
-// rsp-based (a frame-pointer function), so the caller can fall back to the
-// prologue.
-func maxRSPOffset(dataAlign int64, programs ...[]byte) (max int64, ok bool, err error) {
+// rsp-based.
+//
+// partial is set when the CFA rule leaves rsp (DW_CFA_def_cfa_register rbp
+// after mov rbp,rsp, or a CFA expression) and never comes back to it with a
+// larger offset: while the CFA is rbp-based, the pushes and sub rsp of the
+// prologue move rsp without changing the CFA rule, so the CFI does not show
+// them and max is only a lower bound of the frame (16, push rbp and the
+// return address, for a classic frame-pointer prologue). A probe loop that
+// keeps the CFA in r11 and then returns it to rsp at the full offset (GCC's
+// -fstack-clash-protection, LLVM's probe loop) leaves max exact.
+func maxRSPOffset(dataAlign int64, programs ...[]byte) (max int64, ok, partial bool, err error) {
 	type state struct {
 		reg uint64
 		off int64
@@ -50,8 +58,14 @@ func maxRSPOffset(dataAlign int64, programs ...[]byte) (max int64, ok bool, err 
 	var cur state
 	var stack []state
 	note := func() {
-		if cur.reg == RSP && cur.off > max {
-			max, ok = cur.off, true
+		if cur.reg != RSP {
+			partial = true
+			return
+		}
+		if cur.off > max {
+			// Back on rsp with a larger offset (after a probe loop that
+			// kept the CFA in r11): what was allocated meanwhile shows.
+			max, ok, partial = cur.off, true, false
 		}
 	}
 	for _, p := range programs {
@@ -109,6 +123,7 @@ func maxRSPOffset(dataAlign int64, programs ...[]byte) (max int64, ok bool, err 
 			case cfaDefCFAExpression:
 				cur.reg = ^uint64(0)
 				rd.bytes(rd.uleb())
+				note()
 			case cfaExpression, cfaValExpression:
 				rd.uleb()
 				rd.bytes(rd.uleb())
@@ -116,14 +131,14 @@ func maxRSPOffset(dataAlign int64, programs ...[]byte) (max int64, ok bool, err 
 				rd.uleb()
 				rd.sleb()
 			default:
-				return max, ok, errBadCFA
+				return max, ok, partial, errBadCFA
 			}
 		}
 		if rd.err != nil {
-			return max, ok, errBadCFA
+			return max, ok, partial, errBadCFA
 		}
 	}
-	return max, ok, nil
+	return max, ok, partial, nil
 }
 
 // FrameInfo describes the function covering a PC, from its FDE.
@@ -132,6 +147,11 @@ type FrameInfo struct {
 	// CFASize is the largest CFA offset from rsp in the FDE: the frame's
 	// full size, return address included; 0 if the CFA is never rsp-based.
 	CFASize int64
+	// Partial is set when the CFA rule leaves rsp somewhere in the FDE (a
+	// frame-pointer function: CFA = rbp+16 after mov rbp,rsp). Stack
+	// allocated after that does not show in the CFI, so CFASize is only a
+	// lower bound of the frame; the prologue has the rest.
+	Partial bool
 }
 
 // FrameInfo returns what the CFI says about the function at link-time
@@ -142,8 +162,11 @@ func (c *CFI) FrameInfo(pc uint64) (FrameInfo, bool) {
 		return FrameInfo{}, false
 	}
 	fi := FrameInfo{Begin: e.begin, End: e.end}
-	if size, ok, err := maxRSPOffset(e.dataAlign, e.initial, e.insns); err == nil && ok {
-		fi.CFASize = size
+	if size, ok, partial, err := maxRSPOffset(e.dataAlign, e.initial, e.insns); err == nil {
+		if ok {
+			fi.CFASize = size
+		}
+		fi.Partial = partial
 	}
 	return fi, true
 }

@@ -15,6 +15,17 @@ type Prologue struct {
 	// How lists the instructions that made up Size, for reports:
 	// "return address 8 + push ×2 16 + sub rsp,0x518".
 	How string
+	// Complete is set when decoding stopped at the function's body: an
+	// instruction that does not move rsp. Every allocation of the
+	// prologue is then in Size. It is false when the decoder stopped at
+	// something it does not understand that moves rsp (lea r11,[rsp-N] of
+	// an unknown probe scheme, and rsp,-32 …), inside a probe loop, at
+	// stopAt, or at the end of the bytes it was given: Size is then only
+	// what it understood, a lower bound.
+	Complete bool
+	// Len is how many bytes of code the prologue spans (where decoding
+	// stopped).
+	Len int
 }
 
 // maxPrologueInsns bounds how far into a function the decoder looks.
@@ -23,11 +34,18 @@ const maxPrologueInsns = 64
 // DecodePrologue decodes the entry code of a function (code starts at the
 // function's first byte) and adds up the stack it allocates:
 //
-//   - push r64: 8 bytes each;
+//   - push r64: 8 bytes each; mov rbp,rsp of a frame-pointer prologue;
 //   - sub rsp, imm;
-//   - LLVM's inline stack probes: unrolled (sub rsp,0x1000; mov qword ptr
-//     [rsp],0 repeated) or a loop (mov r11,rsp; sub r11,N; loop: sub
-//     rsp,0x1000; mov [rsp],0; cmp rsp,r11; jne loop);
+//   - stack probes, which touch each page as they allocate it so that a
+//     big frame cannot jump over the guard page:
+//   - LLVM's inline probes, unrolled (sub rsp,0x1000; mov qword ptr
+//     [rsp],0 repeated, then sub rsp,rem) or a loop (mov r11,rsp; sub
+//     r11,N; loop: sub rsp,0x1000; mov qword ptr [rsp],0; cmp rsp,r11;
+//     jne loop);
+//   - GCC's -fstack-clash-protection, unrolled (sub rsp,0x1000; or qword
+//     ptr [rsp],0 repeated) or a loop (lea r11,[rsp-N]; loop: sub
+//     rsp,0x1000; or qword ptr [rsp],0; cmp rsp,r11; jne loop), then sub
+//     rsp,rem and maybe or qword ptr [rsp+off],0;
 //   - older Rust's probestack call: mov eax,N; call __rust_probestack;
 //     sub rsp,rax.
 //
@@ -39,12 +57,16 @@ func DecodePrologue(code []byte, stopAt int) (Prologue, bool) {
 	p := Prologue{Size: 8}
 	var how []string
 	pushes := 0
-	var pendingR11 int64 // probe loop: total the loop will allocate
-	inLoop := false
-	var movImm int64 // mov eax/rax, imm before a probestack call
+	var loopTotal int64 // probe loop: what the loop allocates in all
+	inLoop := false     // between the loop's bound (r11) and its cmp
+	loopClosed := false // the previous instruction was the loop's cmp
+	var movImm int64    // mov eax/rax, imm before a probestack call
 	sawCall := false
 	off := 0
-	for n := 0; n < maxPrologueInsns && off < len(code); n++ {
+	n := 0
+	complete := false
+decode:
+	for ; n < maxPrologueInsns && off < len(code); n++ {
 		if stopAt >= 0 && off > stopAt {
 			break
 		}
@@ -56,69 +78,64 @@ func DecodePrologue(code []byte, stopAt int) (Prologue, bool) {
 		if err != nil {
 			break
 		}
-		off += inst.Len
+		closed := loopClosed
+		loopClosed = false
 		reg0, _ := arg(inst, 0).(x86asm.Reg)
-		switch inst.Op {
-		case x86asm.NOP:
-			continue
-		case x86asm.PUSH:
-			if _, ok := inst.Args[0].(x86asm.Reg); ok {
-				pushes++
-				p.Size += 8
-				continue
-			}
-		case x86asm.MOV:
-			src, _ := arg(inst, 1).(x86asm.Reg)
-			if reg0 == x86asm.RBP && src == x86asm.RSP || reg0 == x86asm.R11 && src == x86asm.RSP {
-				continue
-			}
-			if imm, ok := arg(inst, 1).(x86asm.Imm); ok && (reg0 == x86asm.EAX || reg0 == x86asm.RAX || reg0 == x86asm.R11) {
-				movImm = int64(imm)
-				continue
-			}
-			if m, ok := arg(inst, 0).(x86asm.Mem); ok && m.Base == x86asm.RSP {
-				// The store of a stack probe: mov qword ptr [rsp], 0.
-				if _, isImm := arg(inst, 1).(x86asm.Imm); isImm {
-					continue
-				}
-			}
-		case x86asm.SUB:
-			imm, isImm := arg(inst, 1).(x86asm.Imm)
-			src, _ := arg(inst, 1).(x86asm.Reg)
-			switch {
-			case reg0 == x86asm.R11 && isImm:
-				pendingR11 = int64(imm)
-				inLoop = true
-				continue
-			case reg0 == x86asm.RSP && isImm && inLoop:
-				continue // one page of the probe loop
-			case reg0 == x86asm.RSP && isImm:
-				p.Size += int64(imm)
-				how = append(how, fmt.Sprintf("sub rsp,%#x", int64(imm)))
-				continue
-			case reg0 == x86asm.RSP && src == x86asm.RAX && sawCall && movImm > 0:
-				p.Size += movImm
-				how = append(how, fmt.Sprintf("__rust_probestack %#x", movImm))
-				continue
-			}
-		case x86asm.CMP:
-			src, _ := arg(inst, 1).(x86asm.Reg)
-			if reg0 == x86asm.RSP && src == x86asm.R11 && inLoop {
-				p.Size += pendingR11
-				how = append(how, fmt.Sprintf("probe loop %#x", pendingR11))
-				inLoop = false
-				continue
-			}
-		case x86asm.JNE:
-			continue
-		case x86asm.CALL:
-			if movImm > 0 && !sawCall {
-				sawCall = true
-				continue
-			}
+		mem0, isMem0 := arg(inst, 0).(x86asm.Mem)
+		mem1, isMem1 := arg(inst, 1).(x86asm.Mem)
+		imm1, isImm1 := arg(inst, 1).(x86asm.Imm)
+		src, _ := arg(inst, 1).(x86asm.Reg)
+		known := true
+		switch {
+		case inst.Op == x86asm.NOP:
+		case inst.Op == x86asm.PUSH && reg0 != 0:
+			pushes++
+			p.Size += 8
+		case inst.Op == x86asm.MOV && (reg0 == x86asm.RBP || reg0 == x86asm.R11) && src == x86asm.RSP:
+			// mov rbp,rsp (frame pointer); mov r11,rsp (LLVM's probe loop
+			// bound, made final by sub r11,N).
+		case inst.Op == x86asm.MOV && isImm1 && (reg0 == x86asm.EAX || reg0 == x86asm.RAX):
+			movImm = int64(imm1)
+		case (inst.Op == x86asm.MOV || inst.Op == x86asm.OR) && isMem0 && mem0.Base == x86asm.RSP && mem0.Index == 0 && isImm1 && imm1 == 0:
+			// The store of a stack probe: mov qword ptr [rsp],0 (LLVM),
+			// or qword ptr [rsp],0 (GCC).
+		case inst.Op == x86asm.SUB && reg0 == x86asm.R11 && isImm1 && inLoop:
+			loopTotal = int64(imm1) // mov r11,rsp; sub r11,N
+		case inst.Op == x86asm.LEA && reg0 == x86asm.R11 && isMem1 && mem1.Base == x86asm.RSP && mem1.Index == 0 && int32(mem1.Disp) < 0:
+			// lea r11,[rsp-N] (x86asm keeps disp32 unsigned).
+			loopTotal = -int64(int32(mem1.Disp))
+			inLoop = true
+		case inst.Op == x86asm.SUB && reg0 == x86asm.RSP && isImm1 && inLoop:
+			// One page of the probe loop; the cmp adds up the loop.
+		case inst.Op == x86asm.SUB && reg0 == x86asm.RSP && isImm1:
+			p.Size += int64(imm1)
+			how = append(how, fmt.Sprintf("sub rsp,%#x", int64(imm1)))
+		case inst.Op == x86asm.SUB && reg0 == x86asm.RSP && src == x86asm.RAX && sawCall && movImm > 0:
+			p.Size += movImm
+			how = append(how, fmt.Sprintf("__rust_probestack %#x", movImm))
+		case inst.Op == x86asm.CMP && reg0 == x86asm.RSP && src == x86asm.R11 && inLoop:
+			p.Size += loopTotal
+			how = append(how, fmt.Sprintf("probe loop %#x", loopTotal))
+			inLoop, loopClosed = false, true
+		case inst.Op == x86asm.JNE && closed:
+			// The loop's back edge.
+		case inst.Op == x86asm.CALL && movImm > 0 && !sawCall:
+			sawCall = true
+		default:
+			known = false
 		}
-		break
+		if inst.Op == x86asm.MOV && reg0 == x86asm.R11 && src == x86asm.RSP {
+			inLoop = true
+		}
+		if !known {
+			// The body starts here, unless this instruction moves rsp
+			// in a way the decoder does not follow.
+			complete = !movesRSP(inst) && !inLoop
+			break decode
+		}
+		off += inst.Len
 	}
+	p.Complete, p.Len = complete, off
 	if p.Size == 8 && pushes == 0 {
 		p.How = "return address 8"
 		return p, true
@@ -127,8 +144,34 @@ func DecodePrologue(code []byte, stopAt int) (Prologue, bool) {
 	if pushes > 0 {
 		parts = append(parts, fmt.Sprintf("push ×%d %d", pushes, 8*pushes))
 	}
-	p.How = strings.Join(append(parts, how...), " + ")
+	// Unrolled probes repeat one step: "sub rsp,0x1000 ×5".
+	for i := 0; i < len(how); {
+		j := i
+		for j < len(how) && how[j] == how[i] {
+			j++
+		}
+		if j-i > 1 {
+			parts = append(parts, fmt.Sprintf("%s ×%d", how[i], j-i))
+		} else {
+			parts = append(parts, how[i])
+		}
+		i = j
+	}
+	p.How = strings.Join(parts, " + ")
 	return p, true
+}
+
+// movesRSP reports whether an instruction changes rsp other than by a call
+// or a return: a write to rsp, a push or pop, enter or leave.
+func movesRSP(inst x86asm.Inst) bool {
+	switch inst.Op {
+	case x86asm.PUSH, x86asm.POP, x86asm.PUSHF, x86asm.PUSHFQ, x86asm.POPF, x86asm.POPFQ, x86asm.ENTER, x86asm.LEAVE:
+		return true
+	case x86asm.CMP, x86asm.TEST:
+		return false
+	}
+	r, _ := arg(inst, 0).(x86asm.Reg)
+	return r == x86asm.RSP || r == x86asm.ESP || r == x86asm.SP
 }
 
 func arg(inst x86asm.Inst, i int) x86asm.Arg {

@@ -1,0 +1,95 @@
+package analyze
+
+import (
+	"fmt"
+
+	"github.com/coreview/coreview/stackmap"
+)
+
+// FrameNeed is the faulting function and the stack frame it needed.
+type FrameNeed struct {
+	Function string `json:"function"`
+	Size     int64  `json:"size"`
+	PC       Addr   `json:"pc"`
+	// How says where Size comes from: "prologue+cfi" (both agree),
+	// "cfi" (the CFA stays rsp-based, so the CFI's largest offset is
+	// exact; the prologue decoder stopped early or the body pushes more),
+	// "prologue" (the CFA moved to rbp, so only the decoded prologue has
+	// the whole frame; the CFI confirms the part before), "lower-bound"
+	// (neither saw the whole frame: the larger of the two).
+	How string `json:"how"`
+	// CFISize is the largest CFA offset from rsp anywhere in the
+	// function's FDE.
+	CFISize int64 `json:"cfi_size"`
+	// CFILowerBound is set when the CFA rule leaves rsp (a frame pointer):
+	// CFISize then stops at the allocation made before that.
+	CFILowerBound bool `json:"cfi_lower_bound,omitempty"`
+	// PrologueSize is what the entry code allocates.
+	PrologueSize int64 `json:"prologue_size"`
+	// PrologueIncomplete is set when the decoder stopped inside the
+	// prologue, at an instruction it does not follow that moves rsp.
+	PrologueIncomplete bool `json:"prologue_incomplete,omitempty"`
+	// Prologue lists the instructions that allocate the frame.
+	Prologue string `json:"prologue,omitempty"`
+}
+
+// frameNeed sizes the faulting function's frame from two witnesses: the
+// CFI's largest CFA offset from rsp, and the decoded prologue.
+//
+// For a function whose CFA stays rsp-based the CFI is exact: it follows
+// every push and sub rsp, probes included. A frame-pointer function moves
+// its CFA to rbp right after mov rbp,rsp, and what it allocates afterwards
+// (push rbx; sub rsp,0x518) never shows in the CFI, whose offsets then stop
+// at 16: a lower bound. A prologue the decoder read to its end (it stopped
+// at an instruction that does not move rsp) is taken as whole; one it
+// stopped inside (an instruction it does not know moves rsp) is a lower
+// bound too. An exact CFI wins over the prologue when they differ: its
+// offsets also see arguments pushed for a call in the body, and the part of
+// a shrink-wrapped prologue (pushes after an early-exit test) the decoder
+// did not reach. The size is the exact witness when there is one, the
+// larger lower bound when there is not, and never a lower bound that
+// another witness exceeds.
+func (a *analysis) frameNeed(f *stackmap.Frame, fr *Frame) FrameNeed {
+	need := FrameNeed{Function: fr.Function, PC: fr.PC}
+	if need.Function == "" {
+		need.Function = fmt.Sprintf("%s+%#x", nameOr(fr.Module, "??"), uint64(fr.ModuleOffset))
+	}
+	var cfiSize int64
+	var cfiOK, cfiPartial bool
+	if cfi, bias, ok := a.s.code.CFI(f.LookupPC()); ok {
+		if fi, ok := cfi.FrameInfo(f.LookupPC() - bias); ok && fi.CFASize > 0 {
+			cfiSize, cfiOK, cfiPartial = fi.CFASize, true, fi.Partial
+		}
+	}
+	var pro stackmap.Prologue
+	var proOK bool
+	if fr.Function != "" {
+		start := uint64(fr.PC) - fr.Offset
+		code := make([]byte, 256)
+		n, _ := a.s.Mem.ReadAt(code, start)
+		if n > 0 {
+			pro, proOK = stackmap.DecodePrologue(code[:n], -1)
+		}
+	}
+	need.CFISize, need.CFILowerBound = cfiSize, cfiPartial
+	if proOK {
+		need.PrologueSize, need.Prologue, need.PrologueIncomplete = pro.Size, pro.How, !pro.Complete
+	}
+	cfiExact := cfiOK && !cfiPartial
+	proExact := proOK && pro.Complete
+	switch {
+	case cfiExact && proExact && pro.Size == cfiSize:
+		need.Size, need.How = pro.Size, "prologue+cfi"
+	case cfiExact:
+		// The prologue stopped early, or the body pushes more before a
+		// call: the CFI saw every rsp move.
+		need.Size, need.How = cfiSize, "cfi"
+	case proExact && pro.Size >= cfiSize:
+		need.Size, need.How = pro.Size, "prologue"
+	case proOK && pro.Size > cfiSize:
+		need.Size, need.How = pro.Size, "lower-bound"
+	case cfiOK:
+		need.Size, need.How = cfiSize, "lower-bound"
+	}
+	return need
+}

@@ -1,0 +1,102 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/stackmap"
+)
+
+// SegmentExtent is what a thread's frames say about the stack segment it
+// overflowed: where the stack pointer was switched onto it and so where
+// the segment really ends, which the mapping does not say when the kernel
+// merged it with a neighbour.
+type SegmentExtent struct {
+	// SwitchFrame is the frame where the stack pointer moved onto the
+	// segment (rust_psm_on_stack), and SwitchFunction its function.
+	SwitchFrame    int    `json:"switch_frame"`
+	SwitchFunction string `json:"switch_function"`
+	// Stacker is set when the switch is psm's (stacker::grow,
+	// stacker::maybe_grow).
+	Stacker bool `json:"stacker"`
+	// Top is the segment's top as the switch shows it: the highest SP or
+	// CFA of the frames on the segment, rounded up to a page.
+	Top Addr `json:"top"`
+	// Pages is the segment with its guard as stacker maps it: (Top −
+	// the guard's end) / 4096 + 2 (the guard page, and one page stacker
+	// adds above the requested size).
+	Pages int `json:"pages,omitempty"`
+	// Requested is (Pages − 2) × 4096: the size stacker was asked for,
+	// rounded up to pages.
+	Requested uint64 `json:"requested,omitempty"`
+	// MappingExtra is how many bytes the RW mapping holding the segment
+	// extends beyond stacker's Pages − 1 RW pages: the kernel merged it
+	// with the anonymous RW mapping next to it.
+	MappingExtra uint64 `json:"mapping_extra,omitempty"`
+}
+
+// segmentExtent looks at the frames from the faulting one outwards for
+// the switch onto the segment seg: the first frame whose SP is on seg and
+// whose CFA is not (rust_psm_on_stack, which moved the stack pointer), or
+// failing that the first frame whose SP is off seg. It returns nil when
+// every frame is on seg: the unwind never shows the switch.
+func (mm *memoryMap) segmentExtent(seg, guard *corefile.Mapping, frames []Frame, raw []stackmap.Frame) *SegmentExtent {
+	var top uint64
+	sw := -1
+	for i, f := range raw {
+		if mm.stackOf(f.SP) != seg {
+			sw = i
+			break
+		}
+		top = max(top, f.SP)
+		if f.CFA == 0 || mm.stackOf(f.CFA-1) != seg {
+			sw = i
+			break
+		}
+		top = max(top, f.CFA)
+	}
+	if sw < 0 || top == 0 {
+		return nil
+	}
+	ext := &SegmentExtent{SwitchFrame: frames[sw].Index, SwitchFunction: frames[sw].Function, Top: Addr((top + 4095) &^ 4095)}
+	for _, f := range frames[max(sw-2, 0):min(sw+2, len(frames))] {
+		if strings.Contains(f.Function, "psm") || strings.HasPrefix(f.Function, "stacker::") {
+			ext.Stacker = true
+		}
+	}
+	if ext.Stacker && guard != nil && uint64(ext.Top) > guard.End {
+		ext.Pages = int((uint64(ext.Top)-guard.End)/4096) + 2
+		ext.Requested = uint64(ext.Pages-2) * 4096
+		if rw := uint64(ext.Pages-1) * 4096; seg.End-seg.Start > rw {
+			ext.MappingExtra = seg.End - seg.Start - rw
+		}
+	}
+	return ext
+}
+
+// explain says where the segment ends by the frames' evidence and, for a
+// stacker segment, what size was requested.
+func (sg *SegmentExtent) explain(st StackExtent) string {
+	name := nameOr(sg.SwitchFunction, "??")
+	if sg.Pages == 0 {
+		return fmt.Sprintf("At #%d (%s) the thread's stack pointer moved onto this mapping; its frames use it up to %#x.", sg.SwitchFrame, name, uint64(sg.Top))
+	}
+	s := fmt.Sprintf("The segment is %d pages with its guard: psm switched the stack pointer to the segment's top at #%d (%s), %s above the guard page, and stacker maps the requested size rounded up to pages plus 2 pages (%d pages = %s requested + 2), PROT_NONE at the low end.",
+		sg.Pages, sg.SwitchFrame, name, humanBytes(uint64(sg.Top-st.GuardEnd)), sg.Pages, humanBytes(sg.Requested))
+	if sg.MappingExtra > 0 {
+		s += fmt.Sprintf(" The kernel merged stacker's %d RW pages with the anonymous RW mapping above them (%s) into one %d-page mapping [%#x–%#x), so the mapping's size does not tell the request.",
+			sg.Pages-1, humanBytes(sg.MappingExtra), uint64(st.End-st.Start)/4096, uint64(st.Start), uint64(st.End))
+	}
+	return s
+}
+
+// end returns the end of the segment's RW part as stacker mapped it: the
+// mapping's end, or less when the kernel merged the mapping with the one
+// above.
+func (sg *SegmentExtent) end(st StackExtent) uint64 {
+	if sg == nil || sg.MappingExtra == 0 {
+		return uint64(st.End)
+	}
+	return uint64(st.End) - sg.MappingExtra
+}

@@ -1,0 +1,120 @@
+package analyze
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/stackmap"
+)
+
+// TestMainStackGap: below the main stack there is no guard mapping, only
+// the kernel's stack_guard_gap (1 MiB), bounded by the next mapping below.
+// The guard range reported is that gap, not the page the fault hit up to
+// the stack.
+func TestMainStackGap(t *testing.T) {
+	f := testfixture.Get(t, "c-recursion")
+	r, err := Analyze(f.CoreZst, options(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := r.Diagnosis[0]
+	so := d.StackOverflow
+	if so == nil || so.Stack.Kind != "main" || !so.Stack.Gap {
+		t.Fatalf("diagnosis: %+v", d)
+	}
+	below := uint64(0)
+	for _, m := range r.Mappings {
+		if m.End <= so.Stack.Start {
+			below = uint64(m.End)
+		}
+	}
+	want := max(uint64(so.Stack.Start)-1<<20, below)
+	if uint64(so.Stack.GuardStart) != want || so.Stack.GuardEnd != so.Stack.Start {
+		t.Errorf("gap [%#x–%#x), want [%#x–%#x)", uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), want, uint64(so.Stack.Start))
+	}
+	if text := strings.Join(d.Explanation, "\n"); !strings.Contains(text, "The kernel keeps a 1 MiB gap (stack_guard_gap") {
+		t.Errorf("explanation does not name stack_guard_gap:\n%s", text)
+	}
+}
+
+// TestRecursionFirstFrame: a run that starts at frame #0 says so in JSON
+// ("first": 0 was dropped by omitempty).
+func TestRecursionFirstFrame(t *testing.T) {
+	f := testfixture.Get(t, "c-threads")
+	r, err := Analyze(f.CoreZst, options(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	so := r.Diagnosis[0].StackOverflow
+	if so == nil || len(so.Recursion) == 0 || so.Recursion[0].First != 0 {
+		t.Fatalf("diagnosis: %+v", r.Diagnosis[0])
+	}
+	b, err := json.Marshal(so.Recursion[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"first":0`) {
+		t.Errorf("recursion run without first: %s", b)
+	}
+}
+
+// TestSegmentWithoutStacker: a segment that no psm or stacker frame
+// switched to does not get the stacker story, in the explanation or the
+// hints.
+func TestSegmentWithoutStacker(t *testing.T) {
+	so := &StackOverflow{
+		Stack:   StackExtent{Kind: "segment", Start: 0x7f0000101000, End: 0x7f0000201000, GuardStart: 0x7f0000100000, GuardEnd: 0x7f0000101000},
+		Frame:   FrameNeed{Function: "coro_body", Size: 4200},
+		Segment: &SegmentExtent{SwitchFrame: 12, SwitchFunction: "swapcontext", Top: 0x7f0000200000},
+	}
+	_, more := so.explain(7)
+	hints := (&analysis{}).overflowHints(so, &Thread{Frames: []Frame{{Function: "coro_body"}, {Function: "swapcontext"}}})
+	for _, line := range append(more, hints...) {
+		if strings.Contains(line, "stacker") || strings.Contains(line, "psm") {
+			t.Errorf("stacker story without a stacker frame: %s", line)
+		}
+	}
+	if !strings.Contains(strings.Join(more, "\n"), "#12 (swapcontext)") {
+		t.Errorf("the switch is not named: %q", more)
+	}
+}
+
+// TestStackSegmentNeedsGuard: a mapping a thread's frames switch to is a
+// stack-segment only with a PROT_NONE page right below it; without one it
+// is stack-unguarded.
+func TestStackSegmentNeedsGuard(t *testing.T) {
+	const page = 4096
+	home := &corefile.Mapping{Start: 0x7f0000800000, End: 0x7f0000900000, Perm: corefile.PermR | corefile.PermW}
+	homeGuard := &corefile.Mapping{Start: home.Start - page, End: home.Start}
+	guarded := &corefile.Mapping{Start: 0x7f0000401000, End: 0x7f0000502000, Perm: corefile.PermR | corefile.PermW}
+	guard := &corefile.Mapping{Start: guarded.Start - page, End: guarded.Start}
+	bare := &corefile.Mapping{Start: 0x7f0000100000, End: 0x7f0000200000, Perm: corefile.PermR | corefile.PermW}
+	c := &corefile.File{
+		Mappings: []*corefile.Mapping{bare, guard, guarded, homeGuard, home},
+		Threads:  []*corefile.Thread{{TID: 7}, {TID: 8}},
+	}
+	s := &Session{Core: c}
+	// Thread 7 runs on bare (innermost) from its own stack; thread 8
+	// on guarded.
+	stacks := []*stackmap.Stack{
+		{Frames: []stackmap.Frame{{SP: bare.End - 0x100}, {SP: home.End - 0x200}}},
+		{Frames: []stackmap.Frame{{SP: guarded.End - 0x100}, {SP: home.End - 0x100}}},
+	}
+	mm := s.buildMemoryMap(stacks)
+	for _, tt := range []struct {
+		m    *corefile.Mapping
+		role string
+	}{
+		{bare, RoleStackUnguarded},
+		{guarded, RoleStackSegment},
+		{guard, RoleGuard},
+		{home, RoleStack},
+	} {
+		if got := mm.role(tt.m); got != tt.role {
+			t.Errorf("[%#x–%#x): role %s, want %s", tt.m.Start, tt.m.End, got, tt.role)
+		}
+	}
+}
