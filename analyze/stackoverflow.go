@@ -291,6 +291,13 @@ func (so *StackOverflow) explain(tid int) (string, []string) {
 
 func humanBytes(n uint64) string {
 	switch {
+	case n >= 1<<40:
+		// A wild pointer's distance from the nearest mapping.
+		return fmt.Sprintf("%.1f TiB", float64(n)/(1<<40))
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return fmt.Sprintf("%d MiB", n>>20)
 	case n >= 1<<20 && n < 16<<20 && n%(1<<10) == 0:

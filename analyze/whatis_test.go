@@ -104,3 +104,25 @@ func TestStackSwitchBytes(t *testing.T) {
 		t.Errorf("top consumers add up to %d bytes; the stacks hold %d", counted, used)
 	}
 }
+
+// TestDistance: byte distances read exactly when small and in binary units
+// when large, up to a wild pointer's terabytes.
+func TestDistance(t *testing.T) {
+	cases := []struct {
+		n    uint64
+		want string
+	}{
+		{1, "1 byte"},
+		{4000, "4,000 bytes"},
+		{1 << 20, "1 MiB"},
+		{1028 << 10, "1028 KiB"},
+		{(3 << 30) + (1 << 29), "3.5 GiB"},
+		{8 << 30, "8 GiB"},
+		{0x55dd53f88000 - 0x40000000, "85.9 TiB"},
+	}
+	for _, c := range cases {
+		if got := distance(c.n); got != c.want {
+			t.Errorf("distance(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+}
