@@ -135,6 +135,10 @@ type WhatIs struct {
 	Symbol   string   `json:"symbol,omitempty"`
 	Function string   `json:"function,omitempty"`
 	Offset   uint64   `json:"offset,omitempty"`
+	// Source is where a code address is in the source, from DWARF: the
+	// calls inlined there, innermost first, then the function holding
+	// them, each as "function at file:line".
+	Source []string `json:"source,omitempty"`
 	// Frames lists the stack frames whose [SP, CFA) holds the address.
 	Frames []string `json:"frames,omitempty"`
 }
@@ -154,6 +158,14 @@ func (s *Session) WhatIs(addr uint64, r *Report) WhatIs {
 		w.Module = mod.Path
 		if sym, ok := mod.Lookup(mod.FileAddr(addr)); ok {
 			w.Symbol, w.Function, w.Offset = sym.Name, s.demangle(sym.Name), addr-(sym.Addr+mod.Bias)
+		}
+		for _, l := range mod.Source(mod.FileAddr(addr)) {
+			fn := nameOr(s.demangle(l.Function), w.Function)
+			if l.File == "" {
+				w.Source = append(w.Source, nameOr(fn, "??"))
+				continue
+			}
+			w.Source = append(w.Source, fmt.Sprintf("%s at %s:%d", nameOr(fn, "??"), l.File, l.Line))
 		}
 	}
 	// A frame holds the addresses in [SP, CFA) on its own stack (its

@@ -126,3 +126,29 @@ func TestDistance(t *testing.T) {
 		}
 	}
 }
+
+// TestWhatIsSource: a code address with DWARF says where it is in the
+// source, the inlined calls first — the same chain as the crashed frame
+// (which TestUnwindMatchesGDB checks against gdb).
+func TestWhatIsSource(t *testing.T) {
+	f := testfixture.Get(t, "c-inline")
+	s, err := Open(f.CoreZst, options(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := s.Report()
+	f0 := r.Threads[0].Frames[0]
+	w := s.WhatIs(uint64(f0.PC), r)
+	if len(w.Source) != len(f0.Inlined)+1 || len(f0.Inlined) == 0 {
+		t.Fatalf("source %q for a frame with %d inlined calls", w.Source, len(f0.Inlined))
+	}
+	for i, in := range f0.Inlined {
+		if want := fmt.Sprintf("%s at %s:%d", in.Function, in.File, in.Line); w.Source[i] != want {
+			t.Errorf("source[%d] = %q, want %q", i, w.Source[i], want)
+		}
+	}
+	if want := fmt.Sprintf("%s at %s:%d", f0.Function, f0.File, f0.Line); w.Source[len(w.Source)-1] != want {
+		t.Errorf("source = %q, want last %q", w.Source, want)
+	}
+}

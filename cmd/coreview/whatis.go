@@ -52,6 +52,13 @@ func newWhatisCmd() *cobra.Command {
 				if w.Function != "" {
 					fmt.Fprintf(out, "  symbol %s+%#x in %s\n", w.Function, w.Offset, w.Module)
 				}
+				for i, l := range w.Source {
+					what := "source"
+					if i < len(w.Source)-1 {
+						what = "inlined"
+					}
+					fmt.Fprintf(out, "  %s %s\n", what, l)
+				}
 				for _, f := range w.Frames {
 					fmt.Fprintf(out, "  in %s\n", f)
 				}
