@@ -212,6 +212,7 @@ func writeFrame(w io.Writer, f *Frame) {
 func (r *Report) WriteMaps(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "START\tEND\tSIZE\tPERM\tROLE\tOWNER\tFILE\tOFFSET\n")
+	var cut int
 	for _, m := range r.Mappings {
 		owner := ""
 		if m.Owner != 0 {
@@ -225,13 +226,22 @@ func (r *Report) WriteMaps(w io.Writer) error {
 		if !m.Dumped {
 			dumped = "*"
 		}
-		fmt.Fprintf(tw, "%016x\t%016x\t%s\t%s%s\t%s\t%s\t%s\t%s\n", uint64(m.Start), uint64(m.End),
-			humanSize(uint64(m.End-m.Start)), m.Perms, dumped, m.Role, owner, m.File, off)
+		note := ""
+		if m.TruncatedAt != nil {
+			dumped, note = "!", fmt.Sprintf("\tcut at %#x", uint64(*m.TruncatedAt))
+			cut++
+		}
+		fmt.Fprintf(tw, "%016x\t%016x\t%s\t%s%s\t%s\t%s\t%s\t%s%s\n", uint64(m.Start), uint64(m.End),
+			humanSize(uint64(m.End-m.Start)), m.Perms, dumped, m.Role, owner, m.File, off, note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "(* = bytes not in the core)\n")
+	legend := "(* = bytes not in the core)\n"
+	if cut > 0 {
+		legend = "(* = bytes not in the core; ! = the core file is truncated: the mapping's bytes from its cut address on are lost)\n"
+	}
+	_, err := fmt.Fprint(w, legend)
 	return err
 }
 

@@ -191,12 +191,10 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 			if memsz == 0 {
 				continue
 			}
+			// FileSize stays what the header claims even when the file
+			// ends first: those bytes were dumped and lost, which is not
+			// the same as never dumped (markCut records where they stop).
 			m := &Mapping{Start: vaddr, End: vaddr + memsz, Perm: Perm(flags & 7), Off: int64(pOff), FileSize: min(filesz, memsz)}
-			if pOff > uint64(size) {
-				m.FileSize, m.Truncated = 0, filesz > 0
-			} else if m.FileSize > uint64(size)-pOff {
-				m.Truncated = true
-			}
 			c.Mappings = append(c.Mappings, m)
 		}
 	}
@@ -215,15 +213,7 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 			m.FileSize -= min(cut, m.FileSize)
 		}
 	}
-	var truncated int
-	for _, m := range c.Mappings {
-		if m.Truncated {
-			truncated++
-		}
-	}
-	if truncated > 0 {
-		c.warnf("core file is truncated at %d bytes: %d of %d mappings lost some or all of their bytes", size, truncated, len(c.Mappings))
-	}
+	c.markCut()
 
 	var total uint64
 	for _, n := range notes {
@@ -250,6 +240,7 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 		c.warnf("the core has no NT_PRSTATUS note: no thread registers")
 	}
 	c.attachFiles()
+	c.warnCut()
 	return c, nil
 }
 

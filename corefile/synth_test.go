@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -242,26 +245,108 @@ func TestMalformedNotes(t *testing.T) {
 	}
 }
 
+// TestTruncatedCore cuts a core inside its second mapping: the first keeps
+// its bytes, the second is cut where the file ends, and the later ones lost
+// everything. Each cut mapping is named in a warning with the address and
+// core offset where its bytes stop; reads of lost bytes fail as Truncated,
+// except in a read-only file mapping, whose bytes the file still holds.
 func TestTruncatedCore(t *testing.T) {
-	stack := bytes.Repeat([]byte{1}, 8192)
-	img := synthCore([]synthNote{{"CORE", NT_PRSTATUS, prstatus(1, 0, 0)}},
-		[]synthLoad{{vaddr: 0x10000, memsz: 0x2000, flags: 6, data: stack}})
-	cut := img[:len(img)-4096]
+	page := func(b byte) []byte { return bytes.Repeat([]byte{b}, 4096) }
+	img := synthCore([]synthNote{
+		{"CORE", NT_PRSTATUS, prstatus(1, 0, 0)},
+		{"CORE", NT_FILE, fileNote([]FileEntry{
+			{Start: 0x30000, End: 0x31000, Off: 0, Path: "/lib/libro.so"},
+			{Start: 0x40000, End: 0x41000, Off: 0x1000, Path: "/lib/librw.so"},
+		})},
+	}, []synthLoad{
+		{vaddr: 0x10000, memsz: 0x1000, flags: 6, data: page(1)},
+		{vaddr: 0x20000, memsz: 0x2000, flags: 6, data: append(page(2), page(2)...)}, // rw- stack, cut 2048 bytes in
+		{vaddr: 0x30000, memsz: 0x1000, flags: 4, data: page(3)},                     // r-- ELF header page of a library
+		{vaddr: 0x40000, memsz: 0x1000, flags: 6, data: page(4)},                     // rw- .data of a library
+	})
+	// The loads' bytes are the last 5 pages: keep the first mapping's and
+	// the first 2048 bytes of the second's.
+	cutOff := len(img) - 3*4096 - 2048
+	cut := img[:cutOff]
 	c, err := NewFile(bytes.NewReader(cut), int64(len(cut)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Mappings[0].Truncated || !strings.Contains(strings.Join(c.Warnings, "\n"), "truncated") {
-		t.Errorf("truncation not reported: %+v %q", c.Mappings[0], c.Warnings)
+	want := []struct {
+		truncated bool
+		cutAt     uint64
+		warning   string
+	}{
+		{false, 0, ""},
+		{true, 0x20800, fmt.Sprintf("mapping 0x20000-0x22000 rw- anonymous is cut at 0x20800: its bytes stop at core offset %#x (2048 of 8192 dumped bytes present)", cutOff)},
+		{true, 0x30000, "mapping 0x30000-0x31000 r-- /lib/libro.so lost all 4096 dumped bytes: they were at core offset"},
+		{true, 0x40000, "mapping 0x40000-0x41000 rw- /lib/librw.so lost all 4096 dumped bytes"},
 	}
-	mem := c.Memory(nil)
-	if _, err := mem.ReadAt(make([]byte, 8), 0x10000); err != nil {
-		t.Errorf("bytes before the cut: %v", err)
+	warnings := strings.Join(c.Warnings, "\n")
+	for i, w := range want {
+		m := c.Mappings[i]
+		if m.Truncated != w.truncated || m.CutAt != w.cutAt {
+			t.Errorf("mapping %d: truncated %v cut at %#x, want %v %#x", i, m.Truncated, m.CutAt, w.truncated, w.cutAt)
+		}
+		if w.warning != "" && !strings.Contains(warnings, w.warning) {
+			t.Errorf("no warning says %q:\n%s", w.warning, warnings)
+		}
 	}
-	_, err = mem.ReadAt(make([]byte, 8), 0x11800)
-	var me *MemoryError
-	if !errors.As(err, &me) || me.Reason != Truncated {
-		t.Errorf("bytes after the cut: %v, want Truncated", err)
+	if !strings.Contains(warnings, "3 of 4 mappings lost") || !strings.Contains(warnings, "the rest is read from /lib/libro.so") {
+		t.Errorf("warnings:\n%s", warnings)
+	}
+	files := map[string][]byte{"/lib/libro.so": page(3), "/lib/librw.so": append(page(9), page(9)...)}
+	mem := c.Memory(func(path string) (io.ReaderAt, int64, error) {
+		b, ok := files[path]
+		if !ok {
+			return nil, 0, os.ErrNotExist
+		}
+		return bytes.NewReader(b), int64(len(b)), nil
+	})
+	var b [8]byte
+	if _, err := mem.ReadAt(b[:], 0x207f8); err != nil || b[0] != 2 {
+		t.Errorf("bytes before the cut: %v %x", err, b)
+	}
+	// The read-only library page comes from the file.
+	if _, err := mem.ReadAt(b[:], 0x30000); err != nil || b[0] != 3 {
+		t.Errorf("read-only page after the cut: %v %x, want the file's bytes", err, b)
+	}
+	for _, tc := range []struct {
+		addr, failAt uint64
+	}{
+		{0x207fc, 0x20800}, // a read across the cut stops at it
+		{0x21000, 0x21000},
+		{0x40000, 0x40000}, // rw- file mapping: the file's bytes would be stale
+	} {
+		_, err := mem.ReadAt(b[:], tc.addr)
+		var me *MemoryError
+		if !errors.As(err, &me) || me.Reason != Truncated || me.Addr != tc.failAt {
+			t.Errorf("read %#x: %v, want Truncated at %#x", tc.addr, err, tc.failAt)
+		}
+	}
+}
+
+// TestTruncatedCoreWarningsCapped: a core cut before many mappings names
+// the first maxCutWarnings and counts the rest.
+func TestTruncatedCoreWarningsCapped(t *testing.T) {
+	var loads []synthLoad
+	for i := range 25 {
+		loads = append(loads, synthLoad{vaddr: uint64(0x100000 + i*0x1000), memsz: 0x1000, flags: 6, data: make([]byte, 4096)})
+	}
+	img := synthCore([]synthNote{{"CORE", NT_PRSTATUS, prstatus(1, 0, 0)}}, loads)
+	cut := img[:len(img)-25*4096]
+	c, err := NewFile(bytes.NewReader(cut), int64(len(cut)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var named int
+	for _, w := range c.Warnings {
+		if strings.HasPrefix(w, "truncated core: mapping") {
+			named++
+		}
+	}
+	if named != maxCutWarnings || !strings.Contains(strings.Join(c.Warnings, "\n"), "and 15 more cut mappings") {
+		t.Errorf("%d mappings named; warnings %q", named, c.Warnings)
 	}
 }
 

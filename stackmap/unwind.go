@@ -199,6 +199,12 @@ func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, st
 	if next, ok := scanStep(mem, code, f); ok {
 		return next, "", ""
 	}
+	// Nothing was found because there was nothing to read (a truncated
+	// core, a stack pointer into unmapped memory): say that, not that
+	// unwind information is missing.
+	if _, err := readWord(mem, f.SP); err != nil {
+		return Frame{}, EndUnreadable, fmt.Sprintf("pc %#x: the stack at sp %#x: %v", f.PC, f.SP, err)
+	}
 	return Frame{}, EndNoUnwind, fmt.Sprintf("no CFI for pc %#x and no frame pointer or return address found", f.PC)
 }
 
