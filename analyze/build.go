@@ -49,6 +49,7 @@ func (s *Session) Report() *Report {
 	r.Diagnosis = append(r.Diagnosis, a.diagnose()...)
 	r.Signature, r.SignatureHash = r.ComputeSignature()
 	r.Warnings = append(r.Warnings, c.Warnings...)
+	r.Warnings = append(r.Warnings, s.warnings...)
 	r.Warnings = append(r.Warnings, s.Modules.Warnings...)
 	r.Warnings = append(r.Warnings, s.code.warnings()...)
 	for i, st := range stacks {
