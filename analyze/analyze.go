@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"debug/elf"
 	"fmt"
 	"io"
 	"sort"
@@ -106,7 +107,7 @@ func (s *Session) regions() []symbolize.Region {
 		if m.File == "" || strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
 			continue
 		}
-		rs = append(rs, symbolize.Region{Start: m.Start, End: m.End, Off: m.FileOff, Path: m.File})
+		rs = append(rs, symbolize.Region{Start: m.Start, End: m.End, Off: m.FileOff, Path: m.File, Perm: elf.ProgFlag(m.Perm)})
 	}
 	return rs
 }

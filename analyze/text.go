@@ -85,6 +85,13 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 			bw.printf("address  %#x %s\n", uint64(*sg.Address), sg.Where)
 		}
 	}
+	// A wrong binary makes every frame in it a guess: say so before
+	// anything that rests on it, not only among the warnings.
+	for _, m := range r.Modules {
+		if m.Status == "mismatch" {
+			bw.printf("mismatch %s is not the file the process mapped as %s: its frames are unreliable\n", m.File, m.Path)
+		}
+	}
 	bw.printf("threads  %d\n", len(r.Threads))
 	if r.Signature != "" {
 		bw.printf("crash    %s  [%s]\n", r.Signature, r.SignatureHash)
@@ -202,7 +209,7 @@ func writeFrame(w io.Writer, f *Frame) {
 		name += "  [found by " + f.Method + "]"
 	}
 	if f.Unreliable {
-		name += "  [unreliable: build-id mismatch]"
+		name += "  [unreliable: the file does not match the core]"
 	}
 	fmt.Fprintf(w, "  #%d\t%#016x\t%s\n", f.Index, uint64(f.PC), name)
 }
