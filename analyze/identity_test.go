@@ -45,6 +45,16 @@ func TestNoBuildIDCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkMismatch(t, r, other, "fits none of the file's PT_LOAD segments")
+
+	dir := t.TempDir()
+	copyFile(t, f.CoreZst, filepath.Join(dir, "core.zst"))
+	res, err := Scan(ScanOptions{Dirs: []string{dir}, Binary: other, Sysroot: testfixture.Sysroot(), Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || !strings.Contains(res.Rows[0].Error, "does not match the core (the core has no build-id") || len(res.Groups) != 0 {
+		t.Errorf("scan with other-prog: %+v", res)
+	}
 }
 
 // checkMismatch asserts how a report shows a wrong executable: the module
@@ -133,5 +143,39 @@ func TestLayoutMatchesFixtures(t *testing.T) {
 				t.Errorf("%s taken for the executable: %+v", wrong, m)
 			}
 		})
+	}
+}
+
+// TestMismatchedBuildID analyzes a real core with another fixture's
+// executable: the build-ids differ, so the report says so in a warning and
+// its header, the module is "mismatch" and its frames unreliable; scan
+// makes such a core an error row rather than a crash group.
+func TestMismatchedBuildID(t *testing.T) {
+	f := testfixture.Get(t, "c-null-deref")
+	wrong := testfixture.Get(t, "c-null-call").Binary
+	r, err := Analyze(f.CoreZst, Options{Binary: wrong, Sysroot: testfixture.Sysroot()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := exeModule(t, r)
+	if m.BuildID == "" || m.CoreBuildID == "" || m.BuildID == m.CoreBuildID {
+		t.Fatalf("build-ids %q (file) and %q (core): want two different ones", m.BuildID, m.CoreBuildID)
+	}
+	checkMismatch(t, r, wrong, "build-id "+m.BuildID+", the core's is "+m.CoreBuildID)
+
+	dir := t.TempDir()
+	copyFile(t, f.CoreZst, filepath.Join(dir, "core.zst"))
+	copyFile(t, wrong, filepath.Join(dir, "bin"))
+	res, err := Scan(ScanOptions{Dirs: []string{dir}, Sysroot: testfixture.Sysroot(), Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || res.Errors != 1 || len(res.Groups) != 0 {
+		t.Fatalf("scan: %+v", res)
+	}
+	row := res.Rows[0]
+	want := "does not match the core (build-id " + m.BuildID + ", core " + m.CoreBuildID + ")"
+	if !strings.Contains(row.Error, want) || row.Signature != "" || row.SignatureHash != "" {
+		t.Errorf("scan row %+v, want an error saying %q and no signature", row, want)
 	}
 }

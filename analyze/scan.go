@@ -219,7 +219,11 @@ func analyzeRow(path string, opts ScanOptions) ScanRow {
 		case "missing":
 			row.Error = fmt.Sprintf("executable %s not found (use --binary or --binary-dir)", m.Path)
 		case "mismatch":
-			row.Error = fmt.Sprintf("executable %s: %s does not match the core (build-id %s, core %s)", m.Path, m.File, m.BuildID, m.CoreBuildID)
+			why := fmt.Sprintf("build-id %s, core %s", m.BuildID, m.CoreBuildID)
+			if m.CoreBuildID == "" {
+				why = "the core has no build-id, and the file's segments do not fit its mappings"
+			}
+			row.Error = fmt.Sprintf("executable %s: %s does not match the core (%s)", m.Path, m.File, why)
 		}
 		if row.Error != "" {
 			row.Signature, row.SignatureHash = "", ""
