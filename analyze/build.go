@@ -52,6 +52,7 @@ func (s *Session) Report() *Report {
 	r.Warnings = append(r.Warnings, s.warnings...)
 	r.Warnings = append(r.Warnings, s.Modules.Warnings...)
 	r.Warnings = append(r.Warnings, s.code.warnings()...)
+	r.Warnings = append(r.Warnings, s.symtabWarnings(stacks)...)
 	for i, st := range stacks {
 		if st.End == stackmap.EndUnreadable || st.End == stackmap.EndNoUnwind {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("thread %d: stack ends early after %d frames (%s: %s)",
@@ -59,6 +60,27 @@ func (s *Session) Report() *Report {
 		}
 	}
 	return r
+}
+
+// symtabWarnings reports malformed symbol tables of the modules the stacks
+// pass through: those are the ones whose symbols the frames were looked up
+// in, so no other module's table is read for this.
+func (s *Session) symtabWarnings(stacks []*stackmap.Stack) []string {
+	seen := map[*symbolize.Module]bool{}
+	var out []string
+	for _, st := range stacks {
+		for i := range st.Frames {
+			m := s.Modules.Module(st.Frames[i].LookupPC())
+			if m == nil || seen[m] {
+				continue
+			}
+			seen[m] = true
+			if err := m.SymtabError(); err != nil {
+				out = append(out, fmt.Sprintf("module %s: %v", m.Path, err))
+			}
+		}
+	}
+	return out
 }
 
 // threadRegs converts a thread's NT_PRSTATUS registers to the unwinder's.

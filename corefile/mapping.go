@@ -49,6 +49,8 @@ type Mapping struct {
 	// Start when the core ends before Off, at most Start+FileSize.
 	Truncated bool
 	CutAt     uint64
+
+	phdrOff int64 // where its program header is, for error messages
 }
 
 // present returns how many of the mapping's dumped bytes the core file
