@@ -112,7 +112,9 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 	}
 	s := &Stack{}
 	cur := Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodContext, Regs: regs}
-	seen := map[[2]uint64]bool{}
+	// Every (pc, sp) walked, frame 0's included: a caller that repeats
+	// one is a loop in the saved registers, not a deeper frame.
+	seen := map[[2]uint64]bool{{cur.PC, cur.SP}: true}
 	scanned := 0 // consecutive frames found by scanning
 	for {
 		next, reason, detail := step(mem, code, &cur, len(s.Frames) == 0)
@@ -138,7 +140,7 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 			scanned = 0
 		}
 		key := [2]uint64{next.PC, next.SP}
-		if seen[key] || next.PC == cur.PC && next.SP == cur.SP {
+		if seen[key] {
 			s.End, s.EndDetail = EndCycle, fmt.Sprintf("frame at pc %#x sp %#x repeats", next.PC, next.SP)
 			return s
 		}
