@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"context"
 	"debug/elf"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ type Session struct {
 	Modules *symbolize.Table
 	Opts    Options
 
+	ctx      context.Context // the work stops when it is done
 	code     *code
 	last     *analysis // what the latest Report worked out
 	meta     coreinput.Meta
@@ -44,13 +46,21 @@ type Session struct {
 
 // Open opens the core at path and loads its modules.
 func Open(path string, opts Options) (*Session, error) {
-	c, err := coreinput.Open(path, opts.MaxCoreSize)
+	return OpenContext(context.Background(), path, opts)
+}
+
+// OpenContext is Open for work that may be abandoned: when ctx is done,
+// decompression stops and Report's walks end early ("cancelled"), so a
+// scan's timed-out analysis does not run on in the background.
+func OpenContext(ctx context.Context, path string, opts Options) (*Session, error) {
+	c, err := coreinput.OpenContext(ctx, path, opts.MaxCoreSize)
 	if err != nil {
 		return nil, err
 	}
 	// The metadata comes first: systemd-coredump's record of the
 	// executable decides which file the module table opens.
 	s := newSession(path, c, opts, coreinput.ReadMeta(path))
+	s.ctx = ctx
 	if head, err := readHead(path); err == nil {
 		s.comp = coreinput.Compression(head)
 	}
@@ -64,7 +74,7 @@ func NewSession(name string, c *corefile.File, opts Options) *Session {
 }
 
 func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta) *Session {
-	s := &Session{Path: name, Core: c, Opts: opts, meta: meta}
+	s := &Session{Path: name, Core: c, Opts: opts, meta: meta, ctx: context.Background()}
 	s.Mem = c.Memory(s.openFile)
 	s.Modules = symbolize.Load(s.regions(), s.symbolizeOptions())
 	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}}

@@ -54,7 +54,7 @@ func (s *Session) Report() *Report {
 	r.Warnings = append(r.Warnings, s.code.warnings()...)
 	r.Warnings = append(r.Warnings, s.symtabWarnings(stacks)...)
 	for i, st := range stacks {
-		if st.End == stackmap.EndUnreadable || st.End == stackmap.EndNoUnwind {
+		if st.End == stackmap.EndUnreadable || st.End == stackmap.EndNoUnwind || st.End == stackmap.EndCancelled {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("thread %d: stack ends early after %d frames (%s: %s)",
 				c.Threads[i].TID, len(st.Frames), st.End, st.EndDetail))
 		}
@@ -98,7 +98,7 @@ func threadRegs(t *corefile.Thread) stackmap.Regs {
 func (s *Session) unwindAll() []*stackmap.Stack {
 	threads := s.Core.Threads
 	out := make([]*stackmap.Stack, len(threads))
-	opts := stackmap.Options{MaxFrames: s.Opts.MaxFrames}
+	opts := stackmap.Options{MaxFrames: s.Opts.MaxFrames, Done: s.ctx.Done()}
 	for i, t := range threads {
 		out[i] = stackmap.Unwind(s.Mem, s.code, threadRegs(t), opts)
 	}

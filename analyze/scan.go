@@ -146,7 +146,8 @@ func Scan(opts ScanOptions) (*ScanResult, error) {
 }
 
 // scanOne analyzes one core with a timeout. An analysis that times out is
-// abandoned: its goroutine finishes in the background.
+// abandoned; it gets the cancelled context, so its decompression and walks
+// stop at their next step and its goroutine ends soon after.
 func scanOne(path string, opts ScanOptions) ScanRow {
 	ctx := context.Background()
 	if opts.Timeout > 0 {
@@ -161,7 +162,7 @@ func scanOne(path string, opts ScanOptions) ScanRow {
 				ch <- ScanRow{Path: path, Diagnoses: []string{}, Error: fmt.Sprintf("internal error: %v", r)}
 			}
 		}()
-		ch <- analyzeRow(path, opts)
+		ch <- analyzeRow(ctx, path, opts)
 	}()
 	select {
 	case row := <-ch:
@@ -175,7 +176,7 @@ func scanOne(path string, opts ScanOptions) ScanRow {
 // all; a file named "bin" beside the core, or one named like the crashed
 // command; --binary-dir by build-id, then by name; the core's own paths
 // under --sysroot.
-func analyzeRow(path string, opts ScanOptions) ScanRow {
+func analyzeRow(ctx context.Context, path string, opts ScanOptions) ScanRow {
 	row := ScanRow{Path: path, Diagnoses: []string{}}
 	aopts := Options{Binary: opts.Binary, Sysroot: opts.Sysroot, MaxFrames: opts.MaxFrames, MaxCoreSize: opts.MaxCoreSize}
 	dir := filepath.Dir(path)
@@ -188,7 +189,7 @@ func analyzeRow(path string, opts ScanOptions) ScanRow {
 	if opts.BinaryDir != "" {
 		aopts.SearchPaths = append(aopts.SearchPaths, opts.BinaryDir)
 	}
-	s, err := Open(path, aopts)
+	s, err := OpenContext(ctx, path, aopts)
 	if err != nil {
 		row.Error = err.Error()
 		return row

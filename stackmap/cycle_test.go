@@ -78,3 +78,19 @@ func TestUnwindEndsOnCycles(t *testing.T) {
 		})
 	}
 }
+
+// TestUnwindCancelled: a closed Done channel ends the walk at its next
+// frame, with the reason "cancelled".
+func TestUnwindCancelled(t *testing.T) {
+	mem := fakeMem{}
+	putSigtramp(mem, 0x5000, 0x8000, 0x9000)
+	done := make(chan struct{})
+	close(done)
+	var regs Regs
+	regs.Set(RIP, 0x5000)
+	regs.Set(RSP, 0x8000)
+	st := Unwind(mem, noCode{}, regs, Options{Done: done})
+	if st.End != EndCancelled || len(st.Frames) != 1 {
+		t.Errorf("%d frames, end %q, want 1 frame, cancelled", len(st.Frames), st.End)
+	}
+}

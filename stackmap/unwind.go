@@ -48,6 +48,7 @@ const (
 	EndNoUnwind   EndReason = "no unwind info"    // no CFI, frame pointer or return address found
 	EndFrameLimit EndReason = "frame limit"       // MaxFrames reached
 	EndCycle      EndReason = "cycle"             // the walk came back to a frame it had seen
+	EndCancelled  EndReason = "cancelled"         // Options.Done was closed: the caller gave up
 )
 
 // Frame is one frame of a stack.
@@ -93,6 +94,9 @@ type Options struct {
 	// MaxFrames stops the walk after that many frames; 0 means no limit
 	// other than HardLimit.
 	MaxFrames int
+	// Done, when closed, ends the walk at the next frame: an analysis
+	// that timed out stops instead of running on unseen.
+	Done <-chan struct{}
 }
 
 // maxScanRun bounds how many frames in a row stack scanning may find: on
@@ -117,6 +121,13 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 	seen := map[[2]uint64]bool{{cur.PC, cur.SP}: true}
 	scanned := 0 // consecutive frames found by scanning
 	for {
+		select {
+		case <-opts.Done:
+			s.Frames = append(s.Frames, cur)
+			s.End, s.EndDetail = EndCancelled, fmt.Sprintf("stopped after %d frames", len(s.Frames))
+			return s
+		default:
+		}
 		next, reason, detail := step(mem, code, &cur, len(s.Frames) == 0)
 		s.Frames = append(s.Frames, cur)
 		if len(s.Frames) >= limit && reason == "" {
