@@ -259,8 +259,10 @@ func topFrames(r *Report, n int) []string {
 	return out
 }
 
-// group collects rows by signature, most frequent first.
+// group collects rows by signature, most frequent first. Groups is never
+// nil, so JSON says [] when nothing crashed, as consumers expect an array.
 func (res *ScanResult) group() {
+	res.Groups = []ScanGroup{}
 	idx := map[string]int{}
 	for _, row := range res.Rows {
 		if row.Error != "" && row.SignatureHash == "" {
@@ -274,7 +276,8 @@ func (res *ScanResult) group() {
 		if !ok {
 			i = len(res.Groups)
 			idx[row.SignatureHash] = i
-			g := ScanGroup{Signature: row.Signature, SignatureHash: row.SignatureHash, FirstCore: row.Path, Frames: row.Frames, Summary: row.Summary}
+			g := ScanGroup{Signature: row.Signature, SignatureHash: row.SignatureHash, FirstCore: row.Path,
+				Frames: append([]string{}, row.Frames...), Summary: row.Summary}
 			if len(row.Diagnoses) > 0 {
 				g.Diagnosis = row.Diagnoses[0]
 			}

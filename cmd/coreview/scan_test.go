@@ -134,9 +134,16 @@ func TestScan(t *testing.T) {
 	if code, _, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot, "--fail-on", "null-call"); code != exitCrashes {
 		t.Errorf("--fail-on null-call: exit %d, want %d", code, exitCrashes)
 	}
-	// A directory without cores.
-	if code, out, _ := runCLI("scan", t.TempDir()); code != exitOK || !strings.Contains(out, "0 cores") {
+	// A directory without cores: the JSON forms still give arrays.
+	empty := t.TempDir()
+	if code, out, _ := runCLI("scan", empty); code != exitOK || !strings.Contains(out, "0 cores") {
 		t.Errorf("empty directory: exit %d\n%s", code, out)
+	}
+	if _, out, _ := runCLI("scan", empty, "--format", "jsonl"); out != `{"type":"summary","cores":0,"errors":0,"groups":[]}`+"\n" {
+		t.Errorf("empty directory, jsonl: %s", out)
+	}
+	if _, out, _ := runCLI("scan", empty, "--format", "json"); !strings.Contains(out, `"cores":[],"groups":[]`) {
+		t.Errorf("empty directory, json: %s", out)
 	}
 	code, md, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot, "--format", "markdown")
 	if code != exitCrashes || !strings.HasPrefix(md, "# Crash scan: 7 cores, 4 distinct crashes") || !strings.Contains(md, "## Not analyzed") {
