@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
 )
 
 // synthCore builds a small ET_CORE image: an ELF header, one PT_NOTE with
@@ -476,11 +478,35 @@ func TestTruncatedCoreWarningsCapped(t *testing.T) {
 	}
 }
 
+// FuzzNewFile reads mutated cores: a synthetic one, and the smallest real
+// fixture cores (a glibc PIE's, a static musl one's, and one without ELF
+// header pages) whole and cut to their headers and notes, where most of the
+// structure is.
 func FuzzNewFile(f *testing.F) {
 	f.Add(synthCore([]synthNote{
 		{"CORE", NT_PRSTATUS, prstatus(100, 0x401000, 0x7ffc0000f00)},
 		{"CORE", NT_FILE, fileNote([]FileEntry{{Start: 0x400000, End: 0x402000, Path: "/bin/prog"}})},
 	}, []synthLoad{{vaddr: 0x7ffc0000000, memsz: 0x1000, flags: 6, data: make([]byte, 64)}}))
+	for _, name := range []string{"c-null-deref", "musl-relr", "c-no-buildid"} {
+		raw, err := os.ReadFile(testfixture.Get(f, name).RawCore(f))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+		c, err := NewFile(bytes.NewReader(raw), int64(len(raw)))
+		if err != nil {
+			f.Fatal(err)
+		}
+		// The bytes before the first dumped mapping: ELF header,
+		// program headers and notes.
+		end := int64(len(raw))
+		for _, m := range c.Mappings {
+			if m.FileSize > 0 {
+				end = min(end, m.Off)
+			}
+		}
+		f.Add(raw[:end])
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := NewFile(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
