@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"context"
 	"debug/elf"
 	"fmt"
 	"io"
@@ -53,20 +54,31 @@ type Session struct {
 	Modules *symbolize.Table
 	Opts    Options
 
-	code *code
-	last *analysis // what the latest Report worked out
-	meta coreinput.Meta
-	comp string
+	ctx      context.Context // the work stops when it is done
+	code     *code
+	last     *analysis // what the latest Report worked out
+	meta     coreinput.Meta
+	comp     string
+	warnings []string // about the session's own choices, such as the executable
 }
 
 // Open opens the core at path and loads its modules.
 func Open(path string, opts Options) (*Session, error) {
-	c, err := coreinput.Open(path, opts.MaxCoreSize)
+	return OpenContext(context.Background(), path, opts)
+}
+
+// OpenContext is Open for work that may be abandoned: when ctx is done,
+// decompression stops and Report's walks end early ("cancelled"), so a
+// scan's timed-out analysis does not run on in the background.
+func OpenContext(ctx context.Context, path string, opts Options) (*Session, error) {
+	c, err := coreinput.OpenContext(ctx, path, opts.MaxCoreSize)
 	if err != nil {
 		return nil, err
 	}
-	s := NewSession(path, c, opts)
-	s.meta = coreinput.ReadMeta(path)
+	// The metadata comes first: systemd-coredump's record of the
+	// executable decides which file the module table opens.
+	s := newSession(path, c, opts, coreinput.ReadMeta(path))
+	s.ctx = ctx
 	if head, err := readHead(path); err == nil {
 		s.comp = coreinput.Compression(head)
 	}
@@ -76,7 +88,11 @@ func Open(path string, opts Options) (*Session, error) {
 // NewSession prepares an opened core for analysis; name is how reports
 // refer to it. The session owns c.
 func NewSession(name string, c *corefile.File, opts Options) *Session {
-	s := &Session{Path: name, Core: c, Opts: opts}
+	return newSession(name, c, opts, coreinput.Meta{})
+}
+
+func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta) *Session {
+	s := &Session{Path: name, Core: c, Opts: opts, meta: meta, ctx: context.Background()}
 	s.Mem = c.Memory(s.openFile)
 	s.Modules = symbolize.Load(s.regions(), s.symbolizeOptions())
 	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}}
@@ -153,7 +169,7 @@ func (s *Session) regions() []symbolize.Region {
 		if !module[m.File] || strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
 			continue
 		}
-		rs = append(rs, symbolize.Region{Start: m.Start, End: m.End, Off: m.FileOff, Path: m.File})
+		rs = append(rs, symbolize.Region{Start: m.Start, End: m.End, Off: m.FileOff, Path: m.File, Perm: elf.ProgFlag(m.Perm)})
 	}
 	return rs
 }
@@ -171,8 +187,13 @@ func (s *Session) isModule(path string) bool {
 func (s *Session) symbolizeOptions() symbolize.Options {
 	binary := s.Opts.Binary
 	if binary == "" && s.meta.Exe != "" && s.Opts.Sysroot != "" {
-		// systemd-coredump's record of the executable, inside the sysroot.
-		binary, _ = safefile.Within(s.Opts.Sysroot, s.meta.Exe)
+		// systemd-coredump's record of the executable, inside the
+		// sysroot; a symlink there that leads out of it is not followed.
+		if p, ok := safefile.Within(s.Opts.Sysroot, s.meta.Exe); ok {
+			binary = p
+		} else {
+			s.warnings = append(s.warnings, fmt.Sprintf("the executable systemd-coredump recorded, %s, resolves outside the sysroot %s; not opened", s.meta.Exe, s.Opts.Sysroot))
+		}
 	}
 	o := symbolize.Options{
 		ExePath:     s.exePath(),

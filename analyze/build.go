@@ -51,11 +51,13 @@ func (s *Session) Report() *Report {
 	r.Diagnosis = append(r.Diagnosis, a.diagnose()...)
 	r.Signature, r.SignatureHash = r.ComputeSignature()
 	r.Warnings = append(r.Warnings, c.Warnings...)
+	r.Warnings = append(r.Warnings, s.warnings...)
 	r.Warnings = append(r.Warnings, s.Modules.Warnings...)
 	r.Warnings = append(r.Warnings, s.Modules.SourceWarnings()...)
 	r.Warnings = append(r.Warnings, s.code.warnings()...)
+	r.Warnings = append(r.Warnings, s.symtabWarnings(stacks)...)
 	for i, st := range stacks {
-		if st.End == stackmap.EndUnreadable || st.End == stackmap.EndNoUnwind {
+		if st.End == stackmap.EndUnreadable || st.End == stackmap.EndNoUnwind || st.End == stackmap.EndCancelled {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("thread %d: stack ends early after %d frames (%s: %s)",
 				c.Threads[i].TID, len(st.Frames), st.End, st.EndDetail))
 		}
@@ -69,6 +71,27 @@ func (s *Session) Report() *Report {
 		}
 	}
 	return r
+}
+
+// symtabWarnings reports malformed symbol tables of the modules the stacks
+// pass through: those are the ones whose symbols the frames were looked up
+// in, so no other module's table is read for this.
+func (s *Session) symtabWarnings(stacks []*stackmap.Stack) []string {
+	seen := map[*symbolize.Module]bool{}
+	var out []string
+	for _, st := range stacks {
+		for i := range st.Frames {
+			m := s.Modules.Module(st.Frames[i].LookupPC())
+			if m == nil || seen[m] {
+				continue
+			}
+			seen[m] = true
+			if err := m.SymtabError(); err != nil {
+				out = append(out, fmt.Sprintf("module %s: %v", m.Path, err))
+			}
+		}
+	}
+	return out
 }
 
 // threadRegs converts a thread's NT_PRSTATUS registers to the unwinder's.
@@ -89,9 +112,11 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 	// Options.MaxFrames limits what the report lists, not the walk: the
 	// diagnoses and the signature need the whole stack (its depth, the
 	// recursion, the frames above the fault). The unwinder's HardLimit and
-	// cycle check bound every walk.
+	// cycle check bound every walk; Done ends them when the analysis is
+	// cancelled (scan --timeout).
+	opts := stackmap.Options{Done: s.ctx.Done()}
 	for i, t := range threads {
-		out[i] = stackmap.Unwind(s.Mem, s.code, threadRegs(t), stackmap.Options{})
+		out[i] = stackmap.Unwind(s.Mem, s.code, threadRegs(t), opts)
 	}
 	return out
 }

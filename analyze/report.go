@@ -104,7 +104,10 @@ type Mapping struct {
 	Offset Addr   `json:"offset"`
 	Role   string `json:"role"`
 	Owner  int    `json:"owner,omitempty"` // thread id for stacks and guards
-	Dumped bool   `json:"dumped"`          // the core holds its bytes
+	Dumped bool   `json:"dumped"`          // the kernel dumped its bytes into the core
+	// TruncatedAt is set when the core file was cut inside the mapping's
+	// dumped bytes: from this address on they are lost.
+	TruncatedAt *Addr `json:"truncated_at,omitempty"`
 }
 
 // Thread is one thread and its stack.

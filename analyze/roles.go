@@ -285,6 +285,10 @@ func (mm *memoryMap) mappings() []Mapping {
 	for i, m := range mm.core.Mappings {
 		out[i] = Mapping{Start: Addr(m.Start), End: Addr(m.End), Perms: m.Perm.String(), File: m.File,
 			Offset: Addr(m.FileOff), Role: mm.roles[i], Owner: mm.owners[i], Dumped: m.FileSize > 0}
+		if m.Truncated {
+			cut := Addr(m.CutAt)
+			out[i].TruncatedAt = &cut
+		}
 	}
 	return out
 }

@@ -176,7 +176,8 @@ func Scan(opts ScanOptions) (*ScanResult, error) {
 }
 
 // scanOne analyzes one core with a timeout. An analysis that times out is
-// abandoned: its goroutine finishes in the background.
+// abandoned; it gets the cancelled context, so its decompression and walks
+// stop at their next step and its goroutine ends soon after.
 func scanOne(path string, opts ScanOptions) ScanRow {
 	ctx := context.Background()
 	if opts.Timeout > 0 {
@@ -191,7 +192,7 @@ func scanOne(path string, opts ScanOptions) ScanRow {
 				ch <- ScanRow{Path: path, Diagnoses: []string{}, Error: fmt.Sprintf("internal error: %v", r)}
 			}
 		}()
-		ch <- analyzeRow(path, opts)
+		ch <- analyzeRow(ctx, path, opts)
 	}()
 	select {
 	case row := <-ch:
@@ -225,10 +226,10 @@ func coreOptions(path string, opts ScanOptions) Options {
 }
 
 // analyzeRow finds the core's executable (see coreOptions) and analyzes
-// the core.
-func analyzeRow(path string, opts ScanOptions) ScanRow {
+// the core; ctx ends the analysis early (scan --timeout).
+func analyzeRow(ctx context.Context, path string, opts ScanOptions) ScanRow {
 	row := ScanRow{Path: path, Diagnoses: []string{}}
-	s, err := Open(path, coreOptions(path, opts))
+	s, err := OpenContext(ctx, path, coreOptions(path, opts))
 	if err != nil {
 		row.Error = err.Error()
 		return row
@@ -263,7 +264,11 @@ func analyzeRow(path string, opts ScanOptions) ScanRow {
 		case "missing":
 			row.Error = fmt.Sprintf("executable %s not found (use --binary or --binary-dir)", m.Path)
 		case "mismatch":
-			row.Error = fmt.Sprintf("executable %s: %s does not match the core (build-id %s, core %s)", m.Path, m.File, m.BuildID, m.CoreBuildID)
+			why := fmt.Sprintf("build-id %s, core %s", m.BuildID, m.CoreBuildID)
+			if m.CoreBuildID == "" {
+				why = "the core has no build-id, and the file's segments do not fit its mappings"
+			}
+			row.Error = fmt.Sprintf("executable %s: %s does not match the core (%s)", m.Path, m.File, why)
 		}
 		if row.Error != "" {
 			row.Signature, row.SignatureHash = "", ""
@@ -298,8 +303,10 @@ func topFrames(r *Report, n int) []string {
 	return out
 }
 
-// group collects rows by signature, most frequent first.
+// group collects rows by signature, most frequent first. Groups is never
+// nil, so JSON says [] when nothing crashed, as consumers expect an array.
 func (res *ScanResult) group() {
+	res.Groups = []ScanGroup{}
 	idx := map[string]int{}
 	for _, row := range res.Rows {
 		if row.Error != "" && row.SignatureHash == "" {
@@ -313,7 +320,8 @@ func (res *ScanResult) group() {
 		if !ok {
 			i = len(res.Groups)
 			idx[row.SignatureHash] = i
-			g := ScanGroup{Signature: row.Signature, SignatureHash: row.SignatureHash, FirstCore: row.Path, Frames: row.Frames, Summary: row.Summary}
+			g := ScanGroup{Signature: row.Signature, SignatureHash: row.SignatureHash, FirstCore: row.Path,
+				Frames: append([]string{}, row.Frames...), Summary: row.Summary}
 			if len(row.Diagnoses) > 0 {
 				g.Diagnosis = row.Diagnoses[0]
 			}

@@ -90,6 +90,13 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 			bw.printf("address  %s\n", sg.Where)
 		}
 	}
+	// A wrong binary makes every frame in it a guess: say so before
+	// anything that rests on it, not only among the warnings.
+	for _, m := range r.Modules {
+		if m.Status == "mismatch" {
+			bw.printf("mismatch %s is not the file the process mapped as %s: its frames are unreliable\n", m.File, m.Path)
+		}
+	}
 	bw.printf("threads  %d\n", len(r.Threads))
 	if r.Signature != "" {
 		bw.printf("crash    %s  [%s]\n", r.Signature, r.SignatureHash)
@@ -225,7 +232,7 @@ func writeFrame(w io.Writer, f *Frame) {
 		name += "  [found by " + f.Method + "]"
 	}
 	if f.Unreliable {
-		name += "  [unreliable: build-id mismatch]"
+		name += "  [unreliable: the file does not match the core]"
 	}
 	fmt.Fprintf(w, "  #%d\t%#016x\t%s%s\n", f.Index, uint64(f.PC), name, sourceSuffix(f))
 }
@@ -256,6 +263,7 @@ func shortSourcePath(p string) string {
 func (r *Report) WriteMaps(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "START\tEND\tSIZE\tPERM\tROLE\tOWNER\tFILE\tOFFSET\n")
+	var cut int
 	for _, m := range r.Mappings {
 		owner := ""
 		if m.Owner != 0 {
@@ -269,13 +277,22 @@ func (r *Report) WriteMaps(w io.Writer) error {
 		if !m.Dumped {
 			dumped = "*"
 		}
-		fmt.Fprintf(tw, "%016x\t%016x\t%s\t%s%s\t%s\t%s\t%s\t%s\n", uint64(m.Start), uint64(m.End),
-			humanSize(uint64(m.End-m.Start)), m.Perms, dumped, m.Role, owner, m.File, off)
+		note := ""
+		if m.TruncatedAt != nil {
+			dumped, note = "!", fmt.Sprintf("\tcut at %#x", uint64(*m.TruncatedAt))
+			cut++
+		}
+		fmt.Fprintf(tw, "%016x\t%016x\t%s\t%s%s\t%s\t%s\t%s\t%s%s\n", uint64(m.Start), uint64(m.End),
+			humanSize(uint64(m.End-m.Start)), m.Perms, dumped, m.Role, owner, m.File, off, note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "(* = bytes not in the core)\n")
+	legend := "(* = bytes not in the core)\n"
+	if cut > 0 {
+		legend = "(* = bytes not in the core; ! = the core file is truncated: the mapping's bytes from its cut address on are lost)\n"
+	}
+	_, err := fmt.Fprint(w, legend)
 	return err
 }
 

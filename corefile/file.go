@@ -31,6 +31,7 @@ const (
 const (
 	maxPhdrs     = 1 << 20   // program headers (PN_XNUM allows 2^32)
 	maxNoteBytes = 512 << 20 // all PT_NOTE segments together
+	maxThreads   = 1 << 16   // NT_PRSTATUS notes: each thread is unwound
 )
 
 // File is an opened ELF core file.
@@ -46,10 +47,16 @@ type File struct {
 	// Warnings are problems that did not stop the reading: a truncated core,
 	// a malformed note that was skipped.
 	Warnings []string
+	// Problems are the malformed structures among them, each a
+	// *FormatError saying where in the file it lies.
+	Problems []error
 
 	r       io.ReaderAt
 	size    int64
 	closers []io.Closer
+
+	dropped    int   // NT_PRSTATUS notes past maxThreads
+	droppedOff int64 // where the first of them is
 }
 
 // Open opens the named core file. Only regular files are opened, so a path
@@ -185,25 +192,23 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 			notes = append(notes, [2]uint64{pOff, filesz})
 		case ptLoad:
 			if vaddr+memsz < vaddr {
-				c.warnf("PT_LOAD %d at %#x: segment %#x+%#x wraps around the address space; skipped", i, off, vaddr, memsz)
+				c.malformed(off, "PT_LOAD %d: segment %#x+%#x wraps around the address space; skipped", i, vaddr, memsz)
 				continue
 			}
 			if memsz == 0 {
 				continue
 			}
-			m := &Mapping{Start: vaddr, End: vaddr + memsz, Perm: Perm(flags & 7), Off: int64(pOff), FileSize: min(filesz, memsz)}
-			if pOff > uint64(size) {
-				m.FileSize, m.Truncated = 0, filesz > 0
-			} else if m.FileSize > uint64(size)-pOff {
-				m.Truncated = true
-			}
+			// FileSize stays what the header claims even when the file
+			// ends first: those bytes were dumped and lost, which is not
+			// the same as never dumped (markCut records where they stop).
+			m := &Mapping{Start: vaddr, End: vaddr + memsz, Perm: Perm(flags & 7), Off: int64(pOff), FileSize: min(filesz, memsz), phdrOff: off}
 			c.Mappings = append(c.Mappings, m)
 		}
 	}
 	sort.SliceStable(c.Mappings, func(i, j int) bool { return c.Mappings[i].Start < c.Mappings[j].Start })
 	for i := 1; i < len(c.Mappings); i++ {
 		if prev, m := c.Mappings[i-1], c.Mappings[i]; m.Start < prev.End {
-			c.warnf("PT_LOAD segments %#x-%#x and %#x-%#x overlap; the later one is cut", prev.Start, prev.End, m.Start, m.End)
+			c.malformed(m.phdrOff, "PT_LOAD segments %#x-%#x and %#x-%#x overlap; the later one is cut", prev.Start, prev.End, m.Start, m.End)
 			cut := prev.End - m.Start
 			if cut >= m.End-m.Start {
 				c.Mappings = append(c.Mappings[:i], c.Mappings[i+1:]...)
@@ -215,25 +220,17 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 			m.FileSize -= min(cut, m.FileSize)
 		}
 	}
-	var truncated int
-	for _, m := range c.Mappings {
-		if m.Truncated {
-			truncated++
-		}
-	}
-	if truncated > 0 {
-		c.warnf("core file is truncated at %d bytes: %d of %d mappings lost some or all of their bytes", size, truncated, len(c.Mappings))
-	}
+	c.markCut()
 
 	var total uint64
 	for _, n := range notes {
 		off, sz := n[0], n[1]
 		if off >= uint64(size) {
-			c.warnf("PT_NOTE at %#x lies beyond the end of the file", off)
+			c.malformed(int64(off), "PT_NOTE lies beyond the end of the %d-byte file", size)
 			continue
 		}
 		if sz > uint64(size)-off {
-			c.warnf("PT_NOTE at %#x is truncated (%d of %d bytes present)", off, uint64(size)-off, sz)
+			c.malformed(int64(off), "PT_NOTE is truncated (%d of %d bytes present)", uint64(size)-off, sz)
 			sz = uint64(size) - off
 		}
 		if total += sz; total > maxNoteBytes {
@@ -246,15 +243,30 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 		}
 		c.parseNotes(buf, int64(off))
 	}
+	if c.dropped > 0 {
+		c.malformed(c.droppedOff, "more than %d NT_PRSTATUS notes: the %d from here on are ignored", maxThreads, c.dropped)
+	}
 	if len(c.Threads) == 0 {
 		c.warnf("the core has no NT_PRSTATUS note: no thread registers")
 	}
 	c.attachFiles()
+	c.warnCut()
 	return c, nil
 }
 
 func (c *File) warnf(format string, args ...any) {
 	c.Warnings = append(c.Warnings, fmt.Sprintf(format, args...))
+}
+
+// malformed records a structure at offset off of the file that is wrong
+// but could be skipped.
+func (c *File) malformed(off int64, format string, args ...any) {
+	c.problem(&FormatError{Off: off, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *File) problem(err error) {
+	c.Problems = append(c.Problems, err)
+	c.Warnings = append(c.Warnings, err.Error())
 }
 
 func elfTypeName(t uint16) string {

@@ -45,9 +45,25 @@ type Mapping struct {
 	FileOff uint64
 
 	// Truncated is set when the core file ends before Off+FileSize: the
-	// bytes past the end are lost.
+	// kernel dumped the bytes from CutAt on, and they are lost. CutAt is
+	// Start when the core ends before Off, at most Start+FileSize.
 	Truncated bool
+	CutAt     uint64
+
+	phdrOff int64 // where its program header is, for error messages
 }
+
+// present returns how many of the mapping's dumped bytes the core file
+// still holds: FileSize, or less when the file ends first.
+func (m *Mapping) present() uint64 {
+	if !m.Truncated {
+		return m.FileSize
+	}
+	return m.CutAt - m.Start
+}
+
+// Writable reports whether the process could write the mapping.
+func (m *Mapping) Writable() bool { return m.Perm&PermW != 0 }
 
 // Size returns End-Start.
 func (m *Mapping) Size() uint64 { return m.End - m.Start }

@@ -64,16 +64,12 @@ func (m *Memory) readMapping(p []byte, addr uint64) (int, error) {
 		p = p[:avail]
 	}
 	rel := addr - mp.Start
-	if rel < mp.FileSize {
-		// Dumped bytes: [Off, Off+FileSize) of the core.
-		if k := mp.FileSize - rel; uint64(len(p)) > k {
+	if present := mp.present(); rel < present {
+		// Dumped bytes: [Off, Off+present) of the core.
+		if k := present - rel; uint64(len(p)) > k {
 			p = p[:k]
 		}
-		off := mp.Off + int64(rel)
-		if off >= m.core.size {
-			return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: Truncated}
-		}
-		n, err := m.core.r.ReadAt(p, off)
+		n, err := m.core.r.ReadAt(p, mp.Off+int64(rel))
 		if n < len(p) {
 			if err == nil || errors.Is(err, io.EOF) {
 				return n, &MemoryError{Addr: addr + uint64(n), Mapping: mp, Reason: Truncated}
@@ -81,6 +77,10 @@ func (m *Memory) readMapping(p []byte, addr uint64) (int, error) {
 			return n, err
 		}
 		return n, nil
+	} else if rel < mp.FileSize && !mp.readFromFile() {
+		// Dumped, then lost when the core was cut; the file would
+		// give the bytes before the process wrote them.
+		return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: Truncated}
 	}
 	if mp.Perm == 0 {
 		return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: ProtNone}

@@ -100,8 +100,8 @@ func (c *File) parseNotes(buf []byte, base int64) {
 		descOff := nameOff + align4(namesz)
 		end := descOff + align4(descsz)
 		if descOff > uint64(len(buf)) || descOff+descsz > uint64(len(buf)) {
-			c.warnf("note at %#x: name size %d and descriptor size %d run past the PT_NOTE segment; remaining notes skipped",
-				base+int64(off), namesz, descsz)
+			c.malformed(base+int64(off), "note's name size %d and descriptor size %d run past the PT_NOTE segment; remaining notes skipped",
+				namesz, descsz)
 			return
 		}
 		name := buf[nameOff : nameOff+namesz]
@@ -110,7 +110,7 @@ func (c *File) parseNotes(buf []byte, base int64) {
 		descAt := base + int64(descOff)
 		if string(name) == "CORE" || string(name) == "LINUX" {
 			if err := c.parseNote(typ, desc, descAt); err != nil {
-				c.warnf("%v", err)
+				c.problem(err)
 			}
 		}
 		if end > uint64(len(buf)) {
@@ -128,6 +128,13 @@ func (c *File) parseNote(typ uint32, desc []byte, off int64) error {
 	case NT_PRSTATUS:
 		if len(desc) < prstatusSize {
 			return &FormatError{Off: off, Msg: "NT_PRSTATUS is too short", Val: len(desc)}
+		}
+		if len(c.Threads) >= maxThreads {
+			if c.dropped == 0 {
+				c.droppedOff = off
+			}
+			c.dropped++
+			return nil
 		}
 		t := &Thread{
 			Signal: int(int16(le.Uint16(desc[12:]))),
@@ -207,12 +214,14 @@ func (c *File) parseFileNote(desc []byte, off int64) error {
 		e := desc[16+24*i:]
 		nul := bytes.IndexByte(names, 0)
 		if nul < 0 {
-			return &FormatError{Off: off, Msg: fmt.Sprintf("NT_FILE path %d of %d is not NUL-terminated", i, count)}
+			// The string table ends before the count-th path does.
+			at := off + int64(len(desc)-len(names))
+			return &FormatError{Off: at, Msg: fmt.Sprintf("NT_FILE path %d of %d is not NUL-terminated", i, count)}
 		}
 		fe := FileEntry{Start: le.Uint64(e), End: le.Uint64(e[8:]), Off: le.Uint64(e[16:]) * pageSize, Path: string(names[:nul])}
 		names = names[nul+1:]
 		if fe.End < fe.Start {
-			c.warnf("NT_FILE entry %d (%s): end %#x is below start %#x; skipped", i, fe.Path, fe.End, fe.Start)
+			c.malformed(off+16+24*int64(i), "NT_FILE entry %d (%s): end %#x is below start %#x; skipped", i, fe.Path, fe.End, fe.Start)
 			continue
 		}
 		entries = append(entries, fe)

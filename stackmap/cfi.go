@@ -282,6 +282,9 @@ func applyRule(rule regRule, cfa uint64, regs *Regs, mem Memory, n int) (uint64,
 // register rules (DW_CFA_expression) the CFA is pushed first, as the DWARF
 // 5 spec (6.4.2.3) requires.
 func evalExpr(expr []byte, regs *Regs, mem Memory, cfa uint64) (v uint64, err error) {
+	if err := checkExpr(expr); err != nil {
+		return 0, err
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("malformed DWARF expression: %v", r)

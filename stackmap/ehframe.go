@@ -199,6 +199,7 @@ type cie struct {
 
 // fde is a decoded Frame Description Entry.
 type fde struct {
+	off        int    // where it is in .eh_frame
 	begin, end uint64 // link-time range
 	cie        *cie
 	insns      []byte
@@ -211,6 +212,7 @@ type ehFrame struct {
 	hdr     []byte // .eh_frame_hdr
 	hdrAddr uint64
 	table   []byte // the header's search table
+	tabOff  int    // where it starts in the header
 	count   int
 	tabEnc  uint8
 	entSize int
@@ -223,14 +225,17 @@ type ehFrame struct {
 // datarel|sdata4).
 func newEHFrame(data []byte, ehAddr uint64, hdr []byte, hdrAddr uint64) (*ehFrame, error) {
 	r := &reader{b: hdr}
+	bad := func(off int, msg string, val any) error {
+		return &FormatError{Section: ".eh_frame_hdr", Off: int64(off), Msg: msg, Val: val}
+	}
 	if v := r.u8(); v != 1 {
-		return nil, fmt.Errorf(".eh_frame_hdr version %d", v)
+		return nil, bad(0, "unsupported .eh_frame_hdr version", v)
 	}
 	ptrEnc, countEnc, tabEnc := r.u8(), r.u8(), r.u8()
 	r.ptr(ptrEnc, hdrAddr, hdrAddr)
 	count := r.ptr(countEnc, hdrAddr, hdrAddr)
 	if r.err != nil {
-		return nil, fmt.Errorf(".eh_frame_hdr: %w", r.err)
+		return nil, &FormatError{Section: ".eh_frame_hdr", Off: 4, Msg: "eh_frame_ptr and fde_count", Err: r.err}
 	}
 	var size int
 	switch tabEnc & 0x0f {
@@ -239,15 +244,15 @@ func newEHFrame(data []byte, ehAddr uint64, hdr []byte, hdrAddr uint64) (*ehFram
 	case peUdata8, peSdata8:
 		size = 16
 	default:
-		return nil, fmt.Errorf(".eh_frame_hdr: table encoding %#x has no fixed size", tabEnc)
+		return nil, bad(3, "search table encoding has no fixed size", hex(tabEnc))
 	}
 	if tabEnc == peOmit || countEnc == peOmit {
-		return nil, errors.New(".eh_frame_hdr has no search table")
+		return nil, bad(2, "no search table", nil)
 	}
 	if count > uint64(len(hdr)-r.off)/uint64(size) {
-		return nil, fmt.Errorf(".eh_frame_hdr claims %d entries in %d bytes", count, len(hdr)-r.off)
+		return nil, bad(r.off, fmt.Sprintf("search table claims %d entries in %d bytes", count, len(hdr)-r.off), nil)
 	}
-	return &ehFrame{data: data, addr: ehAddr, hdr: hdr, hdrAddr: hdrAddr, table: hdr[r.off:], count: int(count),
+	return &ehFrame{data: data, addr: ehAddr, hdr: hdr, hdrAddr: hdrAddr, table: hdr[r.off:], tabOff: r.off, count: int(count),
 		tabEnc: tabEnc, entSize: size, cies: map[int]*cie{}}, nil
 }
 
@@ -273,7 +278,8 @@ func (e *ehFrame) find(pc uint64) (*fde, error) {
 	}
 	_, addr := e.entry(i)
 	if addr < e.addr || addr-e.addr >= uint64(len(e.data)) {
-		return nil, fmt.Errorf(".eh_frame_hdr entry %d points outside .eh_frame (%#x)", i, addr)
+		return nil, &FormatError{Section: ".eh_frame_hdr", Off: int64(e.tabOff + i*e.entSize),
+			Msg: fmt.Sprintf("search table entry %d points outside .eh_frame", i), Val: hex(addr)}
 	}
 	f, err := e.parseFDE(int(addr - e.addr))
 	if err != nil {
@@ -294,14 +300,15 @@ func (e *ehFrame) entryAt(off int) ([]byte, int, error) {
 		length = r.u64()
 	}
 	if r.err != nil {
-		return nil, 0, fmt.Errorf(".eh_frame entry at %#x: %w", off, r.err)
+		return nil, 0, &FormatError{Section: ".eh_frame", Off: int64(off), Msg: "entry length", Err: r.err}
 	}
 	if length == 0 {
-		return nil, 0, fmt.Errorf(".eh_frame entry at %#x is a terminator", off)
+		return nil, 0, &FormatError{Section: ".eh_frame", Off: int64(off), Msg: "entry is a terminator (length 0)"}
 	}
 	body := r.off
 	if length > uint64(len(e.data)-body) {
-		return nil, 0, fmt.Errorf(".eh_frame entry at %#x: length %d runs past the section", off, length)
+		return nil, 0, &FormatError{Section: ".eh_frame", Off: int64(off),
+			Msg: fmt.Sprintf("entry length runs past the section (%d bytes left)", len(e.data)-body), Val: length}
 	}
 	return e.data[body : body+int(length)], body, nil
 }
@@ -314,11 +321,13 @@ func (e *ehFrame) parseFDE(off int) (*fde, error) {
 	r := &reader{b: body}
 	ciePtr := r.u32()
 	if ciePtr == 0 || uint64(ciePtr) > uint64(bodyOff) {
-		return nil, fmt.Errorf(".eh_frame FDE at %#x: bad CIE pointer %#x", off, ciePtr)
+		// The pointer counts back from itself: it cannot reach
+		// before the section (or be 0, which marks a CIE).
+		return nil, &FormatError{Section: ".eh_frame", Off: int64(off), Msg: "FDE has a bad CIE pointer", Val: hex(ciePtr)}
 	}
 	c, err := e.parseCIE(bodyOff - int(ciePtr))
 	if err != nil {
-		return nil, fmt.Errorf(".eh_frame FDE at %#x: %w", off, err)
+		return nil, &FormatError{Section: ".eh_frame", Off: int64(off), Msg: "FDE's CIE", Err: err}
 	}
 	// Pointers are relative to where they sit in .eh_frame.
 	base := e.addr + uint64(bodyOff)
@@ -328,9 +337,9 @@ func (e *ehFrame) parseFDE(off int) (*fde, error) {
 		r.bytes(r.uleb())
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf(".eh_frame FDE at %#x: %w", off, r.err)
+		return nil, &FormatError{Section: ".eh_frame", Off: int64(off), Msg: "FDE", Err: r.err}
 	}
-	return &fde{begin: begin, end: begin + size, cie: c, insns: body[r.off:]}, nil
+	return &fde{off: off, begin: begin, end: begin + size, cie: c, insns: body[r.off:]}, nil
 }
 
 func (e *ehFrame) parseCIE(off int) (*cie, error) {
@@ -342,12 +351,15 @@ func (e *ehFrame) parseCIE(off int) (*cie, error) {
 		return nil, err
 	}
 	r := &reader{b: body}
+	bad := func(msg string, val any, err error) error {
+		return &FormatError{Section: ".eh_frame", Off: int64(off), Msg: msg, Val: val, Err: err}
+	}
 	if id := r.u32(); id != 0 {
-		return nil, fmt.Errorf("CIE at %#x: id %#x is not a CIE", off, id)
+		return nil, bad("the entry is not a CIE: its id is", hex(id), nil)
 	}
 	version := r.u8()
 	if version != 1 && version != 3 {
-		return nil, fmt.Errorf("CIE at %#x: version %d", off, version)
+		return nil, bad("unsupported CIE version", version, nil)
 	}
 	aug := r.cstring()
 	c := &cie{fdeEnc: peAbsptr}
@@ -375,17 +387,17 @@ func (e *ehFrame) parseCIE(off int) (*cie, error) {
 				c.signal = true
 			case 'B', 'G':
 			default:
-				return nil, fmt.Errorf("CIE at %#x: unknown augmentation %q", off, aug)
+				return nil, bad("unknown CIE augmentation", fmt.Sprintf("%q", aug), nil)
 			}
 		}
 		if augData.err != nil {
-			return nil, fmt.Errorf("CIE at %#x: augmentation data: %w", off, augData.err)
+			return nil, bad("CIE augmentation data", nil, augData.err)
 		}
 	} else if aug != "" {
-		return nil, fmt.Errorf("CIE at %#x: unsupported augmentation %q", off, aug)
+		return nil, bad("unsupported CIE augmentation", fmt.Sprintf("%q", aug), nil)
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("CIE at %#x: %w", off, r.err)
+		return nil, bad("CIE", nil, r.err)
 	}
 	c.initial = body[r.off:]
 	e.cies[off] = c

@@ -49,11 +49,11 @@ func runCFA(c *cie, f *fde, pc uint64) (row, error) {
 	init.raReg = c.raReg
 	init.signal = c.signal
 	if err := execCFA(c, c.initial, &init, nil, ^uint64(0), 0); err != nil {
-		return row{}, fmt.Errorf("CIE initial instructions: %w", err)
+		return row{}, fmt.Errorf(".eh_frame FDE at offset %#x for %#x-%#x: %w", f.off, f.begin, f.end, err)
 	}
 	cur := init
 	if err := execCFA(c, f.insns, &cur, &init, pc, f.begin); err != nil {
-		return row{}, fmt.Errorf("FDE at %#x: %w", f.begin, err)
+		return row{}, fmt.Errorf(".eh_frame FDE at offset %#x for %#x-%#x: %w", f.off, f.begin, f.end, err)
 	}
 	return cur, nil
 }
@@ -64,6 +64,13 @@ func runCFA(c *cie, f *fde, pc uint64) (row, error) {
 func execCFA(c *cie, insns []byte, r *row, init *row, pc, loc uint64) error {
 	rd := &reader{b: insns}
 	var stack []row
+	section, at := "FDE instructions", 0 // at: the instruction being run
+	if init == nil {
+		section = "CIE initial instructions"
+	}
+	bad := func(msg string, val any) error {
+		return &FormatError{Section: section, Off: int64(at), Msg: msg, Val: val, Err: errCFAProgram}
+	}
 	setReg := func(n uint64, rule regRule) {
 		if n < numRegs {
 			r.regs[n] = rule
@@ -74,6 +81,7 @@ func execCFA(c *cie, insns []byte, r *row, init *row, pc, loc uint64) error {
 		return loc > pc
 	}
 	for rd.off < len(rd.b) && rd.err == nil {
+		at = rd.off
 		op := rd.u8()
 		switch op & 0xc0 {
 		case cfaAdvanceLoc:
@@ -136,12 +144,12 @@ func execCFA(c *cie, insns []byte, r *row, init *row, pc, loc uint64) error {
 			setReg(n, regRule{kind: ruleRegister, reg: uint16(rd.uleb())})
 		case cfaRememberState:
 			if len(stack) >= maxRememberDepth {
-				return fmt.Errorf("%w: DW_CFA_remember_state nested deeper than %d", errCFAProgram, maxRememberDepth)
+				return bad(fmt.Sprintf("DW_CFA_remember_state nested deeper than %d", maxRememberDepth), nil)
 			}
 			stack = append(stack, *r)
 		case cfaRestoreState:
 			if len(stack) == 0 {
-				return fmt.Errorf("%w: DW_CFA_restore_state without remember_state", errCFAProgram)
+				return bad("DW_CFA_restore_state without remember_state", nil)
 			}
 			// The CFA rule is restored too (DWARF 5 6.4.2.4).
 			*r = stack[len(stack)-1]
@@ -174,11 +182,11 @@ func execCFA(c *cie, insns []byte, r *row, init *row, pc, loc uint64) error {
 			n := rd.uleb()
 			setReg(n, regRule{kind: ruleOffset, off: -int64(rd.uleb()) * c.dataAlign})
 		default:
-			return fmt.Errorf("%w: unknown opcode %#x", errCFAProgram, op)
+			return bad("unknown opcode", hex(op))
 		}
 	}
 	if rd.err != nil {
-		return fmt.Errorf("%w: %v", errCFAProgram, rd.err)
+		return bad(fmt.Sprintf("operand of opcode %#x: %v", insns[at], rd.err), nil)
 	}
 	return nil
 }

@@ -48,6 +48,7 @@ const (
 	EndNoUnwind   EndReason = "no unwind info"    // no CFI, frame pointer or return address found
 	EndFrameLimit EndReason = "frame limit"       // MaxFrames reached
 	EndCycle      EndReason = "cycle"             // the walk came back to a frame it had seen
+	EndCancelled  EndReason = "cancelled"         // Options.Done was closed: the caller gave up
 )
 
 // Frame is one frame of a stack.
@@ -93,6 +94,9 @@ type Options struct {
 	// MaxFrames stops the walk after that many frames; 0 means no limit
 	// other than HardLimit.
 	MaxFrames int
+	// Done, when closed, ends the walk at the next frame: an analysis
+	// that timed out stops instead of running on unseen.
+	Done <-chan struct{}
 }
 
 // maxScanRun bounds how many frames in a row stack scanning may find: on
@@ -112,9 +116,18 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 	}
 	s := &Stack{}
 	cur := Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodContext, Regs: regs}
-	seen := map[[2]uint64]bool{}
+	// Every (pc, sp) walked, frame 0's included: a caller that repeats
+	// one is a loop in the saved registers, not a deeper frame.
+	seen := map[[2]uint64]bool{{cur.PC, cur.SP}: true}
 	scanned := 0 // consecutive frames found by scanning
 	for {
+		select {
+		case <-opts.Done:
+			s.Frames = append(s.Frames, cur)
+			s.End, s.EndDetail = EndCancelled, fmt.Sprintf("stopped after %d frames", len(s.Frames))
+			return s
+		default:
+		}
 		next, reason, detail := step(mem, code, &cur, len(s.Frames) == 0)
 		s.Frames = append(s.Frames, cur)
 		if len(s.Frames) >= limit && reason == "" {
@@ -138,7 +151,7 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 			scanned = 0
 		}
 		key := [2]uint64{next.PC, next.SP}
-		if seen[key] || next.PC == cur.PC && next.SP == cur.SP {
+		if seen[key] {
 			s.End, s.EndDetail = EndCycle, fmt.Sprintf("frame at pc %#x sp %#x repeats", next.PC, next.SP)
 			return s
 		}
@@ -198,6 +211,12 @@ func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, st
 	}
 	if next, ok := scanStep(mem, code, f); ok {
 		return next, "", ""
+	}
+	// Nothing was found because there was nothing to read (a truncated
+	// core, a stack pointer into unmapped memory): say that, not that
+	// unwind information is missing.
+	if _, err := readWord(mem, f.SP); err != nil {
+		return Frame{}, EndUnreadable, fmt.Sprintf("pc %#x: the stack at sp %#x: %v", f.PC, f.SP, err)
 	}
 	return Frame{}, EndNoUnwind, fmt.Sprintf("no CFI for pc %#x and no frame pointer or return address found", f.PC)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"fmt"
 	"sort"
 )
 
@@ -33,6 +34,10 @@ type symtab struct {
 	strtabs [][]byte
 	funcs   []sym
 	objects []sym
+
+	// err says why symbols were dropped: the first whose name lies
+	// outside its string table, and how many did.
+	err error
 }
 
 func (st *symtab) nameBytes(s sym) []byte {
@@ -152,6 +157,11 @@ func (m *Module) LookupName(name string) (Symbol, bool) {
 	return Symbol{}, false
 }
 
+// SymtabError says why some of the module's symbols were dropped (a name
+// outside the string table), wrapping a *FormatError for the first, or
+// returns nil. It reads the symbol tables if no lookup has.
+func (m *Module) SymtabError() error { return m.symtab().err }
+
 // Symbols returns the module's function symbols sorted by address.
 func (m *Module) Symbols() []Symbol {
 	st := m.symtab()
@@ -230,6 +240,8 @@ func (m *Module) readSymtab() *symtab {
 		add(d.elf, d.sectionBytes, elf.SHT_SYMTAB, true)
 	}
 	st.funcs = make([]sym, 0, min(total, maxSymbols))
+	var firstBad *FormatError
+	dropped := 0
 	for _, tb := range tables {
 		sec, data, strtab := tb.sec, tb.data, tb.strtab
 		exec := func(idx uint16) bool { return exec(tb.f, idx) }
@@ -249,7 +261,15 @@ func (m *Module) readSymtab() *symtab {
 			shndx := binary.LittleEndian.Uint16(e[6:])
 			value := binary.LittleEndian.Uint64(e[8:])
 			size := binary.LittleEndian.Uint64(e[16:])
-			if name == 0 || uint64(name) >= uint64(len(strtab)) {
+			if name == 0 {
+				continue
+			}
+			if uint64(name) >= uint64(len(strtab)) {
+				dropped++
+				if firstBad == nil {
+					firstBad = &FormatError{Section: sec.Name, Off: sec.Offset + uint64(off),
+						Msg: fmt.Sprintf("symbol name offset is past the end of the %d-byte string table", len(strtab)), Val: name}
+				}
 				continue
 			}
 			local := elf.ST_BIND(info) == elf.STB_LOCAL
@@ -274,6 +294,9 @@ func (m *Module) readSymtab() *symtab {
 	}
 	if dynsym != nil {
 		st.funcs = append(st.funcs, m.pltSymbols(dynsym, dynTab)...)
+	}
+	if firstBad != nil {
+		st.err = fmt.Errorf("%d symbols dropped, their names outside the string table; the first: %w", dropped, firstBad)
 	}
 	// Sort by address. Of aliases at one address keep one, as gdb would
 	// print it: a sized symbol over a zero-sized one, then the name gdb's

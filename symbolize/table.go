@@ -20,6 +20,10 @@ type Region struct {
 	Start, End uint64
 	Off        uint64 // file offset of Start
 	Path       string // as the process named it (NT_FILE)
+
+	// Perm is the mapping's permissions as PF_R, PF_W and PF_X; 0 for
+	// PROT_NONE.
+	Perm elf.ProgFlag
 }
 
 // Options says where to find the files of modules.
@@ -147,7 +151,7 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 			continue
 		}
 		id := fileBuildID(ef)
-		if reason := identityMismatch(m.CoreBuildID, id, f, opts.Dumped, base, haveBase); reason != "" {
+		if reason := identityMismatch(m.CoreBuildID, id, ef, f, rs, opts, base, haveBase); reason != "" {
 			// Keep looking for a file that matches; remember this one
 			// in case none does.
 			if m.elf == nil {
@@ -193,8 +197,11 @@ func closeBoth(m *safefile.Mapped, f io.Closer) {
 // identityMismatch says why a file is not the one the process mapped, or
 // returns "". With build-ids on both sides they must be equal; a file
 // without one cannot match a core that has one; with none in the core the
-// ELF header and program headers the kernel dumped must equal the file's.
-func identityMismatch(coreID, fileID string, f io.ReaderAt, dumped Memory, base uint64, haveBase bool) string {
+// ELF header and program headers the kernel dumped must equal the file's;
+// without those either, the module's mappings must fit the file's PT_LOAD
+// segments (layoutMismatch).
+func identityMismatch(coreID, fileID string, ef *elf.File, f io.ReaderAt, rs []Region, opts Options, base uint64, haveBase bool) string {
+	dumped := opts.Dumped
 	switch {
 	case coreID != "" && fileID != "" && coreID != fileID:
 		return fmt.Sprintf("build-id %s, the core's is %s", fileID, coreID)
@@ -204,11 +211,13 @@ func identityMismatch(coreID, fileID string, f io.ReaderAt, dumped Memory, base 
 		return ""
 	}
 	if !haveBase || dumped == nil {
-		return ""
+		return layoutMismatch(progHeaders(ef), f, rs, opts.PageSize)
 	}
 	var mem, disk [64]byte
 	if _, err := dumped.ReadAt(mem[:], base); err != nil || string(mem[:4]) != "\x7fELF" {
-		return "" // the header page was not dumped: nothing to compare
+		// The header page was not dumped (coredump_filter without
+		// bit 4): only the layout of the mappings is left.
+		return layoutMismatch(progHeaders(ef), f, rs, opts.PageSize)
 	}
 	if _, err := f.ReadAt(disk[:], 0); err != nil {
 		return "the file is unreadable"

@@ -29,6 +29,15 @@ type usageError struct{ err error }
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
+// internalError is a panic recovered at the top: coreview failed on this
+// input. It maps to exitBadInput.
+type internalError struct{ v any }
+
+func (e *internalError) Error() string {
+	msg := strings.Join(strings.Fields(fmt.Sprint(e.v)), " ")
+	return "internal error (please report it with the input): " + msg
+}
+
 // exitStatus is a command's verdict that is not a failure: scan found
 // crashes, or could not analyze some cores. msg, if set, is printed.
 type exitStatus struct {

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/coreview/coreview/internal/testfixture"
 )
 
@@ -307,5 +309,32 @@ func TestRawSymbols(t *testing.T) {
 	}
 	if n, names := mangled(false); n != 0 {
 		t.Errorf("default: %d mangled names among %q", n, names)
+	}
+}
+
+// TestPanicIsOneLine injects a panic into each command that opens a core:
+// it becomes one line on stderr and exit status 3, not a goroutine dump.
+func TestPanicIsOneLine(t *testing.T) {
+	for _, name := range []string{"analyze", "maps", "whatis"} {
+		var out, errb bytes.Buffer
+		root := newRootCmd(&out, &errb)
+		cmd, _, err := root.Find([]string{name})
+		if err != nil || cmd.Name() != name {
+			t.Fatalf("%s: %v", name, err)
+		}
+		cmd.RunE = func(*cobra.Command, []string) error {
+			var m map[string]int
+			m["x"]++ // a nil map write: a runtime panic, as a bug would give
+			return nil
+		}
+		args := []string{name, "core"}
+		if name == "whatis" {
+			args = append(args, "0x1")
+		}
+		code := runRoot(root, args, &errb)
+		if code != exitBadInput || out.Len() != 0 || strings.Count(errb.String(), "\n") != 1 ||
+			!strings.Contains(errb.String(), "internal error") || !strings.Contains(errb.String(), "nil map") {
+			t.Errorf("%s: exit %d, stderr %q", name, code, errb.String())
+		}
 	}
 }

@@ -7,7 +7,19 @@ import (
 )
 
 func run(args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr)
+	return runRoot(newRootCmd(stdout, stderr), args, stderr)
+}
+
+// runRoot executes a command tree and maps its outcome to an exit status.
+// A panic, which can only be a bug met on some input, becomes one line and
+// status 3 like any input that could not be analyzed, not a goroutine dump
+// in a CI log.
+func runRoot(root *cobra.Command, args []string, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			code = exitCode(&internalError{r}, stderr)
+		}
+	}()
 	root.SetArgs(args)
 	return exitCode(root.Execute(), stderr)
 }

@@ -223,9 +223,16 @@ func TestScan(t *testing.T) {
 		!strings.Contains(errs, `"stackoverflow"`) || !strings.Contains(errs, "stack-overflow") || !strings.Contains(errs, "SIGSEGV") {
 		t.Errorf("--fail-on stackoverflow: exit %d, stdout %q, stderr %q; want %d and the valid kinds", code, out, errs, exitUsage)
 	}
-	// A directory without cores.
-	if code, out, _ := runCLI("scan", t.TempDir()); code != exitOK || !strings.Contains(out, "0 cores") {
+	// A directory without cores: the JSON forms still give arrays.
+	empty := t.TempDir()
+	if code, out, _ := runCLI("scan", empty); code != exitOK || !strings.Contains(out, "0 cores") {
 		t.Errorf("empty directory: exit %d\n%s", code, out)
+	}
+	if _, out, _ := runCLI("scan", empty, "--format", "jsonl"); out != `{"type":"summary","cores":0,"errors":0,"groups":[]}`+"\n" {
+		t.Errorf("empty directory, jsonl: %s", out)
+	}
+	if _, out, _ := runCLI("scan", empty, "--format", "json"); !strings.Contains(out, `"cores":[],"groups":[]`) {
+		t.Errorf("empty directory, json: %s", out)
 	}
 	code, md, _ := runCLI("scan", dir, "-r", "--sysroot", sysroot, "--format", "markdown")
 	if code != exitCrashes || !strings.HasPrefix(md, "# Crash scan: 8 cores, 4 distinct crashes") || !strings.Contains(md, "## Not analyzed") {
@@ -317,5 +324,23 @@ func TestIsTerminal(t *testing.T) {
 	t.Setenv("TERM", "xterm")
 	if !isTerminal(pty) {
 		t.Error("isTerminal(/dev/ptmx) = false")
+	}
+}
+
+// TestScanTimeout: --timeout makes a core that takes longer an error row;
+// the scan still finishes, with exit status 3.
+func TestScanTimeout(t *testing.T) {
+	f := testfixture.Get(t, "c-null-call")
+	dir := t.TempDir()
+	for name, src := range map[string]string{"core.zst": f.CoreZst, "bin": f.Binary} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	}
+	code, stdout, stderr := runCLI("scan", dir, "--timeout", "1ns", "--format", "jsonl", "--sysroot", testfixture.Sysroot())
+	if code != exitBadInput || !strings.Contains(stdout, `"error":"timed out after 1ns"`) || !strings.Contains(stderr, "1 of 1 cores could not be analyzed") {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 }

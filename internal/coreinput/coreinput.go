@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -108,6 +109,12 @@ func isELFCore(h []byte) bool {
 // Open opens the core at path, decompressing it if needed. maxSize caps the
 // decompressed size (DefaultMaxSize if 0).
 func Open(path string, maxSize int64) (*corefile.File, error) {
+	return OpenContext(context.Background(), path, maxSize)
+}
+
+// OpenContext is Open that gives up decompressing when ctx is done: a scan
+// that timed out on a core must not go on writing gigabytes of it.
+func OpenContext(ctx context.Context, path string, maxSize int64) (*corefile.File, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
@@ -119,7 +126,7 @@ func Open(path string, maxSize int64) (*corefile.File, error) {
 	n, _ := f.ReadAt(head, 0)
 	if kind := Compression(head[:n]); kind != "" {
 		defer f.Close()
-		tmp, err := decompress(kind, f, maxSize)
+		tmp, err := decompress(ctx, kind, f, maxSize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -141,8 +148,8 @@ func Open(path string, maxSize int64) (*corefile.File, error) {
 	return c, nil
 }
 
-func decompress(kind string, r io.Reader, maxSize int64) (*os.File, error) {
-	d, done, err := decompressor(kind, bufio.NewReaderSize(r, 1<<20))
+func decompress(ctx context.Context, kind string, r io.Reader, maxSize int64) (*os.File, error) {
+	d, done, err := decompressor(kind, bufio.NewReaderSize(ctxReader{ctx, r}, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
@@ -162,6 +169,19 @@ func decompress(kind string, r io.Reader, maxSize int64) (*os.File, error) {
 		return nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, maxSize)
 	}
 	return tmp, nil
+}
+
+// ctxReader reads r until ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // NewWriter returns a writer that compresses into w in the named format

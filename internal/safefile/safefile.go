@@ -12,20 +12,23 @@ import (
 	"syscall"
 )
 
-// Open opens name for reading only if it is a regular file. The check is
-// made before the open (so a FIFO is never opened) and again on the opened
-// descriptor (so a file swapped in between is caught). O_NONBLOCK keeps even
-// that race from blocking.
+// Open opens name for reading only if it is a regular file on a real
+// filesystem. The checks are made before the open (so a FIFO is never
+// opened, and nothing under /proc or /sys is) and again on the opened
+// descriptor (so a file swapped in between is caught): the mode must be a
+// regular file's, and the filesystem must not be a pseudo one such as procfs
+// or sysfs, whatever path or symlink led there. O_NONBLOCK keeps even that
+// race from blocking.
 func Open(name string) (*os.File, error) {
-	if strings.HasPrefix(filepath.Clean(name), "/proc/") {
-		return nil, fmt.Errorf("%s: refusing to open a file under /proc", name)
-	}
 	st, err := os.Stat(name)
 	if err != nil {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file but %s", name, Describe(st.Mode()))
+	}
+	if err := checkPathFS(name); err != nil {
+		return nil, err
 	}
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -34,6 +37,10 @@ func Open(name string) (*os.File, error) {
 	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
 		f.Close()
 		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
+	if err := checkFS(name, f); err != nil {
+		f.Close()
+		return nil, err
 	}
 	return f, nil
 }

@@ -1,6 +1,7 @@
 package safefile
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,73 @@ func TestOpenRefusesSpecialFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
+}
+
+// TestOpenRefusesPseudoFilesystems: a core's paths are untrusted, and a
+// symlink (or /etc/mtab -> /proc/self/mounts) reaches /proc and /sys under
+// any name; the filesystem the open descriptor is on decides. A unix socket
+// is refused for its mode.
+func TestOpenRefusesPseudoFilesystems(t *testing.T) {
+	dir := t.TempDir()
+	var sysFile string
+	for _, p := range []string{"/sys/kernel/mm/transparent_hugepage/enabled", "/sys/kernel/uevent_seqnum", "/sys/power/state", "/sys/devices/system/cpu/online"} {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			sysFile = p
+			break
+		}
+	}
+	targets := map[string]string{"environ": "/proc/self/environ", "mounts": "/proc/self/mounts", "maps": "/proc/self/maps"}
+	if sysFile != "" {
+		targets["sysfile"] = sysFile
+	} else {
+		t.Log("no readable regular file under /sys; sysfs case skipped")
+	}
+	for link, target := range targets {
+		p := filepath.Join(dir, link+".so")
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+		f, err := Open(p)
+		if err == nil {
+			f.Close()
+			t.Errorf("Open(%s -> %s) succeeded", p, target)
+			continue
+		}
+		if !strings.Contains(err.Error(), "refusing to open a file on") {
+			t.Errorf("Open(%s -> %s) = %v, want a pseudo-filesystem refusal", p, target, err)
+		}
+	}
+	// A symlink to a directory under /proc, then a path through it.
+	os.Symlink("/proc/self", filepath.Join(dir, "self"))
+	if f, err := Open(filepath.Join(dir, "self", "cmdline")); err == nil {
+		f.Close()
+		t.Error("Open(dir/self/cmdline) through a symlink to /proc/self succeeded")
+	}
+	// The descriptor check alone, as after a swap between stat and open.
+	f, err := os.Open("/proc/self/environ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := checkFS("/proc/self/environ", f); err == nil || !strings.Contains(err.Error(), "procfs") {
+		t.Errorf("checkFS(/proc/self/environ) = %v, want procfs", err)
+	}
+
+	sock := filepath.Join(dir, "sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	os.Symlink(sock, filepath.Join(dir, "sock.so"))
+	for _, p := range []string{sock, filepath.Join(dir, "sock.so")} {
+		if f, err := Open(p); err == nil || !strings.Contains(err.Error(), "socket") {
+			if f != nil {
+				f.Close()
+			}
+			t.Errorf("Open(%s) = %v, want a socket refusal", p, err)
+		}
+	}
 }
 
 func TestWithin(t *testing.T) {

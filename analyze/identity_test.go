@@ -1,0 +1,181 @@
+package analyze
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/internal/testfixture"
+)
+
+// TestNoBuildIDCore: the c-no-buildid fixture's program has no build-id
+// and its core no ELF header pages (coredump_filter 0x23), so no module has
+// a build-id or headers in the core. The right binary and libraries still
+// match, by the layout of their mappings; other-prog, the same program with
+// more code, does not: a prominent mismatch, and its frames unreliable.
+func TestNoBuildIDCore(t *testing.T) {
+	f := testfixture.Get(t, "c-no-buildid")
+	r, err := Analyze(f.CoreZst, options(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range r.Modules {
+		if m.CoreBuildID != "" && m.Path != "[vdso]" {
+			t.Fatalf("module %s has build-id %s in the core; the fixture should have none", m.Path, m.CoreBuildID)
+		}
+		if m.Status != "ok" && m.Status != "memory" {
+			t.Errorf("right files: module %s is %s", m.Path, m.Status)
+		}
+	}
+	for _, fr := range r.Threads[0].Frames {
+		if fr.Unreliable {
+			t.Errorf("right binary: frame %d marked unreliable", fr.Index)
+		}
+	}
+	if w := strings.Join(r.Warnings, "\n"); strings.Contains(w, "not the file the process mapped") {
+		t.Errorf("right binary: %s", w)
+	}
+
+	other := filepath.Join(f.Dir, "other-prog")
+	r, err = Analyze(f.CoreZst, Options{Binary: other, Sysroot: testfixture.Sysroot()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkMismatch(t, r, other, "fits none of the file's PT_LOAD segments")
+
+	dir := t.TempDir()
+	copyFile(t, f.CoreZst, filepath.Join(dir, "core.zst"))
+	res, err := Scan(ScanOptions{Dirs: []string{dir}, Binary: other, Sysroot: testfixture.Sysroot(), Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || !strings.Contains(res.Rows[0].Error, "does not match the core (the core has no build-id") || len(res.Groups) != 0 {
+		t.Errorf("scan with other-prog: %+v", res)
+	}
+}
+
+// checkMismatch asserts how a report shows a wrong executable: the module
+// is "mismatch" with the reason in a warning, the text report says so in
+// its header, and every frame in the executable is unreliable.
+func checkMismatch(t *testing.T, r *Report, file, reason string) {
+	t.Helper()
+	m := exeModule(t, r)
+	if m.Status != "mismatch" || m.File != file {
+		t.Errorf("executable module %+v, want mismatch from %s", m, file)
+	}
+	w := strings.Join(r.Warnings, "\n")
+	if !strings.Contains(w, file+" is not the file the process mapped (") || !strings.Contains(w, reason) {
+		t.Errorf("no warning gives the mismatch and %q:\n%s", reason, w)
+	}
+	var text bytes.Buffer
+	r.WriteText(&text, TextOptions{})
+	if want := "mismatch " + file + " is not the file the process mapped as " + m.Path; !strings.Contains(text.String(), want) {
+		t.Errorf("the text report's header lacks %q:\n%.800s", want, text.String())
+	}
+	inExe := 0
+	for _, fr := range r.Threads[0].Frames {
+		if fr.Module == filepath.Base(m.Path) {
+			inExe++
+			if !fr.Unreliable {
+				t.Errorf("frame %d in the wrong executable is not marked unreliable", fr.Index)
+			}
+		}
+	}
+	if inExe == 0 {
+		t.Errorf("no frame in the executable: %+v", r.Threads[0].Frames)
+	}
+	if !strings.Contains(text.String(), "[unreliable: the file does not match the core]") {
+		t.Errorf("the text report does not mark frames unreliable")
+	}
+}
+
+// TestLayoutMatchesFixtures wipes the ELF header pages from real cores, as
+// a core dumped without coredump_filter bit 4 lacks them: without build-ids
+// or headers every module's right file must still match by layout, and
+// another fixture's executable must not.
+func TestLayoutMatchesFixtures(t *testing.T) {
+	for _, f := range testfixture.All(t) {
+		if st, err := os.Stat(f.RawCore(t)); err != nil || st.Size() > 32<<20 {
+			continue // the 61-thread core is half a gigabyte, mostly holes
+		}
+		raw, err := os.ReadFile(f.RawCore(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := corefile.NewFile(bytes.NewReader(raw), int64(len(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wiped := 0
+		for _, m := range c.Mappings {
+			if m.File != "" && m.FileOff == 0 && m.FileSize > 0 && !m.Truncated {
+				clear(raw[m.Off : m.Off+int64(m.FileSize)])
+				wiped++
+			}
+		}
+		t.Run(f.Name, func(t *testing.T) {
+			c, err := corefile.NewFile(bytes.NewReader(raw), int64(len(raw)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := NewSession(f.Name, c, options(f))
+			r := s.Report()
+			s.Close()
+			for _, m := range r.Modules {
+				if m.Status == "mismatch" {
+					t.Errorf("%d header pages wiped: module %s does not match its own file %s: %s", wiped, m.Path, m.File, strings.Join(r.Warnings, "\n"))
+				}
+			}
+			// A program of another size: tiny C programs of the same
+			// toolchain can have the same layout, page for page.
+			wrong := testfixture.Get(t, "c-no-buildid").Dir + "/other-prog"
+			if f.Name == "c-no-buildid" {
+				wrong = testfixture.Get(t, "rust-thread-overflow").Binary
+			}
+			c, _ = corefile.NewFile(bytes.NewReader(raw), int64(len(raw)))
+			s = NewSession(f.Name, c, Options{Binary: wrong, Sysroot: testfixture.Sysroot()})
+			r = s.Report()
+			s.Close()
+			if m := exeModule(t, r); m.Status != "mismatch" {
+				t.Errorf("%s taken for the executable: %+v", wrong, m)
+			}
+		})
+	}
+}
+
+// TestMismatchedBuildID analyzes a real core with another fixture's
+// executable: the build-ids differ, so the report says so in a warning and
+// its header, the module is "mismatch" and its frames unreliable; scan
+// makes such a core an error row rather than a crash group.
+func TestMismatchedBuildID(t *testing.T) {
+	f := testfixture.Get(t, "c-null-deref")
+	wrong := testfixture.Get(t, "c-null-call").Binary
+	r, err := Analyze(f.CoreZst, Options{Binary: wrong, Sysroot: testfixture.Sysroot()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := exeModule(t, r)
+	if m.BuildID == "" || m.CoreBuildID == "" || m.BuildID == m.CoreBuildID {
+		t.Fatalf("build-ids %q (file) and %q (core): want two different ones", m.BuildID, m.CoreBuildID)
+	}
+	checkMismatch(t, r, wrong, "build-id "+m.BuildID+", the core's is "+m.CoreBuildID)
+
+	dir := t.TempDir()
+	copyFile(t, f.CoreZst, filepath.Join(dir, "core.zst"))
+	copyFile(t, wrong, filepath.Join(dir, "bin"))
+	res, err := Scan(ScanOptions{Dirs: []string{dir}, Sysroot: testfixture.Sysroot(), Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || res.Errors != 1 || len(res.Groups) != 0 {
+		t.Fatalf("scan: %+v", res)
+	}
+	row := res.Rows[0]
+	want := "does not match the core (build-id " + m.BuildID + ", core " + m.CoreBuildID + ")"
+	if !strings.Contains(row.Error, want) || row.Signature != "" || row.SignatureHash != "" {
+		t.Errorf("scan row %+v, want an error saying %q and no signature", row, want)
+	}
+}

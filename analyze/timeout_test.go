@@ -1,0 +1,65 @@
+package analyze
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreview/coreview/internal/testfixture"
+)
+
+// TestScanTimeout: with a per-core timeout far too short, a real core
+// becomes an error row saying so, it counts as an error, and the abandoned
+// analysis ends instead of running on in the background.
+func TestScanTimeout(t *testing.T) {
+	f := testfixture.Get(t, "stacker-segment")
+	dir := t.TempDir()
+	copyFile(t, f.CoreZst, filepath.Join(dir, "core.zst"))
+	copyFile(t, f.Binary, filepath.Join(dir, "bin"))
+	res, err := Scan(ScanOptions{Dirs: []string{dir}, Sysroot: testfixture.Sysroot(), Timeout: time.Nanosecond, Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || res.Rows[0].Error != "timed out after 1ns" || res.Errors != 1 || len(res.Groups) != 0 {
+		t.Fatalf("scan: %+v", res)
+	}
+	// What the abandoned goroutine goes on to do, with the context its
+	// timeout cancelled: it stops decompressing and returns.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	row := analyzeRow(ctx, filepath.Join(dir, "core.zst"), ScanOptions{Sysroot: testfixture.Sysroot()})
+	if !strings.Contains(row.Error, "context canceled") {
+		t.Errorf("analysis under a cancelled context: %+v, want it to stop with the context's error", row)
+	}
+	t.Logf("the abandoned analysis returned after %s", time.Since(start))
+}
+
+// TestReportCancelled: a session whose context is done stops its walks
+// at once: each thread has one frame and ends "cancelled", with a warning,
+// where the stacker fixture's crashed thread has 3,129 frames.
+func TestReportCancelled(t *testing.T) {
+	f := testfixture.Get(t, "stacker-segment")
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := OpenContext(ctx, f.CoreZst, options(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cancel()
+	r := s.Report()
+	for _, th := range r.Threads {
+		if th.EndReason != "cancelled" || len(th.Frames) != 1 {
+			t.Errorf("thread %d: %d frames, %s", th.TID, len(th.Frames), th.EndReason)
+		}
+	}
+	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "cancelled") {
+		t.Errorf("no warning says the walks were cancelled:\n%s", w)
+	}
+	// And decompression stops too.
+	if _, err := OpenContext(ctx, f.CoreZst, options(f)); err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("OpenContext with a done context: %v", err)
+	}
+}

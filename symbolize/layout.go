@@ -1,0 +1,164 @@
+package symbolize
+
+import (
+	"debug/elf"
+	"fmt"
+	"io"
+	"os"
+)
+
+// layoutMismatch compares what a core without build-ids and ELF header
+// pages still says about a module, the file-backed mappings NT_FILE lists
+// (address range, permissions, file offset), with the PT_LOAD segments of a
+// candidate file, and returns why they disagree, or "".
+//
+// A PT_LOAD maps file bytes [p_offset, p_offset+p_filesz) at p_vaddr+bias,
+// in whole pages: the kernel's elf_map and ld.so's _dl_map_segments map
+// file offsets [pagedown(p_offset), pageup(p_offset+p_filesz)) at link-time
+// addresses [pagedown(p_vaddr), pageup(p_vaddr+p_filesz)); the rest of
+// p_memsz (.bss) is anonymous memory, which NT_FILE does not list. So each
+// mapping, at link-time address start-bias, must lie inside one segment's
+// page-rounded range at the offset that address implies, with at most the
+// segment's permissions (RELRO and mprotect only take permissions away) and
+// the same execute bit; every such range must be covered by mappings; and
+// no mapping may reach past the file's last page. PROT_NONE mappings are
+// skipped: ld.so reserves a library's whole span from one mapping of the
+// file and turns the holes between segments into PROT_NONE.
+func layoutMismatch(progs []elf.ProgHeader, f io.ReaderAt, rs []Region, pageSize uint64) string {
+	down := func(v uint64) uint64 { return v &^ (pageSize - 1) }
+	up := func(v uint64) uint64 { return (v + pageSize - 1) &^ (pageSize - 1) }
+	var loads []elf.ProgHeader
+	for _, p := range progs {
+		if p.Type == elf.PT_LOAD && p.Filesz > 0 {
+			loads = append(loads, p)
+		}
+	}
+	var mapped []Region
+	for _, r := range rs {
+		if r.Perm != 0 {
+			mapped = append(mapped, r)
+		}
+	}
+	if len(mapped) == 0 {
+		return ""
+	}
+	if st, ok := f.(interface{ Stat() (os.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil {
+			for _, r := range mapped {
+				if end := r.Off + (r.End - r.Start); end > up(uint64(fi.Size())) {
+					return fmt.Sprintf("the process mapped file offsets up to %#x, the file has only %d bytes", end, fi.Size())
+				}
+			}
+		}
+	}
+	// Each mapping whose offset starts a segment gives a candidate bias
+	// (loadBias); the mapping it came from may be a plain mmap of the file
+	// rather than part of the loaded image, so every candidate is tried.
+	first := ""
+	tried := map[uint64]bool{}
+	for _, r := range mapped {
+		bias, err := loadBias(loads, r.Start, r.Off, pageSize)
+		if err != nil || tried[bias] {
+			continue
+		}
+		tried[bias] = true
+		why := layoutWithBias(loads, mapped, bias, down, up)
+		if why == "" {
+			return ""
+		}
+		if first == "" {
+			first = why
+		}
+	}
+	if first == "" {
+		return fmt.Sprintf("none of its PT_LOAD segments starts at the file offsets the process mapped (%s)", describeRegions(mapped))
+	}
+	return first
+}
+
+// layoutWithBias checks the mappings against the segments loaded at bias.
+// Mappings outside the loaded image's span are other mappings of the same
+// file (Rust's std maps its own executable to read its debug information
+// for a backtrace) and are not part of the comparison.
+func layoutWithBias(loads []elf.ProgHeader, mapped []Region, bias uint64, down, up func(uint64) uint64) string {
+	lo, hi := ^uint64(0), uint64(0)
+	for _, p := range loads {
+		lo, hi = min(lo, down(p.Vaddr)), max(hi, up(p.Vaddr+p.Memsz))
+	}
+	for _, r := range mapped {
+		start, end := r.Start-bias, r.End-bias
+		if end <= lo || start >= hi {
+			continue
+		}
+		ok := false
+		for _, p := range loads {
+			vlo, vhi := down(p.Vaddr), up(p.Vaddr+p.Filesz)
+			// The link-time address vlo+k holds file offset
+			// pagedown(p_offset)+k.
+			if start < vlo || end > vhi || r.Off != down(p.Off)+(start-vlo) {
+				continue
+			}
+			if r.Perm&^p.Flags != 0 || r.Perm&elf.PF_X != p.Flags&elf.PF_X {
+				continue
+			}
+			ok = true
+			break
+		}
+		if !ok {
+			return fmt.Sprintf("its mapping %#x-%#x %s at file offset %#x fits none of the file's PT_LOAD segments", r.Start, r.End, permString(r.Perm), r.Off)
+		}
+	}
+	for _, p := range loads {
+		vlo, vhi := down(p.Vaddr), up(p.Vaddr+p.Filesz)
+		if !covered(mapped, vlo+bias, vhi+bias) {
+			return fmt.Sprintf("its PT_LOAD segment at file offset %#x (%d bytes, %s) is not mapped whole at %#x-%#x", p.Off, p.Filesz, permString(p.Flags), vlo+bias, vhi+bias)
+		}
+	}
+	return ""
+}
+
+// covered reports whether the regions together cover [start, end).
+func covered(rs []Region, start, end uint64) bool {
+	for start < end {
+		next := start
+		for _, r := range rs {
+			if r.Start <= start && r.End > start {
+				next = r.End
+				break
+			}
+		}
+		if next == start {
+			return false
+		}
+		start = next
+	}
+	return true
+}
+
+func permString(p elf.ProgFlag) string {
+	b := []byte("---")
+	if p&elf.PF_R != 0 {
+		b[0] = 'r'
+	}
+	if p&elf.PF_W != 0 {
+		b[1] = 'w'
+	}
+	if p&elf.PF_X != 0 {
+		b[2] = 'x'
+	}
+	return string(b)
+}
+
+func describeRegions(rs []Region) string {
+	s := ""
+	for i, r := range rs {
+		if i == 4 {
+			return s + ", …"
+		}
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%#x", r.Off)
+	}
+	return s
+}
