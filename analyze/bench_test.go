@@ -37,7 +37,8 @@ func BenchmarkUnwind(b *testing.B) {
 	}
 }
 
-// BenchmarkSymbolLookup looks up every frame's PC of that stack.
+// BenchmarkSymbolLookup looks up every frame's PC of that stack (a small
+// binary; symbolize's BenchmarkLookupRustc looks up in librustc_driver).
 func BenchmarkSymbolLookup(b *testing.B) {
 	s := openFixture(b, "stacker-segment")
 	defer s.Close()
@@ -105,7 +106,8 @@ func BenchmarkAnalyzeRustc(b *testing.B) {
 
 // BenchmarkUnwindRustc walks the 10,000-frame crashed thread of a live
 // rustc lexer overflow: FDE lookups through .eh_frame_hdr and CFA
-// evaluation, with rows cached per PC.
+// evaluation, with rows cached per PC, so after the first walk mostly
+// cache hits (stackmap's BenchmarkCFI measures a miss).
 func BenchmarkUnwindRustc(b *testing.B) {
 	core, rustc := liveRustcCore(b, "lexer.rs", lexerOverflow)
 	s, err := Open(core, Options{Binary: rustc})

@@ -189,7 +189,11 @@ func establish(fde *frame.FrameDescriptionEntry, pc uint64) (fc *frame.FrameCont
 // It returns the CFA and whether the return address is undefined (the
 // outermost frame: _start and clone mark it so).
 func (c *CFI) step(lookupPC uint64, regs *Regs, mem Memory) (next Regs, cfa uint64, outermost bool, err error) {
-	e := c.lookup(lookupPC)
+	return c.lookup(lookupPC).step(regs, mem)
+}
+
+// step applies the row's rules to the callee's registers.
+func (e *cfiRow) step(regs *Regs, mem Memory) (next Regs, cfa uint64, outermost bool, err error) {
 	if e.err != nil {
 		return next, 0, false, e.err
 	}

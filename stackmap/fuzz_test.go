@@ -11,12 +11,20 @@ import (
 
 // ehSections reads a fixture binary's .eh_frame_hdr and .eh_frame.
 func ehSections(tb testing.TB, name string) (hdr []byte, hdrAddr uint64, eh []byte, ehAddr uint64) {
-	f, err := elf.Open(filepath.Join(testfixture.Root(), "testdata", "cores", name, "prog"))
+	return ehSectionsOf(tb, filepath.Join(testfixture.Root(), "testdata", "cores", name, "prog"))
+}
+
+// ehSectionsOf reads the .eh_frame_hdr and .eh_frame of the ELF file at path.
+func ehSectionsOf(tb testing.TB, path string) (hdr []byte, hdrAddr uint64, eh []byte, ehAddr uint64) {
+	f, err := elf.Open(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
 	h, e := f.Section(".eh_frame_hdr"), f.Section(".eh_frame")
+	if h == nil || e == nil {
+		tb.Fatalf("%s has no .eh_frame_hdr or .eh_frame", path)
+	}
 	hdr, _ = h.Data()
 	eh, _ = e.Data()
 	return hdr, h.Addr, eh, e.Addr

@@ -6,8 +6,10 @@ package testfixture
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -62,6 +64,24 @@ func Get(t testing.TB, name string) Fixture {
 	}
 	t.Fatalf("fixture %s not found", name)
 	return Fixture{}
+}
+
+// RustcDriver returns the path of librustc_driver-*.so in the local Rust
+// toolchain (`rustc --print sysroot`, then lib/), the 153 MB library whose
+// 165,000 symbols and .eh_frame the benchmarks read; it skips tb, saying
+// why, when there is none.
+func RustcDriver(tb testing.TB) string {
+	tb.Helper()
+	out, err := exec.Command("rustc", "--print", "sysroot").Output()
+	if err != nil {
+		tb.Skipf("no librustc_driver: `rustc --print sysroot` failed (%v); install a Rust toolchain to run this benchmark", err)
+	}
+	lib := filepath.Join(strings.TrimSpace(string(out)), "lib")
+	m, _ := filepath.Glob(filepath.Join(lib, "librustc_driver-*.so"))
+	if len(m) == 0 {
+		tb.Skipf("no librustc_driver-*.so in %s", lib)
+	}
+	return m[0]
 }
 
 var (
