@@ -41,12 +41,22 @@ func sectionData(mm *safefile.Mapped, s *elf.Section) []byte {
 	if s.Type == elf.SHT_NOBITS || s.Size > maxSectionSize {
 		return nil
 	}
-	if mm != nil && s.Flags&elf.SHF_COMPRESSED == 0 {
+	if mm != nil {
 		data := mm.Bytes()
-		if s.Offset <= uint64(len(data)) && s.Size <= uint64(len(data))-s.Offset {
-			return data[s.Offset : s.Offset+s.Size : s.Offset+s.Size]
+		// For a compressed section, Size is the inflated size and
+		// FileSize what the file stores.
+		if s.Offset > uint64(len(data)) || s.FileSize > uint64(len(data))-s.Offset {
+			return nil
 		}
-		return nil
+		stored := data[s.Offset : s.Offset+s.FileSize : s.Offset+s.FileSize]
+		if s.Flags&elf.SHF_COMPRESSED == 0 {
+			return stored
+		}
+		b, err := inflate(stored, binary.LittleEndian)
+		if err != nil {
+			return nil
+		}
+		return b
 	}
 	b, err := s.Data()
 	if err != nil || uint64(len(b)) > maxSectionSize {
@@ -243,5 +253,3 @@ func validBuildID(id string) bool {
 	}
 	return true
 }
-
-var _ = binary.LittleEndian

@@ -153,7 +153,12 @@ func hasDWARF(f *elf.File) bool {
 // debug/elf. Relocations are not applied: executables and shared objects
 // have none in their DWARF.
 func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (*dwarf.Data, error) {
-	sec := map[string][]byte{}
+	type part struct {
+		s      *elf.Section
+		suffix string
+		b      []byte
+	}
+	var parts []*part
 	for _, s := range f.Sections {
 		var suffix string
 		switch {
@@ -167,11 +172,29 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (*dwarf.Data, error)
 		if s.Type == elf.SHT_NOBITS || !dwarfSectionsUsed[suffix] {
 			continue
 		}
-		b := data(s)
-		if b == nil && s.Size > 0 {
-			return nil, fmt.Errorf("section %s is unreadable", s.Name)
+		parts = append(parts, &part{s: s, suffix: suffix})
+	}
+	// Compressed sections are independent streams: inflate them at once.
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if recover() != nil {
+					p.b = nil
+				}
+			}()
+			p.b = data(p.s)
+		}()
+	}
+	wg.Wait()
+	sec := map[string][]byte{}
+	for _, p := range parts {
+		if p.b == nil && p.s.Size > 0 {
+			return nil, fmt.Errorf("section %s is unreadable", p.s.Name)
 		}
-		sec[suffix] = b
+		sec[p.suffix] = p.b
 	}
 	d, err := dwarf.New(sec["abbrev"], nil, nil, sec["info"], sec["line"], nil, sec["ranges"], sec["str"])
 	if err != nil {

@@ -335,17 +335,7 @@ func (m *Module) readSymtab() *symtab {
 // sectionBytes returns a section's contents, from the mapped file when
 // possible.
 func (m *Module) sectionBytes(s *elf.Section) []byte {
-	if s.Type == elf.SHT_NOBITS || s.Size > maxSectionSize {
-		return nil
-	}
-	if b := m.mapped(s); b != nil {
-		return b
-	}
-	b, err := s.Data()
-	if err != nil {
-		return nil
-	}
-	return b
+	return sectionData(m.mmap, s)
 }
 
 // pltSymbols names PLT entries "sym@plt", as gdb and objdump do. Each entry
