@@ -9,7 +9,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${1:-$(mktemp -d)}
-for tool in cargo gdb hyperfine python3; do
+for tool in cargo gdb hyperfine python3 objcopy readelf /usr/bin/time; do
 	command -v "$tool" >/dev/null || { echo "bigdwarf: $tool is not installed" >&2; exit 1; }
 done
 if [ "$(cat /proc/sys/kernel/core_pattern)" != core ]; then
@@ -43,5 +43,6 @@ hyperfine -N --warmup 1 --runs 10 \
 for b in bigdwarf bigdwarf-nodebug; do
 	/usr/bin/time -f "peak RSS, coreview with $b: %M KiB" "$DIR/coreview" analyze "$DIR/core" --binary "$DIR/$b" --format json --offline >/dev/null
 done
-/usr/bin/time -f "peak RSS, gdb: %M KiB" gdb -batch -nx -iex 'set debuginfod enabled off' -ex 'thread apply all bt' "$DIR/bigdwarf" "$DIR/core" >/dev/null 2>&1
+/usr/bin/time -o "$DIR/gdb.rss" -f "peak RSS, gdb: %M KiB" gdb -batch -nx -iex 'set debuginfod enabled off' -ex 'thread apply all bt' "$DIR/bigdwarf" "$DIR/core" >/dev/null 2>&1
+cat "$DIR/gdb.rss"
 (cd "$ROOT" && COREVIEW_BIGDWARF=$DIR go test -run XXX -bench BigDWARF -benchtime 10x ./analyze | grep Benchmark)
