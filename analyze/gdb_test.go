@@ -154,28 +154,37 @@ func TestUnwindMatchesGDB(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := map[int]*Thread{}
-			for i := range r.Threads {
-				got[r.Threads[i].TID] = &r.Threads[i]
-			}
-			if len(want) != len(r.Threads) {
-				t.Errorf("gdb has %d threads, coreview %d", len(want), len(r.Threads))
-			}
-			for _, wt := range want {
-				th := got[wt.TID]
-				if th == nil {
-					t.Errorf("thread %d: missing", wt.TID)
-					continue
-				}
-				if wt.Crashed != th.Crashed {
-					t.Errorf("thread %d: crashed = %v, gdb says %v", wt.TID, th.Crashed, wt.Crashed)
-				}
-				if wt.Tailcalls > 0 {
-					t.Logf("thread %d: gdb shows %d tail-call frames (rebuilt from DWARF call sites; not on the stack, not compared)", wt.TID, wt.Tailcalls)
-				}
-				compareThread(t, dropBogus(t, core, options(f), wt), th)
-			}
+			compareWithGDB(t, want, r, core, options(f))
 		})
+	}
+}
+
+// compareWithGDB checks a report against gdb's threads: the same threads,
+// the same crashed one, and each thread's frames (compareThread), once the
+// frames gdb invented are dropped.
+func compareWithGDB(t *testing.T, want []gdbThread, r *Report, core string, opts Options) {
+	t.Helper()
+	got := map[int]*Thread{}
+	for i := range r.Threads {
+		got[r.Threads[i].TID] = &r.Threads[i]
+	}
+	if len(want) != len(r.Threads) {
+		t.Errorf("gdb has %d threads, coreview %d", len(want), len(r.Threads))
+	}
+	for _, wt := range want {
+		th := got[wt.TID]
+		if th == nil {
+			t.Errorf("thread %d: missing", wt.TID)
+			continue
+		}
+		if wt.Crashed != th.Crashed {
+			t.Errorf("thread %d: crashed = %v, gdb says %v", wt.TID, th.Crashed, wt.Crashed)
+		}
+		if wt.Tailcalls > 0 {
+			t.Logf("thread %d: gdb shows %d tail-call frames (rebuilt from DWARF call sites; not on the stack, not compared)", wt.TID, wt.Tailcalls)
+		}
+		compareThread(t, dropBogus(t, core, opts, wt), th)
+		t.Logf("thread %d: %d frames, gdb %d", wt.TID, len(th.Frames), len(wt.Frames))
 	}
 }
 

@@ -112,23 +112,5 @@ func compareLiveWithGDB(t *testing.T, core, rustc string, r *Report) {
 		t.Skip("gdb is not installed: the live core is not compared with gdb")
 	}
 	want := gdbFramesOf(t, gdb, rustc, "/", "", core)
-	got := map[int]*Thread{}
-	for i := range r.Threads {
-		got[r.Threads[i].TID] = &r.Threads[i]
-	}
-	if len(want) != len(r.Threads) {
-		t.Errorf("gdb has %d threads, coreview %d", len(want), len(r.Threads))
-	}
-	for _, wt := range want {
-		th := got[wt.TID]
-		if th == nil {
-			t.Errorf("thread %d: missing", wt.TID)
-			continue
-		}
-		if wt.Crashed != th.Crashed {
-			t.Errorf("thread %d: crashed = %v, gdb says %v", wt.TID, th.Crashed, wt.Crashed)
-		}
-		compareThread(t, dropBogus(t, core, Options{Binary: rustc}, wt), th)
-		t.Logf("thread %d: %d frames, gdb %d", wt.TID, len(th.Frames), len(wt.Frames))
-	}
+	compareWithGDB(t, want, r, core, Options{Binary: rustc})
 }
