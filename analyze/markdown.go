@@ -32,7 +32,11 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if r.Signal != nil {
 		ew.printf("**Signal:** %s (%s) in thread %d", r.Signal.Name, r.Signal.CodeName, r.Signal.Thread)
 		if r.Signal.Address != nil {
-			ew.printf(" at `%#x`, %s", uint64(*r.Signal.Address), mdEscape(r.Signal.Where))
+			sep := ", "
+			if strings.HasPrefix(r.Signal.Where, "(") {
+				sep = " " // "(the null pointer)"
+			}
+			ew.printf(" at `%#x`%s%s", uint64(*r.Signal.Address), sep, mdEscape(r.Signal.Where))
 		}
 		ew.printf("  \n")
 	}
