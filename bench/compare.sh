@@ -20,16 +20,21 @@
 # must write cores as "core" in the crashing process's directory
 # (kernel.core_pattern = core). The script checks all of it first.
 #
-# Usage: bench/compare.sh [--full-eu-stack]
+# Usage: bench/compare.sh [--full-eu-stack] [--bigdwarf]
 #   --full-eu-stack  also time `eu-stack -n 0` (every frame) on the rustc
 #                    core; one run, which takes minutes.
+#   --bigdwarf       then run bench/bigdwarf.sh: a Rust debug build with
+#                    142 MB of DWARF, every frame's file:line (a minute
+#                    of cargo build).
 set -euo pipefail
 
 usage() { sed -n '/^# Usage:/,/^[^#]/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 FULL_EU=0
+BIGDWARF=0
 for arg in "$@"; do
 	case $arg in
 	--full-eu-stack) FULL_EU=1 ;;
+	--bigdwarf) BIGDWARF=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "unknown argument: $arg" >&2; usage >&2; exit 2 ;;
 	esac
@@ -347,3 +352,8 @@ check "scan --jobs 2 >= 1.8x faster than --jobs 1 over $ncores cores" "$(calc "'
 echo
 echo "targets (issue 6)"
 for c in "${checks[@]}"; do echo "  $c"; done
+if [ "$BIGDWARF" = 1 ]; then
+	echo
+	echo "source lines: a Rust debug build with 142 MB of DWARF (bench/bigdwarf.sh)"
+	"$ROOT/bench/bigdwarf.sh"
+fi
