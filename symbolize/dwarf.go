@@ -3,6 +3,7 @@ package symbolize
 import (
 	"debug/dwarf"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -123,11 +124,11 @@ func (m *Module) openDWARF() (ix *dwarfIndex, err error) {
 		if !hasDWARF(s.f) {
 			continue
 		}
-		d, err := loadDWARF(s.f, s.data)
+		d, infoSize, err := loadDWARF(s.f, s.data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}
-		ix, err := newDWARFIndex(d, s.path)
+		ix, err := newDWARFIndex(d, s.path, infoSize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}
@@ -152,7 +153,7 @@ func hasDWARF(f *elf.File) bool {
 // (SHF_COMPRESSED with zlib or zstd, or GNU .zdebug) are inflated by
 // debug/elf. Relocations are not applied: executables and shared objects
 // have none in their DWARF.
-func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (*dwarf.Data, error) {
+func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (d *dwarf.Data, infoSize int, err error) {
 	type part struct {
 		s      *elf.Section
 		suffix string
@@ -192,22 +193,22 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (*dwarf.Data, error)
 	sec := map[string][]byte{}
 	for _, p := range parts {
 		if p.b == nil && p.s.Size > 0 {
-			return nil, fmt.Errorf("section %s is unreadable", p.s.Name)
+			return nil, 0, fmt.Errorf("section %s is unreadable", p.s.Name)
 		}
 		sec[p.suffix] = p.b
 	}
-	d, err := dwarf.New(sec["abbrev"], nil, nil, sec["info"], sec["line"], nil, sec["ranges"], sec["str"])
+	d, err = dwarf.New(sec["abbrev"], nil, nil, sec["info"], sec["line"], nil, sec["ranges"], sec["str"])
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for _, name := range []string{"addr", "line_str", "str_offsets", "rnglists"} {
 		if b, ok := sec[name]; ok {
 			if err := d.AddSection(".debug_"+name, b); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
 	}
-	return d, nil
+	return d, len(sec["info"]), nil
 }
 
 // dwarfSectionsUsed are the DWARF sections line tables, address ranges
@@ -226,6 +227,11 @@ type dwarfIndex struct {
 	d    *dwarf.Data
 	path string
 	cus  []unitRange // sorted by lo
+	// maxEntries bounds the DIEs one walk may read: every entry takes
+	// at least a byte of .debug_info, so a walk that reads more is not
+	// advancing (debug/dwarf's Reader.Next returns null entries forever
+	// on some malformed units; FuzzDWARF found one).
+	maxEntries int
 
 	mu     sync.Mutex
 	units  map[dwarf.Offset]*unitSlot
@@ -247,14 +253,18 @@ func (ix *dwarfIndex) fail(err error) {
 	}
 }
 
-// newDWARFIndex indexes the compilation units of d by address.
-func newDWARFIndex(d *dwarf.Data, path string) (*dwarfIndex, error) {
-	ix := &dwarfIndex{d: d, path: path, units: map[dwarf.Offset]*unitSlot{}, names: map[dwarf.Offset]string{}, cache: map[uint64][]Location{}}
+// newDWARFIndex indexes the compilation units of d, whose .debug_info is
+// infoSize bytes, by address.
+func newDWARFIndex(d *dwarf.Data, path string, infoSize int) (*dwarfIndex, error) {
+	ix := &dwarfIndex{d: d, path: path, maxEntries: infoSize + 1, units: map[dwarf.Offset]*unitSlot{}, names: map[dwarf.Offset]string{}, cache: map[uint64][]Location{}}
 	if err := ix.indexUnits(); err != nil {
 		return nil, err
 	}
 	return ix, nil
 }
+
+// errNoProgress is the error of a DIE walk that stopped advancing.
+var errNoProgress = errors.New("malformed .debug_info: the DIE reader is not advancing")
 
 // maxUnitRanges caps the address ranges indexed for one module.
 const maxUnitRanges = 1 << 22
@@ -264,7 +274,10 @@ const maxUnitRanges = 1 << 22
 // kept with a zero address) and are left out.
 func (ix *dwarfIndex) indexUnits() error {
 	r := ix.d.Reader()
-	for {
+	for n := 0; ; n++ {
+		if n > ix.maxEntries {
+			return errNoProgress
+		}
 		e, err := r.Next()
 		if err != nil {
 			return err

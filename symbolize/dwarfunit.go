@@ -75,7 +75,7 @@ func (ix *dwarfIndex) readUnit(off dwarf.Offset) (*unitIndex, error) {
 		return nil, err
 	}
 	if cu.Children {
-		if err := u.readScopes(ix.d, r); err != nil {
+		if err := u.readScopes(ix.d, r, ix.maxEntries); err != nil {
 			return nil, err
 		}
 	}
@@ -199,10 +199,13 @@ func (u *unitIndex) fileName(i int) string {
 // calls that have code. Lexical blocks and namespaces are looked through;
 // types and the children of code-less DIEs (declarations, abstract
 // instances) are skipped without decoding.
-func (u *unitIndex) readScopes(d *dwarf.Data, r *dwarf.Reader) error {
+func (u *unitIndex) readScopes(d *dwarf.Data, r *dwarf.Reader, maxEntries int) error {
 	// stack[k] is the scope enclosing the DIEs at depth k+1, or -1.
 	stack := []int32{-1}
-	for len(stack) > 0 {
+	for n := 0; len(stack) > 0; n++ {
+		if n > maxEntries {
+			return errNoProgress
+		}
 		e, err := r.Next()
 		if err != nil {
 			return err
