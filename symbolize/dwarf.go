@@ -230,7 +230,8 @@ type dwarfIndex struct {
 	// maxEntries bounds the DIEs one walk may read: every entry takes
 	// at least a byte of .debug_info, so a walk that reads more is not
 	// advancing (debug/dwarf's Reader.Next returns null entries forever
-	// on some malformed units; FuzzDWARF found one).
+	// on some malformed units, golang/go#79586, still in Go 1.26.8;
+	// FuzzDWARF found one).
 	maxEntries int
 
 	mu     sync.Mutex
