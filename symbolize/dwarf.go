@@ -124,11 +124,11 @@ func (m *Module) openDWARF() (ix *dwarfIndex, err error) {
 		if !hasDWARF(s.f) {
 			continue
 		}
-		d, infoSize, err := loadDWARF(s.f, s.data)
+		d, info, line, err := loadDWARF(s.f, s.data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}
-		ix, err := newDWARFIndex(d, s.path, infoSize)
+		ix, err := newDWARFIndex(d, s.path, len(info), line)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}
@@ -153,7 +153,7 @@ func hasDWARF(f *elf.File) bool {
 // (SHF_COMPRESSED with zlib or zstd, or GNU .zdebug) are inflated by
 // debug/elf. Relocations are not applied: executables and shared objects
 // have none in their DWARF.
-func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (d *dwarf.Data, infoSize int, err error) {
+func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (d *dwarf.Data, info, line []byte, err error) {
 	type part struct {
 		s      *elf.Section
 		suffix string
@@ -193,22 +193,22 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (d *dwarf.Data, info
 	sec := map[string][]byte{}
 	for _, p := range parts {
 		if p.b == nil && p.s.Size > 0 {
-			return nil, 0, fmt.Errorf("section %s is unreadable", p.s.Name)
+			return nil, nil, nil, fmt.Errorf("section %s is unreadable", p.s.Name)
 		}
 		sec[p.suffix] = p.b
 	}
 	d, err = dwarf.New(sec["abbrev"], nil, nil, sec["info"], sec["line"], nil, sec["ranges"], sec["str"])
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, nil, err
 	}
 	for _, name := range []string{"addr", "line_str", "str_offsets", "rnglists"} {
 		if b, ok := sec[name]; ok {
 			if err := d.AddSection(".debug_"+name, b); err != nil {
-				return nil, 0, err
+				return nil, nil, nil, err
 			}
 		}
 	}
-	return d, len(sec["info"]), nil
+	return d, sec["info"], sec["line"], nil
 }
 
 // dwarfSectionsUsed are the DWARF sections line tables, address ranges
@@ -233,6 +233,8 @@ type dwarfIndex struct {
 	// on some malformed units, golang/go#79586, still in Go 1.26.8;
 	// FuzzDWARF found one).
 	maxEntries int
+	// line is .debug_line, for checkLineHeader.
+	line []byte
 
 	mu     sync.Mutex
 	units  map[dwarf.Offset]*unitSlot
@@ -255,9 +257,9 @@ func (ix *dwarfIndex) fail(err error) {
 }
 
 // newDWARFIndex indexes the compilation units of d, whose .debug_info is
-// infoSize bytes, by address.
-func newDWARFIndex(d *dwarf.Data, path string, infoSize int) (*dwarfIndex, error) {
-	ix := &dwarfIndex{d: d, path: path, maxEntries: infoSize + 1, units: map[dwarf.Offset]*unitSlot{}, names: map[dwarf.Offset]string{}, cache: map[uint64][]Location{}}
+// infoSize bytes and .debug_line line, by address.
+func newDWARFIndex(d *dwarf.Data, path string, infoSize int, line []byte) (*dwarfIndex, error) {
+	ix := &dwarfIndex{d: d, path: path, maxEntries: infoSize + 1, line: line, units: map[dwarf.Offset]*unitSlot{}, names: map[dwarf.Offset]string{}, cache: map[uint64][]Location{}}
 	if err := ix.indexUnits(); err != nil {
 		return nil, err
 	}

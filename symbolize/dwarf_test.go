@@ -146,7 +146,7 @@ func FuzzDWARF(f *testing.F) {
 					ix = nil // debug/dwarf's own panic: openDWARF recovers it too
 				}
 			}()
-			return newDWARFIndex(d, "fuzz", len(info))
+			return newDWARFIndex(d, "fuzz", len(info), line)
 		}()
 		if err != nil || ix == nil {
 			return

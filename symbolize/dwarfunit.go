@@ -71,6 +71,11 @@ func (ix *dwarfIndex) readUnit(off dwarf.Offset) (*unitIndex, error) {
 		return nil, errors.New("no compilation unit at its offset")
 	}
 	u := &unitIndex{}
+	if off, ok := cu.Val(dwarf.AttrStmtList).(int64); ok {
+		if err := checkLineHeader(ix.line, uint64(off)); err != nil {
+			return nil, err
+		}
+	}
 	if err := u.readLines(ix.d, cu); err != nil {
 		return nil, err
 	}
