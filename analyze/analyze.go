@@ -60,6 +60,9 @@ type Session struct {
 	meta     coreinput.Meta
 	comp     string
 	warnings []string // about the session's own choices, such as the executable
+
+	demangleMu sync.Mutex
+	demangled  map[string]string // each distinct symbol demangled once
 }
 
 // Open opens the core at path and loads its modules.

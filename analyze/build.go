@@ -180,11 +180,23 @@ func (s *Session) frame(i int, f *stackmap.Frame) Frame {
 	return fr
 }
 
+// demangle returns a symbol's readable name. A 10,000-frame recursion asks
+// for the same few names thousands of times, so each is demangled once.
 func (s *Session) demangle(name string) string {
-	if s.Opts.RawSymbols {
+	if s.Opts.RawSymbols || name == "" {
 		return name
 	}
-	return symbolize.Demangle(name)
+	s.demangleMu.Lock()
+	defer s.demangleMu.Unlock()
+	if d, ok := s.demangled[name]; ok {
+		return d
+	}
+	if s.demangled == nil {
+		s.demangled = map[string]string{}
+	}
+	d := symbolize.Demangle(name)
+	s.demangled[name] = d
+	return d
 }
 
 func (s *Session) process() Process {
