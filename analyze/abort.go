@@ -61,6 +61,9 @@ var abortMachineryPrefixes = []string{
 }
 
 func isAbortMachinery(name string) bool {
+	// A compiler-split part of the machinery is machinery too
+	// (__assert_fail_base.cold, abort[cold]).
+	name = stripClone(name)
 	if name == "" || abortMachinery[name] {
 		return true
 	}
@@ -108,7 +111,7 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 		if f.Signal {
 			break
 		}
-		if i > 0 && !isAbortMachinery(f.Function) && f.Module != "libc.so.6" {
+		if i > 0 && !isAbortMachinery(f.Function) && !runtimeModule(f.Module) {
 			info.Caller = &FrameRef{Index: i, PC: f.PC, Function: frameName(f), Module: f.Module}
 			break
 		}

@@ -61,6 +61,8 @@ type Session struct {
 	comp     string
 	warnings []string // about the session's own choices, such as the executable
 
+	moduleFiles map[string]bool // mapped files that are code (regions)
+
 	demangleMu sync.Mutex
 	demangled  map[string]string // each distinct symbol demangled once
 }
@@ -168,6 +170,7 @@ func (s *Session) regions() []symbolize.Region {
 			module[f] = true
 		}
 	}
+	s.moduleFiles = module
 	for _, m := range s.Core.Mappings {
 		if !module[m.File] || strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
 			continue
@@ -177,15 +180,11 @@ func (s *Session) regions() []symbolize.Region {
 	return rs
 }
 
-// isModule reports whether the file mapped at path is one of the modules.
-func (s *Session) isModule(path string) bool {
-	for _, m := range s.Modules.Modules {
-		if m.Path == path {
-			return true
-		}
-	}
-	return false
-}
+// isModule reports whether the file mapped at path is code the program
+// loaded (an executable, a library, its ELF headers), as regions decided,
+// rather than a data file it mapped. A /memfd: or /dev/ mapping of code
+// (JIT, fexecve) is code even though no file on disk backs it.
+func (s *Session) isModule(path string) bool { return s.moduleFiles[path] }
 
 func (s *Session) symbolizeOptions() symbolize.Options {
 	binary := s.Opts.Binary

@@ -26,12 +26,7 @@ func (a *analysis) assertion(info *AbortInfo, frames []Frame) {
 		if !ok || inst.Op != x86asm.CALL {
 			break
 		}
-		var funcStart uint64
-		if m := a.s.Modules.Module(at); m != nil {
-			if sym, ok := m.Lookup(m.FileAddr(at)); ok {
-				funcStart = sym.Addr + m.Bias
-			}
-		}
+		funcStart, _ := a.s.code.FuncStart(at)
 		insts := a.s.straightLineBefore(at, funcStart)
 		str := func(r x86asm.Reg) string {
 			if v, ok := constantArg(insts, r); ok {

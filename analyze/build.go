@@ -161,23 +161,34 @@ func (s *Session) frame(i int, f *stackmap.Frame) Frame {
 	fr.Module = m.Name()
 	fr.ModuleOffset = Addr(f.PC - m.Start)
 	fr.Unreliable = m.Status == symbolize.StatusMismatch
+	s.symbolizeFrame(&fr, m, lookup)
+	return fr
+}
+
+// symbolizeFrame names the code at lookup in module m (pc or, for a
+// caller, its return address minus one) into fr: its symbol and offset
+// from fr.PC, its source position, and the calls inlined there, innermost
+// first. Stack frames and whatis both name code this way.
+func (s *Session) symbolizeFrame(fr *Frame, m *symbolize.Module, lookup uint64) {
 	if sym, ok := m.Lookup(m.FileAddr(lookup)); ok {
 		fr.Symbol = sym.Name
-		fr.Offset = f.PC - (sym.Addr + m.Bias)
+		fr.Offset = uint64(fr.PC) - (sym.Addr + m.Bias)
 		fr.Function = s.demangle(sym.Name)
 	}
-	if locs := m.Source(m.FileAddr(lookup)); len(locs) > 0 {
-		last := locs[len(locs)-1]
-		fr.File, fr.Line, fr.Column = last.File, last.Line, last.Column
-		for _, l := range locs[:len(locs)-1] {
-			in := fr
-			in.Inline, in.Method, in.Offset = true, "inline", 0
-			in.Symbol, in.Function = l.Function, s.demangle(l.Function)
-			in.File, in.Line, in.Column = l.File, l.Line, l.Column
-			fr.Inlined = append(fr.Inlined, in)
-		}
+	locs := m.Source(m.FileAddr(lookup))
+	if len(locs) == 0 {
+		return
 	}
-	return fr
+	last := locs[len(locs)-1]
+	fr.File, fr.Line, fr.Column = last.File, last.Line, last.Column
+	for _, l := range locs[:len(locs)-1] {
+		in := *fr
+		in.Inlined = nil // fr.Inlined holds the frames before this one
+		in.Inline, in.Method, in.Offset = true, "inline", 0
+		in.Symbol, in.Function = l.Function, s.demangle(l.Function)
+		in.File, in.Line, in.Column = l.File, l.Line, l.Column
+		fr.Inlined = append(fr.Inlined, in)
+	}
 }
 
 // demangle returns a symbol's readable name. A 10,000-frame recursion asks

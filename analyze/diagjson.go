@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 )
 
 // MarshalJSON writes a diagnosis as one flat object: kind, thread, summary
@@ -20,36 +21,11 @@ func (d Diagnosis) MarshalJSON() ([]byte, error) {
 		Explanation []string `json:"explanation,omitempty"`
 	}
 	parts := []any{head{d.Kind, d.Thread, d.Summary, d.Explanation}}
-	for _, p := range []any{d.StackOverflow, d.StackSegments, d.ControlFlow, d.Access, d.AbortInfo, d.Unrelocated, d.EarlyInit} {
-		switch v := p.(type) {
-		case *StackOverflow:
-			if v != nil {
-				parts = append(parts, v)
-			}
-		case *StackSegments:
-			if v != nil {
-				parts = append(parts, v)
-			}
-		case *ControlFlow:
-			if v != nil {
-				parts = append(parts, v)
-			}
-		case *Access:
-			if v != nil {
-				parts = append(parts, v)
-			}
-		case *AbortInfo:
-			if v != nil {
-				parts = append(parts, v)
-			}
-		case *Unrelocated:
-			if v != nil {
-				parts = append(parts, v)
-			}
-		case *EarlyInit:
-			if v != nil {
-				parts = append(parts, v)
-			}
+	// Every embedded detail pointer of Diagnosis, in declared order.
+	v := reflect.ValueOf(d)
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Field(i); v.Type().Field(i).Anonymous && f.Kind() == reflect.Pointer && !f.IsNil() {
+			parts = append(parts, f.Interface())
 		}
 	}
 	var buf bytes.Buffer

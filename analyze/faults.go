@@ -63,7 +63,7 @@ func (a *analysis) diagnoseFault() *Diagnosis {
 	}
 	tid := c.Threads[0].TID
 	fr := a.report.Threads[0].Frames[0]
-	fn := nameOr(fr.Function, fmt.Sprintf("%s+%#x", nameOr(fr.Module, "??"), uint64(fr.ModuleOffset)))
+	fn := frameName(fr)
 	acc := &Access{PC: Addr(f0.PC), Function: fn}
 	inst, ok := a.s.decodeAt(f0.PC)
 	if ok {
@@ -101,15 +101,8 @@ func (a *analysis) diagnoseFault() *Diagnosis {
 			}
 		}
 		if ok && acc.Operand == "" {
-			if m, has := memOperand(inst); has {
-				regs := f0.Regs
-				if _, desc, ok := effectiveAddr(m, &regs, f0.PC+uint64(inst.Len)); ok {
-					acc.Operand = strings.ToLower(fmt.Sprint(m))
-					if desc != "" {
-						acc.Operand += " with " + desc
-					}
-				}
-			}
+			regs := f0.Regs
+			_, _, acc.Operand, _ = operandWords(inst, &regs, f0.PC)
 		}
 		m := c.Mapping(si.Addr)
 		switch {
@@ -143,18 +136,14 @@ func (a *analysis) diagnoseFault() *Diagnosis {
 			// The kernel reports no address for an alignment-check fault;
 			// the instruction's operand gives it.
 			where := "an address the kernel does not report"
-			if ok {
-				if m, has := memOperand(inst); has {
-					regs := f0.Regs
-					if ea, desc, ok := effectiveAddr(m, &regs, f0.PC+uint64(inst.Len)); ok {
-						ea2 := Addr(ea)
-						acc.Address, acc.AddressSource = &ea2, "instruction"
-						acc.Where = a.mm.describe(ea)
-						acc.Operand = strings.ToLower(fmt.Sprint(m)) + " with " + desc
-						off := ea % uint64(max(inst.MemBytes, 1))
-						where = fmt.Sprintf("%#x (%d byte%s past an %d-byte boundary)", ea, off, plural(off), max(inst.MemBytes, 1))
-					}
-				}
+			regs := f0.Regs
+			if ea, _, operand, has := operandWords(inst, &regs, f0.PC); ok && has {
+				ea2 := Addr(ea)
+				acc.Address, acc.AddressSource = &ea2, "instruction"
+				acc.Where = a.mm.describe(ea)
+				acc.Operand = operand
+				off := ea % uint64(max(inst.MemBytes, 1))
+				where = fmt.Sprintf("%#x (%d byte%s past an %d-byte boundary)", ea, off, plural(off), max(inst.MemBytes, 1))
 			}
 			d.Summary = fmt.Sprintf("Thread %d made a misaligned %d-byte access at %s in %s, with alignment checking on (EFLAGS.AC).", tid, inst.MemBytes, where, at)
 			if acc.Instruction != "" {

@@ -1,8 +1,6 @@
 package analyze
 
 import (
-	"fmt"
-
 	"github.com/coreview/coreview/stackmap"
 )
 
@@ -50,10 +48,7 @@ type FrameNeed struct {
 // larger lower bound when there is not, and never a lower bound that
 // another witness exceeds.
 func (a *analysis) frameNeed(f *stackmap.Frame, fr *Frame) FrameNeed {
-	need := FrameNeed{Function: fr.Function, PC: fr.PC}
-	if need.Function == "" {
-		need.Function = fmt.Sprintf("%s+%#x", nameOr(fr.Module, "??"), uint64(fr.ModuleOffset))
-	}
+	need := FrameNeed{Function: frameName(*fr), PC: fr.PC}
 	var cfiSize int64
 	var cfiOK, cfiPartial bool
 	if cfi, bias, ok := a.s.code.CFI(f.LookupPC()); ok {

@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
 
@@ -34,26 +33,19 @@ func (a *analysis) generalProtection(d *Diagnosis, inst x86asm.Inst, decoded boo
 	const noAddr = "the kernel reports a general-protection fault as SIGSEGV with si_code SI_KERNEL and no fault address"
 	var ea, ptr uint64
 	haveEA := false
-	if decoded {
-		if m, has := memOperand(inst); has {
-			if v, desc, ok := effectiveAddr(m, &regs, pc+uint64(inst.Len)); ok {
-				ea, ptr, haveEA = v, v, true
-				if m.Base != 0 && m.Base != x86asm.RIP {
-					// The pointer is the base register; the
-					// displacement is a field offset.
-					ptr, _ = regValue(&regs, m.Base)
-				}
-				acc.Operand = strings.ToLower(fmt.Sprint(m))
-				if desc != "" {
-					acc.Operand += " with " + desc
-				}
-				eaA := Addr(ea)
-				acc.Address, acc.AddressSource = &eaA, "instruction"
-				acc.Operation = "read"
-				if writesMemory(inst) {
-					acc.Operation = "write"
-				}
-			}
+	if v, m, operand, ok := operandWords(inst, &regs, pc); decoded && ok {
+		ea, ptr, haveEA = v, v, true
+		if m.Base != 0 && m.Base != x86asm.RIP {
+			// The pointer is the base register; the
+			// displacement is a field offset.
+			ptr, _ = regValue(&regs, m.Base)
+		}
+		acc.Operand = operand
+		eaA := Addr(ea)
+		acc.Address, acc.AddressSource = &eaA, "instruction"
+		acc.Operation = "read"
+		if writesMemory(inst) {
+			acc.Operation = "write"
 		}
 	}
 	switch {

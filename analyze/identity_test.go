@@ -48,7 +48,7 @@ func TestNoBuildIDCore(t *testing.T) {
 
 	dir := t.TempDir()
 	copyFile(t, f.CoreZst, filepath.Join(dir, "core.zst"))
-	res, err := Scan(ScanOptions{Dirs: []string{dir}, Binary: other, Sysroot: testfixture.Sysroot(), Jobs: 1})
+	res, err := Scan(ScanOptions{Dirs: []string{dir}, Core: Options{Binary: other, Sysroot: testfixture.Sysroot()}, Jobs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestMismatchedBuildID(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, f.CoreZst, filepath.Join(dir, "core.zst"))
 	copyFile(t, wrong, filepath.Join(dir, "bin"))
-	res, err := Scan(ScanOptions{Dirs: []string{dir}, Sysroot: testfixture.Sysroot(), Jobs: 1})
+	res, err := Scan(ScanOptions{Dirs: []string{dir}, Core: Options{Sysroot: testfixture.Sysroot()}, Jobs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

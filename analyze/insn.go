@@ -47,19 +47,11 @@ var dwarfReg = map[x86asm.Reg]int{
 	x86asm.R12: 12, x86asm.R13: 13, x86asm.R14: 14, x86asm.R15: 15,
 }
 
-// reg64 maps 32-bit registers to the 64-bit registers they are part of.
-var reg64 = map[x86asm.Reg]x86asm.Reg{
-	x86asm.EAX: x86asm.RAX, x86asm.EBX: x86asm.RBX, x86asm.ECX: x86asm.RCX, x86asm.EDX: x86asm.RDX,
-	x86asm.ESI: x86asm.RSI, x86asm.EDI: x86asm.RDI, x86asm.EBP: x86asm.RBP, x86asm.ESP: x86asm.RSP,
-	x86asm.R8L: x86asm.R8, x86asm.R9L: x86asm.R9, x86asm.R10L: x86asm.R10, x86asm.R11L: x86asm.R11,
-	x86asm.R12L: x86asm.R12, x86asm.R13L: x86asm.R13, x86asm.R14L: x86asm.R14, x86asm.R15L: x86asm.R15,
-}
-
 // regValue returns a register's value in regs: 64-bit registers whole,
 // 32-bit ones as their low half.
 func regValue(regs *stackmap.Regs, r x86asm.Reg) (uint64, bool) {
-	if r64, ok := reg64[r]; ok {
-		v, ok := regValue(regs, r64)
+	if r >= x86asm.EAX && r <= x86asm.R15L {
+		v, ok := regValue(regs, regFamily(r))
 		return v & 0xffffffff, ok
 	}
 	n, ok := dwarfReg[r]
@@ -119,8 +111,31 @@ func effectiveAddr(m x86asm.Mem, regs *stackmap.Regs, next uint64) (uint64, stri
 	return addr, desc, true
 }
 
+// operandWords evaluates inst's memory operand with regs (pc is inst's
+// address): its address, the operand, and the operand in words,
+// "[rax+0x18] with rax = 0x0".
+func operandWords(inst x86asm.Inst, regs *stackmap.Regs, pc uint64) (uint64, x86asm.Mem, string, bool) {
+	m, ok := memOperand(inst)
+	if !ok {
+		return 0, m, "", false
+	}
+	ea, desc, ok := effectiveAddr(m, regs, pc+uint64(inst.Len))
+	if !ok {
+		return 0, m, "", false
+	}
+	return ea, m, withRegs(memString(m), desc), true
+}
+
+// withRegs appends the registers an operand used: "[rax+0x18] with rax = 0x0".
+func withRegs(operand, desc string) string {
+	if desc == "" {
+		return operand
+	}
+	return operand + " with " + desc
+}
+
 func regName(r x86asm.Reg) string {
-	if _, ok := reg64[r]; ok {
+	if r >= x86asm.EAX && r <= x86asm.R15L {
 		return strings.ToLower(r.String())
 	}
 	return map[x86asm.Reg]string{

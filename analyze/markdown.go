@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -31,12 +32,12 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	ew.printf("## %s\n\n", mdEscape(title))
 	if r.Signal != nil {
 		ew.printf("**Signal:** %s (%s) in thread %d", r.Signal.Name, r.Signal.CodeName, r.Signal.Thread)
-		if r.Signal.Address != nil {
-			sep := ", "
-			if strings.HasPrefix(r.Signal.Where, "(") {
-				sep = " " // "(the null pointer)"
-			}
-			ew.printf(" at `%#x`%s%s", uint64(*r.Signal.Address), sep, mdEscape(r.Signal.Where))
+		l := r.Signal.addressLine(func(a uint64) string { return fmt.Sprintf("`%#x`", a) })
+		switch {
+		case r.Signal.Address != nil:
+			ew.printf(" at %s", mdEscape(l))
+		case l != "":
+			ew.printf(", address %s", mdEscape(l))
 		}
 		ew.printf("  \n")
 	}

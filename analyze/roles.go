@@ -76,6 +76,19 @@ func (mm *memoryMap) above(m *corefile.Mapping) *corefile.Mapping {
 // under the main stack, a stack pointer that ran off a stack without a
 // guard), that stack. It returns nil for anything else. Frames whose SP
 // and CFA have different stacks straddle a stack switch.
+// gapBelow is the unmapped space below a stack that has no guard mapping:
+// down to the next mapping and, for the main stack, no further than the
+// kernel's stack_guard_gap.
+func (mm *memoryMap) gapBelow(stack *corefile.Mapping) (lo, hi uint64) {
+	if i := mm.index[stack]; i > 0 {
+		lo = mm.core.Mappings[i-1].End
+	}
+	if mm.role(stack) == RoleMainStack && stack.Start-lo > stackGuardGap {
+		lo = stack.Start - stackGuardGap
+	}
+	return lo, stack.Start
+}
+
 func (mm *memoryMap) stackOf(addr uint64) *corefile.Mapping {
 	c := mm.core
 	if m := c.Mapping(addr); m != nil {

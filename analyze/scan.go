@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/coreview/coreview/internal/coreinput"
-	"github.com/coreview/coreview/symbolize"
 )
 
 // ScanOptions control a scan of crash directories.
@@ -22,17 +21,12 @@ type ScanOptions struct {
 	Recursive bool
 	Jobs      int           // parallel analyses; 0: the number of CPUs
 	Timeout   time.Duration // per core; 0: none
-	// Binary is the executable for every core; BinaryDir is searched for
-	// each core's executable and libraries by build-id, then by name.
-	Binary      string
-	BinaryDir   string
-	Sysroot     string
-	MaxFrames   int
-	MaxCoreSize int64
-	// DebugDirs and Debuginfod are passed to every core's analysis (see
-	// Options); one Debuginfod serves the whole scan.
-	DebugDirs  []string
-	Debuginfod *symbolize.Debuginfod
+	// Core holds the options every core's analysis starts from (Binary:
+	// the executable for every core; one Debuginfod serves the whole
+	// scan). BinaryDir is searched for each core's executable and
+	// libraries by build-id, then by name, after the core's directory.
+	Core      Options
+	BinaryDir string
 	// Progress, if set, is called when a core's analysis starts and when
 	// it ends, with the number of cores done and a core being analyzed
 	// now ("" when none is).
@@ -210,8 +204,8 @@ func scanOne(path string, opts ScanOptions) ScanRow {
 // the core (build-id, or the dumped ELF headers) loses to any later one
 // that does.
 func coreOptions(path string, opts ScanOptions) Options {
-	aopts := Options{Binary: opts.Binary, Sysroot: opts.Sysroot, MaxFrames: opts.MaxFrames, MaxCoreSize: opts.MaxCoreSize,
-		DebugDirs: opts.DebugDirs, Debuginfod: opts.Debuginfod}
+	aopts := opts.Core
+	aopts.SearchPaths = append([]string(nil), opts.Core.SearchPaths...)
 	dir := filepath.Dir(path)
 	if aopts.Binary == "" {
 		if st, err := os.Stat(filepath.Join(dir, "bin")); err == nil && st.Mode().IsRegular() {
@@ -288,15 +282,10 @@ func topFrames(r *Report, n int) []string {
 			if len(out) == n {
 				break
 			}
-			switch {
-			case f.Signal:
+			if f.Signal {
 				out = append(out, "<signal handler called>")
-			case f.Function != "":
-				out = append(out, f.Function)
-			case f.Module != "":
-				out = append(out, fmt.Sprintf("%s+%#x", f.Module, uint64(f.ModuleOffset)))
-			default:
-				out = append(out, fmt.Sprintf("%#x", uint64(f.PC)))
+			} else {
+				out = append(out, frameName(f))
 			}
 		}
 	}

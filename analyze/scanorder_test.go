@@ -68,16 +68,16 @@ func TestScanBinaryLookupOrder(t *testing.T) {
 		{"wrong file in --binary-dir, right one under --sysroot",
 			map[string]string{"bindir/prog": wrong},
 			func(dir string) ScanOptions {
-				return ScanOptions{BinaryDir: filepath.Join(dir, "bindir"), Sysroot: sysroot}
+				return ScanOptions{BinaryDir: filepath.Join(dir, "bindir"), Core: Options{Sysroot: sysroot}}
 			},
 			"sysroot"},
 		{"right file beside the core before --sysroot",
 			map[string]string{"crash/prog": f.Binary},
-			func(dir string) ScanOptions { return ScanOptions{Sysroot: sysroot} },
+			func(dir string) ScanOptions { return ScanOptions{Core: Options{Sysroot: sysroot}} },
 			"crash/prog"},
 		{"--binary first",
 			map[string]string{"crash/bin": wrong, "given": f.Binary},
-			func(dir string) ScanOptions { return ScanOptions{Binary: filepath.Join(dir, "given")} },
+			func(dir string) ScanOptions { return ScanOptions{Core: Options{Binary: filepath.Join(dir, "given")}} },
 			"given"},
 	}
 	for _, tt := range tests {
@@ -89,8 +89,8 @@ func TestScanBinaryLookupOrder(t *testing.T) {
 				copyFile(t, src, filepath.Join(dir, rel))
 			}
 			opts := tt.opts(dir)
-			if opts.Sysroot == "" {
-				opts.Sysroot = testfixture.Sysroot()
+			if opts.Core.Sysroot == "" {
+				opts.Core.Sysroot = testfixture.Sysroot()
 			}
 			s, err := Open(core, coreOptions(core, opts))
 			if err != nil {

@@ -31,7 +31,7 @@ func TestScanProgressNamesTheCurrentCore(t *testing.T) {
 		current string
 	}
 	var calls []call
-	_, err := Scan(ScanOptions{Dirs: []string{dir}, Jobs: 1, Sysroot: testfixture.Sysroot(),
+	_, err := Scan(ScanOptions{Dirs: []string{dir}, Jobs: 1, Core: Options{Sysroot: testfixture.Sysroot()},
 		Progress: func(done, total int, current string) {
 			if total != 3 {
 				t.Errorf("total %d", total)

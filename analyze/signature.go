@@ -49,16 +49,29 @@ func (r *Report) ComputeSignature() (string, string) {
 // and gdb's "f[cold]" for C.
 func stripClone(name string) string {
 	for {
+		i := strings.LastIndexByte(name, '.')
 		switch {
 		case strings.HasSuffix(name, "]") && strings.Contains(name, " [clone ."):
 			name = name[:strings.LastIndex(name, " [clone .")]
 		case strings.HasSuffix(name, "[cold]"):
 			name = strings.TrimSuffix(name, "[cold]")
+		case i > 0 && name[i+1:] == "cold":
+			// The raw forms gdb leaves alone (names with a capital or a
+			// leading underscore): __assert_fail_base.cold, _f.isra.0.
+			name = name[:i]
+		case i > 0 && i < len(name)-1 && strings.Trim(name[i+1:], "0123456789") == "" && gccCloneSuffix[afterDot(name[:i])]:
+			name = name[:strings.LastIndexByte(name[:i], '.')] // "_f.part.0"
 		default:
 			return name
 		}
 	}
 }
+
+// gccCloneSuffix are the suffixes GCC gives the parts and copies it makes
+// of a function.
+var gccCloneSuffix = map[string]bool{"part": true, "isra": true, "constprop": true, "lto_priv": true}
+
+func afterDot(s string) string { return s[strings.LastIndexByte(s, '.')+1:] }
 
 // stripGenerics removes generic and template arguments from a demangled
 // name: "core::ptr::drop_in_place::<alloc::string::String>" and

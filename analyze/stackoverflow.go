@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/coreview/coreview/corefile"
@@ -113,30 +112,20 @@ func (a *analysis) faultOf() *faultContext {
 // PROT_NONE mapping right below a writable anonymous one, or in the
 // unmapped gap just below one.
 func (a *analysis) locateOverflow(addr uint64) (stack, guard *corefile.Mapping, ok bool) {
-	c := a.s.Core
-	if m := c.Mapping(addr); m != nil {
-		if m.Perm != 0 {
-			return nil, nil, false
-		}
-		if up := a.mm.above(m); writableAnon(up) {
-			return up, m, true
-		}
+	m := a.s.Core.Mapping(addr)
+	if m != nil && m.Perm != 0 {
 		return nil, nil, false
 	}
-	i := sort.Search(len(c.Mappings), func(i int) bool { return c.Mappings[i].Start > addr })
-	if i == len(c.Mappings) {
+	stack = a.mm.stackOf(addr)
+	switch {
+	case stack == nil:
 		return nil, nil, false
+	case m != nil:
+		return stack, m, true
 	}
-	up := c.Mappings[i]
-	limit := uint64(threadStackGap)
-	if a.mm.role(up) == RoleMainStack {
-		limit = mainStackGap
-	}
-	if writableAnon(up) && up.Start-addr <= limit {
-		switch a.mm.role(up) {
-		case RoleStack, RoleMainStack, RoleStackSegment, RoleStackUnguarded, RoleSigaltstack:
-			return up, nil, true
-		}
+	switch a.mm.role(stack) {
+	case RoleStack, RoleMainStack, RoleStackSegment, RoleStackUnguarded, RoleSigaltstack:
+		return stack, nil, true
 	}
 	return nil, nil, false
 }
@@ -175,14 +164,8 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 		// the next mapping; for the main stack, only the stack_guard_gap
 		// the kernel keeps there.
 		so.Stack.Gap = true
-		lo := uint64(0)
-		if i := a.mm.index[stack]; i > 0 {
-			lo = a.s.Core.Mappings[i-1].End
-		}
-		if so.Stack.Kind == "main" && stack.Start-lo > stackGuardGap {
-			lo = stack.Start - stackGuardGap
-		}
-		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(lo), Addr(stack.Start)
+		lo, hi := a.mm.gapBelow(stack)
+		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(lo), Addr(hi)
 	}
 	thread := &a.report.Threads[fc.ti]
 	fr := thread.Frames[fc.first]
@@ -253,8 +236,14 @@ func (so *StackOverflow) explain(tid int) (string, []string) {
 	}
 	var more []string
 	if so.Stack.Kind == "main" && so.Stack.Gap {
-		gap := fmt.Sprintf("The kernel keeps a %s gap (stack_guard_gap, %d pages) below the main stack, [%#x–%#x) here, and grows the stack down on demand only up to RLIMIT_STACK (ulimit -s); this stack could grow no further, and the fault fell in that gap.",
-			humanBytes(stackGuardGap), stackGuardGap/4096, uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd))
+		where := "the fault fell in that gap"
+		if so.FaultAddress < so.Stack.GuardStart {
+			// stackOf accepts a fault a little below the gap: a frame
+			// larger than the gap stepped over it.
+			where = fmt.Sprintf("the fault is %s below even that gap", distance(uint64(so.Stack.GuardStart-so.FaultAddress)))
+		}
+		gap := fmt.Sprintf("The kernel keeps a %s gap (stack_guard_gap, %d pages) below the main stack, [%#x–%#x) here, and grows the stack down on demand only up to RLIMIT_STACK (ulimit -s); this stack could grow no further, and %s.",
+			humanBytes(stackGuardGap), stackGuardGap/4096, uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), where)
 		if g := uint64(so.Stack.GuardEnd - so.Stack.GuardStart); g < stackGuardGap {
 			gap += fmt.Sprintf(" The next mapping below starts only %s under the stack, which bounds the gap.", humanBytes(g))
 		}

@@ -118,3 +118,24 @@ func TestStackSegmentNeedsGuard(t *testing.T) {
 		}
 	}
 }
+
+// TestMainStackGapEdge: one rule says where the kernel's gap below the main
+// stack ends; whatis, the diagnosis and its explanation all follow it (an
+// address just inside the gap is in it, one a page below its end is not).
+func TestMainStackGapEdge(t *testing.T) {
+	f := testfixture.Get(t, "c-recursion")
+	s, err := Open(f.CoreZst, options(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := s.Report()
+	so := r.Diagnosis[0].StackOverflow
+	lo := uint64(so.Stack.GuardStart)
+	if in := s.WhatIs(lo, r); !strings.Contains(in.Where, "stack_guard_gap") {
+		t.Errorf("%#x, the gap's lowest byte: %s", lo, in.Where)
+	}
+	if out := s.WhatIs(lo-4096, r); strings.Contains(out.Where, "stack_guard_gap") {
+		t.Errorf("%#x, a page below the gap: %s", lo-4096, out.Where)
+	}
+}

@@ -56,13 +56,8 @@ func (a *analysis) diagnoseStackSegments() []Diagnosis {
 		var switches []Switch
 		var cur *corefile.Mapping
 		for i := first; i < len(frames); i++ {
-			m := c.Mapping(frames[i].SP)
-			if m != nil && m.Perm == 0 {
-				// A frame that already moved its stack pointer into
-				// the guard page belongs to the stack above it.
-				m = a.mm.above(m)
-			}
-			if !writableAnon(m) {
+			m := a.mm.stackOf(frames[i].SP)
+			if m == nil {
 				continue
 			}
 			if m != cur {

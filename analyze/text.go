@@ -84,10 +84,8 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 			bw.printf(", sent by pid %d", sg.SenderPID)
 		}
 		bw.printf("\n")
-		if sg.Address != nil {
-			bw.printf("address  %#x %s\n", uint64(*sg.Address), sg.Where)
-		} else if sg.Where != "" {
-			bw.printf("address  %s\n", sg.Where)
+		if l := sg.addressLine(func(a uint64) string { return fmt.Sprintf("%#x", a) }); l != "" {
+			bw.printf("address  %s\n", l)
 		}
 	}
 	// A wrong binary makes every frame in it a guess: say so before
@@ -137,6 +135,18 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 		}
 	}
 	return bw.err
+}
+
+// addressLine is the signal's address and what it lies in, the address
+// written by addr; or, for a signal the kernel gave no address, why.
+func (sg *Signal) addressLine(addr func(uint64) string) string {
+	switch {
+	case sg.Address != nil && sg.Where != "":
+		return addr(uint64(*sg.Address)) + " " + sg.Where
+	case sg.Address != nil:
+		return addr(uint64(*sg.Address))
+	}
+	return sg.Where
 }
 
 func (o TextOptions) selects(t *Thread) bool {

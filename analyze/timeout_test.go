@@ -18,7 +18,7 @@ func TestScanTimeout(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, f.CoreZst, filepath.Join(dir, "core.zst"))
 	copyFile(t, f.Binary, filepath.Join(dir, "bin"))
-	res, err := Scan(ScanOptions{Dirs: []string{dir}, Sysroot: testfixture.Sysroot(), Timeout: time.Nanosecond, Jobs: 1})
+	res, err := Scan(ScanOptions{Dirs: []string{dir}, Core: Options{Sysroot: testfixture.Sysroot()}, Timeout: time.Nanosecond, Jobs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestScanTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	start := time.Now()
-	row := analyzeRow(ctx, filepath.Join(dir, "core.zst"), ScanOptions{Sysroot: testfixture.Sysroot()})
+	row := analyzeRow(ctx, filepath.Join(dir, "core.zst"), ScanOptions{Core: Options{Sysroot: testfixture.Sysroot()}})
 	if !strings.Contains(row.Error, "context canceled") {
 		t.Errorf("analysis under a cancelled context: %+v, want it to stop with the context's error", row)
 	}

@@ -99,7 +99,7 @@ func (mm *memoryMap) describe(addr uint64) string {
 	case i < len(c.Mappings):
 		above := c.Mappings[i]
 		w := fmt.Sprintf("in no mapping, %s below %s", distance(above.Start-addr), mm.words(above))
-		if mm.role(above) == RoleMainStack && above.Start-addr <= stackGuardGap {
+		if lo, _ := mm.gapBelow(above); mm.role(above) == RoleMainStack && addr >= lo {
 			w += fmt.Sprintf(", in the %s gap the kernel keeps below the main stack (stack_guard_gap)", humanBytes(stackGuardGap))
 		}
 		return w
@@ -143,6 +143,15 @@ type WhatIs struct {
 	Frames []string `json:"frames,omitempty"`
 }
 
+// sourceWords is "function at file:line" for a frame with a source
+// position, else its function.
+func sourceWords(f *Frame) string {
+	if f.File == "" {
+		return nameOr(f.Function, "??")
+	}
+	return fmt.Sprintf("%s at %s:%d", nameOr(f.Function, "??"), f.File, f.Line)
+}
+
 // WhatIs describes addr: its mapping, role and owner, the symbol it falls
 // in, and which thread's stack frame holds it. It uses the stacks and roles
 // that building r worked out.
@@ -156,16 +165,14 @@ func (s *Session) WhatIs(addr uint64, r *Report) WhatIs {
 	}
 	if mod := s.Modules.Module(addr); mod != nil {
 		w.Module = mod.Path
-		if sym, ok := mod.Lookup(mod.FileAddr(addr)); ok {
-			w.Symbol, w.Function, w.Offset = sym.Name, s.demangle(sym.Name), addr-(sym.Addr+mod.Bias)
+		fr := Frame{PC: Addr(addr)}
+		s.symbolizeFrame(&fr, mod, addr)
+		w.Symbol, w.Function, w.Offset = fr.Symbol, fr.Function, fr.Offset
+		for _, in := range append(fr.Inlined, fr) {
+			w.Source = append(w.Source, sourceWords(&in))
 		}
-		for _, l := range mod.Source(mod.FileAddr(addr)) {
-			fn := nameOr(s.demangle(l.Function), w.Function)
-			if l.File == "" {
-				w.Source = append(w.Source, nameOr(fn, "??"))
-				continue
-			}
-			w.Source = append(w.Source, fmt.Sprintf("%s at %s:%d", nameOr(fn, "??"), l.File, l.Line))
+		if fr.File == "" && len(fr.Inlined) == 0 {
+			w.Source = nil
 		}
 	}
 	// A frame holds the addresses in [SP, CFA) on its own stack (its
@@ -173,9 +180,14 @@ func (s *Session) WhatIs(addr uint64, r *Report) WhatIs {
 	// straddles a stack switch (rust_psm_on_stack) holds none that the
 	// unwind can tell, and never the mappings between its two stacks.
 	home := mm.stackOf(addr)
+	if home == nil {
+		return w
+	}
 	for ti, st := range stacks {
 		for i, f := range st.Frames {
-			if f.CFA != 0 && addr >= f.SP && addr < f.CFA && home != nil && mm.sameStack(f.SP, f.CFA) && mm.stackOf(f.SP) == home {
+			// addr < CFA, so CFA > SP: the frame is on home when both
+			// its ends are.
+			if f.CFA != 0 && addr >= f.SP && addr < f.CFA && mm.stackOf(f.SP) == home && mm.stackOf(f.CFA-1) == home {
 				name := "??"
 				if i < len(r.Threads[ti].Frames) && r.Threads[ti].Frames[i].Function != "" {
 					name = r.Threads[ti].Frames[i].Function

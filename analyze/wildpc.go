@@ -99,23 +99,14 @@ func (a *analysis) controlFlow() *ControlFlow {
 		if !ok {
 			return cf
 		}
-		operand := intel(inst, at)
-		if desc != "" {
-			operand += " with " + desc
-		}
-		cf.Slot = a.slotAt(addr, operand)
+		cf.Slot = a.slotAt(addr, withRegs(intel(inst, at), desc))
 	case x86asm.Reg:
 		v, ok := regValue(&regs, arg)
 		if !ok {
 			return cf
 		}
 		cf.Register = fmt.Sprintf("%s = %#x", regName(arg), v)
-		var funcStart uint64
-		if m := a.s.Modules.Module(at); m != nil {
-			if sym, ok := m.Lookup(m.FileAddr(at)); ok {
-				funcStart = sym.Addr + m.Bias
-			}
-		}
+		funcStart, _ := a.s.code.FuncStart(at)
 		rl, ok := a.s.traceCallRegister(at, funcStart, arg)
 		if !ok {
 			return cf
@@ -134,11 +125,7 @@ func (a *analysis) controlFlow() *ControlFlow {
 		if !ok {
 			return cf
 		}
-		operand := intel(rl.load.inst, rl.load.at)
-		if desc != "" {
-			operand += " with " + desc
-		}
-		cf.Slot = a.slotAt(addr, operand)
+		cf.Slot = a.slotAt(addr, withRegs(intel(rl.load.inst, rl.load.at), desc))
 	}
 	return cf
 }

@@ -73,9 +73,9 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 	if o.jobs < 0 || o.timeout < 0 {
 		return &usageError{fmt.Errorf("--jobs and --timeout must not be negative")}
 	}
-	opts := analyze.ScanOptions{Dirs: dirs, Recursive: o.recursive, Jobs: o.jobs, Timeout: o.timeout,
-		Binary: o.binary, BinaryDir: o.binaryDir, Sysroot: o.sysroot, MaxCoreSize: o.maxSize,
-		DebugDirs: o.source.debugDirs, Debuginfod: o.source.client()}
+	opts := analyze.ScanOptions{Dirs: dirs, Recursive: o.recursive, Jobs: o.jobs, Timeout: o.timeout, BinaryDir: o.binaryDir,
+		Core: analyze.Options{Binary: o.binary, Sysroot: o.sysroot, MaxCoreSize: o.maxSize}}
+	o.source.apply(&opts.Core)
 	stderr := cmd.ErrOrStderr()
 	if isTerminal(stderr) {
 		opts.Progress = progressLine(stderr)
