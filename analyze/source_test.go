@@ -138,6 +138,16 @@ func TestSeparateDebugFiles(t *testing.T) {
 			writeZstdDebug(t, debug, buildIDPath(dir, cInlineBuildID))
 			return Options{Binary: loneCopy(t, f), DebugDirs: []string{dir}}
 		}, "build-id", ""},
+		{"GNU .zdebug sections", func(t *testing.T) Options {
+			dir := t.TempDir()
+			out := buildIDPath(dir, cInlineBuildID)
+			os.MkdirAll(filepath.Dir(out), 0o755)
+			objcopy := testfixture.Tool(t, "objcopy")
+			if b, err := exec.Command(objcopy, "--compress-debug-sections=zlib-gnu", debug, out).CombinedOutput(); err != nil {
+				t.Fatalf("objcopy: %v\n%s", err, b)
+			}
+			return Options{Binary: loneCopy(t, f), DebugDirs: []string{dir}}
+		}, "build-id", ""},
 		{"debuglink CRC mismatch", func(t *testing.T) Options {
 			p := loneCopy(t, f)
 			b, _ := os.ReadFile(debug)
@@ -244,26 +254,11 @@ func writeZstdDebug(t *testing.T, from, to string) {
 	}
 }
 
-// requireTool returns the path of a tool a test needs, skipping the test
-// when it is absent — unless COREVIEW_REQUIRE_TOOLS is set (CI sets it after
-// installing them), where a missing tool fails the test.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("COREVIEW_REQUIRE_TOOLS") != "" {
-			t.Fatalf("%s is not installed (COREVIEW_REQUIRE_TOOLS is set)", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
-}
-
 // startDebuginfod runs elfutils' debuginfod on a loopback port over dir and
 // waits until it serves the build-id; it returns the server's URL.
 func startDebuginfod(t *testing.T, dir, buildID string) string {
 	t.Helper()
-	bin := requireTool(t, "debuginfod")
+	bin := testfixture.Tool(t, "debuginfod")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/coreview/coreview/internal/safefile"
 )
@@ -36,30 +37,47 @@ func (d *debugFile) close() {
 }
 
 // sectionData returns a section's contents: straight from the mapped file
-// when it is stored uncompressed, else read (and inflated) by debug/elf.
+// when it is stored plain (valid until the file is closed), else inflated:
+// SHF_COMPRESSED sections (zlib, zstd) and GNU .zdebug_* ones. nil if the
+// section has no bytes, lies outside the file or does not inflate.
 func sectionData(mm *safefile.Mapped, s *elf.Section) []byte {
 	if s.Type == elf.SHT_NOBITS || s.Size > maxSectionSize {
 		return nil
 	}
-	if mm != nil {
+	var stored []byte
+	switch {
+	case mm != nil:
 		data := mm.Bytes()
 		// For a compressed section, Size is the inflated size and
 		// FileSize what the file stores.
 		if s.Offset > uint64(len(data)) || s.FileSize > uint64(len(data))-s.Offset {
 			return nil
 		}
-		stored := data[s.Offset : s.Offset+s.FileSize : s.Offset+s.FileSize]
-		if s.Flags&elf.SHF_COMPRESSED == 0 {
-			return stored
-		}
-		b, err := inflate(stored, binary.LittleEndian)
-		if err != nil {
+		stored = data[s.Offset : s.Offset+s.FileSize : s.Offset+s.FileSize]
+	case s.Flags&elf.SHF_COMPRESSED != 0:
+		b, err := s.Data() // debug/elf inflates these itself
+		if err != nil || uint64(len(b)) > maxSectionSize {
 			return nil
 		}
 		return b
+	default:
+		b, err := s.Data()
+		if err != nil {
+			return nil
+		}
+		stored = b
 	}
-	b, err := s.Data()
-	if err != nil || uint64(len(b)) > maxSectionSize {
+	var b []byte
+	var err error
+	switch {
+	case s.Flags&elf.SHF_COMPRESSED != 0:
+		b, err = inflate(stored, binary.LittleEndian)
+	case strings.HasPrefix(s.Name, ".zdebug_"):
+		b, err = inflateGNU(stored)
+	default:
+		return stored
+	}
+	if err != nil {
 		return nil
 	}
 	return b

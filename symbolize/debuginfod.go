@@ -145,7 +145,9 @@ func (c *Debuginfod) download(url, dir, path string) error {
 // FetchDebug asks debuginfod, in parallel, for the debug files of the
 // modules holding the given addresses that have no DWARF of their own and
 // none on disk. A module that gains a debug file re-reads its symbol table
-// if its own file had no .symtab. Problems become warnings.
+// if its own file had no .symtab. Problems become warnings. Call it before
+// the first Source: a module whose DWARF was already looked for is
+// skipped.
 func (t *Table) FetchDebug(pcs []uint64) {
 	if t.finder == nil || t.finder.debuginfod == nil {
 		return
@@ -161,7 +163,7 @@ func (t *Table) FetchDebug(pcs []uint64) {
 	}
 	var wg sync.WaitGroup
 	for m := range want {
-		if m.dwarf != nil || m.localDebug() != nil || (m.elf != nil && hasDWARF(m.elf)) || !validBuildID(m.buildID()) {
+		if m.dwarfLooked || m.localDebug() != nil || (m.elf != nil && hasDWARF(m.elf)) || !validBuildID(m.buildID()) {
 			continue
 		}
 		wg.Add(1)
@@ -176,10 +178,10 @@ func (t *Table) FetchDebug(pcs []uint64) {
 		}()
 	}
 	wg.Wait()
-	// Symbols read before the fetch lack the debug file's .symtab.
+	// Symbols read before the fetch, without a .symtab of the module's
+	// own, lack the debug file's; symbols not read yet will include it.
 	for m := range want {
-		if m.remote != nil && m.remote.elf.Section(".symtab") != nil && (m.elf == nil || m.elf.Section(".symtab") == nil) {
-			m.symOnce.Do(func() {})
+		if m.remote != nil && m.syms != nil && !m.syms.ownSymtab {
 			m.syms = m.readSymtab()
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
 )
 
 func TestDemangle(t *testing.T) {
@@ -96,22 +98,10 @@ func FuzzDemangle(f *testing.F) {
 // ("8: usize") that Demangle leaves out. It runs when rustc, nm and c++filt
 // are installed.
 func TestDemangleRustV0Corpus(t *testing.T) {
-	for _, tool := range []string{"rustc", "nm", "c++filt"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	out, err := exec.Command("rustc", "--print", "sysroot").Output()
+	lib := testfixture.RustcDriver(t)
+	nm, err := exec.Command(testfixture.Tool(t, "nm"), "-D", "--defined-only", lib).Output()
 	if err != nil {
-		t.Skipf("rustc --print sysroot: %v", err)
-	}
-	libs, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "lib", "librustc_driver-*.so"))
-	if len(libs) == 0 {
-		t.Skip("no librustc_driver in the rustc sysroot")
-	}
-	nm, err := exec.Command("nm", "-D", "--defined-only", libs[0]).Output()
-	if err != nil {
-		t.Fatalf("nm %s: %v", libs[0], err)
+		t.Fatalf("nm %s: %v", lib, err)
 	}
 	var syms []string
 	for _, line := range strings.Split(string(nm), "\n") {
@@ -122,9 +112,9 @@ func TestDemangleRustV0Corpus(t *testing.T) {
 		}
 	}
 	if len(syms) < 100 {
-		t.Fatalf("only %d v0 symbols in %s", len(syms), libs[0])
+		t.Fatalf("only %d v0 symbols in %s", len(syms), lib)
 	}
-	cmd := exec.Command("c++filt")
+	cmd := exec.Command(testfixture.Tool(t, "c++filt"))
 	cmd.Stdin = strings.NewReader(strings.Join(syms, "\n") + "\n")
 	filtered, err := cmd.Output()
 	if err != nil {
@@ -148,5 +138,5 @@ func TestDemangleRustV0Corpus(t *testing.T) {
 	if bad > 0 {
 		t.Errorf("%d of %d symbols differ from c++filt", bad, len(syms))
 	}
-	t.Logf("%d v0 symbols from %s agree with c++filt", len(syms), filepath.Base(libs[0]))
+	t.Logf("%d v0 symbols from %s agree with c++filt", len(syms), filepath.Base(lib))
 }

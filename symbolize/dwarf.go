@@ -88,6 +88,7 @@ func (m *Module) DWARFFile() string {
 
 func (m *Module) dwarfIndex() *dwarfIndex {
 	m.dwarfOnce.Do(func() {
+		m.dwarfLooked = true
 		ix, err := m.openDWARF()
 		if err != nil {
 			m.dwarfErr = err
@@ -197,18 +198,28 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (d *dwarf.Data, info
 		}
 		sec[p.suffix] = p.b
 	}
-	d, err = dwarf.New(sec["abbrev"], nil, nil, sec["info"], sec["line"], nil, sec["ranges"], sec["str"])
+	d, err = newDWARFData(sec)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	return d, sec["info"], sec["line"], nil
+}
+
+// newDWARFData builds a dwarf.Data from DWARF sections named by their
+// suffix ("info" for .debug_info), DWARF 5's included.
+func newDWARFData(sec map[string][]byte) (*dwarf.Data, error) {
+	d, err := dwarf.New(sec["abbrev"], nil, nil, sec["info"], sec["line"], nil, sec["ranges"], sec["str"])
+	if err != nil {
+		return nil, err
 	}
 	for _, name := range []string{"addr", "line_str", "str_offsets", "rnglists"} {
 		if b, ok := sec[name]; ok {
 			if err := d.AddSection(".debug_"+name, b); err != nil {
-				return nil, nil, nil, err
+				return nil, err
 			}
 		}
 	}
-	return d, sec["info"], sec["line"], nil
+	return d, nil
 }
 
 // dwarfSectionsUsed are the DWARF sections line tables, address ranges
@@ -226,7 +237,7 @@ var dwarfSectionsUsed = map[string]bool{
 type dwarfIndex struct {
 	d    *dwarf.Data
 	path string
-	cus  []unitRange // sorted by lo
+	cus  []addrRange // sorted by lo
 	// maxEntries bounds the DIEs one walk may read: every entry takes
 	// at least a byte of .debug_info, so a walk that reads more is not
 	// advancing (debug/dwarf's Reader.Next returns null entries forever
@@ -243,9 +254,25 @@ type dwarfIndex struct {
 	errMsg string
 }
 
-type unitRange struct {
+// addrRange maps a link-time address range to what covers it: a unit's
+// offset, or a scope's index.
+type addrRange struct {
 	lo, hi uint64
-	off    dwarf.Offset
+	ref    uint64
+}
+
+// findRange returns the ref of the range in rs (sorted by lo) that holds
+// addr. Ranges may overlap (an LTO partition inside another unit's range
+// list; a function's cold part between others), so it looks back over a
+// few that start below addr.
+func findRange(rs []addrRange, addr uint64) (uint64, bool) {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].lo > addr }) - 1
+	for k := i; k >= 0 && k > i-64; k-- {
+		if addr < rs[k].hi {
+			return rs[k].ref, true
+		}
+	}
+	return 0, false
 }
 
 func (ix *dwarfIndex) fail(err error) {
@@ -293,7 +320,7 @@ func (ix *dwarfIndex) indexUnits() error {
 			if err == nil {
 				for _, rg := range rs {
 					if rg[0] != 0 && rg[1] > rg[0] && len(ix.cus) < maxUnitRanges {
-						ix.cus = append(ix.cus, unitRange{rg[0], rg[1], e.Offset})
+						ix.cus = append(ix.cus, addrRange{rg[0], rg[1], uint64(e.Offset)})
 					}
 				}
 			}
@@ -306,15 +333,8 @@ func (ix *dwarfIndex) indexUnits() error {
 
 // unitFor returns the offset of the unit whose ranges hold fileAddr.
 func (ix *dwarfIndex) unitFor(fileAddr uint64) (dwarf.Offset, bool) {
-	i := sort.Search(len(ix.cus), func(i int) bool { return ix.cus[i].lo > fileAddr }) - 1
-	// Units may overlap (an LTO partition inside another's range list);
-	// look back over the ones starting below fileAddr.
-	for k := i; k >= 0 && k > i-64; k-- {
-		if fileAddr < ix.cus[k].hi {
-			return ix.cus[k].off, true
-		}
-	}
-	return 0, false
+	off, ok := findRange(ix.cus, fileAddr)
+	return dwarf.Offset(off), ok
 }
 
 func (ix *dwarfIndex) source(fileAddr uint64) ([]Location, error) {

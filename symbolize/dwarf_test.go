@@ -1,7 +1,6 @@
 package symbolize
 
 import (
-	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"path/filepath"
@@ -57,11 +56,11 @@ func TestScopesAt(t *testing.T) {
 	// [0x1050,0x1060) [0x1080,0x1090); g holds inlined k [0x1020,0x1030).
 	u := &unitIndex{scopes: []scope{
 		{ranges: [][2]uint64{{0x1000, 0x1100}}, children: []int32{1, 3}},
-		{ranges: [][2]uint64{{0x1010, 0x1040}}, children: []int32{2}, inlined: true},
-		{ranges: [][2]uint64{{0x1020, 0x1030}}, inlined: true},
-		{ranges: [][2]uint64{{0x1050, 0x1060}, {0x1080, 0x1090}}, inlined: true},
+		{ranges: [][2]uint64{{0x1010, 0x1040}}, children: []int32{2}},
+		{ranges: [][2]uint64{{0x1020, 0x1030}}},
+		{ranges: [][2]uint64{{0x1050, 0x1060}, {0x1080, 0x1090}}},
 		{ranges: [][2]uint64{{0x2000, 0x2100}}},
-	}, top: []scopeRange{{0x1000, 0x1100, 0}, {0x2000, 0x2100, 4}}}
+	}, top: []addrRange{{0x1000, 0x1100, 0}, {0x2000, 0x2100, 4}}}
 	cases := []struct {
 		addr uint64
 		want []int32
@@ -131,14 +130,14 @@ func FuzzDWARF(f *testing.F) {
 			return
 		}
 		info, line := data[4:4+n], data[4+n:]
-		d, err := dwarf.New(sec["abbrev"], nil, nil, info, line, nil, nil, sec["str"])
+		mutated := map[string][]byte{}
+		for k, v := range sec {
+			mutated[k] = v
+		}
+		mutated["info"], mutated["line"] = info, line
+		d, err := newDWARFData(mutated)
 		if err != nil {
 			return
-		}
-		for _, name := range []string{"line_str", "str_offsets", "rnglists", "addr"} {
-			if b, ok := sec[name]; ok {
-				d.AddSection(".debug_"+name, b)
-			}
 		}
 		ix, err := func() (ix *dwarfIndex, err error) {
 			defer func() {

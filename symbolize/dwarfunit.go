@@ -16,7 +16,7 @@ type unitIndex struct {
 	scopes []scope
 	// top holds the address ranges of the outermost scopes (functions not
 	// nested in another), sorted by lo.
-	top []scopeRange
+	top []addrRange
 }
 
 // lineRow is one row of a line table: from addr on, the code is at
@@ -37,17 +37,11 @@ type scope struct {
 	// origin is the DIE that names the scope: the scope itself, or the
 	// abstract instance (DW_AT_abstract_origin) or declaration
 	// (DW_AT_specification) it points at.
-	origin  dwarf.Offset
-	inlined bool
+	origin dwarf.Offset
 	// For an inlined call, the call site in the enclosing scope
 	// (DW_AT_call_file, DW_AT_call_line, DW_AT_call_column).
 	callFile          int
 	callLine, callCol int
-}
-
-type scopeRange struct {
-	lo, hi uint64
-	scope  int32
 }
 
 // Limits on what one unit may make us hold.
@@ -216,7 +210,7 @@ func (u *unitIndex) readScopes(d *dwarf.Data, r *dwarf.Reader, maxEntries int) e
 			return err
 		}
 		if e == nil {
-			return nil
+			break // a cut unit: keep what was read, sorted
 		}
 		if e.Tag == 0 {
 			stack = stack[:len(stack)-1]
@@ -236,14 +230,14 @@ func (u *unitIndex) readScopes(d *dwarf.Data, r *dwarf.Reader, maxEntries int) e
 			if len(u.scopes) >= maxUnitScopes {
 				return errUnitTooBig
 			}
-			sc := scope{ranges: rs, origin: e.Offset, inlined: e.Tag == dwarf.TagInlinedSubroutine}
+			sc := scope{ranges: rs, origin: e.Offset}
 			for _, a := range []dwarf.Attr{dwarf.AttrAbstractOrigin, dwarf.AttrSpecification} {
 				if o, ok := e.Val(a).(dwarf.Offset); ok {
 					sc.origin = o
 					break
 				}
 			}
-			if sc.inlined {
+			if e.Tag == dwarf.TagInlinedSubroutine {
 				sc.callFile = int(intVal(e, dwarf.AttrCallFile))
 				sc.callLine = int(intVal(e, dwarf.AttrCallLine))
 				sc.callCol = int(intVal(e, dwarf.AttrCallColumn))
@@ -254,7 +248,7 @@ func (u *unitIndex) readScopes(d *dwarf.Data, r *dwarf.Reader, maxEntries int) e
 				u.scopes[parent].children = append(u.scopes[parent].children, idx)
 			} else {
 				for _, rg := range rs {
-					u.top = append(u.top, scopeRange{rg[0], rg[1], idx})
+					u.top = append(u.top, addrRange{rg[0], rg[1], uint64(idx)})
 				}
 			}
 			if e.Children {
@@ -314,18 +308,11 @@ func (sc *scope) contains(addr uint64) bool {
 // scopesAt returns the chain of scopes holding fileAddr, outermost (the
 // function) first, innermost inlined call last.
 func (u *unitIndex) scopesAt(fileAddr uint64) []int32 {
-	top := u.top
-	i := sort.Search(len(top), func(i int) bool { return top[i].lo > fileAddr }) - 1
-	var cur int32 = -1
-	for k := i; k >= 0 && k > i-64; k-- {
-		if fileAddr < top[k].hi {
-			cur = top[k].scope
-			break
-		}
-	}
-	if cur < 0 {
+	ref, ok := findRange(u.top, fileAddr)
+	if !ok {
 		return nil
 	}
+	cur := int32(ref)
 	chain := []int32{cur}
 	for depth := 0; depth < maxScopeDepth; depth++ {
 		next := int32(-1)

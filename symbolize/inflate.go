@@ -28,12 +28,25 @@ func inflate(raw []byte, order binary.ByteOrder) ([]byte, error) {
 	if len(raw) < elf64ChdrSize {
 		return nil, fmt.Errorf("compressed section of %d bytes has no Elf64_Chdr", len(raw))
 	}
-	typ := elf.CompressionType(order.Uint32(raw[0:]))
-	size := order.Uint64(raw[8:])
+	return decompress(elf.CompressionType(order.Uint32(raw[0:])), order.Uint64(raw[8:]), raw[elf64ChdrSize:])
+}
+
+// inflateGNU decodes a GNU-compressed .zdebug_* section: "ZLIB", the
+// inflated size as a big-endian 64-bit number, then a zlib stream (the
+// format before SHF_COMPRESSED; objcopy --compress-debug-sections=zlib-gnu).
+func inflateGNU(raw []byte) ([]byte, error) {
+	if len(raw) < 12 || string(raw[:4]) != "ZLIB" {
+		return nil, fmt.Errorf(".zdebug section without its ZLIB header")
+	}
+	return decompress(elf.COMPRESS_ZLIB, binary.BigEndian.Uint64(raw[4:12]), raw[12:])
+}
+
+// decompress inflates a stream that must give exactly size bytes, capped
+// before anything is allocated.
+func decompress(typ elf.CompressionType, size uint64, stream []byte) ([]byte, error) {
 	if size > maxSectionSize {
 		return nil, fmt.Errorf("compressed section claims %d bytes, more than the %d allowed", size, maxSectionSize)
 	}
-	stream := raw[elf64ChdrSize:]
 	switch typ {
 	case elf.COMPRESS_ZLIB:
 		zr, err := zlib.NewReader(bytes.NewReader(stream))

@@ -46,6 +46,7 @@ type Module struct {
 	remote        *debugFile // fetched from debuginfod
 	debugWarnings []string
 	dwarfOnce     sync.Once
+	dwarfLooked   bool // dwarfOnce ran: a debug file fetched after it is not read
 	dwarf         *dwarfIndex
 	dwarfErr      error
 }
@@ -78,17 +79,14 @@ func (m *Module) Section(name string) ([]byte, uint64) {
 		return nil, 0
 	}
 	s := m.elf.Section(name)
-	if s == nil || s.Type == elf.SHT_NOBITS || s.Size > maxSectionSize {
+	if s == nil {
 		return nil, 0
 	}
-	if b := m.mapped(s); b != nil {
-		return b, s.Addr
-	}
-	data, err := s.Data()
-	if err != nil {
+	b := m.sectionBytes(s)
+	if b == nil {
 		return nil, 0
 	}
-	return data, s.Addr
+	return b, s.Addr
 }
 
 // maxSectionSize caps what one section may make us allocate.
@@ -148,19 +146,4 @@ func (m *Module) Reader() (io.ReaderAt, int64, error) {
 		return nil, 0, err
 	}
 	return m.file, st.Size(), nil
-}
-
-// mapped returns an uncompressed section's bytes straight from the
-// memory-mapped file, without a copy; nil if the file is not mapped or the
-// section is compressed or out of the file's bounds. The bytes are valid
-// until Close.
-func (m *Module) mapped(s *elf.Section) []byte {
-	if m.mmap == nil || s.Flags&elf.SHF_COMPRESSED != 0 {
-		return nil
-	}
-	data := m.mmap.Bytes()
-	if s.Offset > uint64(len(data)) || s.Size > uint64(len(data))-s.Offset {
-		return nil
-	}
-	return data[s.Offset : s.Offset+s.Size : s.Offset+s.Size]
 }

@@ -34,6 +34,10 @@ type symtab struct {
 	strtabs [][]byte
 	funcs   []sym
 	objects []sym
+	// ownSymtab says the module's own file has a .symtab; without one,
+	// a debug file's takes its place (and one fetched later is worth a
+	// re-read).
+	ownSymtab bool
 
 	// err says why symbols were dropped: the first whose name lies
 	// outside its string table, and how many did.
@@ -192,17 +196,13 @@ func (m *Module) readSymtab() *symtab {
 	if f == nil {
 		return st
 	}
-	alloc := func(f *elf.File, idx uint16) bool {
+	// has reports whether a symbol's section (by index, in the file the
+	// symbol table came from) is real and has the flag.
+	has := func(f *elf.File, idx uint16, flag elf.SectionFlag) bool {
 		if idx == uint16(elf.SHN_UNDEF) || idx >= uint16(elf.SHN_LORESERVE) || int(idx) >= len(f.Sections) {
 			return false
 		}
-		return f.Sections[idx].Flags&elf.SHF_ALLOC != 0
-	}
-	exec := func(f *elf.File, idx uint16) bool {
-		if idx == uint16(elf.SHN_UNDEF) || idx >= uint16(elf.SHN_LORESERVE) || int(idx) >= len(f.Sections) {
-			return false
-		}
-		return f.Sections[idx].Flags&elf.SHF_EXECINSTR != 0
+		return f.Sections[idx].Flags&flag != 0
 	}
 	var dynsym []byte
 	var dynTab uint8
@@ -236,6 +236,7 @@ func (m *Module) readSymtab() *symtab {
 	// A stripped file keeps only .dynsym; its separate debug file has the
 	// full .symtab (local functions such as glibc's start_thread), as gdb
 	// reads it.
+	st.ownSymtab = hasSymtab
 	if d := m.debugFile(); !hasSymtab && d != nil {
 		add(d.elf, d.sectionBytes, elf.SHT_SYMTAB, true)
 	}
@@ -244,7 +245,6 @@ func (m *Module) readSymtab() *symtab {
 	dropped := 0
 	for _, tb := range tables {
 		sec, data, strtab := tb.sec, tb.data, tb.strtab
-		exec := func(idx uint16) bool { return exec(tb.f, idx) }
 		if len(st.strtabs) >= 255 {
 			break
 		}
@@ -278,11 +278,11 @@ func (m *Module) readSymtab() *symtab {
 				// Only objects the program loads: glibc's .symtab also
 				// has link warnings (__evoke_link_warning_*) in
 				// unloaded sections at address 0.
-				if alloc(tb.f, shndx) {
+				if has(tb.f, shndx, elf.SHF_ALLOC) {
 					st.objects = append(st.objects, sym{addr: value, size: size, name: name, tab: tab, local: local})
 				}
 			case elf.STT_FUNC, elf.STT_GNU_IFUNC, elf.STT_NOTYPE:
-				if value == 0 && size == 0 || !exec(shndx) {
+				if value == 0 && size == 0 || !has(tb.f, shndx, elf.SHF_EXECINSTR) {
 					continue
 				}
 				if typ == elf.STT_NOTYPE && (strtab[name] == '$' || strtab[name] == '.') {
