@@ -47,9 +47,9 @@ type File struct {
 	// Warnings are problems that did not stop the reading: a truncated core,
 	// a malformed note that was skipped.
 	Warnings []string
-	// Problems are the malformed structures among them, each a
+	// problems are the malformed structures among them, each a
 	// *FormatError saying where in the file it lies.
-	Problems []error
+	problems []error
 
 	r       io.ReaderAt
 	size    int64
@@ -265,7 +265,7 @@ func (c *File) malformed(off int64, format string, args ...any) {
 }
 
 func (c *File) problem(err error) {
-	c.Problems = append(c.Problems, err)
+	c.problems = append(c.problems, err)
 	c.Warnings = append(c.Warnings, err.Error())
 }
 

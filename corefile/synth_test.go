@@ -215,7 +215,7 @@ func noteDescOffs(notes []synthNote, nloads int) (hdrs, descs []int64) {
 }
 
 // TestCorruptStructures damages one structure of a small core at a time:
-// each is skipped with a *FormatError among Problems (and Warnings) that
+// each is skipped with a *FormatError among problems (and Warnings) that
 // says what broke and at which offset of the file, and reading goes on.
 func TestCorruptStructures(t *testing.T) {
 	le := binary.LittleEndian
@@ -347,7 +347,7 @@ func TestCorruptStructures(t *testing.T) {
 				t.Fatal(err)
 			}
 			var found bool
-			for _, p := range c.Problems {
+			for _, p := range c.problems {
 				var fe *FormatError
 				if !errors.As(p, &fe) {
 					t.Errorf("problem %v is a %T, want a *FormatError", p, p)
@@ -364,7 +364,7 @@ func TestCorruptStructures(t *testing.T) {
 				}
 			}
 			if !found {
-				t.Errorf("problems %v, want one saying %q", c.Problems, tt.msg)
+				t.Errorf("problems %v, want one saying %q", c.problems, tt.msg)
 			}
 			if tt.check != nil {
 				tt.check(t, c)

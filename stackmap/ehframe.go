@@ -212,7 +212,6 @@ type ehFrame struct {
 	hdr     []byte // .eh_frame_hdr
 	hdrAddr uint64
 	table   []byte // the header's search table
-	tabOff  int    // where it starts in the header
 	count   int
 	tabEnc  uint8
 	entSize int
@@ -252,7 +251,7 @@ func newEHFrame(data []byte, ehAddr uint64, hdr []byte, hdrAddr uint64) (*ehFram
 	if count > uint64(len(hdr)-r.off)/uint64(size) {
 		return nil, bad(r.off, fmt.Sprintf("search table claims %d entries in %d bytes", count, len(hdr)-r.off), nil)
 	}
-	return &ehFrame{data: data, addr: ehAddr, hdr: hdr, hdrAddr: hdrAddr, table: hdr[r.off:], tabOff: r.off, count: int(count),
+	return &ehFrame{data: data, addr: ehAddr, hdr: hdr, hdrAddr: hdrAddr, table: hdr[r.off:], count: int(count),
 		tabEnc: tabEnc, entSize: size, cies: map[int]*cie{}}, nil
 }
 
@@ -278,7 +277,7 @@ func (e *ehFrame) find(pc uint64) (*fde, error) {
 	}
 	_, addr := e.entry(i)
 	if addr < e.addr || addr-e.addr >= uint64(len(e.data)) {
-		return nil, &FormatError{Section: ".eh_frame_hdr", Off: int64(e.tabOff + i*e.entSize),
+		return nil, &FormatError{Section: ".eh_frame_hdr", Off: int64(len(e.hdr) - len(e.table) + i*e.entSize),
 			Msg: fmt.Sprintf("search table entry %d points outside .eh_frame", i), Val: hex(addr)}
 	}
 	f, err := e.parseFDE(int(addr - e.addr))

@@ -3,6 +3,8 @@ package stackmap
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/go-delve/delve/pkg/dwarf/op"
 )
 
 // checkExpr validates a DWARF expression before delve's evaluator
@@ -18,64 +20,78 @@ import (
 // branches at all), and with forward branches only, a program ends.
 func checkExpr(expr []byte) error {
 	r := &reader{b: expr}
-	starts := make(map[int]bool, len(expr))
-	type branch struct{ at, target int }
-	var branches []branch
+	// Expressions are a few bytes (glibc's PLT ones are 11): keep the
+	// bookkeeping on the stack, since a CFA expression is checked each
+	// time a frame is stepped with it.
+	var startBuf [64]bool
+	starts := startBuf[:]
+	if len(expr) > len(starts) {
+		starts = make([]bool, len(expr))
+	}
+	type branch struct {
+		at, target int
+		name       string
+	}
+	var branchBuf [4]branch
+	branches := branchBuf[:0]
 	bad := func(at int, msg string, val any) error {
 		return &FormatError{Section: "DWARF expression", Off: int64(at), Msg: msg, Val: val}
 	}
 	for r.off < len(expr) {
 		at := r.off
 		starts[at] = true
-		op := r.u8()
+		code := op.Opcode(r.u8())
 		switch {
-		case op >= 0x30 && op <= 0x6f: // DW_OP_lit0-31, DW_OP_reg0-31
-		case op >= 0x70 && op <= 0x8f: // DW_OP_breg0-31 SLEB128
+		case code >= op.DW_OP_lit0 && code <= op.DW_OP_reg31: // no operand
+		case code >= op.DW_OP_breg0 && code <= op.DW_OP_breg31: // SLEB128 offset
 			r.sleb()
 		default:
-			switch op {
-			case 0x06, 0x12, 0x13, 0x14, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20,
-				0x21, 0x22, 0x24, 0x25, 0x26, 0x27, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x96, 0x9c, 0x9f:
-				// deref, dup … xor, eq … ne, nop, call_frame_cfa,
-				// stack_value: no operands.
-			case 0x08, 0x09, 0x15, 0x94, 0x95: // const1u/s, pick, deref_size, xderef_size
+			switch code {
+			case op.DW_OP_deref, op.DW_OP_dup, op.DW_OP_drop, op.DW_OP_over, op.DW_OP_swap, op.DW_OP_rot,
+				op.DW_OP_xderef, op.DW_OP_abs, op.DW_OP_and, op.DW_OP_div, op.DW_OP_minus, op.DW_OP_mod,
+				op.DW_OP_mul, op.DW_OP_neg, op.DW_OP_not, op.DW_OP_or, op.DW_OP_plus, op.DW_OP_shl,
+				op.DW_OP_shr, op.DW_OP_shra, op.DW_OP_xor, op.DW_OP_eq, op.DW_OP_ge, op.DW_OP_gt,
+				op.DW_OP_le, op.DW_OP_lt, op.DW_OP_ne, op.DW_OP_nop, op.DW_OP_call_frame_cfa,
+				op.DW_OP_stack_value:
+				// No operands.
+			case op.DW_OP_const1u, op.DW_OP_const1s, op.DW_OP_pick, op.DW_OP_deref_size, op.DW_OP_xderef_size:
 				r.bytes(1)
-			case 0x0a, 0x0b: // const2u/s
+			case op.DW_OP_const2u, op.DW_OP_const2s:
 				r.bytes(2)
-			case 0x0c, 0x0d: // const4u/s
+			case op.DW_OP_const4u, op.DW_OP_const4s:
 				r.bytes(4)
-			case 0x03, 0x0e, 0x0f: // addr (8-byte addresses), const8u/s
+			case op.DW_OP_addr, op.DW_OP_const8u, op.DW_OP_const8s: // 8-byte addresses
 				r.bytes(8)
-			case 0x10, 0x11, 0x23, 0x90, 0x91, 0x93: // constu, consts, plus_uconst, regx, fbreg, piece
+			case op.DW_OP_constu, op.DW_OP_consts, op.DW_OP_plus_uconst, op.DW_OP_regx, op.DW_OP_fbreg, op.DW_OP_piece:
 				r.uleb()
-			case 0x92: // bregx: ULEB128 register, SLEB128 offset
+			case op.DW_OP_bregx: // ULEB128 register, SLEB128 offset
 				r.uleb()
 				r.sleb()
-			case 0x9e: // implicit_value: ULEB128 length, then the block
+			case op.DW_OP_implicit_value: // ULEB128 length, then the block
 				r.bytes(r.uleb())
-			case 0x28, 0x2f: // bra, skip: a 2-byte signed offset from the next operation
+			case op.DW_OP_bra, op.DW_OP_skip: // a 2-byte signed offset from the next operation
 				b := r.bytes(2)
 				if b != nil {
-					branches = append(branches, branch{at, r.off + int(int16(binary.LittleEndian.Uint16(b)))})
+					name := "DW_OP_skip"
+					if code == op.DW_OP_bra {
+						name = "DW_OP_bra"
+					}
+					branches = append(branches, branch{at, r.off + int(int16(binary.LittleEndian.Uint16(b))), name})
 				}
 			default:
-				return bad(at, "unsupported operation", hex(op))
+				return bad(at, "unsupported operation", hex(byte(code)))
 			}
 		}
 		if r.err != nil {
-			return bad(at, fmt.Sprintf("operand of operation %#x runs past the end", op), nil)
+			return bad(at, fmt.Sprintf("operand of operation %#x runs past the end", byte(code)), nil)
 		}
 	}
 	for _, b := range branches {
-		name := "DW_OP_skip"
-		if expr[b.at] == 0x28 {
-			name = "DW_OP_bra"
-		}
 		switch {
 		case b.target <= b.at:
-			return bad(b.at, fmt.Sprintf("%s jumps back to offset %d: the expression could loop", name, b.target), nil)
+			return bad(b.at, fmt.Sprintf("%s jumps back to offset %d: the expression could loop", b.name, b.target), nil)
 		case b.target < len(expr) && !starts[b.target]:
-			return bad(b.at, fmt.Sprintf("%s jumps into the middle of an operation at offset %d", name, b.target), nil)
+			return bad(b.at, fmt.Sprintf("%s jumps into the middle of an operation at offset %d", b.name, b.target), nil)
 		}
 	}
 	return nil

@@ -1,7 +1,5 @@
 package stackmap
 
-import "errors"
-
 // CFA instruction opcodes (DWARF 5, 6.4.2; .eh_frame uses the same).
 const (
 	cfaAdvanceLoc       = 0x40 // high two bits
@@ -33,8 +31,6 @@ const (
 	cfaGNUArgsSize      = 0x2e
 	cfaGNUNegOffsetExt  = 0x2f
 )
-
-var errBadCFA = errors.New("malformed CFA program")
 
 // maxRSPOffset walks CFA programs (the CIE's initial instructions, then the
 // FDE's) and returns the largest offset from rsp the CFA rule ever takes:
@@ -131,11 +127,11 @@ func maxRSPOffset(dataAlign int64, programs ...[]byte) (max int64, ok, partial b
 				rd.uleb()
 				rd.sleb()
 			default:
-				return max, ok, partial, errBadCFA
+				return max, ok, partial, errCFAProgram
 			}
 		}
 		if rd.err != nil {
-			return max, ok, partial, errBadCFA
+			return max, ok, partial, errCFAProgram
 		}
 	}
 	return max, ok, partial, nil

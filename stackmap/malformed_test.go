@@ -130,8 +130,11 @@ func TestLoopingExpressions(t *testing.T) {
 	// DW_OP_breg7 0; DW_OP_skip -5: pushes rsp forever.
 	loop := []byte{0x77, 0x00, 0x2f, 0xfb, 0xff}
 	dr := op.NewDwarfRegisters(0, []*op.DwarfRegister{7: {Uint64Val: 0x7000}}, binary.LittleEndian, RIP, RSP, RBP, 0)
-	if v, _, err := op.ExecuteStackProgram(*dr, loop, 8, nil); err == nil {
-		t.Logf("delve's evaluator ends the loop silently with %#x: the check is what makes it an error", v)
+	// delve's evaluator ends the loop silently with rsp on top: the check
+	// is what makes it an error. If a delve upgrade changes that, revisit
+	// checkExpr's branch rule.
+	if v, _, err := op.ExecuteStackProgram(*dr, loop, 8, nil); err != nil || v != 0x7000 {
+		t.Fatalf("delve's evaluator on a looping expression: %#x, %v; it used to return 0x7000 without an error", v, err)
 	}
 	tests := []struct {
 		name string

@@ -23,9 +23,6 @@ type Prologue struct {
 	// stopAt, or at the end of the bytes it was given: Size is then only
 	// what it understood, a lower bound.
 	Complete bool
-	// Len is how many bytes of code the prologue spans (where decoding
-	// stopped).
-	Len int
 }
 
 // maxPrologueInsns bounds how far into a function the decoder looks.
@@ -63,10 +60,8 @@ func DecodePrologue(code []byte, stopAt int) (Prologue, bool) {
 	var movImm int64    // mov eax/rax, imm before a probestack call
 	sawCall := false
 	off := 0
-	n := 0
-	complete := false
 decode:
-	for ; n < maxPrologueInsns && off < len(code); n++ {
+	for n := 0; n < maxPrologueInsns && off < len(code); n++ {
 		if stopAt >= 0 && off > stopAt {
 			break
 		}
@@ -85,22 +80,24 @@ decode:
 		mem1, isMem1 := arg(inst, 1).(x86asm.Mem)
 		imm1, isImm1 := arg(inst, 1).(x86asm.Imm)
 		src, _ := arg(inst, 1).(x86asm.Reg)
-		known := true
 		switch {
 		case inst.Op == x86asm.NOP:
 		case inst.Op == x86asm.PUSH && reg0 != 0:
 			pushes++
 			p.Size += 8
-		case inst.Op == x86asm.MOV && (reg0 == x86asm.RBP || reg0 == x86asm.R11) && src == x86asm.RSP:
-			// mov rbp,rsp (frame pointer); mov r11,rsp (LLVM's probe loop
-			// bound, made final by sub r11,N).
+		case inst.Op == x86asm.MOV && reg0 == x86asm.RBP && src == x86asm.RSP:
+			// mov rbp,rsp: the frame pointer.
+		case inst.Op == x86asm.MOV && reg0 == x86asm.R11 && src == x86asm.RSP:
+			// LLVM's probe loop bound: r11 = rsp - loopTotal, made final
+			// by sub r11,N (GCC's lea r11,[rsp-N] sets it at once).
+			loopTotal, inLoop = 0, true
 		case inst.Op == x86asm.MOV && isImm1 && (reg0 == x86asm.EAX || reg0 == x86asm.RAX):
 			movImm = int64(imm1)
 		case (inst.Op == x86asm.MOV || inst.Op == x86asm.OR) && isMem0 && mem0.Base == x86asm.RSP && mem0.Index == 0 && isImm1 && imm1 == 0:
 			// The store of a stack probe: mov qword ptr [rsp],0 (LLVM),
 			// or qword ptr [rsp],0 (GCC).
 		case inst.Op == x86asm.SUB && reg0 == x86asm.R11 && isImm1 && inLoop:
-			loopTotal = int64(imm1) // mov r11,rsp; sub r11,N
+			loopTotal += int64(imm1) // mov r11,rsp; sub r11,N
 		case inst.Op == x86asm.LEA && reg0 == x86asm.R11 && isMem1 && mem1.Base == x86asm.RSP && mem1.Index == 0 && int32(mem1.Disp) < 0:
 			// lea r11,[rsp-N] (x86asm keeps disp32 unsigned).
 			loopTotal = -int64(int32(mem1.Disp))
@@ -122,20 +119,13 @@ decode:
 		case inst.Op == x86asm.CALL && movImm > 0 && !sawCall:
 			sawCall = true
 		default:
-			known = false
-		}
-		if inst.Op == x86asm.MOV && reg0 == x86asm.R11 && src == x86asm.RSP {
-			inLoop = true
-		}
-		if !known {
 			// The body starts here, unless this instruction moves rsp
 			// in a way the decoder does not follow.
-			complete = !movesRSP(inst) && !inLoop
+			p.Complete = !movesRSP(inst) && !inLoop
 			break decode
 		}
 		off += inst.Len
 	}
-	p.Complete, p.Len = complete, off
 	if p.Size == 8 && pushes == 0 {
 		p.How = "return address 8"
 		return p, true

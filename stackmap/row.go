@@ -48,11 +48,12 @@ func runCFA(c *cie, f *fde, pc uint64) (row, error) {
 	var init row
 	init.raReg = c.raReg
 	init.signal = c.signal
-	if err := execCFA(c, c.initial, &init, nil, ^uint64(0), 0); err != nil {
-		return row{}, fmt.Errorf(".eh_frame FDE at offset %#x for %#x-%#x: %w", f.off, f.begin, f.end, err)
-	}
+	err := execCFA(c, c.initial, &init, nil, ^uint64(0), 0)
 	cur := init
-	if err := execCFA(c, f.insns, &cur, &init, pc, f.begin); err != nil {
+	if err == nil {
+		err = execCFA(c, f.insns, &cur, &init, pc, f.begin)
+	}
+	if err != nil {
 		return row{}, fmt.Errorf(".eh_frame FDE at offset %#x for %#x-%#x: %w", f.off, f.begin, f.end, err)
 	}
 	return cur, nil
