@@ -58,11 +58,7 @@ func TestAbortMachinery(t *testing.T) {
 // TestRustPanicCaller: on the real panic = "abort" core the abort names the
 // user function that panicked, in a crate called panic_abort.
 func TestRustPanicCaller(t *testing.T) {
-	f := testfixture.Get(t, "rust-panic-abort")
-	r, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := analyzeFixture(t, "rust-panic-abort")
 	for _, d := range r.Diagnosis {
 		if d.Kind != "abort" {
 			continue

@@ -2,8 +2,6 @@ package analyze
 
 import (
 	"testing"
-
-	"github.com/coreview/coreview/internal/testfixture"
 )
 
 // TestNonPIEAndColdFragment: the ET_EXEC fixture's executable has bias 0;
@@ -11,11 +9,7 @@ import (
 // "parse[cold]", called from main. (TestUnwindMatchesGDB compares every
 // frame of both with gdb.)
 func TestNonPIEAndColdFragment(t *testing.T) {
-	f := testfixture.Get(t, "c-nopie")
-	r, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := analyzeFixture(t, "c-nopie")
 	if r.Modules[0].Path != r.Process.Exe || r.Modules[0].Base != 0 || r.Modules[0].Status != "ok" {
 		t.Errorf("executable module %+v, want bias 0", r.Modules[0])
 	}
@@ -23,11 +17,7 @@ func TestNonPIEAndColdFragment(t *testing.T) {
 		t.Errorf("frames %+v", fr)
 	}
 
-	f = testfixture.Get(t, "c-cold")
-	r, err = Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r = analyzeFixture(t, "c-cold")
 	fr := r.Threads[0].Frames
 	if len(fr) < 2 || fr[0].Function != "parse[cold]" || fr[0].Symbol != "parse.cold" || fr[1].Function != "main" {
 		t.Errorf("frames %+v, want parse[cold] (symbol parse.cold) called from main", fr)
@@ -38,11 +28,7 @@ func TestNonPIEAndColdFragment(t *testing.T) {
 // vDSO (frame #0 in [vdso], symbolized from the core's memory), and main
 // is found through read_clock's frame pointer, read_clock having no CFI.
 func TestVDSOAndFramePointerFrames(t *testing.T) {
-	f := testfixture.Get(t, "c-vdso")
-	r, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := analyzeFixture(t, "c-vdso")
 	fr := r.Threads[0].Frames
 	if len(fr) < 4 || fr[0].Module != "[vdso]" || fr[0].Function != "clock_gettime" ||
 		fr[2].Function != "read_clock" || fr[3].Function != "main" || fr[3].Method != "fp" {

@@ -28,6 +28,17 @@ func options(f testfixture.Fixture) Options {
 	return Options{Binary: f.Binary, Sysroot: testfixture.Sysroot(), SearchPaths: []string{f.Dir}}
 }
 
+// analyzeFixture analyzes a fixture's core as the tests do (options).
+func analyzeFixture(t *testing.T, name string) (testfixture.Fixture, *Report) {
+	t.Helper()
+	f := testfixture.Get(t, name)
+	r, err := Analyze(f.CoreZst, options(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, r
+}
+
 // gdbSource is a source position as gdb reports it.
 type gdbSource struct {
 	Name     *string `json:"name"`

@@ -2,8 +2,6 @@ package analyze
 
 import (
 	"testing"
-
-	"github.com/coreview/coreview/internal/testfixture"
 )
 
 func TestCanonical(t *testing.T) {
@@ -31,11 +29,7 @@ func TestCanonical(t *testing.T) {
 // si_addr 0) the report claims no null pointer: the diagnosis is
 // non-canonical-address with the address computed from the instruction.
 func TestGeneralProtectionFault(t *testing.T) {
-	f := testfixture.Get(t, "c-gp-fault")
-	r, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := analyzeFixture(t, "c-gp-fault")
 	if r.Signal == nil || r.Signal.Address != nil {
 		t.Errorf("signal %+v: want no address", r.Signal)
 	}

@@ -3,18 +3,12 @@ package analyze
 import (
 	"strings"
 	"testing"
-
-	"github.com/coreview/coreview/internal/testfixture"
 )
 
 // TestMappedDataFileIsNotAModule: c-bus-error maps a data file with mmap;
 // it is a mapped file, not an ELF module with missing symbols.
 func TestMappedDataFileIsNotAModule(t *testing.T) {
-	f := testfixture.Get(t, "c-bus-error")
-	r, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := analyzeFixture(t, "c-bus-error")
 	for _, m := range r.Modules {
 		if strings.HasSuffix(m.Path, "data.bin") {
 			t.Errorf("data.bin is a module: %+v", m)
@@ -38,6 +32,6 @@ func TestMappedDataFileIsNotAModule(t *testing.T) {
 		t.Error("no mapping of data.bin")
 	}
 	if r.Signal == nil || !strings.Contains(r.Signal.Where, "the mapped file") {
-		t.Errorf("signal where %q", r.Signal.Where)
+		t.Errorf("signal %+v: want its address in the mapped file", r.Signal)
 	}
 }

@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"debug/elf"
-	"os/exec"
 	"strconv"
 	"testing"
 
@@ -24,10 +23,7 @@ import (
 //   - remaining is CFA(#0) (gdb's SP of #1) minus the lowest byte of the
 //     stack, the start of the core's PT_LOAD holding the CFA's last byte.
 func TestOverflowMatchesGDB(t *testing.T) {
-	gdb, err := exec.LookPath("gdb")
-	if err != nil {
-		t.Skip("gdb is not installed")
-	}
+	gdb := testfixture.Tool(t, "gdb")
 	checked := 0
 	for _, f := range testfixture.All(t) {
 		r, err := Analyze(f.CoreZst, options(f))

@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,19 +16,6 @@ import (
 func TestScanBinaryLookupOrder(t *testing.T) {
 	f := testfixture.Get(t, "c-null-call")
 	wrong := testfixture.Get(t, "c-abort").Binary
-	copyFile := func(t *testing.T, src, dst string) {
-		t.Helper()
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, data, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// The executable's path as the core names it.
 	s, err := Open(f.CoreZst, options(f))
 	if err != nil {
@@ -43,9 +29,9 @@ func TestScanBinaryLookupOrder(t *testing.T) {
 	// A sysroot with the libraries and the right executable at its path.
 	sysroot := t.TempDir()
 	for _, lib := range []string{"usr/lib/x86_64-linux-gnu/libc.so.6", "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"} {
-		copyFile(t, filepath.Join(testfixture.Sysroot(), lib), filepath.Join(sysroot, lib))
+		testfixture.CopyFile(t, filepath.Join(testfixture.Sysroot(), lib), filepath.Join(sysroot, lib))
 	}
-	copyFile(t, f.Binary, filepath.Join(sysroot, exePath))
+	testfixture.CopyFile(t, f.Binary, filepath.Join(sysroot, exePath))
 
 	tests := []struct {
 		name  string
@@ -84,9 +70,9 @@ func TestScanBinaryLookupOrder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			core := filepath.Join(dir, "crash", "core.zst")
-			copyFile(t, f.CoreZst, core)
+			testfixture.CopyFile(t, f.CoreZst, core)
 			for rel, src := range tt.files {
-				copyFile(t, src, filepath.Join(dir, rel))
+				testfixture.CopyFile(t, src, filepath.Join(dir, rel))
 			}
 			opts := tt.opts(dir)
 			if opts.Core.Sysroot == "" {

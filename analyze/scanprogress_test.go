@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -16,14 +15,8 @@ func TestScanProgressNamesTheCurrentCore(t *testing.T) {
 	var cores []string
 	for _, name := range []string{"c-null-call", "c-abort", "c-div-zero"} {
 		f := testfixture.Get(t, name)
-		data, err := os.ReadFile(f.CoreZst)
-		if err != nil {
-			t.Fatal(err)
-		}
 		p := filepath.Join(dir, name+".zst")
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testfixture.CopyFile(t, f.CoreZst, p)
 		cores = append(cores, p)
 	}
 	type call struct {

@@ -79,7 +79,10 @@ func TestSignatureStable(t *testing.T) {
 		}
 		sigs = append(sigs, r.SignatureHash)
 	}
-	fixture, _ := Analyze(f.CoreZst, options(f))
+	fixture, err := Analyze(f.CoreZst, options(f))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if sigs[0] != sigs[1] || sigs[0] != fixture.SignatureHash {
 		t.Errorf("signatures across runs: %v, fixture %s", sigs, fixture.SignatureHash)
 	}

@@ -48,11 +48,7 @@ func sourceLines(r *Report) []string {
 // against gdb in TestUnwindMatchesGDB).
 func inFileSource(t *testing.T) (testfixture.Fixture, []string) {
 	t.Helper()
-	f := testfixture.Get(t, "c-inline")
-	r, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, r := analyzeFixture(t, "c-inline")
 	want := sourceLines(r)
 	if !strings.Contains(strings.Join(want, "\n"), "main.c:30") {
 		t.Fatalf("the in-file DWARF gives no main.c:30 frame:\n%s", strings.Join(want, "\n"))
@@ -66,22 +62,8 @@ func loneCopy(t *testing.T, f testfixture.Fixture) string {
 	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "prog")
-	copyFile(t, filepath.Join(f.Dir, "split", "prog"), p)
+	testfixture.CopyFile(t, filepath.Join(f.Dir, "split", "prog"), p)
 	return p
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func buildIDPath(dir, id string) string {
@@ -125,12 +107,12 @@ func TestSeparateDebugFiles(t *testing.T) {
 		}, "debuglink", ""},
 		{"debuglink in .debug/", func(t *testing.T) Options {
 			p := loneCopy(t, f)
-			copyFile(t, debug, filepath.Join(filepath.Dir(p), ".debug", "prog.debug"))
+			testfixture.CopyFile(t, debug, filepath.Join(filepath.Dir(p), ".debug", "prog.debug"))
 			return Options{Binary: p}
 		}, "debuglink", ""},
 		{"build-id directory", func(t *testing.T) Options {
 			dir := t.TempDir()
-			copyFile(t, debug, buildIDPath(dir, cInlineBuildID))
+			testfixture.CopyFile(t, debug, buildIDPath(dir, cInlineBuildID))
 			return Options{Binary: loneCopy(t, f), DebugDirs: []string{dir}}
 		}, "build-id", ""},
 		{"zstd-compressed DWARF", func(t *testing.T) Options {
@@ -157,7 +139,7 @@ func TestSeparateDebugFiles(t *testing.T) {
 		{"wrong build-id", func(t *testing.T) Options {
 			dir := t.TempDir()
 			// glibc's debug file, put where the program's belongs.
-			copyFile(t, filepath.Join(testfixture.Sysroot(), "usr/lib/debug/.build-id/93/ac61ec5a8eb1396f9fbd350e3169a558528a40.debug"), buildIDPath(dir, cInlineBuildID))
+			testfixture.CopyFile(t, filepath.Join(testfixture.Sysroot(), "usr/lib/debug/.build-id/93/ac61ec5a8eb1396f9fbd350e3169a558528a40.debug"), buildIDPath(dir, cInlineBuildID))
 			return Options{Binary: loneCopy(t, f), DebugDirs: []string{dir}}
 		}, "", "has build-id 93ac61ec5a8eb1396f9fbd350e3169a558528a40"},
 	}
@@ -297,7 +279,7 @@ func startDebuginfod(t *testing.T, dir, buildID string) string {
 func TestDebuginfod(t *testing.T) {
 	f, want := inFileSource(t)
 	served := t.TempDir()
-	copyFile(t, filepath.Join(f.Dir, "split", "prog.debug"), filepath.Join(served, "prog.debug"))
+	testfixture.CopyFile(t, filepath.Join(f.Dir, "split", "prog.debug"), filepath.Join(served, "prog.debug"))
 	url := startDebuginfod(t, served, cInlineBuildID)
 	cache := t.TempDir()
 	bin := loneCopy(t, f)

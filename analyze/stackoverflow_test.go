@@ -15,11 +15,7 @@ import (
 // The guard range reported is that gap, not the page the fault hit up to
 // the stack.
 func TestMainStackGap(t *testing.T) {
-	f := testfixture.Get(t, "c-recursion")
-	r, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := analyzeFixture(t, "c-recursion")
 	d := r.Diagnosis[0]
 	so := d.StackOverflow
 	if so == nil || so.Stack.Kind != "main" || !so.Stack.Gap {
@@ -43,11 +39,7 @@ func TestMainStackGap(t *testing.T) {
 // TestRecursionFirstFrame: a run that starts at frame #0 says so in JSON
 // ("first": 0 was dropped by omitempty).
 func TestRecursionFirstFrame(t *testing.T) {
-	f := testfixture.Get(t, "c-threads")
-	r, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := analyzeFixture(t, "c-threads")
 	so := r.Diagnosis[0].StackOverflow
 	if so == nil || len(so.Recursion) == 0 || so.Recursion[0].First != 0 {
 		t.Fatalf("diagnosis: %+v", r.Diagnosis[0])

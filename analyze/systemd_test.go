@@ -20,7 +20,7 @@ func TestSystemdExeXattr(t *testing.T) {
 	f := testfixture.Get(t, "c-null-deref")
 	dir := t.TempDir()
 	core := filepath.Join(dir, "core.zst")
-	copyFile(t, f.CoreZst, core)
+	testfixture.CopyFile(t, f.CoreZst, core)
 	const exe = "/opt/app/bin/prog"
 	if err := unix.Setxattr(core, "user.coredump.exe", []byte(exe), 0); err != nil {
 		if errors.Is(err, unix.ENOTSUP) || errors.Is(err, unix.EPERM) {
@@ -33,7 +33,7 @@ func TestSystemdExeXattr(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(prog), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	copyFile(t, f.Binary, prog)
+	testfixture.CopyFile(t, f.Binary, prog)
 	wantFile, _ := filepath.EvalSymlinks(prog)
 
 	r, err := Analyze(core, Options{Sysroot: sysroot})

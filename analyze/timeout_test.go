@@ -16,8 +16,8 @@ import (
 func TestScanTimeout(t *testing.T) {
 	f := testfixture.Get(t, "stacker-segment")
 	dir := t.TempDir()
-	copyFile(t, f.CoreZst, filepath.Join(dir, "core.zst"))
-	copyFile(t, f.Binary, filepath.Join(dir, "bin"))
+	testfixture.CopyFile(t, f.CoreZst, filepath.Join(dir, "core.zst"))
+	testfixture.CopyFile(t, f.Binary, filepath.Join(dir, "bin"))
 	res, err := Scan(ScanOptions{Dirs: []string{dir}, Core: Options{Sysroot: testfixture.Sysroot()}, Timeout: time.Nanosecond, Jobs: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -26,15 +26,14 @@ func TestScanTimeout(t *testing.T) {
 		t.Fatalf("scan: %+v", res)
 	}
 	// What the abandoned goroutine goes on to do, with the context its
-	// timeout cancelled: it stops decompressing and returns.
+	// timeout cancelled: it stops and returns the context's error (the
+	// walks' own stop is TestReportCancelled's).
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	start := time.Now()
 	row := analyzeRow(ctx, filepath.Join(dir, "core.zst"), ScanOptions{Core: Options{Sysroot: testfixture.Sysroot()}})
 	if !strings.Contains(row.Error, "context canceled") {
 		t.Errorf("analysis under a cancelled context: %+v, want it to stop with the context's error", row)
 	}
-	t.Logf("the abandoned analysis returned after %s", time.Since(start))
 }
 
 // TestReportCancelled: a session whose context is done stops its walks

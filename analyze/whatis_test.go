@@ -26,8 +26,8 @@ func TestWhatIs(t *testing.T) {
 	fault := s.WhatIs(uint64(so.FaultAddress), r)
 	// The range named is the guard's, and the distance is from the
 	// segment's lowest byte, which the fault lies below.
-	want := fmt.Sprintf("in the guard page [%#x–%#x) below the stack segment [%#x–%#x) of thread %d, %d bytes below the segment's lowest byte",
-		uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.Stack.Start), uint64(so.Stack.End), r.Diagnosis[0].Thread, uint64(so.Stack.Start-so.FaultAddress))
+	want := fmt.Sprintf("in the guard page [%#x–%#x) below the stack segment [%#x–%#x) of thread %d, %s below the segment's lowest byte",
+		uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.Stack.Start), uint64(so.Stack.End), r.Diagnosis[0].Thread, distance(uint64(so.Stack.Start-so.FaultAddress)))
 	if fault.Mapping == nil || fault.Mapping.Role != RoleGuard || fault.Where != want {
 		t.Errorf("fault address: %+v\nwant where: %s", fault, want)
 	}
@@ -70,11 +70,7 @@ func TestWhatIs(t *testing.T) {
 // stacks. rust_psm_on_stack's CFA − SP is the 8 MiB distance between the
 // segment and the thread's stack; counting it made it the top consumer.
 func TestStackSwitchBytes(t *testing.T) {
-	f := testfixture.Get(t, "stacker-segment")
-	r, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := analyzeFixture(t, "stacker-segment")
 	var so *StackOverflow
 	var segs *StackSegments
 	for _, d := range r.Diagnosis {

@@ -226,7 +226,7 @@ r = json.load(open(sys.argv[1]))
 t = r["threads"]
 c = [x for x in t if x.get("crashed")] or t
 print("%.1f MB core, %d threads, %s frames on the crashed thread" % (
-    os.path.getsize(sys.argv[2]) / 1e6, len(t), format(len(c[0]["frames"]), ",")))' "$WORK/$name.json" "$core")
+    os.path.getsize(sys.argv[2]) / 1e6, len(t), format(sum(1 for f in c[0]["frames"] if not f.get("inlined")), ",")))' "$WORK/$name.json" "$core")
 	sources+=("$name: $shape")
 
 	hf "$WORK/$name.cv.h.json" -N --warmup 1 --runs 10 "$(cmdline "${cv[@]}")"
@@ -289,7 +289,7 @@ for mib in 4 8; do
 	core=$(crash "$WORK/depth$mib" bash -c 'ulimit -s "$1" && exec "$2"' _ $((mib * 1024)) "$REC_BIN")
 	cmd=("$CV" analyze "$core" --binary "$REC_BIN" --sysroot "$REC_SYSROOT" --format json)
 	"${cmd[@]}" >"$WORK/depth$mib.json"
-	depth_f[$mib]=$(python3 -c 'import json,sys; print(max(len(t["frames"]) for t in json.load(open(sys.argv[1]))["threads"]))' "$WORK/depth$mib.json")
+	depth_f[$mib]=$(python3 -c 'import json,sys; print(max(sum(1 for f in t["frames"] if not f.get("inlined")) for t in json.load(open(sys.argv[1]))["threads"]))' "$WORK/depth$mib.json")
 	hf "$WORK/depth$mib.h.json" -N --warmup 1 --runs 10 "$(cmdline "${cmd[@]}")"
 	depth_t[$mib]=$(median "$WORK/depth$mib.h.json")
 done

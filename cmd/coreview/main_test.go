@@ -244,17 +244,8 @@ func TestSearchPathByBuildID(t *testing.T) {
 	f := testfixture.Get(t, "c-null-call")
 	libdir := filepath.Join(testfixture.Sysroot(), "usr", "lib", "x86_64-linux-gnu")
 	wrongDir, rightDir := t.TempDir(), t.TempDir()
-	cp := func(src, dst string) {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cp(filepath.Join(libdir, "ld-linux-x86-64.so.2"), filepath.Join(wrongDir, "libc.so.6"))
-	cp(filepath.Join(libdir, "libc.so.6"), filepath.Join(rightDir, "renamed-libc.so"))
+	testfixture.CopyFile(t, filepath.Join(libdir, "ld-linux-x86-64.so.2"), filepath.Join(wrongDir, "libc.so.6"))
+	testfixture.CopyFile(t, filepath.Join(libdir, "libc.so.6"), filepath.Join(rightDir, "renamed-libc.so"))
 	r := analyzeJSON(t, f.CoreZst, "--binary", f.Binary, "--sysroot", t.TempDir(),
 		"--search-path", wrongDir, "--search-path", rightDir)
 	found := false

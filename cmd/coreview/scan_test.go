@@ -333,11 +333,7 @@ func TestScanTimeout(t *testing.T) {
 	f := testfixture.Get(t, "c-null-call")
 	dir := t.TempDir()
 	for name, src := range map[string]string{"core.zst": f.CoreZst, "bin": f.Binary} {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+		testfixture.CopyFile(t, src, filepath.Join(dir, name))
 	}
 	code, stdout, stderr := runCLI("scan", dir, "--timeout", "1ns", "--format", "jsonl", "--sysroot", testfixture.Sysroot())
 	if code != exitBadInput || !strings.Contains(stdout, `"error":"timed out after 1ns"`) || !strings.Contains(stderr, "1 of 1 cores could not be analyzed") {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,13 +15,7 @@ import (
 func TestDebuginfodFlags(t *testing.T) {
 	f := testfixture.Get(t, "c-inline")
 	bin := filepath.Join(t.TempDir(), "prog")
-	b, err := os.ReadFile(filepath.Join(f.Dir, "split", "prog"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testfixture.CopyFile(t, filepath.Join(f.Dir, "split", "prog"), bin)
 	t.Setenv("DEBUGINFOD_URLS", "http://127.0.0.1:1")
 	t.Setenv("COREVIEW_DEBUGINFOD_CACHE", t.TempDir())
 	base := []string{"analyze", f.CoreZst, "--binary", bin, "--sysroot", testfixture.Sysroot(), "--search-path", f.Dir}
@@ -36,12 +29,9 @@ func TestDebuginfodFlags(t *testing.T) {
 		t.Errorf("--offline: exit %d, stderr %q; want no debuginfod at all", code, errs)
 	}
 	debugDir := t.TempDir()
-	dbg, _ := os.ReadFile(filepath.Join(f.Dir, "split", "prog.debug"))
-	p := filepath.Join(debugDir, ".build-id", "d8", "19cd8406d4319ba3ba3d38cdc0b3d77fb82d36.debug")
-	os.MkdirAll(filepath.Dir(p), 0o755)
-	if err := os.WriteFile(p, dbg, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	// The build-id directory layout: .build-id/<first byte>/<rest>.debug.
+	testfixture.CopyFile(t, filepath.Join(f.Dir, "split", "prog.debug"),
+		filepath.Join(debugDir, ".build-id", "d8", "19cd8406d4319ba3ba3d38cdc0b3d77fb82d36.debug"))
 	code, out, errs = runCLI(append(base, "--offline", "--debug-dir", debugDir)...)
 	if code != 0 || !strings.Contains(out, "sort_twice (inlined) at") || !strings.Contains(out, "c-inline/main.c:30") {
 		t.Errorf("--debug-dir: exit %d, stderr %q, stdout:\n%s", code, errs, out)

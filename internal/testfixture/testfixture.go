@@ -133,6 +133,41 @@ func (f Fixture) RawCore(t testing.TB) string {
 	return path
 }
 
+// CopyFile copies a file for a test, creating the directories it goes in;
+// the copy is executable, so it serves for programs and data alike.
+func CopyFile(t testing.TB, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// RawSize returns the size of the fixture's core once decompressed, from
+// its zstd frame header, without decompressing it; -1 if the header does
+// not say.
+func (f Fixture) RawSize(t testing.TB) int64 {
+	t.Helper()
+	b := make([]byte, zstd.HeaderMaxSize)
+	in, err := os.Open(f.CoreZst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	n, _ := in.Read(b)
+	var h zstd.Header
+	if err := h.Decode(b[:n]); err != nil || !h.HasFCS {
+		return -1
+	}
+	return int64(h.FrameContentSize)
+}
+
 // Cleanup removes the decompressed cores; call it from TestMain.
 func Cleanup() {
 	rawMu.Lock()
