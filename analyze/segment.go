@@ -36,6 +36,19 @@ type SegmentExtent struct {
 	MappingExtra uint64 `json:"mapping_extra,omitempty"`
 }
 
+// stackerSwitch reports whether the stack switch at frames[at] is
+// stacker's: psm's or stacker's functions among the frames around it
+// (rust_psm_on_stack, psm::on_stack, stacker::grow, …). The stack-overflow
+// and stack-segments diagnoses both ask, and must agree.
+func stackerSwitch(frames []Frame, at int) bool {
+	for _, f := range frames[max(at-2, 0):min(at+2, len(frames))] {
+		if strings.Contains(f.Function, "psm") || strings.HasPrefix(f.Function, "stacker::") {
+			return true
+		}
+	}
+	return false
+}
+
 // segmentExtent looks at the frames from the faulting one outwards for
 // the switch onto the segment seg: the first frame whose SP is on seg and
 // whose CFA is not (rust_psm_on_stack, which moved the stack pointer), or
@@ -60,11 +73,7 @@ func (mm *memoryMap) segmentExtent(seg, guard *corefile.Mapping, frames []Frame,
 		return nil
 	}
 	ext := &SegmentExtent{SwitchFrame: frames[sw].Index, SwitchFunction: frames[sw].Function, Top: Addr((top + 4095) &^ 4095)}
-	for _, f := range frames[max(sw-2, 0):min(sw+2, len(frames))] {
-		if strings.Contains(f.Function, "psm") || strings.HasPrefix(f.Function, "stacker::") {
-			ext.Stacker = true
-		}
-	}
+	ext.Stacker = stackerSwitch(frames, sw)
 	if ext.Stacker && guard != nil && uint64(ext.Top) > guard.End {
 		ext.Pages = int((uint64(ext.Top)-guard.End)/4096) + 2
 		ext.Requested = uint64(ext.Pages-2) * 4096

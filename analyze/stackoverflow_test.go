@@ -131,3 +131,31 @@ func TestMainStackGapEdge(t *testing.T) {
 		t.Errorf("%#x, a page below the gap: %s", lo-4096, out.Where)
 	}
 }
+
+// TestStackerSwitch: one rule says whether a stack switch was stacker's,
+// for both the stack-overflow and the stack-segments diagnoses.
+func TestStackerSwitch(t *testing.T) {
+	names := func(fs ...string) []Frame {
+		out := make([]Frame, len(fs))
+		for i, f := range fs {
+			out[i] = Frame{Index: i, Function: f}
+		}
+		return out
+	}
+	cases := []struct {
+		name   string
+		frames []Frame
+		at     int
+		want   bool
+	}{
+		{"psm switches", names("parse_expr", "psm::on_stack::with_on_stack", "rust_psm_on_stack", "parse_file"), 3, true},
+		{"stacker::grow above", names("f", "g", "stacker::grow", "h"), 1, true},
+		{"a user function named like it", names("f", "my_stacker_pool::run", "swapcontext", "main"), 2, false},
+		{"psm far from the switch", names("rust_psm_on_stack", "a", "b", "c", "d", "e"), 5, false},
+	}
+	for _, c := range cases {
+		if got := stackerSwitch(c.frames, c.at); got != c.want {
+			t.Errorf("%s: stackerSwitch = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/coreview/coreview/corefile"
 )
@@ -122,7 +121,7 @@ func (a *analysis) diagnoseStackSegments() []Diagnosis {
 					uint64(to.Start), uint64(to.End), distance(uint64(to.Start-from.End)), uint64(from.Start), uint64(from.End))
 			}
 			line := fmt.Sprintf("at #%d (%s) the stack switches: %s", sw.Frame, name, why)
-			if k := sw.Frame - 1; k >= 0 && strings.Contains(a.report.Threads[ti].Frames[k].Function, "psm") || strings.Contains(name, "psm") || strings.Contains(name, "stacker") {
+			if stackerSwitch(a.report.Threads[ti].Frames, sw.Frame) {
 				line += "; stacker allocated a new segment (an mmap of the requested size + 2 pages, PROT_NONE at the low end) and psm moved the stack pointer onto it. stacker::grow always does this; stacker::maybe_grow does it when less than its red zone is left, and always where stacker cannot see the stack's limit (as on illumos in the Oxide rustc story)."
 			}
 			d.Explanation = append(d.Explanation, line)
