@@ -2,9 +2,11 @@ package coreinput
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -90,5 +92,40 @@ func TestReadMeta(t *testing.T) {
 	}
 	if m := ReadMeta(filepath.Join(dir, "core")); !m.Empty() {
 		t.Errorf("plain core: %+v", m)
+	}
+}
+
+// TestReadMetaTimestampRange: a timestamp no clock can write (2^63-1 µs) in
+// the file name or the xattr is dropped with a warning, and the metadata
+// still encodes as JSON.
+func TestReadMetaTimestampRange(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "core.prog.1000.0123456789abcdef0123456789abcdef.4242.9223372036854775807.zst")
+	os.WriteFile(path, nil, 0o644)
+	check := func(m Meta, where string) {
+		t.Helper()
+		if !m.Time.IsZero() || len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], where) || !strings.Contains(m.Warnings[0], "out of range") {
+			t.Errorf("time %v, warnings %q; want it dropped, saying so for %s", m.Time, m.Warnings, where)
+		}
+		if _, err := json.Marshal(m); err != nil {
+			t.Errorf("json: %v", err)
+		}
+	}
+	m := ReadMeta(path)
+	if !m.FromName || m.PID != 4242 {
+		t.Errorf("the rest of the name is lost: %+v", m)
+	}
+	check(m, "the file name")
+	plain := filepath.Join(dir, "core")
+	os.WriteFile(plain, nil, 0o644)
+	if err := syscall.Setxattr(plain, "user.coredump.timestamp", []byte("9223372036854775807"), 0); err != nil {
+		t.Skipf("no user xattrs here: %v", err)
+	}
+	check(ReadMeta(plain), "user.coredump.timestamp")
+	syscall.Setxattr(plain, "user.coredump.timestamp", []byte("-5"), 0)
+	check(ReadMeta(plain), "user.coredump.timestamp")
+	syscall.Setxattr(plain, "user.coredump.timestamp", []byte("1700000000123456"), 0)
+	if m := ReadMeta(plain); m.Time.UnixMicro() != 1700000000123456 || len(m.Warnings) != 0 {
+		t.Errorf("a good xattr timestamp: %v %q", m.Time, m.Warnings)
 	}
 }
