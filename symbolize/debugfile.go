@@ -123,6 +123,8 @@ func (m *Module) localDebug() *debugFile {
 type debugFinder struct {
 	dirs       []string // like gdb's debug-file-directory: /usr/lib/debug
 	debuginfod *Debuginfod
+	// inflated is what the analysis's compressed DWARF may still take.
+	inflated inflateBudget
 }
 
 // findLocal looks where gdb does (find_separate_debug_file_by_buildid, then

@@ -125,7 +125,11 @@ func (m *Module) openDWARF() (ix *dwarfIndex, err error) {
 		if !hasDWARF(s.f) {
 			continue
 		}
-		d, info, line, err := loadDWARF(s.f, s.data)
+		var budget *inflateBudget
+		if m.finder != nil {
+			budget = &m.finder.inflated
+		}
+		d, info, line, err := loadDWARF(s.f, s.data, budget)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}
@@ -154,13 +158,20 @@ func hasDWARF(f *elf.File) bool {
 // (SHF_COMPRESSED with zlib or zstd, or GNU .zdebug) are inflated by
 // debug/elf. Relocations are not applied: executables and shared objects
 // have none in their DWARF.
-func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (d *dwarf.Data, info, line []byte, err error) {
+//
+// Each DWARF section is read once, the first of its name (a file may
+// repeat names; debug/dwarf would use only one). What the compressed ones
+// claim to inflate to is added up first and must fit the module's cap and
+// what is left of the analysis's budget (nil: the module's cap alone).
+func loadDWARF(f *elf.File, data func(*elf.Section) []byte, budget *inflateBudget) (d *dwarf.Data, info, line []byte, err error) {
 	type part struct {
 		s      *elf.Section
 		suffix string
 		b      []byte
 	}
 	var parts []*part
+	seen := map[string]bool{}
+	var inflated int64
 	for _, s := range f.Sections {
 		var suffix string
 		switch {
@@ -171,10 +182,17 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (d *dwarf.Data, info
 		default:
 			continue
 		}
-		if s.Type == elf.SHT_NOBITS || !dwarfSectionsUsed[suffix] {
+		if s.Type == elf.SHT_NOBITS || !dwarfSectionsUsed[suffix] || seen[suffix] {
 			continue
 		}
+		seen[suffix] = true
+		if inflated += inflatedSize(s); inflated > maxModuleInflate {
+			return nil, nil, nil, fmt.Errorf("its compressed DWARF sections claim more than %d MiB inflated; not read", maxModuleInflate>>20)
+		}
 		parts = append(parts, &part{s: s, suffix: suffix})
+	}
+	if err := budget.reserve(inflated); err != nil {
+		return nil, nil, nil, err
 	}
 	// Compressed sections are independent streams: inflate them at once.
 	var wg sync.WaitGroup
