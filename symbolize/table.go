@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -90,6 +91,13 @@ func Load(regions []Region, opts Options) *Table {
 		opts.PageSize = 4096
 	}
 	t := &Table{finder: &debugFinder{dirs: opts.DebugDirs, debuginfod: opts.Debuginfod}}
+	if opts.Sysroot != "" {
+		t.finder.sysroot = opts.Sysroot
+		t.finder.root, t.finder.rootErr = safefile.OpenRoot(opts.Sysroot)
+		if t.finder.rootErr != nil {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("sysroot %s cannot be opened (%v): no file under it is read", opts.Sysroot, t.finder.rootErr))
+		}
+	}
 	byPath := map[string][]Region{}
 	var order []string
 	for _, r := range regions {
@@ -132,12 +140,15 @@ func Load(regions []Region, opts Options) *Table {
 // whose identity disagrees with the core (build-id, or without one the ELF
 // header page the kernel dumped) is kept only if nothing better turns up.
 func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Options) {
-	var tried []string
+	var tried, refused []string
 	var why string
 	for _, cand := range t.candidates(m, opts) {
 		tried = append(tried, cand)
-		f, err := safefile.Open(cand)
+		f, err := t.finder.open(cand)
 		if err != nil {
+			if errors.Is(err, safefile.ErrRefused) {
+				refused = append(refused, err.Error())
+			}
 			continue
 		}
 		var r io.ReaderAt = f
@@ -172,7 +183,11 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 	switch m.Status {
 	case "":
 		m.Status = StatusMissing
-		t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: file not found (tried %s); its frames show module+offset", m.Path, strings.Join(tried, ", ")))
+		if len(refused) > 0 {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: no file opened: %s (tried %s); its frames show module+offset", m.Path, strings.Join(refused, "; "), strings.Join(tried, ", ")))
+		} else {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: file not found (tried %s); its frames show module+offset", m.Path, strings.Join(tried, ", ")))
+		}
 		return
 	case StatusMismatch:
 		t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: %s is not the file the process mapped (%s); its symbols and frames may be wrong", m.Path, m.File, why))
@@ -261,9 +276,9 @@ func (t *Table) candidates(m *Module, opts Options) []string {
 		out = append(out, filepath.Join(dir, filepath.Base(m.Path)))
 	}
 	if opts.Sysroot != "" {
-		if p, ok := safefile.Within(opts.Sysroot, m.Path); ok {
-			out = append(out, p)
-		}
+		// Opened confined to the sysroot (debugFinder.open): its
+		// symlinks resolve as if it were /.
+		out = append(out, filepath.Join(opts.Sysroot, filepath.Clean("/"+m.Path)))
 	} else if filepath.IsAbs(m.Path) {
 		out = append(out, m.Path)
 	}
@@ -296,7 +311,7 @@ func (t *Table) byBuildID(dir string) map[string]string {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		f, err := safefile.Open(p)
+		f, err := t.finder.open(p)
 		if err != nil {
 			continue
 		}
@@ -347,6 +362,9 @@ func (t *Table) Close() {
 	t.preloads.Wait()
 	for _, m := range t.Modules {
 		m.Close()
+	}
+	if t.finder.root != nil {
+		t.finder.root.Close()
 	}
 }
 
