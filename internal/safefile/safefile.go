@@ -5,8 +5,8 @@ package safefile
 
 import (
 	"errors"
-	"io/fs"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
