@@ -47,6 +47,7 @@ type File struct {
 	// Warnings are problems that did not stop the reading: a truncated core,
 	// a malformed note that was skipped.
 	Warnings []string
+	changed  changedState
 	// problems are the malformed structures among them, each a
 	// *FormatError saying where in the file it lies.
 	problems []error

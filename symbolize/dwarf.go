@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/coreview/coreview/internal/safefile"
 )
 
 // Location is where a frame is in the source: the function and the file,
@@ -65,12 +68,23 @@ const maxSourceCache = 1 << 16
 // safeSource turns a panic in debug/dwarf on malformed input into an
 // error.
 func (ix *dwarfIndex) safeSource(fileAddr uint64) (locs []Location, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			locs, err = nil, fmt.Errorf("malformed DWARF: %v", r)
+			locs, err = nil, dwarfPanic(r)
 		}
 	}()
 	return ix.source(fileAddr)
+}
+
+// dwarfPanic is the error for a panic recovered while reading DWARF: the
+// file changed underneath its mapping (a fault, which these readers ask to
+// be a panic), or debug/dwarf tripped on malformed input.
+func dwarfPanic(r any) error {
+	if err := safefile.FaultError(r); err != nil {
+		return err
+	}
+	return fmt.Errorf("malformed DWARF: %v", r)
 }
 
 // HasDWARF reports whether the module (or its separate debug file) has
@@ -103,10 +117,11 @@ func (m *Module) dwarfIndex() *dwarfIndex {
 // has .debug_info, else from its separate debug file. No DWARF is not an
 // error.
 func (m *Module) openDWARF() (ix *dwarfIndex, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		// debug/dwarf may panic on malformed input it does not check.
 		if r := recover(); r != nil {
-			ix, err = nil, fmt.Errorf("malformed DWARF: %v", r)
+			ix, err = nil, dwarfPanic(r)
 		}
 	}()
 	type src struct {
@@ -200,6 +215,7 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte, budget *inflateBudge
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 			defer func() {
 				if recover() != nil {
 					p.b = nil
@@ -400,9 +416,10 @@ func (ix *dwarfIndex) unit(off dwarf.Offset) (*unitIndex, error) {
 	}
 	ix.mu.Unlock()
 	slot.once.Do(func() {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer func() {
 			if r := recover(); r != nil {
-				slot.u, slot.err = nil, fmt.Errorf("malformed DWARF: %v", r)
+				slot.u, slot.err = nil, dwarfPanic(r)
 			}
 		}()
 		slot.u, slot.err = ix.readUnit(off)

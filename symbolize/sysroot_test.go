@@ -1,12 +1,14 @@
 package symbolize
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/coreview/coreview/internal/safefile"
 	"github.com/coreview/coreview/internal/testfixture"
 )
 
@@ -68,5 +70,26 @@ func TestSysrootConfinesDebugFiles(t *testing.T) {
 	w := strings.Join(tab.Warnings, "\n")
 	if !strings.Contains(w, "module /bin/fifo.so: no file opened") || !strings.Contains(w, "refused: not a regular file but a named pipe") {
 		t.Errorf("the FIFO is not reported as refused: %q", tab.Warnings)
+	}
+}
+
+// TestModuleShrinksWhileRead: a module's file truncated after it was
+// mapped leaves it without symbols and DWARF and says the file changed;
+// before, reading its tables raised SIGBUS and killed the process.
+func TestModuleShrinksWhileRead(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testfixture.Root(), "testdata", "cores", "c-null-call", "prog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := openTestModule(t, data)
+	if err := os.Truncate(m.File, 4096); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(m.Symbols()); n != 0 {
+		t.Errorf("%d symbols read from a file cut to 4096 bytes", n)
+	}
+	m.HasDWARF()
+	if err := m.Changed(); !errors.Is(err, safefile.ErrChanged) {
+		t.Errorf("Changed() = %v, want ErrChanged (dwarf error %v)", err, m.dwarfErr)
 	}
 }
