@@ -73,7 +73,7 @@ func CallEndingAt(code []byte, ra uint64) (Call, bool) {
 		if ra < uint64(l) {
 			continue
 		}
-		inst, err := x86asm.Decode(code[len(code)-l:], 64)
+		inst, err := Decode(code[len(code)-l:])
 		if err != nil || inst.Op != x86asm.CALL || inst.Len != l {
 			continue
 		}

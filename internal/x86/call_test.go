@@ -171,3 +171,14 @@ func TestReachesByJumps(t *testing.T) {
 		t.Error("a jump to itself reached another function")
 	}
 }
+
+// TestDecodeTruncatedEVEX: bytes on which x86asm.Decode panics give an
+// error.
+func TestDecodeTruncatedEVEX(t *testing.T) {
+	if _, err := Decode([]byte("\x62\x30\x30\x30")); err == nil {
+		t.Error("62 30 30 30 decoded")
+	}
+	if _, ok := CallEndingAt([]byte("\x62\x30\x30\x30"), 0x1000); ok {
+		t.Error("62 30 30 30 is a call")
+	}
+}

@@ -27,7 +27,7 @@ func TailJump(mem Reader, pc uint64) (uint64, bool) {
 			off += 4
 			continue
 		}
-		inst, err := x86asm.Decode(code[off:], 64)
+		inst, err := Decode(code[off:])
 		if err != nil {
 			return 0, false
 		}
