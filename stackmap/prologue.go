@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/coreview/coreview/internal/x86"
 )
 
 // Prologue is what a function's entry code says about its stack frame.
@@ -69,7 +71,7 @@ decode:
 			off += 4
 			continue
 		}
-		inst, err := x86asm.Decode(code[off:], 64)
+		inst, err := x86.Decode(code[off:])
 		if err != nil {
 			break
 		}

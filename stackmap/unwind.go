@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/coreview/coreview/internal/x86"
 )
 
 // Memory reads the process's memory at runtime addresses.
@@ -283,66 +285,27 @@ func scanPass(mem Memory, code Code, f *Frame, strict bool) (Frame, bool) {
 
 // callsInto reports whether return address ra could be the one of frame
 // f: the bytes before ra are a call instruction and, when that call is
-// direct (call rel32), its target is the start of f's function. Checking
-// the target rejects stale return addresses that stack scanning finds.
+// direct (call rel32), its target is the start of f's function or reaches
+// it by tail jumps (a PLT entry; a wrapper such as musl's qsort that sets
+// up arguments and jumps to qsort_r). Checking the target rejects stale
+// return addresses that stack scanning finds.
 func callsInto(mem Memory, code Code, ra uint64, f *Frame) bool {
-	var b [5]byte
-	if _, err := mem.ReadAt(b[:], ra-5); err != nil || b[0] != 0xe8 {
-		return true // an indirect call: its target cannot be checked
+	c, ok := x86.CallBefore(mem, ra)
+	if !ok || !c.Direct {
+		return ok // an indirect call: its target cannot be checked
 	}
 	start, ok := code.FuncStart(f.LookupPC())
 	if !ok {
 		return true
 	}
-	target := ra + uint64(int64(int32(binary.LittleEndian.Uint32(b[1:]))))
-	if target == start {
-		return true
-	}
-	// The target may be a PLT stub or a thunk that jumps to the function.
-	return isJumpStub(mem, target)
+	return x86.ReachesByJumps(mem, c.Target, start)
 }
 
-// isJumpStub reports whether the code at pc starts with an indirect or
-// direct jmp (a PLT entry, possibly after endbr64): a call to it reaches
-// another function.
-func isJumpStub(mem Memory, pc uint64) bool {
-	var b [8]byte
-	if _, err := mem.ReadAt(b[:], pc); err != nil {
-		return false
-	}
-	i := 0
-	if b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa { // endbr64
-		i = 4
-	}
-	if b[i] == 0xf2 || b[i] == 0x3e { // bnd, notrack
-		i++
-	}
-	return b[i] == 0xe9 || b[i] == 0xeb || b[i] == 0xff && i+1 < len(b) && b[i+1] == 0x25
-}
-
-// AfterCall reports whether the bytes before ra end a call instruction:
-// call rel32 (e8, 5 bytes), or call r/m64 (ff /2) of 2 to 7 bytes.
+// AfterCall reports whether a call instruction ends exactly at ra: the
+// rule of x86.CallBefore.
 func AfterCall(mem Memory, ra uint64) bool {
-	var b [7]byte
-	if ra < 7 {
-		return false
-	}
-	if _, err := mem.ReadAt(b[:], ra-7); err != nil {
-		return false
-	}
-	if b[2] == 0xe8 {
-		return true
-	}
-	for l := 2; l <= 7; l++ {
-		i := 7 - l
-		if b[i] == 0xff && (b[i+1]>>3)&7 == 2 {
-			return true
-		}
-		if i > 0 && b[i-1] == 0x41 && b[i] == 0xff && (b[i+1]>>3)&7 == 2 { // REX.B prefix
-			return true
-		}
-	}
-	return false
+	_, ok := x86.CallBefore(mem, ra)
+	return ok
 }
 
 // ReadError is a failed read of the stack or of saved registers.
