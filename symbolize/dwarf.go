@@ -128,13 +128,14 @@ func (m *Module) openDWARF() (ix *dwarfIndex, err error) {
 		f    *elf.File
 		data func(*elf.Section) []byte
 		path string
+		mm   *safefile.Mapped
 	}
 	var srcs []src
 	if m.elf != nil {
-		srcs = append(srcs, src{m.elf, m.sectionBytes, m.File})
+		srcs = append(srcs, src{m.elf, m.sectionBytes, m.File, m.mmap})
 	}
 	if d := m.debugFile(); d != nil {
-		srcs = append(srcs, src{d.elf, d.sectionBytes, d.path})
+		srcs = append(srcs, src{d.elf, d.sectionBytes, d.path, d.mmap})
 	}
 	for _, s := range srcs {
 		if !hasDWARF(s.f) {
@@ -143,6 +144,12 @@ func (m *Module) openDWARF() (ix *dwarfIndex, err error) {
 		var budget *inflateBudget
 		if m.finder != nil {
 			budget = &m.finder.inflated
+		}
+		if ix, ok, err := openLazyIndex(s.f, s.mm, s.data, s.path, budget); ok || err != nil {
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s.path, err)
+			}
+			return ix, nil
 		}
 		d, info, line, err := loadDWARF(s.f, s.data, budget)
 		if err != nil {
@@ -280,6 +287,9 @@ type dwarfIndex struct {
 	maxEntries int
 	// line is .debug_line, for checkLineHeader.
 	line []byte
+	// lazy, when set, reads only the units asked for (dwarflazy.go); d
+	// then holds those read so far.
+	lazy *lazyDWARF
 
 	mu     sync.Mutex
 	units  map[dwarf.Offset]*unitSlot
@@ -477,12 +487,18 @@ func (t *Table) PrepareSource(addrs []uint64) {
 			continue
 		}
 		seen := map[dwarf.Offset]bool{}
+		var offs []dwarf.Offset
 		for _, a := range fileAddrs {
 			off, ok := ix.unitFor(a)
 			if !ok || seen[off] {
 				continue
 			}
 			seen[off] = true
+			offs = append(offs, off)
+		}
+		// A lazily read file inflates all of them in one pass first.
+		ix.want(offs)
+		for _, off := range offs {
 			units <- func() { ix.unit(off) }
 		}
 	}
@@ -509,7 +525,7 @@ func (ix *dwarfIndex) name(off dwarf.Offset) string {
 }
 
 func (ix *dwarfIndex) readName(off dwarf.Offset, depth int) string {
-	if depth > maxNameDepth {
+	if depth > maxNameDepth || ix.d == nil {
 		return ""
 	}
 	r := ix.d.Reader()

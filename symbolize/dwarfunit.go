@@ -58,7 +58,11 @@ var errUnitTooBig = errors.New("compilation unit too large")
 
 // readUnit decodes the unit at off.
 func (ix *dwarfIndex) readUnit(off dwarf.Offset) (*unitIndex, error) {
-	r := ix.d.Reader()
+	d, off, err := ix.dataFor(off)
+	if err != nil {
+		return nil, err
+	}
+	r := d.Reader()
 	r.Seek(off)
 	cu, err := r.Next()
 	if err != nil {
@@ -73,11 +77,11 @@ func (ix *dwarfIndex) readUnit(off dwarf.Offset) (*unitIndex, error) {
 			return nil, err
 		}
 	}
-	if err := u.readLines(ix.d, cu); err != nil {
+	if err := u.readLines(d, cu); err != nil {
 		return nil, err
 	}
 	if cu.Children {
-		if err := u.readScopes(ix.d, r, ix.maxEntries); err != nil {
+		if err := u.readScopes(d, r, ix.maxEntries); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,728 @@
+package symbolize
+
+import (
+	"bytes"
+	"debug/dwarf"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/coreview/coreview/internal/safefile"
+)
+
+// Reading only the DWARF the frames need.
+//
+// A separate debug file such as libc6-dbg's stores .debug_info, .debug_line
+// and .debug_abbrev compressed; a handful of glibc frames need a handful of
+// its 2,000 units, yet debug/dwarf wants the whole sections, inflated, and
+// parses the abbreviation table of every unit up front. When the file has
+// .debug_aranges (DWARF's address → unit map, GCC writes one per unit),
+// lazyDWARF instead
+//   - maps the wanted addresses to units through .debug_aranges;
+//   - inflates .debug_info only up to the end of the last wanted unit,
+//     keeping the wanted units' bytes and dropping the rest;
+//   - hands debug/dwarf a .debug_info of the same length in which each run
+//     of dropped units is one "filler" unit (a DWARF 4 header over zeros,
+//     with an empty abbreviation table), so every offset stays the one in
+//     the file and parseUnits parses only the wanted units' tables;
+//   - inflates .debug_abbrev and .debug_line only as far as the wanted
+//     units' tables and line programs reach.
+//
+// A reference from a wanted unit into a dropped one (DW_FORM_ref_addr, which
+// GCC emits only across LTO partitions) then names nothing: the name of
+// such a scope is read as empty, which Source reports as no name.
+// Addresses no .debug_aranges set covers have no unit here, as gdb's index
+// built from .debug_aranges has none; a file without .debug_aranges is
+// read whole (loadDWARF).
+
+// arangeUnits parses .debug_aranges (DWARF 5 §6.1.2; versions 2 to 5 share
+// the layout): per set, unit_length, version (2), debug_info_offset,
+// address_size, segment_selector_size, padding to twice the address size
+// from the set's start, then (address, length) tuples up to a (0, 0) one.
+// Ranges at address 0 (discarded functions) are left out. Sets with a
+// segment selector or an address size other than 4 or 8 are skipped.
+func arangeUnits(b []byte) ([]addrRange, error) {
+	var out []addrRange
+	for off := uint64(0); off < uint64(len(b)); {
+		start := off
+		if uint64(len(b))-off < 4 {
+			return nil, fmt.Errorf(".debug_aranges: set at %#x cut short", start)
+		}
+		n := uint64(binary.LittleEndian.Uint32(b[off:]))
+		off += 4
+		offSize := uint64(4)
+		if n == 0xffffffff {
+			if uint64(len(b))-off < 8 {
+				return nil, fmt.Errorf(".debug_aranges: set at %#x cut short", start)
+			}
+			n, offSize = binary.LittleEndian.Uint64(b[off:]), 8
+			off += 8
+		}
+		if n > uint64(len(b))-off {
+			return nil, fmt.Errorf(".debug_aranges: set at %#x claims %d bytes, past the section's end", start, n)
+		}
+		end := off + n
+		set := b[:end]
+		if n < 2+offSize+2 {
+			return nil, fmt.Errorf(".debug_aranges: set at %#x too short for its header", start)
+		}
+		version := binary.LittleEndian.Uint16(set[off:])
+		var unit uint64
+		if offSize == 4 {
+			unit = uint64(binary.LittleEndian.Uint32(set[off+2:]))
+		} else {
+			unit = binary.LittleEndian.Uint64(set[off+2:])
+		}
+		asize, ssize := uint64(set[off+2+offSize]), set[off+3+offSize]
+		off += 4 + offSize
+		if version < 2 || version > 5 || ssize != 0 || (asize != 4 && asize != 8) {
+			off = end
+			continue
+		}
+		// Tuples start at a multiple of twice the address size from the
+		// set's start.
+		tuple := 2 * asize
+		off = start + (off-start+tuple-1)/tuple*tuple
+		for ; off+tuple <= end; off += tuple {
+			var lo, size uint64
+			if asize == 8 {
+				lo, size = binary.LittleEndian.Uint64(set[off:]), binary.LittleEndian.Uint64(set[off+8:])
+			} else {
+				lo, size = uint64(binary.LittleEndian.Uint32(set[off:])), uint64(binary.LittleEndian.Uint32(set[off+4:]))
+			}
+			if lo == 0 && size == 0 {
+				break
+			}
+			if lo != 0 && size > 0 && lo+size > lo && len(out) < maxUnitRanges {
+				out = append(out, addrRange{lo, lo + size, unit})
+			}
+		}
+		off = end
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].lo < out[j].lo })
+	return out, nil
+}
+
+// sectionStream reads one section's inflated bytes in order, from the
+// start: a zlib or zstd stream for a compressed section, the stored bytes
+// for a plain one. Reading before where it stands starts it over.
+type sectionStream struct {
+	name   string
+	size   uint64 // inflated
+	stored []byte // what the file stores, after any compression header
+	typ    elf.CompressionType
+	plain  bool
+
+	r    io.Reader
+	zr   io.ReadCloser
+	zd   *zstd.Decoder
+	pos  uint64
+	skip []byte // scratch for the bytes dropped on the way
+	// whole is the section inflated whole, once a read went back before
+	// where the stream stood: one more pass, never one per unit.
+	whole []byte
+}
+
+// newSectionStream opens s of a mapped file. It refuses what sectionData
+// refuses: NOBITS, more than maxSectionSize, stored bytes outside the file.
+func newSectionStream(mm *safefile.Mapped, s *elf.Section) (*sectionStream, error) {
+	if mm == nil {
+		return nil, errors.New("not mapped")
+	}
+	if s.Type == elf.SHT_NOBITS || s.Size > maxSectionSize {
+		return nil, fmt.Errorf("section %s cannot be read", s.Name)
+	}
+	data := mm.Bytes()
+	if s.Offset > uint64(len(data)) || s.FileSize > uint64(len(data))-s.Offset {
+		return nil, fmt.Errorf("section %s lies outside the file", s.Name)
+	}
+	raw := data[s.Offset : s.Offset+s.FileSize : s.Offset+s.FileSize]
+	st := &sectionStream{name: s.Name}
+	switch {
+	case s.Flags&elf.SHF_COMPRESSED != 0:
+		if len(raw) < elf64ChdrSize {
+			return nil, fmt.Errorf("section %s: compressed, without its Elf64_Chdr", s.Name)
+		}
+		st.typ, st.size, st.stored = elf.CompressionType(binary.LittleEndian.Uint32(raw)), binary.LittleEndian.Uint64(raw[8:]), raw[elf64ChdrSize:]
+	case strings.HasPrefix(s.Name, ".zdebug_"):
+		if len(raw) < 12 || string(raw[:4]) != "ZLIB" {
+			return nil, fmt.Errorf("section %s without its ZLIB header", s.Name)
+		}
+		st.typ, st.size, st.stored = elf.COMPRESS_ZLIB, binary.BigEndian.Uint64(raw[4:12]), raw[12:]
+	default:
+		st.plain, st.size, st.stored = true, uint64(len(raw)), raw
+	}
+	if st.size > maxSectionSize {
+		return nil, fmt.Errorf("section %s claims %d bytes, more than the %d allowed", s.Name, st.size, maxSectionSize)
+	}
+	if !st.plain && st.typ != elf.COMPRESS_ZLIB && st.typ != elf.COMPRESS_ZSTD {
+		return nil, fmt.Errorf("section %s: unknown compression %d", s.Name, st.typ)
+	}
+	return st, nil
+}
+
+func (st *sectionStream) restart() error {
+	st.close()
+	st.pos = 0
+	switch {
+	case st.plain:
+		st.r = bytes.NewReader(st.stored)
+	case st.typ == elf.COMPRESS_ZLIB:
+		zr, err := zlib.NewReader(bytes.NewReader(st.stored))
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+		st.zr, st.r = zr, zr
+	default:
+		zd, err := zstd.NewReader(bytes.NewReader(st.stored), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxSectionSize))
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+		st.zd, st.r = zd, zd
+	}
+	return nil
+}
+
+func (st *sectionStream) close() {
+	if st.zr != nil {
+		st.zr.Close()
+		st.zr = nil
+	}
+	if st.zd != nil {
+		st.zd.Close()
+		st.zd = nil
+	}
+	st.r = nil
+}
+
+// readAt fills dst with the inflated bytes at off.
+func (st *sectionStream) readAt(dst []byte, off uint64) error {
+	if off > st.size || uint64(len(dst)) > st.size-off {
+		return fmt.Errorf("%s: %d bytes at %#x, past its %d bytes", st.name, len(dst), off, st.size)
+	}
+	if st.plain {
+		copy(dst, st.stored[off:])
+		return nil
+	}
+	if st.whole != nil {
+		copy(dst, st.whole[off:])
+		return nil
+	}
+	if off < st.pos {
+		whole := make([]byte, st.size)
+		if err := st.restart(); err != nil {
+			return err
+		}
+		k, err := io.ReadFull(st.r, whole)
+		st.close()
+		if err != nil {
+			return fmt.Errorf("%s: inflating: %w", st.name, err)
+		}
+		st.pos = uint64(k)
+		st.whole = whole
+		copy(dst, whole[off:])
+		return nil
+	}
+	if st.r == nil {
+		if err := st.restart(); err != nil {
+			return err
+		}
+	}
+	for st.pos < off {
+		if st.skip == nil {
+			st.skip = make([]byte, 64<<10)
+		}
+		n := min(uint64(len(st.skip)), off-st.pos)
+		k, err := io.ReadFull(st.r, st.skip[:n])
+		st.pos += uint64(k)
+		if err != nil {
+			return fmt.Errorf("%s: inflating: %w", st.name, err)
+		}
+	}
+	k, err := io.ReadFull(st.r, dst)
+	st.pos += uint64(k)
+	if err != nil {
+		return fmt.Errorf("%s: inflating: %w", st.name, err)
+	}
+	return nil
+}
+
+// prefixSection is a section inflated from its start as far as it is
+// needed, into a buffer of its whole inflated length (the pages past what
+// was inflated are never touched).
+type prefixSection struct {
+	st   *sectionStream
+	buf  []byte
+	have uint64
+}
+
+func newPrefixSection(st *sectionStream) *prefixSection {
+	return &prefixSection{st: st, buf: make([]byte, st.size)}
+}
+
+// ensure inflates up to end (at least 64 KiB more, to keep the steps few).
+func (p *prefixSection) ensure(end uint64) error {
+	if end <= p.have {
+		return nil
+	}
+	if end > uint64(len(p.buf)) {
+		return fmt.Errorf("%s: %#x is past its %d bytes", p.st.name, end, len(p.buf))
+	}
+	end = min(uint64(len(p.buf)), max(end, p.have+64<<10))
+	if err := p.st.readAt(p.buf[p.have:end], p.have); err != nil {
+		return err
+	}
+	p.have = end
+	return nil
+}
+
+// lazyDWARF holds what has been inflated of one file's DWARF, and builds
+// debug/dwarf Data over the units wanted so far.
+type lazyDWARF struct {
+	mu     sync.Mutex
+	info   *sectionStream
+	abbrev *prefixSection
+	line   *prefixSection
+	whole  map[string][]byte // the small sections, inflated whole
+	units  map[uint64][]byte // wanted unit offset -> its bytes (header included)
+	dies   map[uint64]uint64 // wanted unit offset -> the offset of its top DIE
+	d      *dwarf.Data
+	view   []byte // the .debug_info d reads
+	// emptyAbbrev is an offset in .debug_abbrev holding a 0 byte: an
+	// empty table, for the filler units.
+	emptyAbbrev uint64
+	hasEmpty    bool
+}
+
+// lazySections are read through streams; the others of dwarfSectionsUsed
+// are small and inflated whole.
+var lazySections = map[string]bool{"info": true, "abbrev": true, "line": true}
+
+// fillerHeader is the size of a DWARF 4 32-bit unit header: unit_length
+// (4), version (2), debug_abbrev_offset (4), address_size (1).
+const fillerHeader = 11
+
+// want makes d hold the units at offs (those it does not hold already).
+func (lz *lazyDWARF) want(offs []uint64) (*dwarf.Data, error) {
+	lz.mu.Lock()
+	defer lz.mu.Unlock()
+	var add []uint64
+	for _, o := range offs {
+		if _, ok := lz.units[o]; !ok && !containsUint(add, o) {
+			add = append(add, o)
+		}
+	}
+	if len(add) == 0 && lz.d != nil {
+		return lz.d, nil
+	}
+	sort.Slice(add, func(i, j int) bool { return add[i] < add[j] })
+	for _, o := range add {
+		u, die, err := lz.readUnit(o)
+		if err != nil {
+			return nil, err
+		}
+		lz.units[o], lz.dies[o] = u, die
+	}
+	if err := lz.build(); err != nil {
+		return nil, err
+	}
+	return lz.d, nil
+}
+
+func containsUint(s []uint64, v uint64) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// readUnit inflates the unit at off and the abbreviation table it uses,
+// and returns the offset of its top DIE, past the header: unit_length,
+// version, then for DWARF 5 unit_type, address_size and
+// debug_abbrev_offset, followed by a unit ID (skeleton and split units) or a
+// type signature and offset (type units); before DWARF 5
+// debug_abbrev_offset and address_size (DWARF 5 §7.5.1).
+func (lz *lazyDWARF) readUnit(off uint64) (unit []byte, die uint64, err error) {
+	var h [4 + 8 + 2 + 8]byte
+	if off > lz.info.size || lz.info.size-off < fillerHeader {
+		return nil, 0, fmt.Errorf(".debug_info: no unit at %#x", off)
+	}
+	hdr := h[:min(uint64(len(h)), lz.info.size-off)]
+	if err := lz.info.readAt(hdr, off); err != nil {
+		return nil, 0, err
+	}
+	n, lenSize := uint64(binary.LittleEndian.Uint32(hdr)), uint64(4)
+	if n == 0xffffffff {
+		n, lenSize = binary.LittleEndian.Uint64(hdr[4:]), 12
+	}
+	if n > lz.info.size-off-lenSize || n < 7 {
+		return nil, 0, fmt.Errorf(".debug_info: unit at %#x claims %d bytes", off, n)
+	}
+	u := make([]byte, lenSize+n)
+	copy(u, hdr)
+	if err := lz.info.readAt(u[len(hdr):], off+uint64(len(hdr))); err != nil {
+		return nil, 0, err
+	}
+	// The abbreviation table's offset: after the version (DWARF 2-4), or
+	// after version, unit_type and address_size (DWARF 5).
+	offSize := uint64(4)
+	if lenSize == 12 {
+		offSize = 8
+	}
+	p := lenSize + 2
+	version := binary.LittleEndian.Uint16(u[lenSize:])
+	die = off + lenSize + 2 + offSize + 1
+	if version >= 5 {
+		p += 2
+		die++
+		switch u[lenSize+2] {
+		case 4, 5: // DW_UT_skeleton, DW_UT_split_compile
+			die += 8
+		case 2, 6: // DW_UT_type, DW_UT_split_type
+			die += 8 + offSize
+		}
+	}
+	var abbrevOff uint64
+	if lenSize == 12 {
+		if p+8 > uint64(len(u)) {
+			return nil, 0, fmt.Errorf(".debug_info: unit at %#x too short", off)
+		}
+		abbrevOff = binary.LittleEndian.Uint64(u[p:])
+	} else {
+		if p+4 > uint64(len(u)) {
+			return nil, 0, fmt.Errorf(".debug_info: unit at %#x too short", off)
+		}
+		abbrevOff = uint64(binary.LittleEndian.Uint32(u[p:]))
+	}
+	end, err := lz.abbrevTableEnd(abbrevOff)
+	if err != nil {
+		return nil, 0, fmt.Errorf(".debug_info: unit at %#x: %w", off, err)
+	}
+	if !lz.hasEmpty {
+		lz.emptyAbbrev, lz.hasEmpty = end-1, true
+	}
+	return u, die, nil
+}
+
+// abbrevTableEnd inflates .debug_abbrev through the table at off and
+// returns the offset just past it (its terminating 0 code). A table is a
+// list of declarations, each a code, a tag, a children flag and
+// (attribute, form) pairs ending with (0, 0), DW_FORM_implicit_const
+// (0x21) with a signed constant after it; a code of 0 ends the table
+// (DWARF 5 §7.5.3).
+func (lz *lazyDWARF) abbrevTableEnd(off uint64) (uint64, error) {
+	a := lz.abbrev
+	pos := off
+	uleb := func() (uint64, error) {
+		var v uint64
+		for shift := 0; ; shift += 7 {
+			if err := a.ensure(pos + 1); err != nil {
+				return 0, err
+			}
+			c := a.buf[pos]
+			pos++
+			if shift < 64 {
+				v |= uint64(c&0x7f) << shift
+			}
+			if c&0x80 == 0 {
+				return v, nil
+			}
+			if shift > 70 {
+				return 0, fmt.Errorf(".debug_abbrev: LEB128 at %#x too long", pos)
+			}
+		}
+	}
+	for n := 0; ; n++ {
+		if n > maxAbbrevDecls {
+			return 0, fmt.Errorf(".debug_abbrev: table at %#x has more than %d declarations", off, maxAbbrevDecls)
+		}
+		code, err := uleb()
+		if err != nil {
+			return 0, err
+		}
+		if code == 0 {
+			return pos, nil
+		}
+		if _, err := uleb(); err != nil { // tag
+			return 0, err
+		}
+		if err := a.ensure(pos + 1); err != nil { // children
+			return 0, err
+		}
+		pos++
+		for k := 0; ; k++ {
+			if k > maxAbbrevDecls {
+				return 0, fmt.Errorf(".debug_abbrev: declaration in the table at %#x has too many attributes", off)
+			}
+			attr, err := uleb()
+			if err != nil {
+				return 0, err
+			}
+			form, err := uleb()
+			if err != nil {
+				return 0, err
+			}
+			if attr == 0 && form == 0 {
+				break
+			}
+			if form == 0x21 { // DW_FORM_implicit_const
+				if _, err := uleb(); err != nil { // SLEB128: same length rule
+					return 0, err
+				}
+			}
+		}
+	}
+}
+
+// maxAbbrevDecls bounds the declarations of one table and the attributes
+// of one declaration walked for its end.
+const maxAbbrevDecls = 1 << 20
+
+// build lays the wanted units at their offsets in a .debug_info of the
+// original length, fills each gap with one filler unit, and makes d.
+func (lz *lazyDWARF) build() error {
+	offs := make([]uint64, 0, len(lz.units))
+	for o := range lz.units {
+		offs = append(offs, o)
+	}
+	sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
+	last := offs[len(offs)-1]
+	end := last + uint64(len(lz.units[last]))
+	view := make([]byte, end)
+	prev := uint64(0)
+	for _, o := range offs {
+		if o < prev {
+			return fmt.Errorf(".debug_info: unit at %#x overlaps the one before", o)
+		}
+		if err := lz.fill(view, prev, o); err != nil {
+			return err
+		}
+		prev = o + uint64(copy(view[o:], lz.units[o]))
+	}
+	sec := map[string][]byte{"info": view, "abbrev": lz.abbrev.buf}
+	if lz.line != nil {
+		sec["line"] = lz.line.buf
+	}
+	for k, v := range lz.whole {
+		sec[k] = v
+	}
+	d, err := newDWARFData(sec)
+	if err != nil {
+		return err
+	}
+	lz.d, lz.view = d, view
+	return nil
+}
+
+// fill writes filler units over view[from:to].
+func (lz *lazyDWARF) fill(view []byte, from, to uint64) error {
+	for from < to {
+		gap := to - from
+		if gap < fillerHeader {
+			return fmt.Errorf(".debug_info: %d bytes between units at %#x, too few for a unit", gap, from)
+		}
+		n := min(gap, 1<<30)
+		if r := gap - n; r > 0 && r < fillerHeader {
+			n -= fillerHeader
+		}
+		binary.LittleEndian.PutUint32(view[from:], uint32(n-4))
+		binary.LittleEndian.PutUint16(view[from+4:], 4)
+		binary.LittleEndian.PutUint32(view[from+6:], uint32(lz.emptyAbbrev))
+		view[from+10] = 8
+		from += n
+	}
+	return nil
+}
+
+// stmtList makes sure the line program the unit at off names is inflated.
+func (lz *lazyDWARF) ensureLines(d *dwarf.Data, off dwarf.Offset) error {
+	if lz.line == nil {
+		return nil
+	}
+	r := d.Reader()
+	r.Seek(off)
+	cu, err := r.Next()
+	if err != nil || cu == nil {
+		return err
+	}
+	stmt, ok := cu.Val(dwarf.AttrStmtList).(int64)
+	if !ok || stmt < 0 {
+		return nil
+	}
+	lz.mu.Lock()
+	defer lz.mu.Unlock()
+	o := uint64(stmt)
+	if o > lz.line.st.size || lz.line.st.size-o < 4 {
+		return nil // checkLineHeader says why
+	}
+	if err := lz.line.ensure(o + 12); err != nil && lz.line.ensure(o+4) != nil {
+		return err
+	}
+	n, lenSize := uint64(binary.LittleEndian.Uint32(lz.line.buf[o:])), uint64(4)
+	if n == 0xffffffff {
+		if lz.line.have < o+12 {
+			return nil
+		}
+		n, lenSize = binary.LittleEndian.Uint64(lz.line.buf[o+4:]), 12
+	}
+	if n > lz.line.st.size-o-lenSize {
+		return nil // checkLineHeader says why
+	}
+	return lz.line.ensure(o + lenSize + n)
+}
+
+// openLazyDWARF prepares the lazy reading of f's DWARF when f is mapped and
+// has .debug_aranges; ok is false when the whole sections must be read
+// instead. cus are the units' address ranges from .debug_aranges.
+func openLazyDWARF(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []byte) (lz *lazyDWARF, cus []addrRange, infoSize int, ok bool, err error) {
+	if mm == nil {
+		return nil, nil, 0, false, nil
+	}
+	var aranges *elf.Section
+	byName := map[string]*elf.Section{}
+	for _, s := range f.Sections {
+		var suffix string
+		switch {
+		case strings.HasPrefix(s.Name, ".debug_"):
+			suffix = s.Name[len(".debug_"):]
+		case strings.HasPrefix(s.Name, ".zdebug_"):
+			suffix = s.Name[len(".zdebug_"):]
+		default:
+			continue
+		}
+		if s.Type == elf.SHT_NOBITS {
+			continue
+		}
+		if suffix == "aranges" && aranges == nil {
+			aranges = s
+		}
+		if dwarfSectionsUsed[suffix] && byName[suffix] == nil {
+			byName[suffix] = s
+		}
+	}
+	if aranges == nil || byName["info"] == nil || byName["abbrev"] == nil {
+		return nil, nil, 0, false, nil
+	}
+	ab := data(aranges)
+	if len(ab) == 0 {
+		return nil, nil, 0, false, nil
+	}
+	cus, err = arangeUnits(ab)
+	if err != nil || len(cus) == 0 {
+		return nil, nil, 0, false, nil // read the whole DWARF instead
+	}
+	lz = &lazyDWARF{whole: map[string][]byte{}, units: map[uint64][]byte{}, dies: map[uint64]uint64{}}
+	for suffix, s := range byName {
+		if lazySections[suffix] {
+			st, err := newSectionStream(mm, s)
+			if err != nil {
+				return nil, nil, 0, false, err
+			}
+			switch suffix {
+			case "info":
+				lz.info = st
+			case "abbrev":
+				lz.abbrev = newPrefixSection(st)
+			case "line":
+				lz.line = newPrefixSection(st)
+			}
+			continue
+		}
+		b := data(s)
+		if b == nil && s.Size > 0 {
+			return nil, nil, 0, false, fmt.Errorf("section %s is unreadable", s.Name)
+		}
+		lz.whole[suffix] = b
+	}
+	return lz, cus, int(lz.info.size), true, nil
+}
+
+// openLazyIndex indexes f's DWARF for lazy reading (see lazyDWARF); ok is
+// false when f must be read whole. What the compressed sections claim is
+// taken from the budget as loadDWARF takes it: the buffers have their full
+// inflated length, though only what is read is ever touched.
+func openLazyIndex(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []byte, path string, budget *inflateBudget) (ix *dwarfIndex, ok bool, err error) {
+	lz, cus, infoSize, ok, err := openLazyDWARF(f, mm, data)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	var claimed int64
+	seen := map[string]bool{}
+	for _, s := range f.Sections {
+		if (strings.HasPrefix(s.Name, ".debug_") || strings.HasPrefix(s.Name, ".zdebug_")) && !seen[s.Name] {
+			seen[s.Name] = true
+			claimed += inflatedSize(s)
+		}
+	}
+	if claimed > maxModuleInflate {
+		return nil, true, fmt.Errorf("its compressed DWARF sections claim more than %d MiB inflated; not read", maxModuleInflate>>20)
+	}
+	if err := budget.reserve(claimed); err != nil {
+		return nil, true, err
+	}
+	ix = &dwarfIndex{path: path, cus: cus, maxEntries: infoSize + 1, lazy: lz,
+		units: map[dwarf.Offset]*unitSlot{}, names: map[dwarf.Offset]string{}, cache: map[uint64][]Location{}}
+	if lz.line != nil {
+		ix.line = lz.line.buf
+	}
+	return ix, true, nil
+}
+
+// want reads the units at offs of a lazily read file in one pass (nothing
+// for a file read whole). A unit that cannot be read is left for unit to
+// report.
+func (ix *dwarfIndex) want(offs []dwarf.Offset) {
+	if ix.lazy == nil || len(offs) == 0 {
+		return
+	}
+	u := make([]uint64, len(offs))
+	for i, o := range offs {
+		u[i] = uint64(o)
+	}
+	if _, err := ix.lazy.want(u); err == nil {
+		ix.setData()
+	}
+}
+
+// dataFor returns the Data that holds the unit at off and the offset of
+// the unit's top DIE, reading it first when the file is read lazily: then
+// off is the unit's own offset (from .debug_aranges), else already that of
+// its DIE.
+func (ix *dwarfIndex) dataFor(off dwarf.Offset) (*dwarf.Data, dwarf.Offset, error) {
+	if ix.lazy == nil {
+		return ix.d, off, nil
+	}
+	d, err := ix.lazy.want([]uint64{uint64(off)})
+	if err != nil {
+		return nil, 0, err
+	}
+	ix.setData()
+	ix.lazy.mu.Lock()
+	die := dwarf.Offset(ix.lazy.dies[uint64(off)])
+	ix.lazy.mu.Unlock()
+	if err := ix.lazy.ensureLines(d, die); err != nil {
+		return nil, 0, err
+	}
+	return d, die, nil
+}
+
+// setData makes the latest Data, which holds every unit read so far, the
+// one names are read from.
+func (ix *dwarfIndex) setData() {
+	ix.lazy.mu.Lock()
+	latest := ix.lazy.d
+	ix.lazy.mu.Unlock()
+	ix.mu.Lock()
+	ix.d = latest
+	ix.mu.Unlock()
+}
