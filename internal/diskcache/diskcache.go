@@ -1,0 +1,240 @@
+// Package diskcache is a persistent cache of derived data (coreview keeps
+// inflated and indexed debug information in it) in one directory, shared by
+// concurrent processes.
+//
+// A cache is an optimisation, never a source of truth: every entry carries
+// its key and a checksum, and an entry that does not verify is removed and
+// reported as a miss. Entries are written to a temporary file and renamed
+// into place, so a reader sees a whole old entry or a whole new one. The
+// directory is kept under a size cap by removing the least recently used
+// entries (a hit refreshes an entry's modification time).
+package diskcache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// magic starts every entry; the version in it changes with the layout.
+const magic = "coreview cache 1"
+
+// ext names entry files; tmpPrefix the files being written.
+const (
+	ext       = ".cve"
+	tmpPrefix = ".tmp-"
+)
+
+// DefaultMaxBytes is the default size cap of a cache directory.
+const DefaultMaxBytes = 512 << 20
+
+// maxEntry bounds what one entry may hold (and what a read allocates).
+const maxEntry = 1 << 30
+
+// staleTemp is how old a temporary file must be to count as left by a
+// writer that died.
+const staleTemp = time.Hour
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Cache is a cache directory. The zero value and nil are a cache that
+// holds nothing.
+type Cache struct {
+	dir string
+	max int64
+}
+
+// Dir returns the default cache directory: $XDG_CACHE_HOME/coreview, else
+// ~/.cache/coreview (the XDG base directory specification); "" when
+// neither can be known.
+func Dir() string {
+	if d := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "coreview")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".cache", "coreview")
+}
+
+// Open returns the cache in dir, capped at maxBytes (DefaultMaxBytes if 0
+// or less). The directory is made when the first entry is written.
+func Open(dir string, maxBytes int64) *Cache {
+	if dir == "" {
+		return nil
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	return &Cache{dir: dir, max: maxBytes}
+}
+
+func (c *Cache) path(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return filepath.Join(c.dir, hex.EncodeToString(h[:16])+ext)
+}
+
+// Entry layout: magic, key length (u32), key, data length (u64), data,
+// CRC-32C of everything before it (u32); little-endian.
+func encode(key string, data []byte) []byte {
+	b := make([]byte, 0, len(magic)+4+len(key)+8+len(data)+4)
+	b = append(b, magic...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(key)))
+	b = append(b, key...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(data)))
+	b = append(b, data...)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// ErrCorrupt is why an entry was discarded.
+var ErrCorrupt = errors.New("diskcache: corrupt entry")
+
+func decode(key string, b []byte) ([]byte, error) {
+	if len(b) < len(magic)+4+8+4 || string(b[:len(magic)]) != magic {
+		return nil, fmt.Errorf("%w: no header", ErrCorrupt)
+	}
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	p := body[len(magic):]
+	n := uint64(binary.LittleEndian.Uint32(p))
+	p = p[4:]
+	if n > uint64(len(p)) || string(p[:n]) != key {
+		return nil, fmt.Errorf("%w: another key", ErrCorrupt)
+	}
+	p = p[n:]
+	if len(p) < 8 {
+		return nil, fmt.Errorf("%w: cut", ErrCorrupt)
+	}
+	if m := binary.LittleEndian.Uint64(p); m != uint64(len(p)-8) {
+		return nil, fmt.Errorf("%w: data length %d, %d bytes stored", ErrCorrupt, m, len(p)-8)
+	}
+	return p[8:], nil
+}
+
+// Get returns the data stored under key. A missing entry, one that cannot
+// be read, and one that does not verify (which is removed) are all misses.
+func (c *Cache) Get(key string) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	p := c.path(key)
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxEntry {
+		return nil, false
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, false
+	}
+	data, err := decode(key, b)
+	if err != nil {
+		os.Remove(p)
+		return nil, false
+	}
+	now := time.Now()
+	os.Chtimes(p, now, now) // least recently used goes first
+	return data, true
+}
+
+// Put stores data under key, atomically, then trims the directory to its
+// cap. Errors are returned for the caller to ignore or report: a cache that
+// cannot be written only costs time.
+func (c *Cache) Put(key string, data []byte) error {
+	if c == nil {
+		return nil
+	}
+	if len(data) > maxEntry {
+		return fmt.Errorf("diskcache: %d bytes, more than an entry may hold", len(data))
+	}
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return fmt.Errorf("diskcache: %w", err)
+	}
+	f, err := os.CreateTemp(c.dir, tmpPrefix+"*")
+	if err != nil {
+		return fmt.Errorf("diskcache: %w", err)
+	}
+	_, werr := f.Write(encode(key, data))
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), c.path(key))
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("diskcache: %w", werr)
+	}
+	c.trim()
+	return nil
+}
+
+// trim removes the least recently used entries while the directory holds
+// more than the cap, and temporary files a dead writer left.
+func (c *Cache) trim() {
+	ents, err := os.ReadDir(c.dir)
+	if err != nil {
+		return
+	}
+	type file struct {
+		path string
+		size int64
+		mod  time.Time
+	}
+	var files []file
+	var total int64
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		p := filepath.Join(c.dir, e.Name())
+		switch {
+		case strings.HasPrefix(e.Name(), tmpPrefix):
+			if time.Since(fi.ModTime()) > staleTemp {
+				os.Remove(p)
+			}
+		case strings.HasSuffix(e.Name(), ext):
+			files = append(files, file{p, fi.Size(), fi.ModTime()})
+			total += fi.Size()
+		}
+	}
+	if total <= c.max {
+		return
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].mod.Before(files[j].mod) })
+	for _, f := range files {
+		if total <= c.max {
+			break
+		}
+		if err := os.Remove(f.path); err == nil || errors.Is(err, fs.ErrNotExist) {
+			total -= f.size
+		}
+	}
+}
+
+// Key joins the parts of a key unambiguously.
+func Key(parts ...string) string {
+	var b bytes.Buffer
+	for _, p := range parts {
+		b.WriteString(fmt.Sprintf("%d:", len(p)))
+		b.WriteString(p)
+	}
+	return b.String()
+}
