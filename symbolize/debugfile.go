@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/coreview/coreview/internal/diskcache"
 	"github.com/coreview/coreview/internal/safefile"
 )
 
@@ -126,6 +127,8 @@ type debugFinder struct {
 	debuginfod *Debuginfod
 	// inflated is what the analysis's compressed DWARF may still take.
 	inflated inflateBudget
+	// cache keeps inflated DWARF between analyses (nil: none).
+	cache *diskcache.Cache
 	// sysroot confines every path under it (module files, the default
 	// debug directory SYSROOT/usr/lib/debug, debuglink files beside a
 	// module) to root; rootErr is why it could not be opened.

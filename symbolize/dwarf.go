@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/coreview/coreview/internal/diskcache"
 	"github.com/coreview/coreview/internal/safefile"
 )
 
@@ -129,23 +131,29 @@ func (m *Module) openDWARF() (ix *dwarfIndex, err error) {
 		data func(*elf.Section) []byte
 		path string
 		mm   *safefile.Mapped
+		fh   *os.File
 	}
 	var srcs []src
 	if m.elf != nil {
-		srcs = append(srcs, src{m.elf, m.sectionBytes, m.File, m.mmap})
+		srcs = append(srcs, src{m.elf, m.sectionBytes, m.File, m.mmap, m.file})
 	}
 	if d := m.debugFile(); d != nil {
-		srcs = append(srcs, src{d.elf, d.sectionBytes, d.path, d.mmap})
+		srcs = append(srcs, src{d.elf, d.sectionBytes, d.path, d.mmap, d.file})
 	}
 	for _, s := range srcs {
 		if !hasDWARF(s.f) {
 			continue
 		}
 		var budget *inflateBudget
+		var cache *diskcache.Cache
 		if m.finder != nil {
-			budget = &m.finder.inflated
+			budget, cache = &m.finder.inflated, m.finder.cache
 		}
-		if ix, ok, err := openLazyIndex(s.f, s.mm, s.data, s.path, budget); ok || err != nil {
+		key := ""
+		if cache != nil {
+			key = dwarfCacheKey(s.fh, s.path, m.buildID())
+		}
+		if ix, ok, err := openLazyIndex(s.f, s.mm, s.data, s.path, budget, cache, key); ok || err != nil {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", s.path, err)
 			}
@@ -503,6 +511,17 @@ func (t *Table) PrepareSource(addrs []uint64) {
 		}
 	}
 	close(units)
+	wg.Wait()
+	// What was inflated goes to the persistent cache, for the next run.
+	for m := range byModule {
+		if ix := m.dwarf; ix != nil && ix.lazy != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ix.lazy.save()
+			}()
+		}
+	}
 	wg.Wait()
 }
 

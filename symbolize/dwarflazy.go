@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/coreview/coreview/internal/diskcache"
 	"github.com/coreview/coreview/internal/safefile"
 )
 
@@ -129,6 +130,10 @@ type sectionStream struct {
 	// whole is the section inflated whole, once a read went back before
 	// where the stream stood: one more pass, never one per unit.
 	whole []byte
+	// cached are units the persistent cache gave, by offset.
+	cached map[uint64][]byte
+	// dirty is set when the stream inflated something.
+	dirty *bool
 }
 
 // newSectionStream opens s of a mapped file. It refuses what sectionData
@@ -211,6 +216,9 @@ func (st *sectionStream) readAt(dst []byte, off uint64) error {
 	if st.plain {
 		copy(dst, st.stored[off:])
 		return nil
+	}
+	if st.dirty != nil {
+		*st.dirty = true
 	}
 	if st.whole != nil {
 		copy(dst, st.whole[off:])
@@ -300,6 +308,20 @@ type lazyDWARF struct {
 	// empty table, for the filler units.
 	emptyAbbrev uint64
 	hasEmpty    bool
+
+	// The persistent cache (dwarfcache.go), nil when not used; dirty is
+	// set when something was inflated that the entry does not hold.
+	cache    *diskcache.Cache
+	cacheKey string
+	dirty    bool
+}
+
+// inflatedLen is a section's length once inflated (Size for a plain one).
+func inflatedLen(s *elf.Section) uint64 {
+	if n := inflatedSize(s); n > 0 {
+		return uint64(n)
+	}
+	return s.Size
 }
 
 // lazySections are read through streams; the others of dwarfSectionsUsed
@@ -358,7 +380,10 @@ func (lz *lazyDWARF) readUnit(off uint64) (unit []byte, die uint64, err error) {
 		return nil, 0, fmt.Errorf(".debug_info: no unit at %#x", off)
 	}
 	hdr := h[:min(uint64(len(h)), lz.info.size-off)]
-	if err := lz.info.readAt(hdr, off); err != nil {
+	cached, fromCache := lz.info.cached[off]
+	if fromCache && len(cached) >= len(hdr) {
+		copy(hdr, cached)
+	} else if err := lz.info.readAt(hdr, off); err != nil {
 		return nil, 0, err
 	}
 	n, lenSize := uint64(binary.LittleEndian.Uint32(hdr)), uint64(4)
@@ -368,10 +393,15 @@ func (lz *lazyDWARF) readUnit(off uint64) (unit []byte, die uint64, err error) {
 	if n > lz.info.size-off-lenSize || n < 7 {
 		return nil, 0, fmt.Errorf(".debug_info: unit at %#x claims %d bytes", off, n)
 	}
-	u := make([]byte, lenSize+n)
-	copy(u, hdr)
-	if err := lz.info.readAt(u[len(hdr):], off+uint64(len(hdr))); err != nil {
-		return nil, 0, err
+	var u []byte
+	if fromCache && uint64(len(cached)) == lenSize+n {
+		u = cached
+	} else {
+		u = make([]byte, lenSize+n)
+		copy(u, hdr)
+		if err := lz.info.readAt(u[len(hdr):], off+uint64(len(hdr))); err != nil {
+			return nil, 0, err
+		}
 	}
 	// The abbreviation table's offset: after the version (DWARF 2-4), or
 	// after version, unit_type and address_size (DWARF 5).
@@ -584,7 +614,7 @@ func (lz *lazyDWARF) ensureLines(d *dwarf.Data, off dwarf.Offset) error {
 // openLazyDWARF prepares the lazy reading of f's DWARF when f is mapped and
 // has .debug_aranges; ok is false when the whole sections must be read
 // instead. cus are the units' address ranges from .debug_aranges.
-func openLazyDWARF(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []byte) (lz *lazyDWARF, cus []addrRange, infoSize int, ok bool, err error) {
+func openLazyDWARF(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []byte, cache *diskcache.Cache, key string) (lz *lazyDWARF, cus []addrRange, infoSize int, ok bool, err error) {
 	if mm == nil {
 		return nil, nil, 0, false, nil
 	}
@@ -613,32 +643,70 @@ func openLazyDWARF(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []b
 	if aranges == nil || byName["info"] == nil || byName["abbrev"] == nil {
 		return nil, nil, 0, false, nil
 	}
-	ab := data(aranges)
+	compressed := false
+	for _, s := range byName {
+		compressed = compressed || inflatedSize(s) > 0
+	}
+	var entry map[string]*cachedSection
+	if !compressed || key == "" {
+		cache = nil
+	}
+	if b, hit := cache.Get(key); hit {
+		entry, _ = decodeDWARFCache(b) // a bad entry is no entry
+	}
+	lz = &lazyDWARF{whole: map[string][]byte{}, units: map[uint64][]byte{}, dies: map[uint64]uint64{}, cache: cache, cacheKey: key}
+	// whole reads a section whole, from the cache entry when it has it.
+	whole := func(s *elf.Section, suffix string) []byte {
+		if b, ok := cachedWhole(entry, suffix, inflatedLen(s)); ok {
+			return b
+		}
+		if inflatedSize(s) > 0 {
+			lz.dirty = true
+		}
+		return data(s)
+	}
+	ab := whole(aranges, "aranges")
 	if len(ab) == 0 {
 		return nil, nil, 0, false, nil
 	}
+	lz.whole["aranges"] = ab
 	cus, err = arangeUnits(ab)
 	if err != nil || len(cus) == 0 {
 		return nil, nil, 0, false, nil // read the whole DWARF instead
 	}
-	lz = &lazyDWARF{whole: map[string][]byte{}, units: map[uint64][]byte{}, dies: map[uint64]uint64{}}
 	for suffix, s := range byName {
 		if lazySections[suffix] {
 			st, err := newSectionStream(mm, s)
 			if err != nil {
 				return nil, nil, 0, false, err
 			}
+			st.dirty = &lz.dirty
+			c := entry[suffix]
+			if c != nil && c.size != st.size {
+				c = nil
+			}
 			switch suffix {
 			case "info":
 				lz.info = st
-			case "abbrev":
-				lz.abbrev = newPrefixSection(st)
-			case "line":
-				lz.line = newPrefixSection(st)
+				if c != nil {
+					st.cached = c.runs
+				}
+			case "abbrev", "line":
+				p := newPrefixSection(st)
+				if c != nil {
+					if run, ok := c.runs[0]; ok {
+						p.have = uint64(copy(p.buf, run))
+					}
+				}
+				if suffix == "abbrev" {
+					lz.abbrev = p
+				} else {
+					lz.line = p
+				}
 			}
 			continue
 		}
-		b := data(s)
+		b := whole(s, suffix)
 		if b == nil && s.Size > 0 {
 			return nil, nil, 0, false, fmt.Errorf("section %s is unreadable", s.Name)
 		}
@@ -651,8 +719,8 @@ func openLazyDWARF(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []b
 // false when f must be read whole. What the compressed sections claim is
 // taken from the budget as loadDWARF takes it: the buffers have their full
 // inflated length, though only what is read is ever touched.
-func openLazyIndex(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []byte, path string, budget *inflateBudget) (ix *dwarfIndex, ok bool, err error) {
-	lz, cus, infoSize, ok, err := openLazyDWARF(f, mm, data)
+func openLazyIndex(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []byte, path string, budget *inflateBudget, cache *diskcache.Cache, key string) (ix *dwarfIndex, ok bool, err error) {
+	lz, cus, infoSize, ok, err := openLazyDWARF(f, mm, data, cache, key)
 	if !ok || err != nil {
 		return nil, ok, err
 	}

@@ -71,7 +71,7 @@ func TestLazyDWARFMatchesWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lazy, ok, err := openLazyIndex(ef, mm, data, "lazy", nil)
+	lazy, ok, err := openLazyIndex(ef, mm, data, "lazy", nil, nil, "")
 	if err != nil || !ok {
 		t.Fatalf("openLazyIndex: ok %v, %v", ok, err)
 	}
@@ -122,7 +122,7 @@ func TestLazyDWARFMatchesWhole(t *testing.T) {
 func TestLazyDWARFReadsLittle(t *testing.T) {
 	ef, mm := mappedELF(t, glibcDebug())
 	data := func(s *elf.Section) []byte { return sectionData(mm, s) }
-	ix, ok, err := openLazyIndex(ef, mm, data, "lazy", nil)
+	ix, ok, err := openLazyIndex(ef, mm, data, "lazy", nil, nil, "")
 	if err != nil || !ok {
 		t.Fatalf("openLazyIndex: ok %v, %v", ok, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/coreview/coreview/internal/diskcache"
 	"github.com/coreview/coreview/internal/safefile"
 )
 
@@ -57,6 +58,9 @@ type Options struct {
 	// Debuginfod, if set, fetches debug files by build-id for modules
 	// whose frames need them and that have none on disk (FetchDebug).
 	Debuginfod *Debuginfod
+	// CacheDir, if set, is the persistent cache directory for inflated
+	// DWARF (internal/diskcache); "" caches nothing.
+	CacheDir string
 }
 
 // Table is the set of modules of one address space.
@@ -90,7 +94,7 @@ func Load(regions []Region, opts Options) *Table {
 	if opts.PageSize == 0 {
 		opts.PageSize = 4096
 	}
-	t := &Table{finder: &debugFinder{dirs: opts.DebugDirs, debuginfod: opts.Debuginfod}}
+	t := &Table{finder: &debugFinder{dirs: opts.DebugDirs, debuginfod: opts.Debuginfod, cache: diskcache.Open(opts.CacheDir, 0)}}
 	if opts.Sysroot != "" {
 		t.finder.sysroot = opts.Sysroot
 		t.finder.root, t.finder.rootErr = safefile.OpenRoot(opts.Sysroot)
