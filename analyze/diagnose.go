@@ -1,6 +1,9 @@
 package analyze
 
-import "github.com/coreview/coreview/stackmap"
+import (
+	"github.com/coreview/coreview/report"
+	"github.com/coreview/coreview/stackmap"
+)
 
 // analysis is what the diagnoses look at: the session, the raw stacks
 // (index-aligned with the core's threads), the memory map with roles, and
@@ -9,12 +12,12 @@ type analysis struct {
 	s      *Session
 	stacks []*stackmap.Stack
 	mm     *memoryMap
-	report *Report
+	report *report.Report
 }
 
 // diagnose runs every diagnosis, most specific first.
-func (a *analysis) diagnose() []Diagnosis {
-	var out []Diagnosis
+func (a *analysis) diagnose() []report.Diagnosis {
+	var out []report.Diagnosis
 	if d := a.diagnoseStackOverflow(); d != nil {
 		out = append(out, *d)
 	}

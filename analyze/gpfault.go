@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
 
@@ -27,7 +28,7 @@ var alignedSSE = map[x86asm.Op]bool{
 // generalProtection explains a SIGSEGV the kernel raised with SI_KERNEL: a
 // general-protection fault, for which si_addr is 0. The address the
 // instruction used is computed from its memory operand and the registers.
-func (a *analysis) generalProtection(d *Diagnosis, inst x86asm.Inst, decoded bool, regs stackmap.Regs, pc uint64, at string) {
+func (a *analysis) generalProtection(d *report.Diagnosis, inst x86asm.Inst, decoded bool, regs stackmap.Regs, pc uint64, at string) {
 	acc := d.Access
 	tid := d.Thread
 	const noAddr = "the kernel reports a general-protection fault as SIGSEGV with si_code SI_KERNEL and no fault address"
@@ -41,7 +42,7 @@ func (a *analysis) generalProtection(d *Diagnosis, inst x86asm.Inst, decoded boo
 			ptr, _ = regValue(&regs, m.Base)
 		}
 		acc.Operand = operand
-		eaA := Addr(ea)
+		eaA := report.Addr(ea)
 		acc.Address, acc.AddressSource = &eaA, "instruction"
 		acc.Operation = "read"
 		if writesMemory(inst) {
