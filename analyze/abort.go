@@ -10,10 +10,11 @@ import (
 // diagnoseAbort explains a SIGABRT from the crashed thread's frames.
 func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 	c := a.s.Core
-	if c.Siginfo == nil || c.Siginfo.Signo != 6 || len(a.report.Threads) == 0 {
+	ct := a.crashed()
+	if c.Siginfo == nil || c.Siginfo.Signo != report.SIGABRT || ct == nil {
 		return nil
 	}
-	t := &a.report.Threads[0]
+	t := ct.thread
 	has := func(sub string) bool {
 		for _, f := range t.Frames {
 			if strings.Contains(f.Function, sub) {
@@ -58,7 +59,7 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		a.assertion(info, t.Frames)
 	}
 	tid := t.TID
-	d := &report.Diagnosis{Kind: "abort", Thread: tid, AbortInfo: info}
+	d := &report.Diagnosis{Kind: report.KindAbort, Thread: tid, AbortInfo: info}
 	who := "an unknown caller"
 	if info.Caller != nil {
 		who = fmt.Sprintf("%s (#%d, %s)", info.Caller.Function, info.Caller.Index, info.Caller.Module)

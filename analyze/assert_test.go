@@ -34,7 +34,7 @@ func TestAssertionFromCode(t *testing.T) {
 	defer s.Close()
 	r := s.Report()
 	info := &report.AbortInfo{Cause: "assertion"} // no Message
-	s.last.assertion(info, r.Threads[0].Frames)
+	s.last.assertion(info, r.CrashedThread().Frames)
 	if info.Assertion != "x == 42" || info.File != "main.c" || info.Line != 6 || info.Function != "check_answer" {
 		t.Errorf("got %+v, want x == 42 at main.c:6 in check_answer", info)
 	}

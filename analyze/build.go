@@ -185,7 +185,7 @@ func (s *Session) symbolizeFrame(fr *report.Frame, m *symbolize.Module, lookup u
 	for _, l := range locs[:len(locs)-1] {
 		in := *fr
 		in.Inlined = nil // fr.Inlined holds the frames before this one
-		in.Inline, in.Method, in.Offset = true, "inline", 0
+		in.Inline, in.Method, in.Offset = true, report.MethodInline, 0
 		in.Symbol, in.Function = l.Function, s.demangle(l.Function)
 		in.File, in.Line, in.Column = l.File, l.Line, l.Column
 		fr.Inlined = append(fr.Inlined, in)
@@ -246,9 +246,9 @@ func (s *Session) signal(mm *memoryMap) *report.Signal {
 		a := report.Addr(si.Addr)
 		sig.Address = &a
 		sig.Where = mm.describe(si.Addr)
-	} else if si.Code == corefile.SI_KERNEL && si.Fault() {
+	} else if si.Code == report.SI_KERNEL && si.Fault() {
 		sig.Where = "none given: the kernel reports a general-protection fault (SI_KERNEL) without an address"
-	} else if si.Signo == 7 && si.Code == corefile.BUS_ADRALN {
+	} else if si.Signo == report.SIGBUS && si.Code == report.BUS_ADRALN {
 		sig.Where = "none given: the kernel reports an alignment-check fault without an address"
 	} else if si.Code <= 0 {
 		sig.SenderPID = si.PID

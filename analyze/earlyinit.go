@@ -13,10 +13,11 @@ var initCallers = map[string]bool{"call_init": true, "_dl_init": true, "__libc_c
 // main thread and its stack holds no main, only start-up code.
 func (a *analysis) diagnoseEarlyInit() *report.Diagnosis {
 	c := a.s.Core
-	if len(a.report.Threads) == 0 || c.Process == nil || c.Threads[0].TID != c.Process.PID {
+	ct := a.crashed()
+	if ct == nil || c.Process == nil || ct.core.TID != c.Process.PID {
 		return nil
 	}
-	t := &a.report.Threads[0]
+	t := ct.thread
 	if t.EndReason != "end of stack" || len(t.Frames) == 0 {
 		return nil
 	}
@@ -42,7 +43,7 @@ func (a *analysis) diagnoseEarlyInit() *report.Diagnosis {
 	if m := a.s.Modules.Module(uint64(t.Frames[len(t.Frames)-1].PC)); m != nil {
 		ei.Link = linkInfo(m)
 	}
-	d := &report.Diagnosis{Kind: "early-init", Thread: t.TID, EarlyInit: ei}
+	d := &report.Diagnosis{Kind: report.KindEarlyInit, Thread: t.TID, EarlyInit: ei}
 	d.Summary = fmt.Sprintf("The crash happened before main: thread %d was still in start-up code (%s).", t.TID, strings.Join(ei.Path, " → "))
 	if ei.Constructor != "" {
 		d.Summary = fmt.Sprintf("The crash happened before main, in the constructor %s: thread %d was running initializers (%s).", ei.Constructor, t.TID, strings.Join(ei.Path, " → "))

@@ -34,15 +34,16 @@ func writesMemory(inst x86asm.Inst) bool {
 func (a *analysis) diagnoseFault() *report.Diagnosis {
 	c := a.s.Core
 	si := c.Siginfo
-	if si == nil || len(a.stacks) == 0 || len(a.stacks[0].Frames) == 0 || !si.Fault() {
+	ct := a.crashed()
+	if si == nil || ct == nil || len(ct.stack.Frames) == 0 || !si.Fault() {
 		return nil
 	}
-	f0 := a.stacks[0].Frames[0]
+	f0 := ct.stack.Frames[0]
 	if !a.s.Mem.Executable(f0.PC) {
 		return nil // the control-flow diagnoses cover a bad PC
 	}
-	tid := c.Threads[0].TID
-	fr := a.report.Threads[0].Frames[0]
+	tid := ct.core.TID
+	fr := ct.thread.Frames[0]
 	fn := fr.Name()
 	acc := &report.Access{PC: report.Addr(f0.PC), Function: fn}
 	inst, ok := a.s.decodeAt(f0.PC)
@@ -56,7 +57,7 @@ func (a *analysis) diagnoseFault() *report.Diagnosis {
 		at = fn
 	}
 	switch si.Signo {
-	case 11: // SIGSEGV
+	case report.SIGSEGV:
 		if si.Code == corefile.SI_KERNEL {
 			a.generalProtection(d, inst, ok, f0.Regs, f0.PC, at)
 			return d
@@ -87,32 +88,32 @@ func (a *analysis) diagnoseFault() *report.Diagnosis {
 		m := c.Mapping(si.Addr)
 		switch {
 		case si.Addr < minMapAddr:
-			d.Kind = "null-dereference"
+			d.Kind = report.KindNullDereference
 			d.Summary = fmt.Sprintf("Thread %d dereferenced a null pointer: %s %s address %#x.", tid, at, verb(acc.Operation), si.Addr)
 			if si.Addr != 0 {
 				d.Summary = strings.TrimSuffix(d.Summary, ".") + fmt.Sprintf(" (null + %#x: a field of a null struct pointer, or an index into a null array).", si.Addr)
 			}
-		case m != nil && si.Code == 2 && acc.Operation == "write" && m.Perm&corefile.PermW == 0:
-			d.Kind = "write-to-readonly"
+		case m != nil && si.Code == report.SEGV_ACCERR && acc.Operation == "write" && m.Perm&corefile.PermW == 0:
+			d.Kind = report.KindWriteToReadonly
 			d.Summary = fmt.Sprintf("Thread %d wrote to read-only memory: %s wrote %#x, in %s.", tid, at, si.Addr, a.mm.words(m))
-		case m != nil && si.Code == 2 && m.Perm == 0 && a.mm.role(m) != report.RoleGuard:
-			d.Kind = "invalid-access"
+		case m != nil && si.Code == report.SEGV_ACCERR && m.Perm == 0 && a.mm.role(m) != report.RoleGuard:
+			d.Kind = report.KindInvalidAccess
 			d.Summary = fmt.Sprintf("Thread %d touched a PROT_NONE mapping: %s %s %#x, in %s.", tid, at, verb(acc.Operation), si.Addr, a.mm.words(m))
 		default:
-			d.Kind = "invalid-access"
+			d.Kind = report.KindInvalidAccess
 			d.Summary = fmt.Sprintf("Thread %d %s an invalid address: %s %s %#x, %s.", tid, past(acc.Operation), at, verb(acc.Operation), si.Addr, acc.Where)
 		}
 		if acc.Operand != "" {
 			d.Explanation = append(d.Explanation, fmt.Sprintf("The instruction was `%s`: a %s of %s.", acc.Instruction, acc.Operation, acc.Operand))
 		}
-	case 7: // SIGBUS
+	case report.SIGBUS:
 		if si.HasAddr() {
 			acc.Address, acc.AddressSource = &addr, "kernel"
 			acc.Where = a.mm.describe(si.Addr)
 		}
 		switch report.CodeName(si.Signo, si.Code) {
 		case "BUS_ADRALN":
-			d.Kind = "misaligned"
+			d.Kind = report.KindMisaligned
 			// The kernel reports no address for an alignment-check fault;
 			// the instruction's operand gives it.
 			where := "an address the kernel does not report"
@@ -133,14 +134,14 @@ func (a *analysis) diagnoseFault() *report.Diagnosis {
 				d.Explanation = append(d.Explanation, "The kernel reports an alignment-check fault without an address; the address above was computed from the instruction and the registers.")
 			}
 		case "BUS_ADRERR":
-			d.Kind = "bus-error"
+			d.Kind = report.KindBusError
 			d.Summary = fmt.Sprintf("Thread %d accessed %#x in %s, past the end of the file mapped there (the file was truncated after it was mapped?): %s.", tid, si.Addr, at, acc.Where)
 		default:
-			d.Kind = "bus-error"
+			d.Kind = report.KindBusError
 			d.Summary = fmt.Sprintf("Thread %d got a bus error (%s) at %#x in %s.", tid, report.CodeName(si.Signo, si.Code), si.Addr, at)
 		}
-	case 4: // SIGILL
-		d.Kind = "illegal-instruction"
+	case report.SIGILL:
+		d.Kind = report.KindIllegalInstruction
 		switch {
 		case ok && inst.Op == x86asm.UD2:
 			d.Summary = fmt.Sprintf("Thread %d executed ud2 in %s: a deliberate trap (Rust's intrinsics::abort or unreachable_unchecked, C's __builtin_trap or __builtin_unreachable with -fsanitize=unreachable, a failed check compiled to a trap).", tid, at)
@@ -149,8 +150,8 @@ func (a *analysis) diagnoseFault() *report.Diagnosis {
 		default:
 			d.Summary = fmt.Sprintf("Thread %d executed bytes that do not decode as an instruction in %s.", tid, at)
 		}
-	case 8: // SIGFPE
-		d.Kind = "divide-error"
+	case report.SIGFPE:
+		d.Kind = report.KindDivideError
 		d.Summary = fmt.Sprintf("Thread %d raised %s (%s) in %s", tid, report.SignalName(si.Signo), report.CodeMeaning(report.CodeName(si.Signo, si.Code)), at)
 		if ok && (inst.Op == x86asm.DIV || inst.Op == x86asm.IDIV) {
 			if r, isReg := inst.Args[0].(x86asm.Reg); isReg && r != 0 {

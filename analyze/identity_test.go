@@ -28,7 +28,7 @@ func TestNoBuildIDCore(t *testing.T) {
 			t.Errorf("right files: module %s is %s", m.Path, m.Status)
 		}
 	}
-	for _, fr := range r.Threads[0].Frames {
+	for _, fr := range r.CrashedThread().Frames {
 		if fr.Unreliable {
 			t.Errorf("right binary: frame %d marked unreliable", fr.Index)
 		}
@@ -65,7 +65,7 @@ func checkMismatch(t *testing.T, r *report.Report, file, reason string) {
 		t.Errorf("the text report's header lacks %q:\n%.800s", want, text.String())
 	}
 	inExe := 0
-	for _, fr := range r.Threads[0].Frames {
+	for _, fr := range r.CrashedThread().Frames {
 		if fr.Module == filepath.Base(m.Path) {
 			inExe++
 			if !fr.Unreliable {
@@ -74,7 +74,7 @@ func checkMismatch(t *testing.T, r *report.Report, file, reason string) {
 		}
 	}
 	if inExe == 0 {
-		t.Errorf("no frame in the executable: %+v", r.Threads[0].Frames)
+		t.Errorf("no frame in the executable: %+v", r.CrashedThread().Frames)
 	}
 	if !strings.Contains(text.String(), "[unreliable: the file does not match the core]") {
 		t.Errorf("the text report does not mark frames unreliable")

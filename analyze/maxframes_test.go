@@ -40,7 +40,7 @@ func TestMaxFramesLimitsTheListOnly(t *testing.T) {
 	if dj(cut) != dj(full) {
 		t.Errorf("diagnosis with --max-frames 12:\n%s\nwant the full walk's:\n%s", dj(cut), dj(full))
 	}
-	ft, ct := full.Threads[0], cut.Threads[0]
+	ft, ct := *full.CrashedThread(), *cut.CrashedThread()
 	if len(ft.Frames) <= 12 {
 		t.Fatalf("fixture has only %d frames", len(ft.Frames))
 	}

@@ -209,8 +209,8 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 	}
 	if m := c.Mapping(execfn); m != nil {
 		tid := 0
-		if len(c.Threads) > 0 {
-			tid = c.Threads[0].TID
+		if t := c.CrashedThread(); t != nil {
+			tid = t.TID
 		}
 		set(m, report.RoleMainStack, tid)
 	}

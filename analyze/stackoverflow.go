@@ -43,12 +43,12 @@ type faultContext struct {
 // the siginfo right after the ucontext, on the handler's stack.
 func (a *analysis) faultOf() *faultContext {
 	c := a.s.Core
-	t := c.CrashedThread()
-	if t == nil || c.Siginfo == nil {
+	ct := a.crashed()
+	if ct == nil || c.Siginfo == nil {
 		return nil
 	}
-	st := a.stacks[0]
-	fc := &faultContext{ti: 0, thread: t, frames: st.Frames, signo: c.Siginfo.Signo, code: c.Siginfo.Code, addr: c.Siginfo.Addr}
+	st := ct.stack
+	fc := &faultContext{ti: 0, thread: ct.core, frames: st.Frames, signo: c.Siginfo.Signo, code: c.Siginfo.Code, addr: c.Siginfo.Addr}
 	if c.Siginfo.HasAddr() {
 		return fc
 	}
@@ -57,12 +57,12 @@ func (a *analysis) faultOf() *faultContext {
 			continue
 		}
 		si, err := stackmap.ReadSignalFrame(a.s.Mem, f.SP)
-		if err != nil || (si.Signo != 11 && si.Signo != 7) || i+1 >= len(st.Frames) {
+		if err != nil || (si.Signo != report.SIGSEGV && si.Signo != report.SIGBUS) || i+1 >= len(st.Frames) {
 			return nil
 		}
 		fc.first, fc.frames = i+1, st.Frames[i+1:]
 		fc.signo, fc.code, fc.addr = si.Signo, si.Code, si.Addr
-		for _, hf := range a.report.Threads[0].Frames[:i] {
+		for _, hf := range ct.thread.Frames[:i] {
 			if strings.Contains(hf.Function, "stack_overflow") {
 				fc.handler = "Rust std's stack-overflow handler caught the fault, printed \"thread '…' has overflowed its stack\" and aborted"
 				break
@@ -101,7 +101,7 @@ func (a *analysis) locateOverflow(addr uint64) (stack, guard *corefile.Mapping, 
 // diagnoseStackOverflow explains a fault in a guard page or below a stack.
 func (a *analysis) diagnoseStackOverflow() *report.Diagnosis {
 	fc := a.faultOf()
-	if fc == nil || len(fc.frames) == 0 || (fc.signo != 11 && fc.signo != 7) {
+	if fc == nil || len(fc.frames) == 0 || (fc.signo != report.SIGSEGV && fc.signo != report.SIGBUS) {
 		return nil
 	}
 	f0 := fc.frames[0]
@@ -117,13 +117,13 @@ func (a *analysis) diagnoseStackOverflow() *report.Diagnosis {
 	so.Stack = report.StackExtent{Start: report.Addr(stack.Start), End: report.Addr(stack.End)}
 	switch a.mm.role(stack) {
 	case report.RoleMainStack:
-		so.Stack.Kind = "main"
+		so.Stack.Kind = report.StackMain
 	case report.RoleStackSegment, report.RoleStackUnguarded:
-		so.Stack.Kind = "segment"
+		so.Stack.Kind = report.StackSegment
 	case report.RoleSigaltstack:
-		so.Stack.Kind = "sigaltstack"
+		so.Stack.Kind = report.StackSigaltstack
 	default:
-		so.Stack.Kind = "thread"
+		so.Stack.Kind = report.StackThread
 	}
 	if guard != nil {
 		so.Stack.GuardStart, so.Stack.GuardEnd = report.Addr(guard.Start), report.Addr(guard.End)
@@ -142,13 +142,13 @@ func (a *analysis) diagnoseStackOverflow() *report.Diagnosis {
 		so.Remaining = int64(f0.CFA) - int64(stack.Start)
 	}
 	so.Recursion, so.TopConsumers = a.mm.stackUse(thread.Frames[fc.first:], fc.frames, so.Frame.Size)
-	if so.Stack.Kind == "segment" {
+	if so.Stack.Kind == report.StackSegment {
 		so.Segment = a.mm.segmentExtent(stack, guard, thread.Frames[fc.first:], fc.frames)
 	}
 	so.Handler = fc.handler
 	so.Hints = a.overflowHints(so, thread)
 
-	d := &report.Diagnosis{Kind: "stack-overflow", Thread: fc.thread.TID, StackOverflow: so}
+	d := &report.Diagnosis{Kind: report.KindStackOverflow, Thread: fc.thread.TID, StackOverflow: so}
 	d.Summary, d.Explanation = explainOverflow(so, fc.thread.TID)
 	return d
 }
@@ -163,15 +163,15 @@ func (a *analysis) overflowHints(so *report.StackOverflow, t *report.Thread) []s
 	}
 	var hints []string
 	switch so.Stack.Kind {
-	case "segment":
+	case report.StackSegment:
 		if so.Segment != nil && so.Segment.Stacker {
 			hints = append(hints, "The overflow happened on a stack segment allocated by stacker/psm: the recursive path has no stacker::maybe_grow (rustc: ensure_sufficient_stack) call close enough to the recursion to allocate a new segment in time, or the segment is too small for the work done between two calls.")
 		} else {
 			hints = append(hints, "The overflow happened on a stack the thread switched to (a coroutine or fiber stack, or a stack allocated by hand): whoever allocates it must size it for the deepest path run on it.")
 		}
-	case "main":
+	case report.StackMain:
 		hints = append(hints, fmt.Sprintf("The main thread's stack is limited by RLIMIT_STACK (ulimit -s); it had grown to %s when it ran out.", humanBytes(uint64(so.Stack.End-so.Stack.Start))))
-	case "thread":
+	case report.StackThread:
 		if rust {
 			hints = append(hints, "Give the thread a bigger stack: std::thread::Builder::stack_size, or RUST_MIN_STACK for threads spawned without an explicit size (rustc: RUST_MIN_STACK=16777216).")
 		} else {
@@ -203,7 +203,7 @@ func explainOverflow(so *report.StackOverflow, tid int) (string, []string) {
 			humanBytes(uint64(so.Stack.GuardEnd-so.Stack.GuardStart)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.FaultAddress))
 	}
 	var more []string
-	if so.Stack.Kind == "main" && so.Stack.Gap {
+	if so.Stack.Kind == report.StackMain && so.Stack.Gap {
 		where := "the fault fell in that gap"
 		if so.FaultAddress < so.Stack.GuardStart {
 			// stackOf accepts a fault a little below the gap: a frame

@@ -62,7 +62,7 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 			continue
 		}
 		tid := c.Threads[ti].TID
-		d := report.Diagnosis{Kind: "stack-segments", Thread: tid, StackSegments: &report.StackSegments{Segments: segs, Switches: switches}}
+		d := report.Diagnosis{Kind: report.KindStackSegments, Thread: tid, StackSegments: &report.StackSegments{Segments: segs, Switches: switches}}
 		d.Summary = fmt.Sprintf("Thread %d runs on %d stacks: its frames switch mappings %d time(s).", tid, len(segs), len(switches))
 		for _, sg := range segs {
 			line := fmt.Sprintf("frames #%d–#%d on %s [%#x–%#x) (%s), %s used", sg.FirstFrame, sg.LastFrame,

@@ -48,7 +48,7 @@ func TestSystemdExeXattr(t *testing.T) {
 	if r.Stored == nil || r.Stored.Systemd == nil || r.Stored.Systemd.Exe != exe {
 		t.Errorf("stored = %+v, want the xattr's exe", r.Stored)
 	}
-	if fr := r.Threads[0].Frames; len(fr) == 0 || fr[0].Function != "weight_of" {
+	if fr := r.CrashedThread().Frames; len(fr) == 0 || fr[0].Function != "weight_of" {
 		t.Errorf("frame 0 = %+v, want weight_of", fr)
 	}
 

@@ -80,8 +80,8 @@ func (a *analysis) diagnoseUnrelocated(cf *report.ControlFlow) *report.Diagnosis
 	if cf != nil && cf.Slot != nil {
 		order = append(order, a.s.Modules.Module(uint64(cf.Slot.Address)))
 	}
-	if len(a.stacks) > 0 && len(a.stacks[0].Frames) > 1 {
-		order = append(order, a.s.Modules.Module(a.stacks[0].Frames[1].PC))
+	if ct := a.crashed(); ct != nil && len(ct.stack.Frames) > 1 {
+		order = append(order, a.s.Modules.Module(ct.stack.Frames[1].PC))
 	}
 	order = append(order, a.s.Modules.Modules...)
 	for _, cd := range cands {
@@ -116,8 +116,8 @@ func (a *analysis) diagnoseUnrelocated(cf *report.ControlFlow) *report.Diagnosis
 }
 
 func (a *analysis) unrelocatedDiagnosis(u *report.Unrelocated) *report.Diagnosis {
-	tid := a.s.Core.Threads[0].TID
-	d := &report.Diagnosis{Kind: "unrelocated-pointer", Thread: tid, Unrelocated: u}
+	tid := a.crashed().core.TID
+	d := &report.Diagnosis{Kind: report.KindUnrelocated, Thread: tid, Unrelocated: u}
 	target := u.Symbol
 	if target == "" {
 		target = "section " + u.Section

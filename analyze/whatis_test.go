@@ -34,7 +34,7 @@ func TestWhatIs(t *testing.T) {
 	}
 	// The return-address slot of frame #1 lies in frame #1's own frame
 	// on the segment.
-	fr := r.Threads[0].Frames[1]
+	fr := r.CrashedThread().Frames[1]
 	slot := s.WhatIs(uint64(fr.CFA)-8, r)
 	if slot.Mapping == nil || slot.Mapping.Role != report.RoleStackSegment || len(slot.Frames) == 0 || !strings.Contains(slot.Frames[0], "frame #1 ") {
 		t.Errorf("stack slot: %+v", slot)
@@ -44,7 +44,7 @@ func TestWhatIs(t *testing.T) {
 	// the segment, the thread stack's guard page and most of the thread
 	// stack, none of which is its frame.
 	var psm report.Frame
-	for _, f := range r.Threads[0].Frames {
+	for _, f := range r.CrashedThread().Frames {
 		if f.Function == "rust_psm_on_stack" {
 			psm = f
 		}
@@ -135,7 +135,7 @@ func TestWhatIsSource(t *testing.T) {
 	}
 	defer s.Close()
 	r := s.Report()
-	f0 := r.Threads[0].Frames[0]
+	f0 := r.CrashedThread().Frames[0]
 	w := s.WhatIs(uint64(f0.PC), r)
 	if len(w.Source) != len(f0.Inlined)+1 || len(f0.Inlined) == 0 {
 		t.Fatalf("source %q for a frame with %d inlined calls", w.Source, len(f0.Inlined))

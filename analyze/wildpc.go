@@ -14,10 +14,11 @@ import (
 // executable mapping: the call that got there, and the slot it loaded the
 // target from.
 func (a *analysis) controlFlow() *report.ControlFlow {
-	if len(a.stacks) == 0 || len(a.stacks[0].Frames) == 0 {
+	ct := a.crashed()
+	if ct == nil || len(ct.stack.Frames) == 0 {
 		return nil
 	}
-	st := a.stacks[0]
+	st := ct.stack
 	f0 := st.Frames[0]
 	if a.s.Mem.Executable(f0.PC) {
 		return nil
@@ -27,7 +28,7 @@ func (a *analysis) controlFlow() *report.ControlFlow {
 		return cf
 	}
 	f1 := st.Frames[1]
-	fr := a.report.Threads[0].Frames[1]
+	fr := ct.thread.Frames[1]
 	cf.Caller = &report.FrameRef{Index: 1, PC: fr.PC, Function: fr.Name(), Module: fr.Module}
 	inst, at, ok := a.s.callBefore(f1.PC)
 	if !ok {
@@ -103,7 +104,7 @@ func (a *analysis) diagnoseWildPC(cf *report.ControlFlow, unreloc *report.Diagno
 	if cf == nil {
 		return nil
 	}
-	tid := a.s.Core.Threads[0].TID
+	tid := a.crashed().core.TID
 	d := &report.Diagnosis{Thread: tid, ControlFlow: cf}
 	pc := uint64(cf.PC)
 	caller := "an unknown caller"
@@ -114,22 +115,22 @@ func (a *analysis) diagnoseWildPC(cf *report.ControlFlow, unreloc *report.Diagno
 	switch {
 	case unreloc != nil && unreloc.Unrelocated.Used == "pc":
 		u := unreloc.Unrelocated
-		d.Kind = "bad-pc"
+		d.Kind = report.KindBadPC
 		d.Summary = fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: %s called the unrelocated pointer above, %s's link-time address of %s, instead of %#x.",
 			tid, pc, caller, baseName(u.Module), nameOr(u.Symbol, u.Section), uint64(u.Resolves))
 	case pc < minMapAddr:
 		// The same bound as a null data pointer: nothing is ever mapped
 		// in the first 64 KiB (vm.mmap_min_addr).
-		d.Kind = "null-call"
+		d.Kind = report.KindNullCall
 		d.Summary = fmt.Sprintf("Thread %d called a null function pointer: %s jumped to %#x.", tid, caller, pc)
 		if pc != 0 {
 			d.Summary = strings.TrimSuffix(d.Summary, ".") + fmt.Sprintf(" (null + %#x: a function pointer read from a field of a null struct pointer, or an offset used as a pointer).", pc)
 		}
 	case m == nil:
-		d.Kind = "bad-pc"
+		d.Kind = report.KindBadPC
 		d.Summary = fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: code that is no longer mapped (as after dlclose) or a stale function pointer. The jump came from %s.", tid, pc, caller)
 	default:
-		d.Kind = "exec-non-exec"
+		d.Kind = report.KindExecNonExec
 		d.Summary = fmt.Sprintf("Thread %d executed data: %s jumped to %#x, in %s, which is not executable (%s): a function pointer that points at data.", tid, caller, pc, a.mm.words(m), m.Perm)
 	}
 	d.Explanation = explainControlFlow(cf)

@@ -15,12 +15,7 @@ import (
 // memory map in collapsible sections, and the environment facts.
 func Markdown(w io.Writer, r *report.Report) error {
 	ew := &errWriter{w: w}
-	var crashed *report.Thread
-	for i := range r.Threads {
-		if r.Threads[i].Crashed {
-			crashed = &r.Threads[i]
-		}
-	}
+	crashed := r.CrashedThread()
 	title := "Crash"
 	if r.Signal != nil {
 		title = r.Signal.Name

@@ -52,7 +52,7 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 	// A wrong binary makes every frame in it a guess: say so before
 	// anything that rests on it, not only among the warnings.
 	for _, m := range r.Modules {
-		if m.Status == "mismatch" {
+		if m.Status == report.StatusMismatch {
 			bw.printf("mismatch %s is not the file the process mapped as %s: its frames are unreliable\n", m.File, m.Path)
 		}
 	}
@@ -187,8 +187,8 @@ func writeFrame(w io.Writer, f *report.Frame) {
 		name += " (" + f.Module + ")"
 	}
 	switch f.Method {
-	case "cfi", "context":
-	case "signal":
+	case report.MethodCFI, report.MethodContext:
+	case report.MethodSignal:
 		name += "  [interrupted by the signal]"
 	default:
 		name += "  [found by " + string(f.Method) + "]"

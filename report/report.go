@@ -139,6 +139,17 @@ type Thread struct {
 	FramesOmitted int `json:"frames_omitted,omitempty"`
 }
 
+// CrashedThread returns the thread that dumped core (the first marked
+// Crashed), or nil when the report has none.
+func (r *Report) CrashedThread() *Thread {
+	for i := range r.Threads {
+		if r.Threads[i].Crashed {
+			return &r.Threads[i]
+		}
+	}
+	return nil
+}
+
 // TotalFrames is the number of frames the walk found, listed or not.
 func (t *Thread) TotalFrames() int { return len(t.Frames) + t.FramesOmitted }
 

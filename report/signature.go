@@ -111,13 +111,7 @@ func stripGenerics(name string) string {
 // MeaningfulFrames returns up to n names from the crashed thread's stack
 // for the signature (see ComputeSignature for what is skipped).
 func (r *Report) MeaningfulFrames(n int) []string {
-	var t *Thread
-	for i := range r.Threads {
-		if r.Threads[i].Crashed {
-			t = &r.Threads[i]
-			break
-		}
-	}
+	t := r.CrashedThread()
 	// Start-up frames count only when the crash happened before main:
 	// an unrelocated pointer used after main was reached is not one.
 	early := false

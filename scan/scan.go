@@ -255,9 +255,9 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 			continue
 		}
 		switch m.Status {
-		case "missing":
+		case report.StatusMissing:
 			row.Error = fmt.Sprintf("executable %s not found (use --binary or --binary-dir)", m.Path)
-		case "mismatch":
+		case report.StatusMismatch:
 			why := fmt.Sprintf("build-id %s, core %s", m.BuildID, m.CoreBuildID)
 			if m.CoreBuildID == "" {
 				why = "the core has no build-id, and the file's segments do not fit its mappings"
@@ -274,19 +274,18 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 // topFrames returns the crashed thread's first n frames as text.
 func topFrames(r *report.Report, n int) []string {
 	var out []string
-	for _, t := range r.Threads {
-		if !t.Crashed {
-			continue
+	t := r.CrashedThread()
+	if t == nil {
+		return nil
+	}
+	for _, f := range t.Frames {
+		if len(out) == n {
+			break
 		}
-		for _, f := range t.Frames {
-			if len(out) == n {
-				break
-			}
-			if f.Signal {
-				out = append(out, "<signal handler called>")
-			} else {
-				out = append(out, f.Name())
-			}
+		if f.Signal {
+			out = append(out, "<signal handler called>")
+		} else {
+			out = append(out, f.Name())
 		}
 	}
 	return out
