@@ -120,7 +120,7 @@ func (a *analysis) abortMessage() string {
 		if !ok {
 			return ""
 		}
-		p, err := a.s.Mem.ReadUint64(sym.Addr + m.Bias)
+		p, err := a.s.Mem.ReadUint64(m.RuntimeAddr(sym.Addr))
 		if err != nil || p == 0 {
 			return ""
 		}

@@ -173,7 +173,7 @@ func (s *Session) frame(i int, f *stackmap.Frame) report.Frame {
 func (s *Session) symbolizeFrame(fr *report.Frame, m *symbolize.Module, lookup uint64) {
 	if sym, ok := m.Lookup(m.FileAddr(lookup)); ok {
 		fr.Symbol = sym.Name
-		fr.Offset = uint64(fr.PC) - (sym.Addr + m.Bias)
+		fr.Offset = uint64(fr.PC) - m.RuntimeAddr(sym.Addr)
 		fr.Function = s.demangle(sym.Name)
 	}
 	locs := m.Source(m.FileAddr(lookup))

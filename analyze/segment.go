@@ -15,7 +15,26 @@ import (
 // and stack-segments diagnoses both ask, and must agree.
 func stackerSwitch(frames []report.Frame, at int) bool {
 	for _, f := range frames[max(at-2, 0):min(at+2, len(frames))] {
-		if strings.Contains(f.Function, "psm") || strings.HasPrefix(f.Function, "stacker::") {
+		if stackerFunction(f.Function) {
+			return true
+		}
+	}
+	return false
+}
+
+// stackerPrefixes begin the names of psm's and stacker's functions: the
+// crates' paths, and psm's assembly entry points (rust_psm_on_stack,
+// rust_psm_replace_stack, rust_psm_stack_pointer).
+var stackerPrefixes = []string{"psm::", "rust_psm_", "stacker::"}
+
+// stackerFunction reports whether name (demangled) is one of psm's or
+// stacker's functions, or a trait method of one of their types
+// ("<stacker::StackRestoreGuard as core::ops::drop::Drop>::drop"). A
+// prefix, not a substring: upsmtp::send and my_stacker_pool::run are not.
+func stackerFunction(name string) bool {
+	name = strings.TrimPrefix(name, "<")
+	for _, p := range stackerPrefixes {
+		if strings.HasPrefix(name, p) {
 			return true
 		}
 	}

@@ -133,6 +133,29 @@ func TestMainStackGapEdge(t *testing.T) {
 	}
 }
 
+// TestStackerFunction: psm's and stacker's functions by their name
+// prefixes; look-alikes that merely contain the letters are not.
+func TestStackerFunction(t *testing.T) {
+	for name, want := range map[string]bool{
+		"rust_psm_on_stack":            true,
+		"rust_psm_replace_stack":       true,
+		"psm::on_stack::with_on_stack": true,
+		"stacker::grow":                true,
+		"stacker::maybe_grow::<u8>":    true,
+		"<psm::StackRestoreGuard as core::ops::drop::Drop>::drop": true,
+		"upsmtp::send":        false,
+		"psmith::run":         false,
+		"my_psm::on_stack":    false,
+		"__rust_psm_on_stack": false,
+		"stackers::grow":      false,
+		"":                    false,
+	} {
+		if got := stackerFunction(name); got != want {
+			t.Errorf("stackerFunction(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 // TestStackerSwitch: one rule says whether a stack switch was stacker's,
 // for both the stack-overflow and the stack-segments diagnoses.
 func TestStackerSwitch(t *testing.T) {
@@ -153,6 +176,9 @@ func TestStackerSwitch(t *testing.T) {
 		{"stacker::grow above", names("f", "g", "stacker::grow", "h"), 1, true},
 		{"a user function named like it", names("f", "my_stacker_pool::run", "swapcontext", "main"), 2, false},
 		{"psm far from the switch", names("rust_psm_on_stack", "a", "b", "c", "d", "e"), 5, false},
+		{"a function with psm inside its name", names("f", "upsmtp::send", "swapcontext", "main"), 2, false},
+		{"a crate ending in psm", names("f", "libpsm::on_stack", "swapcontext", "main"), 2, false},
+		{"a trait method of stacker's type", names("f", "<stacker::StackRestoreGuard as core::ops::drop::Drop>::drop", "g"), 1, true},
 	}
 	for _, c := range cases {
 		if got := stackerSwitch(c.frames, c.at); got != c.want {

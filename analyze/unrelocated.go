@@ -25,7 +25,7 @@ func (a *analysis) checkRelocs(m *symbolize.Module) report.RelocCheck {
 	var rc report.RelocCheck
 	var w, fw [8]byte
 	mem := func(addr uint64) (uint64, bool) {
-		if _, err := a.s.Mem.ReadAt(w[:], addr+m.Bias); err != nil {
+		if _, err := a.s.Mem.ReadAt(w[:], m.RuntimeAddr(addr)); err != nil {
 			return 0, false
 		}
 		return binary.LittleEndian.Uint64(w[:]), true
@@ -40,7 +40,7 @@ func (a *analysis) checkRelocs(m *symbolize.Module) report.RelocCheck {
 			continue
 		}
 		rc.RELR++
-		if v == binary.LittleEndian.Uint64(fw[:])+m.Bias {
+		if v == m.RuntimeAddr(binary.LittleEndian.Uint64(fw[:])) {
 			rc.RELRApplied++
 		}
 	}
@@ -51,7 +51,7 @@ func (a *analysis) checkRelocs(m *symbolize.Module) report.RelocCheck {
 			continue
 		}
 		rc.Relative++
-		if v == addends[i]+m.Bias {
+		if v == m.RuntimeAddr(addends[i]) {
 			rc.RelativeApply++
 		}
 	}
@@ -93,10 +93,10 @@ func (a *analysis) diagnoseUnrelocated(cf *report.ControlFlow) *report.Diagnosis
 				continue
 			}
 			lo, hi, ok := m.LinkRange()
-			if !ok || cd.v < lo || cd.v >= hi || !m.Contains(cd.v+m.Bias) {
+			if !ok || cd.v < lo || cd.v >= hi || !m.Contains(m.RuntimeAddr(cd.v)) {
 				continue
 			}
-			u := &report.Unrelocated{Pointer: report.Addr(cd.v), Used: cd.used, Module: m.Path, Base: report.Addr(m.Bias), Resolves: report.Addr(cd.v + m.Bias),
+			u := &report.Unrelocated{Pointer: report.Addr(cd.v), Used: cd.used, Module: m.Path, Base: report.Addr(m.Bias), Resolves: report.Addr(m.RuntimeAddr(cd.v)),
 				Section: m.SectionAt(cd.v), Slot: cd.slot, Link: linkInfo(m)}
 			if m.SectionIsCode(cd.v) {
 				if sym, ok := m.Lookup(cd.v); ok {
