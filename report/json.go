@@ -11,7 +11,7 @@ import (
 // FrameList is a thread's frames. It encodes itself to JSON by hand: a
 // 10,000-frame stack is most of a report, and reflection made it the
 // slowest part of writing one. The output is byte-for-byte what
-// encoding/json writes for []Frame (jsonframes_test.go checks it).
+// encoding/json writes for []Frame (json_test.go checks it).
 type FrameList []Frame
 
 // MarshalJSON writes the frames as a JSON array.
