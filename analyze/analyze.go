@@ -98,6 +98,7 @@ func NewSession(name string, c *corefile.File, opts Options) *Session {
 
 func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta) *Session {
 	s := &Session{Path: name, Core: c, Opts: opts, meta: meta, ctx: context.Background()}
+	s.warnings = append(s.warnings, meta.Warnings...)
 	s.Mem = c.Memory(s.openFile)
 	s.Modules = symbolize.Load(s.regions(), s.symbolizeOptions())
 	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}}
@@ -282,7 +283,7 @@ func (c *code) FuncStart(pc uint64) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return sym.Addr + m.Bias, true
+	return m.RuntimeAddr(sym.Addr), true
 }
 
 // Outermost reports whether pc is in the function that holds the program's
