@@ -9,6 +9,7 @@ import (
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/render"
 )
 
 // withoutPRSTATUS renames every NT_PRSTATUS note of a raw core to an
@@ -76,13 +77,13 @@ func TestNoPRSTATUS(t *testing.T) {
 				t.Errorf("partial report lost the mappings")
 			}
 			var buf bytes.Buffer
-			if err := r.WriteText(&buf, TextOptions{}); err != nil {
+			if err := render.Text(&buf, r, render.TextOptions{}); err != nil {
 				t.Errorf("text: %v", err)
 			}
 			if testing.Verbose() {
 				t.Logf("%s", buf.String())
 			}
-			if err := r.WriteMarkdown(&buf); err != nil {
+			if err := render.Markdown(&buf, r); err != nil {
 				t.Errorf("markdown: %v", err)
 			}
 			if err := r.WriteJSON(&buf); err != nil {

@@ -2,6 +2,7 @@ package symbolize
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,5 +92,38 @@ func TestModuleShrinksWhileRead(t *testing.T) {
 	m.HasDWARF()
 	if err := m.Changed(); !errors.Is(err, safefile.ErrChanged) {
 		t.Errorf("Changed() = %v, want ErrChanged (dwarf error %v)", err, m.dwarfErr)
+	}
+}
+
+// TestMissingModulesSummarised: past maxMissingNamed, modules without a
+// file are counted in one warning; past maxModules, distinct files are
+// not loaded as modules at all, saying so.
+func TestMissingModulesSummarised(t *testing.T) {
+	regions := func(n int) []Region {
+		rs := make([]Region, n)
+		for i := range rs {
+			start := 0x10000000 + uint64(i)*0x1000
+			rs[i] = Region{Start: start, End: start + 0x1000, Path: fmt.Sprintf("/nonexistent/coreview-test/lib%d.so", i)}
+		}
+		return rs
+	}
+	tab := Load(regions(100), Options{})
+	named, summary := 0, ""
+	for _, w := range tab.Warnings {
+		if strings.Contains(w, "file not found") {
+			named++
+		}
+		if strings.HasPrefix(w, "and ") {
+			summary = w
+		}
+	}
+	if named != maxMissingNamed || !strings.Contains(summary, "and 80 more modules") || len(tab.Modules) != 100 {
+		t.Errorf("%d named, summary %q, %d modules", named, summary, len(tab.Modules))
+	}
+	tab.Close()
+	tab = Load(regions(maxModules+10), Options{})
+	defer tab.Close()
+	if len(tab.Modules) != maxModules || !strings.Contains(strings.Join(tab.Warnings, "\n"), fmt.Sprintf("the core maps %d distinct files", maxModules+10)) {
+		t.Errorf("%d modules; warnings %q", len(tab.Modules), tab.Warnings[:3])
 	}
 }

@@ -71,6 +71,8 @@ type Table struct {
 	dirs map[string]map[string]string // search directory -> build-id -> file
 
 	finder *debugFinder
+	// missing counts modules whose file was not found or opened.
+	missing int
 
 	preloads sync.WaitGroup
 }
@@ -110,6 +112,10 @@ func Load(regions []Region, opts Options) *Table {
 		}
 		byPath[r.Path] = append(byPath[r.Path], r)
 	}
+	if len(order) > maxModules {
+		t.Warnings = append(t.Warnings, fmt.Sprintf("the core maps %d distinct files; only the first %d are loaded as modules (a process has at most vm.max_map_count mappings, 65530 by default), the rest show as addresses", len(order), maxModules))
+		order = order[:maxModules]
+	}
 	for _, path := range order {
 		rs := byPath[path]
 		m := &Module{Path: path, Start: rs[0].Start, End: rs[0].End, finder: t.finder}
@@ -136,9 +142,20 @@ func Load(regions []Region, opts Options) *Table {
 			t.Modules = append(t.Modules, m)
 		}
 	}
+	if n := t.missing - maxMissingNamed; n > 0 {
+		t.Warnings = append(t.Warnings, fmt.Sprintf("and %d more modules whose files were not found or not opened; their frames show module+offset", n))
+	}
 	sort.Slice(t.Modules, func(i, j int) bool { return t.Modules[i].Start < t.Modules[j].Start })
 	return t
 }
+
+// maxModules bounds the modules of one table: each is a file looked up
+// and opened, and kept open.
+const maxModules = 1 << 16
+
+// maxMissingNamed bounds the modules without a file that get a warning of
+// their own; a core can name a million files, and the rest are counted.
+const maxMissingNamed = 20
 
 // open finds and opens the file for m and computes its bias. A candidate
 // whose identity disagrees with the core (build-id, or without one the ELF
@@ -187,6 +204,9 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 	switch m.Status {
 	case "":
 		m.Status = StatusMissing
+		if t.missing++; t.missing > maxMissingNamed {
+			return // counted in the summary Load adds
+		}
 		if len(refused) > 0 {
 			t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: no file opened: %s (tried %s); its frames show module+offset", m.Path, strings.Join(refused, "; "), strings.Join(tried, ", ")))
 		} else {
