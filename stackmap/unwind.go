@@ -35,7 +35,7 @@ const (
 	MethodContext Method = "context" // the thread's registers (frame 0)
 	MethodCFI     Method = "cfi"     // call frame information
 	MethodSignal  Method = "signal"  // the context saved by a signal frame
-	MethodCall    Method = "call"    // return address at [rsp]: frame 0 jumped to bad code
+	MethodCall    Method = "call"    // return address at [rsp]: frame 0 jumped to bad code, or is a frameless leaf
 	MethodFP      Method = "fp"      // frame-pointer chain
 	MethodScan    Method = "scan"    // stack scanning for a return address
 )
@@ -208,6 +208,14 @@ func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, st
 		regs.Set(RSP, f.SP+8)
 		return Frame{PC: ra, SP: f.SP + 8, Method: MethodCall, Caller: true, Regs: regs}, "", ""
 	}
+	// No CFI: a frameless leaf (or the frame a signal interrupted in one)
+	// has its return address at [rsp] and still holds its caller's rbp,
+	// so the frame-pointer chain would skip the caller.
+	if innermost || !f.Caller {
+		if next, ok := leafStep(mem, code, f); ok {
+			return next, "", ""
+		}
+	}
 	if next, ok := fpStep(mem, code, f); ok {
 		return next, "", ""
 	}
@@ -232,7 +240,16 @@ func fpStep(mem Memory, code Code, f *Frame) (Frame, bool) {
 	}
 	savedRBP, err1 := readWord(mem, rbp)
 	ra, err2 := readWord(mem, rbp+8)
-	if err1 != nil || err2 != nil || !code.Executable(ra) || !AfterCall(mem, ra) {
+	if err1 != nil || err2 != nil || !code.Executable(ra) {
+		return Frame{}, false
+	}
+	// A signal handler returns to the signal trampoline (glibc's and
+	// musl's __restore_rt, Go's runtime.sigreturn__sigaction), which the
+	// kernel put there: no call precedes it. Its frame is not a caller's:
+	// its PC is the trampoline's first instruction, and the next step reads
+	// the interrupted registers from the ucontext at its rsp.
+	sigtramp := isSigtramp(mem, ra)
+	if !sigtramp && !AfterCall(mem, ra) {
 		return Frame{}, false
 	}
 	f.CFA = rbp + 16
@@ -240,7 +257,7 @@ func fpStep(mem Memory, code Code, f *Frame) (Frame, bool) {
 	regs.Set(RIP, ra)
 	regs.Set(RSP, rbp+16)
 	regs.Set(RBP, savedRBP)
-	return Frame{PC: ra, SP: rbp + 16, Method: MethodFP, Caller: true, Regs: regs}, true
+	return Frame{PC: ra, SP: rbp + 16, Method: MethodFP, Caller: !sigtramp, Regs: regs}, true
 }
 
 // scanLimit is how far above rsp stack scanning looks for a return address.
