@@ -31,6 +31,9 @@ type Options struct {
 	// Debuginfod, if set, fetches missing debug files for the modules
 	// that frames fall in. Share one across cores (it remembers misses).
 	Debuginfod *symbolize.Debuginfod
+	// CacheDir, if set, keeps inflated debug information between
+	// analyses (symbolize.Options.CacheDir); "" caches nothing.
+	CacheDir string
 }
 
 // debugDirs lists where separate debug files are looked for. With a
@@ -207,6 +210,7 @@ func (s *Session) symbolizeOptions() symbolize.Options {
 		Mem:         s.Core.Memory(nil),
 		DebugDirs:   s.Opts.debugDirs(),
 		Debuginfod:  s.Opts.Debuginfod,
+		CacheDir:    s.Opts.CacheDir,
 	}
 	if v, ok := s.Core.Aux(corefile.AT_PAGESZ); ok && v >= 4096 && v&(v-1) == 0 {
 		o.PageSize = v

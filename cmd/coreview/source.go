@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coreview/coreview/analyze"
+	"github.com/coreview/coreview/internal/diskcache"
 	"github.com/coreview/coreview/symbolize"
 )
 
@@ -18,12 +19,14 @@ type sourceFlags struct {
 	debugDirs  []string
 	debuginfod []string
 	offline    bool
+	noCache    bool
 }
 
 func (f *sourceFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.debugDirs, "debug-dir", nil, "look for separate debug files in `DIR` (DIR/.build-id/xx/….debug, and .gnu_debuglink names), after SYSROOT/usr/lib/debug or /usr/lib/debug (repeatable)")
 	cmd.Flags().StringArrayVar(&f.debuginfod, "debuginfod", nil, "fetch missing debug files by build-id from the debuginfod server at `URL` (repeatable; default: $DEBUGINFOD_URLS)")
 	cmd.Flags().BoolVar(&f.offline, "offline", false, "never contact a debuginfod server, even if $DEBUGINFOD_URLS is set")
+	cmd.Flags().BoolVar(&f.noCache, "no-cache", false, "neither read nor write the cache of inflated debug information ($XDG_CACHE_HOME/coreview/dwarf, default ~/.cache/coreview/dwarf)")
 }
 
 // apply sets the analysis options. One debuginfod client serves every core
@@ -31,6 +34,19 @@ func (f *sourceFlags) register(cmd *cobra.Command) {
 func (f *sourceFlags) apply(o *analyze.Options) {
 	o.DebugDirs = f.debugDirs
 	o.Debuginfod = f.client()
+	if !f.noCache {
+		o.CacheDir = dwarfCache()
+	}
+}
+
+// dwarfCache is where inflated debug information is kept between runs:
+// $XDG_CACHE_HOME/coreview/dwarf, else ~/.cache/coreview/dwarf; "" (no
+// cache) when neither is known.
+func dwarfCache() string {
+	if d := diskcache.Dir(); d != "" {
+		return filepath.Join(d, "dwarf")
+	}
+	return ""
 }
 
 func (f *sourceFlags) client() *symbolize.Debuginfod {
