@@ -104,6 +104,28 @@ func BenchmarkAnalyzeRustc(b *testing.B) {
 	}
 }
 
+// BenchmarkAnalyzeRustcWarm is BenchmarkAnalyzeRustc with the DWARF
+// cache warm (glibc's inflated units read from it, when libc6-dbg is
+// installed).
+func BenchmarkAnalyzeRustcWarm(b *testing.B) {
+	core, rustc := liveRustcCore(b, "lexer.rs", lexerOverflow)
+	opts := Options{Binary: rustc, CacheDir: b.TempDir()}
+	if _, err := Analyze(core, opts); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := Analyze(core, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := r.WriteJSON(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkUnwindRustc walks the 10,000-frame crashed thread of a live
 // rustc lexer overflow: FDE lookups through .eh_frame_hdr and CFA
 // evaluation, with rows cached per PC, so after the first walk mostly

@@ -46,6 +46,44 @@ type symtab struct {
 	err error
 }
 
+// compareNames orders the names of a and b as bytes.Compare orders
+// nameBytes, in one pass that stops at the first difference: aliases at one
+// address are mostly one name twice (in .symtab and .dynsym), and Rust
+// names are long.
+func (st *symtab) compareNames(a, b sym) int {
+	x, y := st.rawName(a), st.rawName(b)
+	for i := 0; ; i++ {
+		var cx, cy byte
+		if i < len(x) {
+			cx = x[i]
+		}
+		if i < len(y) {
+			cy = y[i]
+		}
+		switch {
+		case cx != cy:
+			if cx < cy {
+				return -1
+			}
+			return 1
+		case cx == 0:
+			return 0
+		}
+	}
+}
+
+// rawName is the string table from s's name on, NUL and all.
+func (st *symtab) rawName(s sym) []byte {
+	if int(s.tab) >= len(st.strtabs) {
+		return nil
+	}
+	t := st.strtabs[s.tab]
+	if uint64(s.name) >= uint64(len(t)) {
+		return nil
+	}
+	return t[s.name:]
+}
+
 func (st *symtab) nameBytes(s sym) []byte {
 	if int(s.tab) >= len(st.strtabs) {
 		return nil
@@ -324,7 +362,7 @@ func (m *Module) readSymtab() *symtab {
 		if (a.size > 0) != (b.size > 0) {
 			return a.size > 0
 		}
-		return bytes.Compare(st.nameBytes(a), st.nameBytes(b)) > 0
+		return st.compareNames(a, b) > 0
 	}
 	out := st.funcs[:0]
 	for _, s := range st.funcs {
