@@ -12,7 +12,7 @@ import (
 // Hot-path benchmarks. The side-by-side comparison with gdb and eu-stack on
 // a real rustc core is bench/compare.sh.
 
-func openFixture(b *testing.B, name string) *Session {
+func openFixture(b testing.TB, name string) *Session {
 	f := testfixture.Get(b, name)
 	s, err := Open(f.CoreZst, options(f))
 	if err != nil {

@@ -2,6 +2,8 @@ package analyze
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/report"
@@ -107,7 +109,11 @@ func threadRegs(t *corefile.Thread) stackmap.Regs {
 	return regs
 }
 
-// unwindAll walks every thread's stack, in parallel.
+// unwindAll walks every thread's stack, in parallel: the threads on
+// GOMAXPROCS workers, the crashed thread first (the deepest stack, as a
+// rule, and the one every diagnosis reads), while the symbol tables of the
+// modules the threads stopped in load beside them: the frames need them
+// next, and the unwinder itself asks for function starts.
 func (s *Session) unwindAll() []*stackmap.Stack {
 	threads := s.Core.Threads
 	out := make([]*stackmap.Stack, len(threads))
@@ -117,9 +123,44 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 	// cycle check bound every walk; Done ends them when the analysis is
 	// cancelled (scan --timeout).
 	opts := stackmap.Options{Done: s.ctx.Done()}
-	for i, t := range threads {
-		out[i] = stackmap.Unwind(s.Mem, s.code, threadRegs(t), opts)
+	var wg sync.WaitGroup
+	seen := map[*symbolize.Module]bool{}
+	for _, t := range threads {
+		regs := threadRegs(t)
+		pc := regs.PC()
+		if m := s.Modules.Module(pc); m != nil && !seen[m] {
+			seen[m] = true
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m.Lookup(m.FileAddr(pc))
+			}()
+		}
 	}
+	order := make([]int, 0, len(threads))
+	crashed := s.Core.CrashedThread()
+	for i, t := range threads {
+		if t == crashed {
+			order = append([]int{i}, order...)
+		} else {
+			order = append(order, i)
+		}
+	}
+	next := make(chan int, len(order))
+	for _, i := range order {
+		next <- i
+	}
+	close(next)
+	for range max(1, min(runtime.GOMAXPROCS(0), len(threads))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = stackmap.Unwind(s.Mem, s.code, threadRegs(threads[i]), opts)
+			}
+		}()
+	}
+	wg.Wait()
 	return out
 }
 

@@ -59,7 +59,7 @@ func (a *analysis) diagnoseFault() *report.Diagnosis {
 	switch si.Signo {
 	case report.SIGSEGV:
 		if si.Code == corefile.SI_KERNEL {
-			a.generalProtection(d, inst, ok, f0.Regs, f0.PC, at)
+			a.generalProtection(d, inst, ok, ct.stack.Regs, f0.PC, at)
 			return d
 		}
 		acc.Address, acc.AddressSource = &addr, "kernel"
@@ -71,7 +71,7 @@ func (a *analysis) diagnoseFault() *report.Diagnosis {
 		if ok && isStringOp(inst.Op) {
 			// movs/cmps read [rsi] and write [rdi]: which one faulted is
 			// the one whose register is nearest below the fault address.
-			regs := f0.Regs
+			regs := ct.stack.Regs
 			rsi, _ := regValue(&regs, x86asm.RSI)
 			rdi, _ := regValue(&regs, x86asm.RDI)
 			dsi, dsi2 := si.Addr-rsi, si.Addr-rdi
@@ -82,7 +82,7 @@ func (a *analysis) diagnoseFault() *report.Diagnosis {
 			}
 		}
 		if ok && acc.Operand == "" {
-			regs := f0.Regs
+			regs := ct.stack.Regs
 			_, _, acc.Operand, _ = operandWords(inst, &regs, f0.PC)
 		}
 		m := c.Mapping(si.Addr)
@@ -117,7 +117,7 @@ func (a *analysis) diagnoseFault() *report.Diagnosis {
 			// The kernel reports no address for an alignment-check fault;
 			// the instruction's operand gives it.
 			where := "an address the kernel does not report"
-			regs := f0.Regs
+			regs := ct.stack.Regs
 			if ea, _, operand, has := operandWords(inst, &regs, f0.PC); ok && has {
 				ea2 := report.Addr(ea)
 				acc.Address, acc.AddressSource = &ea2, "instruction"
@@ -155,7 +155,7 @@ func (a *analysis) diagnoseFault() *report.Diagnosis {
 		d.Summary = fmt.Sprintf("Thread %d raised %s (%s) in %s", tid, report.SignalName(si.Signo), report.CodeMeaning(report.CodeName(si.Signo, si.Code)), at)
 		if ok && (inst.Op == x86asm.DIV || inst.Op == x86asm.IDIV) {
 			if r, isReg := inst.Args[0].(x86asm.Reg); isReg && r != 0 {
-				regs := f0.Regs
+				regs := ct.stack.Regs
 				if v, ok := regValue(&regs, r); ok {
 					d.Summary += fmt.Sprintf(": `%s` with divisor %s = %d", acc.Instruction, regName(r), int64(v))
 				}

@@ -37,7 +37,7 @@ func (a *analysis) controlFlow() *report.ControlFlow {
 	cf.Call, cf.CallSite = intel(inst, at), report.Addr(at)
 	// Registers at the call: frame 0's, except that the call pushed the
 	// return address, so rsp was 8 higher.
-	regs := f0.Regs
+	regs := st.Regs
 	regs.Set(stackmap.RSP, f0.SP+8)
 	switch arg := inst.Args[0].(type) {
 	case x86asm.Mem:

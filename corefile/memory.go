@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/coreview/coreview/internal/safefile"
 )
 
 // FileOpener opens the file that backs a file mapping, given the path the
@@ -130,13 +132,39 @@ func (m *Memory) backing(path string) *backing {
 // FileError returns why the file backing path could not be opened, or nil.
 func (m *Memory) FileError(path string) error { return m.backing(path).err }
 
-// ReadUint64 reads the little-endian 8-byte word at addr.
+// ReadUint64 reads the little-endian 8-byte word at addr. A word the core
+// holds, of a mapped core, is read without allocating (the unwinder reads
+// several per frame); the rest go through ReadAt.
 func (m *Memory) ReadUint64(addr uint64) (uint64, error) {
-	var b [8]byte
-	if _, err := m.ReadAt(b[:], addr); err != nil {
+	if mp := m.core.Mapping(addr); mp != nil && mp.End-addr >= 8 {
+		// The same sources as readMapping, for a word inside one of them.
+		var src *safefile.Mapped
+		var off int64
+		rel := addr - mp.Start
+		switch present := mp.present(); {
+		case rel < present:
+			if present-rel >= 8 {
+				src, _ = m.core.r.(*safefile.Mapped)
+				off = mp.Off + int64(rel)
+			}
+		case mp.File != "" && mp.Perm != 0 && (rel >= mp.FileSize || mp.readFromFile()):
+			if bk := m.backing(mp.File); bk.err == nil {
+				src, _ = bk.r.(*safefile.Mapped)
+				off = int64(mp.FileOff + rel)
+			}
+		}
+		if src != nil {
+			var b [8]byte // does not escape: Mapped.ReadAt keeps no reference
+			if n, err := src.ReadAt(b[:], off); err == nil && n == 8 {
+				return binary.LittleEndian.Uint64(b[:]), nil
+			}
+		}
+	}
+	b := make([]byte, 8)
+	if _, err := m.ReadAt(b, addr); err != nil {
 		return 0, err
 	}
-	return binary.LittleEndian.Uint64(b[:]), nil
+	return binary.LittleEndian.Uint64(b), nil
 }
 
 // ReadCString reads a NUL-terminated string at addr, at most max bytes.

@@ -30,13 +30,13 @@ func frameless(mem Memory, code Code, pc uint64) bool {
 // the frame a signal interrupted) from [rsp]. It is tried before the
 // frame-pointer chain when there is no CFI, and only when a call ends at
 // the word found there.
-func leafStep(mem Memory, code Code, f *Frame) (Frame, bool) {
+func leafStep(mem Memory, code Code, f *walkFrame) (walkFrame, bool) {
 	if !frameless(mem, code, f.PC) {
-		return Frame{}, false
+		return walkFrame{}, false
 	}
 	ra, err := readWord(mem, f.SP)
 	if err != nil || !code.Executable(ra) || !AfterCall(mem, ra) {
-		return Frame{}, false
+		return walkFrame{}, false
 	}
 	f.CFA = f.SP + 8
 	// A leaf that never moved rsp saved nothing: the callee-saved
@@ -49,5 +49,5 @@ func leafStep(mem Memory, code Code, f *Frame) (Frame, bool) {
 	}
 	regs.Set(RIP, ra)
 	regs.Set(RSP, f.SP+8)
-	return Frame{PC: ra, SP: f.SP + 8, Method: MethodCall, Caller: true, Regs: regs}, true
+	return walkFrame{Frame: Frame{PC: ra, SP: f.SP + 8, Method: MethodCall, Caller: true}, Regs: regs}, true
 }

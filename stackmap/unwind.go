@@ -68,7 +68,14 @@ type Frame struct {
 	// Caller is set when PC is a return address: the call instruction
 	// lies before it, so lookups (symbol, CFI) use PC-1.
 	Caller bool
-	// Regs are the registers known in this frame.
+}
+
+// walkFrame is a frame while the walk is at it: the frame and the
+// registers known in it, which only the next step needs. A Stack keeps
+// frames without them (frame 0's are Stack.Regs): 48 bytes a frame, not
+// 200.
+type walkFrame struct {
+	Frame
 	Regs Regs
 }
 
@@ -85,7 +92,9 @@ func (f *Frame) LookupPC() uint64 {
 // Stack is the result of a walk.
 type Stack struct {
 	Frames []Frame
-	End    EndReason
+	// Regs are frame 0's registers: the thread's.
+	Regs Regs
+	End  EndReason
 	// EndDetail says more about End: which address could not be read,
 	// which PC had no unwind information.
 	EndDetail string
@@ -111,28 +120,37 @@ const maxScanRun = 64
 const HardLimit = 1 << 21
 
 // Unwind walks the stack of a thread whose registers are regs.
+//
+// The walk allocates per walk, not per frame: frames gather in chunks
+// copied once into Stack.Frames at the end (append's growth would copy a
+// deep stack several times over), words are read through WordReader when
+// the memory has it, and the (pc, sp) pairs of the cycle check go into a
+// map only once the stack pointer has gone down (see frameSet).
 func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 	limit := HardLimit
 	if opts.MaxFrames > 0 && opts.MaxFrames < limit {
 		limit = opts.MaxFrames
 	}
-	s := &Stack{}
-	cur := Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodContext, Regs: regs}
+	s := &Stack{Regs: regs}
+	var frames frameChunks
+	defer func() { s.Frames = frames.flatten() }()
+	cur := walkFrame{Frame: Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodContext}, Regs: regs}
 	// Every (pc, sp) walked, frame 0's included: a caller that repeats
 	// one is a loop in the saved registers, not a deeper frame.
-	seen := map[[2]uint64]bool{{cur.PC, cur.SP}: true}
+	var seen frameSet
+	seen.add(cur.PC, cur.SP)
 	scanned := 0 // consecutive frames found by scanning
 	for {
 		select {
 		case <-opts.Done:
-			s.Frames = append(s.Frames, cur)
-			s.End, s.EndDetail = EndCancelled, fmt.Sprintf("stopped after %d frames", len(s.Frames))
+			frames.add(cur.Frame)
+			s.End, s.EndDetail = EndCancelled, fmt.Sprintf("stopped after %d frames", frames.n)
 			return s
 		default:
 		}
-		next, reason, detail := step(mem, code, &cur, len(s.Frames) == 0)
-		s.Frames = append(s.Frames, cur)
-		if len(s.Frames) >= limit && reason == "" {
+		next, reason, detail := step(mem, code, &cur, frames.n == 0)
+		frames.add(cur.Frame)
+		if frames.n >= limit && reason == "" {
 			s.End, s.EndDetail = EndFrameLimit, fmt.Sprintf("stopped after %d frames", limit)
 			return s
 		}
@@ -152,19 +170,18 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 		} else {
 			scanned = 0
 		}
-		key := [2]uint64{next.PC, next.SP}
-		if seen[key] {
+		if seen.has(&frames, next.PC, next.SP) {
 			s.End, s.EndDetail = EndCycle, fmt.Sprintf("frame at pc %#x sp %#x repeats", next.PC, next.SP)
 			return s
 		}
-		seen[key] = true
+		seen.add(next.PC, next.SP)
 		cur = next
 	}
 }
 
 // step finds the caller of f. It fills f.CFA and f.Signal. On the last
 // frame it returns a reason.
-func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, string) {
+func step(mem Memory, code Code, f *walkFrame, innermost bool) (walkFrame, EndReason, string) {
 	// A signal trampoline: the kernel pushed a ucontext where the
 	// handler's return address points; its saved registers are the
 	// interrupted frame.
@@ -172,13 +189,13 @@ func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, st
 		f.Signal = true
 		regs, err := sigcontextRegs(mem, f.SP)
 		if err != nil {
-			return Frame{}, EndUnreadable, err.Error()
+			return walkFrame{}, EndUnreadable, err.Error()
 		}
 		f.CFA = f.SP
-		return Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodSignal, Regs: regs}, "", ""
+		return walkFrame{Frame: Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodSignal}, Regs: regs}, "", ""
 	}
 	if code.Outermost(f.LookupPC()) {
-		return Frame{}, EndOfStack, "reached the program's entry point"
+		return walkFrame{}, EndOfStack, "reached the program's entry point"
 	}
 	cfi, bias, ok := code.CFI(f.PC)
 	if ok {
@@ -186,12 +203,12 @@ func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, st
 		switch {
 		case err == nil && outermost:
 			f.CFA = cfa
-			return Frame{}, EndOfStack, "the CFI marks the return address undefined"
+			return walkFrame{}, EndOfStack, "the CFI marks the return address undefined"
 		case err == nil:
 			f.CFA = cfa
-			return Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodCFI, Caller: true, Regs: regs}, "", ""
+			return walkFrame{Frame: Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodCFI, Caller: true}, Regs: regs}, "", ""
 		case isReadError(err):
-			return Frame{}, EndUnreadable, fmt.Sprintf("pc %#x: %v", f.PC, err)
+			return walkFrame{}, EndUnreadable, fmt.Sprintf("pc %#x: %v", f.PC, err)
 		}
 		// No FDE, or a CFA program we cannot follow: try the fallbacks.
 	}
@@ -200,13 +217,13 @@ func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, st
 	if (innermost || !f.Caller) && !code.Executable(f.PC) {
 		ra, err := readWord(mem, f.SP)
 		if err != nil {
-			return Frame{}, EndUnreadable, err.Error()
+			return walkFrame{}, EndUnreadable, err.Error()
 		}
 		f.CFA = f.SP + 8
 		regs := f.Regs
 		regs.Set(RIP, ra)
 		regs.Set(RSP, f.SP+8)
-		return Frame{PC: ra, SP: f.SP + 8, Method: MethodCall, Caller: true, Regs: regs}, "", ""
+		return walkFrame{Frame: Frame{PC: ra, SP: f.SP + 8, Method: MethodCall, Caller: true}, Regs: regs}, "", ""
 	}
 	// No CFI: a frameless leaf (or the frame a signal interrupted in one)
 	// has its return address at [rsp] and still holds its caller's rbp,
@@ -226,22 +243,22 @@ func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, st
 	// core, a stack pointer into unmapped memory): say that, not that
 	// unwind information is missing.
 	if _, err := readWord(mem, f.SP); err != nil {
-		return Frame{}, EndUnreadable, fmt.Sprintf("pc %#x: the stack at sp %#x: %v", f.PC, f.SP, err)
+		return walkFrame{}, EndUnreadable, fmt.Sprintf("pc %#x: the stack at sp %#x: %v", f.PC, f.SP, err)
 	}
-	return Frame{}, EndNoUnwind, fmt.Sprintf("no CFI for pc %#x and no frame pointer or return address found", f.PC)
+	return walkFrame{}, EndNoUnwind, fmt.Sprintf("no CFI for pc %#x and no frame pointer or return address found", f.PC)
 }
 
 // fpStep follows the frame-pointer chain: rbp points at the saved rbp, with
 // the return address above it (push %rbp; mov %rsp,%rbp).
-func fpStep(mem Memory, code Code, f *Frame) (Frame, bool) {
+func fpStep(mem Memory, code Code, f *walkFrame) (walkFrame, bool) {
 	rbp, ok := f.Regs.Get(RBP)
 	if !ok || rbp < f.SP || rbp-f.SP > 1<<24 || rbp%8 != 0 {
-		return Frame{}, false
+		return walkFrame{}, false
 	}
 	savedRBP, err1 := readWord(mem, rbp)
 	ra, err2 := readWord(mem, rbp+8)
 	if err1 != nil || err2 != nil || !code.Executable(ra) {
-		return Frame{}, false
+		return walkFrame{}, false
 	}
 	// A signal handler returns to the signal trampoline (glibc's and
 	// musl's __restore_rt, Go's runtime.sigreturn__sigaction), which the
@@ -250,14 +267,14 @@ func fpStep(mem Memory, code Code, f *Frame) (Frame, bool) {
 	// the interrupted registers from the ucontext at its rsp.
 	sigtramp := isSigtramp(mem, ra)
 	if !sigtramp && !AfterCall(mem, ra) {
-		return Frame{}, false
+		return walkFrame{}, false
 	}
 	f.CFA = rbp + 16
 	var regs Regs
 	regs.Set(RIP, ra)
 	regs.Set(RSP, rbp+16)
 	regs.Set(RBP, savedRBP)
-	return Frame{PC: ra, SP: rbp + 16, Method: MethodFP, Caller: !sigtramp, Regs: regs}, true
+	return walkFrame{Frame: Frame{PC: ra, SP: rbp + 16, Method: MethodFP, Caller: !sigtramp}, Regs: regs}, true
 }
 
 // scanLimit is how far above rsp stack scanning looks for a return address.
@@ -268,22 +285,22 @@ const scanLimit = 16 << 10
 // addresses whose direct call targets f's own function; if none is found,
 // a second pass accepts any return address (f may have been reached by a
 // tail call, or through a pointer).
-func scanStep(mem Memory, code Code, f *Frame) (Frame, bool) {
+func scanStep(mem Memory, code Code, f *walkFrame) (walkFrame, bool) {
 	for _, strict := range []bool{true, false} {
 		if next, ok := scanPass(mem, code, f, strict); ok {
 			return next, true
 		}
 	}
-	return Frame{}, false
+	return walkFrame{}, false
 }
 
-func scanPass(mem Memory, code Code, f *Frame, strict bool) (Frame, bool) {
+func scanPass(mem Memory, code Code, f *walkFrame, strict bool) (walkFrame, bool) {
 	var buf [512]byte
 	for off := uint64(0); off < scanLimit; off += uint64(len(buf)) {
 		n, _ := mem.ReadAt(buf[:], f.SP+off)
 		for i := 0; i+8 <= n; i += 8 {
 			w := binary.LittleEndian.Uint64(buf[i:])
-			if w == 0 || !code.Executable(w) || !AfterCall(mem, w) || strict && !callsInto(mem, code, w, f) {
+			if w == 0 || !code.Executable(w) || !AfterCall(mem, w) || strict && !callsInto(mem, code, w, &f.Frame) {
 				continue
 			}
 			slot := f.SP + off + uint64(i)
@@ -291,13 +308,13 @@ func scanPass(mem Memory, code Code, f *Frame, strict bool) (Frame, bool) {
 			var regs Regs
 			regs.Set(RIP, w)
 			regs.Set(RSP, slot+8)
-			return Frame{PC: w, SP: slot + 8, Method: MethodScan, Caller: true, Regs: regs}, true
+			return walkFrame{Frame: Frame{PC: w, SP: slot + 8, Method: MethodScan, Caller: true}, Regs: regs}, true
 		}
 		if n < len(buf) {
-			return Frame{}, false
+			return walkFrame{}, false
 		}
 	}
-	return Frame{}, false
+	return walkFrame{}, false
 }
 
 // callsInto reports whether return address ra could be the one of frame
@@ -339,10 +356,3 @@ func isReadError(err error) bool {
 	return errors.As(err, &re)
 }
 
-func readWord(mem Memory, addr uint64) (uint64, error) {
-	var b [8]byte
-	if _, err := mem.ReadAt(b[:], addr); err != nil {
-		return 0, &ReadError{addr, err}
-	}
-	return binary.LittleEndian.Uint64(b[:]), nil
-}
