@@ -10,7 +10,6 @@ import (
 // recognizes signal frames by these bytes too (amd64_linux_sigtramp_p).
 var restoreRT = []byte{0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05}
 
-
 // Layout of the kernel's rt_sigframe on x86-64 (arch/x86/include/asm/
 // sigframe.h) as seen at the trampoline, after the handler's ret popped
 // pretcode: rsp points at struct ucontext { uc_flags, uc_link, uc_stack

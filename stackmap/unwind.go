@@ -355,4 +355,3 @@ func isReadError(err error) bool {
 	var re *ReadError
 	return errors.As(err, &re)
 }
-
