@@ -1,7 +1,9 @@
 package scan
 
 import (
+	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/coreview/coreview/analyze"
@@ -35,12 +37,14 @@ func TestScanProgressNamesTheCurrentCore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Sorted paths: c-abort, c-div-zero, c-null-call; with one job each
-	// core starts after the one before has finished.
-	want := []call{
-		{0, cores[1]}, {1, ""},
-		{1, cores[2]}, {2, ""},
-		{2, cores[0]}, {3, ""},
+	// The largest core first (TestLargestFirst); with one job each core
+	// starts after the one before has finished.
+	sorted := append([]string(nil), cores...)
+	sort.Strings(sorted)
+	sort.SliceStable(sorted, func(i, j int) bool { return fileSize(t, sorted[i]) > fileSize(t, sorted[j]) })
+	var want []call
+	for i, p := range sorted {
+		want = append(want, call{i, p}, call{i + 1, ""})
 	}
 	if len(calls) != len(want) {
 		t.Fatalf("calls %+v, want %+v", calls, want)
@@ -50,4 +54,12 @@ func TestScanProgressNamesTheCurrentCore(t *testing.T) {
 			t.Errorf("call %d: %+v, want %+v", i, calls[i], want[i])
 		}
 	}
+}
+
+func fileSize(t *testing.T, p string) int64 {
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }

@@ -154,7 +154,8 @@ func Run(opts Options) (*Result, error) {
 		opts.Progress(done, len(paths), current)
 	}
 	sem := make(chan struct{}, jobs)
-	for i, p := range paths {
+	for _, i := range largestFirst(paths) {
+		p := paths[i]
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -169,6 +170,23 @@ func Run(opts Options) (*Result, error) {
 	res := &Result{Rows: rows}
 	res.group()
 	return res, nil
+}
+
+// largestFirst returns the indices of paths, the largest file first (ties
+// and files that cannot be stat'ed keep their order, the latter last): the
+// analysis of a core costs roughly its size, and a large one started last
+// runs alone while the other workers idle. Rows keep the paths' order.
+func largestFirst(paths []string) []int {
+	size := make([]int64, len(paths))
+	order := make([]int, len(paths))
+	for i, p := range paths {
+		order[i] = i
+		if fi, err := os.Stat(p); err == nil {
+			size[i] = fi.Size()
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	return order
 }
 
 // scanOne analyzes one core with a timeout. An analysis that times out is
