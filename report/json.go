@@ -26,6 +26,14 @@ func (fl FrameList) MarshalJSON() ([]byte, error) {
 // appendJSON writes the frames as a JSON array, each physical frame
 // preceded by the frames inlined into it.
 func (fl FrameList) appendJSON(b []byte) []byte {
+	b, _ = fl.appendJSONTo(b, nil, 0)
+	return b
+}
+
+// appendJSONTo is appendJSON that writes b to w whenever it holds flushAt
+// bytes or more, and returns what is not written yet; a nil w writes
+// nothing.
+func (fl FrameList) appendJSONTo(b []byte, w io.Writer, flushAt int) ([]byte, error) {
 	b = append(b, '[')
 	first := true
 	for i := range fl {
@@ -41,12 +49,24 @@ func (fl FrameList) appendJSON(b []byte) []byte {
 		}
 		first = false
 		b = fl[i].appendJSON(b)
+		if w != nil && len(b) >= flushAt {
+			if _, err := w.Write(b); err != nil {
+				return b, err
+			}
+			b = b[:0]
+		}
 	}
-	return append(b, ']')
+	return append(b, ']'), nil
 }
 
 // appendJSON encodes a thread as encoding/json would.
 func (t *Thread) appendJSON(b []byte) []byte {
+	b, _ = t.appendJSONTo(b, nil, 0)
+	return b
+}
+
+// appendJSONTo is appendJSON writing as FrameList.appendJSONTo does.
+func (t *Thread) appendJSONTo(b []byte, w io.Writer, flushAt int) ([]byte, error) {
 	b = strconv.AppendInt(append(b, `{"tid":`...), int64(t.TID), 10)
 	b = strconv.AppendBool(append(b, `,"crashed":`...), t.Crashed)
 	if t.Name != "" {
@@ -60,12 +80,15 @@ func (t *Thread) appendJSON(b []byte) []byte {
 	if t.Frames == nil {
 		b = append(b, "null"...)
 	} else {
-		b = t.Frames.appendJSON(b)
+		var err error
+		if b, err = t.Frames.appendJSONTo(b, w, flushAt); err != nil {
+			return b, err
+		}
 	}
 	if t.FramesOmitted != 0 {
 		b = strconv.AppendInt(append(b, `,"frames_omitted":`...), int64(t.FramesOmitted), 10)
 	}
-	return append(b, '}')
+	return append(b, '}'), nil
 }
 
 func (f *Frame) appendJSON(b []byte) []byte {
@@ -186,19 +209,26 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		_, err := w.Write(out)
 		return err
 	}
-	threads := make([]byte, 0, 1<<16)
+	// The threads are written as they are encoded, in pieces of about
+	// flushAt bytes: a 10,000-frame stack is megabytes of JSON, which need
+	// not all be in memory at once.
+	const flushAt = 64 << 10
+	if _, err := w.Write(out[:i]); err != nil {
+		return err
+	}
+	threads := make([]byte, 0, 2*flushAt)
 	threads = append(threads, `"threads":[`...)
 	for k := range r.Threads {
 		if k > 0 {
 			threads = append(threads, ',')
 		}
-		threads = r.Threads[k].appendJSON(threads)
-	}
-	threads = append(threads, ']')
-	for _, part := range [][]byte{out[:i], threads, out[i+len(key):]} {
-		if _, err := w.Write(part); err != nil {
+		var err error
+		if threads, err = r.Threads[k].appendJSONTo(threads, w, flushAt); err != nil {
 			return err
 		}
 	}
-	return nil
+	threads = append(threads, ']')
+	threads = append(threads, out[i+len(key):]...)
+	_, err := w.Write(threads)
+	return err
 }

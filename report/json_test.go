@@ -68,3 +68,42 @@ func TestWriteJSONMatchesEncoding(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got.String(), want.String())
 	}
 }
+
+// countingWriter counts the writes it is given and keeps their bytes.
+type countingWriter struct {
+	bytes.Buffer
+	writes, largest int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	w.largest = max(w.largest, len(p))
+	return w.Buffer.Write(p)
+}
+
+// TestWriteJSONStreams: a deep stack is written in pieces of about 64 KiB
+// as it is encoded, not held whole, and the bytes are encoding/json's.
+func TestWriteJSONStreams(t *testing.T) {
+	frames := make(FrameList, 20000)
+	for i := range frames {
+		frames[i] = Frame{Index: i, PC: Addr(0x400000 + i), Function: "<rustc_parse::lexer::Lexer>::lex_token_trees", Method: "cfi"}
+	}
+	r := &Report{Schema: Schema, Threads: []Thread{{TID: 1, Crashed: true, EndReason: "end of stack", Frames: frames}, {TID: 2, EndReason: "end of stack", Frames: frames[:3]}},
+		Diagnosis: []Diagnosis{}, Warnings: []string{}}
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		t.Fatal(err)
+	}
+	var got countingWriter
+	if err := r.WriteJSON(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Fatal("streamed JSON differs from encoding/json's")
+	}
+	if got.writes < want.Len()/(128<<10) || got.largest > 128<<10 {
+		t.Errorf("%d bytes in %d writes, the largest %d bytes: not streamed", want.Len(), got.writes, got.largest)
+	}
+}

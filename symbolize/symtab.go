@@ -257,6 +257,7 @@ func (m *Module) readSymtab() *symtab {
 	// (a section header may claim any size).
 	type table struct {
 		f            *elf.File
+		mm           *safefile.Mapped // the file's mapping, if data is from it
 		sec          *elf.Section
 		data, strtab []byte
 		debug        bool
@@ -264,7 +265,7 @@ func (m *Module) readSymtab() *symtab {
 	var tables []table
 	total := 0
 	hasSymtab := false
-	add := func(f *elf.File, bytesOf func(*elf.Section) []byte, typ elf.SectionType, debug bool) {
+	add := func(f *elf.File, mm *safefile.Mapped, bytesOf func(*elf.Section) []byte, typ elf.SectionType, debug bool) {
 		for _, sec := range f.Sections {
 			if sec.Type != typ || int(sec.Link) >= len(f.Sections) {
 				continue
@@ -273,19 +274,19 @@ func (m *Module) readSymtab() *symtab {
 			if data == nil || strtab == nil {
 				continue
 			}
-			tables = append(tables, table{f, sec, data, strtab, debug})
+			tables = append(tables, table{f, mm, sec, data, strtab, debug})
 			total += len(data) / elfSymSize
 			hasSymtab = hasSymtab || typ == elf.SHT_SYMTAB
 		}
 	}
-	add(f, m.sectionBytes, elf.SHT_SYMTAB, false)
-	add(f, m.sectionBytes, elf.SHT_DYNSYM, false)
+	add(f, m.mmap, m.sectionBytes, elf.SHT_SYMTAB, false)
+	add(f, m.mmap, m.sectionBytes, elf.SHT_DYNSYM, false)
 	// A stripped file keeps only .dynsym; its separate debug file has the
 	// full .symtab (local functions such as glibc's start_thread), as gdb
 	// reads it.
 	st.ownSymtab = hasSymtab
 	if d := m.debugFile(); !hasSymtab && d != nil {
-		add(d.elf, d.sectionBytes, elf.SHT_SYMTAB, true)
+		add(d.elf, d.mmap, d.sectionBytes, elf.SHT_SYMTAB, true)
 	}
 	st.funcs = make([]sym, 0, min(total, maxSymbols))
 	var firstBad *FormatError
@@ -342,6 +343,13 @@ func (m *Module) readSymtab() *symtab {
 	if dynsym != nil {
 		st.funcs = append(st.funcs, m.pltSymbols(dynsym, dynTab)...)
 	}
+	// The entries are read; their pages (4 MB in librustc_driver) leave
+	// the resident set. The string tables stay: names are read from them.
+	for _, tb := range tables {
+		if tb.mm != nil && tb.sec.Flags&elf.SHF_COMPRESSED == 0 {
+			tb.mm.Release(tb.sec.Offset, tb.sec.FileSize)
+		}
+	}
 	if firstBad != nil {
 		st.err = fmt.Errorf("%d symbols dropped, their names outside the string table; the first: %w", dropped, firstBad)
 	}
@@ -396,6 +404,12 @@ func (m *Module) pltSymbols(dynsym []byte, tab uint8) []sym {
 	for _, name := range []string{".rela.plt", ".rela.dyn"} {
 		s := f.Section(name)
 		if s == nil {
+			continue
+		}
+		// GLOB_DAT slots are those of .plt.got entries; without any,
+		// .rela.dyn (mostly R_X86_64_RELATIVE: 2.8 MB in
+		// librustc_driver) is not read.
+		if name == ".rela.dyn" && f.Section(".plt.got") == nil {
 			continue
 		}
 		data := m.sectionBytes(s)

@@ -87,13 +87,17 @@ func (c *Cache) path(key string) string {
 
 // Entry layout: magic, key length (u32), key, data length (u64), data,
 // CRC-32C of everything before it (u32); little-endian.
-func encode(key string, data []byte) []byte {
-	b := make([]byte, 0, len(magic)+4+len(key)+8+len(data)+4)
+func header(key string, data []byte) []byte {
+	b := make([]byte, 0, len(magic)+4+len(key)+8)
 	b = append(b, magic...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(key)))
 	b = append(b, key...)
-	b = binary.LittleEndian.AppendUint64(b, uint64(len(data)))
-	b = append(b, data...)
+	return binary.LittleEndian.AppendUint64(b, uint64(len(data)))
+}
+
+// encode is the whole entry for key and data, in one buffer (tests).
+func encode(key string, data []byte) []byte {
+	b := append(header(key, data), data...)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
@@ -166,7 +170,16 @@ func (c *Cache) Put(key string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("diskcache: %w", err)
 	}
-	_, werr := f.Write(encode(key, data))
+	// Written in pieces, not copied into one buffer: an entry can be
+	// megabytes.
+	h := header(key, data)
+	sum := crc32.Update(crc32.Checksum(h, castagnoli), castagnoli, data)
+	var werr error
+	for _, part := range [][]byte{h, data, binary.LittleEndian.AppendUint32(nil, sum)} {
+		if werr == nil {
+			_, werr = f.Write(part)
+		}
+	}
 	cerr := f.Close()
 	if werr == nil {
 		werr = cerr

@@ -68,3 +68,21 @@ func (m *Mapped) Close() error {
 	m.data = nil
 	return err
 }
+
+// Release says the bytes [off, off+n) will not be read again soon: the
+// whole pages inside the range leave the process's resident set. On a
+// read-only shared file mapping MADV_DONTNEED drops only the page table
+// entries; a later read faults the pages back in from the page cache, so
+// the bytes stay valid. A symbol table read once into a sorted index is
+// megabytes that need not count toward the peak.
+func (m *Mapped) Release(off, n uint64) {
+	page := uint64(os.Getpagesize())
+	if off > uint64(len(m.data)) || n > uint64(len(m.data))-off {
+		return
+	}
+	start, end := (off+page-1)/page*page, (off+n)/page*page
+	if start >= end {
+		return
+	}
+	syscall.Madvise(m.data[start:end], syscall.MADV_DONTNEED)
+}
