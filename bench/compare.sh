@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Runs coreview beside gdb and eu-stack on the same real cores and prints a
-# table of median wall times (hyperfine), peak RSS (/usr/bin/time -v) and
-# the ratios peer/coreview, then the scaling checks, each against the
-# target of issue 6.
+# table of median wall times and mean CPU times, user+sys (hyperfine), peak
+# RSS (/usr/bin/time -v) and the ratios peer/coreview, then the scaling
+# checks, each against the targets of issues 6 and 18. coreview is measured
+# twice: with an empty cache of inflated debug information before every run
+# (cold: a first analysis) and with the cache filled by the run before
+# (warm). glibc's separate debug info (libc6-dbg) must be installed, as gdb
+# users on Debian and Ubuntu have it: gdb reads it, and so does coreview.
 #
 # The cores are made fresh from the local toolchain, in a scratch directory
 # (the committed fixtures are never touched):
@@ -13,7 +17,10 @@
 #                thread overflows, std's handler aborts
 # Without gcc or cargo, the committed fixture core is used instead, and the
 # output says so. Scaling: the c-recursion program on a 4 and an 8 MiB main
-# stack; `coreview scan` over 60 fixture cores with --jobs 1 and 2.
+# stack; `coreview scan` with --jobs 1 and 2 over 55 cores of mixed sizes:
+# ten fixtures four times each, and the live cores above three times each
+# (the rustc lexer overflow, c-threads, rust-thread, the two depths of
+# c-recursion; fixtures stand in for the ones gcc or cargo would build).
 #
 # Needs go, hyperfine, gdb, eu-stack (elfutils), /usr/bin/time (time), zstd,
 # python3 and rustc; gcc and cargo to rebuild the small cores. The kernel
@@ -69,6 +76,16 @@ need /usr/bin/time time
 need zstd zstd
 need python3 python3
 need rustc "" "rustc: a Rust toolchain, from https://rustup.rs (the README's table was measured with rustc 1.95)"
+need readelf binutils
+# glibc's debug info, where gdb and coreview look for it: by the build-id
+# of the libc the programs here load.
+LIBC=$(ldconfig -p 2>/dev/null | awk '/libc\.so\.6 .*x86-64/ {print $NF; exit}')
+LIBC_ID=$(readelf -n "${LIBC:-/lib/x86_64-linux-gnu/libc.so.6}" 2>/dev/null | awk '/Build ID/ {print $3; exit}')
+if [ -z "$LIBC_ID" ] || [ ! -f "/usr/lib/debug/.build-id/${LIBC_ID:0:2}/${LIBC_ID:2}.debug" ]; then
+	missing+=("libc6-dbg")
+	packages+=("libc6-dbg")
+	notes+=("libc6-dbg: glibc's debug info for ${LIBC:-libc.so.6} (build-id ${LIBC_ID:-unknown}); the targets are measured with it")
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	log "missing: ${missing[*]}"
 	[ ${#packages[@]} -gt 0 ] && log "install with: sudo apt-get install -y ${packages[*]}"
@@ -132,6 +149,9 @@ hf() {
 cmdline() { printf '%q ' "$@"; }
 
 median() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
+# cpu JSON: mean user+sys CPU seconds of the runs (the machine may be
+# shared: CPU time is what other processes' load disturbs least).
+cpu() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print(r["user"]+r["system"])' "$1"; }
 
 # peak CMD [ARGS...]: peak RSS of one run, in MiB (the command's exit
 # status is the caller's business: it has been checked before).
@@ -155,6 +175,10 @@ ratio() { calc "'%.1f' % ($1/$2) if $1 >= $2 else '%.2f' % ($1/$2)"; }
 log "building coreview"
 go build -o "$WORK/coreview" ./cmd/coreview
 CV=$WORK/coreview
+# coreview's cache of inflated debug information lives here, never in the
+# user's own: cold runs empty it first.
+export XDG_CACHE_HOME=$WORK/xdg
+CACHE=$XDG_CACHE_HOME/coreview
 
 RUSTC=$(rustc --print sysroot)/bin/rustc
 log "making the rustc lexer overflow core ($("$RUSTC" --version))"
@@ -193,7 +217,7 @@ fi
 # --- Side by side --------------------------------------------------------
 
 rows=() checks=()
-row() { rows+=("$(printf '| %s | %s | %s | %s | %s | %s |' "$@")"); }
+row() { rows+=("$(printf '| %s | %s | %s | %s | %s | %s | %s | %s |' "$@")"); }
 check() { # what measured ok-expression
 	if [ "$(calc "$3")" = True ]; then checks+=("met      $1: $2"); else checks+=("NOT MET  $1: $2"); fi
 }
@@ -229,30 +253,42 @@ print("%.1f MB core, %d threads, %s frames on the crashed thread" % (
     os.path.getsize(sys.argv[2]) / 1e6, len(t), format(sum(1 for f in c[0]["frames"] if not f.get("inlined")), ",")))' "$WORK/$name.json" "$core")
 	sources+=("$name: $shape")
 
+	# Cold: the cache emptied before each run; warm: filled by the run
+	# before.
+	hf "$WORK/$name.cold.h.json" -N --runs 10 --prepare "rm -rf $CACHE" "$(cmdline "${cv[@]}")"
 	hf "$WORK/$name.cv.h.json" -N --warmup 1 --runs 10 "$(cmdline "${cv[@]}")"
 	hf "$WORK/$name.gdb.h.json" -N --warmup 1 --runs 5 "$(cmdline "${gdb[@]}")"
 	hf "$WORK/$name.eu.h.json" -N -i --warmup 1 --runs 5 "$(cmdline "${eu[@]}")"
-	local cv_t gdb_t eu_t cv_m gdb_m eu_m
-	cv_t=$(median "$WORK/$name.cv.h.json")
-	gdb_t=$(median "$WORK/$name.gdb.h.json")
-	eu_t=$(median "$WORK/$name.eu.h.json")
+	local cold_t cv_t gdb_t eu_t cold_c cv_c gdb_c eu_c cold_m cv_m gdb_m eu_m
+	cold_t=$(median "$WORK/$name.cold.h.json") cold_c=$(cpu "$WORK/$name.cold.h.json")
+	cv_t=$(median "$WORK/$name.cv.h.json") cv_c=$(cpu "$WORK/$name.cv.h.json")
+	gdb_t=$(median "$WORK/$name.gdb.h.json") gdb_c=$(cpu "$WORK/$name.gdb.h.json")
+	eu_t=$(median "$WORK/$name.eu.h.json") eu_c=$(cpu "$WORK/$name.eu.h.json")
+	rm -rf "$CACHE"
+	cold_m=$(peak "${cv[@]}")
 	cv_m=$(peak "${cv[@]}")
 	gdb_m=$(peak "${gdb[@]}")
 	eu_m=$(peak "${eu[@]}")
-	row "$name" coreview "$(calc "'%.3f s' % $cv_t")" "$cv_m MiB" 1 1
-	row "$name" gdb "$(calc "'%.3f s' % $gdb_t")" "$gdb_m MiB" "$(ratio "$gdb_t" "$cv_t")" "$(ratio "$gdb_m" "$cv_m")"
-	row "$name" "eu-stack (first 256 frames)" "$(calc "'%.3f s' % $eu_t")" "$eu_m MiB" "$(ratio "$eu_t" "$cv_t")" "$(ratio "$eu_m" "$cv_m")"
+	local f='%.3f s'
+	row "$name" "coreview, cold cache" "$(calc "'$f' % $cold_t")" "$(calc "'$f' % $cold_c")" "$cold_m MiB" 1 1 1
+	row "$name" "coreview, warm cache" "$(calc "'$f' % $cv_t")" "$(calc "'$f' % $cv_c")" "$cv_m MiB" "$(ratio "$cv_t" "$cold_t")" "$(ratio "$cv_c" "$cold_c")" "$(ratio "$cv_m" "$cold_m")"
+	row "$name" gdb "$(calc "'$f' % $gdb_t")" "$(calc "'$f' % $gdb_c")" "$gdb_m MiB" "$(ratio "$gdb_t" "$cold_t") / $(ratio "$gdb_t" "$cv_t")" "$(ratio "$gdb_c" "$cold_c") / $(ratio "$gdb_c" "$cv_c")" "$(ratio "$gdb_m" "$cold_m")"
+	row "$name" "eu-stack (first 256 frames)" "$(calc "'$f' % $eu_t")" "$(calc "'$f' % $eu_c")" "$eu_m MiB" "$(ratio "$eu_t" "$cold_t") / $(ratio "$eu_t" "$cv_t")" "$(ratio "$eu_c" "$cold_c") / $(ratio "$eu_c" "$cv_c")" "$(ratio "$eu_m" "$cold_m")"
 	CV_T[$name]=$cv_t GDB_T[$name]=$gdb_t CV_M[$name]=$cv_m GDB_M[$name]=$gdb_m
+	COLD_T[$name]=$cold_t COLD_M[$name]=$cold_m CV_C[$name]=$cv_c COLD_C[$name]=$cold_c GDB_C[$name]=$gdb_c
+	CORE_OF[$name]=$core
 }
-declare -A CV_T GDB_T CV_M GDB_M
+declare -A CV_T GDB_T CV_M GDB_M COLD_T COLD_M CV_C COLD_C GDB_C CORE_OF
 
 measure rustc-lexer "$RUSTC_CORE" "$RUSTC" /
 measure c-threads "$CT_CORE" "$CT_BIN" "$CT_SYSROOT"
 measure rust-thread "$RT_CORE" "$RT_BIN" "$RT_SYSROOT"
 
 cv_t=${CV_T[rustc-lexer]} cv_m=${CV_M[rustc-lexer]} gdb_t=${GDB_T[rustc-lexer]} gdb_m=${GDB_M[rustc-lexer]}
-check "gdb time / coreview time on rustc-lexer >= 20" "$(calc "'%.1fx' % ($gdb_t/$cv_t)")" "$gdb_t/$cv_t >= 20"
-check "coreview peak RSS <= 1/4 of gdb's on rustc-lexer" "$cv_m MiB vs $gdb_m MiB ($(calc "'%.1fx' % ($gdb_m/$cv_m)"))" "4*$cv_m <= $gdb_m"
+cold_t=${COLD_T[rustc-lexer]} cold_m=${COLD_M[rustc-lexer]} cv_c=${CV_C[rustc-lexer]} cold_c=${COLD_C[rustc-lexer]} gdb_c=${GDB_C[rustc-lexer]}
+check "gdb time / coreview time on rustc-lexer, cold cache >= 40 (issue 18)" "$(calc "'%.1fx wall, %.1fx CPU' % ($gdb_t/$cold_t, $gdb_c/$cold_c)")" "$gdb_t/$cold_t >= 40"
+check "gdb time / coreview time on rustc-lexer, warm cache >= 60 (issue 18)" "$(calc "'%.1fx wall, %.1fx CPU' % ($gdb_t/$cv_t, $gdb_c/$cv_c)")" "$gdb_t/$cv_t >= 60"
+check "coreview peak RSS <= 1/6 of gdb's on rustc-lexer, cold cache (issue 18)" "$cold_m MiB vs $gdb_m MiB ($(calc "'%.1fx' % ($gdb_m/$cold_m)"))" "6*$cold_m <= $gdb_m"
 
 # eu-stack stops at 256 frames by default; -n 0 walks all 10,000+, which
 # takes minutes: one run, under /usr/bin/time for its peak RSS.
@@ -263,8 +299,8 @@ if [ $FULL_EU = 1 ]; then
 	eu_full_t=$(median "$WORK/eu-full.h.json")
 	eu_full_m=$(awk '/Maximum resident set size/ {printf "%.0f", $6/1024}' "$WORK/eu-full.time")
 	eu_full_frames=$(grep -c '^#' "$WORK/eu-full.out" || true)
-	row rustc-lexer "eu-stack -n 0 (all frames: $(calc "format($eu_full_frames, ',')") printed)" "$(calc "'%.1f s' % $eu_full_t")" "$eu_full_m MiB" \
-		"$(calc "'%.0f' % ($eu_full_t/$cv_t)")" "$(ratio "$eu_full_m" "$cv_m")"
+	row rustc-lexer "eu-stack -n 0 (all frames: $(calc "format($eu_full_frames, ',')") printed)" "$(calc "'%.1f s' % $eu_full_t")" "" "$eu_full_m MiB" \
+		"$(calc "'%.0f' % ($eu_full_t/$cold_t)") / $(calc "'%.0f' % ($eu_full_t/$cv_t)")" "" "$(ratio "$eu_full_m" "$cold_m")"
 	check "eu-stack -n 0 time / coreview time on rustc-lexer >= 500" "$(calc "'%.0fx' % ($eu_full_t/$cv_t)")" "$eu_full_t/$cv_t >= 500"
 else
 	checks+=("skipped  eu-stack -n 0 time / coreview time on rustc-lexer >= 500: run with --full-eu-stack (minutes)")
@@ -287,6 +323,7 @@ declare -A depth_t depth_f
 for mib in 4 8; do
 	log "measuring depth scaling: ${mib} MiB stack"
 	core=$(crash "$WORK/depth$mib" bash -c 'ulimit -s "$1" && exec "$2"' _ $((mib * 1024)) "$REC_BIN")
+	CORE_OF[depth$mib]=$core
 	cmd=("$CV" analyze "$core" --binary "$REC_BIN" --sysroot "$REC_SYSROOT" --format json)
 	"${cmd[@]}" >"$WORK/depth$mib.json"
 	depth_f[$mib]=$(python3 -c 'import json,sys; print(max(sum(1 for f in t["frames"] if not f.get("inlined")) for t in json.load(open(sys.argv[1]))["threads"]))' "$WORK/depth$mib.json")
@@ -298,17 +335,30 @@ frames_x=$(calc "${depth_f[8]}/${depth_f[4]}")
 
 # --- Scaling with cores --------------------------------------------------
 
-# 60 cores: ten fixtures, six copies each, each with its binary as "bin".
+# 55 cores of mixed sizes: ten fixtures, four copies each, each with its
+# binary as "bin"; the live cores measured above, three copies each (their
+# executables are where the cores name them). All are read against this
+# machine's libraries: the fixtures' sysroot holds the same glibc (the
+# build-ids are checked, and a mismatch would show as a warning).
 fixtures=(c-null-call c-abort c-recursion c-threads rust-thread-overflow stacker-segment c-dlclose rust-panic-abort c-null-deref c-ud2)
-for i in 1 2 3 4 5 6; do
+for i in 1 2 3 4; do
 	for f in "${fixtures[@]}"; do
 		mkdir -p "$WORK/scan/$f-$i"
 		cp "testdata/cores/$f/core.zst" "$WORK/scan/$f-$i/core.zst"
 		cp "testdata/cores/$f/prog" "$WORK/scan/$f-$i/bin"
 	done
 done
-ncores=$((6 * ${#fixtures[@]}))
-scan=("$CV" scan "$WORK/scan" -r --sysroot "$ROOT/testdata/sysroot" --format jsonl)
+live=(rustc-lexer c-threads rust-thread depth4 depth8)
+for i in 1 2 3; do
+	for l in "${live[@]}"; do
+		mkdir -p "$WORK/scan/$l-$i"
+		cp "${CORE_OF[$l]}" "$WORK/scan/$l-$i/core"
+	done
+done
+ncores=$((4 * ${#fixtures[@]} + 3 * ${#live[@]}))
+scan_mib=$(du -sm "$WORK/scan" | cut -f1)
+# With the cache warm, as a second scan of the same cores runs.
+scan=("$CV" scan "$WORK/scan" -r --format jsonl)
 # Exit status 1 is "crashes found", as it must be here; anything else
 # (2 usage, 3 a core could not be analyzed) is a failure.
 st=0
@@ -331,11 +381,12 @@ j2=$(median "$WORK/scan2.h.json")
 echo "date     $(date)"
 echo "machine  $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GiB, Linux $(uname -r)"
 echo "tools    coreview $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo +changes), $(go version | cut -d' ' -f3), $(gdb --version | head -n 1), $(eu-stack --version | head -n 1), $("$RUSTC" --version | cut -d' ' -f1-2), $(gcc --version 2>/dev/null | head -n 1 || echo "no gcc"), $(hyperfine --version)"
+echo "debug    libc6-dbg $(dpkg-query -W -f='${Version}' libc6-dbg 2>/dev/null || echo '(version unknown)'): /usr/lib/debug/.build-id/${LIBC_ID:0:2}/${LIBC_ID:2}.debug"
 echo "cores    rustc-lexer: $("$RUSTC" --version | cut -d' ' -f1-2) on 20,000 nested parentheses"
 for s in "${sources[@]}"; do echo "         $s"; done
 echo
-echo "| core | tool | median | peak RSS | time ×coreview | memory ×coreview |"
-echo "|---|---|---|---|---|---|"
+echo "| core | tool | median wall | mean CPU (user+sys) | peak RSS | wall ×coreview (cold / warm) | CPU ×coreview (cold / warm) | memory ×coreview (cold) |"
+echo "|---|---|---|---|---|---|---|---|"
 for r in "${rows[@]}"; do echo "$r"; done
 echo
 echo "depth: the c-recursion program on a 4 and an 8 MiB main stack"
@@ -346,11 +397,13 @@ printf '  8 MiB / 4 MiB: %.2fx the frames, %.2fx the time\n' "$frames_x" "$time_
 check "time grows linearly with depth (<= 2.2x the time for 2x the frames, i.e. time ratio <= 1.1 x frames ratio)" \
 	"$(calc "'%.2fx the time for %.2fx the frames' % ($time_x, $frames_x)")" "$time_x <= 1.1*$frames_x"
 echo
-echo "scan: $ncores fixture cores"
+echo "scan: $ncores cores ($scan_mib MiB on disk): ten fixtures x4, five live cores x3"
 printf '  --jobs 1: %.2f s   --jobs 2: %.2f s   speed-up %.2fx\n' "$j1" "$j2" "$(calc "$j1/$j2")"
 check "scan --jobs 2 >= 1.8x faster than --jobs 1 over $ncores cores" "$(calc "'%.2fx' % ($j1/$j2)")" "$j1/$j2 >= 1.8"
 echo
-echo "targets (issue 6)"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs; the wall-clock ratios need a quiet machine)"
+echo
+echo "targets (issues 6 and 18)"
 for c in "${checks[@]}"; do echo "  $c"; done
 if [ "$BIGDWARF" = 1 ]; then
 	echo
