@@ -231,7 +231,10 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 		return row
 	}
 	defer s.Close()
-	r := s.Report()
+	r, err := s.Analyze()
+	if err != nil {
+		return Row{Path: path, Diagnoses: []string{}, Error: err.Error()}
+	}
 	if r.Stored != nil {
 		row.Compression, row.Systemd = r.Stored.Compression, r.Stored.Systemd
 	}
