@@ -91,16 +91,38 @@ func (r *Row) process() string {
 
 // WriteJSONL writes one JSON object per core, then one summary object.
 func (res *Result) WriteJSONL(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	jw := NewJSONLWriter(w)
 	for _, r := range res.Rows {
-		if err := enc.Encode(struct {
-			Type string `json:"type"`
-			Row
-		}{"core", r}); err != nil {
+		if err := jw.Row(r); err != nil {
 			return err
 		}
 	}
+	return res.WriteJSONLSummary(w)
+}
+
+// JSONLWriter writes scan rows as JSON lines, one at a time, so a scan can
+// print each as it is done (Options.OnRow).
+type JSONLWriter struct{ enc *json.Encoder }
+
+// NewJSONLWriter returns a JSONLWriter writing to w.
+func NewJSONLWriter(w io.Writer) *JSONLWriter {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &JSONLWriter{enc}
+}
+
+// Row writes one core's line.
+func (j *JSONLWriter) Row(r Row) error {
+	return j.enc.Encode(struct {
+		Type string `json:"type"`
+		Row
+	}{"core", r})
+}
+
+// WriteJSONLSummary writes the summary line that ends WriteJSONL's output.
+func (res *Result) WriteJSONLSummary(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	return enc.Encode(struct {
 		Type   string  `json:"type"`
 		Cores  int     `json:"cores"`
