@@ -9,20 +9,6 @@ import (
 	"github.com/coreview/coreview/internal/testfixture"
 )
 
-// TestMain points $XDG_CACHE_HOME at a scratch directory: the commands'
-// cache of inflated debug information must never be written to the real
-// home by a test.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "coreview-cmd-cache-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_CACHE_HOME", dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
 // TestDWARFCacheFlag: analyze writes glibc's inflated DWARF (the fixture
 // sysroot's libc6-dbg file, compressed) to $XDG_CACHE_HOME/coreview/dwarf
 // and reads it back with the same report; --no-cache neither reads nor

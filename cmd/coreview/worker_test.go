@@ -16,7 +16,16 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "worker" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	// The commands' cache of inflated debug information goes to a
+	// scratch directory, never the real home (workers inherit it).
+	dir, err := os.MkdirTemp("", "coreview-cmd-cache-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // TestScanIsolatesOutOfMemory: a core whose analysis needs more than
