@@ -363,12 +363,26 @@ func (m *Module) readSymtab() *symtab {
 	// debug objfile's symbol only when it is strictly closer
 	// (lookup_minimal_symbol_by_pc_section), so a stripped libc frame
 	// reads __libc_start_main, not the .symtab alias __libc_start_main_impl.
+	//
+	// A .dynsym entry at an address the file's own .symtab also names
+	// loses to the .symtab one without comparing names: an unstripped
+	// file's .symtab holds every dynamic symbol, under the same name or a
+	// versioned one ("memcpy@@GLIBC_2.14") that sorts after it, so the
+	// name gdb keeps is among the .symtab's. Comparing the two copies of
+	// each exported name was half of reading librustc_driver's symbols
+	// (they are long, and scattered over 20 MB of string table).
+	fromDynsym := func(a sym) bool { return dynsym != nil && a.tab == dynTab && !a.plt }
 	better := func(a, b sym) bool {
 		if a.debug != b.debug {
 			return !a.debug
 		}
 		if (a.size > 0) != (b.size > 0) {
 			return a.size > 0
+		}
+		if st.ownSymtab {
+			if da, db := fromDynsym(a), fromDynsym(b); da != db {
+				return db
+			}
 		}
 		return st.compareNames(a, b) > 0
 	}
