@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/coreview/coreview/internal/diskcache"
 	"github.com/coreview/coreview/internal/safefile"
 )
 
@@ -285,8 +286,33 @@ func (m *Module) readSymtab() *symtab {
 	// full .symtab (local functions such as glibc's start_thread), as gdb
 	// reads it.
 	st.ownSymtab = hasSymtab
+	// The persistent cache's key: every file the tables come from.
+	var cache *diskcache.Cache
+	key := ""
+	if m.finder != nil && m.finder.cache != nil {
+		cache = m.finder.cache
+		key = fileIdentity(m.file, m.File)
+	}
 	if d := m.debugFile(); !hasSymtab && d != nil {
 		add(d.elf, d.mmap, d.sectionBytes, elf.SHT_SYMTAB, true)
+		if key != "" {
+			if id := fileIdentity(d.file, d.path); id != "" {
+				key = diskcache.Key(key, id)
+			} else {
+				key = ""
+			}
+		}
+	}
+	if key != "" {
+		key = diskcache.Key(symtabCacheVersion, key)
+		var strtabs [][]byte
+		for _, tb := range tables[:min(len(tables), 255)] {
+			strtabs = append(strtabs, tb.strtab)
+		}
+		if c, ok := cachedSymtab(cache, key, strtabs, hasSymtab); ok {
+			return c
+		}
+		defer func() { saveSymtab(cache, key, st) }()
 	}
 	st.funcs = make([]sym, 0, min(total, maxSymbols))
 	var firstBad *FormatError

@@ -11,6 +11,7 @@
 package diskcache
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -18,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -193,6 +195,69 @@ func (c *Cache) Put(key string, data []byte) error {
 	}
 	c.trim()
 	return nil
+}
+
+// PutStream stores under key the n bytes fill writes, without holding
+// them in memory: the entry is written through a buffer as fill produces
+// it, then renamed into place as Put does. Fewer or more than n bytes is an
+// error, and nothing is stored.
+func (c *Cache) PutStream(key string, n int64, fill func(w io.Writer) error) error {
+	if c == nil {
+		return nil
+	}
+	if n < 0 || n > maxEntry {
+		return fmt.Errorf("diskcache: %d bytes, more than an entry may hold", n)
+	}
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return fmt.Errorf("diskcache: %w", err)
+	}
+	f, err := os.CreateTemp(c.dir, tmpPrefix+"*")
+	if err != nil {
+		return fmt.Errorf("diskcache: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	sum := crc32.New(castagnoli)
+	cw := &countWriter{w: io.MultiWriter(bw, sum)}
+	b := append([]byte(magic), binary.LittleEndian.AppendUint32(nil, uint32(len(key)))...)
+	b = append(b, key...)
+	_, werr := cw.Write(binary.LittleEndian.AppendUint64(b, uint64(n)))
+	start := cw.n
+	if werr == nil {
+		werr = fill(cw)
+	}
+	if werr == nil && cw.n-start != n {
+		werr = fmt.Errorf("%d bytes written, %d announced", cw.n-start, n)
+	}
+	if werr == nil {
+		_, werr = bw.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32()))
+	}
+	if werr == nil {
+		werr = bw.Flush()
+	}
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), c.path(key))
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("diskcache: %w", werr)
+	}
+	c.trim()
+	return nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	k, err := c.w.Write(p)
+	c.n += int64(k)
+	return k, err
 }
 
 // trim removes the least recently used entries while the directory holds

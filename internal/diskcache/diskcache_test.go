@@ -3,6 +3,7 @@ package diskcache
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -142,5 +143,32 @@ func TestNilAndDir(t *testing.T) {
 	t.Setenv("HOME", "/home/u")
 	if d := Dir(); d != "/home/u/.cache/coreview" {
 		t.Errorf("Dir %q", d)
+	}
+}
+
+// TestPutStream: an entry written as it is produced reads back as Put's
+// would; a fill that writes other than the bytes announced stores nothing.
+func TestPutStream(t *testing.T) {
+	c := Open(t.TempDir(), 0)
+	want := bytes.Repeat([]byte("0123456789"), 20000)
+	fill := func(w io.Writer) error {
+		for i := 0; i < len(want); i += 7000 {
+			if _, err := w.Write(want[i:min(i+7000, len(want))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := c.PutStream("k", int64(len(want)), fill); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := c.Get("k"); !ok || !bytes.Equal(got, want) {
+		t.Fatalf("Get after PutStream: %v, %d bytes", ok, len(got))
+	}
+	if err := c.PutStream("short", int64(len(want))+1, fill); err == nil {
+		t.Error("a short fill stored")
+	}
+	if _, ok := c.Get("short"); ok {
+		t.Error("a short fill is readable")
 	}
 }

@@ -1,0 +1,154 @@
+package symbolize
+
+import (
+	"encoding/binary"
+	"io"
+	"os"
+	"strconv"
+	"syscall"
+
+	"github.com/coreview/coreview/internal/diskcache"
+)
+
+// A module's sorted symbol index (symtab.funcs and objects) is kept in the
+// persistent cache too: sorting librustc_driver's 165,000 symbols and
+// choosing among their aliases is most of reading it. The entry is keyed by
+// the identity of every file the tables came from (the module's, and its
+// debug file's when that gave the .symtab); names stay offsets into the
+// string tables, which are the files' own, read in the same order; every
+// offset is checked against its table on the way in. A table with dropped
+// symbols (symtab.err) is not cached.
+
+const symtabCacheVersion = "symtab 1"
+
+// fileIdentity is path, device, inode, size and modification time of fh,
+// "" when unknown.
+func fileIdentity(fh *os.File, path string) string {
+	if fh == nil {
+		return ""
+	}
+	fi, err := fh.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	return diskcache.Key(path, strconv.FormatUint(st.Dev, 10), strconv.FormatUint(st.Ino, 10),
+		strconv.FormatInt(fi.Size(), 10), strconv.FormatInt(fi.ModTime().UnixNano(), 10))
+}
+
+// symSize is an encoded sym: addr u64, size u64, name u32, tab u8, flags
+// u8 (local, plt, debug).
+const symSize = 22
+
+// encodeSyms appends the count of syms and each of them.
+func encodeSyms(b []byte, syms []sym) []byte {
+	return appendSyms(binary.LittleEndian.AppendUint32(b, uint32(len(syms))), syms)
+}
+
+func appendSyms(b []byte, syms []sym) []byte {
+	for _, s := range syms {
+		b = binary.LittleEndian.AppendUint64(b, s.addr)
+		b = binary.LittleEndian.AppendUint64(b, s.size)
+		b = binary.LittleEndian.AppendUint32(b, s.name)
+		var fl byte
+		if s.local {
+			fl |= 1
+		}
+		if s.plt {
+			fl |= 2
+		}
+		if s.debug {
+			fl |= 4
+		}
+		b = append(b, s.tab, fl)
+	}
+	return b
+}
+
+// decodeSyms reads what encodeSyms wrote, each name checked against its
+// string table; ok is false for anything else.
+func decodeSyms(b []byte, strtabs [][]byte) (syms []sym, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, nil, false
+	}
+	n := binary.LittleEndian.Uint32(b)
+	b = b[4:]
+	if uint64(n)*symSize > uint64(len(b)) || n > maxSymbols {
+		return nil, nil, false
+	}
+	syms = make([]sym, n)
+	for i := range syms {
+		e := b[i*symSize:]
+		s := sym{addr: binary.LittleEndian.Uint64(e), size: binary.LittleEndian.Uint64(e[8:]),
+			name: binary.LittleEndian.Uint32(e[16:]), tab: e[20]}
+		fl := e[21]
+		s.local, s.plt, s.debug = fl&1 != 0, fl&2 != 0, fl&4 != 0
+		if int(s.tab) >= len(strtabs) || uint64(s.name) >= uint64(len(strtabs[s.tab])) {
+			return nil, nil, false
+		}
+		syms[i] = s
+	}
+	return syms, b[int(n)*symSize:], true
+}
+
+// cachedSymtab returns the index stored under key for string tables
+// strtabs, if the cache has a sound one.
+func cachedSymtab(c *diskcache.Cache, key string, strtabs [][]byte, ownSymtab bool) (*symtab, bool) {
+	b, ok := c.Get(key)
+	if !ok {
+		return nil, false
+	}
+	return cachedSymtabBytes(b, strtabs, ownSymtab)
+}
+
+// cachedSymtabBytes decodes an entry's data.
+func cachedSymtabBytes(b []byte, strtabs [][]byte, ownSymtab bool) (*symtab, bool) {
+	if len(b) < 1 || (b[0] != 0) != ownSymtab {
+		return nil, false
+	}
+	funcs, rest, ok := decodeSyms(b[1:], strtabs)
+	if !ok {
+		return nil, false
+	}
+	objects, rest, ok := decodeSyms(rest, strtabs)
+	if !ok || len(rest) != 0 {
+		return nil, false
+	}
+	return &symtab{strtabs: strtabs, funcs: funcs, objects: objects, ownSymtab: ownSymtab}, true
+}
+
+// saveSymtab stores st under key, encoded as it is written (librustc_
+// driver's index is megabytes).
+func saveSymtab(c *diskcache.Cache, key string, st *symtab) {
+	if st.err != nil {
+		return
+	}
+	n := 1 + 4 + 4 + int64(len(st.funcs)+len(st.objects))*symSize
+	c.PutStream(key, n, func(w io.Writer) error {
+		flag := []byte{0}
+		if st.ownSymtab {
+			flag[0] = 1
+		}
+		if _, err := w.Write(flag); err != nil {
+			return err
+		}
+		for _, syms := range [][]sym{st.funcs, st.objects} {
+			buf := make([]byte, 0, 4096*symSize)
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(len(syms)))
+			for i := 0; i < len(syms); i += 4096 {
+				buf = appendSyms(buf, syms[i:min(i+4096, len(syms))])
+				if _, err := w.Write(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
+			}
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

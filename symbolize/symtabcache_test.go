@@ -1,0 +1,67 @@
+package symbolize
+
+import (
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/coreview/coreview/internal/diskcache"
+	"github.com/coreview/coreview/internal/safefile"
+	"github.com/coreview/coreview/internal/testfixture"
+)
+
+// cacheModule opens path as a module whose finder has the cache in dir and
+// the fixture sysroot's debug directory.
+func cacheModule(t *testing.T, path, dir string) *Module {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mm, err := safefile.Map(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ef, err := elf.NewFile(mm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Module{Path: path, File: path, elf: ef, file: f, mmap: mm, BuildID: fileBuildID(ef),
+		finder: &debugFinder{dirs: []string{filepath.Join(testfixture.Sysroot(), "usr/lib/debug")}, cache: diskcache.Open(dir, 0)}}
+	t.Cleanup(m.Close)
+	return m
+}
+
+// TestSymtabCache: a module's symbol index read back from the cache is the
+// one read from its files: the fixture sysroot's stripped libc (its .symtab
+// from libc6-dbg's debug file, so the key covers both files) and a program
+// with its own .symtab. A corrupt entry is not used.
+func TestSymtabCache(t *testing.T) {
+	for _, path := range []string{
+		filepath.Join(testfixture.Sysroot(), "usr/lib/x86_64-linux-gnu/libc.so.6"),
+		filepath.Join(testfixture.Root(), "testdata/cores/c-threads/prog"),
+	} {
+		dir := t.TempDir()
+		want := cacheModule(t, path, dir).readSymtab()
+		if len(want.funcs) < 10 {
+			t.Fatalf("%s: %d functions", path, len(want.funcs))
+		}
+		ents, _ := filepath.Glob(filepath.Join(dir, "*"))
+		if len(ents) != 1 {
+			t.Fatalf("%s: %d cache entries, want 1", path, len(ents))
+		}
+		got := cacheModule(t, path, dir).readSymtab()
+		if !reflect.DeepEqual(got.funcs, want.funcs) || !reflect.DeepEqual(got.objects, want.objects) || got.ownSymtab != want.ownSymtab || len(got.strtabs) != len(want.strtabs) {
+			t.Errorf("%s: the cached index differs from the one read", path)
+		}
+		// Names pointing past their string table: refused.
+		var bad []byte
+		bad = encodeSyms(append(bad, 0), []sym{{addr: 1, name: 1 << 30}})
+		bad = encodeSyms(bad, nil)
+		if _, ok := cachedSymtabBytes(bad, want.strtabs, false); ok {
+			t.Error("an entry naming past the string table was used")
+		}
+	}
+}
