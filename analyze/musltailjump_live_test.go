@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
 )
 
 // qsortCrash sorts with a comparator that dereferences a null name. musl's
@@ -83,7 +84,7 @@ ulimit -c unlimited
 	if err != nil {
 		t.Fatal(err)
 	}
-	var th *Thread
+	var th *report.Thread
 	for i := range r.Threads {
 		if r.Threads[i].Crashed {
 			th = &r.Threads[i]
@@ -107,7 +108,7 @@ ulimit -c unlimited
 	if mainAt < 1 || th.Frames[mainAt-1].Function != "qsort_r" {
 		var names []string
 		for _, f := range th.Frames {
-			names = append(names, f.Function+"/"+f.Method)
+			names = append(names, f.Function+"/"+string(f.Method))
 		}
 		t.Fatalf("main is not the caller of qsort_r: %v", names)
 	}

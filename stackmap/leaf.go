@@ -35,7 +35,7 @@ func leafStep(mem Memory, code Code, f *Frame) (Frame, bool) {
 		return Frame{}, false
 	}
 	ra, err := readWord(mem, f.SP)
-	if err != nil || !code.Executable(ra) || !AfterCall(mem, ra) {
+	if err != nil || !code.Executable(ra) || !afterCall(mem, ra) {
 		return Frame{}, false
 	}
 	f.CFA = f.SP + 8

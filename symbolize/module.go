@@ -49,6 +49,8 @@ type Module struct {
 	dwarfLooked   bool // dwarfOnce ran: a debug file fetched after it is not read
 	dwarf         *dwarfIndex
 	dwarfErr      error
+	callSites     callSiteCache // call sites by unit, read on first use (callsite.go)
+	funcNames     funcNameIndex // every function name, for call site targets (callsite.go)
 }
 
 // FileAddr converts a runtime address in the module to the link-time
