@@ -171,11 +171,8 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 	if !cu.Children {
 		return u, nil
 	}
-	type open struct {
-		entry uint64 // the enclosing subprogram's entry; 0 outside one
-		sub   bool   // this DIE is that subprogram
-	}
-	stack := []open{{}}
+	// The entry of the subprogram enclosing each open DIE; 0 outside one.
+	stack := []uint64{0}
 	for n := 0; len(stack) > 0; n++ {
 		if n > ix.maxEntries || len(u.sites) > maxCallSitesPerUnit {
 			return nil, errNoProgress
@@ -191,7 +188,7 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		cur := stack[len(stack)-1].entry
+		cur := stack[len(stack)-1]
 		switch e.Tag {
 		case dwarf.TagSubprogram:
 			if lo, ok := ix.entryPC(e); ok {
@@ -214,7 +211,7 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 			}
 		}
 		if e.Children {
-			stack = append(stack, open{entry: cur})
+			stack = append(stack, cur)
 		}
 	}
 	return u, nil
