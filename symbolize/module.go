@@ -2,6 +2,7 @@ package symbolize
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,8 +50,21 @@ type Module struct {
 	dwarfLooked   bool // dwarfOnce ran: a debug file fetched after it is not read
 	dwarf         *dwarfIndex
 	dwarfErr      error
+	changed       error // the file changed underneath while its symbols were read
 	callSites     callSiteCache // call sites by unit, read on first use (callsite.go)
 	funcNames     funcNameIndex // every function name, for call site targets (callsite.go)
+}
+
+// Changed returns the error of a read that found the module's file
+// changed while it was mapped (safefile.ErrChanged), or nil.
+func (m *Module) Changed() error {
+	if m.changed != nil {
+		return m.changed
+	}
+	if m.dwarfErr != nil && errors.Is(m.dwarfErr, safefile.ErrChanged) {
+		return m.dwarfErr
+	}
+	return nil
 }
 
 // FileAddr converts a runtime address in the module to the link-time
