@@ -3,7 +3,9 @@ package symbolize
 import (
 	"bufio"
 	"bytes"
+	"debug/dwarf"
 	"debug/elf"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,4 +197,46 @@ func TestFuncAddrAliases(t *testing.T) {
 	if _, _, ok := m.FuncAddr("no_such_function"); ok {
 		t.Error("found a function that does not exist")
 	}
+}
+
+// FuzzCallSites mutates a real program's .debug_info (the c-inline
+// fixture's, which has DWARF 5 call sites) and reads every unit's call
+// sites: errors or answers, never a panic or a hang. The input is
+// .debug_info's length (4 bytes), .debug_info, then .debug_line.
+func FuzzCallSites(f *testing.F) {
+	sec := dwarfSections(f, "c-inline")
+	seed := binary.LittleEndian.AppendUint32(nil, uint32(len(sec["info"])))
+	f.Add(append(append(seed, sec["info"]...), sec["line"]...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 4 {
+			return
+		}
+		n := uint64(binary.LittleEndian.Uint32(data))
+		if n > uint64(len(data)-4) {
+			return
+		}
+		mutated := map[string][]byte{}
+		for k, v := range sec {
+			mutated[k] = v
+		}
+		mutated["info"], mutated["line"] = data[4:4+n], data[4+n:]
+		d, err := newDWARFData(mutated)
+		if err != nil {
+			return
+		}
+		ix, err := func() (ix *dwarfIndex, err error) {
+			defer func() {
+				if recover() != nil {
+					ix = nil
+				}
+			}()
+			return newDWARFIndex(d, "fuzz", int(n), mutated["line"])
+		}()
+		if err != nil || ix == nil {
+			return
+		}
+		for _, cu := range ix.cus {
+			ix.readCallSites(dwarf.Offset(cu.ref))
+		}
+	})
 }
