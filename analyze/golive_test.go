@@ -205,3 +205,61 @@ func TestLiveGofmtMatchesEUStack(t *testing.T) {
 		t.Errorf("the crashed thread has no frame interrupted at %#x, the PC the runtime printed for SIGQUIT", signalPC)
 	}
 }
+
+// goReader blocks reading its stdin, so that SIGQUIT finds a goroutine in
+// read(2), as gofmt's does.
+const goReader = `package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	b, err := io.ReadAll(os.Stdin)
+	fmt.Println(len(b), err)
+}
+`
+
+// TestLiveGoMatchesGDB builds a Go program with DWARF (.debug_frame, line
+// tables, inlining), has the runtime dump core on SIGQUIT as in
+// TestLiveGofmtMatchesEUStack, and compares every thread with gdb, which
+// reads the same .debug_frame: the PCs, stack pointers, signal frames,
+// names and inlined frames must be gdb's.
+func TestLiveGoMatchesGDB(t *testing.T) {
+	goTool := testfixture.Tool(t, "go")
+	gdb := testfixture.Tool(t, "gdb")
+	if testing.Short() {
+		t.Skip("-short: no live Go core")
+	}
+	dir := t.TempDir()
+	for name, text := range map[string]string{"main.go": goReader, "go.mod": "module goreader\n\ngo 1.21\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prog := filepath.Join(dir, "goreader")
+	cmd := exec.Command(goTool, "build", "-o", prog, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	core, _ := goQuitCore(t, prog)
+	r, err := Analyze(core, Options{Binary: prog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := gdbFramesOf(t, gdb, prog, "/", "", core)
+	// gdb prints a Go minimal symbol as "runtime[sighandler]" (its Go
+	// demangling of "info symbol"); its DWARF name is the Go one.
+	for i := range want {
+		for k := range want[i].Frames {
+			if f := &want[i].Frames[k]; f.Name != nil && f.Msym != nil && strings.Contains(*f.Msym, "[") {
+				f.Msym = f.Name
+			}
+		}
+	}
+	compareWithGDB(t, want, r, core, Options{Binary: prog})
+}

@@ -105,7 +105,9 @@ ulimit -c unlimited
 			break
 		}
 	}
-	if mainAt < 1 || th.Frames[mainAt-1].Function != "qsort_r" {
+	// musl names it qsort_r (a weak alias of __qsort_r); gdb checks below
+	// that qsort jumps to it.
+	if mainAt < 1 || !strings.HasSuffix(th.Frames[mainAt-1].Function, "qsort_r") {
 		var names []string
 		for _, f := range th.Frames {
 			names = append(names, f.Function+"/"+string(f.Method))

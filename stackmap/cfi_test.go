@@ -159,10 +159,10 @@ func TestSigtrampUnwind(t *testing.T) {
 
 type noCode struct{}
 
-func (noCode) CFI(uint64) (*CFI, uint64, bool) { return nil, 0, false }
-func (noCode) Executable(uint64) bool          { return false }
-func (noCode) FuncStart(uint64) (uint64, bool) { return 0, false }
-func (noCode) Outermost(uint64) bool           { return false }
+func (noCode) CFI(uint64) (*CFI, uint64, bool)       { return nil, 0, false }
+func (noCode) Executable(uint64) bool                { return false }
+func (noCode) FuncStart(uint64) (uint64, bool)       { return 0, false }
+func (noCode) Outermost(uint64, bool) (string, bool) { return "", false }
 
 // TestMaxRSPOffset runs the frame-size walker over FDE programs as readelf
 // --debug-frame shows them for real functions (CIE: def_cfa rsp+8).

@@ -35,7 +35,7 @@ func leafStep(mem Memory, code Code, f *walkFrame) (walkFrame, bool) {
 		return walkFrame{}, false
 	}
 	ra, err := readWord(mem, f.SP)
-	if err != nil || !code.Executable(ra) || !AfterCall(mem, ra) {
+	if err != nil || !code.Executable(ra) || !afterCall(mem, ra) {
 		return walkFrame{}, false
 	}
 	f.CFA = f.SP + 8

@@ -47,7 +47,7 @@ func (s symCode) FuncStart(pc uint64) (uint64, bool) {
 	}
 	return best, ok
 }
-func (symCode) Outermost(uint64) bool { return false }
+func (symCode) Outermost(uint64, bool) (string, bool) { return "", false }
 
 // The code of the tests below, as objdump -d -M intel decodes it (Go's
 // runtime.raise, and callers with frame-pointer prologues):

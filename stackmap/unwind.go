@@ -22,9 +22,14 @@ type Code interface {
 	Executable(pc uint64) bool
 	// FuncStart returns the start of the function holding pc, if known.
 	FuncStart(pc uint64) (uint64, bool)
-	// Outermost reports whether pc lies in the program's entry point
-	// (_start): nothing called it, so the walk ends there.
-	Outermost(pc uint64) bool
+	// Outermost reports whether pc lies in a function where a thread's
+	// stack starts: the program's entry point (_start), or a runtime's
+	// thread or goroutine entry (Go's runtime.goexit). Nothing called it,
+	// so the walk ends there; why says which it is, for the end detail.
+	// caller is set when pc is a return address minus one: the frame
+	// made a call from there (a thread start calls the thread's function;
+	// the same function entered otherwise may not be the outermost).
+	Outermost(pc uint64, caller bool) (why string, ok bool)
 }
 
 // Method says how a frame was found.
@@ -186,7 +191,10 @@ func step(mem Memory, code Code, f *walkFrame, innermost bool) (walkFrame, EndRe
 	// handler's return address points; its saved registers are the
 	// interrupted frame.
 	if isSigtramp(mem, f.PC) {
-		f.Signal = true
+		// The handler "returned" here, but no call precedes the
+		// trampoline: its PC is looked up as it is, as gdb does for a
+		// SIGTRAMP_FRAME (get_frame_address_in_block).
+		f.Signal, f.Caller = true, false
 		regs, err := sigcontextRegs(mem, f.SP)
 		if err != nil {
 			return walkFrame{}, EndUnreadable, err.Error()
@@ -194,8 +202,8 @@ func step(mem Memory, code Code, f *walkFrame, innermost bool) (walkFrame, EndRe
 		f.CFA = f.SP
 		return walkFrame{Frame: Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodSignal}, Regs: regs}, "", ""
 	}
-	if code.Outermost(f.LookupPC()) {
-		return walkFrame{}, EndOfStack, "reached the program's entry point"
+	if why, ok := code.Outermost(f.LookupPC(), f.Caller); ok {
+		return walkFrame{}, EndOfStack, why
 	}
 	cfi, bias, ok := code.CFI(f.PC)
 	if ok {
@@ -266,7 +274,7 @@ func fpStep(mem Memory, code Code, f *walkFrame) (walkFrame, bool) {
 	// its PC is the trampoline's first instruction, and the next step reads
 	// the interrupted registers from the ucontext at its rsp.
 	sigtramp := isSigtramp(mem, ra)
-	if !sigtramp && !AfterCall(mem, ra) {
+	if !sigtramp && !afterCall(mem, ra) && !plantedReturn(code, ra) {
 		return walkFrame{}, false
 	}
 	f.CFA = rbp + 16
@@ -275,6 +283,15 @@ func fpStep(mem Memory, code Code, f *walkFrame) (walkFrame, bool) {
 	regs.Set(RSP, rbp+16)
 	regs.Set(RBP, savedRBP)
 	return walkFrame{Frame: Frame{PC: ra, SP: rbp + 16, Method: MethodFP, Caller: !sigtramp}, Regs: regs}, true
+}
+
+// plantedReturn reports whether ra, which no call precedes, is a return
+// address a runtime planted in an outermost function: Go's gogo starts
+// every goroutine with goexit+1 as its return address (goexit is NOP;
+// CALL goexit1), so the goroutine's first function returns into goexit.
+func plantedReturn(code Code, ra uint64) bool {
+	_, ok := code.Outermost(ra-1, true)
+	return ok
 }
 
 // scanLimit is how far above rsp stack scanning looks for a return address.
@@ -300,7 +317,7 @@ func scanPass(mem Memory, code Code, f *walkFrame, strict bool) (walkFrame, bool
 		n, _ := mem.ReadAt(buf[:], f.SP+off)
 		for i := 0; i+8 <= n; i += 8 {
 			w := binary.LittleEndian.Uint64(buf[i:])
-			if w == 0 || !code.Executable(w) || !AfterCall(mem, w) || strict && !callsInto(mem, code, w, &f.Frame) {
+			if w == 0 || !code.Executable(w) || !afterCall(mem, w) || strict && !callsInto(mem, code, w, &f.Frame) {
 				continue
 			}
 			slot := f.SP + off + uint64(i)
@@ -335,9 +352,9 @@ func callsInto(mem Memory, code Code, ra uint64, f *Frame) bool {
 	return x86.ReachesByJumps(mem, c.Target, start)
 }
 
-// AfterCall reports whether a call instruction ends exactly at ra: the
+// afterCall reports whether a call instruction ends exactly at ra: the
 // rule of x86.CallBefore.
-func AfterCall(mem Memory, ra uint64) bool {
+func afterCall(mem Memory, ra uint64) bool {
 	_, ok := x86.CallBefore(mem, ra)
 	return ok
 }
