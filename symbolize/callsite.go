@@ -162,7 +162,12 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 		}
 	}()
 	u = &callSiteUnit{sites: map[uint64]CallSite{}, funcs: map[uint64]funcCalls{}}
-	r := ix.d.Reader()
+	// A lazily read file reads the unit first (dwarflazy.go).
+	d, off, err := ix.dataFor(off)
+	if err != nil {
+		return nil, err
+	}
+	r := d.Reader()
 	r.Seek(off)
 	cu, err := r.Next()
 	if err != nil || cu == nil {
@@ -191,7 +196,7 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 		cur := stack[len(stack)-1]
 		switch e.Tag {
 		case dwarf.TagSubprogram:
-			if lo, ok := ix.entryPC(e); ok {
+			if lo, ok := entryPC(d, e); ok {
 				cur = lo
 				fc := u.funcs[lo]
 				fc.complete = flag(e, dwarf.AttrCallAllCalls) || flag(e, dwarf.AttrCallAllTailCalls) ||
@@ -201,7 +206,7 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 				cur = 0 // a declaration, an abstract instance: no calls of its own
 			}
 		case dwarf.TagCallSite, tagGNUCallSite:
-			if cs, ok := ix.callSite(e); ok {
+			if cs, ok := callSite(d, e); ok {
 				u.sites[cs.ReturnPC] = cs
 				if cs.Tail && cur != 0 {
 					fc := u.funcs[cur]
@@ -218,7 +223,7 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 }
 
 // callSite decodes a call site DIE.
-func (ix *dwarfIndex) callSite(e *dwarf.Entry) (CallSite, bool) {
+func callSite(d *dwarf.Data, e *dwarf.Entry) (CallSite, bool) {
 	var cs CallSite
 	if e.Tag == tagGNUCallSite {
 		pc, ok := e.Val(dwarf.AttrLowpc).(uint64)
@@ -243,7 +248,7 @@ func (ix *dwarfIndex) callSite(e *dwarf.Entry) (CallSite, bool) {
 	if !ok {
 		return cs, true
 	}
-	ix.resolveOrigin(&cs, ref)
+	resolveOrigin(d, &cs, ref)
 	return cs, true
 }
 
@@ -251,14 +256,14 @@ func (ix *dwarfIndex) callSite(e *dwarf.Entry) (CallSite, bool) {
 // a definition gives its address, a declaration its name (the linkage name
 // when there is one, as gdb's dwarf2_physname). An abstract instance
 // (DW_AT_inline, no address) stays unknown, as gdb leaves it.
-func (ix *dwarfIndex) resolveOrigin(cs *CallSite, ref dwarf.Offset) {
-	r := ix.d.Reader()
+func resolveOrigin(d *dwarf.Data, cs *CallSite, ref dwarf.Offset) {
+	r := d.Reader()
 	r.Seek(ref)
 	t, err := r.Next()
 	if err != nil || t == nil {
 		return
 	}
-	if lo, ok := ix.entryPC(t); ok {
+	if lo, ok := entryPC(d, t); ok {
 		cs.Kind, cs.TargetAddr = CallTargetAddr, lo
 		return
 	}
@@ -277,7 +282,7 @@ func (ix *dwarfIndex) resolveOrigin(cs *CallSite, ref dwarf.Offset) {
 // function in several pieces (DW_AT_ranges: a hot part and a .cold one),
 // DW_AT_entry_pc or else the start of its first range, as gdb's
 // block::entry_pc takes it.
-func (ix *dwarfIndex) entryPC(e *dwarf.Entry) (uint64, bool) {
+func entryPC(d *dwarf.Data, e *dwarf.Entry) (uint64, bool) {
 	if lo, ok := e.Val(dwarf.AttrLowpc).(uint64); ok {
 		return lo, lo != 0
 	}
@@ -287,7 +292,7 @@ func (ix *dwarfIndex) entryPC(e *dwarf.Entry) (uint64, bool) {
 	if pc, ok := e.Val(dwarf.AttrEntrypc).(uint64); ok && pc != 0 {
 		return pc, true
 	}
-	rs, err := ix.d.Ranges(e)
+	rs, err := d.Ranges(e)
 	if err != nil || len(rs) == 0 || rs[0][0] == 0 {
 		return 0, false
 	}
