@@ -129,6 +129,7 @@ func (r *Report) MeaningfulFrames(n int) []string {
 		if start >= len(t.Frames) {
 			start = 0
 		}
+		var prevRaw, prevName string
 		for _, f := range t.Frames[start:] {
 			if len(frames) == n {
 				break
@@ -141,7 +142,12 @@ func (r *Report) MeaningfulFrames(n int) []string {
 			if IsStartup(f.Function) && !early {
 				continue
 			}
-			name := stripClone(stripGenerics(f.Function))
+			// A recursion repeats one name thousands of times: it is
+			// stripped once.
+			if f.Function != prevRaw {
+				prevRaw, prevName = f.Function, stripClone(stripGenerics(f.Function))
+			}
+			name := prevName
 			if len(frames) > 0 && frames[len(frames)-1] == name {
 				continue
 			}
