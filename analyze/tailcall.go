@@ -128,7 +128,18 @@ func (s *Session) callTarget(ts tailSite, names map[string]uint64) (uint64, erro
 		}
 		var local uint64
 		mods := append([]*symbolize.Module{ts.m}, s.Modules.Modules...)
-		for _, m := range mods {
+		for k, m := range mods {
+			// The call site's own module by all its symbols; another
+			// module only by what it exports, the only way a call can
+			// reach it (and a few pages of .gnu.hash, not every name of
+			// librustc_driver and libLLVM).
+			if k > 0 {
+				if a, ok := m.ExportedFuncAddr(ts.cs.TargetName); ok {
+					names[ts.cs.TargetName] = m.RuntimeAddr(a)
+					return names[ts.cs.TargetName], nil
+				}
+				continue
+			}
 			if a, global, ok := m.FuncAddr(ts.cs.TargetName); ok {
 				if global {
 					names[ts.cs.TargetName] = m.RuntimeAddr(a)

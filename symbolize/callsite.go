@@ -3,8 +3,11 @@ package symbolize
 import (
 	"debug/dwarf"
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
 	"sync"
+
+	"github.com/coreview/coreview/internal/safefile"
 )
 
 // This file reads the call sites compilers describe in DWARF (DWARF 5
@@ -304,56 +307,106 @@ func flag(e *dwarf.Entry, a dwarf.Attr) bool {
 	return ok && v
 }
 
-// maxFuncNames bounds the names FuncAddr indexes for one module.
-const maxFuncNames = 1 << 21
-
-// funcNameIndex maps every function symbol name of a module (its own
-// .symtab and .dynsym and its debug file's .symtab, aliases included, which
-// the address-ordered table merges) to its link-time address.
+// funcNameIndex remembers FuncAddr's answers for one module: a call
+// site's declared target is asked for once per name, not per frame.
 type funcNameIndex struct {
-	once  sync.Once
+	mu    sync.Mutex
 	names map[string]funcName
 }
 
 type funcName struct {
-	addr   uint64
-	global bool
+	addr      uint64
+	global    bool
+	found     bool
+	unchecked bool // the tables could not be read
 }
+
+// maxFuncNameCache bounds the names remembered for one module.
+const maxFuncNameCache = 1 << 12
 
 // FuncAddr returns the link-time address of the function symbol name and
 // whether the symbol is global, as gdb's lookup_minimal_symbol finds a call
 // site's declared target: every alias counts (glibc's __pthread_kill is a
-// local alias of pthread_kill), a global definition before a local one.
+// local alias of pthread_kill), a global definition before a local one;
+// the tables in the order the module's own .symtab, its .dynsym, then its
+// debug file's. The raw tables are scanned for the name's bytes, in place:
+// building a map of every name (librustc_driver and libLLVM have hundreds
+// of thousands) cost 250 MB and half a second on a rustc core, for the
+// handful of names a tail-call chain asks about.
 func (m *Module) FuncAddr(name string) (addr uint64, global, ok bool) {
 	ix := &m.funcNames
-	ix.once.Do(func() {
-		ix.names = map[string]funcName{}
-		add := func(syms []elf.Symbol, err error) {
-			if err != nil {
-				return
-			}
-			for _, s := range syms {
-				if elf.ST_TYPE(s.Info) != elf.STT_FUNC && elf.ST_TYPE(s.Info) != elf.STT_GNU_IFUNC || s.Value == 0 || s.Section == elf.SHN_UNDEF {
+	ix.mu.Lock()
+	fn, seen := ix.names[name]
+	ix.mu.Unlock()
+	if !seen {
+		fn = m.scanFuncName(name)
+		ix.mu.Lock()
+		if ix.names == nil {
+			ix.names = map[string]funcName{}
+		}
+		if len(ix.names) < maxFuncNameCache {
+			ix.names[name] = fn
+		}
+		ix.mu.Unlock()
+	}
+	return fn.addr, fn.global, fn.found
+}
+
+// scanFuncName looks for name among the function symbols of m's tables.
+func (m *Module) scanFuncName(name string) funcName {
+	var fn funcName
+	if name == "" {
+		return fn
+	}
+	type src struct {
+		f    *elf.File
+		data func(*elf.Section) []byte
+	}
+	var srcs []src
+	if m.elf != nil {
+		srcs = append(srcs, src{m.elf, m.sectionBytes})
+	}
+	if d := m.debugFile(); d != nil && d.elf != nil {
+		srcs = append(srcs, src{d.elf, d.sectionBytes})
+	}
+	err := safefile.Guard(func() error {
+		for _, sc := range srcs {
+			for _, typ := range []elf.SectionType{elf.SHT_SYMTAB, elf.SHT_DYNSYM} {
+				sec := sc.f.SectionByType(typ)
+				if sec == nil || int(sec.Link) >= len(sc.f.Sections) {
 					continue
 				}
-				if len(ix.names) >= maxFuncNames {
-					return
-				}
-				g := elf.ST_BIND(s.Info) != elf.STB_LOCAL
-				if old, ok := ix.names[s.Name]; !ok || g && !old.global {
-					ix.names[s.Name] = funcName{s.Value, g}
+				data, strtab := sc.data(sec), sc.data(sc.f.Sections[sec.Link])
+				for off := elfSymSize; off+elfSymSize <= len(data); off += elfSymSize {
+					e := data[off : off+elfSymSize]
+					info, shndx := e[4], binary.LittleEndian.Uint16(e[6:])
+					t := elf.ST_TYPE(info)
+					if t != elf.STT_FUNC && t != elf.STT_GNU_IFUNC || shndx == uint16(elf.SHN_UNDEF) {
+						continue
+					}
+					value := binary.LittleEndian.Uint64(e[8:])
+					n := uint64(binary.LittleEndian.Uint32(e[0:]))
+					if value == 0 || n+uint64(len(name)) >= uint64(len(strtab)) ||
+						strtab[n+uint64(len(name))] != 0 || string(strtab[n:n+uint64(len(name))]) != name {
+						continue
+					}
+					g := elf.ST_BIND(info) != elf.STB_LOCAL
+					if g {
+						fn = funcName{addr: value, global: true, found: true}
+						return nil
+					}
+					if !fn.found {
+						fn = funcName{addr: value, found: true}
+					}
 				}
 			}
 		}
-		for _, f := range []*elf.File{m.elf, m.debugELF()} {
-			if f != nil {
-				add(f.Symbols())
-				add(f.DynamicSymbols())
-			}
-		}
+		return nil
 	})
-	fn, ok := ix.names[name]
-	return fn.addr, fn.global, ok
+	if err != nil {
+		return funcName{unchecked: true}
+	}
+	return fn
 }
 
 // debugELF is the module's separate debug file, if one was found.

@@ -210,3 +210,57 @@ func TestAbbrevTableEnd(t *testing.T) {
 		t.Error("cut table: no error")
 	}
 }
+
+// glibcFrameAddrs are link-time addresses of the glibc frames of a rustc
+// lexer overflow core (start_thread, clone3, __libc_start_call_main,
+// futex and semaphore waits, syscall), minus one as for return addresses.
+var glibcFrameAddrs = []uint64{0x2724a - 1, 0x27305 - 1, 0x85f16, 0x891f5 - 1, 0x8ace3 - 1, 0x90d90 - 1, 0x101829, 0x1098ec - 1}
+
+// BenchmarkDWARFGlibcLazy reads the source positions of a rustc core's
+// glibc frames from libc6-dbg's debug file, reading only their units.
+func BenchmarkDWARFGlibcLazy(b *testing.B) {
+	ef, mm := mappedELF(b, glibcDebug())
+	data := func(s *elf.Section) []byte { return sectionData(mm, s) }
+	b.ReportAllocs()
+	for b.Loop() {
+		ix, ok, err := openLazyIndex(ef, mm, data, "lazy", nil, nil, "")
+		if err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+		var offs []dwarf.Offset
+		for _, a := range glibcFrameAddrs {
+			if off, ok := ix.unitFor(a); ok {
+				offs = append(offs, off)
+			}
+		}
+		ix.want(offs)
+		for _, a := range glibcFrameAddrs {
+			if l, err := ix.safeSource(a); err != nil || len(l) == 0 {
+				b.Fatalf("%#x: %v %v", a, l, err)
+			}
+		}
+	}
+}
+
+// BenchmarkDWARFGlibcWhole is the same with the whole DWARF inflated and
+// every unit indexed, as before .debug_aranges was used.
+func BenchmarkDWARFGlibcWhole(b *testing.B) {
+	ef, mm := mappedELF(b, glibcDebug())
+	data := func(s *elf.Section) []byte { return sectionData(mm, s) }
+	b.ReportAllocs()
+	for b.Loop() {
+		d, info, line, err := loadDWARF(ef, data, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix, err := newDWARFIndex(d, "whole", len(info), line)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, a := range glibcFrameAddrs {
+			if l, err := ix.safeSource(a); err != nil || len(l) == 0 {
+				b.Fatalf("%#x: %v %v", a, l, err)
+			}
+		}
+	}
+}
