@@ -30,7 +30,9 @@ type Options struct {
 	DebugDirs []string
 	// Debuginfod, if set, fetches missing debug files for the modules
 	// that frames fall in. Share one across cores (it remembers misses).
-	Debuginfod *symbolize.Debuginfod
+	// It is not part of scan's worker request (json:"-"): a client
+	// holds functions and caches, and the worker builds its own.
+	Debuginfod *symbolize.Debuginfod `json:"-"`
 }
 
 // debugDirs lists where separate debug files are looked for. With a
