@@ -78,17 +78,17 @@ func Open(path string, opts Options) (*Session, error) {
 // decompression stops and Report's walks end early ("cancelled"), so a
 // scan's timed-out analysis does not run on in the background.
 func OpenContext(ctx context.Context, path string, opts Options) (*Session, error) {
-	c, err := coreinput.OpenContext(ctx, path, opts.MaxCoreSize)
+	// One open of the file gives the core, its compression and
+	// systemd-coredump's record of it.
+	st, err := coreinput.OpenStored(ctx, path, opts.MaxCoreSize)
 	if err != nil {
 		return nil, err
 	}
 	// The metadata comes first: systemd-coredump's record of the
 	// executable decides which file the module table opens.
-	s := newSession(path, c, opts, coreinput.ReadMeta(path))
+	s := newSession(path, st.Core, opts, st.Meta)
 	s.ctx = ctx
-	if head, err := readHead(path); err == nil {
-		s.comp = coreinput.Compression(head)
-	}
+	s.comp = st.Compression
 	return s, nil
 }
 
@@ -111,17 +111,6 @@ func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta
 func (s *Session) Close() {
 	s.Modules.Close()
 	s.Core.Close()
-}
-
-func readHead(path string) ([]byte, error) {
-	f, err := safefile.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b := make([]byte, 8)
-	n, _ := f.ReadAt(b, 0)
-	return b[:n], nil
 }
 
 // exePath returns the path the process mapped its executable from: the
