@@ -59,8 +59,8 @@ func (mm *memoryMap) gapBelow(stack *corefile.Mapping) (lo, hi uint64) {
 	if i := mm.index[stack]; i > 0 {
 		lo = mm.core.Mappings[i-1].End
 	}
-	if mm.role(stack) == report.RoleMainStack && stack.Start-lo > stackGuardGap {
-		lo = stack.Start - stackGuardGap
+	if mm.role(stack) == report.RoleMainStack && stack.Start-lo > report.StackGuardGap {
+		lo = stack.Start - report.StackGuardGap
 	}
 	return lo, stack.Start
 }

@@ -66,7 +66,7 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 		d.Summary = fmt.Sprintf("Thread %d runs on %d stacks: its frames switch mappings %d time(s).", tid, len(segs), len(switches))
 		for _, sg := range segs {
 			line := fmt.Sprintf("frames #%d–#%d on %s [%#x–%#x) (%s), %s used", sg.FirstFrame, sg.LastFrame,
-				sg.Role, uint64(sg.Start), uint64(sg.End), humanBytes(uint64(sg.End-sg.Start)), humanBytes(sg.BytesUsed))
+				sg.Role, uint64(sg.Start), uint64(sg.End), report.HumanBytes(uint64(sg.End-sg.Start)), report.HumanBytes(sg.BytesUsed))
 			if sg.GuardEnd != 0 {
 				line += fmt.Sprintf(", guard page [%#x–%#x)", uint64(sg.GuardStart), uint64(sg.GuardEnd))
 			}
@@ -84,10 +84,10 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 				}
 			}
 			why := fmt.Sprintf("the frames it calls run on [%#x–%#x), %s below its own stack [%#x–%#x)",
-				uint64(to.Start), uint64(to.End), distance(uint64(from.Start-to.End)), uint64(from.Start), uint64(from.End))
+				uint64(to.Start), uint64(to.End), report.Distance(uint64(from.Start-to.End)), uint64(from.Start), uint64(from.End))
 			if sw.Direction == "up" {
 				why = fmt.Sprintf("the frames it calls run on [%#x–%#x), %s *above* its own stack [%#x–%#x): stack addresses go up at this call instead of down",
-					uint64(to.Start), uint64(to.End), distance(uint64(to.Start-from.End)), uint64(from.Start), uint64(from.End))
+					uint64(to.Start), uint64(to.End), report.Distance(uint64(to.Start-from.End)), uint64(from.Start), uint64(from.End))
 			}
 			line := fmt.Sprintf("at #%d (%s) the stack switches: %s", sw.Frame, name, why)
 			if stackerSwitch(a.report.Threads[ti].Frames, sw.Frame) {

@@ -135,7 +135,7 @@ func (a *analysis) unrelocatedDiagnosis(u *report.Unrelocated) *report.Diagnosis
 	// In plain words first, for a reader who has never heard of
 	// relocations or RELR; the numbers after.
 	d.Explanation = append(d.Explanation, fmt.Sprintf("%s is position-independent: it is linked as if it were loaded at address 0, so the pointers it stores to its own code and data (function pointers, vtables, GOT slots, .init_array entries) hold addresses counted from 0. Whatever loads it must add the load address (here %#x) to each of them; these fix-ups are its relocations. One was not done, so the program used the address counted from 0.",
-		baseName(u.Module), uint64(u.Base)))
+		report.BaseName(u.Module), uint64(u.Base)))
 	if l.RELR {
 		d.Explanation = append(d.Explanation, fmt.Sprintf("This program stores its relocations as DT_RELR (it was linked with -z pack-relative-relocs), a compact encoding that musl before 1.2.4 and glibc before 2.36 do not understand: with such a C library none of the pointers are fixed up, so the first one the program uses is a small number like %#x instead of an address, and it crashes there.", uint64(u.Pointer)))
 	}
@@ -145,7 +145,7 @@ func (a *analysis) unrelocatedDiagnosis(u *report.Unrelocated) *report.Diagnosis
 			from = fmt.Sprintf("%s (%#x)", s.Object, uint64(s.Address))
 		}
 		if s.Section != "" {
-			from += ", " + slotWords(s)
+			from += ", " + s.SectionWords()
 		}
 		d.Explanation = append(d.Explanation, fmt.Sprintf("The pointer was loaded from %s, which the %s relocation in %s should have set to %#x: it still holds the link-time value.",
 			from, s.Relocation.Type, s.Relocation.Section, uint64(u.Resolves)))
@@ -183,7 +183,7 @@ func (a *analysis) unrelocatedWhere(u *report.Unrelocated, cf *report.ControlFlo
 	if target == "" {
 		target = u.Section
 	}
-	where := fmt.Sprintf("in no mapping: the unrelocated link-time address of %s in %s, which should have been %#x", target, baseName(u.Module), uint64(u.Resolves))
+	where := fmt.Sprintf("in no mapping: the unrelocated link-time address of %s in %s, which should have been %#x", target, report.BaseName(u.Module), uint64(u.Resolves))
 	if cf != nil && u.Used == "pc" {
 		cf.Where = where
 	}

@@ -53,10 +53,8 @@ func Markdown(w io.Writer, r *report.Report) error {
 		for _, e := range d.Explanation {
 			ew.printf("- %s\n", EscapeMarkdown(e))
 		}
-		if d.StackOverflow != nil {
-			for _, h := range d.StackOverflow.Hints {
-				ew.printf("- _Hint:_ %s\n", EscapeMarkdown(h))
-			}
+		for _, h := range d.Hints() {
+			ew.printf("- _Hint:_ %s\n", EscapeMarkdown(h))
 		}
 		ew.printf("\n")
 	}

@@ -68,10 +68,8 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 		for _, e := range d.Explanation {
 			bw.printf("  %s\n", e)
 		}
-		if d.StackOverflow != nil {
-			for _, h := range d.StackOverflow.Hints {
-				bw.printf("  hint: %s\n", h)
-			}
+		for _, h := range d.Hints() {
+			bw.printf("  hint: %s\n", h)
 		}
 	}
 	ordered := make([]*report.Thread, 0, len(r.Threads))

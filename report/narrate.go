@@ -1,0 +1,204 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Each detail type writes its own sentences from its facts (Explain), and
+// says what to do about the crash (Advice): a renderer prints a
+// diagnosis's summary, explanation and hints without knowing its kind.
+
+// Detail is the kind-specific part of a diagnosis, one of the structs a
+// Diagnosis embeds.
+type Detail interface {
+	// Advice is what a person can do about the crash: nil when the
+	// detail has nothing to suggest.
+	Advice() []string
+}
+
+// Detail returns the diagnosis's detail, the one embedded struct that is
+// set, or nil.
+func (d *Diagnosis) Detail() Detail {
+	switch {
+	case d.StackOverflow != nil:
+		return d.StackOverflow
+	case d.StackSegments != nil:
+		return d.StackSegments
+	case d.ControlFlow != nil:
+		return d.ControlFlow
+	case d.Access != nil:
+		return d.Access
+	case d.AbortInfo != nil:
+		return d.AbortInfo
+	case d.Unrelocated != nil:
+		return d.Unrelocated
+	case d.EarlyInit != nil:
+		return d.EarlyInit
+	}
+	return nil
+}
+
+// Hints is the diagnosis's advice, whatever its kind.
+func (d *Diagnosis) Hints() []string {
+	if det := d.Detail(); det != nil {
+		return det.Advice()
+	}
+	return nil
+}
+
+// Advice is the overflow's hints: how to give the thread more stack, or
+// to bound the recursion.
+func (so *StackOverflow) Advice() []string { return so.Hints }
+
+// Advice is nil: the segments are facts for the overflow's diagnosis.
+func (*StackSegments) Advice() []string { return nil }
+
+// Advice is nil: the slot and the call say where the bad pointer came from.
+func (*ControlFlow) Advice() []string { return nil }
+
+// Advice is nil: the instruction and the address are the whole story.
+func (*Access) Advice() []string { return nil }
+
+// Advice is nil: the abort's cause and message say what failed.
+func (*AbortInfo) Advice() []string { return nil }
+
+// Advice is nil: the explanation already says which loader fix-ups were
+// missing.
+func (*Unrelocated) Advice() []string { return nil }
+
+// Advice is nil.
+func (*EarlyInit) Advice() []string { return nil }
+
+// Explain writes the stack-overflow diagnosis of thread tid in words, with
+// the numbers behind it.
+func (so *StackOverflow) Explain(tid int) (string, []string) {
+	end := so.Segment.End(so.Stack)
+	size := end - uint64(so.Stack.Start)
+	var b strings.Builder
+	what := map[StackKind]string{StackThread: "stack", StackMain: "main stack", StackSegment: "stack segment", StackSigaltstack: "signal stack"}[so.Stack.Kind]
+	fmt.Fprintf(&b, "Thread %d ran out of stack: its %s %s [%#x–%#x)", tid, HumanBytes(size), what, uint64(so.Stack.Start), end)
+	if end != uint64(so.Stack.End) {
+		fmt.Fprintf(&b, " (in a %s RW mapping [%#x–%#x) the kernel merged with its neighbour)", HumanBytes(uint64(so.Stack.End-so.Stack.Start)), uint64(so.Stack.Start), uint64(so.Stack.End))
+	}
+	if so.Stack.Gap {
+		fmt.Fprintf(&b, " has no room below it, and the fault at %#x is %s below its lowest byte, in the unmapped gap [%#x–%#x) below it.",
+			uint64(so.FaultAddress), Distance(uint64(so.Stack.Start-so.FaultAddress)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd))
+	} else {
+		fmt.Fprintf(&b, " has a %s guard page at [%#x–%#x), and the fault at %#x is inside it.",
+			HumanBytes(uint64(so.Stack.GuardEnd-so.Stack.GuardStart)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.FaultAddress))
+	}
+	var more []string
+	if so.Stack.Kind == StackMain && so.Stack.Gap {
+		where := "the fault fell in that gap"
+		if so.FaultAddress < so.Stack.GuardStart {
+			// stackOf accepts a fault a little below the gap: a frame
+			// larger than the gap stepped over it.
+			where = fmt.Sprintf("the fault is %s below even that gap", Distance(uint64(so.Stack.GuardStart-so.FaultAddress)))
+		}
+		gap := fmt.Sprintf("The kernel keeps a %s gap (stack_guard_gap, %d pages) below the main stack, [%#x–%#x) here, and grows the stack down on demand only up to RLIMIT_STACK (ulimit -s); this stack could grow no further, and %s.",
+			HumanBytes(StackGuardGap), StackGuardGap/4096, uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), where)
+		if g := uint64(so.Stack.GuardEnd - so.Stack.GuardStart); g < StackGuardGap {
+			gap += fmt.Sprintf(" The next mapping below starts only %s under the stack, which bounds the gap.", HumanBytes(g))
+		}
+		more = append(more, gap)
+	}
+	if sg := so.Segment; sg != nil {
+		more = append(more, sg.Explain(so.Stack))
+	}
+	if so.Frame.Size > 0 && so.Remaining != 0 {
+		left := so.Remaining
+		if left < 0 {
+			left = 0
+		}
+		sp := fmt.Sprintf("%s bytes above the stack's lowest byte", Commas(int(int64(so.SP)-int64(so.Stack.Start))))
+		if so.SP < so.Stack.Start {
+			sp = fmt.Sprintf("already %s bytes below the stack's lowest byte", Commas(int(so.Stack.Start-so.SP)))
+		}
+		more = append(more, fmt.Sprintf("%s needed a %s-byte frame with only %s bytes left (its stack pointer %#x is %s).",
+			so.Frame.Function, Commas(int(so.Frame.Size)), Commas(int(left)), uint64(so.SP), sp))
+	} else {
+		more = append(more, fmt.Sprintf("The faulting function is %s (stack pointer %#x).", so.Frame.Function, uint64(so.SP)))
+	}
+	depth := fmt.Sprintf("%s frames deep", Commas(so.Depth))
+	if len(so.Recursion) > 0 {
+		r := so.Recursion[0]
+		depth += fmt.Sprintf(": %s recursed %s times, %s bytes each (%s)", r.Function, Commas(r.Frames), Commas(int(r.Each)), HumanBytes(r.Bytes))
+	}
+	more = append(more, depth+".")
+	if so.Handler != "" {
+		more = append(more, "The process died of the fault only indirectly: "+so.Handler+".")
+	}
+	return b.String(), more
+}
+
+// Explain says where the segment ends by the frames' evidence and, for a
+// stacker segment, what size was requested.
+func (sg *SegmentExtent) Explain(st StackExtent) string {
+	name := nameOr(sg.SwitchFunction, "??")
+	if sg.Pages == 0 {
+		return fmt.Sprintf("At #%d (%s) the thread's stack pointer moved onto this mapping; its frames use it up to %#x.", sg.SwitchFrame, name, uint64(sg.Top))
+	}
+	s := fmt.Sprintf("The segment is %d pages with its guard: psm switched the stack pointer to the segment's top at #%d (%s), %s above the guard page, and stacker maps the requested size rounded up to pages plus 2 pages (%d pages = %s requested + 2), PROT_NONE at the low end.",
+		sg.Pages, sg.SwitchFrame, name, HumanBytes(uint64(sg.Top-st.GuardEnd)), sg.Pages, HumanBytes(sg.Requested))
+	if sg.MappingExtra > 0 {
+		s += fmt.Sprintf(" The kernel merged stacker's %d RW pages with the anonymous RW mapping above them (%s) into one %d-page mapping [%#x–%#x), so the mapping's size does not tell the request.",
+			sg.Pages-1, HumanBytes(sg.MappingExtra), uint64(st.End-st.Start)/4096, uint64(st.Start), uint64(st.End))
+	}
+	return s
+}
+
+// Explain writes the facts of a jump to a bad PC in words: the call, the
+// register and what loaded it, the slot the target came from.
+func (cf *ControlFlow) Explain() []string {
+	var out []string
+	if cf.Call != "" {
+		out = append(out, fmt.Sprintf("The call at %#x was `%s`.", uint64(cf.CallSite), cf.Call))
+	}
+	if cf.Register != "" {
+		line := "It called through a register: " + cf.Register
+		if cf.LoadedBy != "" {
+			line += ", loaded by " + cf.LoadedBy
+		}
+		out = append(out, line+".")
+	}
+	if s := cf.Slot; s != nil {
+		line := fmt.Sprintf("It loaded the target from %#x", uint64(s.Address))
+		if s.Section != "" {
+			line += fmt.Sprintf(", %s in %s", s.SectionWords(), BaseName(s.Module))
+		}
+		line += fmt.Sprintf(" (%s), which holds %#x", s.Where, uint64(s.Value))
+		if s.Object != "" {
+			line += "; that word is " + s.Object
+		}
+		out = append(out, line+".")
+		if r := s.Relocation; r != nil {
+			rl := fmt.Sprintf("The slot is written at load time by the %s relocation in %s of %s", r.Type, r.Section, r.Module)
+			if r.Symbol != "" {
+				rl += " for " + r.Symbol
+			}
+			out = append(out, rl+".")
+		}
+	}
+	return out
+}
+
+// SectionWords names the kind of slot its section makes it: "a GOT slot
+// (.got)", "an entry of .init_array", "a word of .data".
+func (s *Slot) SectionWords() string {
+	switch s.Section {
+	case ".got", ".got.plt":
+		return "a GOT slot (" + s.Section + ")"
+	case ".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors":
+		return "an entry of " + s.Section
+	}
+	return "a word of " + s.Section
+}
+
+// BaseName is the last element of a path (a module's file name).
+func BaseName(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
