@@ -202,3 +202,43 @@ func BaseName(path string) string {
 	}
 	return path
 }
+
+// Explain writes thread tid's stack segments in words: one line per
+// segment, then one per switch, saying where the frames it calls run and,
+// for stacker's, how stacker made the segment.
+func (ss *StackSegments) Explain(tid int) (string, []string) {
+	var more []string
+	summary := fmt.Sprintf("Thread %d runs on %d stacks: its frames switch mappings %d time(s).", tid, len(ss.Segments), len(ss.Switches))
+	for _, sg := range ss.Segments {
+		line := fmt.Sprintf("frames #%d–#%d on %s [%#x–%#x) (%s), %s used", sg.FirstFrame, sg.LastFrame,
+			sg.Role, uint64(sg.Start), uint64(sg.End), HumanBytes(uint64(sg.End-sg.Start)), HumanBytes(sg.BytesUsed))
+		if sg.GuardEnd != 0 {
+			line += fmt.Sprintf(", guard page [%#x–%#x)", uint64(sg.GuardStart), uint64(sg.GuardEnd))
+		}
+		more = append(more, line)
+	}
+	for _, sw := range ss.Switches {
+		name := sw.Function
+		if name == "" {
+			name = "??"
+		}
+		from, to := ss.Segments[0], ss.Segments[0]
+		for k := range ss.Segments {
+			if ss.Segments[k].FirstFrame == sw.Frame {
+				from, to = ss.Segments[k], ss.Segments[k-1]
+			}
+		}
+		why := fmt.Sprintf("the frames it calls run on [%#x–%#x), %s below its own stack [%#x–%#x)",
+			uint64(to.Start), uint64(to.End), Distance(uint64(from.Start-to.End)), uint64(from.Start), uint64(from.End))
+		if sw.Direction == "up" {
+			why = fmt.Sprintf("the frames it calls run on [%#x–%#x), %s *above* its own stack [%#x–%#x): stack addresses go up at this call instead of down",
+				uint64(to.Start), uint64(to.End), Distance(uint64(to.Start-from.End)), uint64(from.Start), uint64(from.End))
+		}
+		line := fmt.Sprintf("at #%d (%s) the stack switches: %s", sw.Frame, name, why)
+		if sw.Stacker {
+			line += "; stacker allocated a new segment (an mmap of the requested size + 2 pages, PROT_NONE at the low end) and psm moved the stack pointer onto it. stacker::grow always does this; stacker::maybe_grow does it when less than its red zone is left, and always where stacker cannot see the stack's limit (as on illumos in the Oxide rustc story)."
+		}
+		more = append(more, line)
+	}
+	return summary, more
+}
