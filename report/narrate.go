@@ -242,3 +242,34 @@ func (ss *StackSegments) Explain(tid int) (string, []string) {
 	}
 	return summary, more
 }
+
+// Explain writes the early-init diagnosis of thread tid in words: the
+// start-up path it was on, the constructor it was running, and the
+// executable's link facts.
+func (ei *EarlyInit) Explain(tid int) (string, []string) {
+	var more []string
+	summary := fmt.Sprintf("The crash happened before main: thread %d was still in start-up code (%s).", tid, strings.Join(ei.Path, " → "))
+	if ei.Constructor != "" {
+		summary = fmt.Sprintf("The crash happened before main, in the constructor %s: thread %d was running initializers (%s).", ei.Constructor, tid, strings.Join(ei.Path, " → "))
+	}
+	l := ei.Link
+	if l.Type != "" {
+		facts := fmt.Sprintf("The executable is %s", l.Type)
+		if l.Interpreter != "" {
+			facts += ", interpreter " + l.Interpreter
+		} else {
+			facts += ", no interpreter: it relocates itself"
+		}
+		if l.RELR {
+			facts += ", with DT_RELR relocations"
+		}
+		if l.TLS {
+			facts += fmt.Sprintf(", with a %d-byte TLS segment", l.TLSSize)
+		}
+		if l.Libc != "" {
+			facts += ", C library " + l.Libc
+		}
+		more = append(more, facts+".")
+	}
+	return summary, more
+}
