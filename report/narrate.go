@@ -273,3 +273,65 @@ func (ei *EarlyInit) Explain(tid int) (string, []string) {
 	}
 	return summary, more
 }
+
+// Explain writes the unrelocated-pointer diagnosis in words, plain ones
+// first (what a relocation is), then the numbers; tid 0 is a core without
+// threads, where only the fault address was unrelocated.
+func (u *Unrelocated) Explain(tid int) (string, []string) {
+	who := "The process"
+	if tid != 0 {
+		who = fmt.Sprintf("Thread %d", tid)
+	}
+	var more []string
+	target := u.Symbol
+	if target == "" {
+		target = "section " + u.Section
+	} else if u.Section != "" {
+		target += " in " + u.Section
+	}
+	summary := fmt.Sprintf("%s used an unrelocated pointer: the %s %#x is a link-time address of %s; loaded at base %#x it should have been %#x (%s). A relocation was not applied.",
+		who, u.Used, uint64(u.Pointer), u.Module, uint64(u.Base), uint64(u.Resolves), target)
+	rc, l := u.Relocations, u.Link
+	// In plain words first, for a reader who has never heard of
+	// relocations or RELR; the numbers after.
+	more = append(more, fmt.Sprintf("%s is position-independent: it is linked as if it were loaded at address 0, so the pointers it stores to its own code and data (function pointers, vtables, GOT slots, .init_array entries) hold addresses counted from 0. Whatever loads it must add the load address (here %#x) to each of them; these fix-ups are its relocations. One was not done, so the program used the address counted from 0.",
+		BaseName(u.Module), uint64(u.Base)))
+	if l.RELR {
+		more = append(more, fmt.Sprintf("This program stores its relocations as DT_RELR (it was linked with -z pack-relative-relocs), a compact encoding that musl before 1.2.4 and glibc before 2.36 do not understand: with such a C library none of the pointers are fixed up, so the first one the program uses is a small number like %#x instead of an address, and it crashes there.", uint64(u.Pointer)))
+	}
+	if s := u.Slot; s != nil && s.Relocation != nil {
+		from := fmt.Sprintf("%#x", uint64(s.Address))
+		if s.Object != "" {
+			from = fmt.Sprintf("%s (%#x)", s.Object, uint64(s.Address))
+		}
+		if s.Section != "" {
+			from += ", " + s.SectionWords()
+		}
+		more = append(more, fmt.Sprintf("The pointer was loaded from %s, which the %s relocation in %s should have set to %#x: it still holds the link-time value.",
+			from, s.Relocation.Type, s.Relocation.Section, uint64(u.Resolves)))
+	}
+	if rc.RELR > 0 {
+		more = append(more, fmt.Sprintf("%d of the %d RELR relocations checked in %s were applied in memory: the rest still hold their link-time values.", rc.RELRApplied, rc.RELR, u.Module))
+	}
+	if rc.Relative > 0 {
+		more = append(more, fmt.Sprintf("%d of the %d R_X86_64_RELATIVE relocations checked in .rela.dyn were applied.", rc.RelativeApply, rc.Relative))
+	}
+	facts := fmt.Sprintf("%s is a %s executable", u.Module, l.Type)
+	if l.Interpreter != "" {
+		facts += fmt.Sprintf(" (interpreter %s)", l.Interpreter)
+	}
+	if l.RELR {
+		facts += " with DT_RELR, packed relative relocations (linked with -z pack-relative-relocs)"
+	}
+	if l.Libc != "" {
+		facts += "; its C library is " + l.Libc
+	}
+	more = append(more, facts+".")
+	switch {
+	case l.RELR && rc.RELR > 0 && rc.RELRApplied == 0:
+		more = append(more, "None of its RELR relocations were applied: the code that relocates the program (the dynamic loader, or a static-pie's own start-up code) does not know DT_RELR. Relink without -z pack-relative-relocs, or use musl 1.2.4 or later, glibc 2.36 or later.")
+	case rc.RELR == 0 && rc.Relative > 0 && rc.RelativeApply == 0 && l.Interpreter == "":
+		more = append(more, "None of its relocations were applied: a static-pie relocates itself in its start-up code (glibc's _dl_relocate_static_pie, musl's _dlstart_c), and the crash happened before that ran, or in start-up code of its own that calls through pointers before relocating.")
+	}
+	return summary, more
+}
