@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -323,9 +324,12 @@ func checkIdentity(coreID, fileID string, ef *elf.File, f io.ReaderAt, rs []Regi
 // candidates lists the files to try for m, in the order the user gave
 // them, most explicit first: the executable given (--binary); each search
 // directory in turn (scan puts the core's own directory first, then
-// --binary-dir), by build-id and then by file name; last the path the core
-// names, under the sysroot if there is one. A file whose identity matches
-// the core is taken over any file before it that does not (see open).
+// --binary-dir), by build-id and then by file name; then the path the core
+// names, under the sysroot if there is one; last, for a library, the
+// directory of the executable given, where libraries found through $ORIGIN
+// are deployed beside it (the user named that file, so its directory is
+// searched even with a sysroot). A file whose identity matches the core is
+// taken over any file before it that does not (see open).
 func (t *Table) candidates(m *Module, opts Options) []string {
 	var out []string
 	if m.Path == opts.ExePath && opts.Binary != "" {
@@ -347,6 +351,11 @@ func (t *Table) candidates(m *Module, opts Options) []string {
 		}
 	} else if filepath.IsAbs(m.Path) {
 		out = append(out, m.Path)
+	}
+	if opts.Binary != "" && m.Path != opts.ExePath {
+		if p := filepath.Join(filepath.Dir(opts.Binary), filepath.Base(m.Path)); !slices.Contains(out, p) {
+			out = append(out, p)
+		}
 	}
 	return out
 }
