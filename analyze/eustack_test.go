@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/coreview/coreview/report"
 )
 
 // euFrame is one frame as eu-stack -m prints it.
@@ -58,7 +60,7 @@ func euStackFrames(t *testing.T, euStack, exe, core string) map[int][]euFrame {
 
 // compareWithEUStack requires every thread's frames to have eu-stack's PCs,
 // symbols and modules, frame for frame.
-func compareWithEUStack(t *testing.T, want map[int][]euFrame, r *Report) {
+func compareWithEUStack(t *testing.T, want map[int][]euFrame, r *report.Report) {
 	t.Helper()
 	if len(want) != len(r.Threads) {
 		t.Errorf("eu-stack has %d threads, coreview %d", len(want), len(r.Threads))

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
 )
 
 // liveCCore builds the C sources of testdata/live/loads named in build
@@ -52,8 +53,8 @@ func liveCCore(t *testing.T, build [][]string, run ...string) (dir, core string)
 }
 
 // modulesNamed returns the report's modules whose path ends in /name.
-func modulesNamed(r *Report, name string) []Module {
-	var out []Module
+func modulesNamed(r *report.Report, name string) []report.Module {
+	var out []report.Module
 	for _, m := range r.Modules {
 		if strings.HasSuffix(m.Path, "/"+name) {
 			out = append(out, m)
@@ -64,7 +65,7 @@ func modulesNamed(r *Report, name string) []Module {
 
 // frameFunctions lists the crashed thread's function names, or "?" for
 // frames without one.
-func frameFunctions(r *Report) []string {
+func frameFunctions(r *report.Report) []string {
 	var out []string
 	for _, th := range r.Threads {
 		if th.Crashed {
@@ -97,6 +98,24 @@ func TestLiveFileMappedAgain(t *testing.T) {
 		}
 		if size := uint64(ms[0].End) - uint64(ms[0].Base); size > 16<<20 {
 			t.Errorf("module %s spans %#x bytes: it took in the data mapping of its file", name, size)
+		}
+		// The module's mappings are its segments; the mmap of the
+		// whole file is a mapped file (both PIE: Base is the start).
+		data := 0
+		for _, mp := range r.Mappings {
+			if mp.File != ms[0].Path {
+				continue
+			}
+			inside := mp.Start >= ms[0].Base && mp.End <= ms[0].End
+			if inside == (mp.Role == report.RoleFile) {
+				t.Errorf("mapping %#x-%#x of %s: role %s, inside the module: %v", uint64(mp.Start), uint64(mp.End), name, mp.Role, inside)
+			}
+			if !inside {
+				data++
+			}
+		}
+		if data != 1 {
+			t.Errorf("%d mappings of %s outside its module, want 1 (the program's mmap)", data, name)
 		}
 	}
 	fns := frameFunctions(r)

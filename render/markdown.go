@@ -77,7 +77,11 @@ func Markdown(w io.Writer, r *report.Report) error {
 	ew.printf("- command line: `%s`\n", strings.Join(r.Process.Args, " "))
 	ew.printf("- pid %d, executable `%s`\n", r.Process.PID, r.Process.Exe)
 	for _, m := range r.Modules {
-		ew.printf("- `%s` build-id `%s` (%s)\n", m.Path, nameOr(m.CoreBuildID, m.BuildID), m.Status)
+		ew.printf("- `%s` build-id `%s` (%s", m.Path, nameOr(m.CoreBuildID, m.BuildID), m.Status)
+		if m.StatusDetail != "" {
+			ew.printf(": %s", EscapeMarkdown(m.StatusDetail))
+		}
+		ew.printf(")\n")
 	}
 	ew.printf("\n</details>\n")
 	if len(r.Warnings) > 0 {
