@@ -95,6 +95,6 @@ const (
 	StatusOK        ModuleStatus = "ok"        // file found and checked against the core: it is the one mapped
 	StatusUnchecked ModuleStatus = "unchecked" // file found, but the core holds too little to check it (see StatusDetail)
 	StatusMismatch  ModuleStatus = "mismatch"  // file found but not the one the process mapped
-	StatusMissing  ModuleStatus = "missing"  // no file found: frames show module+offset only
-	StatusMemory   ModuleStatus = "memory"   // read from the core's memory (the vDSO)
+	StatusMissing   ModuleStatus = "missing"   // no file found: frames show module+offset only
+	StatusMemory    ModuleStatus = "memory"    // read from the core's memory (the vDSO)
 )
