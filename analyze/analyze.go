@@ -99,7 +99,10 @@ func NewSession(name string, c *corefile.File, opts Options) *Session {
 func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta) *Session {
 	s := &Session{Path: name, Core: c, Opts: opts, meta: meta, ctx: context.Background()}
 	s.Mem = c.Memory(s.openFile)
-	s.Modules = symbolize.Load(s.regions(), s.symbolizeOptions())
+	o := s.symbolizeOptions()
+	s.findFiles(o)
+	o.ExePath = s.exePath()
+	s.Modules = symbolize.Load(s.regions(), o)
 	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}}
 	return s
 }
