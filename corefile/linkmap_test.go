@@ -177,3 +177,50 @@ func TestReadImagesNamespaces(t *testing.T) {
 		t.Errorf("libs %+v warnings %q", im.Libs, im.Warnings)
 	}
 }
+
+// linkMapBlob lays out in one buffer, loaded at 0x1000, what ReadImages
+// walks: program headers (PT_PHDR at 0, PT_DYNAMIC at 0x200), DT_DEBUG
+// pointing at r_debug (0x300), two link_map entries (0x400, 0x440) and
+// their names (0x800).
+func linkMapBlob() []byte {
+	b := make([]byte, 0x900)
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], ptPhdr)
+	le.PutUint32(b[56:], ptDynamic)
+	le.PutUint64(b[56+16:], 0x200)
+	le.PutUint64(b[56+40:], 32)
+	le.PutUint64(b[0x200:], dtDebug)
+	le.PutUint64(b[0x208:], 0x1300)
+	le.PutUint32(b[0x300:], 1)
+	le.PutUint64(b[0x308:], 0x1400)
+	le.PutUint64(b[0x400+16:], 0x1200) // the executable's own entry
+	le.PutUint64(b[0x400+24:], 0x1440)
+	le.PutUint64(b[0x440:], 0x7f0000000000)
+	le.PutUint64(b[0x440+8:], 0x1800)
+	le.PutUint64(b[0x440+16:], 0x7f0000003000)
+	copy(b[0x800:], "/lib/libc.so.6\x00")
+	return b
+}
+
+// FuzzReadImages: whatever the memory holds, ReadImages ends, bounded,
+// without a panic.
+func FuzzReadImages(f *testing.F) {
+	f.Add(linkMapBlob(), uint8(2))
+	f.Add([]byte{}, uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, phnum uint8) {
+		c := &File{Auxv: []AuxEntry{{AT_PHDR, 0x1000}, {AT_PHNUM, uint64(phnum)}, {AT_EXECFN, 0x1800}}}
+		im := c.ReadImages(fakeMem{0x1000: data})
+		if len(im.Libs) > maxLinkMaps {
+			t.Fatalf("%d libraries", len(im.Libs))
+		}
+	})
+}
+
+// TestLinkMapBlob: the fuzz seed is a valid process.
+func TestLinkMapBlob(t *testing.T) {
+	c := &File{Auxv: []AuxEntry{{AT_PHDR, 0x1000}, {AT_PHNUM, 2}}}
+	im := c.ReadImages(fakeMem{0x1000: linkMapBlob()})
+	if len(im.Libs) != 1 || im.Libs[0].Name != "/lib/libc.so.6" || im.Exe.Bias != 0x1000 || len(im.Warnings) != 0 {
+		t.Errorf("%+v", im)
+	}
+}
