@@ -64,7 +64,7 @@ func layoutMismatch(progs []elf.ProgHeader, f io.ReaderAt, rs []Region, pageSize
 			continue
 		}
 		tried[bias] = true
-		why := layoutWithBias(loads, mapped, bias, down, up)
+		why := layoutWithBias(loads, mapped, bias, down, up, true)
 		if why == "" {
 			return "", true
 		}
@@ -81,8 +81,9 @@ func layoutMismatch(progs []elf.ProgHeader, f io.ReaderAt, rs []Region, pageSize
 // layoutWithBias checks the mappings against the segments loaded at bias.
 // Mappings outside the loaded image's span are other mappings of the same
 // file (Rust's std maps its own executable to read its debug information
-// for a backtrace) and are not part of the comparison.
-func layoutWithBias(loads []elf.ProgHeader, mapped []Region, bias uint64, down, up func(uint64) uint64) string {
+// for a backtrace) and are not part of the comparison. Without cover, the
+// segments need not all be mapped (a core that lost some of its PT_LOADs).
+func layoutWithBias(loads []elf.ProgHeader, mapped []Region, bias uint64, down, up func(uint64) uint64, cover bool) string {
 	lo, hi := ^uint64(0), uint64(0)
 	for _, p := range loads {
 		lo, hi = min(lo, down(p.Vaddr)), max(hi, up(p.Vaddr+p.Memsz))
@@ -112,7 +113,7 @@ func layoutWithBias(loads []elf.ProgHeader, mapped []Region, bias uint64, down, 
 	}
 	for _, p := range loads {
 		vlo, vhi := down(p.Vaddr), up(p.Vaddr+p.Filesz)
-		if !covered(mapped, vlo+bias, vhi+bias) {
+		if cover && !covered(mapped, vlo+bias, vhi+bias) {
 			return fmt.Sprintf("its PT_LOAD segment at file offset %#x (%d bytes, %s) is not mapped whole at %#x-%#x", p.Off, p.Filesz, permString(p.Flags), vlo+bias, vhi+bias)
 		}
 	}
@@ -172,9 +173,19 @@ func describeRegions(rs []Region) string {
 // one load. Mappings in no load are other mappings of the file (a program
 // reading its own executable or libc.so.6 with mmap, a JIT mapping a file):
 // data, not code the loader placed. Loads are returned in address order;
-// none when no bias fits (the file is not the one mapped, or the core lost
-// mappings), for the caller to fall back on splitByOffsets.
+// none when no bias fits (the file is not the one mapped), for the caller
+// to fall back on splitByOffsets. When the core lost some of a load's
+// mappings (a gcore core without its text PT_LOADs, a truncated one), no
+// bias covers every segment: then a bias under which the mappings fit is
+// enough.
 func splitLoads(progs []elf.ProgHeader, rs []Region, pageSize uint64) [][]Region {
+	if out := splitLoadsCover(progs, rs, pageSize, true); len(out) > 0 {
+		return out
+	}
+	return splitLoadsCover(progs, rs, pageSize, false)
+}
+
+func splitLoadsCover(progs []elf.ProgHeader, rs []Region, pageSize uint64, cover bool) [][]Region {
 	down := func(v uint64) uint64 { return v &^ (pageSize - 1) }
 	up := func(v uint64) uint64 { return (v + pageSize - 1) &^ (pageSize - 1) }
 	var loads []elf.ProgHeader
@@ -204,7 +215,7 @@ func splitLoads(progs []elf.ProgHeader, rs []Region, pageSize uint64) [][]Region
 			continue
 		}
 		tried[bias] = true
-		if layoutWithBias(loads, mapped, bias, down, up) != "" {
+		if layoutWithBias(loads, mapped, bias, down, up, cover) != "" {
 			continue
 		}
 		var ld []Region
@@ -221,9 +232,9 @@ func splitLoads(progs []elf.ProgHeader, rs []Region, pageSize uint64) [][]Region
 
 // splitByOffsets divides the mappings of one file into loads without the
 // file's program headers (it is missing, or is not the file mapped): in
-// address order, a load's file offsets grow from mapping to mapping, so a
-// mapping at offset 0 or at an offset not above the previous one's starts
-// another. A load with an executable mapping is code; the others are data
+// address order, a load's file offsets do not go down from mapping to
+// mapping (RELRO splits one page range in two at one offset), so a mapping
+// at offset 0 or below the previous one's starts another. A load with an executable mapping is code; the others are data
 // mappings of the file, unless no load is executable (a core whose text
 // mappings were lost), when every load is kept.
 func splitByOffsets(rs []Region) [][]Region {
@@ -231,7 +242,7 @@ func splitByOffsets(rs []Region) [][]Region {
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Start < sorted[j].Start })
 	var groups [][]Region
 	for i, r := range sorted {
-		if i == 0 || r.Off == 0 || r.Off <= sorted[i-1].Off {
+		if i == 0 || r.Off == 0 || r.Off < sorted[i-1].Off {
 			groups = append(groups, nil)
 		}
 		groups[len(groups)-1] = append(groups[len(groups)-1], r)

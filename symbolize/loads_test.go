@@ -55,7 +55,13 @@ func TestSplitLoads(t *testing.T) {
 		{"a whole-file mmap right after the image is data", cat(image(base), []Region{adjacent}), [][2]uint64{{base, base + 0x5000}}},
 		{"an executable mapping of the text alone is data", cat(image(base), []Region{textOnly}), [][2]uint64{{base, base + 0x5000}}},
 		{"loaded twice (dlmopen)", cat(image(base), image(base2)), [][2]uint64{{base, base + 0x5000}, {base2, base2 + 0x5000}}},
-		{"no load fits", []Region{wholeFile, textOnly}, nil},
+		// No bias covers every segment: the mappings that fit one are
+		// taken (the whole-file mmap fits none).
+		{"no load covers its segments", []Region{wholeFile, textOnly}, [][2]uint64{{textOnly.Start, textOnly.End}}},
+		{"no load fits", []Region{wholeFile}, nil},
+		// gdb's gcore leaves read-only text out of the core: the rest
+		// still fits one bias, and the mmap stays out.
+		{"the text mapping lost", cat([]Region{wholeFile}, image(base)[:1], image(base)[2:]), [][2]uint64{{base, base + 0x5000}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +123,12 @@ func TestSplitByOffsets(t *testing.T) {
 	got := splitByOffsets(append(libc, mmapped))
 	if len(got) != 1 || len(got[0]) != len(libc) || got[0][0].Start != 0x7f0000000000 {
 		t.Errorf("libc with a whole-file mmap: %+v, want libc's five mappings as one load", got)
+	}
+	// gcore's core of it: no text mapping. The rest is one load (RELRO
+	// and rodata share an offset), kept although not executable.
+	noText := []Region{libc[1], libc[2], libc[3], libc[4]}
+	if got := splitByOffsets(noText); len(got) != 1 || len(got[0]) != 4 {
+		t.Errorf("libc without its text: %+v, want one load", got)
 	}
 	// No executable mapping at all: every load is kept.
 	data := []Region{libc[1], mmapped}
