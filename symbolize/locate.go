@@ -3,6 +3,7 @@ package symbolize
 import (
 	"debug/elf"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -62,7 +63,8 @@ func Locate(obj Object, opts Options) (Located, error) {
 	if opts.PageSize == 0 {
 		opts.PageSize = 4096
 	}
-	t := &Table{}
+	t := newTable(opts)
+	defer t.Close()
 	m := &Module{Path: obj.Path}
 	if obj.Header != 0 && opts.Dumped != nil {
 		m.CoreBuildID = memoryBuildID(opts.Dumped, obj.Header)
@@ -73,7 +75,7 @@ func Locate(obj Object, opts Options) (Located, error) {
 	var tried, refused []string
 	for _, cand := range t.candidates(m, opts) {
 		tried = append(tried, cand)
-		f, err := safefile.Open(cand)
+		f, err := t.finder.open(cand)
 		if err != nil {
 			continue
 		}
@@ -83,12 +85,13 @@ func Locate(obj Object, opts Options) (Located, error) {
 			continue
 		}
 		loc, why := fitObject(obj, m.CoreBuildID, ef, opts)
-		f.Close()
 		if why != "" {
+			f.Close()
 			refused = append(refused, fmt.Sprintf("%s (%s)", cand, why))
 			continue
 		}
-		loc.File, loc.Path = cand, processPath(obj.Path, cand, opts)
+		loc.File, loc.Path = cand, processPath(obj.Path, cand, f, t.finder.root, opts)
+		f.Close()
 		for i := range loc.Regions {
 			loc.Regions[i].Path = loc.Path
 		}
@@ -154,30 +157,32 @@ func fitObject(obj Object, coreID string, ef *elf.File, opts Options) (Located, 
 }
 
 // processPath returns the path the process had its file at, resolved as
-// the kernel resolves it, if file is the process's own path (under the
-// sysroot, if any); else name unchanged.
-func processPath(name, file string, opts Options) string {
+// the kernel resolves NT_FILE's paths, if the file f was found where the
+// process named it (name itself, or under the sysroot); else name
+// unchanged. The descriptor says where the open, confined to root, led.
+func processPath(name, cand string, f *os.File, root *safefile.Root, opts Options) string {
 	if !filepath.IsAbs(name) {
 		return name
 	}
+	real, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+	if err != nil || !filepath.IsAbs(real) {
+		return name
+	}
 	if opts.Sysroot == "" {
-		if file != name {
+		if cand != name {
 			return name
 		}
-		if real, err := filepath.EvalSymlinks(file); err == nil {
-			return real
-		}
+		return real
+	}
+	if root == nil || cand != filepath.Join(opts.Sysroot, filepath.Clean("/"+name)) {
 		return name
 	}
-	if p, ok := safefile.Within(opts.Sysroot, name); !ok || p != file {
-		return name
-	}
-	root, err := filepath.EvalSymlinks(opts.Sysroot)
+	rootReal, err := filepath.EvalSymlinks(root.Dir())
 	if err != nil {
 		return name
 	}
-	rel, err := filepath.Rel(root, file)
-	if err != nil || strings.HasPrefix(rel, "..") {
+	rel, err := filepath.Rel(rootReal, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 		return name
 	}
 	return "/" + filepath.ToSlash(rel)

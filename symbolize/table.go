@@ -96,14 +96,7 @@ func Load(regions []Region, opts Options) *Table {
 	if opts.PageSize == 0 {
 		opts.PageSize = 4096
 	}
-	t := &Table{finder: &debugFinder{dirs: opts.DebugDirs, debuginfod: opts.Debuginfod}}
-	if opts.Sysroot != "" {
-		t.finder.sysroot = opts.Sysroot
-		t.finder.root, t.finder.rootErr = safefile.OpenRoot(opts.Sysroot)
-		if t.finder.rootErr != nil {
-			t.Warnings = append(t.Warnings, fmt.Sprintf("sysroot %s cannot be opened (%v): no file under it is read", opts.Sysroot, t.finder.rootErr))
-		}
-	}
+	t := newTable(opts)
 	byPath := map[string][]Region{}
 	var order []string
 	for _, r := range regions {
@@ -128,6 +121,20 @@ func Load(regions []Region, opts Options) *Table {
 		t.Warnings = append(t.Warnings, fmt.Sprintf("and %d more modules whose files were not found or not opened; their frames show module+offset", n))
 	}
 	sort.Slice(t.Modules, func(i, j int) bool { return t.Modules[i].Start < t.Modules[j].Start })
+	return t
+}
+
+// newTable returns an empty table whose files are opened as opts say:
+// confined to the sysroot, if there is one.
+func newTable(opts Options) *Table {
+	t := &Table{finder: &debugFinder{dirs: opts.DebugDirs, debuginfod: opts.Debuginfod}}
+	if opts.Sysroot != "" {
+		t.finder.sysroot = opts.Sysroot
+		t.finder.root, t.finder.rootErr = safefile.OpenRoot(opts.Sysroot)
+		if t.finder.rootErr != nil {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("sysroot %s cannot be opened (%v): no file under it is read", opts.Sysroot, t.finder.rootErr))
+		}
+	}
 	return t
 }
 
