@@ -11,21 +11,21 @@ import (
 	"github.com/coreview/coreview/report"
 )
 
-// euFrame is one frame as eu-stack -m prints it.
-type euFrame struct {
+// euStackFrame is one frame as eu-stack -m prints it.
+type euStackFrame struct {
 	pc       uint64
 	function string // without a symbol version ("@@GLIBC_2.34"); "" for "??"
 	module   string // base name
 }
 
 var (
-	euThread = regexp.MustCompile(`^TID (\d+):`)
-	euFrameL = regexp.MustCompile(`^#(\d+)\s+(0x[0-9a-f]+)\s+(\S+)?\s*(?:- (\S+))?$`)
+	euThreadLine = regexp.MustCompile(`^TID (\d+):`)
+	euFrameLine = regexp.MustCompile(`^#(\d+)\s+(0x[0-9a-f]+)\s+(\S+)?\s*(?:- (\S+))?$`)
 )
 
 // euStackFrames runs eu-stack on a core (with the executable, libraries
 // found as NT_FILE or the link map says) and returns each thread's frames.
-func euStackFrames(t *testing.T, euStack, exe, core string) map[int][]euFrame {
+func euStackFrames(t *testing.T, euStack, exe, core string) map[int][]euStackFrame {
 	t.Helper()
 	out, err := exec.Command(euStack, "--core", core, "-e", exe, "-m", "-n", "0").CombinedOutput()
 	// eu-stack exits 1 when a thread's walk ends in an error; its frames
@@ -33,15 +33,15 @@ func euStackFrames(t *testing.T, euStack, exe, core string) map[int][]euFrame {
 	if err != nil && len(out) == 0 {
 		t.Fatalf("eu-stack: %v", err)
 	}
-	threads := map[int][]euFrame{}
+	threads := map[int][]euStackFrame{}
 	tid := 0
 	for _, l := range strings.Split(string(out), "\n") {
-		if m := euThread.FindStringSubmatch(l); m != nil {
+		if m := euThreadLine.FindStringSubmatch(l); m != nil {
 			tid, _ = strconv.Atoi(m[1])
 			threads[tid] = nil
 			continue
 		}
-		m := euFrameL.FindStringSubmatch(l)
+		m := euFrameLine.FindStringSubmatch(l)
 		if m == nil || tid == 0 {
 			continue
 		}
@@ -53,14 +53,14 @@ func euStackFrames(t *testing.T, euStack, exe, core string) map[int][]euFrame {
 		if i := strings.Index(fn, "@"); i > 0 {
 			fn = fn[:i]
 		}
-		threads[tid] = append(threads[tid], euFrame{pc: pc, function: fn, module: filepath.Base(m[4])})
+		threads[tid] = append(threads[tid], euStackFrame{pc: pc, function: fn, module: filepath.Base(m[4])})
 	}
 	return threads
 }
 
 // compareWithEUStack requires every thread's frames to have eu-stack's PCs,
 // symbols and modules, frame for frame.
-func compareWithEUStack(t *testing.T, want map[int][]euFrame, r *report.Report) {
+func compareWithEUStack(t *testing.T, want map[int][]euStackFrame, r *report.Report) {
 	t.Helper()
 	if len(want) != len(r.Threads) {
 		t.Errorf("eu-stack has %d threads, coreview %d", len(want), len(r.Threads))
