@@ -20,7 +20,7 @@ type euStackFrame struct {
 
 var (
 	euThreadLine = regexp.MustCompile(`^TID (\d+):`)
-	euFrameLine = regexp.MustCompile(`^#(\d+)\s+(0x[0-9a-f]+)\s+(\S+)?\s*(?:- (\S+))?$`)
+	euFrameLine  = regexp.MustCompile(`^#(\d+)\s+(0x[0-9a-f]+)\s+(\S+)?\s*(?:- (\S+))?$`)
 )
 
 // euStackFrames runs eu-stack on a core (with the executable, libraries
