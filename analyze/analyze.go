@@ -30,7 +30,10 @@ type Options struct {
 	DebugDirs []string
 	// Debuginfod, if set, fetches missing debug files for the modules
 	// that frames fall in. Share one across cores (it remembers misses).
-	Debuginfod *symbolize.Debuginfod
+	Debuginfod *symbolize.Debuginfod `json:"-"`
+	// SearchIndex holds symbolize.IndexDir of search directories indexed
+	// already (a scan indexes each core's directory once).
+	SearchIndex map[string]map[string]string
 }
 
 // debugDirs lists where separate debug files are looked for. With a
@@ -207,6 +210,7 @@ func (s *Session) symbolizeOptions() symbolize.Options {
 		Mem:         s.Core.Memory(nil),
 		DebugDirs:   s.Opts.debugDirs(),
 		Debuginfod:  s.Opts.Debuginfod,
+		DirIndex:    s.Opts.SearchIndex,
 	}
 	if v, ok := s.Core.Aux(corefile.AT_PAGESZ); ok && v >= 4096 && v&(v-1) == 0 {
 		o.PageSize = v
