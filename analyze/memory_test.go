@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -76,4 +77,64 @@ func TestMillionMappingsMemory(t *testing.T) {
 		{Name: "CORE", Type: corefile.NT_FILE, Desc: testfixture.FileNote(es)},
 	}, loads)
 	measure(t, img, 768<<20)
+}
+
+// TestThreadsShareFrameChainMemory: eight threads whose frame pointers
+// all lead into one chain of 2^21 frames (6+ GiB before: every walk kept
+// the whole chain, twice). The crashed thread keeps 2^20 frames, the
+// others share the rest of the frame budget, and a warning says so.
+func TestThreadsShareFrameChainMemory(t *testing.T) {
+	if testfixture.InChild(t) {
+		r, err := Analyze(os.Getenv("COREVIEW_TEST_CORE"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, th := range r.Threads {
+			total += len(th.Frames)
+		}
+		if len(r.Threads) != 8 || len(r.Threads[0].Frames) != maxCrashedFrames || total > maxTotalFrames+8*minThreadFrames {
+			t.Errorf("%d threads, %d frames in the crashed one, %d in all", len(r.Threads), len(r.Threads[0].Frames), total)
+		}
+		if !strings.Contains(strings.Join(r.Warnings, "\n"), "frames kept for all threads together") {
+			t.Errorf("no warning about the frame budget: %q", r.Warnings)
+		}
+		if err := r.WriteJSON(io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if testing.Short() {
+		t.Skip("walks 2.6 million frames")
+	}
+	const (
+		code  = 0x400000
+		stack = 0x7f0000000000
+		n     = 1 << 21
+	)
+	// The chain: frame k's saved rbp at stack+16k points to frame k+1,
+	// its return address is in the r-x mapping; the last saved rbp is 0.
+	data := make([]byte, 16*n+16)
+	for k := range n {
+		next := uint64(stack + 16*(k+1))
+		if k == n-1 {
+			next = 0
+		}
+		binary.LittleEndian.PutUint64(data[16*k:], next)
+		binary.LittleEndian.PutUint64(data[16*k+8:], code+0x100)
+	}
+	var notes []testfixture.SynthNote
+	for i := range 8 {
+		pr := testfixture.PRStatus(100+i, 11, code+0x100, stack)
+		binary.LittleEndian.PutUint64(pr[112+4*8:], stack) // rbp
+		notes = append(notes, testfixture.SynthNote{Name: "CORE", Type: corefile.NT_PRSTATUS, Desc: pr})
+	}
+	// A call rel32 before the return address, as fpStep requires.
+	text := make([]byte, 0x1000)
+	copy(text[0xfb:], []byte{0xe8, 0, 0, 0, 0})
+	img := testfixture.SynthCore(notes, []testfixture.SynthLoad{
+		{Vaddr: code, MemSize: 0x1000, Flags: 5, Data: text},
+		{Vaddr: stack, MemSize: uint64(len(data)+4095) &^ 4095, Flags: 6, Data: data},
+	})
+	measure(t, img, analyzeBudget)
 }
