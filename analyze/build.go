@@ -137,7 +137,7 @@ func threadRegs(t *corefile.Thread) stackmap.Regs {
 	return regs
 }
 
-// unwindAll walks every thread's stack, in parallel.
+// unwindAll walks every thread's stack, one thread after another.
 func (s *Session) unwindAll() []*stackmap.Stack {
 	threads := s.Core.Threads
 	out := make([]*stackmap.Stack, len(threads))

@@ -433,10 +433,6 @@ func (ix *dwarfIndex) unit(off dwarf.Offset) (*unitIndex, error) {
 // compressed debug file and walking a Rust debug build's units overlap
 // instead of queueing. addrs are runtime addresses.
 func (t *Table) PrepareSource(addrs []uint64) {
-	type job struct {
-		m    *Module
-		addr uint64
-	}
 	byModule := map[*Module][]uint64{}
 	for _, a := range addrs {
 		if m := t.Module(a); m != nil {
