@@ -31,10 +31,7 @@ type Meta struct {
 // year 9999, the last time RFC 3339 (and so encoding/json) can write. A
 // core has no business being older than the epoch, and 2^63-1 µs in a
 // file name made JSON encoding of the whole report fail.
-var (
-	minTime = time.Unix(0, 0).UTC()
-	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
-)
+var maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
 
 // timestamp converts systemd's microseconds since the epoch, or says why
 // it cannot be a time.
