@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coreview/coreview/analyze"
+	"github.com/coreview/coreview/internal/safefile"
 	"github.com/coreview/coreview/symbolize"
 )
 
@@ -27,8 +28,8 @@ type Isolation struct {
 	// (coreview's hidden "worker" command, which calls ServeWorker).
 	Command []string
 	// MaxMemory is the address-space limit (RLIMIT_AS) of each worker,
-	// in bytes; 0: none. The worker sets it on itself before reading
-	// the core.
+	// in bytes, beyond the files it maps to read them; 0: none. The
+	// worker sets it on itself before reading the core.
 	MaxMemory uint64
 }
 
@@ -69,8 +70,9 @@ func ServeWorker(r io.Reader, w io.Writer) error {
 		return fmt.Errorf("worker: reading the request: %w", err)
 	}
 	if req.MaxMemory > 0 {
-		lim := syscall.Rlimit{Cur: req.MaxMemory, Max: req.MaxMemory}
-		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &lim); err != nil {
+		// Files mapped to be read (the core, modules, debug files) are
+		// not counted against it.
+		if err := safefile.LimitAddressSpace(req.MaxMemory); err != nil {
 			return fmt.Errorf("worker: setting the memory limit: %w", err)
 		}
 	}
