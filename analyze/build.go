@@ -67,7 +67,15 @@ func (s *Session) Report() *report.Report {
 	crashed := c.CrashedThread()
 	for i, t := range c.Threads {
 		th := report.Thread{TID: t.TID, Crashed: t == crashed, EndReason: string(stacks[i].End), EndDetail: stacks[i].EndDetail}
-		th.Frames = s.frames(stacks[i])
+		if n := s.Opts.MaxFrames; n > 0 && t != crashed && len(stacks[i].Frames) > n {
+			// Another thread's frames past --max-frames are counted, not
+			// built: only the crashed thread's diagnoses need its whole
+			// stack, and stack-segments asks frameName for the rest.
+			th.Frames = s.frames(&stackmap.Stack{Frames: stacks[i].Frames[:n]})
+			th.FramesOmitted = len(stacks[i].Frames) - n
+		} else {
+			th.Frames = s.frames(stacks[i])
+		}
 		r.Threads = append(r.Threads, th)
 	}
 	for _, m := range s.Modules.Modules {

@@ -37,7 +37,7 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 					if frames[i].SP < frames[i-1].SP {
 						dir = "up"
 					}
-					switches = append(switches, report.Switch{Frame: i, Function: a.report.Threads[ti].Frames[i].Function, Direction: dir})
+					switches = append(switches, report.Switch{Frame: i, Function: a.frameName(ti, i), Direction: dir})
 				}
 				seg := report.Segment{Start: report.Addr(m.Start), End: report.Addr(m.End), Role: a.mm.role(m), FirstFrame: i}
 				if g := a.mm.below(m); g != nil && g.Perm == 0 {
@@ -90,7 +90,7 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 					uint64(to.Start), uint64(to.End), distance(uint64(to.Start-from.End)), uint64(from.Start), uint64(from.End))
 			}
 			line := fmt.Sprintf("at #%d (%s) the stack switches: %s", sw.Frame, name, why)
-			if stackerSwitch(a.report.Threads[ti].Frames, sw.Frame) {
+			if stackerSwitch(a.frameWindow(ti, sw.Frame)) {
 				line += "; stacker allocated a new segment (an mmap of the requested size + 2 pages, PROT_NONE at the low end) and psm moved the stack pointer onto it. stacker::grow always does this; stacker::maybe_grow does it when less than its red zone is left, and always where stacker cannot see the stack's limit (as on illumos in the Oxide rustc story)."
 			}
 			d.Explanation = append(d.Explanation, line)
@@ -98,4 +98,25 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 		out = append(out, d)
 	}
 	return out
+}
+
+// frameName is the function of frame i of thread ti, symbolized here when
+// --max-frames left it out of the report.
+func (a *analysis) frameName(ti, i int) string {
+	if fs := a.report.Threads[ti].Frames; i < len(fs) {
+		return fs[i].Function
+	}
+	return a.s.frame(i, &a.stacks[ti].Frames[i]).Function
+}
+
+// frameWindow is the frames of thread ti that stackerSwitch looks at for
+// a switch at frame at (at-2 to at+1), with their function names, and
+// where at is among them.
+func (a *analysis) frameWindow(ti, at int) ([]report.Frame, int) {
+	lo, hi := max(at-2, 0), min(at+2, len(a.stacks[ti].Frames))
+	out := make([]report.Frame, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		out = append(out, report.Frame{Index: i, Function: a.frameName(ti, i)})
+	}
+	return out, at - lo
 }
