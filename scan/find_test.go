@@ -97,6 +97,15 @@ func TestDirIndexedOnce(t *testing.T) {
 	if len(opts.SearchIndex[dir]) != 1 {
 		t.Errorf("analysis options carry %v", opts.SearchIndex)
 	}
+	// A worker gets the index with its request, and its own options
+	// keep it.
+	req := workerRequest(filepath.Join(dir, "core"), Options{index: d, Isolate: &Isolation{}})
+	if len(req.Core.SearchIndex[dir]) != 1 {
+		t.Errorf("worker request carries %v", req.Core.SearchIndex)
+	}
+	if got := coreOptions(req.Path, Options{Core: req.Core}); len(got.SearchIndex[dir]) != 1 {
+		t.Errorf("the worker's options carry %v", got.SearchIndex)
+	}
 }
 
 func newGzip(w *strings.Builder) (interface {

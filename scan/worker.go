@@ -95,12 +95,7 @@ func runWorker(path string, opts Options) Row {
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	req := WorkerRequest{Path: path, Core: opts.Core, BinaryDir: opts.BinaryDir, MaxMemory: iso.MaxMemory}
-	if d := opts.Core.Debuginfod; d != nil {
-		req.Debuginfod = &DebuginfodConfig{URLs: d.URLs, CacheDir: d.CacheDir, Timeout: d.Timeout}
-		req.Core.Debuginfod = nil
-	}
-	in, err := json.Marshal(req)
+	in, err := json.Marshal(workerRequest(path, opts))
 	if err != nil {
 		return errorRow(path, fmt.Sprintf("internal error: worker request: %v", err))
 	}
@@ -129,6 +124,22 @@ func runWorker(path string, opts Options) Row {
 	}
 	row.Path = path
 	return row
+}
+
+// workerRequest is what the worker for path is asked. The scan's
+// directory indexes go along (the core's directory and --binary-dir,
+// indexed by build-id once for all their cores); the worker adds the rest
+// of coreOptions itself.
+func workerRequest(path string, opts Options) WorkerRequest {
+	req := WorkerRequest{Path: path, Core: opts.Core, BinaryDir: opts.BinaryDir, MaxMemory: opts.Isolate.MaxMemory}
+	if opts.index != nil {
+		req.Core.SearchIndex = coreOptions(path, opts).SearchIndex
+	}
+	if d := opts.Core.Debuginfod; d != nil {
+		req.Debuginfod = &DebuginfodConfig{URLs: d.URLs, CacheDir: d.CacheDir, Timeout: d.Timeout}
+		req.Core.Debuginfod = nil
+	}
+	return req
 }
 
 func errorRow(path, msg string) Row { return Row{Path: path, Diagnoses: []string{}, Error: msg} }
