@@ -198,7 +198,7 @@ func (s *Session) symbolizeOptions() symbolize.Options {
 		if p, ok := safefile.Within(s.Opts.Sysroot, s.meta.Exe); ok {
 			binary = p
 		} else {
-			s.warnings = append(s.warnings, fmt.Sprintf("the executable systemd-coredump recorded, %s, resolves outside the sysroot %s; not opened", s.meta.Exe, s.Opts.Sysroot))
+			s.warnings = append(s.warnings, fmt.Sprintf("the executable systemd-coredump recorded, %s, resolves outside the sysroot %s (or its symlinks cannot be resolved); not opened", s.meta.Exe, s.Opts.Sysroot))
 		}
 	}
 	o := symbolize.Options{
