@@ -3,7 +3,6 @@ package scan
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/coreview/coreview/analyze"
-	"github.com/coreview/coreview/internal/coreinput"
 	"github.com/coreview/coreview/report"
 )
 
@@ -41,6 +39,8 @@ type Options struct {
 	// it (in path order) are done: rows stream in the order the result
 	// lists them, whatever order the analyses finish in.
 	OnRow func(Row)
+
+	index *dirIndex // search directories indexed by build-id, once per scan
 }
 
 // Row is one core's line in a scan.
@@ -81,53 +81,26 @@ type Result struct {
 	Errors int     `json:"errors"`
 }
 
-// FindCores lists the files under dirs that hold ELF cores, raw or
-// compressed, by their content; only regular files are read.
-func FindCores(dirs []string, recursive bool) ([]string, error) {
-	var out []string
-	for _, dir := range dirs {
-		st, err := os.Stat(dir)
-		if err != nil {
-			return nil, err
-		}
-		if st.Mode().IsRegular() {
-			out = append(out, dir)
-			continue
-		}
-		err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil // unreadable subdirectory: skip it
-			}
-			if d.IsDir() {
-				if path != dir && !recursive {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.Type().IsRegular() {
-				return nil
-			}
-			if ok, _, err := coreinput.Sniff(path); err == nil && ok {
-				out = append(out, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
 // Run analyzes every core under the directories, in parallel, each one
 // isolated: an error, a panic or a timeout becomes that core's row.
 func Run(opts Options) (*Result, error) {
-	paths, err := FindCores(opts.Dirs, opts.Recursive)
+	paths, unreadable, err := findCores(opts.Dirs, opts.Recursive)
 	if err != nil {
 		return nil, err
 	}
-	return runPaths(paths, opts)
+	res, err := runPaths(paths, opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(unreadable) > 0 {
+		// Files that look like cores but could not be read are rows
+		// too, in path order with the others.
+		res.Rows = append(res.Rows, unreadable...)
+		sort.SliceStable(res.Rows, func(i, j int) bool { return res.Rows[i].Path < res.Rows[j].Path })
+		res.Errors = 0
+		res.group()
+	}
+	return res, nil
 }
 
 // runPaths analyzes the cores at paths, in parallel.
@@ -137,6 +110,9 @@ func runPaths(paths []string, opts Options) (*Result, error) {
 		jobs = runtime.NumCPU()
 	}
 	rows := make([]Row, len(paths))
+	if opts.index == nil {
+		opts.index = &dirIndex{dirs: map[string]*indexedDir{}}
+	}
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -246,6 +222,12 @@ func coreOptions(path string, opts Options) analyze.Options {
 	aopts.SearchPaths = append(aopts.SearchPaths, dir)
 	if opts.BinaryDir != "" {
 		aopts.SearchPaths = append(aopts.SearchPaths, opts.BinaryDir)
+	}
+	if opts.index != nil {
+		aopts.SearchIndex = map[string]map[string]string{}
+		for _, d := range aopts.SearchPaths {
+			aopts.SearchIndex[d] = opts.index.get(d)
+		}
 	}
 	return aopts
 }

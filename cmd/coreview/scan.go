@@ -49,7 +49,8 @@ names, under --sysroot. A file that does not match the core (build-id, or the EL
 core holds) loses to any later one that does.
 
 Each core is analyzed in a child process of its own, at most --jobs at once: a core that makes
-its analysis crash, run out of memory (--max-memory, default 4 GiB of address space) or hang
+its analysis crash, run out of memory (--max-memory, default 4 GiB of address space besides the
+files it maps to read them) or hang
 (--timeout: the child is killed) is that core's error row.
 
 Exit status: 0 no crash found; 1 crashes found (only those of the --fail-on kinds or signals,
@@ -69,7 +70,7 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 	f.StringVar(&o.format, "format", "table", "output format: table, jsonl, json, markdown or junit")
 	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for cores with a diagnosis of these `KIND`s or these signals (comma-separated; e.g. stack-overflow,SIGABRT)")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit); its analysis is killed")
-	f.Int64Var(&o.maxMemory, "max-memory", defaultMaxMemory, "limit each core's analysis to `BYTES` of address space (0: no limit)")
+	f.Int64Var(&o.maxMemory, "max-memory", defaultMaxMemory, "limit each core's analysis to `BYTES` of address space, besides the files it maps (0: no limit)")
 	f.BoolVar(&o.inProcess, "in-process", false, "analyze in this process, not one child per core (no isolation; for debugging)")
 	f.MarkHidden("in-process")
 	addMaxCoreSize(cmd, &o.maxSize)
