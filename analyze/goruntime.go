@@ -1,0 +1,126 @@
+package analyze
+
+import (
+	"strings"
+
+	"github.com/coreview/coreview/report"
+)
+
+// The Go runtime kills its own process on purpose. A fatal signal in Go
+// code becomes a panic: the runtime's signal handler makes the faulting
+// goroutine "call" runtime.sigpanic at the faulting PC (sighandler pushes
+// that PC as a return address, signal_amd64.go pushCall), sigpanic calls
+// runtime.panicmem (or panicdivide, panicfloat…) and gopanic. An
+// unrecovered panic ends in runtime.fatalpanic, a runtime error in
+// runtime.fatalthrow; with GOTRACEBACK=crash both go on to runtime.crash,
+// which calls runtime.dieFromSignal(SIGABRT), and that raises the signal
+// with runtime.raise after restoring the default action. A fatal signal
+// the runtime does not turn into a panic (one in C code, SIGQUIT) is
+// re-raised by dieFromSignal from the signal handler itself.
+
+// goMachinery are the Go runtime's functions on the way from a fault or a
+// panic to the process's death: skipped, like abort's, to find the code
+// that failed and for the crash signature.
+var goMachinery = map[string]bool{
+	"runtime.raise": true, "runtime.raiseproc": true, "runtime.tgkill": true, "runtime.dieFromSignal": true,
+	"runtime.crash": true, "runtime.fatalpanic": true, "runtime.fatalthrow": true, "runtime.throw": true,
+	"runtime.gopanic": true, "runtime.sigpanic": true, "runtime.sigtramp": true, "runtime.sigtrampgo": true,
+	"runtime.sigfwdgo": true, "runtime.sighandler": true, "runtime.abort": true, "runtime.systemstack": true,
+	"runtime.mcall": true, "runtime.startpanic_m": true, "runtime.sigreturn__sigaction": true,
+}
+
+// goMachineryPrefixes are families of runtime panic helpers: panicmem,
+// panicmemAddr, panicdivide, panicIndex, goPanicIndex, panicdottypeE...
+var goMachineryPrefixes = []string{"runtime.panic", "runtime.goPanic", "runtime.fatal"}
+
+// goEntry are the Go runtime's frames around every goroutine, like the C
+// start-up code around main.
+var goEntry = map[string]bool{"runtime.main": true, "runtime.goexit": true, "runtime.rt0_go": true, "runtime.mstart": true}
+
+// goFunc strips the ABI suffix the Go linker gives assembly functions
+// (runtime.raise.abi0).
+func goFunc(name string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(name, ".abi0"), ".abiinternal")
+}
+
+func isGoMachinery(name string) bool {
+	name = goFunc(name)
+	if goMachinery[name] {
+		return true
+	}
+	for _, p := range goMachineryPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// GoDeath is how the Go runtime killed the process, from the crashed
+// thread's frames.
+type goDeath struct {
+	// Cause is "fatal-signal" (a fault in Go code became a panic that
+	// was not recovered), "fatal-panic" (an unrecovered panic),
+	// "fatal-error" (runtime.throw: a runtime error such as a concurrent
+	// map write or a deadlock) or "signal" (a fatal signal the runtime
+	// re-raised).
+	Cause string
+	// Fault is the index of the frame under runtime.sigpanic: the Go
+	// function whose instruction faulted; -1 when none.
+	Fault int
+	// Panic is the runtime function sigpanic called, which says what
+	// kind of fault it was (runtime.panicmem: a nil or invalid pointer).
+	Panic string
+	// Caller is the first frame past the runtime's machinery: the one
+	// that panicked or threw; -1 when none.
+	Caller int
+}
+
+// goRuntimeDeath recognizes a death the Go runtime caused: runtime.raise
+// at the top (past signal frames of the runtime's own handler) and
+// dieFromSignal or crash below it. It returns nil for any other stack.
+func goRuntimeDeath(frames []report.Frame) *goDeath {
+	if len(frames) == 0 || goFunc(frames[0].Function) != "runtime.raise" && goFunc(frames[0].Function) != "runtime.raiseproc" && goFunc(frames[0].Function) != "runtime.tgkill" {
+		return nil
+	}
+	d := &goDeath{Fault: -1, Caller: -1}
+	died := false
+	for i, f := range frames {
+		switch goFunc(f.Function) {
+		case "runtime.dieFromSignal", "runtime.crash":
+			died = true
+		case "runtime.fatalpanic", "runtime.gopanic":
+			if d.Cause == "" {
+				d.Cause = "fatal-panic"
+			}
+		case "runtime.fatalthrow", "runtime.throw":
+			if d.Cause == "" {
+				d.Cause = "fatal-error"
+			}
+		case "runtime.sigpanic":
+			d.Cause = "fatal-signal"
+			if i+1 < len(frames) && !frames[i+1].Signal {
+				d.Fault = i + 1
+			}
+			if i > 0 && strings.HasPrefix(goFunc(frames[i-1].Function), "runtime.panic") {
+				d.Panic = goFunc(frames[i-1].Function)
+			}
+		}
+	}
+	if !died {
+		return nil
+	}
+	if d.Cause == "" {
+		d.Cause = "signal"
+	}
+	for i, f := range frames {
+		if f.Signal || f.Function == "" || isGoMachinery(f.Function) {
+			continue
+		}
+		if i > 0 && d.Fault < 0 || i >= d.Fault {
+			d.Caller = i
+			break
+		}
+	}
+	return d
+}
