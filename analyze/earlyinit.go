@@ -2,15 +2,57 @@ package analyze
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/coreview/coreview/report"
 )
 
 var initCallers = map[string]bool{"call_init": true, "_dl_init": true, "__libc_csu_init": true, "libc_start_init": true, "__libc_start_init": true, "do_init_fini": true}
 
+// mainCallers are the entry functions that call main: glibc 2.34 and later
+// call it from __libc_start_call_main (which calls nothing else but exit);
+// older glibc from __libc_start_main itself, after the initializers; musl
+// from libc_start_main_stage2, through a pointer, after __libc_start_init.
+// main need not be a frame named main: python3.11's main is one jmp to
+// Py_BytesMain, node's one jmp to node::Start, so the entry function's
+// callee is whatever main tail-called.
+var mainCallers = map[string]bool{
+	"__libc_start_call_main": true, "__libc_start_main": true, "__libc_start_main_impl": true,
+	"libc_start_main_stage2": true,
+}
+
+// mainCalled reports whether the entry machinery had called main on a
+// stack listed innermost first: a frame named main, or a frame an entry
+// function called that is not start-up or initializer code.
+func mainCalled(frames []report.Frame) bool {
+	for i, f := range frames {
+		if f.Function == "main" {
+			return true
+		}
+		if i == 0 || !mainCallers[f.Function] {
+			continue
+		}
+		// frames[i-1] is what the entry function called. glibc's
+		// __libc_start_main also calls the initializers and the
+		// start-up code of a static program; those are named, and an
+		// unnamed callee is taken to be main only from the functions
+		// that call nothing else.
+		callee := frames[i-1]
+		switch {
+		case callee.Signal:
+		case callee.Function == "":
+			if f.Function == "__libc_start_call_main" {
+				return true
+			}
+		case !report.IsStartup(callee.Function) && !initCallers[callee.Function]:
+			return true
+		}
+	}
+	return false
+}
+
 // diagnoseEarlyInit reports a crash before main: the crashed thread is the
-// main thread and its stack holds no main, only start-up code.
+// main thread, its stack is start-up code from the outermost frame on, and
+// the entry machinery had not called main yet (mainCalled).
 func (a *analysis) diagnoseEarlyInit() *report.Diagnosis {
 	c := a.s.Core
 	ct := a.crashed()
@@ -21,13 +63,13 @@ func (a *analysis) diagnoseEarlyInit() *report.Diagnosis {
 	if t.EndReason != "end of stack" || len(t.Frames) == 0 {
 		return nil
 	}
+	if mainCalled(t.Frames) {
+		return nil
+	}
 	sawStartup := false
 	ei := &report.EarlyInit{}
 	for i := len(t.Frames) - 1; i >= 0; i-- {
 		fn := t.Frames[i].Function
-		if fn == "main" {
-			return nil
-		}
 		if report.IsStartup(fn) {
 			sawStartup = true
 		}
@@ -44,9 +86,9 @@ func (a *analysis) diagnoseEarlyInit() *report.Diagnosis {
 		ei.Link = linkInfo(m)
 	}
 	d := &report.Diagnosis{Kind: report.KindEarlyInit, Thread: t.TID, EarlyInit: ei}
-	d.Summary = fmt.Sprintf("The crash happened before main: thread %d was still in start-up code (%s).", t.TID, strings.Join(ei.Path, " → "))
+	d.Summary = fmt.Sprintf("The crash happened before main: thread %d was still in start-up code (%s).", t.TID, boundedList(ei.Path, " → "))
 	if ei.Constructor != "" {
-		d.Summary = fmt.Sprintf("The crash happened before main, in the constructor %s: thread %d was running initializers (%s).", ei.Constructor, t.TID, strings.Join(ei.Path, " → "))
+		d.Summary = fmt.Sprintf("The crash happened before main, in the constructor %s: thread %d was running initializers (%s).", ei.Constructor, t.TID, boundedList(ei.Path, " → "))
 	}
 	l := ei.Link
 	if l.Type != "" {

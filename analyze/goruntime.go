@@ -18,45 +18,7 @@ import (
 // the runtime does not turn into a panic (one in C code, SIGQUIT) is
 // re-raised by dieFromSignal from the signal handler itself.
 
-// goMachinery are the Go runtime's functions on the way from a fault or a
-// panic to the process's death: skipped, like abort's, to find the code
-// that failed and for the crash signature.
-var goMachinery = map[string]bool{
-	"runtime.raise": true, "runtime.raiseproc": true, "runtime.tgkill": true, "runtime.dieFromSignal": true,
-	"runtime.crash": true, "runtime.fatalpanic": true, "runtime.fatalthrow": true, "runtime.throw": true,
-	"runtime.gopanic": true, "runtime.sigpanic": true, "runtime.sigtramp": true, "runtime.sigtrampgo": true,
-	"runtime.sigfwdgo": true, "runtime.sighandler": true, "runtime.abort": true, "runtime.systemstack": true,
-	"runtime.mcall": true, "runtime.startpanic_m": true, "runtime.sigreturn__sigaction": true,
-}
-
-// goMachineryPrefixes are families of runtime panic helpers: panicmem,
-// panicmemAddr, panicdivide, panicIndex, goPanicIndex, panicdottypeE...
-var goMachineryPrefixes = []string{"runtime.panic", "runtime.goPanic", "runtime.fatal"}
-
-// goEntry are the Go runtime's frames around every goroutine, like the C
-// start-up code around main.
-var goEntry = map[string]bool{"runtime.main": true, "runtime.goexit": true, "runtime.rt0_go": true, "runtime.mstart": true}
-
-// goFunc strips the ABI suffix the Go linker gives assembly functions
-// (runtime.raise.abi0).
-func goFunc(name string) string {
-	return strings.TrimSuffix(strings.TrimSuffix(name, ".abi0"), ".abiinternal")
-}
-
-func isGoMachinery(name string) bool {
-	name = goFunc(name)
-	if goMachinery[name] {
-		return true
-	}
-	for _, p := range goMachineryPrefixes {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// GoDeath is how the Go runtime killed the process, from the crashed
+// goDeath is how the Go runtime killed the process, from the crashed
 // thread's frames.
 type goDeath struct {
 	// Cause is "fatal-signal" (a fault in Go code became a panic that
@@ -80,13 +42,13 @@ type goDeath struct {
 // at the top (past signal frames of the runtime's own handler) and
 // dieFromSignal or crash below it. It returns nil for any other stack.
 func goRuntimeDeath(frames []report.Frame) *goDeath {
-	if len(frames) == 0 || goFunc(frames[0].Function) != "runtime.raise" && goFunc(frames[0].Function) != "runtime.raiseproc" && goFunc(frames[0].Function) != "runtime.tgkill" {
+	if len(frames) == 0 || report.GoFunc(frames[0].Function) != "runtime.raise" && report.GoFunc(frames[0].Function) != "runtime.raiseproc" && report.GoFunc(frames[0].Function) != "runtime.tgkill" {
 		return nil
 	}
 	d := &goDeath{Fault: -1, Caller: -1}
 	died := false
 	for i, f := range frames {
-		switch goFunc(f.Function) {
+		switch report.GoFunc(f.Function) {
 		case "runtime.dieFromSignal", "runtime.crash":
 			died = true
 		case "runtime.fatalpanic", "runtime.gopanic":
@@ -102,8 +64,8 @@ func goRuntimeDeath(frames []report.Frame) *goDeath {
 			if i+1 < len(frames) && !frames[i+1].Signal {
 				d.Fault = i + 1
 			}
-			if i > 0 && strings.HasPrefix(goFunc(frames[i-1].Function), "runtime.panic") {
-				d.Panic = goFunc(frames[i-1].Function)
+			if i > 0 && strings.HasPrefix(report.GoFunc(frames[i-1].Function), "runtime.panic") {
+				d.Panic = report.GoFunc(frames[i-1].Function)
 			}
 		}
 	}
@@ -114,7 +76,7 @@ func goRuntimeDeath(frames []report.Frame) *goDeath {
 		d.Cause = "signal"
 	}
 	for i, f := range frames {
-		if f.Signal || f.Function == "" || isGoMachinery(f.Function) {
+		if f.Signal || f.Function == "" || report.IsGoMachinery(f.Function) {
 			continue
 		}
 		if i > 0 && d.Fault < 0 || i >= d.Fault {

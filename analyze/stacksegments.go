@@ -64,13 +64,16 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 		tid := c.Threads[ti].TID
 		d := report.Diagnosis{Kind: report.KindStackSegments, Thread: tid, StackSegments: &report.StackSegments{Segments: segs, Switches: switches}}
 		d.Summary = fmt.Sprintf("Thread %d runs on %d stacks: its frames switch mappings %d time(s).", tid, len(segs), len(switches))
+		// A thread of a deep stacker recursion runs on hundreds of
+		// segments: the lines are bounded like any list (boundedLines).
+		var segLines, swLines []string
 		for _, sg := range segs {
 			line := fmt.Sprintf("frames #%d–#%d on %s [%#x–%#x) (%s), %s used", sg.FirstFrame, sg.LastFrame,
 				sg.Role, uint64(sg.Start), uint64(sg.End), humanBytes(uint64(sg.End-sg.Start)), humanBytes(sg.BytesUsed))
 			if sg.GuardEnd != 0 {
 				line += fmt.Sprintf(", guard page [%#x–%#x)", uint64(sg.GuardStart), uint64(sg.GuardEnd))
 			}
-			d.Explanation = append(d.Explanation, line)
+			segLines = append(segLines, line)
 		}
 		for _, sw := range switches {
 			name := sw.Function
@@ -93,8 +96,9 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 			if stackerSwitch(a.report.Threads[ti].Frames, sw.Frame) {
 				line += "; stacker allocated a new segment (an mmap of the requested size + 2 pages, PROT_NONE at the low end) and psm moved the stack pointer onto it. stacker::grow always does this; stacker::maybe_grow does it when less than its red zone is left, and always where stacker cannot see the stack's limit (as on illumos in the Oxide rustc story)."
 			}
-			d.Explanation = append(d.Explanation, line)
+			swLines = append(swLines, line)
 		}
+		d.Explanation = append(append(d.Explanation, boundedLines(segLines, "stacks")...), boundedLines(swLines, "stack switches")...)
 		out = append(out, d)
 	}
 	return out

@@ -17,6 +17,9 @@ func Markdown(w io.Writer, r *report.Report) error {
 	ew := &errWriter{w: w}
 	crashed := r.CrashedThread()
 	title := "Crash"
+	if r.Snapshot {
+		title = "Snapshot"
+	}
 	if r.Signal != nil {
 		title = r.Signal.Name
 	}
@@ -40,6 +43,9 @@ func Markdown(w io.Writer, r *report.Report) error {
 	}
 	if sd := r.SystemdRecord().Line(); sd != "" {
 		ew.printf("**systemd-coredump:** %s  \n", EscapeMarkdown(sd))
+	}
+	if r.Snapshot {
+		ew.printf("**Snapshot:** a core of a running process (gcore or a similar writer): no thread was handling a signal, so there is no crash to diagnose.  \n")
 	}
 	ew.printf("**Signature:** `%s` (`%s`)\n\n", r.Signature, r.SignatureHash)
 	for _, d := range r.Diagnosis {
