@@ -149,6 +149,11 @@ func onStack(frames []report.Frame, name string) bool {
 		if report.StripClone(f.Function) == name {
 			return true
 		}
+		for _, in := range f.Inlined {
+			if report.StripClone(in.Function) == name {
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -64,7 +64,14 @@ func goRuntimeDeath(frames []report.Frame) *goDeath {
 			if i+1 < len(frames) && !frames[i+1].Signal {
 				d.Fault = i + 1
 			}
-			if i > 0 && strings.HasPrefix(report.GoFunc(frames[i-1].Function), "runtime.panic") {
+			// What sigpanic called, often inlined into it
+			// (runtime.panicmem).
+			for _, in := range f.Inlined {
+				if strings.HasPrefix(report.GoFunc(in.Function), "runtime.panic") {
+					d.Panic = report.GoFunc(in.Function)
+				}
+			}
+			if i > 0 && d.Panic == "" && strings.HasPrefix(report.GoFunc(frames[i-1].Function), "runtime.panic") {
 				d.Panic = report.GoFunc(frames[i-1].Function)
 			}
 		}
@@ -79,7 +86,7 @@ func goRuntimeDeath(frames []report.Frame) *goDeath {
 		if f.Signal || f.Function == "" || report.IsGoMachinery(f.Function) {
 			continue
 		}
-		if i > 0 && d.Fault < 0 || i >= d.Fault {
+		if i >= d.Fault {
 			d.Caller = i
 			break
 		}
