@@ -28,7 +28,7 @@ func mainCalled(frames []report.Frame) bool {
 		if f.Function == "main" {
 			return true
 		}
-		if i == 0 || !mainCallers[f.Function] {
+		if i == 0 || !mainCallers[callingFunction(f)] {
 			continue
 		}
 		// frames[i-1] is what the entry function called. glibc's
@@ -48,6 +48,17 @@ func mainCalled(frames []report.Frame) bool {
 		}
 	}
 	return false
+}
+
+// callingFunction is the function whose call a physical frame's return
+// address belongs to: the innermost of the calls inlined there (glibc
+// inlines call_init and __libc_start_call_main into __libc_start_main in
+// some builds), or the frame's own function.
+func callingFunction(f report.Frame) string {
+	if len(f.Inlined) > 0 {
+		return f.Inlined[0].Function
+	}
+	return f.Function
 }
 
 // diagnoseEarlyInit reports a crash before main: the crashed thread is the
@@ -74,7 +85,7 @@ func (a *analysis) diagnoseEarlyInit() *report.Diagnosis {
 			sawStartup = true
 		}
 		ei.Path = append(ei.Path, t.Frames[i].Name())
-		if ei.Constructor == "" && initCallers[fn] && i > 0 {
+		if ei.Constructor == "" && (initCallers[fn] || initCallers[callingFunction(t.Frames[i])]) && i > 0 {
 			ei.Constructor = t.Frames[i-1].Name()
 		}
 	}
