@@ -103,9 +103,6 @@ type Signal struct {
 	Where string `json:"where,omitempty"`
 	// SenderPID is the process that sent the signal, for kill/tgkill.
 	SenderPID int `json:"sender_pid,omitempty"`
-	// SenderUID is the real user id of the process that sent it
-	// (si_uid), set with SenderPID.
-	SenderUID *uint32 `json:"sender_uid,omitempty"`
 }
 
 // Module is a loaded ELF object.
