@@ -357,6 +357,9 @@ func TestLiveClasses(t *testing.T) {
 				}
 			}
 			lc.check(t, r, sender)
+			if r.Snapshot {
+				gcoreText(t, core, exe, r)
+			}
 			t.Logf("%s [%s]", r.Signature, r.SignatureHash)
 			hashes[lc.name] = r.SignatureHash
 			if lc.noGDB != "" {
@@ -393,5 +396,38 @@ func TestLiveClasses(t *testing.T) {
 			t.Errorf("%s and %s are the same bug but have different signatures", lc.name, lc.sameBug)
 		}
 		byHash[h] = lc.name
+	}
+}
+
+// gcoreText checks a gcore core's code: gdb left its text out of the
+// program headers, NT_FILE lists it, and the address space must hold it
+// anyway: every frame's PC executable, the executable's text an r-x
+// mapping not dumped, its bytes read from the file.
+func gcoreText(t *testing.T, core, exe string, r *report.Report) {
+	t.Helper()
+	s, err := Open(core, Options{Binary: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, th := range r.Threads {
+		for _, f := range th.Frames {
+			if !f.Signal && !s.Mem.Executable(uint64(f.PC)) {
+				t.Errorf("thread %d frame #%d: pc %#x not executable", th.TID, f.Index, uint64(f.PC))
+			}
+		}
+	}
+	text := false
+	for _, m := range r.Mappings {
+		if m.File == r.Process.Exe && m.Perms == "r-x" && !m.Dumped && m.Role == report.RoleText {
+			text = true
+			var b [16]byte
+			if _, err := s.Mem.ReadAt(b[:], uint64(m.Start)); err != nil {
+				t.Errorf("text of %s at %#x unreadable: %v", m.File, uint64(m.Start), err)
+			}
+		}
+	}
+	if !text {
+		t.Errorf("no undumped r-x text mapping of %s among %d mappings", r.Process.Exe, len(r.Mappings))
 	}
 }
