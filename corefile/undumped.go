@@ -22,6 +22,9 @@ import (
 const (
 	maxModulePhdrs = 256 // e_phnum of a module whose segments are consulted
 	elfPhdrSize    = 56  // sizeof(Elf64_Phdr)
+	// maxUndumpedSteps bounds the PT_LOADs visited to find the parts of
+	// NT_FILE entries no PT_LOAD covers.
+	maxUndumpedSteps = 4 << 20
 )
 
 // addUndumped adds a Mapping for every part of an NT_FILE entry that no
@@ -29,6 +32,10 @@ const (
 // headers as the core holds them (undumpedPerm).
 func (c *File) addUndumped() {
 	var add []*Mapping
+	// NT_FILE entries of a real process do not overlap, so each PT_LOAD
+	// is visited about once; a hostile core whose entries each span every
+	// PT_LOAD would make this quadratic, so the visits are bounded.
+	budget := maxUndumpedSteps
 	for _, fe := range c.Files {
 		if fe.End <= fe.Start {
 			continue
@@ -36,6 +43,10 @@ func (c *File) addUndumped() {
 		at := fe.Start
 		i := sort.Search(len(c.Mappings), func(i int) bool { return c.Mappings[i].End > fe.Start })
 		for ; i < len(c.Mappings) && c.Mappings[i].Start < fe.End; i++ {
+			if budget--; budget < 0 {
+				c.warnf("NT_FILE: its entries overlap the program headers more than %d times; the file mappings without a PT_LOAD from %#x on are left out", maxUndumpedSteps, fe.Start)
+				return
+			}
 			m := c.Mappings[i]
 			if m.Start > at {
 				add = append(add, &Mapping{Start: at, End: m.Start, File: fe.Path, FileOff: fe.Off + (at - fe.Start), Undumped: true})
@@ -69,9 +80,18 @@ func (c *File) addUndumped() {
 	if v, ok := c.Aux(AT_PAGESZ); ok && v >= 4096 && v&(v-1) == 0 && v <= 1<<30 {
 		pageSize = v
 	}
+	// Each file's dumped offset-0 mappings, in address order (c.Mappings
+	// is sorted): the ELF header pages a mapping's permissions come from.
+	hdrs := map[string][]*Mapping{}
+	for _, h := range c.Mappings {
+		if h.File != "" && h.FileOff == 0 {
+			hdrs[h.File] = append(hdrs[h.File], h)
+		}
+	}
+	phdrs := map[*Mapping][]elf.ProgHeader{}
 	dumped := c.Memory(nil)
 	for _, m := range kept {
-		m.Perm, m.PermKnown = c.undumpedPerm(dumped, m, pageSize)
+		m.Perm, m.PermKnown = undumpedPerm(dumped, m, hdrs[m.File], phdrs, pageSize)
 		if !m.PermKnown {
 			// A file mapping the process could read, as far as the
 			// core says; Memory.Executable asks the file itself.
@@ -94,21 +114,22 @@ func (c *File) addUndumped() {
 // an address inside the image's span but in no segment is one of the
 // PROT_NONE holes ld.so leaves between segments. ok is false when the
 // headers cannot be read or do not place the mapping.
-func (c *File) undumpedPerm(dumped *Memory, m *Mapping, pageSize uint64) (perm Perm, ok bool) {
-	var hdr *Mapping
-	for _, h := range c.Mappings {
-		if h.Start > m.Start {
-			break
-		}
-		if h.File == m.File && h.FileOff == 0 && !h.Undumped {
-			hdr = h
-		}
-	}
-	if hdr == nil {
+//
+// hdrs are the file's offset-0 mappings in address order; the nearest one
+// below m is its module's. phdrs caches each header's program headers (nil
+// when unreadable), so a core of many mappings reads each header once.
+func undumpedPerm(dumped *Memory, m *Mapping, hdrs []*Mapping, phdrs map[*Mapping][]elf.ProgHeader, pageSize uint64) (perm Perm, ok bool) {
+	i := sort.Search(len(hdrs), func(i int) bool { return hdrs[i].Start > m.Start })
+	if i == 0 {
 		return 0, false
 	}
-	progs, ok := readPhdrs(dumped, hdr.Start)
-	if !ok {
+	hdr := hdrs[i-1]
+	progs, seen := phdrs[hdr]
+	if !seen {
+		progs, _ = readPhdrs(dumped, hdr.Start)
+		phdrs[hdr] = progs
+	}
+	if progs == nil {
 		return 0, false
 	}
 	down := func(v uint64) uint64 { return v &^ (pageSize - 1) }
