@@ -22,31 +22,29 @@ import (
 const (
 	maxModulePhdrs = 256 // e_phnum of a module whose segments are consulted
 	elfPhdrSize    = 56  // sizeof(Elf64_Phdr)
-	// maxUndumpedSteps bounds the PT_LOADs visited to find the parts of
-	// NT_FILE entries no PT_LOAD covers.
-	maxUndumpedSteps = 4 << 20
 )
 
 // addUndumped adds a Mapping for every part of an NT_FILE entry that no
 // PT_LOAD covers, with its permissions from the module's ELF program
 // headers as the core holds them (undumpedPerm).
 func (c *File) addUndumped() {
+	// The entries in address order, each cut to what no earlier one
+	// claimed (a hostile core's entries may overlap; the first claim to
+	// an address wins, as for overlapping PT_LOADs): the walks over the
+	// PT_LOADs then cover disjoint ranges, and each PT_LOAD is visited
+	// about once however the entries overlap.
+	files := append([]FileEntry(nil), c.Files...)
+	sort.SliceStable(files, func(i, j int) bool { return files[i].Start < files[j].Start })
 	var add []*Mapping
-	// NT_FILE entries of a real process do not overlap, so each PT_LOAD
-	// is visited about once; a hostile core whose entries each span every
-	// PT_LOAD would make this quadratic, so the visits are bounded.
-	budget := maxUndumpedSteps
-	for _, fe := range c.Files {
-		if fe.End <= fe.Start {
+	var claimed uint64
+	for _, fe := range files {
+		at := max(fe.Start, claimed)
+		if fe.End <= at {
 			continue
 		}
-		at := fe.Start
-		i := sort.Search(len(c.Mappings), func(i int) bool { return c.Mappings[i].End > fe.Start })
+		claimed = fe.End
+		i := sort.Search(len(c.Mappings), func(i int) bool { return c.Mappings[i].End > at })
 		for ; i < len(c.Mappings) && c.Mappings[i].Start < fe.End; i++ {
-			if budget--; budget < 0 {
-				c.warnf("NT_FILE: its entries overlap the program headers more than %d times; the file mappings without a PT_LOAD from %#x on are left out", maxUndumpedSteps, fe.Start)
-				return
-			}
 			m := c.Mappings[i]
 			if m.Start > at {
 				add = append(add, &Mapping{Start: at, End: m.Start, File: fe.Path, FileOff: fe.Off + (at - fe.Start), Undumped: true})
@@ -60,22 +58,7 @@ func (c *File) addUndumped() {
 	if len(add) == 0 {
 		return
 	}
-	// NT_FILE entries may overlap one another in a hostile core: keep the
-	// first claim to each address, as for overlapping PT_LOADs.
-	sort.SliceStable(add, func(i, j int) bool { return add[i].Start < add[j].Start })
-	kept := add[:0]
-	var end uint64
-	for _, m := range add {
-		if m.Start < end {
-			if m.End <= end {
-				continue
-			}
-			m.FileOff += end - m.Start
-			m.Start = end
-		}
-		kept = append(kept, m)
-		end = m.End
-	}
+	kept := add
 	pageSize := uint64(4096)
 	if v, ok := c.Aux(AT_PAGESZ); ok && v >= 4096 && v&(v-1) == 0 && v <= 1<<30 {
 		pageSize = v

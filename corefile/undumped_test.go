@@ -114,3 +114,32 @@ func TestUndumpedMappings(t *testing.T) {
 		t.Errorf("library text executable with no file to ask")
 	}
 }
+
+// TestUndumpedOverlapBounded: NT_FILE entries that each span every PT_LOAD
+// (a hostile core) add each gap once, in time linear in the PT_LOADs, not
+// once per entry.
+func TestUndumpedOverlapBounded(t *testing.T) {
+	var loads []synthLoad
+	for i := uint64(0); i < 2048; i++ {
+		loads = append(loads, synthLoad{vaddr: 0x10000000 + i*0x2000, memsz: 0x1000, flags: 4})
+	}
+	var entries []FileEntry
+	for i := 0; i < 4096; i++ {
+		entries = append(entries, FileEntry{Start: 0x10000000, End: 0x20000000, Path: "/x"})
+	}
+	img := synthCore([]synthNote{{"CORE", NT_FILE, fileNote(entries)}}, loads)
+	c, err := NewFile(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2048 PT_LOADs, the 2047 gaps between them and the tail after
+	// the last.
+	if len(c.Mappings) != 2048+2048 {
+		t.Errorf("%d mappings, want %d", len(c.Mappings), 4096)
+	}
+	for i := 1; i < len(c.Mappings); i++ {
+		if c.Mappings[i].Start < c.Mappings[i-1].End {
+			t.Fatalf("mappings %d and %d overlap", i-1, i)
+		}
+	}
+}
