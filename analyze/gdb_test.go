@@ -378,5 +378,7 @@ var (
 func sameFunction(gdbName, ours string) bool {
 	g := goName(rustHash.ReplaceAllString(gdbName, ""))
 	g = constType.ReplaceAllString(disambiguator.ReplaceAllString(g, ""), "")
-	return g == ours
+	// gdb's gccgo demangler reads "__" as a package separator in a
+	// program it takes for Go: node's uv__io_poll prints as uv.io_poll.
+	return g == ours || strings.Contains(ours, "__") && g == strings.ReplaceAll(ours, "__", ".")
 }

@@ -300,6 +300,17 @@ var liveClasses = []liveClass{
 			t.Errorf("function %s, explanation %q", d.Access.Function, d.Explanation)
 		}
 	}},
+	{name: "node-abort", make: func(t *testing.T, dir string) (string, string, int) {
+		core, _ := testfixture.Run(t, dir, nil, "node", "-e", "process.abort()")
+		return core, exePath(t, "node"), 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		// node's main is one jmp to node::Start: no frame named main.
+		d := firstKind(t, r, report.KindAbort)
+		noKind(t, r, report.KindEarlyInit)
+		if d.AbortInfo.Cause != "abort-call" || d.AbortInfo.Caller == nil || !strings.HasPrefix(d.AbortInfo.Caller.Function, "node::Abort") {
+			t.Errorf("cause %s caller %+v", d.AbortInfo.Cause, d.AbortInfo.Caller)
+		}
+	}},
 	{name: "python-deep-json", noGDB: "150,000 frames: gdb takes minutes", make: python(nil, "-c", `
 import sys, json
 sys.setrecursionlimit(10**7)
