@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/coreview/coreview/internal/testfixture"
 	"github.com/coreview/coreview/report"
@@ -348,6 +351,10 @@ const maxProse = 2000
 // different crashes share a signature.
 func TestLiveClasses(t *testing.T) {
 	gdb, haveGDB := testfixture.OptionalTool(t, "gdb")
+	sch, err := jsonschema.NewCompiler().Compile(filepath.Join(testfixture.Root(), "schema", "report-v1.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	hashes := map[string]string{}
 	for _, lc := range liveClasses {
 		t.Run(lc.name, func(t *testing.T) {
@@ -368,6 +375,15 @@ func TestLiveClasses(t *testing.T) {
 				}
 			}
 			lc.check(t, r, sender)
+			var js bytes.Buffer
+			if err := r.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := jsonschema.UnmarshalJSON(&js); err != nil {
+				t.Fatal(err)
+			} else if err := sch.Validate(v); err != nil {
+				t.Errorf("report does not validate: %v", err)
+			}
 			if r.Snapshot {
 				gcoreText(t, core, exe, r)
 			}
