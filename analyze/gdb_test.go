@@ -376,9 +376,11 @@ var (
 // ("<8: usize>"), which coreview leaves out, as rustfilt does; otherwise
 // the names must be equal.
 func sameFunction(gdbName, ours string) bool {
-	g := goName(rustHash.ReplaceAllString(gdbName, ""))
+	g := rustHash.ReplaceAllString(gdbName, "")
 	g = constType.ReplaceAllString(disambiguator.ReplaceAllString(g, ""), "")
-	// gdb's gccgo demangler reads "__" as a package separator in a
-	// program it takes for Go: node's uv__io_poll prints as uv.io_poll.
-	return g == ours || strings.Contains(ours, "__") && g == strings.ReplaceAll(ours, "__", ".")
+	// gdb's Go names (runtime[dieFromSignal]) are compared as symbols;
+	// gdb's C "parse[cold]" is left alone by comparing both forms. gdb's
+	// gccgo demangler reads "__" as a package separator in a program it
+	// takes for Go: node's uv__io_poll prints as uv.io_poll.
+	return g == ours || goName(g) == ours || strings.Contains(ours, "__") && g == strings.ReplaceAll(ours, "__", ".")
 }
