@@ -317,6 +317,9 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 func topFrames(r *report.Report, n int) []string {
 	var out []string
 	t := r.CrashedThread()
+	if t == nil && r.Snapshot && len(r.Threads) > 0 {
+		t = &r.Threads[0] // the thread the snapshot's writer stopped first
+	}
 	if t == nil {
 		return nil
 	}

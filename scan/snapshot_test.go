@@ -45,7 +45,8 @@ func TestScanSnapshots(t *testing.T) {
 			crash = &res.Rows[i]
 		}
 	}
-	if snap == nil || crash == nil || !snap.Snapshot || snap.Signal != "" || len(snap.Diagnoses) != 0 || crash.Snapshot {
+	if snap == nil || crash == nil || !snap.Snapshot || snap.Signal != "" || len(snap.Diagnoses) != 0 || crash.Snapshot ||
+		len(snap.Frames) == 0 || !strings.Contains(snap.Frames[0], "sleep") {
 		t.Fatalf("rows %+v", res.Rows)
 	}
 	if len(res.Groups) != 1 || res.Groups[0].Diagnosis != "killed" || len(res.Snapshots) != 1 || res.SnapshotCount() != 1 {
