@@ -71,11 +71,19 @@ func Markdown(w io.Writer, r *report.Report) error {
 		codeBlock(ew, func(w *errWriter) { writeThreadFrames(w, crashed, true) })
 		ew.printf("\n")
 	}
+	if r.Snapshot && len(r.Threads) > 0 {
+		// No thread crashed: the first is the one the writer stopped
+		// first (gcore's current thread), shown as the crashed one is.
+		crashed = &r.Threads[0]
+		ew.printf("### Thread %d (%s, %s)\n\n", crashed.TID, frameCount(crashed), crashed.EndReason)
+		codeBlock(ew, func(w *errWriter) { writeThreadFrames(w, crashed, true) })
+		ew.printf("\n")
+	}
 	if len(r.Threads) > 1 {
 		ew.printf("<details><summary>Other threads (%d)</summary>\n\n", len(r.Threads)-1)
 		codeBlock(ew, func(w *errWriter) {
 			for i := range r.Threads {
-				if t := &r.Threads[i]; !t.Crashed {
+				if t := &r.Threads[i]; t != crashed {
 					w.printf("thread %d: %s, %s\n", t.TID, frameCount(t), t.EndReason)
 					writeThreadFrames(w, t, true)
 					w.printf("\n")
