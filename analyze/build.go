@@ -6,6 +6,7 @@ import (
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/safefile"
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 	"github.com/coreview/coreview/symbolize"
@@ -192,14 +193,24 @@ func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 	for i := range st.Frames {
 		f := &st.Frames[i]
 		lookup := f.LookupPC()
-		if i > 0 && f.Caller && report.GoFunc(out[i-1].Function) == "runtime.sigpanic" && !stackmap.AfterCall(s.Mem, f.PC) {
-			// Go's signal handler made the faulting goroutine "call"
-			// runtime.sigpanic with the faulting PC as the return
-			// address (goRuntimeDeath): this frame's PC is the
-			// faulting instruction itself, not after a call.
-			lookup = f.PC
+		if i > 0 && f.Caller && report.GoFunc(out[i-1].Function) == "runtime.sigpanic" {
+			if _, isCall := x86.CallBefore(s.Mem, f.PC); !isCall {
+				// Go's signal handler made the faulting goroutine
+				// "call" runtime.sigpanic with the faulting PC as the
+				// return address (goRuntimeDeath): this frame's PC is
+				// the faulting instruction itself, not after a call.
+				lookup = f.PC
+			}
 		}
 		out[i] = s.frame(i, f, lookup)
+		if i > 0 {
+			// Functions that tail-called their way from this frame
+			// to the one below: listed before this frame's own
+			// inlined calls, innermost first, as gdb shows them.
+			if tc := s.tailCallFrames(&st.Frames[i-1], f, i); len(tc) > 0 {
+				out[i].Inlined = append(tc, out[i].Inlined...)
+			}
+		}
 	}
 	return out
 }

@@ -28,6 +28,13 @@ func mainCalled(frames []report.Frame) bool {
 		if f.Function == "main" {
 			return true
 		}
+		for _, in := range f.Inlined {
+			// main inlined, or main's tail call (python3.11's main
+			// jumps to Py_BytesMain) rebuilt from DWARF call sites.
+			if in.Function == "main" {
+				return true
+			}
+		}
 		if i == 0 || !mainCallers[callingFunction(f)] {
 			continue
 		}
@@ -54,9 +61,15 @@ func mainCalled(frames []report.Frame) bool {
 // address belongs to: the innermost of the calls inlined there (glibc
 // inlines call_init and __libc_start_call_main into __libc_start_main in
 // some builds), or the frame's own function.
+//
+// Tail-call frames rebuilt from DWARF call sites are also in Inlined,
+// before the inlined calls; they are functions that jumped on from this
+// frame's call, not the call's maker, and are skipped.
 func callingFunction(f report.Frame) string {
-	if len(f.Inlined) > 0 {
-		return f.Inlined[0].Function
+	for _, in := range f.Inlined {
+		if in.Method != report.MethodTailCall {
+			return in.Function
+		}
 	}
 	return f.Function
 }

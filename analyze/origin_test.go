@@ -14,6 +14,8 @@ func fr(fn, module string) report.Frame { return report.Frame{Function: fn, Modu
 func TestMainCalled(t *testing.T) {
 	inlined := fr("__libc_start_main", "libc.so.6")
 	inlined.Inlined = []report.Frame{fr("call_init", "libc.so.6")}
+	tail := fr("__libc_start_call_main", "libc.so.6")
+	tail.Inlined = []report.Frame{{Function: "main", Module: "python3.11", Method: report.MethodTailCall}}
 	for _, tc := range []struct {
 		name   string
 		frames []report.Frame
@@ -21,6 +23,7 @@ func TestMainCalled(t *testing.T) {
 	}{
 		{"python's main tail-called Py_BytesMain", []report.Frame{fr("string_at", "_ctypes.so"), fr("Py_RunMain", "libpython3.11.so"), fr("Py_BytesMain", "libpython3.11.so"),
 			fr("__libc_start_call_main", "libc.so.6"), fr("__libc_start_main", "libc.so.6"), fr("_start", "python3.11")}, true},
+		{"main's tail call rebuilt from call sites", []report.Frame{fr("Py_RunMain", "libpython3.11.so"), fr("Py_BytesMain", "libpython3.11.so"), tail, fr("_start", "python3.11")}, true},
 		{"a frame named main", []report.Frame{fr("f", "p"), fr("main", "p"), fr("_start", "p")}, true},
 		{"constructor from call_init", []report.Frame{fr("init", "p"), fr("call_init", "libc.so.6"), fr("__libc_start_main", "libc.so.6"), fr("_start", "p")}, false},
 		{"constructor from call_init inlined into __libc_start_main", []report.Frame{fr("recurse", "p"), fr("init", "p"), inlined, fr("_start", "p")}, false},
