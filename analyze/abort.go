@@ -61,7 +61,7 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		// abort() is not on the stack: the program raised SIGABRT
 		// itself, or the signal came from elsewhere in the process.
 		info.Cause = "signal"
-		if r := raisedBy(t.Frames, info.Caller); r != "" && !snd.Other {
+		if r := raisedBy(t.Frames, info.Caller); r != "" {
 			info.Cause, raiser = "raise", r
 		}
 	}
@@ -122,9 +122,9 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		}
 		d.Summary = fmt.Sprintf("Thread %d raised SIGABRT itself (%s%s).", tid, raiser, in)
 	case "signal":
-		d.Summary = fmt.Sprintf("Thread %d died of SIGABRT, but no abort, raise or kill is on its stack", tid)
+		d.Summary = fmt.Sprintf("Thread %d died of SIGABRT without abort() on its stack, and its stack does not show it raising the signal", tid)
 		if snd.Self {
-			d.Summary += fmt.Sprintf(": its own process sent it (%s), from another thread or from code that left no frame", snd.How)
+			d.Summary += fmt.Sprintf("; its own process sent it (%s)", snd.How)
 		}
 		d.Summary += "."
 	default:
@@ -164,11 +164,25 @@ func onStack(frames []report.Frame, name string) bool {
 // returns "" when the top of the stack is anything else: the thread was
 // then doing something else when the signal came.
 func raisedBy(frames []report.Frame, caller *report.FrameRef) string {
-	if caller == nil || caller.Index > len(frames) {
+	end := len(frames)
+	switch {
+	case caller != nil && caller.Index <= len(frames):
+		end = caller.Index
+	case caller != nil:
 		return ""
+	default:
+		// No named caller (a stripped program): the raise machinery
+		// ends at the first frame that is neither it nor the C
+		// library's.
+		for i, f := range frames {
+			if f.Signal || !report.IsRuntimeModule(f.Module) && (f.Function == "" || !report.IsAbortMachinery(f.Function)) {
+				end = i
+				break
+			}
+		}
 	}
 	found := ""
-	for _, f := range frames[:caller.Index] {
+	for _, f := range frames[:end] {
 		if f.Signal || !report.IsAbortMachinery(f.Function) && !report.IsRuntimeModule(f.Module) {
 			return ""
 		}

@@ -52,8 +52,12 @@ func TestRaisedBy(t *testing.T) {
 	if got := raisedBy(blocked, &report.FrameRef{Index: 1}); got != "" {
 		t.Errorf("blocked in read: %q, want none", got)
 	}
-	if got := raisedBy(raise, nil); got != "" {
-		t.Errorf("no caller: %q", got)
+	stripped := []report.Frame{fr("__pthread_kill_implementation", "libc.so.6"), fr("raise", "libc.so.6"), fr("", "prog"), fr("", "prog")}
+	if got := raisedBy(stripped, nil); got != "raise" {
+		t.Errorf("stripped program, no named caller: %q", got)
+	}
+	if got := raisedBy(blocked[:1], nil); got != "" {
+		t.Errorf("read alone: %q", got)
 	}
 }
 
