@@ -6,6 +6,7 @@ import (
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/safefile"
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 	"github.com/coreview/coreview/symbolize"
@@ -65,6 +66,14 @@ func (s *Session) Report() *report.Report {
 	stacks := s.unwindAll()
 	s.prepareSource(stacks)
 	crashed := c.CrashedThread()
+	// A snapshot: the thread that dumped core was handling no signal
+	// (pr_cursig 0), as in gdb's gcore of a running process, whose
+	// NT_SIGINFO holds only the SIGSTOP gdb attached with. No thread
+	// crashed, and there is no crash to diagnose.
+	r.Snapshot = crashed != nil && crashed.Signal == 0
+	if r.Snapshot {
+		crashed = nil
+	}
 	for i, t := range c.Threads {
 		th := report.Thread{TID: t.TID, Crashed: t == crashed, EndReason: string(stacks[i].End), EndDetail: stacks[i].EndDetail}
 		if n := s.Opts.MaxFrames; n > 0 && t != crashed && len(stacks[i].Frames) > n {
@@ -85,10 +94,15 @@ func (s *Session) Report() *report.Report {
 	}
 	mm := s.buildMemoryMap(stacks)
 	r.Mappings = mm.mappings()
-	r.Signal = s.signal(mm)
 	a := &analysis{s: s, stacks: stacks, mm: mm, report: r}
 	s.last = a
-	r.Diagnosis = append(r.Diagnosis, a.diagnose()...)
+	if !r.Snapshot {
+		r.Signal = s.signal(mm)
+		r.Diagnosis = append(r.Diagnosis, a.diagnose()...)
+		if fc := a.faultOf(); fc != nil {
+			r.SignatureStart = fc.first
+		}
+	}
 	r.Signature, r.SignatureHash = r.ComputeSignature()
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, s.warnings...)
@@ -217,7 +231,17 @@ func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 	out := make([]report.Frame, len(st.Frames))
 	for i := range st.Frames {
 		f := &st.Frames[i]
-		out[i] = s.frame(i, f)
+		lookup := f.LookupPC()
+		if i > 0 && f.Caller && report.GoFunc(out[i-1].Function) == "runtime.sigpanic" {
+			if _, isCall := x86.CallBefore(s.Mem, f.PC); !isCall {
+				// Go's signal handler made the faulting goroutine
+				// "call" runtime.sigpanic with the faulting PC as the
+				// return address (goRuntimeDeath): this frame's PC is
+				// the faulting instruction itself, not after a call.
+				lookup = f.PC
+			}
+		}
+		out[i] = s.frame(i, f, lookup)
 		if i > 0 {
 			// Functions that tail-called their way from this frame
 			// to the one below: listed before this frame's own
@@ -230,9 +254,8 @@ func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 	return out
 }
 
-func (s *Session) frame(i int, f *stackmap.Frame) report.Frame {
+func (s *Session) frame(i int, f *stackmap.Frame, lookup uint64) report.Frame {
 	fr := report.Frame{Index: i, PC: report.Addr(f.PC), SP: report.Addr(f.SP), CFA: report.Addr(f.CFA), Method: report.Method(f.Method), Signal: f.Signal}
-	lookup := f.LookupPC()
 	m := s.Modules.Module(lookup)
 	if m == nil {
 		return fr

@@ -43,13 +43,19 @@ type Options struct {
 	index *dirIndex // search directories indexed by build-id, once per scan
 }
 
+// FailOnSnapshot is the --fail-on value that makes snapshot cores count.
+const FailOnSnapshot = "snapshot"
+
 // Row is one core's line in a scan.
 type Row struct {
-	Path          string   `json:"path"`
-	Compression   string   `json:"compression,omitempty"`
-	Exe           string   `json:"exe,omitempty"`
-	PID           int      `json:"pid,omitempty"`
-	Signal        string   `json:"signal,omitempty"`
+	Path        string `json:"path"`
+	Compression string `json:"compression,omitempty"`
+	Exe         string `json:"exe,omitempty"`
+	PID         int    `json:"pid,omitempty"`
+	Signal      string `json:"signal,omitempty"`
+	// Snapshot is set for a core of a running process (gcore): not a
+	// crash, counted apart and not failed on unless --fail-on snapshot.
+	Snapshot      bool     `json:"snapshot,omitempty"`
 	Diagnoses     []string `json:"diagnoses"`
 	Summary       string   `json:"summary,omitempty"`
 	Signature     string   `json:"signature,omitempty"`
@@ -79,6 +85,9 @@ type Result struct {
 	Rows   []Row   `json:"cores"`
 	Groups []Group `json:"groups"`
 	Errors int     `json:"errors"`
+	// Snapshots groups the snapshot cores (Row.Snapshot) by signature,
+	// apart from the crashes in Groups.
+	Snapshots []Group `json:"snapshots"`
 }
 
 // Run analyzes every core under the directories, in parallel, each one
@@ -250,6 +259,7 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 		row.Compression, row.Systemd = r.Stored.Compression, r.Stored.Systemd
 	}
 	row.Exe, row.PID = r.Process.Exe, r.Process.PID
+	row.Snapshot = r.Snapshot
 	if r.Signal != nil {
 		row.Signal = r.Signal.Name
 	}
@@ -289,6 +299,9 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 func topFrames(r *report.Report, n int) []string {
 	var out []string
 	t := r.CrashedThread()
+	if t == nil && r.Snapshot && len(r.Threads) > 0 {
+		t = &r.Threads[0] // the thread the snapshot's writer stopped first
+	}
 	if t == nil {
 		return nil
 	}
@@ -308,8 +321,8 @@ func topFrames(r *report.Report, n int) []string {
 // group collects rows by signature, most frequent first. Groups is never
 // nil, so JSON says [] when nothing crashed, as consumers expect an array.
 func (res *Result) group() {
-	res.Groups = []Group{}
-	idx := map[string]int{}
+	res.Groups, res.Snapshots = []Group{}, []Group{}
+	idx, snapIdx := map[string]int{}, map[string]int{}
 	for _, row := range res.Rows {
 		if row.Error != "" && row.SignatureHash == "" {
 			res.Errors++
@@ -318,21 +331,35 @@ func (res *Result) group() {
 		if row.Error != "" {
 			res.Errors++
 		}
-		i, ok := idx[row.SignatureHash]
+		groups, index := &res.Groups, idx
+		if row.Snapshot {
+			groups, index = &res.Snapshots, snapIdx
+		}
+		i, ok := index[row.SignatureHash]
 		if !ok {
-			i = len(res.Groups)
-			idx[row.SignatureHash] = i
+			i = len(*groups)
+			index[row.SignatureHash] = i
 			g := Group{Signature: row.Signature, SignatureHash: row.SignatureHash, FirstCore: row.Path,
 				Frames: append([]string{}, row.Frames...), Summary: row.Summary}
 			if len(row.Diagnoses) > 0 {
 				g.Diagnosis = row.Diagnoses[0]
 			}
-			res.Groups = append(res.Groups, g)
+			*groups = append(*groups, g)
 		}
-		res.Groups[i].Count++
-		res.Groups[i].Cores = append(res.Groups[i].Cores, row.Path)
+		(*groups)[i].Count++
+		(*groups)[i].Cores = append((*groups)[i].Cores, row.Path)
 	}
 	sort.SliceStable(res.Groups, func(i, j int) bool { return res.Groups[i].Count > res.Groups[j].Count })
+	sort.SliceStable(res.Snapshots, func(i, j int) bool { return res.Snapshots[i].Count > res.Snapshots[j].Count })
+}
+
+// SnapshotCount is how many of the cores are snapshots.
+func (res *Result) SnapshotCount() int {
+	n := 0
+	for _, g := range res.Snapshots {
+		n += g.Count
+	}
+	return n
 }
 
 // Crashes counts the analyzed cores, or, when failOn is not empty, only
@@ -344,6 +371,10 @@ func (res *Result) Crashes(failOn []string) int {
 		if row.SignatureHash == "" {
 			continue
 		}
+		// A snapshot is not a crash: it counts only when asked for.
+		if row.Snapshot && !row.matches(failOn) {
+			continue
+		}
 		if len(failOn) == 0 || row.matches(failOn) {
 			n++
 		}
@@ -353,6 +384,9 @@ func (res *Result) Crashes(failOn []string) int {
 
 func (row *Row) matches(failOn []string) bool {
 	for _, k := range failOn {
+		if k == FailOnSnapshot && row.Snapshot {
+			return true
+		}
 		if strings.EqualFold(row.Signal, k) {
 			return true
 		}
