@@ -35,6 +35,8 @@ func (d *Diagnosis) Detail() Detail {
 		return d.Unrelocated
 	case d.EarlyInit != nil:
 		return d.EarlyInit
+	case d.Killed != nil:
+		return d.Killed
 	}
 	return nil
 }
@@ -53,6 +55,9 @@ func (so *StackOverflow) Advice() []string { return so.Hints }
 
 // Advice is nil: the segments are facts for the overflow's diagnosis.
 func (*StackSegments) Advice() []string { return nil }
+
+// Advice is nil: who sent the signal, and when, is the whole story.
+func (*Killed) Advice() []string { return nil }
 
 // Advice is nil: the slot and the call say where the bad pointer came from.
 func (*ControlFlow) Advice() []string { return nil }
