@@ -9,16 +9,10 @@ import (
 	"github.com/coreview/coreview/stackmap"
 )
 
-// stackGuardGap is the kernel's stack_guard_gap (the stack_guard_gap= boot
-// parameter, 256 pages by default): the unmapped gap it keeps between a
-// growable stack (the main stack) and the mapping below, which the stack
-// never grows into.
-const stackGuardGap = 256 << 12
-
 // mainStackGap is how far below the main stack a fault still counts as
 // running off it: the stack_guard_gap, and some slack for a frame that
 // jumped further.
-const mainStackGap = stackGuardGap + 64<<10
+const mainStackGap = report.StackGuardGap + 64<<10
 
 // threadStackGap is how far below other stacks a fault counts, for stacks
 // without a guard mapping.
@@ -56,24 +50,46 @@ func (a *analysis) faultOf() *faultContext {
 		if !f.Signal {
 			continue
 		}
-		si, err := stackmap.ReadSignalFrame(a.s.Mem, f.SP)
-		if err != nil || (si.Signo != report.SIGSEGV && si.Signo != report.SIGBUS) || i+1 >= len(st.Frames) {
+		// The innermost signal frame: the fault behind the handler is
+		// in its siginfo (SA_SIGINFO) or its sigcontext.
+		signo, code, addr, _, ok := a.s.faultFromSignalFrame(f.SP)
+		if !ok || i+1 >= len(st.Frames) {
 			return nil
 		}
 		fc.first, fc.frames = i+1, st.Frames[i+1:]
-		fc.signo, fc.code, fc.addr = si.Signo, si.Code, si.Addr
-		for _, hf := range ct.thread.Frames[:i] {
-			if strings.Contains(hf.Function, "stack_overflow") {
-				fc.handler = "Rust std's stack-overflow handler caught the fault, printed \"thread '…' has overflowed its stack\" and aborted"
-				break
-			}
-		}
-		if fc.handler == "" {
-			fc.handler = fmt.Sprintf("a signal handler caught the %s and the process then died of %s", report.SignalName(si.Signo), report.SignalName(c.Siginfo.Signo))
-		}
+		fc.signo, fc.code, fc.addr = signo, code, addr
+		fc.handler = handlerStory(ct.thread.Frames[:i], signo, c.Siginfo.Signo)
 		return fc
 	}
 	return nil
+}
+
+// handlerStory says what the signal handler whose frames (innermost
+// first, above its signal frame) are given did with the fault signo,
+// when the process then died of died.
+func handlerStory(frames []report.Frame, signo, died int) string {
+	for _, hf := range frames {
+		if strings.Contains(hf.Function, "stack_overflow") {
+			return "Rust std's stack-overflow handler caught the fault, printed \"thread '…' has overflowed its stack\" and aborted"
+		}
+	}
+	handler := "a signal handler"
+	for i := len(frames) - 1; i >= 0; i-- {
+		// The outermost frame above the signal frame is the handler
+		// the kernel called; the C library's frames are not it.
+		if f := frames[i]; f.Function != "" && !report.IsRuntimeModule(f.Module) {
+			handler = fmt.Sprintf("a signal handler (%s)", f.Function)
+			break
+		}
+	}
+	then := "the process then died of " + report.SignalName(died)
+	switch {
+	case onStack(frames, "abort"):
+		then = "then called abort()"
+	case died == signo && (onStack(frames, "raise") || onStack(frames, "gsignal") || onStack(frames, "pthread_kill")):
+		then = fmt.Sprintf("then raised %s again (a crash reporter restoring the default action, as python's faulthandler does)", report.SignalName(died))
+	}
+	return fmt.Sprintf("%s caught the %s and %s", handler, report.SignalName(signo), then)
 }
 
 // locateOverflow finds the stack an address ran off: the address is in a
@@ -149,7 +165,7 @@ func (a *analysis) diagnoseStackOverflow() *report.Diagnosis {
 	so.Hints = a.overflowHints(so, thread)
 
 	d := &report.Diagnosis{Kind: report.KindStackOverflow, Thread: fc.thread.TID, StackOverflow: so}
-	d.Summary, d.Explanation = explainOverflow(so, fc.thread.TID)
+	d.Summary, d.Explanation = so.Explain(fc.thread.TID)
 	return d
 }
 
@@ -170,7 +186,7 @@ func (a *analysis) overflowHints(so *report.StackOverflow, t *report.Thread) []s
 			hints = append(hints, "The overflow happened on a stack the thread switched to (a coroutine or fiber stack, or a stack allocated by hand): whoever allocates it must size it for the deepest path run on it.")
 		}
 	case report.StackMain:
-		hints = append(hints, fmt.Sprintf("The main thread's stack is limited by RLIMIT_STACK (ulimit -s); it had grown to %s when it ran out.", humanBytes(uint64(so.Stack.End-so.Stack.Start))))
+		hints = append(hints, fmt.Sprintf("The main thread's stack is limited by RLIMIT_STACK (ulimit -s); it had grown to %s when it ran out.", report.HumanBytes(uint64(so.Stack.End-so.Stack.Start))))
 	case report.StackThread:
 		if rust {
 			hints = append(hints, "Give the thread a bigger stack: std::thread::Builder::stack_size, or RUST_MIN_STACK for threads spawned without an explicit size (rustc: RUST_MIN_STACK=16777216).")
@@ -180,104 +196,7 @@ func (a *analysis) overflowHints(so *report.StackOverflow, t *report.Thread) []s
 	}
 	if len(so.Recursion) > 0 && so.Recursion[0].Frames > 100 {
 		r := so.Recursion[0]
-		hints = append(hints, fmt.Sprintf("%s recursed %s times: bound the recursion depth or make it iterative; a bigger stack only moves the limit.", r.Function, commas(r.Frames)))
+		hints = append(hints, fmt.Sprintf("%s recursed %s times: bound the recursion depth or make it iterative; a bigger stack only moves the limit.", r.Function, report.Commas(r.Frames)))
 	}
 	return hints
-}
-
-// explainOverflow writes the diagnosis in words, with the numbers behind it.
-func explainOverflow(so *report.StackOverflow, tid int) (string, []string) {
-	end := so.Segment.End(so.Stack)
-	size := end - uint64(so.Stack.Start)
-	var b strings.Builder
-	what := map[report.StackKind]string{report.StackThread: "stack", report.StackMain: "main stack", report.StackSegment: "stack segment", report.StackSigaltstack: "signal stack"}[so.Stack.Kind]
-	fmt.Fprintf(&b, "Thread %d ran out of stack: its %s %s [%#x–%#x)", tid, humanBytes(size), what, uint64(so.Stack.Start), end)
-	if end != uint64(so.Stack.End) {
-		fmt.Fprintf(&b, " (in a %s RW mapping [%#x–%#x) the kernel merged with its neighbour)", humanBytes(uint64(so.Stack.End-so.Stack.Start)), uint64(so.Stack.Start), uint64(so.Stack.End))
-	}
-	if so.Stack.Gap {
-		fmt.Fprintf(&b, " has no room below it, and the fault at %#x is %s below its lowest byte, in the unmapped gap [%#x–%#x) below it.",
-			uint64(so.FaultAddress), distance(uint64(so.Stack.Start-so.FaultAddress)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd))
-	} else {
-		fmt.Fprintf(&b, " has a %s guard page at [%#x–%#x), and the fault at %#x is inside it.",
-			humanBytes(uint64(so.Stack.GuardEnd-so.Stack.GuardStart)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.FaultAddress))
-	}
-	var more []string
-	if so.Stack.Kind == report.StackMain && so.Stack.Gap {
-		where := "the fault fell in that gap"
-		if so.FaultAddress < so.Stack.GuardStart {
-			// stackOf accepts a fault a little below the gap: a frame
-			// larger than the gap stepped over it.
-			where = fmt.Sprintf("the fault is %s below even that gap", distance(uint64(so.Stack.GuardStart-so.FaultAddress)))
-		}
-		gap := fmt.Sprintf("The kernel keeps a %s gap (stack_guard_gap, %d pages) below the main stack, [%#x–%#x) here, and grows the stack down on demand only up to RLIMIT_STACK (ulimit -s); this stack could grow no further, and %s.",
-			humanBytes(stackGuardGap), stackGuardGap/4096, uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), where)
-		if g := uint64(so.Stack.GuardEnd - so.Stack.GuardStart); g < stackGuardGap {
-			gap += fmt.Sprintf(" The next mapping below starts only %s under the stack, which bounds the gap.", humanBytes(g))
-		}
-		more = append(more, gap)
-	}
-	if sg := so.Segment; sg != nil {
-		more = append(more, explainSegment(sg, so.Stack))
-	}
-	if so.Frame.Size > 0 && so.Remaining != 0 {
-		left := so.Remaining
-		if left < 0 {
-			left = 0
-		}
-		sp := fmt.Sprintf("%s bytes above the stack's lowest byte", commas(int(int64(so.SP)-int64(so.Stack.Start))))
-		if so.SP < so.Stack.Start {
-			sp = fmt.Sprintf("already %s bytes below the stack's lowest byte", commas(int(so.Stack.Start-so.SP)))
-		}
-		more = append(more, fmt.Sprintf("%s needed a %s-byte frame with only %s bytes left (its stack pointer %#x is %s).",
-			so.Frame.Function, commas(int(so.Frame.Size)), commas(int(left)), uint64(so.SP), sp))
-	} else {
-		more = append(more, fmt.Sprintf("The faulting function is %s (stack pointer %#x).", so.Frame.Function, uint64(so.SP)))
-	}
-	depth := fmt.Sprintf("%s frames deep", commas(so.Depth))
-	if len(so.Recursion) > 0 {
-		r := so.Recursion[0]
-		depth += fmt.Sprintf(": %s recursed %s times, %s bytes each (%s)", r.Function, commas(r.Frames), commas(int(r.Each)), humanBytes(r.Bytes))
-	}
-	more = append(more, depth+".")
-	if so.Handler != "" {
-		more = append(more, "The process died of the fault only indirectly: "+so.Handler+".")
-	}
-	return b.String(), more
-}
-
-func humanBytes(n uint64) string {
-	switch {
-	case n >= 1<<40:
-		// A wild pointer's distance from the nearest mapping.
-		return fmt.Sprintf("%.1f TiB", float64(n)/(1<<40))
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<20 && n < 16<<20 && n%(1<<10) == 0:
-		// 1028 KiB says "1 MiB plus a page", which 1.0 MiB hides.
-		return fmt.Sprintf("%d KiB", n>>10)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
-// commas writes n with thousands separators: 10,598.
-func commas(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + commas(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

@@ -1,8 +1,6 @@
 package analyze
 
 import (
-	"fmt"
-
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/report"
 )
@@ -37,7 +35,7 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 					if frames[i].SP < frames[i-1].SP {
 						dir = "up"
 					}
-					switches = append(switches, report.Switch{Frame: i, Function: a.report.Threads[ti].Frames[i].Function, Direction: dir})
+					switches = append(switches, report.Switch{Frame: i, Function: a.frameName(ti, i), Direction: dir})
 				}
 				seg := report.Segment{Start: report.Addr(m.Start), End: report.Addr(m.End), Role: a.mm.role(m), FirstFrame: i}
 				if g := a.mm.below(m); g != nil && g.Perm == 0 {
@@ -63,39 +61,33 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 		}
 		tid := c.Threads[ti].TID
 		d := report.Diagnosis{Kind: report.KindStackSegments, Thread: tid, StackSegments: &report.StackSegments{Segments: segs, Switches: switches}}
-		d.Summary = fmt.Sprintf("Thread %d runs on %d stacks: its frames switch mappings %d time(s).", tid, len(segs), len(switches))
-		for _, sg := range segs {
-			line := fmt.Sprintf("frames #%d–#%d on %s [%#x–%#x) (%s), %s used", sg.FirstFrame, sg.LastFrame,
-				sg.Role, uint64(sg.Start), uint64(sg.End), humanBytes(uint64(sg.End-sg.Start)), humanBytes(sg.BytesUsed))
-			if sg.GuardEnd != 0 {
-				line += fmt.Sprintf(", guard page [%#x–%#x)", uint64(sg.GuardStart), uint64(sg.GuardEnd))
-			}
-			d.Explanation = append(d.Explanation, line)
+		for k := range switches {
+			switches[k].Stacker = stackerSwitch(a.frameWindow(ti, switches[k].Frame))
 		}
-		for _, sw := range switches {
-			name := sw.Function
-			if name == "" {
-				name = "??"
-			}
-			from, to := segs[0], segs[0]
-			for k := range segs {
-				if segs[k].FirstFrame == sw.Frame {
-					from, to = segs[k], segs[k-1]
-				}
-			}
-			why := fmt.Sprintf("the frames it calls run on [%#x–%#x), %s below its own stack [%#x–%#x)",
-				uint64(to.Start), uint64(to.End), distance(uint64(from.Start-to.End)), uint64(from.Start), uint64(from.End))
-			if sw.Direction == "up" {
-				why = fmt.Sprintf("the frames it calls run on [%#x–%#x), %s *above* its own stack [%#x–%#x): stack addresses go up at this call instead of down",
-					uint64(to.Start), uint64(to.End), distance(uint64(to.Start-from.End)), uint64(from.Start), uint64(from.End))
-			}
-			line := fmt.Sprintf("at #%d (%s) the stack switches: %s", sw.Frame, name, why)
-			if stackerSwitch(a.report.Threads[ti].Frames, sw.Frame) {
-				line += "; stacker allocated a new segment (an mmap of the requested size + 2 pages, PROT_NONE at the low end) and psm moved the stack pointer onto it. stacker::grow always does this; stacker::maybe_grow does it when less than its red zone is left, and always where stacker cannot see the stack's limit (as on illumos in the Oxide rustc story)."
-			}
-			d.Explanation = append(d.Explanation, line)
-		}
+		d.Summary, d.Explanation = d.StackSegments.Explain(tid)
 		out = append(out, d)
 	}
 	return out
+}
+
+// frameName is the function of frame i of thread ti, symbolized here when
+// --max-frames left it out of the report.
+func (a *analysis) frameName(ti, i int) string {
+	if fs := a.report.Threads[ti].Frames; i < len(fs) {
+		return fs[i].Function
+	}
+	f := &a.stacks[ti].Frames[i]
+	return a.s.frame(i, f, f.LookupPC()).Function
+}
+
+// frameWindow is the frames of thread ti that stackerSwitch looks at for
+// a switch at frame at (at-2 to at+1), with their function names, and
+// where at is among them.
+func (a *analysis) frameWindow(ti, at int) ([]report.Frame, int) {
+	lo, hi := max(at-2, 0), min(at+2, len(a.stacks[ti].Frames))
+	out := make([]report.Frame, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		out = append(out, report.Frame{Index: i, Function: a.frameName(ti, i)})
+	}
+	return out, at - lo
 }

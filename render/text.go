@@ -55,12 +55,18 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 	// A wrong binary makes every frame in it a guess: say so before
 	// anything that rests on it, not only among the warnings.
 	for _, m := range r.Modules {
-		if m.Status == report.StatusMismatch {
+		switch m.Status {
+		case report.StatusMismatch:
 			bw.printf("mismatch %s is not the file the process mapped as %s: its frames are unreliable\n", m.File, m.Path)
+		case report.StatusUnchecked:
+			bw.printf("unchecked %s, for %s, could not be checked against the core: %s\n", m.File, m.Path, m.StatusDetail)
 		}
 	}
 	bw.printf("threads  %d\n", len(r.Threads))
-	if r.Signature != "" {
+	switch {
+	case r.Snapshot:
+		bw.printf("snapshot a core of a running process (gcore or a similar writer): no thread was handling a signal, so there is no crash to diagnose; the threads are as they were  [%s]\n", r.SignatureHash)
+	case r.Signature != "":
 		bw.printf("crash    %s  [%s]\n", r.Signature, r.SignatureHash)
 	}
 	for _, d := range r.Diagnosis {
@@ -68,10 +74,8 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 		for _, e := range d.Explanation {
 			bw.printf("  %s\n", e)
 		}
-		if d.StackOverflow != nil {
-			for _, h := range d.StackOverflow.Hints {
-				bw.printf("  hint: %s\n", h)
-			}
+		for _, h := range d.Hints() {
+			bw.printf("  hint: %s\n", h)
 		}
 	}
 	ordered := make([]*report.Thread, 0, len(r.Threads))

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strconv"
 	"unicode/utf8"
@@ -188,47 +190,72 @@ func appendString(b []byte, s string) []byte {
 }
 
 // WriteJSON writes the report as one JSON object on one line (pipe it to
-// jq to read it). The threads, most of a report, are encoded by hand
-// (FrameList) and spliced in where encoding/json wrote "threads":null:
-// going through encoding/json, even as a json.Marshaler, would re-scan
-// them. The key cannot occur elsewhere unescaped: inside strings its
-// quotes are escaped, and no nested object has a "threads" field.
+// jq to read it), streamed: the mappings and the threads, which are most
+// of a report (a million mappings is 200 MB of JSON), are written one at
+// a time where encoding/json wrote "mappings":null and "threads":null for
+// the report without them, so memory stays one element's worth whatever
+// the report's size. The threads are encoded by hand (FrameList): going
+// through encoding/json, even as a json.Marshaler, would re-scan them.
+// The keys cannot occur elsewhere unescaped: inside strings their quotes
+// are escaped, and no nested object has such a field.
 func (r *Report) WriteJSON(w io.Writer) error {
 	shallow := *r
-	shallow.Threads = nil
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	shallow.Threads, shallow.Mappings = nil, nil
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(&shallow); err != nil {
 		return err
 	}
-	out := buf.Bytes()
-	const key = `"threads":null`
-	i := bytes.Index(out, []byte(key))
-	if i < 0 || r.Threads == nil {
-		_, err := w.Write(out)
-		return err
+	out := head.Bytes()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	const mkey, tkey = `"mappings":null`, `"threads":null`
+	mi, ti := bytes.Index(out, []byte(mkey)), bytes.Index(out, []byte(tkey))
+	if mi < 0 || ti < 0 || mi > ti {
+		return fmt.Errorf("report: JSON layout changed: %q at %d, %q at %d", mkey, mi, tkey, ti)
 	}
-	// The threads are written as they are encoded, in pieces of about
-	// flushAt bytes: a 10,000-frame stack is megabytes of JSON, which need
-	// not all be in memory at once.
-	const flushAt = 64 << 10
-	if _, err := w.Write(out[:i]); err != nil {
-		return err
-	}
-	threads := make([]byte, 0, 2*flushAt)
-	threads = append(threads, `"threads":[`...)
-	for k := range r.Threads {
-		if k > 0 {
-			threads = append(threads, ',')
+	bw.Write(out[:mi])
+	if r.Mappings == nil {
+		bw.WriteString(mkey)
+	} else {
+		bw.WriteString(`"mappings":[`)
+		var one bytes.Buffer
+		menc := json.NewEncoder(&one)
+		menc.SetEscapeHTML(false)
+		for k := range r.Mappings {
+			if k > 0 {
+				bw.WriteByte(',')
+			}
+			one.Reset()
+			if err := menc.Encode(&r.Mappings[k]); err != nil {
+				return err
+			}
+			// Without the newline Encode ends a value with: one line.
+			bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
 		}
-		var err error
-		if threads, err = r.Threads[k].appendJSONTo(threads, w, flushAt); err != nil {
-			return err
-		}
+		bw.WriteByte(']')
 	}
-	threads = append(threads, ']')
-	threads = append(threads, out[i+len(key):]...)
-	_, err := w.Write(threads)
-	return err
+	bw.Write(out[mi+len(mkey) : ti])
+	if r.Threads == nil {
+		bw.WriteString(tkey)
+	} else {
+		bw.WriteString(`"threads":[`)
+		buf := make([]byte, 0, 1<<16)
+		for k := range r.Threads {
+			if k > 0 {
+				bw.WriteByte(',')
+			}
+			// A deep stack goes out in pieces as it is encoded.
+			var err error
+			if buf, err = r.Threads[k].appendJSONTo(buf[:0], bw, 64<<10); err != nil {
+				return err
+			}
+			if _, err := bw.Write(buf); err != nil {
+				return err
+			}
+		}
+		bw.WriteByte(']')
+	}
+	bw.Write(out[ti+len(tkey):])
+	return bw.Flush()
 }

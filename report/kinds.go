@@ -22,6 +22,9 @@ const (
 	KindIllegalInstruction Kind = "illegal-instruction"
 	KindDivideError        Kind = "divide-error"
 	KindAbort              Kind = "abort"
+	// KindKilled is a signal another process sent (kill, tgkill,
+	// sigqueue): the program did nothing wrong at that moment.
+	KindKilled Kind = "killed"
 )
 
 // Kinds lists every diagnosis kind a report can carry, in the order of
@@ -30,7 +33,7 @@ var Kinds = []Kind{
 	KindStackOverflow, KindStackSegments, KindUnrelocated, KindEarlyInit,
 	KindNullCall, KindBadPC, KindExecNonExec,
 	KindNullDereference, KindWriteToReadonly, KindInvalidAccess, KindNonCanonical, KindBusError, KindMisaligned,
-	KindIllegalInstruction, KindDivideError, KindAbort,
+	KindIllegalInstruction, KindDivideError, KindAbort, KindKilled,
 }
 
 // StackKind says what kind of stack overflowed.
@@ -97,8 +100,9 @@ type ModuleStatus string
 
 // Module statuses (symbolize.Status, same spelling).
 const (
-	StatusOK       ModuleStatus = "ok"       // file found; build-ids agree (or the core has none)
-	StatusMismatch ModuleStatus = "mismatch" // file found but not the one the process mapped
-	StatusMissing  ModuleStatus = "missing"  // no file found: frames show module+offset only
-	StatusMemory   ModuleStatus = "memory"   // read from the core's memory (the vDSO)
+	StatusOK        ModuleStatus = "ok"        // file found and checked against the core: it is the one mapped
+	StatusUnchecked ModuleStatus = "unchecked" // file found, but the core holds too little to check it (see StatusDetail)
+	StatusMismatch  ModuleStatus = "mismatch"  // file found but not the one the process mapped
+	StatusMissing   ModuleStatus = "missing"   // no file found: frames show module+offset only
+	StatusMemory    ModuleStatus = "memory"    // read from the core's memory (the vDSO)
 )

@@ -11,7 +11,7 @@ import (
 
 // TestMain lets the test binary serve as scan's worker: scan runs the
 // current executable with "worker" for each core, which under go test is
-// this binary.
+// this binary. It removes the fixture cores the tests decompressed.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "worker" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -25,6 +25,7 @@ func TestMain(m *testing.M) {
 	os.Setenv("XDG_CACHE_HOME", dir)
 	code := m.Run()
 	os.RemoveAll(dir)
+	testfixture.Cleanup()
 	os.Exit(code)
 }
 
