@@ -9,6 +9,8 @@ import (
 
 	"github.com/coreview/coreview/analyze"
 	"github.com/coreview/coreview/internal/coreinput"
+	"github.com/coreview/coreview/render"
+	"github.com/coreview/coreview/report"
 )
 
 // coreFlags are the flags every command that opens a core shares.
@@ -111,18 +113,18 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 		return r.WriteJSON(out)
 	}
 	if o.format == "markdown" {
-		return r.WriteMarkdown(out)
+		return render.Markdown(out, r)
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 	}
 	r.Warnings = nil
-	return r.WriteText(out, analyze.TextOptions{Threads: o.thread, NoCollapse: o.noCollapse})
+	return render.Text(out, r, render.TextOptions{Threads: o.thread, NoCollapse: o.noCollapse})
 }
 
 // checkThread makes --thread TID for a thread the core does not hold a
 // usage error that lists the threads it does hold.
-func checkThread(r *analyze.Report, thread string) error {
+func checkThread(r *report.Report, thread string) error {
 	if thread == "all" || thread == "crashed" {
 		return nil
 	}

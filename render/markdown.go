@@ -1,58 +1,55 @@
-package analyze
+package render
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/coreview/coreview/report"
 )
 
-// WriteMarkdown writes the report for a bug tracker (GitHub, GitLab): a
+// Markdown writes the report for a bug tracker (GitHub, GitLab): a
 // title line, the diagnoses with their numbers, the crashed thread's stack
 // in a fenced block (recursion collapsed), the other threads and the
 // memory map in collapsible sections, and the environment facts.
-func (r *Report) WriteMarkdown(w io.Writer) error {
+func Markdown(w io.Writer, r *report.Report) error {
 	ew := &errWriter{w: w}
-	var crashed *Thread
-	for i := range r.Threads {
-		if r.Threads[i].Crashed {
-			crashed = &r.Threads[i]
-		}
-	}
+	crashed := r.CrashedThread()
 	title := "Crash"
 	if r.Signal != nil {
 		title = r.Signal.Name
 	}
 	if len(r.Diagnosis) > 0 {
-		title += ": " + r.Diagnosis[0].Kind
+		title += ": " + string(r.Diagnosis[0].Kind)
 	}
-	if top := r.meaningfulFrames(1); len(top) > 0 {
+	if top := r.MeaningfulFrames(1); len(top) > 0 {
 		title += " in " + top[0]
 	}
-	ew.printf("## %s\n\n", mdEscape(title))
+	ew.printf("## %s\n\n", EscapeMarkdown(title))
 	if r.Signal != nil {
 		ew.printf("**Signal:** %s (%s) in thread %d", r.Signal.Name, r.Signal.CodeName, r.Signal.Thread)
-		l := r.Signal.addressLine(func(a uint64) string { return fmt.Sprintf("`%#x`", a) })
+		l := addressLine(r.Signal, func(a uint64) string { return fmt.Sprintf("`%#x`", a) })
 		switch {
 		case r.Signal.Address != nil:
-			ew.printf(" at %s", mdEscape(l))
+			ew.printf(" at %s", EscapeMarkdown(l))
 		case l != "":
-			ew.printf(", address %s", mdEscape(l))
+			ew.printf(", address %s", EscapeMarkdown(l))
 		}
 		ew.printf("  \n")
 	}
-	if sd := systemdLine(r.systemd()); sd != "" {
-		ew.printf("**systemd-coredump:** %s  \n", mdEscape(sd))
+	if sd := r.SystemdRecord().Line(); sd != "" {
+		ew.printf("**systemd-coredump:** %s  \n", EscapeMarkdown(sd))
 	}
 	ew.printf("**Signature:** `%s` (`%s`)\n\n", r.Signature, r.SignatureHash)
 	for _, d := range r.Diagnosis {
-		ew.printf("**%s** — %s\n", d.Kind, mdEscape(d.Summary))
+		ew.printf("**%s** — %s\n", d.Kind, EscapeMarkdown(d.Summary))
 		for _, e := range d.Explanation {
-			ew.printf("- %s\n", mdEscape(e))
+			ew.printf("- %s\n", EscapeMarkdown(e))
 		}
 		if d.StackOverflow != nil {
 			for _, h := range d.StackOverflow.Hints {
-				ew.printf("- _Hint:_ %s\n", mdEscape(h))
+				ew.printf("- _Hint:_ %s\n", EscapeMarkdown(h))
 			}
 		}
 		ew.printf("\n")
@@ -74,7 +71,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		ew.printf("```\n\n</details>\n\n")
 	}
 	ew.printf("<details><summary>Memory map (%d mappings)</summary>\n\n```\n", len(r.Mappings))
-	r.WriteMaps(ew)
+	Maps(ew, r)
 	ew.printf("```\n\n</details>\n\n")
 	ew.printf("<details><summary>Environment</summary>\n\n")
 	ew.printf("- command line: `%s`\n", strings.Join(r.Process.Args, " "))
@@ -86,14 +83,14 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if len(r.Warnings) > 0 {
 		ew.printf("\n**Warnings**\n\n")
 		for _, wn := range r.Warnings {
-			ew.printf("- %s\n", mdEscape(wn))
+			ew.printf("- %s\n", EscapeMarkdown(wn))
 		}
 	}
 	return ew.err
 }
 
 // writeThreadFrames writes a thread's frames as in the text report.
-func writeThreadFrames(ew *errWriter, t *Thread, collapse bool) {
+func writeThreadFrames(ew *errWriter, t *report.Thread, collapse bool) {
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	writeFrames(tw, t, collapse)
 	tw.Flush()
