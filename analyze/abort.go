@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/coreview/coreview/analyze/cxxexception"
+	"github.com/coreview/coreview/analyze/rustpanic"
+	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/report"
 )
 
@@ -150,4 +153,71 @@ func causeFromMessage(msg string) string {
 		}
 	}
 	return "abort-call"
+}
+
+// rustPanic recovers the panic the crashed thread's Rust runtime printed
+// before it aborted: its location and, when std had formatted it, its
+// message.
+func (a *analysis) rustPanic() (rustpanic.Panic, bool) {
+	ct := a.crashed()
+	if ct == nil {
+		return rustpanic.Panic{}, false
+	}
+	var frames []rustpanic.Frame
+	for _, f := range ct.thread.Frames {
+		frames = append(frames, rustpanic.Frame{Function: f.Function, SP: uint64(f.SP), CFA: uint64(f.CFA)})
+	}
+	return rustpanic.Find(a.s.Mem, panicSpace{a.mm}, frames)
+}
+
+// panicSpace answers rustpanic's questions from the mappings' roles.
+type panicSpace struct{ mm *memoryMap }
+
+func (p panicSpace) ReadOnlyData(addr uint64) bool {
+	m := p.mm.core.Mapping(addr)
+	if m == nil || m.File == "" || m.Perm&corefile.PermR == 0 || m.Perm&(corefile.PermX|corefile.PermW) != 0 {
+		return false
+	}
+	return p.mm.role(m) == report.RoleRodata
+}
+
+func (p panicSpace) Heap(addr uint64) bool {
+	m := p.mm.core.Mapping(addr)
+	if m == nil {
+		return false
+	}
+	switch p.mm.role(m) {
+	case report.RoleHeap, report.RoleAnon:
+		return m.Perm&corefile.PermW != 0
+	}
+	return false
+}
+
+// cxxException finds the C++ exception that reached std::terminate on the
+// crashed thread: only when a frame of the terminate path is on its
+// stack, among the values its frames hold.
+func (a *analysis) cxxException() (cxxexception.Exception, bool) {
+	ct := a.crashed()
+	if ct == nil || !terminating(ct.thread.Frames) {
+		return cxxexception.Exception{}, false
+	}
+	hs := inputHolders(a.s.Mem, ct.core, ct.stack)
+	values := make([]uint64, len(hs))
+	for j, h := range hs {
+		values[j] = h.Value
+	}
+	return cxxexception.Find(a.s.Mem, values)
+}
+
+// terminating reports whether the frames pass through C++'s terminate
+// path: std::terminate, or the throw that found no handler.
+func terminating(frames []report.Frame) bool {
+	for _, f := range frames {
+		for _, name := range []string{"std::terminate", "__cxxabiv1::__terminate", "__cxa_throw", "__cxa_rethrow", "std::rethrow_exception"} {
+			if strings.HasPrefix(f.Function, name) {
+				return true
+			}
+		}
+	}
+	return false
 }

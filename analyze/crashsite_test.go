@@ -61,7 +61,7 @@ func TestCrashListingMatchesObjdump(t *testing.T) {
 			r := s.Report()
 			lines, callSite := s.last.crashListing()
 			if len(lines) == 0 {
-				t.Skipf("no listing (pc %#x)", uint64(crashedThread(r).Frames[0].PC))
+				t.Skipf("no listing (pc %#x)", uint64(r.CrashedThread().Frames[0].PC))
 			}
 			listed++
 			m := s.Modules.Module(lines[0].Addr)
@@ -95,7 +95,7 @@ func TestCrashListingMatchesObjdump(t *testing.T) {
 				}
 				if l.Current {
 					current++
-					pc := uint64(crashedThread(r).Frames[0].PC)
+					pc := uint64(r.CrashedThread().Frames[0].PC)
 					if !callSite && l.Addr != pc {
 						t.Errorf("current instruction at %#x, pc %#x", l.Addr, pc)
 					}

@@ -9,6 +9,7 @@ import (
 	"github.com/coreview/coreview/analyze/inputs"
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/safefile"
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
 
@@ -33,14 +34,8 @@ var gdbRegNames = [...]string{"rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "
 // buffers of text its frames' registers and stack slots point into.
 func (a *analysis) findInputs() []inputs.Input {
 	s := a.s
-	crashed := s.Core.CrashedThread()
-	var st *stackmap.Stack
-	for i, t := range s.Core.Threads {
-		if t == crashed {
-			st = a.stacks[i]
-		}
-	}
-	if st == nil || len(st.Frames) == 0 {
+	ct := a.crashed()
+	if ct == nil || len(ct.stack.Frames) == 0 {
 		return nil
 	}
 	files, closeFiles := s.argFiles()
@@ -48,7 +43,7 @@ func (a *analysis) findInputs() []inputs.Input {
 	open, closeData := s.inputFileOpener()
 	defer closeData()
 	mem := s.Core.Memory(open)
-	return inputs.Find(mem, a.inputRegions(), inputHolders(mem, crashed, st), files)
+	return inputs.Find(mem, a.inputRegions(), inputHolders(mem, ct.core, ct.stack), files)
 }
 
 // inputHolders lists the values the thread's frames hold, innermost
@@ -111,13 +106,13 @@ func (a *analysis) inputRegions() []inputs.Region {
 		}
 		r := inputs.Region{Start: m.Start, End: m.End, FileSize: -1}
 		switch a.mm.roles[i] {
-		case RoleHeap:
+		case report.RoleHeap:
 			r.Source = inputs.SourceHeap
-		case RoleAnon, RoleBSS:
+		case report.RoleAnon, report.RoleBSS:
 			r.Source = inputs.SourceAnon
-		case RoleStack, RoleMainStack, RoleStackSegment, RoleStackUnguarded, RoleSigaltstack:
+		case report.RoleStack, report.RoleMainStack, report.RoleStackSegment, report.RoleStackUnguarded, report.RoleSigaltstack:
 			r.Source = inputs.SourceStack
-		case RoleFile:
+		case report.RoleFile:
 			if strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
 				continue
 			}

@@ -30,7 +30,7 @@ func TestLiveRustcInput(t *testing.T) {
 		t.Errorf("input %q (%d bytes), want input.rs (%d bytes)", got.File, got.Size, len(lexerOverflow))
 	}
 	depth := 0
-	for _, f := range crashedThread(r).Frames {
+	for _, f := range r.CrashedThread().Frames {
 		if strings.Contains(f.Function, "lex_token_trees") {
 			depth++
 		}
@@ -39,13 +39,4 @@ func TestLiveRustcInput(t *testing.T) {
 	if cursor := int64(prefix + depth); got.Offset < cursor-64 || got.Offset > cursor+64 {
 		t.Errorf("offset %d, the lexer's cursor is at about %d (%d nested lex_token_trees frames)", got.Offset, cursor, depth)
 	}
-}
-
-func crashedThread(r *Report) *Thread {
-	for i := range r.Threads {
-		if r.Threads[i].Crashed {
-			return &r.Threads[i]
-		}
-	}
-	return &Thread{}
 }

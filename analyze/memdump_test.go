@@ -24,7 +24,7 @@ func TestReadMemoryMatchesGDB(t *testing.T) {
 	}
 	defer s.Close()
 	r := s.Report()
-	th := crashedThread(r)
+	th := r.CrashedThread()
 	sp := uint64(th.Frames[0].SP)
 	d := s.ReadMemory(sp, 64)
 	out, err := exec.Command(gdb, "-batch", "-nx", "-iex", "set debuginfod enabled off", "-ex", "file "+f.Binary,
