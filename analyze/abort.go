@@ -61,6 +61,18 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 	if info.Cause == "assertion" {
 		a.assertion(info, t.Frames)
 	}
+	if info.Cause == "rust-panic" {
+		if p, ok := a.rustPanic(); ok {
+			info.Panic = &report.Panic{Message: p.Message,
+				Location: report.PanicLocation{File: p.Location.File, Line: p.Location.Line, Column: p.Location.Column}}
+		}
+	}
+	if info.Cause == "abort-call" && terminating(t.Frames) {
+		info.Cause = "cxx-exception"
+		if e, ok := a.cxxException(); ok {
+			info.Exception = &report.CxxException{Type: e.Type, What: e.What}
+		}
+	}
 	tid := t.TID
 	d := &report.Diagnosis{Kind: report.KindAbort, Thread: tid, AbortInfo: info}
 	who := "an unknown caller"
@@ -97,8 +109,30 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 			d.Summary = fmt.Sprintf("Thread %d let a panic reach a function that cannot unwind (%s: an extern \"C\" function or a drop that must not unwind), so the runtime aborted.", tid, who)
 		case has("panic_nounwind"):
 			d.Summary = fmt.Sprintf("Thread %d failed a check that cannot unwind in %s (a precondition of an unsafe function, or a panic in a non-unwinding context), so the runtime aborted.", tid, who)
+		case info.Panic != nil:
+			// What the program printed leads: it is what a person
+			// searching for the crash has.
+			d.Summary = fmt.Sprintf("Thread %d %s", tid, info.Panic.Words())
+			d.Explanation = append(d.Explanation, fmt.Sprintf("It panicked in %s, and the panic aborted the process (panic = \"abort\").", who))
 		default:
 			d.Summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\").", tid, who)
+		}
+		if info.Panic != nil && !strings.HasPrefix(d.Summary, fmt.Sprintf("Thread %d panicked at ", tid)) {
+			p := info.Panic
+			if p.Message != "" {
+				d.Explanation = append(d.Explanation, "The runtime printed: "+p.Words())
+			} else {
+				d.Explanation = append(d.Explanation, fmt.Sprintf("The panic's location, as the runtime printed it: %s:%d:%d (its message could not be read from the core).",
+					p.Location.File, p.Location.Line, p.Location.Column))
+			}
+		}
+	case "cxx-exception":
+		d.Summary = fmt.Sprintf("Thread %d called std::terminate in %s: a C++ exception found no handler.", tid, who)
+		if e := info.Exception; e != nil {
+			d.Summary = fmt.Sprintf("Thread %d terminated after throwing an instance of '%s' in %s: nothing caught it.", tid, e.Type, who)
+			if e.What != "" {
+				d.Explanation = append(d.Explanation, "what(): "+e.What)
+			}
 		}
 	case "rust-abort":
 		d.Summary = fmt.Sprintf("Thread %d called std::process::abort() in %s: an explicit abort, not a panic (no unwinding, no destructors run).", tid, who)

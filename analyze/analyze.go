@@ -31,6 +31,10 @@ type Options struct {
 	// Debuginfod, if set, fetches missing debug files for the modules
 	// that frames fall in. Share one across cores (it remembers misses).
 	Debuginfod *symbolize.Debuginfod
+	// Env keeps the whole environment and the command line's
+	// credentials in the report; by default the environment holds only
+	// the crash-relevant variables and credentials are masked.
+	Env bool
 }
 
 // debugDirs lists where separate debug files are looked for. With a

@@ -2,8 +2,10 @@ package analyze
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/internal/redact"
 	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 	"github.com/coreview/coreview/symbolize"
@@ -37,6 +39,7 @@ func (s *Session) Report() *report.Report {
 	for i, t := range c.Threads {
 		th := report.Thread{TID: t.TID, Crashed: t == crashed, EndReason: string(stacks[i].End), EndDetail: stacks[i].EndDetail}
 		th.Frames = s.frames(stacks[i])
+		th.Registers = registers(t)
 		r.Threads = append(r.Threads, th)
 	}
 	for _, m := range s.Modules.Modules {
@@ -50,6 +53,7 @@ func (s *Session) Report() *report.Report {
 	a := &analysis{s: s, stacks: stacks, mm: mm, report: r}
 	s.last = a
 	r.Diagnosis = append(r.Diagnosis, a.diagnose()...)
+	a.crashSite()
 	r.Signature, r.SignatureHash = r.ComputeSignature()
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, s.warnings...)
@@ -225,7 +229,37 @@ func (s *Session) process() report.Process {
 	if p.Args == nil {
 		p.Args = []string{}
 	}
+	if !s.Opts.Env {
+		// Reports are pasted into public trackers: no tokens, no
+		// passwords unless asked for.
+		masked := redact.Args(p.Args)
+		if len(p.Args) == 1 && c.Process != nil && p.Args[0] == c.Process.Args {
+			masked = []string{redact.CommandLine(p.Args[0])}
+		}
+		for i := range masked {
+			if masked[i] != p.Args[i] {
+				p.Redacted = true
+			}
+		}
+		p.Args = masked
+		p.Env, p.EnvOmitted = redact.Env(p.Env)
+		for _, e := range p.Env {
+			if strings.Contains(e, redact.Mask) {
+				p.Redacted = true
+			}
+		}
+	}
 	return p
+}
+
+// registers lists a thread's registers by gdb's names.
+func registers(t *corefile.Thread) report.Registers {
+	named := t.Regs.Named()
+	out := make(report.Registers, len(named))
+	for i, r := range named {
+		out[i] = report.Register{Name: r.Name, Value: r.Value}
+	}
+	return out
 }
 
 func (s *Session) signal(mm *memoryMap) *report.Signal {

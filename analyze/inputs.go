@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -29,6 +30,36 @@ const (
 // gdbRegNames names the registers by DWARF number, as gdb does.
 var gdbRegNames = [...]string{"rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp",
 	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"}
+
+// crashSite adds what the crashed thread was doing to the report: the
+// code at its PC (or at the call that left code) and the input it was
+// reading.
+func (a *analysis) crashSite() {
+	ct := a.crashed()
+	if ct == nil {
+		return
+	}
+	if lines, callSite := a.crashListing(); len(lines) > 0 {
+		for _, l := range lines {
+			ct.thread.Disassembly = append(ct.thread.Disassembly, report.Instruction{Address: report.Addr(l.Addr),
+				Bytes: hex.EncodeToString(l.Bytes), Instruction: l.Text, Current: l.Current})
+		}
+		ct.thread.DisassemblyAt = report.ListingPC
+		if callSite {
+			ct.thread.DisassemblyAt = report.ListingCallSite
+		}
+	}
+	for _, in := range a.findInputs() {
+		ri := report.Input{Size: in.Size, Offset: in.Offset, Line: in.Line, Column: in.Column,
+			Excerpt: inputs.Escape(in.Excerpt), Address: report.Addr(in.Address), Start: report.Addr(in.Start),
+			Source: string(in.Source), HeldBy: in.Holder.HeldBy(), Frame: in.Holder.Frame, Frames: in.Frames}
+		if in.File != "" {
+			f := in.File
+			ri.File = &f
+		}
+		a.report.Inputs = append(a.report.Inputs, ri)
+	}
+}
 
 // findInputs looks for the input the crashed thread was reading: the
 // buffers of text its frames' registers and stack slots point into.

@@ -225,8 +225,11 @@ type MemoryLine struct {
 	// Unreadable says why bytes of the line could not be read ("not
 	// dumped", "no mapping"…); empty when all were.
 	Unreadable string `json:"unreadable,omitempty"`
-	// Where is the line's mapping and role in words, as whatis says it.
-	Where string `json:"where"`
+	// Where is the line's mapping and role in words, as whatis says it
+	// ("the main thread's stack [0x7ffd…–0x7ffd… rw-]"), or where an
+	// unmapped address lies; Role is the mapping's role.
+	Where string      `json:"where"`
+	Role  report.Role `json:"role,omitempty"`
 	// Pointers are the 8-byte aligned words of the line that point into
 	// code, with the function they point into.
 	Pointers []MemoryPointer `json:"pointers,omitempty"`
@@ -287,7 +290,11 @@ func (s *Session) ReadMemory(addr uint64, length int) MemoryDump {
 			}
 		}
 		l.Hex, l.ASCII = hex.String(), ascii.String()
-		l.Where = mm.describe(at)
+		if m := s.Core.Mapping(at); m != nil {
+			l.Where, l.Role = mm.words(m), mm.role(m)
+		} else {
+			l.Where = mm.describe(at)
+		}
 		for i := int((8 - at%8) % 8); i+8 <= n; i += 8 {
 			if !allTrue(ok[i : i+8]) {
 				continue

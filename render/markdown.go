@@ -54,6 +54,22 @@ func Markdown(w io.Writer, r *report.Report) error {
 		}
 		ew.printf("\n")
 	}
+	for i := range r.Inputs {
+		if !r.Inputs[i].Shown(overflowed(r)) {
+			continue
+		}
+		ew.printf("%s\n\n", inputMarkdown(&r.Inputs[i], recursing(r)))
+	}
+	if crashed != nil && len(crashed.Registers) > 0 {
+		ew.printf("<details><summary>Registers (thread %d)</summary>\n\n```\n", crashed.TID)
+		writeRegisters(ew, "", crashed.Registers)
+		ew.printf("```\n\n</details>\n\n")
+	}
+	if crashed != nil && len(crashed.Disassembly) > 0 {
+		ew.printf("**%s**\n\n```\n", EscapeMarkdown(strings.ToUpper(listingTitle(crashed)[:1])+listingTitle(crashed)[1:]))
+		writeListing(ew, "", crashed)
+		ew.printf("```\n\n")
+	}
 	if crashed != nil {
 		ew.printf("### Crashed thread %d (%s, %s)\n\n```\n", crashed.TID, frameCount(crashed), crashed.EndReason)
 		writeThreadFrames(ew, crashed, true)

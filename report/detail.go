@@ -174,7 +174,8 @@ type Access struct {
 // what message the C library recorded.
 type AbortInfo struct {
 	// Cause is "rust-panic", "rust-stack-overflow", "rust-abort" (a direct
-	// std::process::abort), "assertion", "heap-corruption", "fortify",
+	// std::process::abort), "cxx-exception" (std::terminate after an
+	// uncaught throw), "assertion", "heap-corruption", "fortify",
 	// "stack-protector", "abort-call".
 	Cause string `json:"cause"`
 	// Caller is the function that started the abort: the panicking
@@ -191,6 +192,10 @@ type AbortInfo struct {
 	File      string `json:"file,omitempty"`
 	Line      int    `json:"line,omitempty"`
 	Function  string `json:"function,omitempty"`
+	// Panic is the Rust panic that aborted: its location and message.
+	Panic *Panic `json:"panic,omitempty"`
+	// Exception is the C++ exception that reached std::terminate.
+	Exception *CxxException `json:"exception,omitempty"`
 }
 
 // Unrelocated is the detail of an "unrelocated-pointer" diagnosis: a

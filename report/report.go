@@ -41,6 +41,9 @@ type Report struct {
 	Mappings  []Mapping   `json:"mappings"`
 	Threads   []Thread    `json:"threads"`
 	Diagnosis []Diagnosis `json:"diagnosis"`
+	// Inputs are the buffers of text the crashed thread was reading, most
+	// referenced first (at most three).
+	Inputs []Input `json:"inputs,omitempty"`
 	// Signature identifies the crash across runs and rebuilds, for
 	// deduplication; see Report.ComputeSignature.
 	Signature     string   `json:"signature"`
@@ -78,7 +81,15 @@ type Process struct {
 	Exe     string   `json:"exe"`
 	Args    []string `json:"args"`
 	Command string   `json:"command,omitempty"`
-	Env     []string `json:"env,omitempty"`
+	// Env is the environment: by default only the variables that change
+	// how programs crash, load or size their stacks (redact.CrashVar),
+	// all of it with --env.
+	Env []string `json:"env,omitempty"`
+	// EnvOmitted counts the variables Env leaves out.
+	EnvOmitted int `json:"env_omitted,omitempty"`
+	// Redacted says that credentials in Args and Command were masked
+	// ("***"); --env shows them.
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 // Signal describes the signal that killed the process.
@@ -137,6 +148,16 @@ type Thread struct {
 	// FramesOmitted counts the frames past Options.MaxFrames that the walk
 	// found but Frames leaves out; EndReason is still the walk's.
 	FramesOmitted int `json:"frames_omitted,omitempty"`
+	// Registers are frame 0's registers, as the core's NT_PRSTATUS holds
+	// them.
+	Registers Registers `json:"registers,omitempty"`
+	// Disassembly is the code at the crash, for the crashed thread: about
+	// 8 instructions before the PC and 4 after, decoded from the
+	// function's start; DisassemblyAt says whether it is at the PC
+	// ("pc") or, for a PC that is not code, at the caller's call
+	// ("call-site").
+	Disassembly   []Instruction `json:"disassembly,omitempty"`
+	DisassemblyAt string        `json:"disassembly_at,omitempty"`
 }
 
 // CrashedThread returns the thread that dumped core (the first marked

@@ -1,0 +1,104 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/coreview/coreview/report"
+)
+
+// overflowed reports whether the report diagnoses a stack overflow.
+func overflowed(r *report.Report) bool {
+	for _, d := range r.Diagnosis {
+		if d.StackOverflow != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// recursing reports whether the report's primary diagnosis is a stack
+// overflow through a recursion: the frames reading an input are the
+// recursion's.
+func recursing(r *report.Report) bool {
+	for _, d := range r.Diagnosis {
+		if d.StackOverflow != nil && len(d.StackOverflow.Recursion) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// writeRegisters prints a thread's registers four to a line, as mdb's
+// ::regs and gdb's info registers name them.
+func writeRegisters(w io.Writer, indent string, rs report.Registers) {
+	for i := 0; i < len(rs); i += 4 {
+		var cols []string
+		for _, r := range rs[i:min(i+4, len(rs))] {
+			cols = append(cols, fmt.Sprintf("%-7s 0x%016x", r.Name, r.Value))
+		}
+		fmt.Fprintf(w, "%s%s\n", indent, strings.Join(cols, "  "))
+	}
+}
+
+// listingTitle says what a thread's disassembly is of.
+func listingTitle(t *report.Thread) string {
+	if t.DisassemblyAt == report.ListingCallSite {
+		pc := uint64(0)
+		if len(t.Frames) > 0 {
+			pc = uint64(t.Frames[0].PC)
+		}
+		return fmt.Sprintf("code at frame #1's call (thread %d's PC %#x is not code)", t.TID, pc)
+	}
+	return fmt.Sprintf("code at the crash (thread %d)", t.TID)
+}
+
+// writeListing prints a disassembly, the current instruction marked "=>"
+// as gdb's x/i marks the PC.
+func writeListing(w io.Writer, indent string, t *report.Thread) {
+	for _, in := range t.Disassembly {
+		mark := "  "
+		if in.Current {
+			mark = "=>"
+		}
+		fmt.Fprintf(w, "%s%s %#016x  %-20s  %s\n", indent, mark, uint64(in.Address), spacedHex(in.Bytes), in.Instruction)
+	}
+}
+
+// spacedHex writes "488b07" as "48 8b 07".
+func spacedHex(h string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(h); i += 2 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(h[i : i+2])
+	}
+	return b.String()
+}
+
+// codeSpan writes s as a Markdown code span, fenced with more backticks
+// than any run inside it (CommonMark 6.1), padded when it starts or ends
+// with one.
+func codeSpan(s string) string {
+	longest, run := 0, 0
+	for _, c := range s {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || s == "" {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+// inputMarkdown is an input's sentence for Markdown.
+func inputMarkdown(in *report.Input, recursion bool) string {
+	return EscapeMarkdown(in.Words(recursion)) + " " + codeSpan(in.Excerpt)
+}
