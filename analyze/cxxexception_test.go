@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
 )
 
 // uncaught throws a std::runtime_error that nothing catches, and a
@@ -40,10 +42,7 @@ func TestLiveCxxUncaught(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: no live C++ core")
 	}
-	gxx, err := exec.LookPath("g++")
-	if err != nil {
-		t.Skip("g++ is not installed")
-	}
+	gxx := testfixture.Tool(t, "g++")
 	if p, err := os.ReadFile("/proc/sys/kernel/core_pattern"); err != nil || strings.TrimSpace(string(p)) != "core" {
 		t.Skipf("core_pattern is %q, not \"core\"", strings.TrimSpace(string(p)))
 	}
