@@ -42,10 +42,29 @@ func (s *Session) Report() *report.Report {
 		th.Registers = registers(t)
 		r.Threads = append(r.Threads, th)
 	}
+	var sys report.System
 	for _, m := range s.Modules.Modules {
 		dbg, via := m.DebugFile()
 		r.Modules = append(r.Modules, report.Module{Path: m.Path, File: m.File, Base: report.Addr(m.Bias), End: report.Addr(m.End),
-			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: report.ModuleStatus(m.Status), DebugFile: dbg, DebugVia: via})
+			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: report.ModuleStatus(m.Status), DebugFile: dbg, DebugVia: via,
+			Compilers: m.Compilers()})
+		if libc, ok := m.LibC(); ok && (sys.LibC == "" || len(libc) > len(sys.LibC)) {
+			sys.LibC = libc
+		}
+		if v, salt, ok := m.KernelVersion(); ok && m.Status == symbolize.StatusMemory {
+			sys.Kernel, sys.KernelBuildSalt = v, salt
+		}
+	}
+	if sys.LibC == "" {
+		// A static executable carries its C library inside.
+		if entry, ok := s.Core.Aux(corefile.AT_ENTRY); ok {
+			if exe := s.Modules.Module(entry); exe != nil {
+				sys.LibC, _ = exe.GlibcBanner()
+			}
+		}
+	}
+	if sys != (report.System{}) {
+		r.System = &sys
 	}
 	mm := s.buildMemoryMap(stacks)
 	r.Mappings = mm.mappings()

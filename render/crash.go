@@ -102,3 +102,39 @@ func codeSpan(s string) string {
 func inputMarkdown(in *report.Input, recursion bool) string {
 	return EscapeMarkdown(in.Words(recursion)) + " " + codeSpan(in.Excerpt)
 }
+
+// systemLines are the text header's lines about the toolchain and
+// system: the compilers each module records, the C library, the kernel.
+func systemLines(r *report.Report) []string {
+	var out []string
+	for _, m := range r.Modules {
+		if len(m.Compilers) > 0 {
+			out = append(out, fmt.Sprintf("built    %s: %s", moduleBase(m.Path), strings.Join(m.Compilers, "; ")))
+		}
+	}
+	if sys := r.System; sys != nil {
+		if sys.LibC != "" {
+			out = append(out, "libc     "+sys.LibC)
+		}
+		if sys.Kernel != "" {
+			out = append(out, "kernel   "+kernelWords(sys))
+		}
+	}
+	return out
+}
+
+// kernelWords is the kernel's version with where it comes from.
+func kernelWords(sys *report.System) string {
+	w := sys.Kernel + " (the vDSO's LINUX_VERSION_CODE)"
+	if sys.KernelBuildSalt != "" {
+		w += ", build salt " + sys.KernelBuildSalt
+	}
+	return w
+}
+
+func moduleBase(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}

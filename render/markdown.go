@@ -93,7 +93,19 @@ func Markdown(w io.Writer, r *report.Report) error {
 	ew.printf("- command line: `%s`\n", strings.Join(r.Process.Args, " "))
 	ew.printf("- pid %d, executable `%s`\n", r.Process.PID, r.Process.Exe)
 	for _, m := range r.Modules {
-		ew.printf("- `%s` build-id `%s` (%s)\n", m.Path, nameOr(m.CoreBuildID, m.BuildID), m.Status)
+		ew.printf("- `%s` build-id `%s` (%s)", m.Path, nameOr(m.CoreBuildID, m.BuildID), m.Status)
+		if len(m.Compilers) > 0 {
+			ew.printf(", built by %s", EscapeMarkdown(strings.Join(m.Compilers, "; ")))
+		}
+		ew.printf("\n")
+	}
+	if sys := r.System; sys != nil {
+		if sys.LibC != "" {
+			ew.printf("- C library: %s\n", EscapeMarkdown(sys.LibC))
+		}
+		if sys.Kernel != "" {
+			ew.printf("- kernel: %s\n", EscapeMarkdown(kernelWords(sys)))
+		}
 	}
 	ew.printf("\n</details>\n")
 	if len(r.Warnings) > 0 {

@@ -59,6 +59,9 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 			bw.printf("mismatch %s is not the file the process mapped as %s: its frames are unreliable\n", m.File, m.Path)
 		}
 	}
+	for _, l := range systemLines(r) {
+		bw.printf("%s\n", l)
+	}
 	bw.printf("threads  %d\n", len(r.Threads))
 	if r.Signature != "" {
 		bw.printf("crash    %s  [%s]\n", r.Signature, r.SignatureHash)

@@ -38,6 +38,7 @@ type Report struct {
 	Process   Process     `json:"process"`
 	Signal    *Signal     `json:"signal"`
 	Modules   []Module    `json:"modules"`
+	System    *System     `json:"system,omitempty"`
 	Mappings  []Mapping   `json:"mappings"`
 	Threads   []Thread    `json:"threads"`
 	Diagnosis []Diagnosis `json:"diagnosis"`
@@ -120,6 +121,21 @@ type Module struct {
 	// "debuglink" or "debuginfod".
 	DebugFile string `json:"debug_file,omitempty"`
 	DebugVia  string `json:"debug_via,omitempty"`
+	// Compilers are what the module's .comment section records: the
+	// compilers and linker that built it.
+	Compilers []string `json:"compilers,omitempty"`
+}
+
+// System is what the core says about the system the process ran on.
+type System struct {
+	// LibC is the C library and its version ("glibc 2.36 (Debian GLIBC
+	// 2.36-9+deb12u14)", "musl").
+	LibC string `json:"libc,omitempty"`
+	// Kernel is the kernel's version from the vDSO's LINUX_VERSION_CODE
+	// note ("6.1.158"); KernelBuildSalt its build-salt note, which
+	// distributions often, not always, set to the release string.
+	Kernel          string `json:"kernel,omitempty"`
+	KernelBuildSalt string `json:"kernel_build_salt,omitempty"`
 }
 
 // Mapping is one memory mapping of the process.
