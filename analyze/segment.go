@@ -91,3 +91,120 @@ func explainSegment(sg *report.SegmentExtent, st report.StackExtent) string {
 	}
 	return s
 }
+
+// stackerLimit reads stacker's STACK_LIMIT for the thread: the
+// thread-local `STACK_LIMIT: Cell<Option<usize>>` of the stacker crate,
+// when it is in the executable's static TLS block. On x86-64 (TLS variant
+// II, glibc's _dl_determine_tlsoffset) the executable's block ends at the
+// thread pointer (fs_base): it starts at tp − (roundup(p_memsz −
+// firstbyte, p_align) + firstbyte), firstbyte = p_vaddr mod p_align, and
+// the symbol's st_value is its offset in the block. std keeps a lazy
+// thread-local as { value: MaybeUninit<T>, state: u8 } (value first,
+// 24 bytes for this T) or, in older releases, as an enum { Initial,
+// Alive(T), Destroyed } with its tag first; a reading is used only when
+// the layouts that fit it agree. Anything else (a shared library's
+// stacker, which needs the thread's DTV; musl; a stripped executable)
+// gives nil.
+func (a *analysis) stackerLimit(t *corefile.Thread) *report.StackerLimit {
+	entry, ok := a.s.Core.Aux(corefile.AT_ENTRY)
+	if !ok {
+		return nil
+	}
+	exe := a.s.Modules.Module(entry)
+	if exe == nil || t.Regs.FsBase == 0 {
+		return nil
+	}
+	for _, m := range a.s.Modules.Modules {
+		if m.Name() == "libc.so" || strings.HasPrefix(m.Name(), "ld-musl") {
+			return nil // musl lays static TLS out its own way
+		}
+	}
+	sym, ok := exe.TLSSymbol("7stacker11STACK_LIMIT")
+	if !ok || sym.Size != 24 {
+		return nil
+	}
+	vaddr, memsz, align, ok := exe.TLSTemplate()
+	if !ok || align&(align-1) != 0 || memsz > 1<<30 || sym.Addr+sym.Size > memsz {
+		return nil
+	}
+	first := vaddr & (align - 1)
+	off := (memsz-first+align-1)&^(align-1) + first
+	if off > t.Regs.FsBase {
+		return nil
+	}
+	addr := t.Regs.FsBase - off + sym.Addr
+	var w [3]uint64
+	for i := range w {
+		v, err := a.s.Mem.ReadUint64(addr + uint64(8*i))
+		if err != nil {
+			return nil
+		}
+		w[i] = v
+	}
+	type reading struct {
+		state string
+		limit *uint64
+	}
+	states := []string{"uninitialized", "alive", "destroyed"}
+	var fits []reading
+	// Value first: Option<usize> as (tag, value), then the state byte.
+	if st := w[2] & 0xff; st <= 2 && w[0] <= 1 {
+		r := reading{state: states[st]}
+		if st == 1 && w[0] == 1 {
+			v := w[1]
+			r.limit = &v
+		}
+		fits = append(fits, r)
+	}
+	// Tag first: Initial, Alive(Option<usize>), Destroyed.
+	if w[0] <= 2 && (w[0] != 1 || w[1] <= 1) {
+		r := reading{state: states[w[0]]}
+		if w[0] == 1 && w[1] == 1 {
+			v := w[2]
+			r.limit = &v
+		}
+		fits = append(fits, r)
+	}
+	if len(fits) == 0 {
+		return nil
+	}
+	for _, f := range fits[1:] {
+		if f.state != fits[0].state || (f.limit == nil) != (fits[0].limit == nil) || f.limit != nil && *f.limit != *fits[0].limit {
+			return nil
+		}
+	}
+	out := &report.StackerLimit{State: fits[0].state, Address: report.Addr(addr)}
+	if l := fits[0].limit; l != nil {
+		// A limit is an address of the thread's stacks: in a mapping, or
+		// at one's end.
+		if a.s.Core.Mapping(*l) == nil && a.s.Core.Mapping(*l-1) == nil {
+			return nil
+		}
+		v := report.Addr(*l)
+		out.Limit = &v
+	}
+	return out
+}
+
+// explainStacker says what stacker believed about the thread's stack.
+func explainStacker(sl *report.StackerLimit, so *report.StackOverflow, tid int) string {
+	switch {
+	case sl.State == "uninitialized":
+		return fmt.Sprintf("stacker had not read thread %d's stack limit (its STACK_LIMIT thread-local is uninitialized): no stacker call ran on this thread.", tid)
+	case sl.State == "destroyed":
+		return fmt.Sprintf("stacker's STACK_LIMIT for thread %d was already destroyed (the thread was exiting).", tid)
+	case sl.Limit == nil:
+		return fmt.Sprintf("stacker saw no stack limit for thread %d (STACK_LIMIT None), so every stacker::maybe_grow allocated a new segment: it cannot tell how much stack is left.", tid)
+	}
+	limit := uint64(*sl.Limit)
+	w := fmt.Sprintf("stacker's limit for thread %d (STACK_LIMIT) was %#x", tid, limit)
+	switch sp := uint64(so.SP); {
+	case limit == uint64(so.Stack.Start) && so.Stack.Kind == report.StackSegment:
+		w += ", the lowest byte of the segment it overflowed: stacker sets it to a segment's low end when it switches onto it"
+	case limit <= sp:
+		w += fmt.Sprintf(", %s below the faulting stack pointer", distance(sp-limit))
+	default:
+		w += fmt.Sprintf(", %s above the faulting stack pointer: the thread ran past what stacker believed was the end of its stack", distance(limit-sp))
+	}
+	return w + "."
+}

@@ -147,9 +147,13 @@ func (a *analysis) diagnoseStackOverflow() *report.Diagnosis {
 	}
 	so.Handler = fc.handler
 	so.Hints = a.overflowHints(so, thread)
+	so.Stacker = a.stackerLimit(fc.thread)
 
 	d := &report.Diagnosis{Kind: report.KindStackOverflow, Thread: fc.thread.TID, StackOverflow: so}
 	d.Summary, d.Explanation = explainOverflow(so, fc.thread.TID)
+	if so.Stacker != nil {
+		d.Explanation = append(d.Explanation, explainStacker(so.Stacker, so, fc.thread.TID))
+	}
 	return d
 }
 

@@ -19,6 +19,24 @@ type StackOverflow struct {
 	// Segment is what the frames say about a stack segment (kind
 	// "segment"): where the thread switched onto it and how big it is.
 	Segment *SegmentExtent `json:"segment,omitempty"`
+	// Stacker is what stacker believed about the thread's stack: its
+	// STACK_LIMIT thread-local, when the executable links stacker and its
+	// TLS block can be located.
+	Stacker *StackerLimit `json:"stacker,omitempty"`
+}
+
+// StackerLimit is the value of stacker's STACK_LIMIT thread-local
+// (Cell<Option<usize>>) for the overflowing thread.
+type StackerLimit struct {
+	// State is the thread-local's: "alive" (read or set), "uninitialized"
+	// (no stacker call ran on the thread) or "destroyed".
+	State string `json:"state"`
+	// Limit is the lowest usable stack address stacker believed in; null
+	// for None (it could not see the stack's limit) or when not alive.
+	Limit *Addr `json:"limit"`
+	// Address is where the thread-local is (fs_base minus the
+	// executable's TLS block offset plus the symbol's).
+	Address Addr `json:"address"`
 }
 
 // StackExtent is the stack that overflowed and the guard below it.
