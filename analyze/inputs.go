@@ -21,6 +21,9 @@ const (
 	inputSlotBytes = 4 << 20
 	// inputFrameSlots caps the bytes read from one frame.
 	inputFrameSlots = 4096
+	// maxInputHolders caps the values collected: 16 registers of each of
+	// a 2-million-frame walk would be 32 million.
+	maxInputHolders = 1 << 20
 	// maxArgFiles caps the command-line files opened to match buffers.
 	maxArgFiles = 32
 	// maxArgFileSize caps the size of a command-line file compared.
@@ -87,6 +90,9 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) []i
 	var slot [inputFrameSlots]byte
 	var prev stackmap.Regs
 	for i := range st.Frames {
+		if len(hs) >= maxInputHolders {
+			break
+		}
 		f := &st.Frames[i]
 		for n, name := range gdbRegNames {
 			var v uint64

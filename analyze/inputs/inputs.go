@@ -105,6 +105,10 @@ type Input struct {
 const (
 	// MaxInputs is how many buffers Find reports.
 	MaxInputs = 3
+	// maxCandidates caps the buffers Find ranks: the holders of one
+	// input point into it again and again, so the first found are the
+	// ones that matter, and each holder is checked against all of them.
+	maxCandidates = 64
 	// minText is the shortest run of text around a pointer that makes it
 	// a candidate: shorter runs are names and small strings.
 	minText = 32
@@ -144,7 +148,7 @@ func Find(mem Memory, regions []Region, holders []Holder, files []File) []Input 
 			b.add(h)
 			continue
 		}
-		if rejected[h.Value] {
+		if rejected[h.Value] || len(bufs) == maxCandidates {
 			continue
 		}
 		b := findBuffer(mem, r, h.Value)
@@ -261,11 +265,18 @@ func trimPartial(b []byte) []byte {
 // and for dir +1 one past the last text byte from addr on. Unreadable
 // bytes end the run, as does the region's edge or maxBuffer.
 func scanText(mem Memory, r *Region, addr uint64, dir int) uint64 {
-	const chunk = 4096
-	buf := make([]byte, chunk)
+	// Most candidates are not text: read 64 bytes first, then pages.
+	var small [64]byte
+	var buf []byte = small[:]
+	grow := func() {
+		if len(buf) < 4096 {
+			buf = make([]byte, 4096)
+		}
+	}
 	if dir > 0 {
 		end := min(r.End, addr+maxBuffer)
-		for p := addr; p < end; {
+		for p := addr; p < end; grow() {
+			chunk := len(buf)
 			n := min(uint64(chunk), end-p)
 			k, _ := mem.ReadAt(buf[:n], p)
 			for i := 0; i < k; i++ {
@@ -284,7 +295,8 @@ func scanText(mem Memory, r *Region, addr uint64, dir int) uint64 {
 	if addr-r.Start > maxBuffer {
 		start = addr - maxBuffer
 	}
-	for p := addr; p > start; {
+	for p := addr; p > start; grow() {
+		chunk := len(buf)
 		n := min(uint64(chunk), p-start)
 		k, _ := mem.ReadAt(buf[:n], p-n)
 		if uint64(k) < n {
