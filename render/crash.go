@@ -62,7 +62,7 @@ func writeListing(w io.Writer, indent string, t *report.Thread) {
 		if in.Current {
 			mark = "=>"
 		}
-		fmt.Fprintf(w, "%s%s %#016x  %-20s  %s\n", indent, mark, uint64(in.Address), spacedHex(in.Bytes), in.Instruction)
+		fmt.Fprintf(w, "%s%s %#016x  %-29s  %s\n", indent, mark, uint64(in.Address), spacedHex(in.Bytes), in.Instruction)
 	}
 }
 

@@ -46,7 +46,7 @@ func TestTextCrashSite(t *testing.T) {
 		"The crashed thread was reading input.rs (100 bytes): frame #0 (rdi of #0) points at byte 10 (line 1, column 11): `((((`",
 		"registers (thread 7):\n  rax     0x0000000000000001  rip     0x0000000000401000\n",
 		"code at the crash (thread 7):\n     0x0000000000400ffd  48 89 e5",
-		"  => 0x0000000000401000  48 8b 07              mov rax, qword ptr [rdi]\n",
+		"  => 0x0000000000401000  48 8b 07                       mov rax, qword ptr [rdi]\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text lacks %q:\n%s", want, out)
