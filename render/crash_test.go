@@ -67,4 +67,12 @@ func TestTextCrashSite(t *testing.T) {
 	if !strings.Contains(b.String(), "The crashed thread was reading input.rs (100 bytes): frame #0 (rdi of #0) points at byte 10 (line 1, column 11): `((((`") {
 		t.Errorf("markdown lacks the input:\n%s", b.String())
 	}
+	if strings.Contains(b.String(), "0x0000000000000002") {
+		t.Errorf("markdown printed thread 8's registers without Registers:\n%s", b.String())
+	}
+	b.Reset()
+	MarkdownWith(&b, r, MarkdownOptions{Registers: true})
+	if !strings.Contains(b.String(), "registers:\n  rax     0x0000000000000002") {
+		t.Errorf("markdown with Registers lacks thread 8's:\n%s", b.String())
+	}
 }

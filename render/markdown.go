@@ -14,6 +14,17 @@ import (
 // in a fenced block (recursion collapsed), the other threads and the
 // memory map in collapsible sections, and the environment facts.
 func Markdown(w io.Writer, r *report.Report) error {
+	return MarkdownWith(w, r, MarkdownOptions{})
+}
+
+// MarkdownOptions tune the Markdown report.
+type MarkdownOptions struct {
+	// Registers adds every other thread's registers to its section.
+	Registers bool
+}
+
+// MarkdownWith is Markdown with options.
+func MarkdownWith(w io.Writer, r *report.Report, o MarkdownOptions) error {
 	ew := &errWriter{w: w}
 	crashed := r.CrashedThread()
 	title := "Crash"
@@ -81,6 +92,10 @@ func Markdown(w io.Writer, r *report.Report) error {
 			if t := &r.Threads[i]; !t.Crashed {
 				ew.printf("thread %d: %s, %s\n", t.TID, frameCount(t), t.EndReason)
 				writeThreadFrames(ew, t, true)
+				if o.Registers && len(t.Registers) > 0 {
+					ew.printf("registers:\n")
+					writeRegisters(ew, "  ", t.Registers)
+				}
 				ew.printf("\n")
 			}
 		}

@@ -74,7 +74,7 @@ func newAnalyzeCmd() *cobra.Command {
 	cmd.Flags().IntVar(&o.maxFrames, "max-frames", 0, "list at most `N` frames per thread; diagnoses and the signature still use the whole stack (0: no limit)")
 	cmd.Flags().BoolVar(&o.rawSymbols, "raw-symbols", false, "print mangled symbol names")
 	cmd.Flags().BoolVar(&o.noCollapse, "no-collapse", false, "print every frame of a recursion")
-	cmd.Flags().BoolVar(&o.registers, "registers", false, "print every thread's registers, not only the crashed thread's (text)")
+	cmd.Flags().BoolVar(&o.registers, "registers", false, "print every thread's registers, not only the crashed thread's (text, markdown)")
 	return cmd
 }
 
@@ -117,7 +117,7 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 		return r.WriteJSON(out)
 	}
 	if o.format == "markdown" {
-		return render.Markdown(out, r)
+		return render.MarkdownWith(out, r, render.MarkdownOptions{Registers: o.registers})
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
