@@ -201,11 +201,14 @@ func (a *analysis) rustPanic() (rustpanic.Panic, bool) {
 	for _, f := range ct.thread.Frames {
 		frames = append(frames, rustpanic.Frame{Function: f.Function, SP: uint64(f.SP), CFA: uint64(f.CFA)})
 	}
-	return rustpanic.Find(a.s.Mem, panicSpace{a.mm}, frames)
+	return rustpanic.Find(a.s.Mem, panicSpace{a.mm, a.s}, frames)
 }
 
 // panicSpace answers rustpanic's questions from the mappings' roles.
-type panicSpace struct{ mm *memoryMap }
+type panicSpace struct {
+	mm *memoryMap
+	s  *Session
+}
 
 func (p panicSpace) ReadOnlyData(addr uint64) bool {
 	m := p.mm.core.Mapping(addr)
@@ -213,6 +216,21 @@ func (p panicSpace) ReadOnlyData(addr uint64) bool {
 		return false
 	}
 	return p.mm.role(m) == report.RoleRodata
+}
+
+func (p panicSpace) Function(addr uint64) string {
+	if !p.s.Mem.Executable(addr) {
+		return ""
+	}
+	m := p.s.Modules.Module(addr)
+	if m == nil {
+		return ""
+	}
+	sym, ok := m.Lookup(m.FileAddr(addr))
+	if !ok || m.RuntimeAddr(sym.Addr) != addr {
+		return "" // a vtable entry is a function's start
+	}
+	return p.s.demangle(sym.Name)
 }
 
 func (p panicSpace) Heap(addr uint64) bool {

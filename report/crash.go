@@ -173,11 +173,11 @@ type PanicLocation struct {
 
 // Words is the panic as Rust prints it, on one line.
 func (p *Panic) Words() string {
-	s := fmt.Sprintf("panicked at %s:%d:%d:", p.Location.File, p.Location.Line, p.Location.Column)
-	if p.Message != "" {
-		s += " " + p.Message
+	s := fmt.Sprintf("panicked at %s:%d:%d", p.Location.File, p.Location.Line, p.Location.Column)
+	if p.Message == "" {
+		return s + " (its message could not be read from the core)"
 	}
-	return s
+	return s + ": " + p.Message
 }
 
 // CxxException is the C++ exception that reached std::terminate.

@@ -54,7 +54,7 @@ func TestPanicWords(t *testing.T) {
 		t.Errorf("Words = %q", got)
 	}
 	p.Message = ""
-	if got := p.Words(); got != "panicked at src/main.rs:7:5:" {
+	if got := p.Words(); got != "panicked at src/main.rs:7:5 (its message could not be read from the core)" {
 		t.Errorf("Words = %q", got)
 	}
 }

@@ -29,6 +29,12 @@ type halves struct{ base, mid, end uint64 }
 
 func (h halves) ReadOnlyData(a uint64) bool { return a >= h.base && a < h.mid }
 func (h halves) Heap(a uint64) bool         { return a >= h.mid && a < h.end }
+func (h halves) Function(a uint64) string {
+	if a%2 == 0 {
+		return "<std::panicking::panic_handler::StaticStrPayload as core::panic::PanicPayload>::get"
+	}
+	return ""
+}
 
 // FuzzFind reads panics out of hostile memory: the frames are the
 // input's stack, in two frames, the first named panic_fmt. It must not

@@ -14,6 +14,8 @@
 //     panic hook (payload.get()), so the message is in the heap by the time
 //     the runtime aborts. The String's capacity is checked against its
 //     glibc malloc chunk, which is what tells the length from the capacity.
+//     A literal message is not copied: it is found through the payload's
+//     vtable, StaticStrPayload's by the names of its methods.
 //
 // Rust does not fix the order of struct fields; both are recognised by
 // their values (a pointer to a pointer and a length into read-only data,
@@ -49,6 +51,8 @@ type Space interface {
 	// Heap reports whether addr is in writable anonymous memory other
 	// than a stack: where a String's bytes are.
 	Heap(addr uint64) bool
+	// Function names the function at a code address (demangled), or "".
+	Function(addr uint64) string
 }
 
 // Location is a panic's core::panic::Location.
@@ -122,6 +126,9 @@ func Find(mem Memory, sp Space, frames []Frame) (Panic, bool) {
 	}
 	p := Panic{Location: best}
 	p.Message = findMessage(mem, sp, words, lo, hi)
+	if p.Message == "" {
+		p.Message = staticMessage(mem, sp, words)
+	}
 	return p, true
 }
 
@@ -229,6 +236,67 @@ func findMessage(mem Memory, sp Space, words []uint64, lo, hi uint64) string {
 		return m
 	}
 	return ""
+}
+
+// staticMessage finds a literal message (panic!("…"), which std does not
+// copy): the handler passes it as &mut dyn PanicPayload, a data pointer
+// beside a vtable pointer, and the vtable (drop_in_place, size, align,
+// then the methods) is StaticStrPayload's — size 16, alignment 8, and
+// its methods named <…StaticStrPayload as core::panic::PanicPayload>::….
+// The data is the payload's one field, a &str (pointer, length) into
+// read-only data. It returns "" unless exactly one message is found.
+func staticMessage(mem Memory, sp Space, words []uint64) string {
+	found := map[string]bool{}
+	for i := 0; i+1 < len(words); i++ {
+		data, vt := words[i], words[i+1]
+		if !sp.ReadOnlyData(vt) || vt%8 != 0 {
+			continue
+		}
+		var v [6]uint64
+		ok := true
+		for j := range v {
+			if v[j], ok = readWord(mem, vt+uint64(8*j)); !ok {
+				break
+			}
+		}
+		if !ok || v[1] != 16 || v[2] != 8 {
+			continue
+		}
+		named := false
+		for _, m := range v[3:] {
+			if f := sp.Function(m); strings.Contains(f, "StaticStrPayload") && strings.Contains(f, "PanicPayload") {
+				named = true
+			}
+		}
+		if !named {
+			continue
+		}
+		ptr, ok1 := readWord(mem, data)
+		n, ok2 := readWord(mem, data+8)
+		if !ok1 || !ok2 || n == 0 || n > maxMessage || !sp.ReadOnlyData(ptr) || !sp.ReadOnlyData(ptr+n-1) {
+			continue
+		}
+		b := make([]byte, n)
+		if _, err := mem.ReadAt(b, ptr); err != nil || !isText(b, true) {
+			continue
+		}
+		found[string(b)] = true
+	}
+	if len(found) != 1 {
+		return ""
+	}
+	for m := range found {
+		return m
+	}
+	return ""
+}
+
+func readWord(mem Memory, addr uint64) (uint64, bool) {
+	var b [8]byte
+	if _, err := mem.ReadAt(b[:], addr); err != nil {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(b[:]), true
 }
 
 // mallocSized reports whether ptr is what glibc's malloc returned for a
