@@ -118,3 +118,42 @@ func TestCrashListingMatchesObjdump(t *testing.T) {
 		t.Errorf("only %d fixtures got a listing", listed)
 	}
 }
+
+// TestCrashListingStripped lists the crash of c-null-deref with its binary
+// stripped of symbols: the listing then starts at the FDE's start, and its
+// boundaries must still be objdump's on the unstripped file.
+func TestCrashListingStripped(t *testing.T) {
+	objdump := testfixture.Tool(t, "objdump")
+	strip := testfixture.Tool(t, "strip")
+	f := testfixture.Get(t, "c-null-deref")
+	bin := filepath.Join(t.TempDir(), "prog")
+	if out, err := exec.Command(strip, "-s", "-o", bin, f.Binary).CombinedOutput(); err != nil {
+		t.Fatalf("strip: %v\n%s", err, out)
+	}
+	opts := options(f)
+	opts.Binary = bin
+	s, err := Open(f.CoreZst, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := s.Report()
+	if r.CrashedThread().Frames[0].Function != "" {
+		t.Fatalf("frame 0 still has a name: %q", r.CrashedThread().Frames[0].Function)
+	}
+	lines, _ := s.last.crashListing()
+	if len(lines) == 0 {
+		t.Fatal("no listing without symbols")
+	}
+	m := s.Modules.Module(lines[0].Addr)
+	last := lines[len(lines)-1]
+	addrs, _ := objdumpLines(t, objdump, f.Binary, m.FileAddr(lines[0].Addr), m.FileAddr(last.Addr)+uint64(len(last.Bytes)))
+	if len(addrs) != len(lines) {
+		t.Fatalf("objdump lists %d instructions, coreview %d", len(addrs), len(lines))
+	}
+	for i, l := range lines {
+		if m.FileAddr(l.Addr) != addrs[i] {
+			t.Errorf("instruction %d at %#x, objdump's at %#x", i, m.FileAddr(l.Addr), addrs[i])
+		}
+	}
+}

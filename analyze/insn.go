@@ -181,7 +181,17 @@ func (a *analysis) crashListing() (lines []x86.Line, callSite bool) {
 	}
 	start, ok := a.s.code.FuncStart(pc)
 	if !ok {
-		return nil, false
+		// No symbol (a stripped module): the FDE's start is a function's
+		// first instruction too.
+		cfi, bias, found := a.s.code.CFI(pc)
+		if !found {
+			return nil, false
+		}
+		fi, found := cfi.FrameInfo(pc - bias)
+		if !found {
+			return nil, false
+		}
+		start = fi.Begin + bias
 	}
 	lines, ok = x86.Listing(a.s.Mem, start, pc, insnsBefore, insnsAfter, a.s.codeSymbol)
 	if !ok {
