@@ -43,7 +43,7 @@ func TestTextCrashSite(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"The crashed thread was reading input.rs (100 bytes): frame #0 (rdi of #0) points at byte 10 (line 1, column 11): `((((`",
+		"The crashed thread was reading input.rs (100 bytes): frame #0's rdi points at byte 10 (line 1, column 11): `((((`",
 		"registers (thread 7):\n  rax     0x0000000000000001  rip     0x0000000000401000\n",
 		"code at the crash (thread 7):\n     0x0000000000400ffd  48 89 e5",
 		"  => 0x0000000000401000  48 8b 07                       mov rax, qword ptr [rdi]\n",
@@ -64,7 +64,7 @@ func TestTextCrashSite(t *testing.T) {
 	if err := Markdown(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "The crashed thread was reading input.rs (100 bytes): frame #0 (rdi of #0) points at byte 10 (line 1, column 11): `((((`") {
+	if !strings.Contains(b.String(), "The crashed thread was reading input.rs (100 bytes): frame #0's rdi points at byte 10 (line 1, column 11): `((((`") {
 		t.Errorf("markdown lacks the input:\n%s", b.String())
 	}
 	if strings.Contains(b.String(), "0x0000000000000002") {

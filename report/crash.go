@@ -124,7 +124,7 @@ func (in *Input) Words(recursion bool) string {
 	if in.Line > 0 {
 		pos += fmt.Sprintf(" (line %s, column %s)", commas(in.Line), commas(in.Column))
 	}
-	holder := fmt.Sprintf("frame #%d (%s)", in.Frame, in.HeldBy)
+	holder := holderWords(in.HeldBy, in.Frame)
 	if in.File != nil {
 		return fmt.Sprintf("%s was reading %s (%s bytes): %s points at %s:", who, printable(*in.File), commas(in.Size), holder, pos)
 	}
@@ -135,6 +135,16 @@ func (in *Input) Words(recursion bool) string {
 	}
 	return fmt.Sprintf("%s's frames point into %s bytes of text %s that no file on its command line matches (%s pointers into it): %s points at %s:",
 		who, commas(in.Size), where, frames, holder, pos)
+}
+
+// holderWords names where the pointer is held in a sentence: "frame #0's
+// rdi", "a stack slot of frame #12".
+func holderWords(heldBy string, frame int) string {
+	where, _, _ := strings.Cut(heldBy, " of #")
+	if where == "stack slot" {
+		return fmt.Sprintf("a stack slot of frame #%d", frame)
+	}
+	return fmt.Sprintf("frame #%d's %s", frame, where)
 }
 
 // printable escapes the control characters and invalid UTF-8 of s as Go

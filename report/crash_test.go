@@ -34,16 +34,16 @@ func TestRegistersJSON(t *testing.T) {
 func TestInputWords(t *testing.T) {
 	file := "input.rs"
 	in := Input{File: &file, Size: 40025, Offset: 10605, Line: 1, Column: 10606, HeldBy: "stack slot of #1", Frame: 1, Frames: 5698, Source: "anon"}
-	if got, want := in.Words(true), "The recursion was reading input.rs (40,025 bytes): frame #1 (stack slot of #1) points at byte 10,605 (line 1, column 10,606):"; got != want {
+	if got, want := in.Words(true), "The recursion was reading input.rs (40,025 bytes): a stack slot of frame #1 points at byte 10,605 (line 1, column 10,606):"; got != want {
 		t.Errorf("Words = %q, want %q", got, want)
 	}
 	in.File, in.Line = nil, 0
-	if got, want := in.Words(false), "The crashed thread's frames point into 40,025 bytes of text in anonymous memory that no file on its command line matches (5,698 frames hold pointers into it): frame #1 (stack slot of #1) points at byte 10,605:"; got != want {
+	if got, want := in.Words(false), "The crashed thread's frames point into 40,025 bytes of text in anonymous memory that no file on its command line matches (5,698 frames hold pointers into it): a stack slot of frame #1 points at byte 10,605:"; got != want {
 		t.Errorf("Words = %q, want %q", got, want)
 	}
 	evil := "a\x1b[31mb"
 	in.File = &evil
-	if got := in.Words(false); got != "The crashed thread was reading a\\x1b[31mb (40,025 bytes): frame #1 (stack slot of #1) points at byte 10,605:" {
+	if got := in.Words(false); got != "The crashed thread was reading a\\x1b[31mb (40,025 bytes): a stack slot of frame #1 points at byte 10,605:" {
 		t.Errorf("a control character in the file name reached the sentence: %q", got)
 	}
 }
