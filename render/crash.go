@@ -78,29 +78,9 @@ func spacedHex(h string) string {
 	return b.String()
 }
 
-// codeSpan writes s as a Markdown code span, fenced with more backticks
-// than any run inside it (CommonMark 6.1), padded when it starts or ends
-// with one.
-func codeSpan(s string) string {
-	longest, run := 0, 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || s == "" {
-		s = " " + s + " "
-	}
-	return fence + s + fence
-}
-
 // inputMarkdown is an input's sentence for Markdown.
 func inputMarkdown(in *report.Input, recursion bool) string {
-	return EscapeMarkdown(in.Words(recursion)) + " " + codeSpan(in.Excerpt)
+	return EscapeMarkdown(in.Words(recursion)) + " " + CodeSpan(in.Excerpt)
 }
 
 // systemLines are the text header's lines about the toolchain and

@@ -8,21 +8,6 @@ import (
 	"github.com/coreview/coreview/report"
 )
 
-func TestCodeSpan(t *testing.T) {
-	for in, want := range map[string]string{
-		"((((":    "`((((`",
-		"a`b":     "``a`b``",
-		"`x":      "`` `x ``",
-		"a``b`":   "``` a``b` ```",
-		"":        "`  `",
-		"<b>*_|*": "`<b>*_|*`",
-	} {
-		if got := codeSpan(in); got != want {
-			t.Errorf("codeSpan(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestTextCrashSite renders a hand-built report's input, registers and
 // listing: the crashed thread's registers under the diagnoses, every
 // thread's with Registers, the PC's instruction marked.

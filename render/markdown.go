@@ -1,7 +1,6 @@
 package render
 
 import (
-	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -39,13 +38,20 @@ func MarkdownWith(w io.Writer, r *report.Report, o MarkdownOptions) error {
 	}
 	ew.printf("## %s\n\n", EscapeMarkdown(title))
 	if r.Signal != nil {
-		ew.printf("**Signal:** %s (%s) in thread %d", r.Signal.Name, r.Signal.CodeName, r.Signal.Thread)
-		l := addressLine(r.Signal, func(a uint64) string { return fmt.Sprintf("`%#x`", a) })
+		ew.printf("**Signal:** %s (%s)", r.Signal.Name, r.Signal.CodeName)
+		if len(r.Threads) > 0 {
+			ew.printf(" in thread %d", r.Signal.Thread)
+		}
+		// The address is ours, in code; what it lies in names the core's
+		// files, escaped.
+		where := EscapeMarkdown(r.Signal.Where)
 		switch {
+		case r.Signal.Address != nil && where != "":
+			ew.printf(" at `%#x` %s", uint64(*r.Signal.Address), where)
 		case r.Signal.Address != nil:
-			ew.printf(" at %s", EscapeMarkdown(l))
-		case l != "":
-			ew.printf(", address %s", EscapeMarkdown(l))
+			ew.printf(" at `%#x`", uint64(*r.Signal.Address))
+		case where != "":
+			ew.printf(", address %s", where)
 		}
 		ew.printf("  \n")
 	}
@@ -72,43 +78,46 @@ func MarkdownWith(w io.Writer, r *report.Report, o MarkdownOptions) error {
 		ew.printf("%s\n\n", inputMarkdown(&r.Inputs[i], recursing(r)))
 	}
 	if crashed != nil && len(crashed.Registers) > 0 {
-		ew.printf("<details><summary>Registers (thread %d)</summary>\n\n```\n", crashed.TID)
-		writeRegisters(ew, "", crashed.Registers)
-		ew.printf("```\n\n</details>\n\n")
+		ew.printf("<details><summary>Registers (thread %d)</summary>\n\n", crashed.TID)
+		codeBlock(ew, func(w *errWriter) { writeRegisters(w, "", crashed.Registers) })
+		ew.printf("\n</details>\n\n")
 	}
 	if crashed != nil && len(crashed.Disassembly) > 0 {
-		ew.printf("**%s**\n\n```\n", EscapeMarkdown(strings.ToUpper(listingTitle(crashed)[:1])+listingTitle(crashed)[1:]))
-		writeListing(ew, "", crashed)
-		ew.printf("```\n\n")
+		title := listingTitle(crashed)
+		ew.printf("**%s**\n\n", EscapeMarkdown(strings.ToUpper(title[:1])+title[1:]))
+		codeBlock(ew, func(w *errWriter) { writeListing(w, "", crashed) })
+		ew.printf("\n")
 	}
 	if crashed != nil {
-		ew.printf("### Crashed thread %d (%s, %s)\n\n```\n", crashed.TID, frameCount(crashed), crashed.EndReason)
-		writeThreadFrames(ew, crashed, true)
-		ew.printf("```\n\n")
+		ew.printf("### Crashed thread %d (%s, %s)\n\n", crashed.TID, frameCount(crashed), crashed.EndReason)
+		codeBlock(ew, func(w *errWriter) { writeThreadFrames(w, crashed, true) })
+		ew.printf("\n")
 	}
 	if len(r.Threads) > 1 {
-		ew.printf("<details><summary>Other threads (%d)</summary>\n\n```\n", len(r.Threads)-1)
-		for i := range r.Threads {
-			if t := &r.Threads[i]; !t.Crashed {
-				ew.printf("thread %d: %s, %s\n", t.TID, frameCount(t), t.EndReason)
-				writeThreadFrames(ew, t, true)
-				if o.Registers && len(t.Registers) > 0 {
-					ew.printf("registers:\n")
-					writeRegisters(ew, "  ", t.Registers)
+		ew.printf("<details><summary>Other threads (%d)</summary>\n\n", len(r.Threads)-1)
+		codeBlock(ew, func(w *errWriter) {
+			for i := range r.Threads {
+				if t := &r.Threads[i]; !t.Crashed {
+					w.printf("thread %d: %s, %s\n", t.TID, frameCount(t), t.EndReason)
+					writeThreadFrames(w, t, true)
+					if o.Registers && len(t.Registers) > 0 {
+						w.printf("registers:\n")
+						writeRegisters(w, "  ", t.Registers)
+					}
+					w.printf("\n")
 				}
-				ew.printf("\n")
 			}
-		}
-		ew.printf("```\n\n</details>\n\n")
+		})
+		ew.printf("\n</details>\n\n")
 	}
-	ew.printf("<details><summary>Memory map (%d mappings)</summary>\n\n```\n", len(r.Mappings))
-	Maps(ew, r)
-	ew.printf("```\n\n</details>\n\n")
+	ew.printf("<details><summary>Memory map (%d mappings)</summary>\n\n", len(r.Mappings))
+	codeBlock(ew, func(w *errWriter) { Maps(w, r) })
+	ew.printf("\n</details>\n\n")
 	ew.printf("<details><summary>Environment</summary>\n\n")
-	ew.printf("- command line: `%s`\n", strings.Join(r.Process.Args, " "))
-	ew.printf("- pid %d, executable `%s`\n", r.Process.PID, r.Process.Exe)
+	ew.printf("- command line: %s\n", CodeSpan(strings.Join(r.Process.Args, " ")))
+	ew.printf("- pid %d, executable %s\n", r.Process.PID, CodeSpan(r.Process.Exe))
 	for _, m := range r.Modules {
-		ew.printf("- `%s` build-id `%s` (%s)", m.Path, nameOr(m.CoreBuildID, m.BuildID), m.Status)
+		ew.printf("- %s build-id %s (%s)", CodeSpan(m.Path), CodeSpan(nameOr(m.CoreBuildID, m.BuildID)), m.Status)
 		if len(m.Compilers) > 0 {
 			ew.printf(", built by %s", EscapeMarkdown(strings.Join(m.Compilers, "; ")))
 		}
@@ -137,4 +146,22 @@ func writeThreadFrames(ew *errWriter, t *report.Thread, collapse bool) {
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	writeFrames(tw, t, collapse)
 	tw.Flush()
+}
+
+// codeBlock writes what body writes as a fenced code block whose fence is
+// longer than any backtick run in it, so nothing from the core can close
+// the block early.
+func codeBlock(ew *errWriter, body func(*errWriter)) {
+	var b strings.Builder
+	bw := &errWriter{w: &b}
+	body(bw)
+	if bw.err != nil && ew.err == nil {
+		ew.err = bw.err
+	}
+	fence := Fence(b.String())
+	ew.printf("%s\n", fence)
+	if ew.err == nil {
+		_, ew.err = io.WriteString(ew.w, b.String())
+	}
+	ew.printf("%s\n", fence)
 }

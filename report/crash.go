@@ -11,8 +11,10 @@ import (
 
 // Register is one register of a thread, named as gdb names it.
 type Register struct {
-	Name  string
-	Value uint64
+	// The fields are not JSON objects of their own: Registers writes
+	// each as a "name": "0x…" member.
+	Name  string `json:"-"`
+	Value uint64 `json:"-"`
 }
 
 // Registers are a thread's registers in gdb's `info registers` order. In

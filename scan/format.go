@@ -22,7 +22,7 @@ func (res *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(tw, "CORE\tPROCESS\tSIGNAL\tDIAGNOSIS\tSIGNATURE\tTOP FRAME\n")
 	for _, r := range res.Rows {
 		if r.Error != "" && r.SignatureHash == "" {
-			fmt.Fprintf(tw, "%s\t%s\t-\terror\t-\t%s\n", r.Path, r.process(), r.Error)
+			fmt.Fprintf(tw, "%s\t%s\t-\terror\t-\t%s\n", cell(r.Path), cell(r.process()), cell(r.Error))
 			continue
 		}
 		top := "-"
@@ -33,7 +33,7 @@ func (res *Result) WriteTable(w io.Writer) error {
 		if len(r.Diagnoses) > 0 {
 			diag = r.Diagnoses[0]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Path, r.process(), r.Signal, diag, r.SignatureHash, top)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell(r.Path), cell(r.process()), r.Signal, diag, r.SignatureHash, cell(top))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -42,19 +42,24 @@ func (res *Result) WriteTable(w io.Writer) error {
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "COUNT\tSIGNATURE\tDIAGNOSIS\tFIRST CORE\tCRASH\n")
 	for _, g := range res.Groups {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", g.Count, g.SignatureHash, g.Diagnosis, g.FirstCore, g.Signature)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", g.Count, g.SignatureHash, g.Diagnosis, cell(g.FirstCore), cell(g.Signature))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, g := range res.Groups {
-		fmt.Fprintf(w, "\n%s (%d core(s)): %s\n", g.SignatureHash, g.Count, g.Signature)
+		fmt.Fprintf(w, "\n%s (%d core(s)): %s\n", g.SignatureHash, g.Count, render.Sanitize(g.Signature))
 		for i, f := range g.Frames {
-			fmt.Fprintf(w, "  #%d  %s\n", i, f)
+			fmt.Fprintf(w, "  #%d  %s\n", i, render.Sanitize(f))
 		}
 	}
 	return nil
 }
+
+// cell is a string from a core (a file name, a message quoting one) as a
+// table cell: control characters escaped (a tab would shift the columns, a
+// newline start a fake row, ESC drive the terminal).
+func cell(s string) string { return render.Sanitize(s) }
 
 // process names a row's process for the table: "comm[pid]", from what
 // systemd-coredump recorded (with the time it did) or else from the core,
@@ -86,16 +91,38 @@ func (r *Row) process() string {
 
 // WriteJSONL writes one JSON object per core, then one summary object.
 func (res *Result) WriteJSONL(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	jw := NewJSONLWriter(w)
 	for _, r := range res.Rows {
-		if err := enc.Encode(struct {
-			Type string `json:"type"`
-			Row
-		}{"core", r}); err != nil {
+		if err := jw.Row(r); err != nil {
 			return err
 		}
 	}
+	return res.WriteJSONLSummary(w)
+}
+
+// JSONLWriter writes scan rows as JSON lines, one at a time, so a scan can
+// print each as it is done (Options.OnRow).
+type JSONLWriter struct{ enc *json.Encoder }
+
+// NewJSONLWriter returns a JSONLWriter writing to w.
+func NewJSONLWriter(w io.Writer) *JSONLWriter {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &JSONLWriter{enc}
+}
+
+// Row writes one core's line.
+func (j *JSONLWriter) Row(r Row) error {
+	return j.enc.Encode(struct {
+		Type string `json:"type"`
+		Row
+	}{"core", r})
+}
+
+// WriteJSONLSummary writes the summary line that ends WriteJSONL's output.
+func (res *Result) WriteJSONLSummary(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	return enc.Encode(struct {
 		Type   string  `json:"type"`
 		Cores  int     `json:"cores"`
@@ -127,21 +154,22 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 	if len(res.Groups) > 0 {
 		printf("| count | signature | diagnosis | first core |\n|---:|---|---|---|\n")
 		for _, g := range res.Groups {
-			printf("| %d | `%s` | %s | `%s` |\n", g.Count, g.SignatureHash, g.Diagnosis, g.FirstCore)
+			printf("| %d | `%s` | %s | %s |\n", g.Count, g.SignatureHash, render.EscapeMarkdown(g.Diagnosis), render.TableCode(g.FirstCore))
 		}
 	}
 	for _, g := range res.Groups {
 		printf("\n## %s\n\n", render.EscapeMarkdown(g.Signature))
 		if g.Summary != "" {
-			printf("%s\n\n", g.Summary)
+			printf("%s\n\n", render.EscapeMarkdown(g.Summary))
 		}
-		printf("```\n")
+		var frames strings.Builder
 		for i, f := range g.Frames {
-			printf("#%d  %s\n", i, f)
+			fmt.Fprintf(&frames, "#%d  %s\n", i, render.Sanitize(f))
 		}
-		printf("```\n\n<details><summary>%d core(s)</summary>\n\n", g.Count)
+		fence := render.Fence(frames.String())
+		printf("%s\n%s%s\n\n<details><summary>%d core(s)</summary>\n\n", fence, frames.String(), fence, g.Count)
 		for _, c := range g.Cores {
-			printf("- `%s`", c)
+			printf("- %s", render.CodeSpan(c))
 			if sd := rows[c].Line(); sd != "" {
 				printf(" (systemd-coredump: %s)", render.EscapeMarkdown(sd))
 			}
@@ -153,7 +181,7 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 		printf("\n## Not analyzed\n\n")
 		for _, r := range res.Rows {
 			if r.Error != "" {
-				printf("- `%s`: %s\n", r.Path, render.EscapeMarkdown(r.Error))
+				printf("- %s: %s\n", render.CodeSpan(r.Path), render.EscapeMarkdown(r.Error))
 			}
 		}
 	}

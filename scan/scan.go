@@ -33,6 +33,14 @@ type Options struct {
 	// it ends, with the number of cores done and a core being analyzed
 	// now ("" when none is).
 	Progress func(done, total int, current string)
+	// Isolate, if set, analyzes each core in a worker process (see
+	// Isolation); else in this process, where a timed-out analysis is
+	// cancelled but a crash or an out-of-memory is everyone's.
+	Isolate *Isolation
+	// OnRow, if set, is given each row as soon as it and every row before
+	// it (in path order) are done: rows stream in the order the result
+	// lists them, whatever order the analyses finish in.
+	OnRow func(Row)
 }
 
 // Row is one core's line in a scan.
@@ -119,6 +127,11 @@ func Run(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return runPaths(paths, opts)
+}
+
+// runPaths analyzes the cores at paths, in parallel.
+func runPaths(paths []string, opts Options) (*Result, error) {
 	jobs := opts.Jobs
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
@@ -153,6 +166,17 @@ func Run(opts Options) (*Result, error) {
 		}
 		opts.Progress(done, len(paths), current)
 	}
+	finished := make([]bool, len(paths))
+	next := 0 // rows before next have gone to OnRow
+	emit := func(i int) {
+		mu.Lock()
+		defer mu.Unlock()
+		finished[i] = true
+		for opts.OnRow != nil && next < len(rows) && finished[next] {
+			opts.OnRow(rows[next])
+			next++
+		}
+	}
 	sem := make(chan struct{}, jobs)
 	for i, p := range paths {
 		wg.Add(1)
@@ -161,7 +185,12 @@ func Run(opts Options) (*Result, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			progress(true, p)
-			rows[i] = scanOne(p, opts)
+			if opts.Isolate != nil {
+				rows[i] = runWorker(p, opts)
+			} else {
+				rows[i] = scanOne(p, opts)
+			}
+			emit(i)
 			progress(false, p)
 		}()
 	}
@@ -231,7 +260,10 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 		return row
 	}
 	defer s.Close()
-	r := s.Report()
+	r, err := s.Analyze()
+	if err != nil {
+		return Row{Path: path, Diagnoses: []string{}, Error: err.Error()}
+	}
 	if r.Stored != nil {
 		row.Compression, row.Systemd = r.Stored.Compression, r.Stored.Systemd
 	}

@@ -23,8 +23,16 @@ type scanOptions struct {
 	failOn    []string
 	timeout   time.Duration
 	maxSize   int64
+	maxMemory int64
+	inProcess bool
 	source    sourceFlags
 }
+
+// defaultMaxMemory is each worker's address-space limit: the analysis of
+// one core is promised to stay within 2 GiB of RSS with default flags,
+// and address space runs ahead of RSS (mapped files, the Go heap's
+// reservations).
+const defaultMaxMemory = 4 << 30
 
 func newScanCmd() *cobra.Command {
 	o := &scanOptions{}
@@ -39,6 +47,10 @@ Each core's executable is looked for in this order: --binary; a file named "bin"
 core; the core's directory, then --binary-dir, each by build-id then by name; the paths the core
 names, under --sysroot. A file that does not match the core (build-id, or the ELF headers the
 core holds) loses to any later one that does.
+
+Each core is analyzed in a child process of its own, at most --jobs at once: a core that makes
+its analysis crash, run out of memory (--max-memory, default 4 GiB of address space) or hang
+(--timeout: the child is killed) is that core's error row.
 
 Exit status: 0 no crash found; 1 crashes found (only those of the --fail-on kinds or signals,
 when given); 2 usage error; 3 some cores could not be analyzed and nothing else failed.`,
@@ -56,7 +68,10 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 	f.StringVar(&o.sysroot, "sysroot", "", "look up the paths cores name under `DIR`")
 	f.StringVar(&o.format, "format", "table", "output format: table, jsonl, json, markdown or junit")
 	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for cores with a diagnosis of these `KIND`s or these signals (comma-separated; e.g. stack-overflow,SIGABRT)")
-	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit)")
+	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit); its analysis is killed")
+	f.Int64Var(&o.maxMemory, "max-memory", defaultMaxMemory, "limit each core's analysis to `BYTES` of address space (0: no limit)")
+	f.BoolVar(&o.inProcess, "in-process", false, "analyze in this process, not one child per core (no isolation; for debugging)")
+	f.MarkHidden("in-process")
 	addMaxCoreSize(cmd, &o.maxSize)
 	o.source.register(cmd)
 	return cmd
@@ -71,26 +86,46 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 	if err := checkFailOn(o.failOn); err != nil {
 		return &usageError{err}
 	}
-	if o.jobs < 0 || o.timeout < 0 {
-		return &usageError{fmt.Errorf("--jobs and --timeout must not be negative")}
+	if o.jobs < 0 || o.timeout < 0 || o.maxMemory < 0 {
+		return &usageError{fmt.Errorf("--jobs, --timeout and --max-memory must not be negative")}
 	}
 	opts := scan.Options{Dirs: dirs, Recursive: o.recursive, Jobs: o.jobs, Timeout: o.timeout, BinaryDir: o.binaryDir,
 		Core: analyze.Options{Binary: o.binary, Sysroot: o.sysroot, MaxCoreSize: o.maxSize}}
 	o.source.apply(&opts.Core)
+	if !o.inProcess {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("scan: finding this program to run its workers: %w", err)
+		}
+		opts.Isolate = &scan.Isolation{Command: []string{exe, "worker"}, MaxMemory: uint64(o.maxMemory)}
+	}
 	stderr := cmd.ErrOrStderr()
 	if isTerminal(stderr) {
 		opts.Progress = progressLine(stderr)
+	}
+	out := cmd.OutOrStdout()
+	var rowErr error
+	if o.format == "jsonl" {
+		// Each row as soon as it and the rows before it are done.
+		enc := scan.NewJSONLWriter(out)
+		opts.OnRow = func(r scan.Row) {
+			if err := enc.Row(r); err != nil && rowErr == nil {
+				rowErr = err
+			}
+		}
 	}
 	res, err := scan.Run(opts)
 	if err != nil {
 		return err
 	}
-	out := cmd.OutOrStdout()
 	switch o.format {
 	case "table":
 		err = res.WriteTable(out)
 	case "jsonl":
-		err = res.WriteJSONL(out)
+		err = rowErr
+		if err == nil {
+			err = res.WriteJSONLSummary(out)
+		}
 	case "json":
 		err = res.WriteJSON(out)
 	case "markdown":

@@ -37,7 +37,10 @@ func newWhatisCmd() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			r := s.Report()
+			r, err := s.Analyze()
+			if err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			for _, a := range addrs {
 				w := s.WhatIs(a, r)
