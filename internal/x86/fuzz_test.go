@@ -2,34 +2,20 @@ package x86
 
 import "testing"
 
-// FuzzListing lists arbitrary bytes as code from their start to every PC
-// in them: no panic, the current instruction (when listed) is the PC's,
-// and the listing covers only the bytes given.
-func FuzzListing(f *testing.F) {
-	f.Add(fn, uint16(9))
-	f.Fuzz(func(t *testing.T, code []byte, at uint16) {
-		if len(code) == 0 {
-			return
+// FuzzCallBefore feeds arbitrary code bytes to the call-site rule and the
+// tail-jump follower: any input gives an answer, never a panic, and a call
+// found ends exactly at the return address.
+func FuzzCallBefore(f *testing.F) {
+	f.Add([]byte("\xff\xd0\x00\x00\x00\x00\x00"))
+	f.Add([]byte("\x41\xff\x94\xc4\x00\x01\x00\x00"))
+	f.Add([]byte("\x49\x89\xc8\x48\x8d\x0d\xf6\xff\xff\xff\xe9\xf1\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, code []byte) {
+		const ra = 0x401000
+		m := mem{base: ra - uint64(len(code)), b: code}
+		if c, ok := CallBefore(m, ra); ok && (c.Addr+uint64(c.Len) != ra || c.Len < minCallLen || c.Len > MaxCallLen) {
+			t.Fatalf("call at %#x, %d bytes, does not end at %#x", c.Addr, c.Len, uint64(ra))
 		}
-		pc := 0x1000 + uint64(int(at)%len(code))
-		lines, ok := Listing(bytesAt{0x1000, code}, 0x1000, pc, 8, 4, nil)
-		if !ok {
-			return
-		}
-		cur := 0
-		for _, l := range lines {
-			if l.Addr < 0x1000 || l.Addr-0x1000+uint64(len(l.Bytes)) > uint64(len(code)) {
-				t.Fatalf("line %+v outside the code", l)
-			}
-			if l.Current {
-				cur++
-				if l.Addr != pc {
-					t.Fatalf("current at %#x, pc %#x", l.Addr, pc)
-				}
-			}
-		}
-		if cur != 1 {
-			t.Fatalf("%d current lines", cur)
-		}
+		TailJump(mem{base: 0x2000, b: code}, 0x2000)
+		ReachesByJumps(mem{base: 0x2000, b: code}, 0x2000, 0x3000)
 	})
 }

@@ -1,7 +1,6 @@
 package x86
 
 import (
-	"errors"
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -79,7 +78,7 @@ func Listing(r interface {
 
 // decode decodes one instruction at the start of b, or one "(bad)" byte.
 func decode(b []byte, addr uint64, sym Symbolizer) Line {
-	inst, err := safeDecode(b)
+	inst, err := Decode(b)
 	// x86asm can claim a length past the bytes it was given (a prefix
 	// run at the end of the buffer): that is no instruction either.
 	if err != nil || inst.Len == 0 || inst.Len > len(b) {
@@ -103,17 +102,3 @@ func decode(b []byte, addr uint64, sym Symbolizer) Line {
 	}
 	return Line{Addr: addr, Bytes: append([]byte(nil), b[:inst.Len]...), Text: text}
 }
-
-// safeDecode is x86asm.Decode, whose decoder indexes past the end of some
-// truncated inputs (found by FuzzListing: "UH\x89\xe5H\x8d\\$ b000"
-// cut at 4 bytes): a panic there is an undecodable instruction.
-func safeDecode(b []byte) (inst x86asm.Inst, err error) {
-	defer func() {
-		if recover() != nil {
-			inst, err = x86asm.Inst{}, errUndecodable
-		}
-	}()
-	return x86asm.Decode(b, 64)
-}
-
-var errUndecodable = errors.New("x86: undecodable instruction")
