@@ -1,12 +1,14 @@
 package analyze
 
 import (
+	"debug/elf"
 	"fmt"
 	"strings"
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
+	"github.com/coreview/coreview/symbolize"
 )
 
 // stackerSwitch reports whether the stack switch at frames[at] is
@@ -119,20 +121,48 @@ func (a *analysis) stackerLimit(t *corefile.Thread) *report.StackerLimit {
 			return nil // musl lays static TLS out its own way
 		}
 	}
-	sym, ok := exe.TLSSymbol("7stacker11STACK_LIMIT")
-	if !ok || sym.Size != 24 {
+	// The executable first, then the modules the thread's frames run
+	// in (whose symbol tables the frames have read already).
+	cands := []*symbolize.Module{exe}
+	seen := map[*symbolize.Module]bool{exe: true}
+	var frames []stackmap.Frame
+	if ct := a.crashed(); ct != nil && ct.core == t {
+		frames = ct.stack.Frames
+	}
+	for _, f := range frames {
+		if m := a.s.Modules.Module(f.LookupPC()); m != nil && !seen[m] {
+			seen[m] = true
+			cands = append(cands, m)
+		}
+	}
+	var addr uint64
+	found := false
+	for _, m := range cands {
+		sym, ok := m.TLSSymbol("7stacker11STACK_LIMIT")
+		if !ok || sym.Size != 24 {
+			continue
+		}
+		vaddr, memsz, align, ok := m.TLSTemplate()
+		if !ok || align&(align-1) != 0 || memsz > 1<<30 || sym.Addr+sym.Size > memsz {
+			return nil
+		}
+		var block uint64
+		if m == exe {
+			first := vaddr & (align - 1)
+			off := (memsz-first+align-1)&^(align-1) + first
+			if off > t.Regs.FsBase {
+				return nil
+			}
+			block = t.Regs.FsBase - off
+		} else if block, ok = a.dtvBlock(m, t); !ok {
+			return nil
+		}
+		addr, found = block+sym.Addr, true
+		break
+	}
+	if !found {
 		return nil
 	}
-	vaddr, memsz, align, ok := exe.TLSTemplate()
-	if !ok || align&(align-1) != 0 || memsz > 1<<30 || sym.Addr+sym.Size > memsz {
-		return nil
-	}
-	first := vaddr & (align - 1)
-	off := (memsz-first+align-1)&^(align-1) + first
-	if off > t.Regs.FsBase {
-		return nil
-	}
-	addr := t.Regs.FsBase - off + sym.Addr
 	var w [3]uint64
 	for i := range w {
 		v, err := a.s.Mem.ReadUint64(addr + uint64(8*i))
@@ -186,11 +216,111 @@ func (a *analysis) stackerLimit(t *corefile.Thread) *report.StackerLimit {
 	return out
 }
 
+// dtvBlock finds a shared library's TLS block for a thread through the
+// thread's DTV (glibc: the TCB at fs_base holds it at +8, and entry i, 16
+// bytes each, points at module i's block). The module's id is its place
+// among the modules with a PT_TLS segment in the dynamic linker's list,
+// which assigns ids in load order, the executable first: the list is read
+// from the executable's DT_DEBUG (struct r_debug, r_map at +8) through the
+// public head of each struct link_map (l_addr, l_name, l_ld, l_next at 0,
+// 8, 16, 24), matched to modules by load bias.
+func (a *analysis) dtvBlock(m *symbolize.Module, t *corefile.Thread) (uint64, bool) {
+	mem := a.s.Mem
+	rdebug, ok := a.rDebug()
+	if !ok {
+		return 0, false
+	}
+	lm, err := mem.ReadUint64(rdebug + 8)
+	if err != nil {
+		return 0, false
+	}
+	modid := uint64(0)
+	for i := 0; lm != 0 && i < maxLinkMap; i++ {
+		bias, err1 := mem.ReadUint64(lm)
+		next, err2 := mem.ReadUint64(lm + 24)
+		if err1 != nil || err2 != nil {
+			return 0, false
+		}
+		var mod *symbolize.Module
+		for _, c := range a.s.Modules.Modules {
+			if c.Bias == bias && (i == 0) == (c == a.exeModule()) {
+				mod = c
+			}
+		}
+		if mod == nil {
+			if i == 0 {
+				return 0, false // the list does not start with the executable
+			}
+			lm = next
+			continue // the vDSO's entry, or a module not loaded from a file
+		}
+		if _, _, _, ok := mod.TLSTemplate(); ok {
+			modid++
+		}
+		if mod == m {
+			if modid == 0 {
+				return 0, false
+			}
+			dtv, err := mem.ReadUint64(t.Regs.FsBase + 8)
+			if err != nil || dtv == 0 {
+				return 0, false
+			}
+			block, err := mem.ReadUint64(dtv + 16*modid)
+			// TLS_DTV_UNALLOCATED is -1: a block allocated on first use.
+			if err != nil || block == 0 || block == ^uint64(0) {
+				return 0, false
+			}
+			return block, true
+		}
+		lm = next
+	}
+	return 0, false
+}
+
+// maxLinkMap bounds the walk of the dynamic linker's module list.
+const maxLinkMap = 1 << 16
+
+// exeModule is the module holding the entry point.
+func (a *analysis) exeModule() *symbolize.Module {
+	entry, ok := a.s.Core.Aux(corefile.AT_ENTRY)
+	if !ok {
+		return nil
+	}
+	return a.s.Modules.Module(entry)
+}
+
+// rDebug returns the address of the dynamic linker's struct r_debug: the
+// value of the executable's DT_DEBUG entry in its dynamic section, as the
+// process's memory holds it (the linker fills it in at start-up).
+func (a *analysis) rDebug() (uint64, bool) {
+	exe := a.exeModule()
+	if exe == nil || exe.ELF() == nil {
+		return 0, false
+	}
+	for _, p := range exe.ELF().Progs {
+		if p.Type != elf.PT_DYNAMIC {
+			continue
+		}
+		start := exe.RuntimeAddr(p.Vaddr)
+		for i := uint64(0); i < min(p.Memsz/16, 4096); i++ {
+			tag, err1 := a.s.Mem.ReadUint64(start + 16*i)
+			val, err2 := a.s.Mem.ReadUint64(start + 16*i + 8)
+			if err1 != nil || err2 != nil || tag == uint64(elf.DT_NULL) {
+				return 0, false
+			}
+			if tag == uint64(elf.DT_DEBUG) {
+				return val, val != 0
+			}
+		}
+	}
+	return 0, false
+}
+
 // explainStacker says what stacker believed about the thread's stack.
 func explainStacker(sl *report.StackerLimit, so *report.StackOverflow, tid int) string {
 	switch {
 	case sl.State == "uninitialized":
-		return fmt.Sprintf("stacker had not read thread %d's stack limit (its STACK_LIMIT thread-local is uninitialized): no stacker call ran on this thread.", tid)
+		return fmt.Sprintf("stacker had not read thread %d's stack limit (its STACK_LIMIT thread-local is uninitialized): none of stacker's maybe_grow, grow or remaining_stack had run on this thread.", tid)
 	case sl.State == "destroyed":
 		return fmt.Sprintf("stacker's STACK_LIMIT for thread %d was already destroyed (the thread was exiting).", tid)
 	case sl.Limit == nil:

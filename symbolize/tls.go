@@ -20,21 +20,23 @@ func (m *Module) TLSTemplate() (vaddr, memsz, align uint64, ok bool) {
 	return 0, 0, 0, false
 }
 
-// TLSSymbol returns the first STT_TLS symbol of .symtab whose (mangled)
-// name contains part; its Addr is the offset in the module's TLS block.
-// ok is false when there is none or no .symtab (a stripped file).
+// TLSSymbol returns the STT_TLS symbol of the module's symbol tables
+// (.symtab, .dynsym, a debug file's) whose (mangled) name contains part;
+// its Addr is the offset in the module's TLS block. ok is false when there
+// is none, or more than one at different offsets (two versions of a crate
+// linked in): which one is meant cannot be told.
 func (m *Module) TLSSymbol(part string) (Symbol, bool) {
-	if m.elf == nil {
-		return Symbol{}, false
-	}
-	syms, err := m.elf.Symbols()
-	if err != nil {
-		return Symbol{}, false
-	}
-	for _, s := range syms {
-		if elf.ST_TYPE(s.Info) == elf.STT_TLS && strings.Contains(s.Name, part) {
-			return Symbol{Name: s.Name, Addr: s.Value, Size: s.Size}, true
+	st := m.symtab()
+	var found Symbol
+	ok := false
+	for _, s := range st.tls {
+		if !strings.Contains(string(st.nameBytes(s)), part) {
+			continue
 		}
+		if ok && s.addr != found.Addr {
+			return Symbol{}, false
+		}
+		found, ok = st.symbol(s), true
 	}
-	return Symbol{}, false
+	return found, ok
 }
