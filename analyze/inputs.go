@@ -85,7 +85,8 @@ func (a *analysis) findInputs() []inputs.Input {
 // each outer frame (those that differ from the frame below's), then each
 // frame's stack slots from its SP up to its CFA.
 func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) []inputs.Holder {
-	var hs []inputs.Holder
+	// One allocation: the slots the budget allows and 16 registers a frame.
+	hs := make([]inputs.Holder, 0, min(inputSlotBytes/8+len(gdbRegNames)*len(st.Frames), maxInputHolders))
 	budget := inputSlotBytes
 	var slot [inputFrameSlots]byte
 	var prev stackmap.Regs
