@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"debug/elf"
-	"fmt"
 	"strings"
 
 	"github.com/coreview/coreview/corefile"
@@ -78,22 +77,6 @@ func (mm *memoryMap) segmentExtent(seg, guard *corefile.Mapping, frames []report
 	return ext
 }
 
-// explainSegment says where the segment ends by the frames' evidence and, for a
-// stacker segment, what size was requested.
-func explainSegment(sg *report.SegmentExtent, st report.StackExtent) string {
-	name := nameOr(sg.SwitchFunction, "??")
-	if sg.Pages == 0 {
-		return fmt.Sprintf("At #%d (%s) the thread's stack pointer moved onto this mapping; its frames use it up to %#x.", sg.SwitchFrame, name, uint64(sg.Top))
-	}
-	s := fmt.Sprintf("The segment is %d pages with its guard: psm switched the stack pointer to the segment's top at #%d (%s), %s above the guard page, and stacker maps the requested size rounded up to pages plus 2 pages (%d pages = %s requested + 2), PROT_NONE at the low end.",
-		sg.Pages, sg.SwitchFrame, name, humanBytes(uint64(sg.Top-st.GuardEnd)), sg.Pages, humanBytes(sg.Requested))
-	if sg.MappingExtra > 0 {
-		s += fmt.Sprintf(" The kernel merged stacker's %d RW pages with the anonymous RW mapping above them (%s) into one %d-page mapping [%#x–%#x), so the mapping's size does not tell the request.",
-			sg.Pages-1, humanBytes(sg.MappingExtra), uint64(st.End-st.Start)/4096, uint64(st.Start), uint64(st.End))
-	}
-	return s
-}
-
 // stackerLimit reads stacker's STACK_LIMIT for the thread: the
 // thread-local `STACK_LIMIT: Cell<Option<usize>>` of the stacker crate,
 // when it is in the executable's static TLS block. On x86-64 (TLS variant
@@ -104,9 +87,9 @@ func explainSegment(sg *report.SegmentExtent, st report.StackExtent) string {
 // thread-local as { value: MaybeUninit<T>, state: u8 } (value first,
 // 24 bytes for this T) or, in older releases, as an enum { Initial,
 // Alive(T), Destroyed } with its tag first; a reading is used only when
-// the layouts that fit it agree. Anything else (a shared library's
-// stacker, which needs the thread's DTV; musl; a stripped executable)
-// gives nil.
+// the layouts that fit it agree. A shared library's block is found
+// through the thread's DTV (dtvBlock). Anything else (musl, a module
+// without the symbol) gives nil.
 func (a *analysis) stackerLimit(t *corefile.Thread) *report.StackerLimit {
 	entry, ok := a.s.Core.Aux(corefile.AT_ENTRY)
 	if !ok {
@@ -314,27 +297,4 @@ func (a *analysis) rDebug() (uint64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// explainStacker says what stacker believed about the thread's stack.
-func explainStacker(sl *report.StackerLimit, so *report.StackOverflow, tid int) string {
-	switch {
-	case sl.State == "uninitialized":
-		return fmt.Sprintf("stacker had not read thread %d's stack limit (its STACK_LIMIT thread-local is uninitialized): none of stacker's maybe_grow, grow or remaining_stack had run on this thread.", tid)
-	case sl.State == "destroyed":
-		return fmt.Sprintf("stacker's STACK_LIMIT for thread %d was already destroyed (the thread was exiting).", tid)
-	case sl.Limit == nil:
-		return fmt.Sprintf("stacker saw no stack limit for thread %d (STACK_LIMIT None), so every stacker::maybe_grow allocated a new segment: it cannot tell how much stack is left.", tid)
-	}
-	limit := uint64(*sl.Limit)
-	w := fmt.Sprintf("stacker's limit for thread %d (STACK_LIMIT) was %#x", tid, limit)
-	switch sp := uint64(so.SP); {
-	case limit == uint64(so.Stack.Start) && so.Stack.Kind == report.StackSegment:
-		w += ", the lowest byte of the segment it overflowed: stacker sets it to a segment's low end when it switches onto it"
-	case limit <= sp:
-		w += fmt.Sprintf(", %s below the faulting stack pointer", distance(sp-limit))
-	default:
-		w += fmt.Sprintf(", %s above the faulting stack pointer: the thread ran past what stacker believed was the end of its stack", distance(limit-sp))
-	}
-	return w + "."
 }

@@ -15,16 +15,14 @@ import (
 // of the same program (different ASLR bases), get the same signature;
 // different bugs get different ones, and one bug reached two ways the same.
 func TestSignatureStable(t *testing.T) {
+	t.Parallel()
 	// sameBug are fixtures of one program crashing the same way on input
 	// it holds differently (c-parse: a malloc'd buffer, an mmap'ed file).
 	sameBug := map[string]string{"c-parse-mmap": "c-parse-heap"}
 	sigOf := map[string]string{}
 	seen := map[string]string{}
 	for _, f := range testfixture.All(t) {
-		zr, err := Analyze(f.CoreZst, options(f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		zr := fixtureReport(t, f)
 		rr, err := Analyze(f.RawCore(t), options(f))
 		if err != nil {
 			t.Fatal(err)

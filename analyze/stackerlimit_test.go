@@ -79,8 +79,8 @@ func TestExplainStacker(t *testing.T) {
 		{report.StackerLimit{State: "alive", Limit: at(0x7001000)}, "stacker's limit for thread 7 (STACK_LIMIT) was 0x7001000, the lowest byte of the segment it overflowed: stacker sets it to a segment's low end when it switches onto it."},
 		{report.StackerLimit{State: "alive", Limit: at(0x6ffdf90)}, "stacker's limit for thread 7 (STACK_LIMIT) was 0x6ffdf90, 12,288 bytes below the faulting stack pointer."},
 	} {
-		if got := explainStacker(&tc.sl, seg, 7); got != tc.want {
-			t.Errorf("explainStacker(%+v) = %q, want %q", tc.sl, got, tc.want)
+		if got := tc.sl.Explain(seg, 7); got != tc.want {
+			t.Errorf("Explain(%+v) = %q, want %q", tc.sl, got, tc.want)
 		}
 	}
 }

@@ -64,10 +64,8 @@ func MarkdownWith(w io.Writer, r *report.Report, o MarkdownOptions) error {
 		for _, e := range d.Explanation {
 			ew.printf("- %s\n", EscapeMarkdown(e))
 		}
-		if d.StackOverflow != nil {
-			for _, h := range d.StackOverflow.Hints {
-				ew.printf("- _Hint:_ %s\n", EscapeMarkdown(h))
-			}
+		for _, h := range d.Hints() {
+			ew.printf("- _Hint:_ %s\n", EscapeMarkdown(h))
 		}
 		ew.printf("\n")
 	}
@@ -117,7 +115,11 @@ func MarkdownWith(w io.Writer, r *report.Report, o MarkdownOptions) error {
 	ew.printf("- command line: %s\n", CodeSpan(strings.Join(r.Process.Args, " ")))
 	ew.printf("- pid %d, executable %s\n", r.Process.PID, CodeSpan(r.Process.Exe))
 	for _, m := range r.Modules {
-		ew.printf("- %s build-id %s (%s)", CodeSpan(m.Path), CodeSpan(nameOr(m.CoreBuildID, m.BuildID)), m.Status)
+		ew.printf("- %s build-id %s (%s", CodeSpan(m.Path), CodeSpan(nameOr(m.CoreBuildID, m.BuildID)), m.Status)
+		if m.StatusDetail != "" {
+			ew.printf(": %s", EscapeMarkdown(m.StatusDetail))
+		}
+		ew.printf(")")
 		if len(m.Compilers) > 0 {
 			ew.printf(", built by %s", EscapeMarkdown(strings.Join(m.Compilers, "; ")))
 		}

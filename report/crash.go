@@ -122,21 +122,21 @@ func (in *Input) Words(recursion bool) string {
 	if recursion {
 		who = "The recursion"
 	}
-	pos := fmt.Sprintf("byte %s", commas(in.Offset))
+	pos := fmt.Sprintf("byte %s", Commas(int(in.Offset)))
 	if in.Line > 0 {
-		pos += fmt.Sprintf(" (line %s, column %s)", commas(in.Line), commas(in.Column))
+		pos += fmt.Sprintf(" (line %s, column %s)", Commas(int(in.Line)), Commas(int(in.Column)))
 	}
 	holder := holderWords(in.HeldBy, in.Frame)
 	if in.File != nil {
-		return fmt.Sprintf("%s was reading %s (%s bytes): %s points at %s:", who, printable(*in.File), commas(in.Size), holder, pos)
+		return fmt.Sprintf("%s was reading %s (%s bytes): %s points at %s:", who, printable(*in.File), Commas(int(in.Size)), holder, pos)
 	}
 	where := map[string]string{"heap": "on the heap", "anon": "in anonymous memory", "stack": "on a stack", "file": "in a mapped file"}[in.Source]
-	frames := commas(int64(in.Frames)) + " frames hold"
+	frames := Commas(in.Frames) + " frames hold"
 	if in.Frames == 1 {
 		frames = "1 frame holds"
 	}
 	return fmt.Sprintf("%s's frames point into %s bytes of text %s that no file on its command line matches (%s pointers into it): %s points at %s:",
-		who, commas(in.Size), where, frames, holder, pos)
+		who, Commas(int(in.Size)), where, frames, holder, pos)
 }
 
 // holderWords names where the pointer is held in a sentence: "frame #0's
@@ -202,20 +202,26 @@ type CxxException struct {
 	What string `json:"what,omitempty"`
 }
 
-// commas writes n with thousands separators.
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
+// Explain says what stacker believed about thread tid's stack, so being
+// the overflow it is part of.
+func (sl *StackerLimit) Explain(so *StackOverflow, tid int) string {
+	switch {
+	case sl.State == "uninitialized":
+		return fmt.Sprintf("stacker had not read thread %d's stack limit (its STACK_LIMIT thread-local is uninitialized): none of stacker's maybe_grow, grow or remaining_stack had run on this thread.", tid)
+	case sl.State == "destroyed":
+		return fmt.Sprintf("stacker's STACK_LIMIT for thread %d was already destroyed (the thread was exiting).", tid)
+	case sl.Limit == nil:
+		return fmt.Sprintf("stacker saw no stack limit for thread %d (STACK_LIMIT None), so every stacker::maybe_grow allocated a new segment: it cannot tell how much stack is left.", tid)
 	}
-	if neg {
-		return "-" + b.String()
+	limit := uint64(*sl.Limit)
+	w := fmt.Sprintf("stacker's limit for thread %d (STACK_LIMIT) was %#x", tid, limit)
+	switch sp := uint64(so.SP); {
+	case limit == uint64(so.Stack.Start) && so.Stack.Kind == StackSegment:
+		w += ", the lowest byte of the segment it overflowed: stacker sets it to a segment's low end when it switches onto it"
+	case limit <= sp:
+		w += fmt.Sprintf(", %s below the faulting stack pointer", Distance(sp-limit))
+	default:
+		w += fmt.Sprintf(", %s above the faulting stack pointer: the thread ran past what stacker believed was the end of its stack", Distance(limit-sp))
 	}
-	return b.String()
+	return w + "."
 }
