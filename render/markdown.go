@@ -27,6 +27,9 @@ func MarkdownWith(w io.Writer, r *report.Report, o MarkdownOptions) error {
 	ew := &errWriter{w: w}
 	crashed := r.CrashedThread()
 	title := "Crash"
+	if r.Snapshot {
+		title = "Snapshot"
+	}
 	if r.Signal != nil {
 		title = r.Signal.Name
 	}
@@ -57,6 +60,9 @@ func MarkdownWith(w io.Writer, r *report.Report, o MarkdownOptions) error {
 	}
 	if sd := r.SystemdRecord().Line(); sd != "" {
 		ew.printf("**systemd-coredump:** %s  \n", EscapeMarkdown(sd))
+	}
+	if r.Snapshot {
+		ew.printf("**Snapshot:** a core of a running process (gcore or a similar writer): no thread was handling a signal, so there is no crash to diagnose.  \n")
 	}
 	ew.printf("**Signature:** `%s` (`%s`)\n\n", r.Signature, r.SignatureHash)
 	for _, d := range r.Diagnosis {
@@ -91,11 +97,19 @@ func MarkdownWith(w io.Writer, r *report.Report, o MarkdownOptions) error {
 		codeBlock(ew, func(w *errWriter) { writeThreadFrames(w, crashed, true) })
 		ew.printf("\n")
 	}
+	if r.Snapshot && len(r.Threads) > 0 {
+		// No thread crashed: the first is the one the writer stopped
+		// first (gcore's current thread), shown as the crashed one is.
+		crashed = &r.Threads[0]
+		ew.printf("### Thread %d (%s, %s)\n\n", crashed.TID, frameCount(crashed), crashed.EndReason)
+		codeBlock(ew, func(w *errWriter) { writeThreadFrames(w, crashed, true) })
+		ew.printf("\n")
+	}
 	if len(r.Threads) > 1 {
 		ew.printf("<details><summary>Other threads (%d)</summary>\n\n", len(r.Threads)-1)
 		codeBlock(ew, func(w *errWriter) {
 			for i := range r.Threads {
-				if t := &r.Threads[i]; !t.Crashed {
+				if t := &r.Threads[i]; t != crashed {
 					w.printf("thread %d: %s, %s\n", t.TID, frameCount(t), t.EndReason)
 					writeThreadFrames(w, t, true)
 					if o.Registers && len(t.Registers) > 0 {
