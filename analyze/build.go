@@ -125,7 +125,11 @@ func (s *Session) Report() *report.Report {
 			r.SignatureStart = fc.first
 		}
 	}
-	a.crashSite()
+	if !r.Snapshot {
+		// A snapshot (gcore) has no crash: no code at a crash, no
+		// crashed thread's input.
+		a.crashSite()
+	}
 	r.Signature, r.SignatureHash = r.ComputeSignature()
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, s.warnings...)
