@@ -102,7 +102,10 @@ func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta
 	s := &Session{Path: name, Core: c, Opts: opts, meta: meta, ctx: context.Background()}
 	s.warnings = append(s.warnings, meta.Warnings...)
 	s.Mem = c.Memory(s.openFile)
-	s.Modules = symbolize.Load(s.regions(), s.symbolizeOptions())
+	o := s.symbolizeOptions()
+	s.findFiles(o)
+	o.ExePath = s.exePath()
+	s.Modules = symbolize.Load(s.regions(), o)
 	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}}
 	return s
 }
@@ -172,11 +175,21 @@ func (s *Session) regions() []symbolize.Region {
 	return rs
 }
 
-// isModule reports whether the file mapped at path is code the program
+// isModule reports whether the file mapping m is part of code the program
 // loaded (an executable, a library, its ELF headers), as regions decided,
 // rather than a data file it mapped. A /memfd: or /dev/ mapping of code
-// (JIT, fexecve) is code even though no file on disk backs it.
-func (s *Session) isModule(path string) bool { return s.moduleFiles[path] }
+// (JIT, fexecve) is code even though no file on disk backs it. A mapping of
+// a module's file outside every module is another mapping of that file,
+// not one of its loads (a program reading its own executable with mmap).
+func (s *Session) isModule(m *corefile.Mapping) bool {
+	if !s.moduleFiles[m.File] {
+		return false
+	}
+	if strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
+		return true
+	}
+	return s.Modules.Module(m.Start) != nil
+}
 
 func (s *Session) symbolizeOptions() symbolize.Options {
 	binary := s.Opts.Binary

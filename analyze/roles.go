@@ -170,8 +170,8 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 			roles[i] = report.RoleVsyscall
 		case vdso != 0 && m.Start == vdso:
 			roles[i] = report.RoleVDSO
-		case m.File != "" && !s.isModule(m.File):
-			roles[i] = report.RoleFile // a data file the program mapped
+		case m.File != "" && !s.isModule(m):
+			roles[i] = report.RoleFile // a data file the program mapped, or a file mapped again
 		case m.File != "":
 			switch {
 			case m.Perm&corefile.PermX != 0:

@@ -40,6 +40,11 @@ func (mm *memoryMap) words(m *corefile.Mapping) string {
 		w = "a PROT_NONE mapping"
 	case report.RoleAnon:
 		w = "anonymous memory"
+		if len(mm.core.Files) == 0 {
+			// Without NT_FILE, only modules' mappings have a file:
+			// this one may be a data file the program mapped.
+			w = "memory the core names no file for (it has no NT_FILE note)"
+		}
 	default:
 		w = string(role)
 	}

@@ -83,7 +83,11 @@ func Markdown(w io.Writer, r *report.Report) error {
 	ew.printf("- command line: %s\n", CodeSpan(strings.Join(r.Process.Args, " ")))
 	ew.printf("- pid %d, executable %s\n", r.Process.PID, CodeSpan(r.Process.Exe))
 	for _, m := range r.Modules {
-		ew.printf("- %s build-id %s (%s)\n", CodeSpan(m.Path), CodeSpan(nameOr(m.CoreBuildID, m.BuildID)), m.Status)
+		ew.printf("- %s build-id %s (%s", CodeSpan(m.Path), CodeSpan(nameOr(m.CoreBuildID, m.BuildID)), m.Status)
+		if m.StatusDetail != "" {
+			ew.printf(": %s", EscapeMarkdown(m.StatusDetail))
+		}
+		ew.printf(")\n")
 	}
 	ew.printf("\n</details>\n")
 	if len(r.Warnings) > 0 {
