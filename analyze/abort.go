@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/coreview/coreview/report"
@@ -58,53 +57,19 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 	if info.Cause == "assertion" {
 		a.assertion(info, t.Frames)
 	}
-	tid := t.TID
-	d := &report.Diagnosis{Kind: report.KindAbort, Thread: tid, AbortInfo: info}
-	who := "an unknown caller"
-	if info.Caller != nil {
-		who = fmt.Sprintf("%s (#%d, %s)", info.Caller.Function, info.Caller.Index, info.Caller.Module)
-	}
-	switch info.Cause {
-	case "rust-stack-overflow":
-		if haveOverflow {
-			d.Summary = fmt.Sprintf("Thread %d aborted in Rust std's stack-overflow handler (see the stack overflow above).", tid)
-		} else {
-			d.Summary = fmt.Sprintf("Thread %d aborted in Rust std's stack-overflow handler: the thread overflowed its stack.", tid)
-		}
-	case "assertion":
-		d.Summary = fmt.Sprintf("Thread %d failed an assertion in %s.", tid, who)
-		if info.Assertion != "" {
-			d.Summary = fmt.Sprintf("Thread %d failed the assertion `%s` in %s", tid, info.Assertion, who)
-			if info.File != "" && info.Line > 0 {
-				d.Summary += fmt.Sprintf(", at %s:%d", info.File, info.Line)
-			}
-			d.Summary += "."
-		}
-	case "heap-corruption":
-		d.Summary = fmt.Sprintf("Thread %d aborted because glibc's malloc found its heap corrupted (malloc_printerr), in a call from %s: a double free, a write past an allocation, or a free of a pointer malloc never returned.", tid, who)
-	case "stack-protector":
-		d.Summary = fmt.Sprintf("Thread %d aborted because the stack protector found a smashed stack canary in %s: a buffer on its stack was overrun.", tid, who)
-	case "fortify":
-		d.Summary = fmt.Sprintf("Thread %d aborted because a _FORTIFY_SOURCE check found a buffer overflow in %s.", tid, who)
-	case "rust-panic":
+	if info.Cause == "rust-panic" {
 		switch {
 		case has("panic_in_cleanup"):
-			d.Summary = fmt.Sprintf("Thread %d panicked while unwinding an earlier panic: a destructor (a Drop impl) panicked during the cleanup in %s, and Rust cannot unwind two panics at once, so the runtime aborted (\"panic in a destructor during cleanup\").", tid, who)
+			info.Panic = "in-cleanup"
 		case has("panic_cannot_unwind"):
-			d.Summary = fmt.Sprintf("Thread %d let a panic reach a function that cannot unwind (%s: an extern \"C\" function or a drop that must not unwind), so the runtime aborted.", tid, who)
+			info.Panic = "cannot-unwind"
 		case has("panic_nounwind"):
-			d.Summary = fmt.Sprintf("Thread %d failed a check that cannot unwind in %s (a precondition of an unsafe function, or a panic in a non-unwinding context), so the runtime aborted.", tid, who)
-		default:
-			d.Summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\").", tid, who)
+			info.Panic = "nounwind"
 		}
-	case "rust-abort":
-		d.Summary = fmt.Sprintf("Thread %d called std::process::abort() in %s: an explicit abort, not a panic (no unwinding, no destructors run).", tid, who)
-	default:
-		d.Summary = fmt.Sprintf("Thread %d called abort() from %s.", tid, who)
 	}
-	if info.Message != "" {
-		d.Explanation = append(d.Explanation, fmt.Sprintf("The C library recorded: %q", info.Message))
-	}
+	info.AfterOverflow = haveOverflow
+	d := &report.Diagnosis{Kind: report.KindAbort, Thread: t.TID, AbortInfo: info}
+	d.Summary, d.Explanation = info.Explain(t.TID)
 	return d
 }
 

@@ -200,6 +200,14 @@ type AbortInfo struct {
 	File      string `json:"file,omitempty"`
 	Line      int    `json:"line,omitempty"`
 	Function  string `json:"function,omitempty"`
+	// Panic says how a rust-panic aborted when the runtime says:
+	// "in-cleanup" (a panic while unwinding another), "cannot-unwind"
+	// (into a function that must not unwind), "nounwind" (a check that
+	// cannot unwind), "" (panic = "abort"). AfterOverflow is set when a
+	// stack-overflow diagnosis comes before this one. Neither is in the
+	// JSON of coreview.report/v1; the explanation uses them.
+	Panic         string `json:"-"`
+	AfterOverflow bool   `json:"-"`
 }
 
 // Unrelocated is the detail of an "unrelocated-pointer" diagnosis: a

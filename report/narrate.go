@@ -360,3 +360,56 @@ func (u *Unrelocated) Explain(tid int) (string, []string) {
 	}
 	return summary, more
 }
+
+// Explain writes the abort diagnosis of thread tid in words: who aborted
+// and why, by its cause, and the message the C library recorded.
+func (ai *AbortInfo) Explain(tid int) (string, []string) {
+	var summary string
+	var more []string
+	who := "an unknown caller"
+	if ai.Caller != nil {
+		who = fmt.Sprintf("%s (#%d, %s)", ai.Caller.Function, ai.Caller.Index, ai.Caller.Module)
+	}
+	switch ai.Cause {
+	case "rust-stack-overflow":
+		if ai.AfterOverflow {
+			summary = fmt.Sprintf("Thread %d aborted in Rust std's stack-overflow handler (see the stack overflow above).", tid)
+		} else {
+			summary = fmt.Sprintf("Thread %d aborted in Rust std's stack-overflow handler: the thread overflowed its stack.", tid)
+		}
+	case "assertion":
+		summary = fmt.Sprintf("Thread %d failed an assertion in %s.", tid, who)
+		if ai.Assertion != "" {
+			summary = fmt.Sprintf("Thread %d failed the assertion `%s` in %s", tid, ai.Assertion, who)
+			if ai.File != "" && ai.Line > 0 {
+				summary += fmt.Sprintf(", at %s:%d", ai.File, ai.Line)
+			}
+			summary += "."
+		}
+	case "heap-corruption":
+		summary = fmt.Sprintf("Thread %d aborted because glibc's malloc found its heap corrupted (malloc_printerr), in a call from %s: a double free, a write past an allocation, or a free of a pointer malloc never returned.", tid, who)
+	case "stack-protector":
+		summary = fmt.Sprintf("Thread %d aborted because the stack protector found a smashed stack canary in %s: a buffer on its stack was overrun.", tid, who)
+	case "fortify":
+		summary = fmt.Sprintf("Thread %d aborted because a _FORTIFY_SOURCE check found a buffer overflow in %s.", tid, who)
+	case "rust-panic":
+		switch {
+		case ai.Panic == "in-cleanup":
+			summary = fmt.Sprintf("Thread %d panicked while unwinding an earlier panic: a destructor (a Drop impl) panicked during the cleanup in %s, and Rust cannot unwind two panics at once, so the runtime aborted (\"panic in a destructor during cleanup\").", tid, who)
+		case ai.Panic == "cannot-unwind":
+			summary = fmt.Sprintf("Thread %d let a panic reach a function that cannot unwind (%s: an extern \"C\" function or a drop that must not unwind), so the runtime aborted.", tid, who)
+		case ai.Panic == "nounwind":
+			summary = fmt.Sprintf("Thread %d failed a check that cannot unwind in %s (a precondition of an unsafe function, or a panic in a non-unwinding context), so the runtime aborted.", tid, who)
+		default:
+			summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\").", tid, who)
+		}
+	case "rust-abort":
+		summary = fmt.Sprintf("Thread %d called std::process::abort() in %s: an explicit abort, not a panic (no unwinding, no destructors run).", tid, who)
+	default:
+		summary = fmt.Sprintf("Thread %d called abort() from %s.", tid, who)
+	}
+	if ai.Message != "" {
+		more = append(more, fmt.Sprintf("The C library recorded: %q", ai.Message))
+	}
+	return summary, more
+}
