@@ -16,6 +16,9 @@ func Markdown(w io.Writer, r *report.Report) error {
 	ew := &errWriter{w: w}
 	crashed := r.CrashedThread()
 	title := "Crash"
+	if r.Snapshot {
+		title = "Snapshot"
+	}
 	if r.Signal != nil {
 		title = r.Signal.Name
 	}
@@ -47,6 +50,9 @@ func Markdown(w io.Writer, r *report.Report) error {
 	if sd := r.SystemdRecord().Line(); sd != "" {
 		ew.printf("**systemd-coredump:** %s  \n", EscapeMarkdown(sd))
 	}
+	if r.Snapshot {
+		ew.printf("**Snapshot:** a core of a running process (gcore or a similar writer): no thread was handling a signal, so there is no crash to diagnose.  \n")
+	}
 	ew.printf("**Signature:** `%s` (`%s`)\n\n", r.Signature, r.SignatureHash)
 	for _, d := range r.Diagnosis {
 		ew.printf("**%s** — %s\n", d.Kind, EscapeMarkdown(d.Summary))
@@ -63,11 +69,19 @@ func Markdown(w io.Writer, r *report.Report) error {
 		codeBlock(ew, func(w *errWriter) { writeThreadFrames(w, crashed, true) })
 		ew.printf("\n")
 	}
+	if r.Snapshot && len(r.Threads) > 0 {
+		// No thread crashed: the first is the one the writer stopped
+		// first (gcore's current thread), shown as the crashed one is.
+		crashed = &r.Threads[0]
+		ew.printf("### Thread %d (%s, %s)\n\n", crashed.TID, frameCount(crashed), crashed.EndReason)
+		codeBlock(ew, func(w *errWriter) { writeThreadFrames(w, crashed, true) })
+		ew.printf("\n")
+	}
 	if len(r.Threads) > 1 {
 		ew.printf("<details><summary>Other threads (%d)</summary>\n\n", len(r.Threads)-1)
 		codeBlock(ew, func(w *errWriter) {
 			for i := range r.Threads {
-				if t := &r.Threads[i]; !t.Crashed {
+				if t := &r.Threads[i]; t != crashed {
 					w.printf("thread %d: %s, %s\n", t.TID, frameCount(t), t.EndReason)
 					writeThreadFrames(w, t, true)
 					w.printf("\n")

@@ -184,7 +184,10 @@ type Access struct {
 type AbortInfo struct {
 	// Cause is "rust-panic", "rust-stack-overflow", "rust-abort" (a direct
 	// std::process::abort), "assertion", "heap-corruption", "fortify",
-	// "stack-protector", "abort-call".
+	// "stack-protector", "abort-call" (abort() is on the stack), "raise"
+	// (the thread raised SIGABRT itself, without abort), "signal" (SIGABRT
+	// with neither on the stack), or the Go runtime's "go-fatal-signal",
+	// "go-fatal-panic", "go-fatal-error", "go-signal".
 	Cause string `json:"cause"`
 	// Caller is the function that started the abort: the panicking
 	// function, the one that failed an assertion, the one that called
@@ -200,14 +203,6 @@ type AbortInfo struct {
 	File      string `json:"file,omitempty"`
 	Line      int    `json:"line,omitempty"`
 	Function  string `json:"function,omitempty"`
-	// Panic says how a rust-panic aborted when the runtime says:
-	// "in-cleanup" (a panic while unwinding another), "cannot-unwind"
-	// (into a function that must not unwind), "nounwind" (a check that
-	// cannot unwind), "" (panic = "abort"). AfterOverflow is set when a
-	// stack-overflow diagnosis comes before this one. Neither is in the
-	// JSON of coreview.report/v1; the explanation uses them.
-	Panic         string `json:"-"`
-	AfterOverflow bool   `json:"-"`
 }
 
 // Unrelocated is the detail of an "unrelocated-pointer" diagnosis: a
@@ -317,4 +312,20 @@ func (sg *SegmentExtent) End(st StackExtent) uint64 {
 		return uint64(st.End)
 	}
 	return uint64(st.End) - sg.MappingExtra
+}
+
+// Killed is the detail of a "killed" diagnosis: another process sent the
+// signal, with kill(2), tgkill(2) or sigqueue(3).
+type Killed struct {
+	// SenderPID and SenderUID are si_pid and si_uid: the sending
+	// process, as the dead process's PID namespace numbers it (0 when
+	// it lies outside that namespace), and its real user id.
+	SenderPID int    `json:"sender_pid"`
+	SenderUID uint32 `json:"sender_uid"`
+	// How is the si_code: SI_USER (kill), SI_TKILL (tgkill, tkill) or
+	// SI_QUEUE (sigqueue).
+	How string `json:"how"`
+	// In is where the thread was when the signal arrived: its first
+	// frame outside the C library, or its innermost one.
+	In *FrameRef `json:"in,omitempty"`
 }

@@ -35,6 +35,8 @@ func (d *Diagnosis) Detail() Detail {
 		return d.Unrelocated
 	case d.EarlyInit != nil:
 		return d.EarlyInit
+	case d.Killed != nil:
+		return d.Killed
 	}
 	return nil
 }
@@ -53,6 +55,9 @@ func (so *StackOverflow) Advice() []string { return so.Hints }
 
 // Advice is nil: the segments are facts for the overflow's diagnosis.
 func (*StackSegments) Advice() []string { return nil }
+
+// Advice is nil: who sent the signal, and when, is the whole story.
+func (*Killed) Advice() []string { return nil }
 
 // Advice is nil: the slot and the call say where the bad pointer came from.
 func (*ControlFlow) Advice() []string { return nil }
@@ -232,7 +237,9 @@ func BaseName(path string) string {
 // segment, then one per switch, saying where the frames it calls run and,
 // for stacker's, how stacker made the segment.
 func (ss *StackSegments) Explain(tid int) (string, []string) {
-	var more []string
+	// A thread of a deep stacker recursion runs on hundreds of segments:
+	// the lines are bounded like any list (boundedLines).
+	var more, swLines []string
 	summary := fmt.Sprintf("Thread %d runs on %d stacks: its frames switch mappings %d time(s).", tid, len(ss.Segments), len(ss.Switches))
 	for _, sg := range ss.Segments {
 		line := fmt.Sprintf("frames #%d–#%d on %s [%#x–%#x) (%s), %s used", sg.FirstFrame, sg.LastFrame,
@@ -263,9 +270,9 @@ func (ss *StackSegments) Explain(tid int) (string, []string) {
 		if sw.Stacker {
 			line += "; stacker allocated a new segment (an mmap of the requested size + 2 pages, PROT_NONE at the low end) and psm moved the stack pointer onto it. stacker::grow always does this; stacker::maybe_grow does it when less than its red zone is left, and always where stacker cannot see the stack's limit (as on illumos in the Oxide rustc story)."
 		}
-		more = append(more, line)
+		swLines = append(swLines, line)
 	}
-	return summary, more
+	return summary, append(boundedLines(more, "stacks"), boundedLines(swLines, "stack switches")...)
 }
 
 // Explain writes the early-init diagnosis of thread tid in words: the
@@ -273,9 +280,9 @@ func (ss *StackSegments) Explain(tid int) (string, []string) {
 // executable's link facts.
 func (ei *EarlyInit) Explain(tid int) (string, []string) {
 	var more []string
-	summary := fmt.Sprintf("The crash happened before main: thread %d was still in start-up code (%s).", tid, strings.Join(ei.Path, " → "))
+	summary := fmt.Sprintf("The crash happened before main: thread %d was still in start-up code (%s).", tid, boundedList(ei.Path, " → "))
 	if ei.Constructor != "" {
-		summary = fmt.Sprintf("The crash happened before main, in the constructor %s: thread %d was running initializers (%s).", ei.Constructor, tid, strings.Join(ei.Path, " → "))
+		summary = fmt.Sprintf("The crash happened before main, in the constructor %s: thread %d was running initializers (%s).", ei.Constructor, tid, boundedList(ei.Path, " → "))
 	}
 	l := ei.Link
 	if l.Type != "" {
@@ -357,59 +364,6 @@ func (u *Unrelocated) Explain(tid int) (string, []string) {
 		more = append(more, "None of its RELR relocations were applied: the code that relocates the program (the dynamic loader, or a static-pie's own start-up code) does not know DT_RELR. Relink without -z pack-relative-relocs, or use musl 1.2.4 or later, glibc 2.36 or later.")
 	case rc.RELR == 0 && rc.Relative > 0 && rc.RelativeApply == 0 && l.Interpreter == "":
 		more = append(more, "None of its relocations were applied: a static-pie relocates itself in its start-up code (glibc's _dl_relocate_static_pie, musl's _dlstart_c), and the crash happened before that ran, or in start-up code of its own that calls through pointers before relocating.")
-	}
-	return summary, more
-}
-
-// Explain writes the abort diagnosis of thread tid in words: who aborted
-// and why, by its cause, and the message the C library recorded.
-func (ai *AbortInfo) Explain(tid int) (string, []string) {
-	var summary string
-	var more []string
-	who := "an unknown caller"
-	if ai.Caller != nil {
-		who = fmt.Sprintf("%s (#%d, %s)", ai.Caller.Function, ai.Caller.Index, ai.Caller.Module)
-	}
-	switch ai.Cause {
-	case "rust-stack-overflow":
-		if ai.AfterOverflow {
-			summary = fmt.Sprintf("Thread %d aborted in Rust std's stack-overflow handler (see the stack overflow above).", tid)
-		} else {
-			summary = fmt.Sprintf("Thread %d aborted in Rust std's stack-overflow handler: the thread overflowed its stack.", tid)
-		}
-	case "assertion":
-		summary = fmt.Sprintf("Thread %d failed an assertion in %s.", tid, who)
-		if ai.Assertion != "" {
-			summary = fmt.Sprintf("Thread %d failed the assertion `%s` in %s", tid, ai.Assertion, who)
-			if ai.File != "" && ai.Line > 0 {
-				summary += fmt.Sprintf(", at %s:%d", ai.File, ai.Line)
-			}
-			summary += "."
-		}
-	case "heap-corruption":
-		summary = fmt.Sprintf("Thread %d aborted because glibc's malloc found its heap corrupted (malloc_printerr), in a call from %s: a double free, a write past an allocation, or a free of a pointer malloc never returned.", tid, who)
-	case "stack-protector":
-		summary = fmt.Sprintf("Thread %d aborted because the stack protector found a smashed stack canary in %s: a buffer on its stack was overrun.", tid, who)
-	case "fortify":
-		summary = fmt.Sprintf("Thread %d aborted because a _FORTIFY_SOURCE check found a buffer overflow in %s.", tid, who)
-	case "rust-panic":
-		switch {
-		case ai.Panic == "in-cleanup":
-			summary = fmt.Sprintf("Thread %d panicked while unwinding an earlier panic: a destructor (a Drop impl) panicked during the cleanup in %s, and Rust cannot unwind two panics at once, so the runtime aborted (\"panic in a destructor during cleanup\").", tid, who)
-		case ai.Panic == "cannot-unwind":
-			summary = fmt.Sprintf("Thread %d let a panic reach a function that cannot unwind (%s: an extern \"C\" function or a drop that must not unwind), so the runtime aborted.", tid, who)
-		case ai.Panic == "nounwind":
-			summary = fmt.Sprintf("Thread %d failed a check that cannot unwind in %s (a precondition of an unsafe function, or a panic in a non-unwinding context), so the runtime aborted.", tid, who)
-		default:
-			summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\").", tid, who)
-		}
-	case "rust-abort":
-		summary = fmt.Sprintf("Thread %d called std::process::abort() in %s: an explicit abort, not a panic (no unwinding, no destructors run).", tid, who)
-	default:
-		summary = fmt.Sprintf("Thread %d called abort() from %s.", tid, who)
-	}
-	if ai.Message != "" {
-		more = append(more, fmt.Sprintf("The C library recorded: %q", ai.Message))
 	}
 	return summary, more
 }

@@ -33,12 +33,20 @@ func (res *Result) WriteTable(w io.Writer) error {
 		if len(r.Diagnoses) > 0 {
 			diag = r.Diagnoses[0]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell(r.Path), cell(r.process()), r.Signal, diag, r.SignatureHash, cell(top))
+		sig := r.Signal
+		if r.Snapshot {
+			sig, diag = "snapshot", "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell(r.Path), cell(r.process()), sig, diag, r.SignatureHash, cell(top))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%d cores, %d distinct crashes, %d could not be analyzed\n", len(res.Rows), len(res.Groups), res.Errors)
+	fmt.Fprintf(w, "\n%d cores, %d distinct crashes, %d could not be analyzed", len(res.Rows), len(res.Groups), res.Errors)
+	if n := res.SnapshotCount(); n > 0 {
+		fmt.Fprintf(w, ", %d snapshot(s) of running processes (not crashes)", n)
+	}
+	fmt.Fprintf(w, "\n")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "COUNT\tSIGNATURE\tDIAGNOSIS\tFIRST CORE\tCRASH\n")
 	for _, g := range res.Groups {
@@ -52,6 +60,9 @@ func (res *Result) WriteTable(w io.Writer) error {
 		for i, f := range g.Frames {
 			fmt.Fprintf(w, "  #%d  %s\n", i, render.Sanitize(f))
 		}
+	}
+	for _, g := range res.Snapshots {
+		fmt.Fprintf(w, "\n%s (%d snapshot(s)): %s\n", g.SignatureHash, g.Count, g.Signature)
 	}
 	return nil
 }
@@ -124,11 +135,12 @@ func (res *Result) WriteJSONLSummary(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(struct {
-		Type   string  `json:"type"`
-		Cores  int     `json:"cores"`
-		Errors int     `json:"errors"`
-		Groups []Group `json:"groups"`
-	}{"summary", len(res.Rows), res.Errors, res.Groups})
+		Type      string  `json:"type"`
+		Cores     int     `json:"cores"`
+		Errors    int     `json:"errors"`
+		Groups    []Group `json:"groups"`
+		Snapshots []Group `json:"snapshots"`
+	}{"summary", len(res.Rows), res.Errors, res.Groups, res.Snapshots})
 }
 
 // WriteJSON writes the whole scan as one object.
@@ -146,7 +158,11 @@ func (res *Result) WriteJSON(w io.Writer) error {
 func (res *Result) WriteMarkdown(w io.Writer) error {
 	var b bytes.Buffer
 	printf := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	printf("# Crash scan: %d cores, %d distinct crashes\n\n", len(res.Rows), len(res.Groups))
+	printf("# Crash scan: %d cores, %d distinct crashes", len(res.Rows), len(res.Groups))
+	if n := res.SnapshotCount(); n > 0 {
+		printf(", %d snapshot(s)", n)
+	}
+	printf("\n\n")
 	rows := map[string]*report.Systemd{}
 	for _, r := range res.Rows {
 		rows[r.Path] = r.Systemd
@@ -176,6 +192,14 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 			printf("\n")
 		}
 		printf("\n</details>\n")
+	}
+	if len(res.Snapshots) > 0 {
+		printf("\n## Snapshots (not crashes)\n\n")
+		for _, g := range res.Snapshots {
+			for _, c := range g.Cores {
+				printf("- `%s`: %s\n", c, render.EscapeMarkdown(g.Signature))
+			}
+		}
 	}
 	if res.Errors > 0 {
 		printf("\n## Not analyzed\n\n")
@@ -236,6 +260,12 @@ func (res *Result) WriteJUnit(w io.Writer) error {
 			Failure: &junitMessage{Message: fmt.Sprintf("%d core(s): %s", g.Count, g.Signature), Type: g.Diagnosis, Text: text.String()},
 		})
 		s.Failures++
+	}
+	// A snapshot is a passing testcase: it was read, and it is no crash.
+	for _, g := range res.Snapshots {
+		for _, c := range g.Cores {
+			s.Cases = append(s.Cases, junitCase{Name: c, Classname: "snapshot", Time: "0"})
+		}
 	}
 	for _, r := range res.Rows {
 		if r.Error == "" || r.SignatureHash != "" {

@@ -48,8 +48,12 @@ core; the core's directory, then --binary-dir, each by build-id then by name; th
 names, under --sysroot. A file that does not match the core (build-id, or the ELF headers the
 core holds) loses to any later one that does.
 
+A core of a running process (gdb's gcore: no thread was handling a signal) is a snapshot, not
+a crash: it is listed and grouped apart, and fails the scan only with --fail-on snapshot.
+
 Each core is analyzed in a child process of its own, at most --jobs at once: a core that makes
-its analysis crash, run out of memory (--max-memory, default 4 GiB of address space) or hang
+its analysis crash, run out of memory (--max-memory, default 4 GiB of address space besides the
+files it maps to read them) or hang
 (--timeout: the child is killed) is that core's error row.
 
 Exit status: 0 no crash found; 1 crashes found (only those of the --fail-on kinds or signals,
@@ -67,9 +71,9 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 	f.StringVar(&o.binaryDir, "binary-dir", "", "look for executables and libraries in `DIR` (by build-id, then name)")
 	f.StringVar(&o.sysroot, "sysroot", "", "look up the paths cores name under `DIR`")
 	f.StringVar(&o.format, "format", "table", "output format: table, jsonl, json, markdown or junit")
-	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for cores with a diagnosis of these `KIND`s or these signals (comma-separated; e.g. stack-overflow,SIGABRT)")
+	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for cores with a diagnosis of these `KIND`s or these signals (comma-separated; e.g. stack-overflow,SIGABRT; snapshot for gcore cores)")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit); its analysis is killed")
-	f.Int64Var(&o.maxMemory, "max-memory", defaultMaxMemory, "limit each core's analysis to `BYTES` of address space (0: no limit)")
+	f.Int64Var(&o.maxMemory, "max-memory", defaultMaxMemory, "limit each core's analysis to `BYTES` of address space, besides the files it maps (0: no limit)")
 	f.BoolVar(&o.inProcess, "in-process", false, "analyze in this process, not one child per core (no isolation; for debugging)")
 	f.MarkHidden("in-process")
 	addMaxCoreSize(cmd, &o.maxSize)
