@@ -134,6 +134,11 @@ type ControlFlow struct {
 	// LoadedBy is the instruction that loaded that register, found on the
 	// straight-line path before the call: `mov rax, qword ptr [rip+X]`.
 	LoadedBy string `json:"loaded_by,omitempty"`
+	// Target names the mapping the PC is in, in words ("the heap
+	// [0x…–0x… rw-]"), and TargetPerms its permissions, for an
+	// exec-non-exec's summary; not in the JSON of coreview.report/v1.
+	Target      string `json:"-"`
+	TargetPerms string `json:"-"`
 }
 
 // FrameRef names a frame.
