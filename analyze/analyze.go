@@ -39,6 +39,10 @@ type Options struct {
 	// CacheDir, if set, keeps inflated debug information between
 	// analyses (symbolize.Options.CacheDir); "" caches nothing.
 	CacheDir string
+	// Env keeps the whole environment and the command line's
+	// credentials in the report; by default the environment holds only
+	// the crash-relevant variables and credentials are masked.
+	Env bool
 }
 
 // debugDirs lists where separate debug files are looked for. With a

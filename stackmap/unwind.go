@@ -97,8 +97,10 @@ func (f *Frame) LookupPC() uint64 {
 // Stack is the result of a walk.
 type Stack struct {
 	Frames []Frame
-	// Regs are frame 0's registers: the thread's.
+	// Regs are frame 0's registers: the thread's. The registers known in
+	// the frames above are kept as changes (AdvanceRegs).
 	Regs Regs
+	deltas regDeltas
 	End  EndReason
 	// EndDetail says more about End: which address could not be read,
 	// which PC had no unwind information.
@@ -149,12 +151,14 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 		select {
 		case <-opts.Done:
 			frames.add(cur.Frame)
+			s.deltas.add(frames.n-1, &cur.Regs)
 			s.End, s.EndDetail = EndCancelled, fmt.Sprintf("stopped after %d frames", frames.n)
 			return s
 		default:
 		}
 		next, reason, detail := step(mem, code, &cur, frames.n == 0)
 		frames.add(cur.Frame)
+		s.deltas.add(frames.n-1, &cur.Regs)
 		if frames.n >= limit && reason == "" {
 			s.End, s.EndDetail = EndFrameLimit, fmt.Sprintf("stopped after %d frames", limit)
 			return s

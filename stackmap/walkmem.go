@@ -126,3 +126,86 @@ func (s *frameSet) add(pc, sp uint64) {
 	}
 	s.started = true
 }
+
+// regDeltas keeps the registers known in each frame above frame 0 as what
+// changed from the frame below: which registers are known, which of them
+// differ (or were not known below), and those values. Most of a deep
+// stack's frames change rip, rsp and perhaps rbp: 30 bytes or so a frame,
+// not a 144-byte Regs.
+type regDeltas struct {
+	frames chunked[regDelta]
+	vals   chunked[uint64]
+	prev   Regs
+}
+
+// chunked is an append-only list in fixed chunks: growing it never copies
+// what it holds (append's growth of one slice would, several times over).
+type chunked[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+const chunkLen = 4096
+
+func (c *chunked[T]) add(v T) {
+	if k := len(c.chunks); k == 0 || len(c.chunks[k-1]) == cap(c.chunks[k-1]) {
+		c.chunks = append(c.chunks, make([]T, 0, chunkLen))
+	}
+	last := &c.chunks[len(c.chunks)-1]
+	*last = append(*last, v)
+	c.n++
+}
+
+func (c *chunked[T]) at(i int) T { return c.chunks[i/chunkLen][i%chunkLen] }
+
+// regDelta is one frame's: the registers known, those that changed, and
+// where its values start in vals.
+type regDelta struct {
+	valid, changed, at uint32
+}
+
+// add records frame i's registers (frames are added in order, from 0).
+func (d *regDeltas) add(i int, r *Regs) {
+	if i == 0 {
+		d.prev = *r
+		return
+	}
+	e := regDelta{valid: r.valid, at: uint32(d.vals.n)}
+	for n := 0; n < numRegs; n++ {
+		if r.valid&(1<<n) == 0 {
+			continue
+		}
+		if d.prev.valid&(1<<n) == 0 || d.prev.val[n] != r.val[n] {
+			e.changed |= 1 << n
+			d.vals.add(r.val[n])
+		}
+	}
+	d.frames.add(e)
+	d.prev = *r
+}
+
+// AdvanceRegs turns r, the registers of frame i-1, into those of frame i
+// (for i ≥ 1; frame 0's are s.Regs): a walk over the frames in order reads
+// every frame's registers without the stack keeping a Regs per frame.
+func (s *Stack) AdvanceRegs(i int, r *Regs) {
+	d := &s.deltas
+	k := i - 1
+	if k < 0 || k >= d.frames.n {
+		*r = Regs{}
+		return
+	}
+	e := d.frames.at(k)
+	v := e.at
+	var out Regs
+	out.valid = e.valid
+	for n := 0; n < numRegs; n++ {
+		switch {
+		case e.changed&(1<<n) != 0:
+			out.val[n] = d.vals.at(int(v))
+			v++
+		case out.valid&(1<<n) != 0:
+			out.val[n] = r.val[n]
+		}
+	}
+	*r = out
+}
