@@ -99,9 +99,9 @@ type Stack struct {
 	Frames []Frame
 	// Regs are frame 0's registers: the thread's. The registers known in
 	// the frames above are kept as changes (AdvanceRegs).
-	Regs Regs
+	Regs   Regs
 	deltas regDeltas
-	End  EndReason
+	End    EndReason
 	// EndDetail says more about End: which address could not be read,
 	// which PC had no unwind information.
 	EndDetail string
