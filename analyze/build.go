@@ -6,7 +6,6 @@ import (
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/safefile"
-	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 	"github.com/coreview/coreview/symbolize"
@@ -231,16 +230,10 @@ func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 	out := make([]report.Frame, len(st.Frames))
 	for i := range st.Frames {
 		f := &st.Frames[i]
+		// A frame entered without a call at its PC (the one under Go's
+		// runtime.sigpanic) is not a caller: the unwinder leaves Caller
+		// unset there (stackmap.returnSite), and it is looked up at its PC.
 		lookup := f.LookupPC()
-		if i > 0 && f.Caller && report.GoFunc(out[i-1].Function) == "runtime.sigpanic" {
-			if _, isCall := x86.CallBefore(s.Mem, f.PC); !isCall {
-				// Go's signal handler made the faulting goroutine
-				// "call" runtime.sigpanic with the faulting PC as the
-				// return address (goRuntimeDeath): this frame's PC is
-				// the faulting instruction itself, not after a call.
-				lookup = f.PC
-			}
-		}
 		out[i] = s.frame(i, f, lookup)
 		if i > 0 {
 			// Functions that tail-called their way from this frame

@@ -339,6 +339,18 @@ func goFault(fn string) func(t *testing.T, r *report.Report, _ int) {
 		if !strings.Contains(r.Signature, ": "+fn+" ← main.main") {
 			t.Errorf("signature %q does not start at %s", r.Signature, fn)
 		}
+		// The faulting frame's PC is the faulting instruction (the
+		// runtime pushed it as sigpanic's return address), here its
+		// function's first: its caller is found by the CFI row at that
+		// PC, not by scanning after a lookup at PC-1 in the function
+		// before it.
+		if ct := r.CrashedThread(); ct != nil && a.Caller != nil && a.Caller.Index+1 < len(ct.Frames) {
+			if f := ct.Frames[a.Caller.Index+1]; f.Function != "main.main" || f.Method != report.MethodCFI {
+				t.Errorf("the caller of %s is #%d %s found by %s, want main.main by cfi", fn, f.Index, f.Function, f.Method)
+			}
+		} else {
+			t.Errorf("no frame under the faulting %s", fn)
+		}
 	}
 }
 
