@@ -228,7 +228,15 @@ func goAbort(t *report.Thread, g *goDeath) *report.Diagnosis {
 	case "fatal-panic":
 		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a panic in %s that nothing recovered (runtime.gopanic → runtime.fatalpanic); the runtime %s.", who, how)
 	case "fatal-error":
-		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a fatal runtime error (runtime.throw) in %s; the runtime %s.", who, how)
+		// runtime.throw and runtime.fatal print "fatal error: …" and
+		// run the rest on the system stack: when the walk ends there
+		// (runtime.systemstack switched from the goroutine's stack),
+		// the goroutine that failed is not on this stack at all.
+		where := " in " + who
+		if info.Caller == nil && goOnStack(t.Frames, "runtime.systemstack") {
+			where = "; the thread is on the system stack (runtime.systemstack), so the goroutine that failed is not on this stack: the runtime's traceback on stderr names it"
+		}
+		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a fatal error (runtime.throw or runtime.fatal, which print \"fatal error: …\" to stderr: concurrent map writes, a deadlock, an unlock of an unlocked mutex, running out of memory…)%s; the runtime %s.", where, how)
 	default:
 		d.Summary = fmt.Sprintf("The Go runtime's signal handler got a fatal signal it does not turn into a panic and %s.", how)
 	}

@@ -48,14 +48,14 @@ func goRuntimeDeath(frames []report.Frame) *goDeath {
 	d := &goDeath{Fault: -1, Caller: -1}
 	died := false
 	for i, f := range frames {
-		switch report.GoFunc(f.Function) {
+		switch goEnclosing(f.Function) {
 		case "runtime.dieFromSignal", "runtime.crash":
 			died = true
 		case "runtime.fatalpanic", "runtime.gopanic":
 			if d.Cause == "" {
 				d.Cause = "fatal-panic"
 			}
-		case "runtime.fatalthrow", "runtime.throw":
+		case "runtime.fatalthrow", "runtime.throw", "runtime.fatal":
 			if d.Cause == "" {
 				d.Cause = "fatal-error"
 			}
@@ -92,4 +92,40 @@ func goRuntimeDeath(frames []report.Frame) *goDeath {
 		}
 	}
 	return d
+}
+
+// goEnclosing returns the function a Go closure belongs to: the runtime
+// runs its fatal paths as closures on the system stack
+// (runtime.fatalthrow.func1, runtime.fatalpanic.func1), and the compiler
+// names a closure after its enclosing function, ".funcN" for the first
+// level and ".N" for each nested one (pkg.f.func1.2).
+func goEnclosing(name string) string {
+	name = report.GoFunc(name)
+	for {
+		i := strings.LastIndexByte(name, '.')
+		if i < 0 {
+			return name
+		}
+		suffix := name[i+1:]
+		digits := strings.TrimPrefix(suffix, "func")
+		if digits == "" || strings.Trim(digits, "0123456789") != "" {
+			return name
+		}
+		if digits == suffix && !strings.Contains(name[:i], ".func") {
+			// A bare ".N" is a nested closure's only under a ".funcN".
+			return name
+		}
+		name = name[:i]
+	}
+}
+
+// goOnStack reports whether a physical frame of the Go function name
+// (whatever its ABI suffix) is on the stack.
+func goOnStack(frames []report.Frame, name string) bool {
+	for _, f := range frames {
+		if report.GoFunc(f.Function) == name {
+			return true
+		}
+	}
+	return false
 }

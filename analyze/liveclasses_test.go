@@ -100,6 +100,19 @@ __attribute__((constructor)) static void init(void) { sink = recurse(15000000); 
 int main(void) { return sink; }
 `
 
+// goUnlock unlocks an unlocked mutex: the Go runtime's "fatal error:
+// sync: unlock of unlocked mutex" (runtime.fatal, then fatalthrow on the
+// system stack), deterministic where a concurrent map write is a race.
+const goUnlock = `package main
+
+import "sync"
+
+func main() {
+	var mu sync.Mutex
+	mu.Unlock()
+}
+`
+
 // liveClass is one class of real crash, made by a test from a program
 // nobody here wrote (coreutils, python3, java) or from a small one built
 // here, and what its report must say.
@@ -250,6 +263,29 @@ var liveClasses = []liveClass{
 		d := firstKind(t, r, report.KindAbort)
 		if d.AbortInfo.Cause != "abort-call" || !strings.HasPrefix(d.Summary, fmt.Sprintf("Thread %d called abort() from main (#", d.Thread)) {
 			t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
+		}
+	}},
+	{name: "go-fatal-error", make: func(t *testing.T, dir string) (string, string, int) {
+		prog := testfixture.BuildGo(t, dir, "gounlock", goUnlock)
+		core, out := testfixture.Run(t, dir, []string{"GOTRACEBACK=crash"}, prog)
+		if !strings.Contains(out, "fatal error: sync: unlock of unlocked mutex") {
+			t.Fatalf("the program did not die of the fatal error: %s", out)
+		}
+		return core, prog, 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		// The runtime's fatal error path (runtime.fatalthrow.func1 on
+		// the system stack) is not a signal the runtime re-raised.
+		d := firstKind(t, r, report.KindAbort)
+		if d.AbortInfo.Cause != "go-fatal-error" || !strings.HasPrefix(d.Summary, "The Go runtime aborted the process after a fatal error") {
+			t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
+		}
+		if strings.Contains(d.Summary, "called abort()") || strings.Contains(d.Summary, "fatal signal") {
+			t.Errorf("summary %q", d.Summary)
+		}
+		// Above runtime.systemstack lies g0's stale stack (on the
+		// main thread, old words of rt0_go's): the walk ends there.
+		if ct := r.CrashedThread(); ct == nil || len(ct.Frames) == 0 || report.GoFunc(ct.Frames[len(ct.Frames)-1].Function) != "runtime.systemstack" || !strings.Contains(ct.EndDetail, "runtime.systemstack") {
+			t.Errorf("the crashed thread's walk does not end at runtime.systemstack: %+v", ct)
 		}
 	}},
 	{name: "go-nil-first", make: goNilProgram(), check: goFault("main.first")},
