@@ -47,6 +47,10 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 	case has("std::process::abort"):
 		info.Cause = "rust-abort"
 	}
+	cxx := cxxTerminateOf(t.Frames)
+	if info.Cause == "abort-call" && cxx != nil {
+		info.Cause = cxx.Cause
+	}
 	for i, f := range t.Frames {
 		if f.Signal {
 			break
@@ -54,6 +58,13 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		if i > 0 && !report.IsAbortMachinery(f.Function) && !report.IsRuntimeModule(f.Module) {
 			info.Caller = &report.FrameRef{Index: i, PC: f.PC, Function: f.Name(), Module: f.Module}
 			break
+		}
+	}
+	if strings.HasPrefix(info.Cause, "cxx-") {
+		info.Caller = nil
+		if cxx.Caller >= 0 {
+			f := t.Frames[cxx.Caller]
+			info.Caller = &report.FrameRef{Index: cxx.Caller, PC: f.PC, Function: f.Name(), Module: f.Module}
 		}
 	}
 	raiser := ""
@@ -113,6 +124,8 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		default:
 			d.Summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\").", tid, who)
 		}
+	case "cxx-uncaught-exception", "cxx-noexcept", "cxx-pure-virtual", "cxx-terminate":
+		d.Summary = cxxSummary(tid, cxx, who)
 	case "rust-abort":
 		d.Summary = fmt.Sprintf("Thread %d called std::process::abort() in %s: an explicit abort, not a panic (no unwinding, no destructors run).", tid, who)
 	case "raise":

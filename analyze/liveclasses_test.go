@@ -113,6 +113,54 @@ func main() {
 }
 `
 
+// The C++ programs die in std::terminate three ways, built with g++
+// (which compiles a .c file as C++).
+const (
+	cxxUncaughtC = `#include <stdexcept>
+void thrower(int x) { if (x > 0) throw std::runtime_error("boom"); }
+int main(int argc, char **) { thrower(argc); return 0; }
+`
+	cxxNoexceptC = `#include <stdexcept>
+void inner(int x) { if (x > 0) throw std::runtime_error("boom"); }
+void guarded(int x) noexcept { inner(x); }
+int main(int argc, char **) { guarded(argc); return 0; }
+`
+	cxxPureVirtualC = `struct Base { Base(); virtual void f() = 0; void call() { f(); } };
+void helper(Base *b) { b->call(); }
+Base::Base() { helper(this); }
+struct Derived : Base { void f() override {} };
+int main() { Derived d; d.f(); return 0; }
+`
+)
+
+// cxxProgram builds a C++ program with g++ and runs it to its core.
+func cxxProgram(name, source string) func(t *testing.T, dir string) (string, string, int) {
+	return func(t *testing.T, dir string) (string, string, int) {
+		prog := testfixture.BuildC(t, "g++", dir, name, source, "-g", "-O0")
+		core, _ := testfixture.Run(t, dir, nil, prog)
+		return core, prog, 0
+	}
+}
+
+// cxxTerminated checks a std::terminate: the cause, the frame it names
+// (the thrower, the virtual call's caller), a signature that starts
+// there (not in the C++ runtime), and no "called abort() from".
+func cxxTerminated(cause, fn, sig string) func(t *testing.T, r *report.Report, _ int) {
+	return func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindAbort)
+		a := d.AbortInfo
+		if a.Cause != cause || a.Caller == nil || a.Caller.Function != fn || !strings.Contains(d.Summary, " in "+fn+" (#") {
+			t.Errorf("cause %s caller %+v: %q", a.Cause, a.Caller, d.Summary)
+		}
+		if strings.Contains(d.Summary, "called abort() from") {
+			t.Errorf("summary %q", d.Summary)
+		}
+		if !strings.HasSuffix(r.Signature, ": "+sig) {
+			t.Errorf("signature %q, want it to end %q", r.Signature, ": "+sig)
+		}
+	}
+}
+
 // liveClass is one class of real crash, made by a test from a program
 // nobody here wrote (coreutils, python3, java) or from a small one built
 // here, and what its report must say.
@@ -265,6 +313,12 @@ var liveClasses = []liveClass{
 			t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
 		}
 	}},
+	{name: "cxx-uncaught-exception", make: cxxProgram("uncaught", cxxUncaughtC),
+		check: cxxTerminated("cxx-uncaught-exception", "thrower(int)", "thrower(int) ← main")},
+	{name: "cxx-noexcept", make: cxxProgram("noexcept", cxxNoexceptC),
+		check: cxxTerminated("cxx-noexcept", "inner(int)", "inner(int) ← guarded(int) ← main")},
+	{name: "cxx-pure-virtual", make: cxxProgram("purevirtual", cxxPureVirtualC),
+		check: cxxTerminated("cxx-pure-virtual", "Base::call()", "Base::call() ← helper(Base*) ← Base::Base() ← Derived::Derived() ← main")},
 	{name: "go-fatal-error", make: func(t *testing.T, dir string) (string, string, int) {
 		prog := testfixture.BuildGo(t, dir, "gounlock", goUnlock)
 		core, out := testfixture.Run(t, dir, []string{"GOTRACEBACK=crash"}, prog)
