@@ -68,12 +68,19 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		}
 	}
 	raiser := ""
+	cut := false // the walk lost the stack before finding who raised
 	if info.Cause == "abort-call" && !onStack(t.Frames, "abort") {
 		// abort() is not on the stack: the program raised SIGABRT
 		// itself, or the signal came from elsewhere in the process.
 		info.Cause = "signal"
 		if r := raisedBy(t.Frames, info.Caller); r != "" {
 			info.Cause, raiser = "raise", r
+		}
+		// A stack that ends early (a truncated core, a stack not
+		// dumped) shows only its top: abort() or any caller may lie
+		// past where the walk stopped.
+		if info.Caller == nil && t.EndReason != "end of stack" {
+			info.Cause, raiser, cut = "signal", "", true
 		}
 	}
 	info.Message = a.abortMessage()
@@ -135,6 +142,21 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		}
 		d.Summary = fmt.Sprintf("Thread %d raised SIGABRT itself (%s%s).", tid, raiser, in)
 	case "signal":
+		if cut {
+			top, n := "??", "no frame"
+			if len(t.Frames) > 0 {
+				top, n = nameOr(t.Frames[0].Name(), "??"), fmt.Sprintf("%d frames", len(t.Frames))
+			}
+			if len(t.Frames) == 1 {
+				n = "1 frame"
+			}
+			d.Summary = fmt.Sprintf("Thread %d died of SIGABRT in %s, but its stack ends after %s (%s), so whether abort(), raise() or other code sent it is not known", tid, top, n, t.EndReason)
+			if snd.Self {
+				d.Summary += fmt.Sprintf("; its own process sent it (%s)", snd.How)
+			}
+			d.Summary += "."
+			break
+		}
 		d.Summary = fmt.Sprintf("Thread %d died of SIGABRT without abort() on its stack, and its stack does not show it raising the signal", tid)
 		if snd.Self {
 			d.Summary += fmt.Sprintf("; its own process sent it (%s)", snd.How)
