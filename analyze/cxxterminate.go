@@ -24,7 +24,7 @@ import (
 
 // cxxTerminate is what made a C++ program call std::terminate.
 type cxxTerminate struct {
-	// Cause is an AbortInfo cause: "cxx-uncaught-exception",
+	// Cause is an AbortInfo cause: "cxx-exception",
 	// "cxx-noexcept", "cxx-pure-virtual" or "cxx-terminate".
 	Cause string
 	// Via is the runtime function under terminate that says why
@@ -55,7 +55,7 @@ func cxxTerminateOf(frames []report.Frame) *cxxTerminate {
 		case name == "__cxa_throw" || name == "__cxa_rethrow":
 			seen = true
 			if c.Cause == "cxx-terminate" {
-				c.Cause, c.Via = "cxx-uncaught-exception", name
+				c.Cause, c.Via = "cxx-exception", name
 			}
 		case name == "__gxx_personality_v0" || name == "__cxa_call_terminate" || name == "__cxa_call_unexpected":
 			seen = true
@@ -79,18 +79,25 @@ func cxxTerminateOf(frames []report.Frame) *cxxTerminate {
 }
 
 // cxxSummary says why a C++ program aborted in std::terminate; who names
-// the caller frame.
-func cxxSummary(tid int, c *cxxTerminate, who string) string {
+// the caller frame, e the exception object when it was found.
+func cxxSummary(tid int, c *cxxTerminate, who string, e *report.CxxException) string {
+	exc := "a C++ exception"
+	if e != nil && e.Type != "" {
+		exc = fmt.Sprintf("an instance of '%s'", e.Type)
+	}
 	switch c.Cause {
-	case "cxx-uncaught-exception":
+	case "cxx-exception":
+		if e != nil && e.Type != "" {
+			return fmt.Sprintf("Thread %d terminated after throwing %s in %s: nothing caught it (the unwinder found no handler, so %s called std::terminate(), which called abort()).", tid, exc, who, c.Via)
+		}
 		return fmt.Sprintf("Thread %d threw a C++ exception in %s that nothing caught: the unwinder found no handler on the stack, so %s called std::terminate(), which called abort() (libstdc++'s default terminate handler prints the exception's type and what() to stderr).", tid, who, c.Via)
 	case "cxx-noexcept":
 		if c.Via == "__cxa_call_terminate" {
 			// GCC 13's landing pad of a noexcept function calls
 			// __cxa_call_terminate from that function's own frame.
-			return fmt.Sprintf("Thread %d let a C++ exception escape %s, a function that cannot throw (noexcept, or a destructor during unwinding): its landing pad called __cxa_call_terminate, and std::terminate() called abort().", tid, who)
+			return fmt.Sprintf("Thread %d let %s escape %s, a function that cannot throw (noexcept, or a destructor during unwinding): its landing pad called __cxa_call_terminate, and std::terminate() called abort().", tid, exc, who)
 		}
-		return fmt.Sprintf("Thread %d threw a C++ exception in %s that reached a function that cannot throw (noexcept, or a destructor during unwinding) further out on its stack: the C++ runtime's personality routine (%s) called std::terminate(), which called abort(), before unwinding any frame.", tid, who, c.Via)
+		return fmt.Sprintf("Thread %d threw %s in %s that reached a function that cannot throw (noexcept, or a destructor during unwinding) further out on its stack: the C++ runtime's personality routine (%s) called std::terminate(), which called abort(), before unwinding any frame.", tid, exc, who, c.Via)
 	case "cxx-pure-virtual":
 		what := "a pure virtual function"
 		if c.Via == "__cxa_deleted_virtual" {

@@ -314,7 +314,7 @@ var liveClasses = []liveClass{
 		}
 	}},
 	{name: "cxx-uncaught-exception", make: cxxProgram("uncaught", cxxUncaughtC),
-		check: cxxTerminated("cxx-uncaught-exception", "thrower(int)", "thrower(int) ← main")},
+		check: cxxTerminated("cxx-exception", "thrower(int)", "thrower(int) ← main")},
 	{name: "cxx-noexcept", make: cxxProgram("noexcept", cxxNoexceptC),
 		check: cxxTerminated("cxx-noexcept", "inner(int)", "inner(int) ← guarded(int) ← main")},
 	{name: "cxx-pure-virtual", make: cxxProgram("purevirtual", cxxPureVirtualC),

@@ -13,6 +13,17 @@ import (
 // in a fenced block (recursion collapsed), the other threads and the
 // memory map in collapsible sections, and the environment facts.
 func Markdown(w io.Writer, r *report.Report) error {
+	return MarkdownWith(w, r, MarkdownOptions{})
+}
+
+// MarkdownOptions tune the Markdown report.
+type MarkdownOptions struct {
+	// Registers adds every other thread's registers to its section.
+	Registers bool
+}
+
+// MarkdownWith is Markdown with options.
+func MarkdownWith(w io.Writer, r *report.Report, o MarkdownOptions) error {
 	ew := &errWriter{w: w}
 	crashed := r.CrashedThread()
 	title := "Crash"
@@ -64,6 +75,23 @@ func Markdown(w io.Writer, r *report.Report) error {
 		}
 		ew.printf("\n")
 	}
+	for i := range r.Inputs {
+		if !r.Inputs[i].Shown(overflowed(r)) {
+			continue
+		}
+		ew.printf("%s\n\n", inputMarkdown(&r.Inputs[i], recursing(r)))
+	}
+	if crashed != nil && len(crashed.Registers) > 0 {
+		ew.printf("<details><summary>Registers (thread %d)</summary>\n\n", crashed.TID)
+		codeBlock(ew, func(w *errWriter) { writeRegisters(w, "", crashed.Registers) })
+		ew.printf("\n</details>\n\n")
+	}
+	if crashed != nil && len(crashed.Disassembly) > 0 {
+		title := listingTitle(crashed)
+		ew.printf("**%s**\n\n", EscapeMarkdown(strings.ToUpper(title[:1])+title[1:]))
+		codeBlock(ew, func(w *errWriter) { writeListing(w, "", crashed) })
+		ew.printf("\n")
+	}
 	if crashed != nil {
 		ew.printf("### Crashed thread %d (%s, %s)\n\n", crashed.TID, frameCount(crashed), crashed.EndReason)
 		codeBlock(ew, func(w *errWriter) { writeThreadFrames(w, crashed, true) })
@@ -84,6 +112,10 @@ func Markdown(w io.Writer, r *report.Report) error {
 				if t := &r.Threads[i]; t != crashed {
 					w.printf("thread %d: %s, %s\n", t.TID, frameCount(t), t.EndReason)
 					writeThreadFrames(w, t, true)
+					if o.Registers && len(t.Registers) > 0 {
+						w.printf("registers:\n")
+						writeRegisters(w, "  ", t.Registers)
+					}
 					w.printf("\n")
 				}
 			}
@@ -101,7 +133,19 @@ func Markdown(w io.Writer, r *report.Report) error {
 		if m.StatusDetail != "" {
 			ew.printf(": %s", EscapeMarkdown(m.StatusDetail))
 		}
-		ew.printf(")\n")
+		ew.printf(")")
+		if len(m.Compilers) > 0 {
+			ew.printf(", built by %s", EscapeMarkdown(strings.Join(m.Compilers, "; ")))
+		}
+		ew.printf("\n")
+	}
+	if sys := r.System; sys != nil {
+		if sys.LibC != "" {
+			ew.printf("- C library: %s\n", EscapeMarkdown(sys.LibC))
+		}
+		if sys.Kernel != "" {
+			ew.printf("- kernel: %s\n", EscapeMarkdown(kernelWords(sys)))
+		}
 	}
 	ew.printf("\n</details>\n")
 	if len(r.Warnings) > 0 {

@@ -19,6 +19,7 @@ type coreFlags struct {
 	sysroot     string
 	searchPaths []string
 	maxCoreSize int64
+	env         bool
 	source      sourceFlags
 }
 
@@ -27,6 +28,7 @@ func (f *coreFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.sysroot, "sysroot", "", "look up the executable and libraries under `DIR`; nothing outside it is opened")
 	cmd.Flags().StringArrayVar(&f.searchPaths, "search-path", nil, "look for modules in `DIR` (before the paths the core names), by build-id then by name (repeatable)")
 	addMaxCoreSize(cmd, &f.maxCoreSize)
+	cmd.Flags().BoolVar(&f.env, "env", false, "keep the whole environment and unmasked credentials in the report (default: only crash-relevant variables, credentials masked)")
 	f.source.register(cmd)
 }
 
@@ -38,7 +40,7 @@ func addMaxCoreSize(cmd *cobra.Command, v *int64) {
 }
 
 func (f *coreFlags) options() analyze.Options {
-	o := analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths, MaxCoreSize: f.maxCoreSize}
+	o := analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths, MaxCoreSize: f.maxCoreSize, Env: f.env}
 	f.source.apply(&o)
 	return o
 }
@@ -50,6 +52,7 @@ type analyzeOptions struct {
 	maxFrames  int
 	rawSymbols bool
 	noCollapse bool
+	registers  bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -71,6 +74,7 @@ func newAnalyzeCmd() *cobra.Command {
 	cmd.Flags().IntVar(&o.maxFrames, "max-frames", 0, "list at most `N` frames per thread; diagnoses and the signature still use the whole stack (0: no limit)")
 	cmd.Flags().BoolVar(&o.rawSymbols, "raw-symbols", false, "print mangled symbol names")
 	cmd.Flags().BoolVar(&o.noCollapse, "no-collapse", false, "print every frame of a recursion")
+	cmd.Flags().BoolVar(&o.registers, "registers", false, "print every thread's registers, not only the crashed thread's (text, markdown)")
 	return cmd
 }
 
@@ -113,13 +117,13 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 		return r.WriteJSON(out)
 	}
 	if o.format == "markdown" {
-		return render.Markdown(out, r)
+		return render.MarkdownWith(out, r, render.MarkdownOptions{Registers: o.registers})
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 	}
 	r.Warnings = nil
-	return render.Text(out, r, render.TextOptions{Threads: o.thread, NoCollapse: o.noCollapse})
+	return render.Text(out, r, render.TextOptions{Threads: o.thread, NoCollapse: o.noCollapse, Registers: o.registers})
 }
 
 // checkThread makes --thread TID for a thread the core does not hold a

@@ -38,6 +38,6 @@ rebuilds every thread's stack and the memory map, and explains the crash.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newAnalyzeCmd(), newMapsCmd(), newWhatisCmd(), newScanCmd(), newWorkerCmd())
+	root.AddCommand(newAnalyzeCmd(), newMapsCmd(), newWhatisCmd(), newReadCmd(), newScanCmd(), newWorkerCmd())
 	return root
 }
