@@ -136,6 +136,9 @@ func (s *Session) Report() *report.Report {
 	r.Warnings = append(r.Warnings, s.Modules.SourceWarnings()...)
 	r.Warnings = append(r.Warnings, s.code.warnings()...)
 	r.Warnings = append(r.Warnings, s.symtabWarnings(stacks)...)
+	if w := leaderGone(r); w != "" {
+		r.Warnings = append(r.Warnings, w)
+	}
 	for i, st := range stacks {
 		if st.End == stackmap.EndUnreadable || st.End == stackmap.EndNoUnwind || st.End == stackmap.EndCancelled {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("thread %d: stack ends early after %d frames (%s: %s)",
@@ -415,4 +418,26 @@ func nameOr(s, alt string) string {
 		return alt
 	}
 	return s
+}
+
+// leaderGone says when the process's main thread (the one whose tid is
+// the pid) is not among the core's threads: the kernel dumps the threads
+// still alive (fs/coredump.c zap_threads), so a main thread that called
+// pthread_exit while others ran on is missing, and a reader counting
+// "threads 1" would take the crashed thread for the whole process.
+func leaderGone(r *report.Report) string {
+	pid := r.Process.PID
+	if pid == 0 || len(r.Threads) == 0 {
+		return ""
+	}
+	for _, t := range r.Threads {
+		if t.TID == pid {
+			return ""
+		}
+	}
+	n := fmt.Sprintf("%d threads", len(r.Threads))
+	if len(r.Threads) == 1 {
+		n = "1 thread"
+	}
+	return fmt.Sprintf("the main thread (tid %d) is not in the core, which holds %s: it had most likely exited (pthread_exit) before the dump, and the kernel dumps only the threads still alive", pid, n)
 }
