@@ -61,13 +61,8 @@ func (fl FrameList) appendJSONTo(b []byte, w io.Writer, flushAt int) ([]byte, er
 	return append(b, ']'), nil
 }
 
-// appendJSON encodes a thread as encoding/json would.
-func (t *Thread) appendJSON(b []byte) []byte {
-	b, _ = t.appendJSONTo(b, nil, 0)
-	return b
-}
-
-// appendJSONTo is appendJSON writing as FrameList.appendJSONTo does.
+// appendJSONTo encodes a thread as encoding/json would, writing to w as
+// FrameList.appendJSONTo does.
 func (t *Thread) appendJSONTo(b []byte, w io.Writer, flushAt int) ([]byte, error) {
 	b = strconv.AppendInt(append(b, `{"tid":`...), int64(t.TID), 10)
 	b = strconv.AppendBool(append(b, `,"crashed":`...), t.Crashed)

@@ -408,11 +408,3 @@ func (m *Module) scanFuncName(name string) funcName {
 	}
 	return fn
 }
-
-// debugELF is the module's separate debug file, if one was found.
-func (m *Module) debugELF() *elf.File {
-	if d := m.debugFile(); d != nil {
-		return d.elf
-	}
-	return nil
-}
