@@ -420,10 +420,9 @@ func (a *analysis) cxxException() (cxxexception.Exception, bool) {
 	if ct == nil || !terminating(ct.thread.Frames) {
 		return cxxexception.Exception{}, false
 	}
-	hs := inputHolders(a.s.Mem, ct.core, ct.stack)
-	values := make([]uint64, len(hs))
-	for j, h := range hs {
-		values[j] = h.Value
+	var values []uint64
+	for h := range inputHolders(a.s.Mem, ct.core, ct.stack) {
+		values = append(values, h.Value)
 	}
 	return cxxexception.Find(a.s.Mem, values)
 }

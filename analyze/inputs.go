@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"iter"
 	"path/filepath"
 	"strings"
 
@@ -80,53 +81,56 @@ func (a *analysis) findInputs() []inputs.Input {
 	return inputs.Find(mem, a.inputRegions(), inputHolders(mem, ct.core, ct.stack), files)
 }
 
-// inputHolders lists the values the thread's frames hold, innermost
+// inputHolders yields the values the thread's frames hold, innermost
 // first: frame 0's registers, the registers the unwinder recovered for
 // each outer frame (those that differ from the frame below's), then each
-// frame's stack slots from its SP up to its CFA.
-func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) []inputs.Holder {
-	// One allocation: the slots the budget allows and 16 registers a frame.
-	hs := make([]inputs.Holder, 0, min(inputSlotBytes/8+len(gdbRegNames)*len(st.Frames), maxInputHolders))
-	budget := inputSlotBytes
-	var slot [inputFrameSlots]byte
-	var prev stackmap.Regs
-	cur := st.Regs
-	for i := range st.Frames {
-		if len(hs) >= maxInputHolders {
-			break
+// frame's stack slots from its SP up to its CFA. They are yielded, not
+// collected: on a 10,599-frame recursion a slice of them was 18 MB.
+func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) iter.Seq[inputs.Holder] {
+	return func(yield func(inputs.Holder) bool) {
+		budget := inputSlotBytes
+		var slot [inputFrameSlots]byte
+		var prev stackmap.Regs
+		cur := st.Regs
+		n := 0
+		emit := func(h inputs.Holder) bool {
+			n++
+			return n <= maxInputHolders && yield(h)
 		}
-		f := &st.Frames[i]
-		if i > 0 {
-			st.AdvanceRegs(i, &cur)
-		}
-		for n, name := range gdbRegNames {
-			var v uint64
-			var ok bool
-			if i == 0 {
-				v, ok = t.Regs.DWARF(n)
-			} else {
-				v, ok = cur.Get(n)
-				if pv, pok := prev.Get(n); ok && pok && pv == v {
-					ok = false // the same value, passed through
+		for i := range st.Frames {
+			f := &st.Frames[i]
+			if i > 0 {
+				st.AdvanceRegs(i, &cur)
+			}
+			for r, name := range gdbRegNames {
+				var v uint64
+				var ok bool
+				if i == 0 {
+					v, ok = t.Regs.DWARF(r)
+				} else {
+					v, ok = cur.Get(r)
+					if pv, pok := prev.Get(r); ok && pok && pv == v {
+						ok = false // the same value, passed through
+					}
+				}
+				if ok && r != stackmap.RSP && !emit(inputs.Holder{Value: v, Frame: i, Where: name}) {
+					return
 				}
 			}
-			if ok && n != stackmap.RSP {
-				hs = append(hs, inputs.Holder{Value: v, Frame: i, Where: name})
+			prev = cur
+			if budget <= 0 || f.CFA <= f.SP {
+				continue
+			}
+			k := min(int(f.CFA-f.SP), inputFrameSlots, budget)
+			got, _ := mem.ReadAt(slot[:k&^7], f.SP)
+			budget -= k
+			for off := 0; off+8 <= got; off += 8 {
+				if !emit(inputs.Holder{Value: le64(slot[off:]), Frame: i, Where: "stack slot"}) {
+					return
+				}
 			}
 		}
-		prev = cur
-		if budget <= 0 || f.CFA <= f.SP {
-			continue
-		}
-		n := min(int(f.CFA-f.SP), inputFrameSlots, budget)
-		k, _ := mem.ReadAt(slot[:n&^7], f.SP)
-		budget -= n
-		for off := 0; off+8 <= k; off += 8 {
-			v := le64(slot[off:])
-			hs = append(hs, inputs.Holder{Value: v, Frame: i, Where: "stack slot"})
-		}
 	}
-	return hs
 }
 
 func le64(b []byte) uint64 {

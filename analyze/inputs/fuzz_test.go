@@ -3,6 +3,7 @@ package inputs
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -43,7 +44,7 @@ func FuzzFind(f *testing.F) {
 		}
 		for _, src := range []Source{SourceHeap, SourceAnon, SourceStack, SourceFile} {
 			rs := []Region{{Start: base, End: base + uint64(len(b)), Source: src, FileSize: -1}}
-			for _, in := range Find(mem, rs, hs, []File{{Name: "f", Size: int64(len(b)), R: nil}}[:0]) {
+			for _, in := range Find(mem, rs, slices.Values(hs), []File{{Name: "f", Size: int64(len(b)), R: nil}}[:0]) {
 				if in.Address < base || in.Address > base+uint64(len(b)) || in.Offset < 0 || len(in.Excerpt) > 2*excerptSide {
 					t.Fatalf("input outside the memory: %+v", in)
 				}

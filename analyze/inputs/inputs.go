@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"iter"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,13 +134,14 @@ type buffer struct {
 // Find returns at most MaxInputs buffers of text that the holders point
 // into, most referenced first (then largest). holders should list the
 // innermost frames first and, within a frame, registers before stack
-// slots.
-func Find(mem Memory, regions []Region, holders []Holder, files []File) []Input {
+// slots. They are taken as they come, never held all at once: a deep
+// recursion holds millions of values.
+func Find(mem Memory, regions []Region, holders iter.Seq[Holder], files []File) []Input {
 	rs := append([]Region(nil), regions...)
 	sort.Slice(rs, func(i, j int) bool { return rs[i].Start < rs[j].Start })
 	var bufs []*buffer
 	rejected := map[uint64]bool{}
-	for _, h := range holders {
+	for h := range holders {
 		r := regionOf(rs, h.Value)
 		if r == nil || r.Exclude[1] > r.Exclude[0] && h.Value >= r.Exclude[0] && h.Value < r.Exclude[1] {
 			continue
