@@ -16,7 +16,7 @@ type coreFlags struct {
 	binary      string
 	sysroot     string
 	searchPaths []string
-	maxCoreSize int64
+	maxCoreSize byteSize
 	source      sourceFlags
 }
 
@@ -31,12 +31,13 @@ func (f *coreFlags) register(cmd *cobra.Command) {
 // addMaxCoreSize registers --max-core-size. A compressed core is
 // decompressed into a temporary file with its holes kept, so the cap guards
 // the disk against decompression bombs rather than memory.
-func addMaxCoreSize(cmd *cobra.Command, v *int64) {
-	cmd.Flags().Int64Var(v, "max-core-size", coreinput.DefaultMaxSize, "stop decompressing a core past `BYTES` (a decompression bomb)")
+func addMaxCoreSize(cmd *cobra.Command, v *byteSize) {
+	*v = coreinput.DefaultMaxSize
+	cmd.Flags().Var(v, "max-core-size", "stop decompressing (or reading from standard input) a core past `SIZE` bytes, e.g. 1G (a decompression bomb)")
 }
 
 func (f *coreFlags) options() analyze.Options {
-	o := analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths, MaxCoreSize: f.maxCoreSize}
+	o := analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths, MaxCoreSize: int64(f.maxCoreSize)}
 	f.source.apply(&o)
 	return o
 }
@@ -53,11 +54,12 @@ type analyzeOptions struct {
 func newAnalyzeCmd() *cobra.Command {
 	o := &analyzeOptions{}
 	cmd := &cobra.Command{
-		Use:   "analyze CORE",
+		Use:   "analyze CORE|-",
 		Short: "Print every thread's stack and explain the crash",
 		Example: `  coreview analyze core.1234 --binary ./myprog
   coreview analyze core.zst --binary rustc --sysroot /srv/crash/root --format json | jq .signal
-  coreview analyze core --thread crashed --max-frames 50`,
+  coreview analyze core --thread crashed --max-frames 50
+  coredumpctl dump 1234 | coreview analyze - --format markdown`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd, args[0])
@@ -73,10 +75,8 @@ func newAnalyzeCmd() *cobra.Command {
 }
 
 func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
-	switch o.format {
-	case "text", "json", "markdown":
-	default:
-		return &usageError{fmt.Errorf("--format must be text, json or markdown, not %q", o.format)}
+	if err := checkFormat(cmd, o.format); err != nil {
+		return err
 	}
 	switch o.thread {
 	case "all", "crashed":
@@ -90,9 +90,17 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 	}
 	opts := o.core.options()
 	opts.MaxFrames, opts.RawSymbols = o.maxFrames, o.rawSymbols
-	r, err := analyze.Analyze(path, opts)
+	file, done, err := coreArg(path, cmd.InOrStdin(), opts.MaxCoreSize)
 	if err != nil {
 		return err
+	}
+	defer done()
+	r, err := analyze.Analyze(file, opts)
+	if err != nil {
+		return fromStdin(err, path, file)
+	}
+	if path == stdinCore {
+		r.Core = stdinCore
 	}
 	if err := checkThread(r, o.thread); err != nil {
 		return err

@@ -21,7 +21,7 @@ type scanOptions struct {
 	format    string
 	failOn    []string
 	timeout   time.Duration
-	maxSize   int64
+	maxSize   byteSize
 	source    sourceFlags
 }
 
@@ -62,10 +62,8 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 }
 
 func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
-	switch o.format {
-	case "table", "jsonl", "json", "markdown", "junit":
-	default:
-		return &usageError{fmt.Errorf("--format must be table, jsonl, json, markdown or junit, not %q", o.format)}
+	if err := checkFormat(cmd, o.format); err != nil {
+		return err
 	}
 	if err := analyze.CheckFailOn(o.failOn); err != nil {
 		return &usageError{err}
@@ -74,7 +72,7 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 		return &usageError{fmt.Errorf("--jobs and --timeout must not be negative")}
 	}
 	opts := analyze.ScanOptions{Dirs: dirs, Recursive: o.recursive, Jobs: o.jobs, Timeout: o.timeout, BinaryDir: o.binaryDir,
-		Core: analyze.Options{Binary: o.binary, Sysroot: o.sysroot, MaxCoreSize: o.maxSize}}
+		Core: analyze.Options{Binary: o.binary, Sysroot: o.sysroot, MaxCoreSize: int64(o.maxSize)}}
 	o.source.apply(&opts.Core)
 	stderr := cmd.ErrOrStderr()
 	if isTerminal(stderr) {
