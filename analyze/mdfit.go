@@ -1,0 +1,423 @@
+package analyze
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+)
+
+// DefaultMarkdownLimit is the most characters a Markdown report has by
+// default: GitHub refuses an issue body or comment longer than 65,536.
+const DefaultMarkdownLimit = 65536
+
+// MarkdownOptions select what a Markdown report holds.
+type MarkdownOptions struct {
+	// Threads is "all" (or ""), "crashed", or a thread id.
+	Threads string
+	// NoCollapse prints every frame of a recursion.
+	NoCollapse bool
+	// Limit is the most characters the report may have; 0: no limit.
+	// To fit, the report leaves out, in this order, the stacks of other
+	// threads (keeping one line per group of identical stacks), the
+	// memory map, the module list, and the crashed thread's middle
+	// frames, and says what it left out and how to get it.
+	Limit int
+}
+
+// mdSection is a part of a Markdown report in the order it is printed.
+type mdSection struct {
+	text string
+}
+
+// WriteMarkdownFit writes the Markdown report within opts.Limit.
+func (r *Report) WriteMarkdownFit(w io.Writer, opts MarkdownOptions) error {
+	doc := r.markdownDoc(opts)
+	_, err := io.WriteString(w, doc)
+	return err
+}
+
+// threadGroup is threads whose listed stacks are identical.
+type threadGroup struct {
+	threads []*Thread
+	frames  string // the rendered frames, the same for each
+}
+
+// groupThreads groups threads by their rendered frames, in the order each
+// stack first appears, largest group first.
+func groupThreads(threads []*Thread, collapse bool) []threadGroup {
+	var groups []threadGroup
+	idx := map[string]int{}
+	for _, t := range threads {
+		var b strings.Builder
+		ew := &errWriter{w: &b}
+		writeThreadFrames(ew, t, collapse)
+		key := t.EndReason + "\x00" + b.String()
+		i, ok := idx[key]
+		if !ok {
+			i = len(groups)
+			idx[key] = i
+			groups = append(groups, threadGroup{frames: b.String()})
+		}
+		groups[i].threads = append(groups[i].threads, t)
+	}
+	// Stable by size, so equal groups keep the order they first appear in.
+	for i := 1; i < len(groups); i++ {
+		for j := i; j > 0 && len(groups[j].threads) > len(groups[j-1].threads); j-- {
+			groups[j], groups[j-1] = groups[j-1], groups[j]
+		}
+	}
+	return groups
+}
+
+// stackLine is a stack in one line, innermost first: where the thread
+// is (its first frame), the last C library or loader function of the run
+// it is in (the call the program made, pthread_cond_wait), then the
+// program's own frames up to the next runtime frame, five names at most
+// ("__futex_abstimed_wait_common ← pthread_cond_wait ← park ← io_worker").
+func stackLine(t *Thread) string {
+	fr := t.Frames
+	if len(fr) == 0 {
+		return "no frames"
+	}
+	var names []string
+	add := func(f *Frame) {
+		name := frameName(*f)
+		if f.Signal {
+			name = "<signal handler called>"
+		}
+		if len(names) == 0 || names[len(names)-1] != name {
+			names = append(names, name)
+		}
+	}
+	add(&fr[0])
+	j := 0
+	for runtimeModule(fr[0].Module) && j+1 < len(fr) && runtimeModule(fr[j+1].Module) {
+		j++
+	}
+	add(&fr[j])
+	for k := j + 1; k < len(fr) && len(names) < 5; k++ {
+		if runtimeModule(fr[k].Module) && k > j+1 {
+			break
+		}
+		add(&fr[k])
+	}
+	return strings.Join(names, " ← ")
+}
+
+// fence returns a code fence longer than any run of backticks in s, so no
+// frame name or path can close the block early.
+func fence(s string) string {
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
+}
+
+// mdCode writes s as an inline code span: delimited by more backticks than
+// any run in it, padded when it starts or ends with one, newlines as
+// spaces (a code span is one line in a table).
+func mdCode(s string) string {
+	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	f := fence(s)
+	f = f[:len(f)-2] // fence is at least 3; a span needs longest+1
+	if len(f) == 0 {
+		f = "`"
+	}
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || s == "" {
+		pad = " "
+	}
+	return f + pad + s + pad + f
+}
+
+// mdBlock is s in a fenced code block.
+func mdBlock(s string) string {
+	f := fence(s)
+	if !strings.HasSuffix(s, "\n") {
+		s += "\n"
+	}
+	return f + "\n" + s + f + "\n"
+}
+
+func (r *Report) markdownDoc(opts MarkdownOptions) string {
+	collapse := !opts.NoCollapse
+	to := TextOptions{Threads: opts.Threads}
+	var crashed *Thread
+	var others []*Thread
+	for i := range r.Threads {
+		t := &r.Threads[i]
+		if !to.selects(t) {
+			continue
+		}
+		if t.Crashed {
+			crashed = t
+		} else {
+			others = append(others, t)
+		}
+	}
+	head := r.markdownHead()
+	crash := ""
+	if crashed != nil {
+		crash = r.markdownCrashed(crashed, collapse, -1)
+	}
+	groups := groupThreads(others, collapse)
+	var maps strings.Builder
+	r.WriteMaps(&maps)
+	env := r.markdownEnv(-1)
+	warn := r.markdownWarnings()
+
+	// shown is how many groups keep their stacks; the rest are a line each.
+	shown, listed := len(groups), len(groups)
+	withMap, modules, crashFrames := true, len(r.Modules), -1
+	build := func() string {
+		var b strings.Builder
+		b.WriteString(head)
+		if crashed != nil {
+			if crashFrames >= 0 {
+				b.WriteString(r.markdownCrashed(crashed, collapse, crashFrames))
+			} else {
+				b.WriteString(crash)
+			}
+		}
+		b.WriteString(markdownOthers(others, groups, shown, listed))
+		if withMap {
+			fmt.Fprintf(&b, "<details><summary>Memory map (%d mappings)</summary>\n\n%s\n</details>\n\n", len(r.Mappings), mdBlock(maps.String()))
+		}
+		if modules == len(r.Modules) {
+			b.WriteString(env)
+		} else {
+			b.WriteString(r.markdownEnv(modules))
+		}
+		b.WriteString(warn)
+		return b.String()
+	}
+	doc := build()
+	if opts.Limit <= 0 || chars(doc) <= opts.Limit {
+		return doc
+	}
+	how := "`coreview analyze " + mdCoreArg(r.Core) + " --format markdown --thread all` writes all of it; or attach the JSON report (`--format json`)"
+	note := func(cut []string) string {
+		return fmt.Sprintf("\n> [!NOTE]\n> Cut to fit GitHub's %s-character limit for an issue: left out %s. %s.\n",
+			commas(opts.Limit), strings.Join(cut, "; "), how)
+	}
+	cutThreads := func() string {
+		threads := 0
+		for _, g := range groups[shown:] {
+			threads += len(g.threads)
+		}
+		return fmt.Sprintf("the stacks of %d other threads (%d groups of identical stacks)", threads, len(groups)-shown)
+	}
+	// Room for the longest note this can write.
+	limit := opts.Limit - chars(note([]string{cutThreads(), "the memory map (1000000 mappings; `coreview maps` prints it)",
+		"1000000 of 1000000 modules", "the crashed thread's frames past #1000000"}))
+	fits := func() bool { doc = build(); return chars(doc) <= limit }
+	// largest finds the largest n in [0, hi] for which fits holds with
+	// *v = n, when fits is monotonic in n, and leaves *v there.
+	largest := func(v *int, hi int) {
+		lo := 0
+		for lo < hi {
+			mid := (lo + hi + 1) / 2
+			if *v = mid; fits() {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		*v = lo
+	}
+	// Threads first: as many groups with their stacks as fit, then as
+	// many one-line groups. Each later cut makes room, which the threads
+	// get back.
+	fitThreads := func() {
+		shown, listed = len(groups), len(groups)
+		if !fits() {
+			shown = 0
+			largest(&listed, len(groups))
+			largest(&shown, listed)
+		}
+	}
+	fitThreads()
+	if !fits() {
+		withMap = false
+		fitThreads()
+	}
+	if !fits() {
+		modules = 0
+		fitThreads()
+		largest(&modules, len(r.Modules))
+	}
+	if !fits() && crashed != nil {
+		largest(&crashFrames, len(crashed.Frames))
+	}
+	var cut []string
+	if shown < len(groups) {
+		cut = append(cut, cutThreads())
+	}
+	if !withMap {
+		cut = append(cut, fmt.Sprintf("the memory map (%d mappings; `coreview maps` prints it)", len(r.Mappings)))
+	}
+	if modules < len(r.Modules) {
+		cut = append(cut, fmt.Sprintf("%d of %d modules", len(r.Modules)-modules, len(r.Modules)))
+	}
+	if crashFrames >= 0 {
+		cut = append(cut, fmt.Sprintf("the crashed thread's frames past #%d", crashFrames-1))
+	}
+	fits()
+	return doc + note(cut)
+}
+
+// mdCoreArg is the core's path as a shell word inside a code span.
+func mdCoreArg(p string) string {
+	if p == "" {
+		return "CORE"
+	}
+	if strings.ContainsAny(p, " \t'\"`$\\|&;()<>*?[]{}!#~") {
+		return "'" + strings.ReplaceAll(strings.ReplaceAll(p, "'", `'\''`), "`", "'\\`'") + "'"
+	}
+	return p
+}
+
+// chars counts what GitHub counts: characters, not bytes.
+func chars(s string) int { return utf8.RuneCountInString(s) }
+
+func (r *Report) markdownHead() string {
+	var b strings.Builder
+	ew := &errWriter{w: &b}
+	title := "Crash"
+	if r.Signal != nil {
+		title = r.Signal.Name
+	}
+	if len(r.Diagnosis) > 0 {
+		title += ": " + r.Diagnosis[0].Kind
+	}
+	if top := r.meaningfulFrames(1); len(top) > 0 {
+		title += " in " + top[0]
+	}
+	ew.printf("## %s\n\n", mdEscape(title))
+	if r.Signal != nil {
+		ew.printf("**Signal:** %s (%s) in thread %d", r.Signal.Name, r.Signal.CodeName, r.Signal.Thread)
+		l := r.Signal.addressLine(func(a uint64) string { return fmt.Sprintf("`%#x`", a) })
+		switch {
+		case r.Signal.Address != nil:
+			ew.printf(" at %s", mdEscape(l))
+		case l != "":
+			ew.printf(", address %s", mdEscape(l))
+		}
+		ew.printf("  \n")
+	}
+	if sd := systemdLine(r.systemd()); sd != "" {
+		ew.printf("**systemd-coredump:** %s  \n", mdEscape(sd))
+	}
+	ew.printf("**Signature:** %s (`%s`)\n\n", mdCode(r.Signature), r.SignatureHash)
+	for _, d := range r.Diagnosis {
+		ew.printf("**%s** — %s\n", d.Kind, mdEscape(d.Summary))
+		for _, e := range d.Explanation {
+			ew.printf("- %s\n", mdEscape(e))
+		}
+		if d.StackOverflow != nil {
+			for _, h := range d.StackOverflow.Hints {
+				ew.printf("- _Hint:_ %s\n", mdEscape(h))
+			}
+		}
+		ew.printf("\n")
+	}
+	return b.String()
+}
+
+// markdownCrashed is the crashed thread's section; frames >= 0 lists only
+// its first frames.
+func (r *Report) markdownCrashed(t *Thread, collapse bool, frames int) string {
+	shown := t
+	if frames >= 0 && frames < len(t.Frames) {
+		c := *t
+		c.Frames = t.Frames[:frames]
+		c.FramesOmitted = t.FramesOmitted + len(t.Frames) - frames
+		shown = &c
+	}
+	var b strings.Builder
+	writeThreadFrames(&errWriter{w: &b}, shown, collapse)
+	return fmt.Sprintf("### Crashed thread %d (%s, %s)\n\n%s\n", t.TID, frameCount(t), t.EndReason, mdBlock(b.String()))
+}
+
+// markdownOthers is the other threads' section: each group of identical
+// stacks once, its first `shown` groups with their frames, the next ones
+// up to `listed` as a line, the rest counted.
+func markdownOthers(others []*Thread, groups []threadGroup, shown, listed int) string {
+	if len(others) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	what := fmt.Sprintf("%d", len(others))
+	if len(groups) < len(others) {
+		what += fmt.Sprintf(", %d distinct stacks", len(groups))
+	}
+	fmt.Fprintf(&b, "<details><summary>Other threads (%s)</summary>\n\n", what)
+	for i, g := range groups {
+		if i >= listed {
+			n := 0
+			for _, g := range groups[i:] {
+				n += len(g.threads)
+			}
+			fmt.Fprintf(&b, "- and %d more threads in %d groups\n\n", n, len(groups)-i)
+			break
+		}
+		t := g.threads[0]
+		if len(g.threads) == 1 {
+			fmt.Fprintf(&b, "**thread %d**: %s, %s — %s\n", t.TID, frameCount(t), t.EndReason, mdCode(stackLine(t)))
+		} else {
+			fmt.Fprintf(&b, "**%d threads**: %s, %s — %s  \n", len(g.threads), frameCount(t), t.EndReason, mdCode(stackLine(t)))
+			tids := make([]string, len(g.threads))
+			for k, gt := range g.threads {
+				tids[k] = strconv.Itoa(gt.TID)
+			}
+			fmt.Fprintf(&b, "threads %s\n", strings.Join(tids, ", "))
+		}
+		if i < shown {
+			b.WriteString("\n" + mdBlock(g.frames))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("</details>\n\n")
+	return b.String()
+}
+
+// markdownEnv is the environment section, with the first `modules`
+// modules (all when < 0).
+func (r *Report) markdownEnv(modules int) string {
+	var b strings.Builder
+	b.WriteString("<details><summary>Environment</summary>\n\n")
+	fmt.Fprintf(&b, "- command line: %s\n", mdCode(strings.Join(r.Process.Args, " ")))
+	fmt.Fprintf(&b, "- pid %d, executable %s\n", r.Process.PID, mdCode(r.Process.Exe))
+	for i, m := range r.Modules {
+		if modules >= 0 && i == modules {
+			fmt.Fprintf(&b, "- and %d more modules\n", len(r.Modules)-modules)
+			break
+		}
+		fmt.Fprintf(&b, "- %s build-id `%s` (%s)\n", mdCode(m.Path), nameOr(m.CoreBuildID, m.BuildID), m.Status)
+	}
+	b.WriteString("\n</details>\n")
+	return b.String()
+}
+
+func (r *Report) markdownWarnings() string {
+	if len(r.Warnings) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n**Warnings**\n\n")
+	for _, wn := range r.Warnings {
+		fmt.Fprintf(&b, "- %s\n", mdEscape(wn))
+	}
+	return b.String()
+}
+
+var _ = tabwriter.NewWriter
