@@ -330,6 +330,9 @@ func (r *Report) markdownHead() string {
 		}
 		ew.printf("\n")
 	}
+	if pic := r.StackPicture(); pic != nil {
+		ew.printf("**The crashed thread's stacks**\n\n%s\n", mdBlock(strings.Join(pic, "\n")))
+	}
 	return b.String()
 }
 
