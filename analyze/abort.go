@@ -3,85 +3,18 @@ package analyze
 import (
 	"fmt"
 	"strings"
+
+	"github.com/coreview/coreview/report"
 )
 
-// AbortInfo is the detail of an "abort" diagnosis: who called abort and
-// what message the C library recorded.
-type AbortInfo struct {
-	// Cause is "rust-panic", "rust-stack-overflow", "rust-abort" (a direct
-	// std::process::abort), "assertion", "heap-corruption", "fortify",
-	// "stack-protector", "abort-call".
-	Cause string `json:"cause"`
-	// Caller is the function that started the abort: the panicking
-	// function, the one that failed an assertion, the one that called
-	// abort.
-	Caller *FrameRef `json:"caller,omitempty"`
-	// Message is glibc's __abort_msg: the text assert, malloc_printerr
-	// and __fortify_fail printed before aborting.
-	Message string `json:"message,omitempty"`
-	// Assertion, File, Line and Function are what a failed assert()
-	// passed to __assert_fail, read from the caller's code or, failing
-	// that, from Message.
-	Assertion string `json:"assertion,omitempty"`
-	File      string `json:"file,omitempty"`
-	Line      int    `json:"line,omitempty"`
-	Function  string `json:"function,omitempty"`
-}
-
-// abortMachinery are the functions of the abort path itself, skipped to
-// find who aborted: the C library's abort, raise and failure reporters, and
-// Rust std's panic runtime. Names are matched whole, so that a user crate
-// that happens to be called panic_abort or rust_panic is not skipped.
-var abortMachinery = map[string]bool{
-	"raise": true, "abort": true, "gsignal": true, "pthread_kill": true, "__pthread_kill": true,
-	"__pthread_kill_implementation": true, "__pthread_kill_internal": true, "__assert_fail": true,
-	"__assert_fail_base": true, "__assert_perror_fail": true, "__libc_message": true, "__libc_message_impl": true,
-	"malloc_printerr": true, "__fortify_fail": true, "__chk_fail": true, "__stack_chk_fail": true,
-	"__stack_chk_fail_local": true,
-	// Rust's panic runtime: legacy (unmangled #[no_mangle]) names, then
-	// panic_abort's entry point by its crate path.
-	"rust_panic": true, "rust_begin_unwind": true, "__rust_start_panic": true, "__rust_abort": true,
-	"__rust_panic_cleanup": true, "__rust_drop_panic": true, "__rust_foreign_exception": true,
-	"panic_abort::__rust_start_panic": true, "panic_abort::__rust_start_panic::abort": true,
-	"panic_unwind::__rust_start_panic": true, "core::result::unwrap_failed": true,
-	"core::option::unwrap_failed": true, "core::option::expect_failed": true,
-	"std::process::abort": true, "std::sys::pal::unix::abort_internal": true, "std::sys::abort_internal": true,
-	"std::sys::backtrace::__rust_end_short_backtrace": true,
-}
-
-// abortMachineryPrefixes are namespaces that hold only panic and abort
-// machinery: std's and core's panicking modules, and __rustc::, where
-// rustc 1.9x puts the runtime's internal symbols (__rustc::rust_panic,
-// __rustc::__rust_start_panic, __rustc::rust_begin_unwind,
-// __rustc::__rust_abort). std::rt:: is the runtime around main.
-var abortMachineryPrefixes = []string{
-	"__GI_", "std::panicking::", "<std::panicking::", "core::panicking::", "__rustc::", "std::rt::",
-	"std::sys::backtrace::__rust_end_short_backtrace::<", "core::result::Result<", "core::option::Option<",
-	"<core::result::Result<", "<core::option::Option<",
-}
-
-func isAbortMachinery(name string) bool {
-	// A compiler-split part of the machinery is machinery too
-	// (__assert_fail_base.cold, abort[cold]).
-	name = stripClone(name)
-	if name == "" || abortMachinery[name] {
-		return true
-	}
-	for _, p := range abortMachineryPrefixes {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // diagnoseAbort explains a SIGABRT from the crashed thread's frames.
-func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
+func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 	c := a.s.Core
-	if c.Siginfo == nil || c.Siginfo.Signo != 6 || len(a.report.Threads) == 0 {
+	ct := a.crashed()
+	if c.Siginfo == nil || c.Siginfo.Signo != report.SIGABRT || ct == nil {
 		return nil
 	}
-	t := &a.report.Threads[0]
+	t := ct.thread
 	has := func(sub string) bool {
 		for _, f := range t.Frames {
 			if strings.Contains(f.Function, sub) {
@@ -90,7 +23,7 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 		}
 		return false
 	}
-	info := &AbortInfo{Cause: "abort-call"}
+	info := &report.AbortInfo{Cause: "abort-call"}
 	switch {
 	case has("stack_overflow") && has("signal_handler"):
 		info.Cause = "rust-stack-overflow"
@@ -111,8 +44,8 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 		if f.Signal {
 			break
 		}
-		if i > 0 && !isAbortMachinery(f.Function) && !runtimeModule(f.Module) {
-			info.Caller = &FrameRef{Index: i, PC: f.PC, Function: frameName(f), Module: f.Module}
+		if i > 0 && !report.IsAbortMachinery(f.Function) && !report.IsRuntimeModule(f.Module) {
+			info.Caller = &report.FrameRef{Index: i, PC: f.PC, Function: f.Name(), Module: f.Module}
 			break
 		}
 	}
@@ -126,7 +59,7 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *Diagnosis {
 		a.assertion(info, t.Frames)
 	}
 	tid := t.TID
-	d := &Diagnosis{Kind: "abort", Thread: tid, AbortInfo: info}
+	d := &report.Diagnosis{Kind: report.KindAbort, Thread: tid, AbortInfo: info}
 	who := "an unknown caller"
 	if info.Caller != nil {
 		who = fmt.Sprintf("%s (#%d, %s)", info.Caller.Function, info.Caller.Index, info.Caller.Module)
@@ -187,7 +120,7 @@ func (a *analysis) abortMessage() string {
 		if !ok {
 			return ""
 		}
-		p, err := a.s.Mem.ReadUint64(sym.Addr + m.Bias)
+		p, err := a.s.Mem.ReadUint64(m.RuntimeAddr(sym.Addr))
 		if err != nil || p == 0 {
 			return ""
 		}

@@ -282,7 +282,7 @@ func (c *code) FuncStart(pc uint64) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return sym.Addr + m.Bias, true
+	return m.RuntimeAddr(sym.Addr), true
 }
 
 // Outermost reports whether pc is in the function that holds the program's

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/coreview/coreview/report"
 )
 
 // assertion reads what a failed assert() reported: the expression, file,
@@ -16,7 +18,7 @@ import (
 // from memory. When an argument was computed at run time it is left out;
 // glibc's __abort_msg text, when present, fills what the code does not
 // give.
-func (a *analysis) assertion(info *AbortInfo, frames []Frame) {
+func (a *analysis) assertion(info *report.AbortInfo, frames []report.Frame) {
 	for i, f := range frames {
 		if (f.Function != "__assert_fail" && f.Function != "__GI___assert_fail") || i+1 >= len(frames) {
 			continue

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
 )
 
 func TestAssertMsg(t *testing.T) {
@@ -32,8 +33,8 @@ func TestAssertionFromCode(t *testing.T) {
 	}
 	defer s.Close()
 	r := s.Report()
-	info := &AbortInfo{Cause: "assertion"} // no Message
-	s.last.assertion(info, r.Threads[0].Frames)
+	info := &report.AbortInfo{Cause: "assertion"} // no Message
+	s.last.assertion(info, r.CrashedThread().Frames)
 	if info.Assertion != "x == 42" || info.File != "main.c" || info.Line != 6 || info.Function != "check_answer" {
 		t.Errorf("got %+v, want x == 42 at main.c:6 in check_answer", info)
 	}

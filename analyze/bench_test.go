@@ -26,7 +26,7 @@ func openFixture(b *testing.B, name string) *Session {
 func BenchmarkUnwind(b *testing.B) {
 	s := openFixture(b, "stacker-segment")
 	defer s.Close()
-	regs := threadRegs(s.Core.Threads[0])
+	regs := threadRegs(s.Core.CrashedThread())
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -42,7 +42,7 @@ func BenchmarkUnwind(b *testing.B) {
 func BenchmarkSymbolLookup(b *testing.B) {
 	s := openFixture(b, "stacker-segment")
 	defer s.Close()
-	st := stackmap.Unwind(s.Mem, s.code, threadRegs(s.Core.Threads[0]), stackmap.Options{})
+	st := stackmap.Unwind(s.Mem, s.code, threadRegs(s.Core.CrashedThread()), stackmap.Options{})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -115,7 +115,7 @@ func BenchmarkUnwindRustc(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	regs := threadRegs(s.Core.Threads[0])
+	regs := threadRegs(s.Core.CrashedThread())
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

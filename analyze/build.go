@@ -4,12 +4,13 @@ import (
 	"fmt"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 	"github.com/coreview/coreview/symbolize"
 )
 
 // Analyze opens the core at path and builds its full report.
-func Analyze(path string, opts Options) (*Report, error) {
+func Analyze(path string, opts Options) (*report.Report, error) {
 	s, err := Open(path, opts)
 	if err != nil {
 		return nil, err
@@ -19,14 +20,14 @@ func Analyze(path string, opts Options) (*Report, error) {
 }
 
 // Report unwinds every thread and builds the report.
-func (s *Session) Report() *Report {
+func (s *Session) Report() *report.Report {
 	c := s.Core
-	r := &Report{Schema: Schema, Core: s.Path, Diagnosis: []Diagnosis{}, Warnings: []string{}}
+	r := &report.Report{Schema: report.Schema, Core: s.Path, Diagnosis: []report.Diagnosis{}, Warnings: []string{}}
 	r.Process = s.process()
 	if s.comp != "" || !s.meta.Empty() {
-		r.Stored = &Stored{Compression: s.comp}
+		r.Stored = &report.Stored{Compression: s.comp}
 		if !s.meta.Empty() {
-			m := s.meta
+			m := report.Systemd(s.meta)
 			r.Stored.Systemd = &m
 		}
 	}
@@ -34,14 +35,14 @@ func (s *Session) Report() *Report {
 	s.prepareSource(stacks)
 	crashed := c.CrashedThread()
 	for i, t := range c.Threads {
-		th := Thread{TID: t.TID, Crashed: t == crashed, EndReason: string(stacks[i].End), EndDetail: stacks[i].EndDetail}
+		th := report.Thread{TID: t.TID, Crashed: t == crashed, EndReason: string(stacks[i].End), EndDetail: stacks[i].EndDetail}
 		th.Frames = s.frames(stacks[i])
 		r.Threads = append(r.Threads, th)
 	}
 	for _, m := range s.Modules.Modules {
 		dbg, via := m.DebugFile()
-		r.Modules = append(r.Modules, Module{Path: m.Path, File: m.File, Base: Addr(m.Bias), End: Addr(m.End),
-			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: string(m.Status), DebugFile: dbg, DebugVia: via})
+		r.Modules = append(r.Modules, report.Module{Path: m.Path, File: m.File, Base: report.Addr(m.Bias), End: report.Addr(m.End),
+			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: report.ModuleStatus(m.Status), DebugFile: dbg, DebugVia: via})
 	}
 	mm := s.buildMemoryMap(stacks)
 	r.Mappings = mm.mappings()
@@ -142,8 +143,8 @@ func (s *Session) prepareSource(stacks []*stackmap.Stack) {
 }
 
 // frames symbolizes a stack.
-func (s *Session) frames(st *stackmap.Stack) []Frame {
-	out := make([]Frame, len(st.Frames))
+func (s *Session) frames(st *stackmap.Stack) []report.Frame {
+	out := make([]report.Frame, len(st.Frames))
 	for i := range st.Frames {
 		f := &st.Frames[i]
 		out[i] = s.frame(i, f)
@@ -151,15 +152,15 @@ func (s *Session) frames(st *stackmap.Stack) []Frame {
 	return out
 }
 
-func (s *Session) frame(i int, f *stackmap.Frame) Frame {
-	fr := Frame{Index: i, PC: Addr(f.PC), SP: Addr(f.SP), CFA: Addr(f.CFA), Method: string(f.Method), Signal: f.Signal}
+func (s *Session) frame(i int, f *stackmap.Frame) report.Frame {
+	fr := report.Frame{Index: i, PC: report.Addr(f.PC), SP: report.Addr(f.SP), CFA: report.Addr(f.CFA), Method: report.Method(f.Method), Signal: f.Signal}
 	lookup := f.LookupPC()
 	m := s.Modules.Module(lookup)
 	if m == nil {
 		return fr
 	}
 	fr.Module = m.Name()
-	fr.ModuleOffset = Addr(f.PC - m.Start)
+	fr.ModuleOffset = report.Addr(f.PC - m.Start)
 	fr.Unreliable = m.Status == symbolize.StatusMismatch
 	s.symbolizeFrame(&fr, m, lookup)
 	return fr
@@ -169,10 +170,10 @@ func (s *Session) frame(i int, f *stackmap.Frame) Frame {
 // caller, its return address minus one) into fr: its symbol and offset
 // from fr.PC, its source position, and the calls inlined there, innermost
 // first. Stack frames and whatis both name code this way.
-func (s *Session) symbolizeFrame(fr *Frame, m *symbolize.Module, lookup uint64) {
+func (s *Session) symbolizeFrame(fr *report.Frame, m *symbolize.Module, lookup uint64) {
 	if sym, ok := m.Lookup(m.FileAddr(lookup)); ok {
 		fr.Symbol = sym.Name
-		fr.Offset = uint64(fr.PC) - (sym.Addr + m.Bias)
+		fr.Offset = uint64(fr.PC) - m.RuntimeAddr(sym.Addr)
 		fr.Function = s.demangle(sym.Name)
 	}
 	locs := m.Source(m.FileAddr(lookup))
@@ -184,7 +185,7 @@ func (s *Session) symbolizeFrame(fr *Frame, m *symbolize.Module, lookup uint64) 
 	for _, l := range locs[:len(locs)-1] {
 		in := *fr
 		in.Inlined = nil // fr.Inlined holds the frames before this one
-		in.Inline, in.Method, in.Offset = true, "inline", 0
+		in.Inline, in.Method, in.Offset = true, report.MethodInline, 0
 		in.Symbol, in.Function = l.Function, s.demangle(l.Function)
 		in.File, in.Line, in.Column = l.File, l.Line, l.Column
 		fr.Inlined = append(fr.Inlined, in)
@@ -210,9 +211,9 @@ func (s *Session) demangle(name string) string {
 	return d
 }
 
-func (s *Session) process() Process {
+func (s *Session) process() report.Process {
 	c := s.Core
-	p := Process{Exe: s.exePath()}
+	p := report.Process{Exe: s.exePath()}
 	if c.Process != nil {
 		p.PID, p.Command = c.Process.PID, c.Process.Command
 	}
@@ -227,7 +228,7 @@ func (s *Session) process() Process {
 	return p
 }
 
-func (s *Session) signal(mm *memoryMap) *Signal {
+func (s *Session) signal(mm *memoryMap) *report.Signal {
 	c := s.Core
 	si := c.Siginfo
 	t := c.CrashedThread()
@@ -235,36 +236,24 @@ func (s *Session) signal(mm *memoryMap) *Signal {
 		if t == nil || t.Signal == 0 {
 			return nil
 		}
-		return &Signal{Number: t.Signal, Name: SignalName(t.Signal), CodeName: "unknown", Thread: t.TID}
+		return &report.Signal{Number: t.Signal, Name: report.SignalName(t.Signal), CodeName: "unknown", Thread: t.TID}
 	}
-	sig := &Signal{Number: si.Signo, Name: SignalName(si.Signo), Code: si.Code, CodeName: CodeName(si.Signo, si.Code)}
+	sig := &report.Signal{Number: si.Signo, Name: report.SignalName(si.Signo), Code: si.Code, CodeName: report.CodeName(si.Signo, si.Code)}
 	if t != nil {
 		sig.Thread = t.TID
 	}
 	if si.HasAddr() {
-		a := Addr(si.Addr)
+		a := report.Addr(si.Addr)
 		sig.Address = &a
 		sig.Where = mm.describe(si.Addr)
-	} else if si.Code == corefile.SI_KERNEL && si.Fault() {
+	} else if si.Code == report.SI_KERNEL && si.Fault() {
 		sig.Where = "none given: the kernel reports a general-protection fault (SI_KERNEL) without an address"
-	} else if si.Signo == 7 && si.Code == corefile.BUS_ADRALN {
+	} else if si.Signo == report.SIGBUS && si.Code == report.BUS_ADRALN {
 		sig.Where = "none given: the kernel reports an alignment-check fault without an address"
 	} else if si.Code <= 0 {
 		sig.SenderPID = si.PID
 	}
 	return sig
-}
-
-// frameName is a frame's function, or its module and offset when no
-// symbol covers it ("libc.so+0x1d8ec"), or its PC outside any module.
-func frameName(f Frame) string {
-	if f.Function != "" {
-		return f.Function
-	}
-	if f.Module != "" {
-		return fmt.Sprintf("%s+%#x", f.Module, uint64(f.ModuleOffset))
-	}
-	return fmt.Sprintf("%#x", uint64(f.PC))
 }
 
 func nameOr(s, alt string) string {

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
 )
 
 func TestRegFamily(t *testing.T) {
@@ -41,11 +42,11 @@ func TestCallSlots(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			kinds := map[string]Diagnosis{}
+			kinds := map[report.Kind]report.Diagnosis{}
 			for _, d := range r.Diagnosis {
 				kinds[d.Kind] = d
 			}
-			u, ok := kinds["unrelocated-pointer"]
+			u, ok := kinds[report.KindUnrelocated]
 			if !ok || r.Diagnosis[0].Kind != "unrelocated-pointer" {
 				t.Fatalf("diagnoses %v: want unrelocated-pointer first", r.Diagnosis)
 			}

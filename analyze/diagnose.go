@@ -1,6 +1,10 @@
 package analyze
 
-import "github.com/coreview/coreview/stackmap"
+import (
+	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/report"
+	"github.com/coreview/coreview/stackmap"
+)
 
 // analysis is what the diagnoses look at: the session, the raw stacks
 // (index-aligned with the core's threads), the memory map with roles, and
@@ -9,35 +13,99 @@ type analysis struct {
 	s      *Session
 	stacks []*stackmap.Stack
 	mm     *memoryMap
-	report *Report
+	report *report.Report
 }
 
-// diagnose runs every diagnosis, most specific first.
-func (a *analysis) diagnose() []Diagnosis {
-	var out []Diagnosis
-	if d := a.diagnoseStackOverflow(); d != nil {
-		out = append(out, *d)
+// crashedThread is the thread that dumped core in the analysis's three
+// views of it: the core's thread, its raw stack and its report thread.
+type crashedThread struct {
+	core   *corefile.Thread
+	stack  *stackmap.Stack
+	thread *report.Thread
+}
+
+// crashed returns the thread that dumped core (corefile.File.CrashedThread:
+// the kernel writes its NT_PRSTATUS first), or nil for a core without
+// threads. Every diagnosis asks here rather than indexing the threads.
+func (a *analysis) crashed() *crashedThread {
+	t := a.s.Core.CrashedThread()
+	if t == nil || len(a.stacks) == 0 || len(a.report.Threads) == 0 {
+		return nil
 	}
-	cf := a.controlFlow()
-	unreloc := a.diagnoseUnrelocated(cf)
-	if unreloc != nil {
-		out = append(out, *unreloc)
-		a.unrelocatedWhere(unreloc.Unrelocated, cf)
-	}
-	if d := a.diagnoseEarlyInit(); d != nil {
-		out = append(out, *d)
-	}
-	if d := a.diagnoseWildPC(cf, unreloc); d != nil {
-		out = append(out, *d)
-	}
-	if cf == nil && (len(out) == 0 || out[0].Kind != "stack-overflow" && out[0].Kind != "unrelocated-pointer") {
-		if d := a.diagnoseFault(); d != nil {
-			out = append(out, *d)
+	return &crashedThread{core: t, stack: a.stacks[0], thread: &a.report.Threads[0]}
+}
+
+// findings is what the diagnoses found so far, for those that run later.
+type findings struct {
+	out []report.Diagnosis
+	// cf is the crashed thread's jump to a PC outside executable memory,
+	// nil when its PC is sound.
+	cf *report.ControlFlow
+	// unreloc is the unrelocated-pointer diagnosis, if one was made.
+	unreloc *report.Diagnosis
+}
+
+// firstIs reports whether the first diagnosis found is of one of kinds.
+func (f *findings) firstIs(kinds ...report.Kind) bool {
+	for _, k := range kinds {
+		if len(f.out) > 0 && f.out[0].Kind == k {
+			return true
 		}
 	}
-	if d := a.diagnoseAbort(len(out) > 0 && out[0].Kind == "stack-overflow"); d != nil {
-		out = append(out, *d)
+	return false
+}
+
+func one(d *report.Diagnosis) []report.Diagnosis {
+	if d == nil {
+		return nil
 	}
-	out = append(out, a.diagnoseStackSegments()...)
-	return out
+	return []report.Diagnosis{*d}
+}
+
+// diagnoses are every diagnosis in the order they run, most specific
+// first; the first one found is the report's primary diagnosis. Each sees
+// what the ones before it found.
+var diagnoses = []struct {
+	name string
+	run  func(a *analysis, f *findings) []report.Diagnosis
+}{
+	{"stack overflow (stackoverflow.go)", func(a *analysis, f *findings) []report.Diagnosis {
+		return one(a.diagnoseStackOverflow())
+	}},
+	{"unrelocated pointer (unrelocated.go)", func(a *analysis, f *findings) []report.Diagnosis {
+		f.unreloc = a.diagnoseUnrelocated(f.cf)
+		if f.unreloc != nil {
+			a.unrelocatedWhere(f.unreloc.Unrelocated, f.cf)
+		}
+		return one(f.unreloc)
+	}},
+	{"crash before main (earlyinit.go)", func(a *analysis, f *findings) []report.Diagnosis {
+		return one(a.diagnoseEarlyInit())
+	}},
+	{"jump to a bad PC (wildpc.go)", func(a *analysis, f *findings) []report.Diagnosis {
+		return one(a.diagnoseWildPC(f.cf, f.unreloc))
+	}},
+	{"faulting instruction (faults.go)", func(a *analysis, f *findings) []report.Diagnosis {
+		// A bad PC has no instruction to blame; an overflow or an
+		// unrelocated pointer already explains the fault.
+		if f.cf != nil || f.firstIs(report.KindStackOverflow, report.KindUnrelocated) {
+			return nil
+		}
+		return one(a.diagnoseFault())
+	}},
+	{"abort (abort.go)", func(a *analysis, f *findings) []report.Diagnosis {
+		return one(a.diagnoseAbort(f.firstIs(report.KindStackOverflow)))
+	}},
+	{"stack segments (stacksegments.go)", func(a *analysis, f *findings) []report.Diagnosis {
+		return a.diagnoseStackSegments()
+	}},
+}
+
+// diagnose runs every diagnosis in the order of diagnoses.
+func (a *analysis) diagnose() []report.Diagnosis {
+	f := &findings{cf: a.controlFlow()}
+	for _, d := range diagnoses {
+		f.out = append(f.out, d.run(a, f)...)
+	}
+	return f.out
 }

@@ -7,28 +7,8 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/report"
 )
-
-// Access is the detail of the diagnoses about a bad data access or a
-// faulting instruction: null-dereference, write-to-readonly,
-// exec-non-exec, invalid-access, bus-error, misaligned,
-// illegal-instruction, divide-error.
-type Access struct {
-	PC          Addr   `json:"pc"`
-	Function    string `json:"function"`
-	Instruction string `json:"instruction,omitempty"`
-	// Operation is "read", "write" or "execute".
-	Operation string `json:"operation,omitempty"`
-	Address   *Addr  `json:"address,omitempty"`
-	// AddressSource says where Address came from: "kernel" (si_addr) or
-	// "instruction" (computed from the decoded memory operand and the
-	// registers, when the kernel gives no address).
-	AddressSource string `json:"address_source,omitempty"`
-	// Operand is the memory operand with the registers it used:
-	// "[rax+0x18] with rax = 0x0".
-	Operand string `json:"operand,omitempty"`
-	Where   string `json:"where,omitempty"`
-}
 
 // writesMemory reports whether inst stores to its memory operand: the
 // operand is the destination (first in Intel order) of an instruction that
@@ -51,32 +31,33 @@ func writesMemory(inst x86asm.Inst) bool {
 
 // diagnoseFault explains the signal from the faulting instruction of the
 // crashed thread, when the PC itself is sound.
-func (a *analysis) diagnoseFault() *Diagnosis {
+func (a *analysis) diagnoseFault() *report.Diagnosis {
 	c := a.s.Core
 	si := c.Siginfo
-	if si == nil || len(a.stacks) == 0 || len(a.stacks[0].Frames) == 0 || !si.Fault() {
+	ct := a.crashed()
+	if si == nil || ct == nil || len(ct.stack.Frames) == 0 || !si.Fault() {
 		return nil
 	}
-	f0 := a.stacks[0].Frames[0]
+	f0 := ct.stack.Frames[0]
 	if !a.s.Mem.Executable(f0.PC) {
 		return nil // the control-flow diagnoses cover a bad PC
 	}
-	tid := c.Threads[0].TID
-	fr := a.report.Threads[0].Frames[0]
-	fn := frameName(fr)
-	acc := &Access{PC: Addr(f0.PC), Function: fn}
+	tid := ct.core.TID
+	fr := ct.thread.Frames[0]
+	fn := fr.Name()
+	acc := &report.Access{PC: report.Addr(f0.PC), Function: fn}
 	inst, ok := a.s.decodeAt(f0.PC)
 	if ok {
 		acc.Instruction = intel(inst, f0.PC)
 	}
-	addr := Addr(si.Addr)
-	d := &Diagnosis{Thread: tid, Access: acc}
+	addr := report.Addr(si.Addr)
+	d := &report.Diagnosis{Thread: tid, Access: acc}
 	at := fmt.Sprintf("%s+%#x", fn, fr.Offset)
 	if fr.Function == "" {
 		at = fn
 	}
 	switch si.Signo {
-	case 11: // SIGSEGV
+	case report.SIGSEGV:
 		if si.Code == corefile.SI_KERNEL {
 			a.generalProtection(d, inst, ok, f0.Regs, f0.PC, at)
 			return d
@@ -107,38 +88,38 @@ func (a *analysis) diagnoseFault() *Diagnosis {
 		m := c.Mapping(si.Addr)
 		switch {
 		case si.Addr < minMapAddr:
-			d.Kind = "null-dereference"
+			d.Kind = report.KindNullDereference
 			d.Summary = fmt.Sprintf("Thread %d dereferenced a null pointer: %s %s address %#x.", tid, at, verb(acc.Operation), si.Addr)
 			if si.Addr != 0 {
 				d.Summary = strings.TrimSuffix(d.Summary, ".") + fmt.Sprintf(" (null + %#x: a field of a null struct pointer, or an index into a null array).", si.Addr)
 			}
-		case m != nil && si.Code == 2 && acc.Operation == "write" && m.Perm&corefile.PermW == 0:
-			d.Kind = "write-to-readonly"
+		case m != nil && si.Code == report.SEGV_ACCERR && acc.Operation == "write" && m.Perm&corefile.PermW == 0:
+			d.Kind = report.KindWriteToReadonly
 			d.Summary = fmt.Sprintf("Thread %d wrote to read-only memory: %s wrote %#x, in %s.", tid, at, si.Addr, a.mm.words(m))
-		case m != nil && si.Code == 2 && m.Perm == 0 && a.mm.role(m) != RoleGuard:
-			d.Kind = "invalid-access"
+		case m != nil && si.Code == report.SEGV_ACCERR && m.Perm == 0 && a.mm.role(m) != report.RoleGuard:
+			d.Kind = report.KindInvalidAccess
 			d.Summary = fmt.Sprintf("Thread %d touched a PROT_NONE mapping: %s %s %#x, in %s.", tid, at, verb(acc.Operation), si.Addr, a.mm.words(m))
 		default:
-			d.Kind = "invalid-access"
+			d.Kind = report.KindInvalidAccess
 			d.Summary = fmt.Sprintf("Thread %d %s an invalid address: %s %s %#x, %s.", tid, past(acc.Operation), at, verb(acc.Operation), si.Addr, acc.Where)
 		}
 		if acc.Operand != "" {
 			d.Explanation = append(d.Explanation, fmt.Sprintf("The instruction was `%s`: a %s of %s.", acc.Instruction, acc.Operation, acc.Operand))
 		}
-	case 7: // SIGBUS
+	case report.SIGBUS:
 		if si.HasAddr() {
 			acc.Address, acc.AddressSource = &addr, "kernel"
 			acc.Where = a.mm.describe(si.Addr)
 		}
-		switch CodeName(si.Signo, si.Code) {
+		switch report.CodeName(si.Signo, si.Code) {
 		case "BUS_ADRALN":
-			d.Kind = "misaligned"
+			d.Kind = report.KindMisaligned
 			// The kernel reports no address for an alignment-check fault;
 			// the instruction's operand gives it.
 			where := "an address the kernel does not report"
 			regs := f0.Regs
 			if ea, _, operand, has := operandWords(inst, &regs, f0.PC); ok && has {
-				ea2 := Addr(ea)
+				ea2 := report.Addr(ea)
 				acc.Address, acc.AddressSource = &ea2, "instruction"
 				acc.Where = a.mm.describe(ea)
 				acc.Operand = operand
@@ -153,25 +134,25 @@ func (a *analysis) diagnoseFault() *Diagnosis {
 				d.Explanation = append(d.Explanation, "The kernel reports an alignment-check fault without an address; the address above was computed from the instruction and the registers.")
 			}
 		case "BUS_ADRERR":
-			d.Kind = "bus-error"
+			d.Kind = report.KindBusError
 			d.Summary = fmt.Sprintf("Thread %d accessed %#x in %s, past the end of the file mapped there (the file was truncated after it was mapped?): %s.", tid, si.Addr, at, acc.Where)
 		default:
-			d.Kind = "bus-error"
-			d.Summary = fmt.Sprintf("Thread %d got a bus error (%s) at %#x in %s.", tid, CodeName(si.Signo, si.Code), si.Addr, at)
+			d.Kind = report.KindBusError
+			d.Summary = fmt.Sprintf("Thread %d got a bus error (%s) at %#x in %s.", tid, report.CodeName(si.Signo, si.Code), si.Addr, at)
 		}
-	case 4: // SIGILL
-		d.Kind = "illegal-instruction"
+	case report.SIGILL:
+		d.Kind = report.KindIllegalInstruction
 		switch {
 		case ok && inst.Op == x86asm.UD2:
 			d.Summary = fmt.Sprintf("Thread %d executed ud2 in %s: a deliberate trap (Rust's intrinsics::abort or unreachable_unchecked, C's __builtin_trap or __builtin_unreachable with -fsanitize=unreachable, a failed check compiled to a trap).", tid, at)
 		case ok:
-			d.Summary = fmt.Sprintf("Thread %d executed an instruction this CPU refused (%s) in %s: `%s`. Built for a newer CPU (-march, target-cpu)?", tid, CodeName(si.Signo, si.Code), at, acc.Instruction)
+			d.Summary = fmt.Sprintf("Thread %d executed an instruction this CPU refused (%s) in %s: `%s`. Built for a newer CPU (-march, target-cpu)?", tid, report.CodeName(si.Signo, si.Code), at, acc.Instruction)
 		default:
 			d.Summary = fmt.Sprintf("Thread %d executed bytes that do not decode as an instruction in %s.", tid, at)
 		}
-	case 8: // SIGFPE
-		d.Kind = "divide-error"
-		d.Summary = fmt.Sprintf("Thread %d raised %s (%s) in %s", tid, SignalName(si.Signo), CodeMeaning(CodeName(si.Signo, si.Code)), at)
+	case report.SIGFPE:
+		d.Kind = report.KindDivideError
+		d.Summary = fmt.Sprintf("Thread %d raised %s (%s) in %s", tid, report.SignalName(si.Signo), report.CodeMeaning(report.CodeName(si.Signo, si.Code)), at)
 		if ok && (inst.Op == x86asm.DIV || inst.Op == x86asm.IDIV) {
 			if r, isReg := inst.Args[0].(x86asm.Reg); isReg && r != 0 {
 				regs := f0.Regs

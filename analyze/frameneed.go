@@ -1,35 +1,9 @@
 package analyze
 
 import (
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
-
-// FrameNeed is the faulting function and the stack frame it needed.
-type FrameNeed struct {
-	Function string `json:"function"`
-	Size     int64  `json:"size"`
-	PC       Addr   `json:"pc"`
-	// How says where Size comes from: "prologue+cfi" (both agree),
-	// "cfi" (the CFA stays rsp-based, so the CFI's largest offset is
-	// exact; the prologue decoder stopped early or the body pushes more),
-	// "prologue" (the CFA moved to rbp, so only the decoded prologue has
-	// the whole frame; the CFI confirms the part before), "lower-bound"
-	// (neither saw the whole frame: the larger of the two).
-	How string `json:"how"`
-	// CFISize is the largest CFA offset from rsp anywhere in the
-	// function's FDE.
-	CFISize int64 `json:"cfi_size"`
-	// CFILowerBound is set when the CFA rule leaves rsp (a frame pointer):
-	// CFISize then stops at the allocation made before that.
-	CFILowerBound bool `json:"cfi_lower_bound,omitempty"`
-	// PrologueSize is what the entry code allocates.
-	PrologueSize int64 `json:"prologue_size"`
-	// PrologueIncomplete is set when the decoder stopped inside the
-	// prologue, at an instruction it does not follow that moves rsp.
-	PrologueIncomplete bool `json:"prologue_incomplete,omitempty"`
-	// Prologue lists the instructions that allocate the frame.
-	Prologue string `json:"prologue,omitempty"`
-}
 
 // frameNeed sizes the faulting function's frame from two witnesses: the
 // CFI's largest CFA offset from rsp, and the decoded prologue.
@@ -47,8 +21,8 @@ type FrameNeed struct {
 // did not reach. The size is the exact witness when there is one, the
 // larger lower bound when there is not, and never a lower bound that
 // another witness exceeds.
-func (a *analysis) frameNeed(f *stackmap.Frame, fr *Frame) FrameNeed {
-	need := FrameNeed{Function: frameName(*fr), PC: fr.PC}
+func (a *analysis) frameNeed(f *stackmap.Frame, fr *report.Frame) report.FrameNeed {
+	need := report.FrameNeed{Function: fr.Name(), PC: fr.PC}
 	var cfiSize int64
 	var cfiOK, cfiPartial bool
 	if cfi, bias, ok := a.s.code.CFI(f.LookupPC()); ok {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/render"
 )
 
 // FuzzAnalyze runs the whole pipeline (notes, memory, modules, unwinding,
@@ -31,7 +32,7 @@ func FuzzAnalyze(f *testing.F) {
 		defer s.Close()
 		r := s.Report()
 		r.WriteJSON(io.Discard)
-		r.WriteText(io.Discard, TextOptions{})
-		r.WriteMarkdown(io.Discard)
+		render.Text(io.Discard, r, render.TextOptions{})
+		render.Markdown(io.Discard, r, render.MarkdownOptions{Limit: render.DefaultMarkdownLimit})
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
 
@@ -29,7 +30,7 @@ func options(f testfixture.Fixture) Options {
 }
 
 // analyzeFixture analyzes a fixture's core as the tests do (options).
-func analyzeFixture(t *testing.T, name string) (testfixture.Fixture, *Report) {
+func analyzeFixture(t *testing.T, name string) (testfixture.Fixture, *report.Report) {
 	t.Helper()
 	f := testfixture.Get(t, name)
 	r, err := Analyze(f.CoreZst, options(f))
@@ -173,9 +174,9 @@ func TestUnwindMatchesGDB(t *testing.T) {
 // compareWithGDB checks a report against gdb's threads: the same threads,
 // the same crashed one, and each thread's frames (compareThread), once the
 // frames gdb invented are dropped.
-func compareWithGDB(t *testing.T, want []gdbThread, r *Report, core string, opts Options) {
+func compareWithGDB(t *testing.T, want []gdbThread, r *report.Report, core string, opts Options) {
 	t.Helper()
-	got := map[int]*Thread{}
+	got := map[int]*report.Thread{}
 	for i := range r.Threads {
 		got[r.Threads[i].TID] = &r.Threads[i]
 	}
@@ -199,7 +200,7 @@ func compareWithGDB(t *testing.T, want []gdbThread, r *Report, core string, opts
 	}
 }
 
-func compareThread(t *testing.T, wt gdbThread, th *Thread) {
+func compareThread(t *testing.T, wt gdbThread, th *report.Thread) {
 	t.Helper()
 	n := len(wt.Frames)
 	if gdbGaveUp(wt.StopReason) {
@@ -245,7 +246,7 @@ func compareThread(t *testing.T, wt gdbThread, th *Thread) {
 // compareSource checks a physical frame's source position and the frames
 // inlined into it against gdb's: the same number of inlined frames, the
 // same file and line for each, and the same function (see sameInlined).
-func compareSource(want gdbSource, wantInl []gdbSource, f *Frame) []string {
+func compareSource(want gdbSource, wantInl []gdbSource, f *report.Frame) []string {
 	var problems []string
 	if !sameFile(want, f.File) || want.Line != f.Line {
 		problems = append(problems, fmt.Sprintf("source %s:%d, gdb %s:%d", f.File, f.Line, deref(want.File), want.Line))

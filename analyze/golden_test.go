@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/render"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden reports in testdata/golden")
@@ -39,10 +40,10 @@ func TestGoldenReports(t *testing.T) {
 				r.Warnings[i] = strings.ReplaceAll(r.Warnings[i], root, "$ROOT")
 			}
 			var text, js, md bytes.Buffer
-			if err := r.WriteText(&text, TextOptions{}); err != nil {
+			if err := render.Text(&text, r, render.TextOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if err := r.WriteMarkdown(&md); err != nil {
+			if err := render.Markdown(&md, r, render.MarkdownOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			// The JSON golden keeps the first and last frames of long

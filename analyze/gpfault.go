@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
 
@@ -27,7 +28,7 @@ var alignedSSE = map[x86asm.Op]bool{
 // generalProtection explains a SIGSEGV the kernel raised with SI_KERNEL: a
 // general-protection fault, for which si_addr is 0. The address the
 // instruction used is computed from its memory operand and the registers.
-func (a *analysis) generalProtection(d *Diagnosis, inst x86asm.Inst, decoded bool, regs stackmap.Regs, pc uint64, at string) {
+func (a *analysis) generalProtection(d *report.Diagnosis, inst x86asm.Inst, decoded bool, regs stackmap.Regs, pc uint64, at string) {
 	acc := d.Access
 	tid := d.Thread
 	const noAddr = "the kernel reports a general-protection fault as SIGSEGV with si_code SI_KERNEL and no fault address"
@@ -41,7 +42,7 @@ func (a *analysis) generalProtection(d *Diagnosis, inst x86asm.Inst, decoded boo
 			ptr, _ = regValue(&regs, m.Base)
 		}
 		acc.Operand = operand
-		eaA := Addr(ea)
+		eaA := report.Addr(ea)
 		acc.Address, acc.AddressSource = &eaA, "instruction"
 		acc.Operation = "read"
 		if writesMemory(inst) {
@@ -50,7 +51,7 @@ func (a *analysis) generalProtection(d *Diagnosis, inst x86asm.Inst, decoded boo
 	}
 	switch {
 	case haveEA && !canonical(ea):
-		d.Kind = "non-canonical-address"
+		d.Kind = report.KindNonCanonical
 		acc.Where = "a non-canonical address: no memory can be mapped there"
 		d.Summary = fmt.Sprintf("Thread %d %s a non-canonical address: %s %s %#x, computed from `%s` (%s).",
 			tid, past(acc.Operation), at, verb(acc.Operation), ea, acc.Instruction, acc.Operand)
@@ -58,18 +59,18 @@ func (a *analysis) generalProtection(d *Diagnosis, inst x86asm.Inst, decoded boo
 			"An x86-64 address must have bits 63 to 47 all equal (user space ends at 0x00007fffffffffff, the kernel starts at 0xffff800000000000); anything between is non-canonical. Using one raises a general-protection fault, not a page fault, which the kernel reports as SIGSEGV with si_code SI_KERNEL and no fault address: the address above was computed from the instruction and the registers.",
 			"The pointer is garbage rather than null: "+garbageHint(ptr))
 	case haveEA && alignedSSE[inst.Op] && ea%16 != 0:
-		d.Kind = "misaligned"
+		d.Kind = report.KindMisaligned
 		acc.Where = a.mm.describe(ea)
 		d.Summary = fmt.Sprintf("Thread %d made a misaligned SSE access in %s: `%s` needs a 16-byte aligned operand and %s is %#x (%d bytes past a 16-byte boundary).",
 			tid, at, acc.Instruction, acc.Operand, ea, ea%16)
 		d.Explanation = append(d.Explanation, "The CPU raised a general-protection fault; "+noAddr+". A misaligned stack (the psABI wants rsp+8 16-byte aligned at a function's entry) or a misaligned buffer cast to a vector type does this.")
 	case haveEA:
-		d.Kind = "invalid-access"
+		d.Kind = report.KindInvalidAccess
 		acc.Where = a.mm.describe(ea)
 		d.Summary = fmt.Sprintf("Thread %d raised a general-protection fault in %s: `%s` (%s, address %#x).", tid, at, acc.Instruction, acc.Operand, ea)
 		d.Explanation = append(d.Explanation, "The operand's address is canonical, so the fault was something else the CPU refuses in user mode (a segment or I/O access, a privileged instruction); "+noAddr+".")
 	default:
-		d.Kind = "invalid-access"
+		d.Kind = report.KindInvalidAccess
 		ins := "an instruction that does not decode"
 		if decoded {
 			ins = "`" + acc.Instruction + "`"

@@ -13,6 +13,8 @@ import (
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/render"
+	"github.com/coreview/coreview/report"
 )
 
 // TestTruncatedCores analyzes every 5% prefix of real cores: each gives a
@@ -77,7 +79,7 @@ func TestTruncatedCores(t *testing.T) {
 				}
 			}
 			var maps bytes.Buffer
-			r.WriteMaps(&maps)
+			render.Maps(&maps, r)
 			if named > 0 && !strings.Contains(maps.String(), "! = the core file is truncated") {
 				t.Errorf("%s at %d%%: the maps table does not mark cut mappings:\n%s", name, pct, maps.String())
 			}
@@ -130,7 +132,7 @@ func TestNTFilePathIsAFIFO(t *testing.T) {
 	}
 	core := filepath.Join(dir, "core")
 	os.WriteFile(core, bytes.ReplaceAll(raw, []byte(libc+"\x00"), []byte(fifo+"\x00")), 0o600)
-	done := make(chan *Report, 1)
+	done := make(chan *report.Report, 1)
 	go func() {
 		r, err := Analyze(core, Options{Binary: f.Binary})
 		if err != nil {

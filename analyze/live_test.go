@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
 )
 
 // liveRustcCore makes rustc overflow its stack on a generated source file
@@ -86,7 +87,7 @@ func TestLiveRustcOverflow(t *testing.T) {
 			if len(so.Recursion) == 0 || so.Recursion[0].Frames < 1000 || !strings.Contains(so.Recursion[0].Function, tc.recursing) {
 				t.Errorf("recursion %+v, want >1000 frames of %s", so.Recursion, tc.recursing)
 			}
-			var crashed *Thread
+			var crashed *report.Thread
 			for i := range r.Threads {
 				if r.Threads[i].Crashed {
 					crashed = &r.Threads[i]
@@ -105,7 +106,7 @@ func TestLiveRustcOverflow(t *testing.T) {
 // rustc core to equal coreview's, frame for frame (PCs, stack pointers,
 // signal frames, names), as TestUnwindMatchesGDB does for the fixtures.
 // Without gdb the comparison is skipped, saying so.
-func compareLiveWithGDB(t *testing.T, core, rustc string, r *Report) {
+func compareLiveWithGDB(t *testing.T, core, rustc string, r *report.Report) {
 	t.Helper()
 	gdb, ok := testfixture.OptionalTool(t, "gdb")
 	if !ok {

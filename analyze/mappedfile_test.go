@@ -3,6 +3,8 @@ package analyze
 import (
 	"strings"
 	"testing"
+
+	"github.com/coreview/coreview/report"
 )
 
 // TestMappedDataFileIsNotAModule: c-bus-error maps a data file with mmap;
@@ -23,8 +25,8 @@ func TestMappedDataFileIsNotAModule(t *testing.T) {
 	for _, m := range r.Mappings {
 		if strings.HasSuffix(m.File, "data.bin") {
 			found = true
-			if m.Role != RoleFile {
-				t.Errorf("data.bin mapping has role %q, want %q", m.Role, RoleFile)
+			if m.Role != report.RoleFile {
+				t.Errorf("data.bin mapping has role %q, want %q", m.Role, report.RoleFile)
 			}
 		}
 	}

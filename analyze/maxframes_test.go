@@ -11,6 +11,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/render"
+	"github.com/coreview/coreview/report"
 )
 
 // TestMaxFramesLimitsTheListOnly: --max-frames shortens the frames a report
@@ -31,14 +33,14 @@ func TestMaxFramesLimitsTheListOnly(t *testing.T) {
 	if cut.Signature != full.Signature || cut.SignatureHash != full.SignatureHash {
 		t.Errorf("signature %q, want %q (the full walk's)", cut.Signature, full.Signature)
 	}
-	dj := func(r *Report) string {
+	dj := func(r *report.Report) string {
 		b, _ := json.Marshal(r.Diagnosis)
 		return string(b)
 	}
 	if dj(cut) != dj(full) {
 		t.Errorf("diagnosis with --max-frames 12:\n%s\nwant the full walk's:\n%s", dj(cut), dj(full))
 	}
-	ft, ct := full.Threads[0], cut.Threads[0]
+	ft, ct := *full.CrashedThread(), *cut.CrashedThread()
 	if len(ft.Frames) <= 12 {
 		t.Fatalf("fixture has only %d frames", len(ft.Frames))
 	}
@@ -66,7 +68,7 @@ func TestMaxFramesLimitsTheListOnly(t *testing.T) {
 		t.Errorf("--max-frames report: %v", err)
 	}
 	var text bytes.Buffer
-	if err := cut.WriteText(&text, TextOptions{}); err != nil {
+	if err := render.Text(&text, cut, render.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

@@ -4,32 +4,8 @@ import (
 	"sort"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
-)
-
-// Mapping roles.
-const (
-	RoleText         = "text"
-	RoleRodata       = "rodata"
-	RoleData         = "data"
-	RoleBSS          = "bss"
-	RoleHeap         = "heap"
-	RoleStack        = "stack"
-	RoleMainStack    = "main-stack"
-	RoleStackSegment = "stack-segment"
-	// RoleStackUnguarded is a mapping a thread's frames run on after a
-	// stack switch, like a stack segment, but with no PROT_NONE page
-	// below it (a coroutine stack allocated by hand, a stack in the
-	// heap): running off it writes into whatever lies below.
-	RoleStackUnguarded = "stack-unguarded"
-	RoleSigaltstack    = "sigaltstack"
-	RoleGuard          = "guard"
-	RoleProtNone       = "prot-none"
-	RoleVDSO           = "vdso"
-	RoleVVAR           = "vvar"
-	RoleVsyscall       = "vsyscall"
-	RoleAnon           = "anon"
-	RoleFile           = "file"
 )
 
 // brkRandomRange is how far above the executable's end the kernel may
@@ -40,12 +16,12 @@ const brkRandomRange = 1 << 30
 // with corefile.File.Mappings.
 type memoryMap struct {
 	core   *corefile.File
-	roles  []string
+	roles  []report.Role
 	owners []int
 	index  map[*corefile.Mapping]int
 }
 
-func (mm *memoryMap) role(m *corefile.Mapping) string {
+func (mm *memoryMap) role(m *corefile.Mapping) report.Role {
 	if m == nil {
 		return ""
 	}
@@ -83,7 +59,7 @@ func (mm *memoryMap) gapBelow(stack *corefile.Mapping) (lo, hi uint64) {
 	if i := mm.index[stack]; i > 0 {
 		lo = mm.core.Mappings[i-1].End
 	}
-	if mm.role(stack) == RoleMainStack && stack.Start-lo > stackGuardGap {
+	if mm.role(stack) == report.RoleMainStack && stack.Start-lo > stackGuardGap {
 		lo = stack.Start - stackGuardGap
 	}
 	return lo, stack.Start
@@ -106,7 +82,7 @@ func (mm *memoryMap) stackOf(addr uint64) *corefile.Mapping {
 	}
 	up := c.Mappings[i]
 	limit := uint64(threadStackGap)
-	if mm.role(up) == RoleMainStack {
+	if mm.role(up) == report.RoleMainStack {
 		limit = mainStackGap
 	}
 	if writableAnon(up) && up.Start-addr <= limit {
@@ -179,7 +155,7 @@ func stacksOf(c *corefile.File, st *stackmap.Stack) threadStacks {
 // heap…) and, for stacks, whose.
 func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 	c := s.Core
-	mm := &memoryMap{core: c, roles: make([]string, len(c.Mappings)), owners: make([]int, len(c.Mappings)), index: map[*corefile.Mapping]int{}}
+	mm := &memoryMap{core: c, roles: make([]report.Role, len(c.Mappings)), owners: make([]int, len(c.Mappings)), index: map[*corefile.Mapping]int{}}
 	roles, owners := mm.roles, mm.owners
 	for i, m := range c.Mappings {
 		mm.index[m] = i
@@ -191,21 +167,21 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 	for i, m := range c.Mappings {
 		switch {
 		case m.Start == 0xffffffffff600000:
-			roles[i] = RoleVsyscall
+			roles[i] = report.RoleVsyscall
 		case vdso != 0 && m.Start == vdso:
-			roles[i] = RoleVDSO
+			roles[i] = report.RoleVDSO
 		case m.File != "" && !s.isModule(m.File):
-			roles[i] = RoleFile // a data file the program mapped
+			roles[i] = report.RoleFile // a data file the program mapped
 		case m.File != "":
 			switch {
 			case m.Perm&corefile.PermX != 0:
-				roles[i] = RoleText
+				roles[i] = report.RoleText
 			case m.Perm == corefile.PermR:
-				roles[i] = RoleRodata
+				roles[i] = report.RoleRodata
 			case m.Perm&corefile.PermW != 0:
-				roles[i] = RoleData
+				roles[i] = report.RoleData
 			default:
-				roles[i] = RoleFile
+				roles[i] = report.RoleFile
 			}
 			if m.File == exe {
 				exeEnd = m.End
@@ -214,48 +190,48 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 	}
 	// vvar pages sit right below the vDSO, read-only and anonymous.
 	for i := range c.Mappings {
-		if roles[i] != RoleVDSO {
+		if roles[i] != report.RoleVDSO {
 			continue
 		}
 		for j := i - 1; j >= 0 && c.Mappings[j].End == c.Mappings[j+1].Start && c.Mappings[j].File == "" &&
 			c.Mappings[j].Perm&corefile.PermW == 0 && roles[j] == ""; j-- {
-			roles[j] = RoleVVAR
+			roles[j] = report.RoleVVAR
 		}
 	}
-	set := func(m *corefile.Mapping, role string, tid int) {
+	set := func(m *corefile.Mapping, role report.Role, tid int) {
 		if m == nil {
 			return
 		}
 		i := mm.index[m]
-		if roles[i] == "" || roles[i] == RoleAnon {
+		if roles[i] == "" || roles[i] == report.RoleAnon {
 			roles[i], owners[i] = role, tid
 		}
 	}
 	if m := c.Mapping(execfn); m != nil {
 		tid := 0
-		if len(c.Threads) > 0 {
-			tid = c.Threads[0].TID
+		if t := c.CrashedThread(); t != nil {
+			tid = t.TID
 		}
-		set(m, RoleMainStack, tid)
+		set(m, report.RoleMainStack, tid)
 	}
 	for ti, st := range stacks {
 		tid := c.Threads[ti].TID
 		ts := stacksOf(c, st)
-		if ts.home != nil && mm.role(ts.home) == RoleMainStack {
+		if ts.home != nil && mm.role(ts.home) == report.RoleMainStack {
 			owners[mm.index[ts.home]] = tid
 		}
-		set(ts.home, RoleStack, tid)
+		set(ts.home, report.RoleStack, tid)
 		for _, seg := range ts.segments {
 			// stacker (and any careful allocator of stacks) puts a
 			// PROT_NONE page below a segment; without one, it is not a
 			// stack segment in that sense.
 			if g := mm.below(seg); g != nil && g.Perm == 0 {
-				set(seg, RoleStackSegment, tid)
+				set(seg, report.RoleStackSegment, tid)
 			} else {
-				set(seg, RoleStackUnguarded, tid)
+				set(seg, report.RoleStackUnguarded, tid)
 			}
 		}
-		set(ts.altstack, RoleSigaltstack, tid)
+		set(ts.altstack, report.RoleSigaltstack, tid)
 	}
 	// A PROT_NONE mapping directly below a stack is its guard (glibc puts
 	// guardsize bytes at the low end of every pthread stack; stacker and
@@ -264,11 +240,11 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 		if m.Perm != 0 || roles[i] != "" {
 			continue
 		}
-		roles[i] = RoleProtNone
+		roles[i] = report.RoleProtNone
 		if up := mm.above(m); up != nil {
 			switch r := mm.role(up); r {
-			case RoleStack, RoleMainStack, RoleStackSegment, RoleSigaltstack:
-				roles[i], owners[i] = RoleGuard, owners[mm.index[up]]
+			case report.RoleStack, report.RoleMainStack, report.RoleStackSegment, report.RoleSigaltstack:
+				roles[i], owners[i] = report.RoleGuard, owners[mm.index[up]]
 			}
 		}
 	}
@@ -281,25 +257,25 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 			continue
 		}
 		switch {
-		case i > 0 && roles[i-1] == RoleData && c.Mappings[i-1].End == m.Start && m.Perm&corefile.PermW != 0:
-			roles[i] = RoleBSS
+		case i > 0 && roles[i-1] == report.RoleData && c.Mappings[i-1].End == m.Start && m.Perm&corefile.PermW != 0:
+			roles[i] = report.RoleBSS
 		case !heapFound && exeEnd != 0 && m.Start >= exeEnd && m.Start-exeEnd <= brkRandomRange && m.Perm&corefile.PermW != 0:
-			roles[i], heapFound = RoleHeap, true
+			roles[i], heapFound = report.RoleHeap, true
 		default:
-			roles[i] = RoleAnon
+			roles[i] = report.RoleAnon
 		}
 	}
 	return mm
 }
 
 // mappings lists the mappings with their roles for the report.
-func (mm *memoryMap) mappings() []Mapping {
-	out := make([]Mapping, len(mm.core.Mappings))
+func (mm *memoryMap) mappings() []report.Mapping {
+	out := make([]report.Mapping, len(mm.core.Mappings))
 	for i, m := range mm.core.Mappings {
-		out[i] = Mapping{Start: Addr(m.Start), End: Addr(m.End), Perms: m.Perm.String(), File: m.File,
-			Offset: Addr(m.FileOff), Role: mm.roles[i], Owner: mm.owners[i], Dumped: m.FileSize > 0}
+		out[i] = report.Mapping{Start: report.Addr(m.Start), End: report.Addr(m.End), Perms: m.Perm.String(), File: m.File,
+			Offset: report.Addr(m.FileOff), Role: mm.roles[i], Owner: mm.owners[i], Dumped: m.FileSize > 0}
 		if m.Truncated {
-			cut := Addr(m.CutAt)
+			cut := report.Addr(m.CutAt)
 			out[i].TruncatedAt = &cut
 		}
 	}

@@ -5,44 +5,36 @@ import (
 	"strings"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
-
-// SegmentExtent is what a thread's frames say about the stack segment it
-// overflowed: where the stack pointer was switched onto it and so where
-// the segment really ends, which the mapping does not say when the kernel
-// merged it with a neighbour.
-type SegmentExtent struct {
-	// SwitchFrame is the frame where the stack pointer moved onto the
-	// segment (rust_psm_on_stack), and SwitchFunction its function.
-	SwitchFrame    int    `json:"switch_frame"`
-	SwitchFunction string `json:"switch_function"`
-	// Stacker is set when the switch is psm's (stacker::grow,
-	// stacker::maybe_grow).
-	Stacker bool `json:"stacker"`
-	// Top is the segment's top as the switch shows it: the highest SP or
-	// CFA of the frames on the segment, rounded up to a page.
-	Top Addr `json:"top"`
-	// Pages is the segment with its guard as stacker maps it: (Top −
-	// the guard's end) / 4096 + 2 (the guard page, and one page stacker
-	// adds above the requested size).
-	Pages int `json:"pages,omitempty"`
-	// Requested is (Pages − 2) × 4096: the size stacker was asked for,
-	// rounded up to pages.
-	Requested uint64 `json:"requested,omitempty"`
-	// MappingExtra is how many bytes the RW mapping holding the segment
-	// extends beyond stacker's Pages − 1 RW pages: the kernel merged it
-	// with the anonymous RW mapping next to it.
-	MappingExtra uint64 `json:"mapping_extra,omitempty"`
-}
 
 // stackerSwitch reports whether the stack switch at frames[at] is
 // stacker's: psm's or stacker's functions among the frames around it
 // (rust_psm_on_stack, psm::on_stack, stacker::grow, …). The stack-overflow
 // and stack-segments diagnoses both ask, and must agree.
-func stackerSwitch(frames []Frame, at int) bool {
+func stackerSwitch(frames []report.Frame, at int) bool {
 	for _, f := range frames[max(at-2, 0):min(at+2, len(frames))] {
-		if strings.Contains(f.Function, "psm") || strings.HasPrefix(f.Function, "stacker::") {
+		if stackerFunction(f.Function) {
+			return true
+		}
+	}
+	return false
+}
+
+// stackerPrefixes begin the names of psm's and stacker's functions: the
+// crates' paths, and psm's assembly entry points (rust_psm_on_stack,
+// rust_psm_replace_stack, rust_psm_stack_pointer).
+var stackerPrefixes = []string{"psm::", "rust_psm_", "stacker::"}
+
+// stackerFunction reports whether name (demangled) is one of psm's or
+// stacker's functions, or a trait method of one of their types
+// ("<stacker::StackRestoreGuard as core::ops::drop::Drop>::drop"). A
+// prefix, not a substring: upsmtp::send and my_stacker_pool::run are not.
+func stackerFunction(name string) bool {
+	name = strings.TrimPrefix(name, "<")
+	for _, p := range stackerPrefixes {
+		if strings.HasPrefix(name, p) {
 			return true
 		}
 	}
@@ -54,7 +46,7 @@ func stackerSwitch(frames []Frame, at int) bool {
 // whose CFA is not (rust_psm_on_stack, which moved the stack pointer), or
 // failing that the first frame whose SP is off seg. It returns nil when
 // every frame is on seg: the unwind never shows the switch.
-func (mm *memoryMap) segmentExtent(seg, guard *corefile.Mapping, frames []Frame, raw []stackmap.Frame) *SegmentExtent {
+func (mm *memoryMap) segmentExtent(seg, guard *corefile.Mapping, frames []report.Frame, raw []stackmap.Frame) *report.SegmentExtent {
 	var top uint64
 	sw := -1
 	for i, f := range raw {
@@ -72,7 +64,7 @@ func (mm *memoryMap) segmentExtent(seg, guard *corefile.Mapping, frames []Frame,
 	if sw < 0 || top == 0 {
 		return nil
 	}
-	ext := &SegmentExtent{SwitchFrame: frames[sw].Index, SwitchFunction: frames[sw].Function, Top: Addr((top + 4095) &^ 4095)}
+	ext := &report.SegmentExtent{SwitchFrame: frames[sw].Index, SwitchFunction: frames[sw].Function, Top: report.Addr((top + 4095) &^ 4095)}
 	ext.Stacker = stackerSwitch(frames, sw)
 	if ext.Stacker && guard != nil && uint64(ext.Top) > guard.End {
 		ext.Pages = int((uint64(ext.Top)-guard.End)/4096) + 2
@@ -84,9 +76,9 @@ func (mm *memoryMap) segmentExtent(seg, guard *corefile.Mapping, frames []Frame,
 	return ext
 }
 
-// explain says where the segment ends by the frames' evidence and, for a
+// explainSegment says where the segment ends by the frames' evidence and, for a
 // stacker segment, what size was requested.
-func (sg *SegmentExtent) explain(st StackExtent) string {
+func explainSegment(sg *report.SegmentExtent, st report.StackExtent) string {
 	name := nameOr(sg.SwitchFunction, "??")
 	if sg.Pages == 0 {
 		return fmt.Sprintf("At #%d (%s) the thread's stack pointer moved onto this mapping; its frames use it up to %#x.", sg.SwitchFrame, name, uint64(sg.Top))
@@ -98,14 +90,4 @@ func (sg *SegmentExtent) explain(st StackExtent) string {
 			sg.Pages-1, humanBytes(sg.MappingExtra), uint64(st.End-st.Start)/4096, uint64(st.Start), uint64(st.End))
 	}
 	return s
-}
-
-// end returns the end of the segment's RW part as stacker mapped it: the
-// mapping's end, or less when the kernel merged the mapping with the one
-// above.
-func (sg *SegmentExtent) end(st StackExtent) uint64 {
-	if sg == nil || sg.MappingExtra == 0 {
-		return uint64(st.End)
-	}
-	return uint64(st.End) - sg.MappingExtra
 }

@@ -22,7 +22,7 @@ func BenchmarkAnalyzeBigDWARF(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if r.Threads[0].Frames[5].Line == 0 {
+		if r.CrashedThread().Frames[5].Line == 0 {
 			b.Fatal("no source line for frame #5")
 		}
 	}

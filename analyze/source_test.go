@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/symbolize"
 )
 
@@ -27,7 +28,7 @@ const cInlineBuildID = "d819cd8406d4319ba3ba3d38cdc0b3d77fb82d36"
 
 // sourceLines lists the crashed thread's frames with their source
 // positions, inlined frames included, for comparing two analyses.
-func sourceLines(r *Report) []string {
+func sourceLines(r *report.Report) []string {
 	var out []string
 	for _, th := range r.Threads {
 		if !th.Crashed {
@@ -70,7 +71,7 @@ func buildIDPath(dir, id string) string {
 	return filepath.Join(dir, ".build-id", id[:2], id[2:]+".debug")
 }
 
-func progModule(t *testing.T, r *Report) Module {
+func progModule(t *testing.T, r *report.Report) report.Module {
 	t.Helper()
 	for _, m := range r.Modules {
 		if strings.HasSuffix(m.Path, "/c-inline/prog") {
@@ -78,10 +79,10 @@ func progModule(t *testing.T, r *Report) Module {
 		}
 	}
 	t.Fatal("no prog module")
-	return Module{}
+	return report.Module{}
 }
 
-func hasWarning(r *Report, sub string) bool {
+func hasWarning(r *report.Report, sub string) bool {
 	for _, w := range r.Warnings {
 		if strings.Contains(w, sub) {
 			return true
@@ -283,7 +284,7 @@ func TestDebuginfod(t *testing.T) {
 	url := startDebuginfod(t, served, cInlineBuildID)
 	cache := t.TempDir()
 	bin := loneCopy(t, f)
-	analyzeVia := func(urls []string) *Report {
+	analyzeVia := func(urls []string) *report.Report {
 		t.Helper()
 		opts := Options{Binary: bin, Sysroot: testfixture.Sysroot(), SearchPaths: []string{f.Dir},
 			Debuginfod: &symbolize.Debuginfod{URLs: urls, CacheDir: cache, Timeout: 10 * time.Second}}

@@ -5,41 +5,9 @@ import (
 	"strings"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
-
-// StackOverflow is the detail of a "stack-overflow" diagnosis: a thread ran
-// out of stack and touched the guard page (or the gap) below it.
-type StackOverflow struct {
-	Stack        StackExtent     `json:"stack"`
-	FaultAddress Addr            `json:"fault_address"`
-	SP           Addr            `json:"sp"`
-	Frame        FrameNeed       `json:"frame"`
-	Remaining    int64           `json:"remaining"`
-	Depth        int             `json:"depth"`
-	Recursion    []RecursionRun  `json:"recursion"`
-	TopConsumers []FunctionBytes `json:"top_consumers"`
-	Hints        []string        `json:"hints"`
-	// Handler names what turned the fault into the signal that killed
-	// the process, when it was not the fault itself (Rust std's
-	// stack-overflow handler, which aborts).
-	Handler string `json:"handler,omitempty"`
-	// Segment is what the frames say about a stack segment (kind
-	// "segment"): where the thread switched onto it and how big it is.
-	Segment *SegmentExtent `json:"segment,omitempty"`
-}
-
-// StackExtent is the stack that overflowed and the guard below it.
-type StackExtent struct {
-	Kind       string `json:"kind"` // thread, main, segment, sigaltstack
-	Start      Addr   `json:"start"`
-	End        Addr   `json:"end"`
-	GuardStart Addr   `json:"guard_start"`
-	GuardEnd   Addr   `json:"guard_end"`
-	// Gap is set when there is no guard mapping, only unmapped space
-	// below the stack (the main stack's stack_guard_gap).
-	Gap bool `json:"gap,omitempty"`
-}
 
 // stackGuardGap is the kernel's stack_guard_gap (the stack_guard_gap= boot
 // parameter, 256 pages by default): the unmapped gap it keeps between a
@@ -75,12 +43,12 @@ type faultContext struct {
 // the siginfo right after the ucontext, on the handler's stack.
 func (a *analysis) faultOf() *faultContext {
 	c := a.s.Core
-	t := c.CrashedThread()
-	if t == nil || c.Siginfo == nil {
+	ct := a.crashed()
+	if ct == nil || c.Siginfo == nil {
 		return nil
 	}
-	st := a.stacks[0]
-	fc := &faultContext{ti: 0, thread: t, frames: st.Frames, signo: c.Siginfo.Signo, code: c.Siginfo.Code, addr: c.Siginfo.Addr}
+	st := ct.stack
+	fc := &faultContext{ti: 0, thread: ct.core, frames: st.Frames, signo: c.Siginfo.Signo, code: c.Siginfo.Code, addr: c.Siginfo.Addr}
 	if c.Siginfo.HasAddr() {
 		return fc
 	}
@@ -89,19 +57,19 @@ func (a *analysis) faultOf() *faultContext {
 			continue
 		}
 		si, err := stackmap.ReadSignalFrame(a.s.Mem, f.SP)
-		if err != nil || (si.Signo != 11 && si.Signo != 7) || i+1 >= len(st.Frames) {
+		if err != nil || (si.Signo != report.SIGSEGV && si.Signo != report.SIGBUS) || i+1 >= len(st.Frames) {
 			return nil
 		}
 		fc.first, fc.frames = i+1, st.Frames[i+1:]
 		fc.signo, fc.code, fc.addr = si.Signo, si.Code, si.Addr
-		for _, hf := range a.report.Threads[0].Frames[:i] {
+		for _, hf := range ct.thread.Frames[:i] {
 			if strings.Contains(hf.Function, "stack_overflow") {
 				fc.handler = "Rust std's stack-overflow handler caught the fault, printed \"thread '…' has overflowed its stack\" and aborted"
 				break
 			}
 		}
 		if fc.handler == "" {
-			fc.handler = fmt.Sprintf("a signal handler caught the %s and the process then died of %s", SignalName(si.Signo), SignalName(c.Siginfo.Signo))
+			fc.handler = fmt.Sprintf("a signal handler caught the %s and the process then died of %s", report.SignalName(si.Signo), report.SignalName(c.Siginfo.Signo))
 		}
 		return fc
 	}
@@ -124,16 +92,16 @@ func (a *analysis) locateOverflow(addr uint64) (stack, guard *corefile.Mapping, 
 		return stack, m, true
 	}
 	switch a.mm.role(stack) {
-	case RoleStack, RoleMainStack, RoleStackSegment, RoleStackUnguarded, RoleSigaltstack:
+	case report.RoleStack, report.RoleMainStack, report.RoleStackSegment, report.RoleStackUnguarded, report.RoleSigaltstack:
 		return stack, nil, true
 	}
 	return nil, nil, false
 }
 
 // diagnoseStackOverflow explains a fault in a guard page or below a stack.
-func (a *analysis) diagnoseStackOverflow() *Diagnosis {
+func (a *analysis) diagnoseStackOverflow() *report.Diagnosis {
 	fc := a.faultOf()
-	if fc == nil || len(fc.frames) == 0 || (fc.signo != 11 && fc.signo != 7) {
+	if fc == nil || len(fc.frames) == 0 || (fc.signo != report.SIGSEGV && fc.signo != report.SIGBUS) {
 		return nil
 	}
 	f0 := fc.frames[0]
@@ -145,27 +113,27 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 			return nil
 		}
 	}
-	so := &StackOverflow{FaultAddress: Addr(fc.addr), SP: Addr(f0.SP), Depth: len(fc.frames)}
-	so.Stack = StackExtent{Start: Addr(stack.Start), End: Addr(stack.End)}
+	so := &report.StackOverflow{FaultAddress: report.Addr(fc.addr), SP: report.Addr(f0.SP), Depth: len(fc.frames)}
+	so.Stack = report.StackExtent{Start: report.Addr(stack.Start), End: report.Addr(stack.End)}
 	switch a.mm.role(stack) {
-	case RoleMainStack:
-		so.Stack.Kind = "main"
-	case RoleStackSegment, RoleStackUnguarded:
-		so.Stack.Kind = "segment"
-	case RoleSigaltstack:
-		so.Stack.Kind = "sigaltstack"
+	case report.RoleMainStack:
+		so.Stack.Kind = report.StackMain
+	case report.RoleStackSegment, report.RoleStackUnguarded:
+		so.Stack.Kind = report.StackSegment
+	case report.RoleSigaltstack:
+		so.Stack.Kind = report.StackSigaltstack
 	default:
-		so.Stack.Kind = "thread"
+		so.Stack.Kind = report.StackThread
 	}
 	if guard != nil {
-		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(guard.Start), Addr(guard.End)
+		so.Stack.GuardStart, so.Stack.GuardEnd = report.Addr(guard.Start), report.Addr(guard.End)
 	} else {
 		// No guard mapping: the unmapped space below the stack, down to
 		// the next mapping; for the main stack, only the stack_guard_gap
 		// the kernel keeps there.
 		so.Stack.Gap = true
 		lo, hi := a.mm.gapBelow(stack)
-		so.Stack.GuardStart, so.Stack.GuardEnd = Addr(lo), Addr(hi)
+		so.Stack.GuardStart, so.Stack.GuardEnd = report.Addr(lo), report.Addr(hi)
 	}
 	thread := &a.report.Threads[fc.ti]
 	fr := thread.Frames[fc.first]
@@ -174,18 +142,18 @@ func (a *analysis) diagnoseStackOverflow() *Diagnosis {
 		so.Remaining = int64(f0.CFA) - int64(stack.Start)
 	}
 	so.Recursion, so.TopConsumers = a.mm.stackUse(thread.Frames[fc.first:], fc.frames, so.Frame.Size)
-	if so.Stack.Kind == "segment" {
+	if so.Stack.Kind == report.StackSegment {
 		so.Segment = a.mm.segmentExtent(stack, guard, thread.Frames[fc.first:], fc.frames)
 	}
 	so.Handler = fc.handler
 	so.Hints = a.overflowHints(so, thread)
 
-	d := &Diagnosis{Kind: "stack-overflow", Thread: fc.thread.TID, StackOverflow: so}
-	d.Summary, d.Explanation = so.explain(fc.thread.TID)
+	d := &report.Diagnosis{Kind: report.KindStackOverflow, Thread: fc.thread.TID, StackOverflow: so}
+	d.Summary, d.Explanation = explainOverflow(so, fc.thread.TID)
 	return d
 }
 
-func (a *analysis) overflowHints(so *StackOverflow, t *Thread) []string {
+func (a *analysis) overflowHints(so *report.StackOverflow, t *report.Thread) []string {
 	rust := false
 	for _, f := range t.Frames {
 		if strings.HasPrefix(f.Function, "std::") || strings.HasPrefix(f.Function, "<std::") || strings.HasPrefix(f.Function, "core::") {
@@ -195,15 +163,15 @@ func (a *analysis) overflowHints(so *StackOverflow, t *Thread) []string {
 	}
 	var hints []string
 	switch so.Stack.Kind {
-	case "segment":
+	case report.StackSegment:
 		if so.Segment != nil && so.Segment.Stacker {
 			hints = append(hints, "The overflow happened on a stack segment allocated by stacker/psm: the recursive path has no stacker::maybe_grow (rustc: ensure_sufficient_stack) call close enough to the recursion to allocate a new segment in time, or the segment is too small for the work done between two calls.")
 		} else {
 			hints = append(hints, "The overflow happened on a stack the thread switched to (a coroutine or fiber stack, or a stack allocated by hand): whoever allocates it must size it for the deepest path run on it.")
 		}
-	case "main":
+	case report.StackMain:
 		hints = append(hints, fmt.Sprintf("The main thread's stack is limited by RLIMIT_STACK (ulimit -s); it had grown to %s when it ran out.", humanBytes(uint64(so.Stack.End-so.Stack.Start))))
-	case "thread":
+	case report.StackThread:
 		if rust {
 			hints = append(hints, "Give the thread a bigger stack: std::thread::Builder::stack_size, or RUST_MIN_STACK for threads spawned without an explicit size (rustc: RUST_MIN_STACK=16777216).")
 		} else {
@@ -217,12 +185,12 @@ func (a *analysis) overflowHints(so *StackOverflow, t *Thread) []string {
 	return hints
 }
 
-// explain writes the diagnosis in words, with the numbers behind it.
-func (so *StackOverflow) explain(tid int) (string, []string) {
-	end := so.Segment.end(so.Stack)
+// explainOverflow writes the diagnosis in words, with the numbers behind it.
+func explainOverflow(so *report.StackOverflow, tid int) (string, []string) {
+	end := so.Segment.End(so.Stack)
 	size := end - uint64(so.Stack.Start)
 	var b strings.Builder
-	what := map[string]string{"thread": "stack", "main": "main stack", "segment": "stack segment", "sigaltstack": "signal stack"}[so.Stack.Kind]
+	what := map[report.StackKind]string{report.StackThread: "stack", report.StackMain: "main stack", report.StackSegment: "stack segment", report.StackSigaltstack: "signal stack"}[so.Stack.Kind]
 	fmt.Fprintf(&b, "Thread %d ran out of stack: its %s %s [%#x–%#x)", tid, humanBytes(size), what, uint64(so.Stack.Start), end)
 	if end != uint64(so.Stack.End) {
 		fmt.Fprintf(&b, " (in a %s RW mapping [%#x–%#x) the kernel merged with its neighbour)", humanBytes(uint64(so.Stack.End-so.Stack.Start)), uint64(so.Stack.Start), uint64(so.Stack.End))
@@ -235,7 +203,7 @@ func (so *StackOverflow) explain(tid int) (string, []string) {
 			humanBytes(uint64(so.Stack.GuardEnd-so.Stack.GuardStart)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.FaultAddress))
 	}
 	var more []string
-	if so.Stack.Kind == "main" && so.Stack.Gap {
+	if so.Stack.Kind == report.StackMain && so.Stack.Gap {
 		where := "the fault fell in that gap"
 		if so.FaultAddress < so.Stack.GuardStart {
 			// stackOf accepts a fault a little below the gap: a frame
@@ -250,7 +218,7 @@ func (so *StackOverflow) explain(tid int) (string, []string) {
 		more = append(more, gap)
 	}
 	if sg := so.Segment; sg != nil {
-		more = append(more, sg.explain(so.Stack))
+		more = append(more, explainSegment(sg, so.Stack))
 	}
 	if so.Frame.Size > 0 && so.Remaining != 0 {
 		left := so.Remaining
@@ -278,38 +246,6 @@ func (so *StackOverflow) explain(tid int) (string, []string) {
 	return b.String(), more
 }
 
-func humanBytes(n uint64) string {
-	switch {
-	case n >= 1<<40:
-		// A wild pointer's distance from the nearest mapping.
-		return fmt.Sprintf("%.1f TiB", float64(n)/(1<<40))
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<20 && n < 16<<20 && n%(1<<10) == 0:
-		// 1028 KiB says "1 MiB plus a page", which 1.0 MiB hides.
-		return fmt.Sprintf("%d KiB", n>>10)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+func humanBytes(n uint64) string { return report.Bytes(n) }
 
-// commas writes n with thousands separators: 10,598.
-func commas(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + commas(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+func commas(n int) string { return report.Commas(n) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
 
@@ -57,13 +58,13 @@ func TestRecursionFirstFrame(t *testing.T) {
 // switched to does not get the stacker story, in the explanation or the
 // hints.
 func TestSegmentWithoutStacker(t *testing.T) {
-	so := &StackOverflow{
-		Stack:   StackExtent{Kind: "segment", Start: 0x7f0000101000, End: 0x7f0000201000, GuardStart: 0x7f0000100000, GuardEnd: 0x7f0000101000},
-		Frame:   FrameNeed{Function: "coro_body", Size: 4200},
-		Segment: &SegmentExtent{SwitchFrame: 12, SwitchFunction: "swapcontext", Top: 0x7f0000200000},
+	so := &report.StackOverflow{
+		Stack:   report.StackExtent{Kind: "segment", Start: 0x7f0000101000, End: 0x7f0000201000, GuardStart: 0x7f0000100000, GuardEnd: 0x7f0000101000},
+		Frame:   report.FrameNeed{Function: "coro_body", Size: 4200},
+		Segment: &report.SegmentExtent{SwitchFrame: 12, SwitchFunction: "swapcontext", Top: 0x7f0000200000},
 	}
-	_, more := so.explain(7)
-	hints := (&analysis{}).overflowHints(so, &Thread{Frames: []Frame{{Function: "coro_body"}, {Function: "swapcontext"}}})
+	_, more := explainOverflow(so, 7)
+	hints := (&analysis{}).overflowHints(so, &report.Thread{Frames: []report.Frame{{Function: "coro_body"}, {Function: "swapcontext"}}})
 	for _, line := range append(more, hints...) {
 		if strings.Contains(line, "stacker") || strings.Contains(line, "psm") {
 			t.Errorf("stacker story without a stacker frame: %s", line)
@@ -98,12 +99,12 @@ func TestStackSegmentNeedsGuard(t *testing.T) {
 	mm := s.buildMemoryMap(stacks)
 	for _, tt := range []struct {
 		m    *corefile.Mapping
-		role string
+		role report.Role
 	}{
-		{bare, RoleStackUnguarded},
-		{guarded, RoleStackSegment},
-		{guard, RoleGuard},
-		{home, RoleStack},
+		{bare, report.RoleStackUnguarded},
+		{guarded, report.RoleStackSegment},
+		{guard, report.RoleGuard},
+		{home, report.RoleStack},
 	} {
 		if got := mm.role(tt.m); got != tt.role {
 			t.Errorf("[%#x–%#x): role %s, want %s", tt.m.Start, tt.m.End, got, tt.role)
@@ -132,19 +133,42 @@ func TestMainStackGapEdge(t *testing.T) {
 	}
 }
 
+// TestStackerFunction: psm's and stacker's functions by their name
+// prefixes; look-alikes that merely contain the letters are not.
+func TestStackerFunction(t *testing.T) {
+	for name, want := range map[string]bool{
+		"rust_psm_on_stack":            true,
+		"rust_psm_replace_stack":       true,
+		"psm::on_stack::with_on_stack": true,
+		"stacker::grow":                true,
+		"stacker::maybe_grow::<u8>":    true,
+		"<psm::StackRestoreGuard as core::ops::drop::Drop>::drop": true,
+		"upsmtp::send":        false,
+		"psmith::run":         false,
+		"my_psm::on_stack":    false,
+		"__rust_psm_on_stack": false,
+		"stackers::grow":      false,
+		"":                    false,
+	} {
+		if got := stackerFunction(name); got != want {
+			t.Errorf("stackerFunction(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 // TestStackerSwitch: one rule says whether a stack switch was stacker's,
 // for both the stack-overflow and the stack-segments diagnoses.
 func TestStackerSwitch(t *testing.T) {
-	names := func(fs ...string) []Frame {
-		out := make([]Frame, len(fs))
+	names := func(fs ...string) []report.Frame {
+		out := make([]report.Frame, len(fs))
 		for i, f := range fs {
-			out[i] = Frame{Index: i, Function: f}
+			out[i] = report.Frame{Index: i, Function: f}
 		}
 		return out
 	}
 	cases := []struct {
 		name   string
-		frames []Frame
+		frames []report.Frame
 		at     int
 		want   bool
 	}{
@@ -152,6 +176,9 @@ func TestStackerSwitch(t *testing.T) {
 		{"stacker::grow above", names("f", "g", "stacker::grow", "h"), 1, true},
 		{"a user function named like it", names("f", "my_stacker_pool::run", "swapcontext", "main"), 2, false},
 		{"psm far from the switch", names("rust_psm_on_stack", "a", "b", "c", "d", "e"), 5, false},
+		{"a function with psm inside its name", names("f", "upsmtp::send", "swapcontext", "main"), 2, false},
+		{"a crate ending in psm", names("f", "libpsm::on_stack", "swapcontext", "main"), 2, false},
+		{"a trait method of stacker's type", names("f", "<stacker::StackRestoreGuard as core::ops::drop::Drop>::drop", "g"), 1, true},
 	}
 	for _, c := range cases {
 		if got := stackerSwitch(c.frames, c.at); got != c.want {

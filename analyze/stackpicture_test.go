@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/render"
+	"github.com/coreview/coreview/report"
 )
 
 // TestStackPicture: for every fixture with a stack diagnosis, the picture
@@ -22,9 +24,9 @@ func TestStackPicture(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pic := r.StackPicture()
-		var so *StackOverflow
-		var segs *StackSegments
+		pic := render.StackPicture(r)
+		var so *report.StackOverflow
+		var segs *report.StackSegments
 		for _, d := range r.Diagnosis {
 			if d.StackOverflow != nil && so == nil {
 				so = d.StackOverflow
@@ -54,7 +56,7 @@ func TestStackPicture(t *testing.T) {
 				t.Errorf("%s: addresses not descending: %#x after %#x\n%s", f.Name, addrs[i], addrs[i-1], text)
 			}
 		}
-		has := func(a Addr) bool {
+		has := func(a report.Addr) bool {
 			for _, x := range addrs {
 				if x == uint64(a) {
 					return true
@@ -97,7 +99,7 @@ func TestStackPicture(t *testing.T) {
 			n, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
 			counted += n
 		}
-		var crashed *Thread
+		var crashed *report.Thread
 		for i := range r.Threads {
 			if r.Threads[i].Crashed {
 				crashed = &r.Threads[i]
@@ -120,7 +122,7 @@ func TestStackPicture(t *testing.T) {
 
 // inDrawnStack reports whether a stack pointer lies in a stack (not a
 // guard) that a stack diagnosis names.
-func inDrawnStack(r *Report, sp Addr) bool {
+func inDrawnStack(r *report.Report, sp report.Addr) bool {
 	for _, d := range r.Diagnosis {
 		if s := d.StackSegments; s != nil {
 			for _, seg := range s.Segments {

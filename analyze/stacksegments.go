@@ -4,44 +4,13 @@ import (
 	"fmt"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/report"
 )
-
-// StackSegments is the detail of a "stack-segments" diagnosis: a thread's
-// frames run on more than one mapping, because something (psm, used by
-// stacker) switched the stack pointer to a freshly allocated segment.
-type StackSegments struct {
-	Segments []Segment `json:"segments"`
-	Switches []Switch  `json:"switches"`
-}
-
-// Segment is a run of consecutive frames on one mapping.
-type Segment struct {
-	Start      Addr   `json:"start"`
-	End        Addr   `json:"end"`
-	GuardStart Addr   `json:"guard_start,omitempty"`
-	GuardEnd   Addr   `json:"guard_end,omitempty"`
-	Role       string `json:"role"`
-	FirstFrame int    `json:"first_frame"`
-	LastFrame  int    `json:"last_frame"`
-	BytesUsed  uint64 `json:"bytes_used"`
-}
-
-// Switch is the frame where the stack pointer moved to another mapping:
-// the outermost frame of the inner segment's caller side.
-type Switch struct {
-	Frame    int    `json:"frame"`
-	Function string `json:"function"`
-	// Direction is where the callee's stack lies relative to the
-	// caller's: "down" (lower addresses, as for any call) or "up" (the
-	// new segment lies above the old stack, so stack addresses go up at
-	// the call, as in the Oxide rustc core).
-	Direction string `json:"direction"`
-}
 
 // diagnoseStackSegments reports every thread whose frames cross from one
 // stack mapping to another (ignoring a signal handler's own stack).
-func (a *analysis) diagnoseStackSegments() []Diagnosis {
-	var out []Diagnosis
+func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
+	var out []report.Diagnosis
 	c := a.s.Core
 	for ti, st := range a.stacks {
 		frames := st.Frames
@@ -51,8 +20,8 @@ func (a *analysis) diagnoseStackSegments() []Diagnosis {
 				first = i + 1
 			}
 		}
-		var segs []Segment
-		var switches []Switch
+		var segs []report.Segment
+		var switches []report.Switch
 		var cur *corefile.Mapping
 		for i := first; i < len(frames); i++ {
 			m := a.mm.stackOf(frames[i].SP)
@@ -68,11 +37,11 @@ func (a *analysis) diagnoseStackSegments() []Diagnosis {
 					if frames[i].SP < frames[i-1].SP {
 						dir = "up"
 					}
-					switches = append(switches, Switch{Frame: i, Function: a.report.Threads[ti].Frames[i].Function, Direction: dir})
+					switches = append(switches, report.Switch{Frame: i, Function: a.report.Threads[ti].Frames[i].Function, Direction: dir})
 				}
-				seg := Segment{Start: Addr(m.Start), End: Addr(m.End), Role: a.mm.role(m), FirstFrame: i}
+				seg := report.Segment{Start: report.Addr(m.Start), End: report.Addr(m.End), Role: a.mm.role(m), FirstFrame: i}
 				if g := a.mm.below(m); g != nil && g.Perm == 0 {
-					seg.GuardStart, seg.GuardEnd = Addr(g.Start), Addr(g.End)
+					seg.GuardStart, seg.GuardEnd = report.Addr(g.Start), report.Addr(g.End)
 				}
 				segs = append(segs, seg)
 				cur = m
@@ -93,7 +62,7 @@ func (a *analysis) diagnoseStackSegments() []Diagnosis {
 			continue
 		}
 		tid := c.Threads[ti].TID
-		d := Diagnosis{Kind: "stack-segments", Thread: tid, StackSegments: &StackSegments{Segments: segs, Switches: switches}}
+		d := report.Diagnosis{Kind: report.KindStackSegments, Thread: tid, StackSegments: &report.StackSegments{Segments: segs, Switches: switches}}
 		d.Summary = fmt.Sprintf("Thread %d runs on %d stacks: its frames switch mappings %d time(s).", tid, len(segs), len(switches))
 		for _, sg := range segs {
 			line := fmt.Sprintf("frames #%d–#%d on %s [%#x–%#x) (%s), %s used", sg.FirstFrame, sg.LastFrame,

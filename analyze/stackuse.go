@@ -3,30 +3,9 @@ package analyze
 import (
 	"sort"
 
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
-
-// FunctionBytes is stack use by one function, over all its frames.
-type FunctionBytes struct {
-	Function string `json:"function"`
-	Frames   int    `json:"frames"`
-	Bytes    uint64 `json:"bytes"`
-}
-
-// RecursionRun is one function repeated in consecutive frames.
-type RecursionRun struct {
-	Function string `json:"function"`
-	Frames   int    `json:"frames"`
-	Bytes    uint64 `json:"bytes"`
-	// Each is the run's bytes per complete frame: what the function's
-	// frames take, without the faulting frame, which had not finished
-	// allocating itself.
-	Each uint64 `json:"each"`
-	// First and Last are the frame numbers the run spans; always
-	// present, as a run often starts at frame 0.
-	First int `json:"first"`
-	Last  int `json:"last"`
-}
 
 // stackUse measures stack use per function over a thread's frames, from
 // the faulting one (frames[0]) outwards. A complete frame uses CFA − SP
@@ -41,7 +20,7 @@ type RecursionRun struct {
 // It returns the recursion runs (one function repeated in consecutive
 // frames), largest first, with the bytes per complete frame; and the top
 // consumers by function.
-func (mm *memoryMap) stackUse(frames []Frame, raw []stackmap.Frame, need int64) (runs []RecursionRun, top []FunctionBytes) {
+func (mm *memoryMap) stackUse(frames []report.Frame, raw []stackmap.Frame, need int64) (runs []report.RecursionRun, top []report.FunctionBytes) {
 	used := func(i int) uint64 {
 		if i == 0 && need > 0 {
 			return uint64(need)
@@ -51,7 +30,7 @@ func (mm *memoryMap) stackUse(frames []Frame, raw []stackmap.Frame, need int64) 
 		}
 		return 0
 	}
-	byFunc := map[string]*FunctionBytes{}
+	byFunc := map[string]*report.FunctionBytes{}
 	for i := 0; i < len(frames); i++ {
 		name := frames[i].Function
 		if name == "" {
@@ -63,7 +42,7 @@ func (mm *memoryMap) stackUse(frames []Frame, raw []stackmap.Frame, need int64) 
 			bytes += used(j)
 		}
 		if j-i+1 >= 3 {
-			run := RecursionRun{Function: name, Frames: j - i + 1, Bytes: bytes, First: frames[i].Index, Last: frames[j].Index}
+			run := report.RecursionRun{Function: name, Frames: j - i + 1, Bytes: bytes, First: frames[i].Index, Last: frames[j].Index}
 			complete, n := bytes, uint64(run.Frames)
 			if i == 0 {
 				complete, n = bytes-used(0), n-1
@@ -73,7 +52,7 @@ func (mm *memoryMap) stackUse(frames []Frame, raw []stackmap.Frame, need int64) 
 		}
 		fb := byFunc[name]
 		if fb == nil {
-			fb = &FunctionBytes{Function: name}
+			fb = &report.FunctionBytes{Function: name}
 			byFunc[name] = fb
 		}
 		fb.Frames += j - i + 1
@@ -97,7 +76,7 @@ func (mm *memoryMap) stackUse(frames []Frame, raw []stackmap.Frame, need int64) 
 		top = top[:5]
 	}
 	if runs == nil {
-		runs = []RecursionRun{}
+		runs = []report.RecursionRun{}
 	}
 	return runs, top
 }

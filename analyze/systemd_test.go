@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
 )
 
 // TestSystemdExeXattr: systemd-coredump records the executable's path in
@@ -47,7 +48,7 @@ func TestSystemdExeXattr(t *testing.T) {
 	if r.Stored == nil || r.Stored.Systemd == nil || r.Stored.Systemd.Exe != exe {
 		t.Errorf("stored = %+v, want the xattr's exe", r.Stored)
 	}
-	if fr := r.Threads[0].Frames; len(fr) == 0 || fr[0].Function != "weight_of" {
+	if fr := r.CrashedThread().Frames; len(fr) == 0 || fr[0].Function != "weight_of" {
 		t.Errorf("frame 0 = %+v, want weight_of", fr)
 	}
 
@@ -71,7 +72,7 @@ func TestSystemdExeXattr(t *testing.T) {
 	}
 }
 
-func exeModule(t *testing.T, r *Report) Module {
+func exeModule(t *testing.T, r *report.Report) report.Module {
 	t.Helper()
 	for _, m := range r.Modules {
 		if m.Path == r.Process.Exe {
@@ -79,5 +80,5 @@ func exeModule(t *testing.T, r *Report) Module {
 		}
 	}
 	t.Fatalf("no module for the executable %s in %+v", r.Process.Exe, r.Modules)
-	return Module{}
+	return report.Module{}
 }

@@ -4,54 +4,16 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/symbolize"
 )
 
-// Unrelocated is the detail of an "unrelocated-pointer" diagnosis: a
-// pointer the crash used is a module's link-time address, which the loader
-// should have turned into a runtime address by adding the load base.
-type Unrelocated struct {
-	Pointer Addr   `json:"pointer"`
-	Used    string `json:"used"` // pc, fault address, call slot
-	Module  string `json:"module"`
-	Base    Addr   `json:"base"`
-	// Resolves is pointer+base: where the pointer should have pointed.
-	Resolves Addr   `json:"resolves"`
-	Symbol   string `json:"symbol,omitempty"`
-	Section  string `json:"section,omitempty"`
-	Slot     *Slot  `json:"slot,omitempty"`
-	// Relocations says how many of the module's relative relocations
-	// were applied in memory.
-	Relocations RelocCheck `json:"relocations"`
-	Link        LinkInfo   `json:"link"`
-}
-
-// RelocCheck counts relative relocations whose word in memory was (or was
-// not) relocated: a relocated word holds its link-time value plus the
-// base, an unrelocated one still holds the value in the file.
-type RelocCheck struct {
-	RELR          int `json:"relr"`
-	RELRApplied   int `json:"relr_applied"`
-	Relative      int `json:"rela_relative"`
-	RelativeApply int `json:"rela_relative_applied"`
-}
-
-// LinkInfo is how a module was linked.
-type LinkInfo struct {
-	Type        string `json:"type"`
-	Interpreter string `json:"interpreter,omitempty"`
-	RELR        bool   `json:"relr"`
-	TLS         bool   `json:"tls"`
-	TLSSize     uint64 `json:"tls_size,omitempty"`
-	Libc        string `json:"libc,omitempty"`
-}
-
-func linkInfo(m *symbolize.Module) LinkInfo {
+func linkInfo(m *symbolize.Module) report.LinkInfo {
 	lf, err := m.Facts()
 	if err != nil {
-		return LinkInfo{}
+		return report.LinkInfo{}
 	}
-	return LinkInfo{Type: lf.Type, Interpreter: lf.Interpreter, RELR: lf.RELR, TLS: lf.TLS, TLSSize: lf.TLSSize, Libc: lf.Libc}
+	return report.LinkInfo{Type: lf.Type, Interpreter: lf.Interpreter, RELR: lf.RELR, TLS: lf.TLS, TLSSize: lf.TLSSize, Libc: lf.Libc}
 }
 
 // maxRelocCheck bounds how many relocations are checked in memory.
@@ -59,11 +21,11 @@ const maxRelocCheck = 4096
 
 // checkRelocs reads the words relative relocations target and counts
 // which were applied.
-func (a *analysis) checkRelocs(m *symbolize.Module) RelocCheck {
-	var rc RelocCheck
+func (a *analysis) checkRelocs(m *symbolize.Module) report.RelocCheck {
+	var rc report.RelocCheck
 	var w, fw [8]byte
 	mem := func(addr uint64) (uint64, bool) {
-		if _, err := a.s.Mem.ReadAt(w[:], addr+m.Bias); err != nil {
+		if _, err := a.s.Mem.ReadAt(w[:], m.RuntimeAddr(addr)); err != nil {
 			return 0, false
 		}
 		return binary.LittleEndian.Uint64(w[:]), true
@@ -78,7 +40,7 @@ func (a *analysis) checkRelocs(m *symbolize.Module) RelocCheck {
 			continue
 		}
 		rc.RELR++
-		if v == binary.LittleEndian.Uint64(fw[:])+m.Bias {
+		if v == m.RuntimeAddr(binary.LittleEndian.Uint64(fw[:])) {
 			rc.RELRApplied++
 		}
 	}
@@ -89,7 +51,7 @@ func (a *analysis) checkRelocs(m *symbolize.Module) RelocCheck {
 			continue
 		}
 		rc.Relative++
-		if v == addends[i]+m.Bias {
+		if v == m.RuntimeAddr(addends[i]) {
 			rc.RelativeApply++
 		}
 	}
@@ -98,12 +60,12 @@ func (a *analysis) checkRelocs(m *symbolize.Module) RelocCheck {
 
 // diagnoseUnrelocated looks for a pointer the crash used that is a
 // link-time address of a position-independent module.
-func (a *analysis) diagnoseUnrelocated(cf *ControlFlow) *Diagnosis {
+func (a *analysis) diagnoseUnrelocated(cf *report.ControlFlow) *report.Diagnosis {
 	c := a.s.Core
 	type cand struct {
 		v    uint64
 		used string
-		slot *Slot
+		slot *report.Slot
 	}
 	var cands []cand
 	if cf != nil {
@@ -118,8 +80,8 @@ func (a *analysis) diagnoseUnrelocated(cf *ControlFlow) *Diagnosis {
 	if cf != nil && cf.Slot != nil {
 		order = append(order, a.s.Modules.Module(uint64(cf.Slot.Address)))
 	}
-	if len(a.stacks) > 0 && len(a.stacks[0].Frames) > 1 {
-		order = append(order, a.s.Modules.Module(a.stacks[0].Frames[1].PC))
+	if ct := a.crashed(); ct != nil && len(ct.stack.Frames) > 1 {
+		order = append(order, a.s.Modules.Module(ct.stack.Frames[1].PC))
 	}
 	order = append(order, a.s.Modules.Modules...)
 	for _, cd := range cands {
@@ -131,10 +93,10 @@ func (a *analysis) diagnoseUnrelocated(cf *ControlFlow) *Diagnosis {
 				continue
 			}
 			lo, hi, ok := m.LinkRange()
-			if !ok || cd.v < lo || cd.v >= hi || !m.Contains(cd.v+m.Bias) {
+			if !ok || cd.v < lo || cd.v >= hi || !m.Contains(m.RuntimeAddr(cd.v)) {
 				continue
 			}
-			u := &Unrelocated{Pointer: Addr(cd.v), Used: cd.used, Module: m.Path, Base: Addr(m.Bias), Resolves: Addr(cd.v + m.Bias),
+			u := &report.Unrelocated{Pointer: report.Addr(cd.v), Used: cd.used, Module: m.Path, Base: report.Addr(m.Bias), Resolves: report.Addr(m.RuntimeAddr(cd.v)),
 				Section: m.SectionAt(cd.v), Slot: cd.slot, Link: linkInfo(m)}
 			if m.SectionIsCode(cd.v) {
 				if sym, ok := m.Lookup(cd.v); ok {
@@ -153,9 +115,9 @@ func (a *analysis) diagnoseUnrelocated(cf *ControlFlow) *Diagnosis {
 	return nil
 }
 
-func (a *analysis) unrelocatedDiagnosis(u *Unrelocated) *Diagnosis {
-	tid := a.s.Core.Threads[0].TID
-	d := &Diagnosis{Kind: "unrelocated-pointer", Thread: tid, Unrelocated: u}
+func (a *analysis) unrelocatedDiagnosis(u *report.Unrelocated) *report.Diagnosis {
+	tid := a.crashed().core.TID
+	d := &report.Diagnosis{Kind: report.KindUnrelocated, Thread: tid, Unrelocated: u}
 	target := u.Symbol
 	if target == "" {
 		target = "section " + u.Section
@@ -211,7 +173,7 @@ func (a *analysis) unrelocatedDiagnosis(u *Unrelocated) *Diagnosis {
 
 // unrelocatedWhere rewrites the signal's "where" when its address is the
 // unrelocated pointer: 0x1150 is not "a null pointer plus 0x1150".
-func (a *analysis) unrelocatedWhere(u *Unrelocated, cf *ControlFlow) {
+func (a *analysis) unrelocatedWhere(u *report.Unrelocated, cf *report.ControlFlow) {
 	target := u.Symbol
 	if target == "" {
 		target = u.Section

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/report"
 )
 
 // words says what a mapping of a role is, in words, with its range.
@@ -13,34 +14,34 @@ func (mm *memoryMap) words(m *corefile.Mapping) string {
 	role, owner := mm.roles[i], mm.owners[i]
 	var w string
 	switch role {
-	case RoleGuard:
+	case report.RoleGuard:
 		if up := mm.above(m); up != nil {
 			stack, _ := mm.stackWords(up)
 			return fmt.Sprintf("%s [%#x–%#x %s] below %s", guardWords(m), m.Start, m.End, m.Perm, stack)
 		}
 		w = guardWords(m)
-	case RoleStack:
+	case report.RoleStack:
 		w = fmt.Sprintf("thread %d's stack", owner)
-	case RoleMainStack:
+	case report.RoleMainStack:
 		w = "the main thread's stack"
-	case RoleStackSegment:
+	case report.RoleStackSegment:
 		w = fmt.Sprintf("a stack segment of thread %d", owner)
-	case RoleStackUnguarded:
+	case report.RoleStackUnguarded:
 		w = fmt.Sprintf("a stack of thread %d with no guard page below", owner)
-	case RoleSigaltstack:
+	case report.RoleSigaltstack:
 		w = fmt.Sprintf("the signal stack of thread %d", owner)
-	case RoleText, RoleRodata, RoleData:
+	case report.RoleText, report.RoleRodata, report.RoleData:
 		w = fmt.Sprintf("the %s of %s", role, m.File)
-	case RoleBSS:
+	case report.RoleBSS:
 		w = "bss"
-	case RoleFile:
+	case report.RoleFile:
 		w = "the mapped file " + m.File
-	case RoleProtNone:
+	case report.RoleProtNone:
 		w = "a PROT_NONE mapping"
-	case RoleAnon:
+	case report.RoleAnon:
 		w = "anonymous memory"
 	default:
-		w = role
+		w = string(role)
 	}
 	return fmt.Sprintf("%s [%#x–%#x %s]", w, m.Start, m.End, m.Perm)
 }
@@ -62,13 +63,13 @@ func (mm *memoryMap) stackWords(m *corefile.Mapping) (stack, lowest string) {
 	i := mm.index[m]
 	r := fmt.Sprintf("[%#x–%#x)", m.Start, m.End)
 	switch owner := mm.owners[i]; mm.roles[i] {
-	case RoleStack:
+	case report.RoleStack:
 		return fmt.Sprintf("thread %d's stack %s", owner, r), "the stack's lowest byte"
-	case RoleMainStack:
+	case report.RoleMainStack:
 		return "the main thread's stack " + r, "the stack's lowest byte"
-	case RoleStackSegment:
+	case report.RoleStackSegment:
 		return fmt.Sprintf("the stack segment %s of thread %d", r, owner), "the segment's lowest byte"
-	case RoleSigaltstack:
+	case report.RoleSigaltstack:
 		return fmt.Sprintf("the signal stack %s of thread %d", r, owner), "the signal stack's lowest byte"
 	}
 	return mm.words(m), "its lowest byte"
@@ -82,7 +83,7 @@ func (mm *memoryMap) stackWords(m *corefile.Mapping) (stack, lowest string) {
 func (mm *memoryMap) describe(addr uint64) string {
 	c := mm.core
 	if m := c.Mapping(addr); m != nil {
-		if up := mm.above(m); mm.role(m) == RoleGuard && up != nil {
+		if up := mm.above(m); mm.role(m) == report.RoleGuard && up != nil {
 			stack, lowest := mm.stackWords(up)
 			return fmt.Sprintf("in %s [%#x–%#x) below %s, %s below %s", guardWords(m), m.Start, m.End, stack, distance(up.Start-addr), lowest)
 		}
@@ -99,7 +100,7 @@ func (mm *memoryMap) describe(addr uint64) string {
 	case i < len(c.Mappings):
 		above := c.Mappings[i]
 		w := fmt.Sprintf("in no mapping, %s below %s", distance(above.Start-addr), mm.words(above))
-		if lo, _ := mm.gapBelow(above); mm.role(above) == RoleMainStack && addr >= lo {
+		if lo, _ := mm.gapBelow(above); mm.role(above) == report.RoleMainStack && addr >= lo {
 			w += fmt.Sprintf(", in the %s gap the kernel keeps below the main stack (stack_guard_gap)", humanBytes(stackGuardGap))
 		}
 		return w
@@ -113,28 +114,18 @@ func (mm *memoryMap) describe(addr uint64) string {
 // minMapAddr is vm.mmap_min_addr's usual value: nothing is mapped below.
 const minMapAddr = 64 << 10
 
-// distance prints a byte distance exactly when it is small enough to
-// matter byte by byte, and in KiB/MiB otherwise.
-func distance(n uint64) string {
-	if n < 1<<20 {
-		if n == 1 {
-			return "1 byte"
-		}
-		return commas(int(n)) + " bytes"
-	}
-	return humanBytes(n)
-}
+func distance(n uint64) string { return report.Distance(n) }
 
 // WhatIs is the answer to "what is at this address?": mdb's ::whatis for
 // cores.
 type WhatIs struct {
-	Address  Addr     `json:"address"`
-	Mapping  *Mapping `json:"mapping,omitempty"`
-	Where    string   `json:"where"`
-	Module   string   `json:"module,omitempty"`
-	Symbol   string   `json:"symbol,omitempty"`
-	Function string   `json:"function,omitempty"`
-	Offset   uint64   `json:"offset,omitempty"`
+	Address  report.Addr     `json:"address"`
+	Mapping  *report.Mapping `json:"mapping,omitempty"`
+	Where    string          `json:"where"`
+	Module   string          `json:"module,omitempty"`
+	Symbol   string          `json:"symbol,omitempty"`
+	Function string          `json:"function,omitempty"`
+	Offset   uint64          `json:"offset,omitempty"`
 	// Source is where a code address is in the source, from DWARF: the
 	// calls inlined there, innermost first, then the function holding
 	// them, each as "function at file:line".
@@ -145,7 +136,7 @@ type WhatIs struct {
 
 // sourceWords is "function at file:line" for a frame with a source
 // position, else its function.
-func sourceWords(f *Frame) string {
+func sourceWords(f *report.Frame) string {
 	if f.File == "" {
 		return nameOr(f.Function, "??")
 	}
@@ -155,8 +146,8 @@ func sourceWords(f *Frame) string {
 // WhatIs describes addr: its mapping, role and owner, the symbol it falls
 // in, and which thread's stack frame holds it. It uses the stacks and roles
 // that building r worked out.
-func (s *Session) WhatIs(addr uint64, r *Report) WhatIs {
-	w := WhatIs{Address: Addr(addr)}
+func (s *Session) WhatIs(addr uint64, r *report.Report) WhatIs {
+	w := WhatIs{Address: report.Addr(addr)}
 	stacks, mm := s.last.stacks, s.last.mm
 	w.Where = mm.describe(addr)
 	if m := s.Core.Mapping(addr); m != nil {
@@ -165,7 +156,7 @@ func (s *Session) WhatIs(addr uint64, r *Report) WhatIs {
 	}
 	if mod := s.Modules.Module(addr); mod != nil {
 		w.Module = mod.Path
-		fr := Frame{PC: Addr(addr)}
+		fr := report.Frame{PC: report.Addr(addr)}
 		s.symbolizeFrame(&fr, mod, addr)
 		w.Symbol, w.Function, w.Offset = fr.Symbol, fr.Function, fr.Offset
 		for _, in := range append(fr.Inlined, fr) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
 )
 
 // TestWhatIs asks what the stacker fixture's fault address, a stack slot
@@ -28,22 +29,22 @@ func TestWhatIs(t *testing.T) {
 	// segment's lowest byte, which the fault lies below.
 	want := fmt.Sprintf("in the guard page [%#x–%#x) below the stack segment [%#x–%#x) of thread %d, %s below the segment's lowest byte",
 		uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.Stack.Start), uint64(so.Stack.End), r.Diagnosis[0].Thread, distance(uint64(so.Stack.Start-so.FaultAddress)))
-	if fault.Mapping == nil || fault.Mapping.Role != RoleGuard || fault.Where != want {
+	if fault.Mapping == nil || fault.Mapping.Role != report.RoleGuard || fault.Where != want {
 		t.Errorf("fault address: %+v\nwant where: %s", fault, want)
 	}
 	// The return-address slot of frame #1 lies in frame #1's own frame
 	// on the segment.
-	fr := r.Threads[0].Frames[1]
+	fr := r.CrashedThread().Frames[1]
 	slot := s.WhatIs(uint64(fr.CFA)-8, r)
-	if slot.Mapping == nil || slot.Mapping.Role != RoleStackSegment || len(slot.Frames) == 0 || !strings.Contains(slot.Frames[0], "frame #1 ") {
+	if slot.Mapping == nil || slot.Mapping.Role != report.RoleStackSegment || len(slot.Frames) == 0 || !strings.Contains(slot.Frames[0], "frame #1 ") {
 		t.Errorf("stack slot: %+v", slot)
 	}
 	// rust_psm_on_stack's SP is on the segment and its CFA on the
 	// thread's own stack, 8 MiB up: its [SP, CFA) spans the top page of
 	// the segment, the thread stack's guard page and most of the thread
 	// stack, none of which is its frame.
-	var psm Frame
-	for _, f := range r.Threads[0].Frames {
+	var psm report.Frame
+	for _, f := range r.CrashedThread().Frames {
 		if f.Function == "rust_psm_on_stack" {
 			psm = f
 		}
@@ -60,7 +61,7 @@ func TestWhatIs(t *testing.T) {
 		}
 	}
 	code := s.WhatIs(uint64(fr.PC), r)
-	if code.Function != "segstack::parse_expr" || code.Mapping == nil || code.Mapping.Role != RoleText {
+	if code.Function != "segstack::parse_expr" || code.Mapping == nil || code.Mapping.Role != report.RoleText {
 		t.Errorf("code address: %+v", code)
 	}
 }
@@ -71,8 +72,8 @@ func TestWhatIs(t *testing.T) {
 // segment and the thread's stack; counting it made it the top consumer.
 func TestStackSwitchBytes(t *testing.T) {
 	_, r := analyzeFixture(t, "stacker-segment")
-	var so *StackOverflow
-	var segs *StackSegments
+	var so *report.StackOverflow
+	var segs *report.StackSegments
 	for _, d := range r.Diagnosis {
 		if d.StackOverflow != nil {
 			so = d.StackOverflow
@@ -134,7 +135,7 @@ func TestWhatIsSource(t *testing.T) {
 	}
 	defer s.Close()
 	r := s.Report()
-	f0 := r.Threads[0].Frames[0]
+	f0 := r.CrashedThread().Frames[0]
 	w := s.WhatIs(uint64(f0.PC), r)
 	if len(w.Source) != len(f0.Inlined)+1 || len(f0.Inlined) == 0 {
 		t.Fatalf("source %q for a frame with %d inlined calls", w.Source, len(f0.Inlined))

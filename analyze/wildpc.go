@@ -6,89 +6,35 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
+	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
-
-// ControlFlow is the detail of the diagnoses about a PC that makes no
-// sense: null-call, bad-pc, unrelocated-pointer.
-type ControlFlow struct {
-	PC    Addr   `json:"pc"`
-	Where string `json:"where"`
-	// Caller is the frame that made the call, found from the return
-	// address at [rsp].
-	Caller *FrameRef `json:"caller,omitempty"`
-	// Call is the call instruction before the return address.
-	Call     string `json:"call_instruction,omitempty"`
-	CallSite Addr   `json:"call_site,omitempty"`
-	// Slot is the memory the call loaded its target from, for an indirect
-	// call through memory (a vtable or GOT slot, a struct field).
-	Slot *Slot `json:"slot,omitempty"`
-	// Register is the register an indirect call through a register used.
-	Register string `json:"register,omitempty"`
-	// LoadedBy is the instruction that loaded that register, found on the
-	// straight-line path before the call: `mov rax, qword ptr [rip+X]`.
-	LoadedBy string `json:"loaded_by,omitempty"`
-}
-
-// FrameRef names a frame.
-type FrameRef struct {
-	Index    int    `json:"index"`
-	PC       Addr   `json:"pc"`
-	Function string `json:"function"`
-	Module   string `json:"module"`
-}
-
-// Slot is a word of memory a pointer was loaded from.
-type Slot struct {
-	Address Addr   `json:"address"`
-	Value   Addr   `json:"value"`
-	Where   string `json:"where"`
-	// Operand is the memory operand with the registers it used.
-	Operand string `json:"operand"`
-	// Object is the data symbol holding the slot (a vtable, a struct).
-	Object string `json:"object,omitempty"`
-	// Section is the ELF section of the module that holds the slot:
-	// .got, .data, .bss, .data.rel.ro, .init_array.
-	Section string `json:"section,omitempty"`
-	// Module is that module's path.
-	Module string `json:"module,omitempty"`
-	// Relocation is the dynamic relocation that should have written it.
-	Relocation *Relocation `json:"relocation,omitempty"`
-}
-
-// Relocation describes a dynamic relocation of a module.
-type Relocation struct {
-	Module  string `json:"module"`
-	Type    string `json:"type"`
-	Symbol  string `json:"symbol,omitempty"`
-	Addend  int64  `json:"addend,omitempty"`
-	Section string `json:"section"`
-}
 
 // controlFlow examines frame 0 of the crashed thread when its PC is in no
 // executable mapping: the call that got there, and the slot it loaded the
 // target from.
-func (a *analysis) controlFlow() *ControlFlow {
-	if len(a.stacks) == 0 || len(a.stacks[0].Frames) == 0 {
+func (a *analysis) controlFlow() *report.ControlFlow {
+	ct := a.crashed()
+	if ct == nil || len(ct.stack.Frames) == 0 {
 		return nil
 	}
-	st := a.stacks[0]
+	st := ct.stack
 	f0 := st.Frames[0]
 	if a.s.Mem.Executable(f0.PC) {
 		return nil
 	}
-	cf := &ControlFlow{PC: Addr(f0.PC), Where: a.mm.describe(f0.PC)}
+	cf := &report.ControlFlow{PC: report.Addr(f0.PC), Where: a.mm.describe(f0.PC)}
 	if len(st.Frames) < 2 || st.Frames[1].Method != stackmap.MethodCall {
 		return cf
 	}
 	f1 := st.Frames[1]
-	fr := a.report.Threads[0].Frames[1]
-	cf.Caller = &FrameRef{Index: 1, PC: fr.PC, Function: frameName(fr), Module: fr.Module}
+	fr := ct.thread.Frames[1]
+	cf.Caller = &report.FrameRef{Index: 1, PC: fr.PC, Function: fr.Name(), Module: fr.Module}
 	inst, at, ok := a.s.callBefore(f1.PC)
 	if !ok {
 		return cf
 	}
-	cf.Call, cf.CallSite = intel(inst, at), Addr(at)
+	cf.Call, cf.CallSite = intel(inst, at), report.Addr(at)
 	// Registers at the call: frame 0's, except that the call pushed the
 	// return address, so rsp was 8 higher.
 	regs := f0.Regs
@@ -133,10 +79,10 @@ func (a *analysis) controlFlow() *ControlFlow {
 // slotAt describes the word at addr that a call target was loaded from:
 // its value, the data object holding it, and the relocation that should
 // have written it.
-func (a *analysis) slotAt(addr uint64, operand string) *Slot {
-	slot := &Slot{Address: Addr(addr), Where: a.mm.describe(addr), Operand: operand}
+func (a *analysis) slotAt(addr uint64, operand string) *report.Slot {
+	slot := &report.Slot{Address: report.Addr(addr), Where: a.mm.describe(addr), Operand: operand}
 	if v, err := a.s.Mem.ReadUint64(addr); err == nil {
-		slot.Value = Addr(v)
+		slot.Value = report.Addr(v)
 	}
 	if m := a.s.Modules.Module(addr); m != nil {
 		fileAddr := m.FileAddr(addr)
@@ -145,7 +91,7 @@ func (a *analysis) slotAt(addr uint64, operand string) *Slot {
 			slot.Object = fmt.Sprintf("%s+%#x", a.s.demangle(o.Name), fileAddr-o.Addr)
 		}
 		if r, ok := m.RelocAt(fileAddr); ok {
-			slot.Relocation = &Relocation{Module: m.Path, Type: r.Type, Symbol: r.Symbol, Addend: r.Addend, Section: r.Section}
+			slot.Relocation = &report.Relocation{Module: m.Path, Type: r.Type, Symbol: r.Symbol, Addend: r.Addend, Section: r.Section}
 		}
 	}
 	return slot
@@ -154,12 +100,12 @@ func (a *analysis) slotAt(addr uint64, operand string) *Slot {
 // diagnoseWildPC reports null-call, bad-pc and exec-non-exec. When the PC
 // is an unrelocated link-time address (unreloc), it is reported as that,
 // not as a null pointer plus an offset or as unmapped code.
-func (a *analysis) diagnoseWildPC(cf *ControlFlow, unreloc *Diagnosis) *Diagnosis {
+func (a *analysis) diagnoseWildPC(cf *report.ControlFlow, unreloc *report.Diagnosis) *report.Diagnosis {
 	if cf == nil {
 		return nil
 	}
-	tid := a.s.Core.Threads[0].TID
-	d := &Diagnosis{Thread: tid, ControlFlow: cf}
+	tid := a.crashed().core.TID
+	d := &report.Diagnosis{Thread: tid, ControlFlow: cf}
 	pc := uint64(cf.PC)
 	caller := "an unknown caller"
 	if cf.Caller != nil {
@@ -169,29 +115,29 @@ func (a *analysis) diagnoseWildPC(cf *ControlFlow, unreloc *Diagnosis) *Diagnosi
 	switch {
 	case unreloc != nil && unreloc.Unrelocated.Used == "pc":
 		u := unreloc.Unrelocated
-		d.Kind = "bad-pc"
+		d.Kind = report.KindBadPC
 		d.Summary = fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: %s called the unrelocated pointer above, %s's link-time address of %s, instead of %#x.",
 			tid, pc, caller, baseName(u.Module), nameOr(u.Symbol, u.Section), uint64(u.Resolves))
 	case pc < minMapAddr:
 		// The same bound as a null data pointer: nothing is ever mapped
 		// in the first 64 KiB (vm.mmap_min_addr).
-		d.Kind = "null-call"
+		d.Kind = report.KindNullCall
 		d.Summary = fmt.Sprintf("Thread %d called a null function pointer: %s jumped to %#x.", tid, caller, pc)
 		if pc != 0 {
 			d.Summary = strings.TrimSuffix(d.Summary, ".") + fmt.Sprintf(" (null + %#x: a function pointer read from a field of a null struct pointer, or an offset used as a pointer).", pc)
 		}
 	case m == nil:
-		d.Kind = "bad-pc"
+		d.Kind = report.KindBadPC
 		d.Summary = fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: code that is no longer mapped (as after dlclose) or a stale function pointer. The jump came from %s.", tid, pc, caller)
 	default:
-		d.Kind = "exec-non-exec"
+		d.Kind = report.KindExecNonExec
 		d.Summary = fmt.Sprintf("Thread %d executed data: %s jumped to %#x, in %s, which is not executable (%s): a function pointer that points at data.", tid, caller, pc, a.mm.words(m), m.Perm)
 	}
-	d.Explanation = cf.explain()
+	d.Explanation = explainControlFlow(cf)
 	return d
 }
 
-func (cf *ControlFlow) explain() []string {
+func explainControlFlow(cf *report.ControlFlow) []string {
 	var out []string
 	if cf.Call != "" {
 		out = append(out, fmt.Sprintf("The call at %#x was `%s`.", uint64(cf.CallSite), cf.Call))
@@ -225,7 +171,7 @@ func (cf *ControlFlow) explain() []string {
 }
 
 // slotWords names the kind of slot a section holds.
-func slotWords(s *Slot) string {
+func slotWords(s *report.Slot) string {
 	switch s.Section {
 	case ".got", ".got.plt":
 		return "a GOT slot (" + s.Section + ")"

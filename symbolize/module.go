@@ -56,6 +56,11 @@ type Module struct {
 // is derived.
 func (m *Module) FileAddr(pc uint64) uint64 { return pc - m.Bias }
 
+// RuntimeAddr is FileAddr's inverse: the runtime address of the link-time
+// address fileAddr in the module's ELF file, fileAddr + Bias (a symbol's
+// value, a relocation's offset or addend, as the loader placed it).
+func (m *Module) RuntimeAddr(fileAddr uint64) uint64 { return fileAddr + m.Bias }
+
 // Contains reports whether pc lies in the module's address range.
 func (m *Module) Contains(pc uint64) bool { return pc >= m.Start && pc < m.End }
 

@@ -40,3 +40,25 @@ func TestLoadBias(t *testing.T) {
 		})
 	}
 }
+
+// TestRuntimeAddr: RuntimeAddr and FileAddr convert between the two address
+// spaces and undo each other, for an ET_EXEC (bias 0), a PIE and a library.
+func TestRuntimeAddr(t *testing.T) {
+	for _, tt := range []struct {
+		name           string
+		bias           uint64
+		fileAddr, addr uint64
+	}{
+		{"ET_EXEC", 0, 0x401136, 0x401136},
+		{"PIE", 0x55d0c8a00000, 0x1139, 0x55d0c8a01139},
+		{"shared object data", 0x7f0fc425f000, 0x1d3a90, 0x7f0fc4432a90},
+	} {
+		m := &Module{Bias: tt.bias}
+		if got := m.RuntimeAddr(tt.fileAddr); got != tt.addr {
+			t.Errorf("%s: RuntimeAddr(%#x) = %#x, want %#x", tt.name, tt.fileAddr, got, tt.addr)
+		}
+		if got := m.FileAddr(tt.addr); got != tt.fileAddr {
+			t.Errorf("%s: FileAddr(%#x) = %#x, want %#x", tt.name, tt.addr, got, tt.fileAddr)
+		}
+	}
+}

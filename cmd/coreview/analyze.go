@@ -9,6 +9,8 @@ import (
 
 	"github.com/coreview/coreview/analyze"
 	"github.com/coreview/coreview/internal/coreinput"
+	"github.com/coreview/coreview/render"
+	"github.com/coreview/coreview/report"
 )
 
 // coreFlags are the flags every command that opens a core shares.
@@ -49,6 +51,7 @@ type analyzeOptions struct {
 	maxFrames  int
 	rawSymbols bool
 	noCollapse bool
+	maxChars   int
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -71,6 +74,7 @@ func newAnalyzeCmd() *cobra.Command {
 	cmd.Flags().IntVar(&o.maxFrames, "max-frames", 0, "list at most `N` frames per thread; diagnoses and the signature still use the whole stack (0: no limit)")
 	cmd.Flags().BoolVar(&o.rawSymbols, "raw-symbols", false, "print mangled symbol names")
 	cmd.Flags().BoolVar(&o.noCollapse, "no-collapse", false, "print every frame of a recursion")
+	cmd.Flags().IntVar(&o.maxChars, "max-chars", render.DefaultMarkdownLimit, "markdown: stay within `N` characters (GitHub's limit for an issue), leaving out other threads' stacks, then the memory map, and saying so; 0, or an explicit --thread all: no limit")
 	return cmd
 }
 
@@ -85,8 +89,8 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 			return &usageError{fmt.Errorf("--thread must be all, crashed or a thread id, not %q", o.thread)}
 		}
 	}
-	if o.maxFrames < 0 {
-		return &usageError{fmt.Errorf("--max-frames must not be negative")}
+	if o.maxFrames < 0 || o.maxChars < 0 {
+		return &usageError{fmt.Errorf("--max-frames and --max-chars must not be negative")}
 	}
 	opts := o.core.options()
 	opts.MaxFrames, opts.RawSymbols = o.maxFrames, o.rawSymbols
@@ -119,18 +123,23 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 		return r.WriteJSON(out)
 	}
 	if o.format == "markdown" {
-		return r.WriteMarkdown(out)
+		limit := o.maxChars
+		// Asking for every thread by name is asking for all of it.
+		if f := cmd.Flags(); f.Changed("thread") && o.thread == "all" && !f.Changed("max-chars") {
+			limit = 0
+		}
+		return render.Markdown(out, r, render.MarkdownOptions{Threads: o.thread, NoCollapse: o.noCollapse, Limit: limit})
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 	}
 	r.Warnings = nil
-	return r.WriteText(out, analyze.TextOptions{Threads: o.thread, NoCollapse: o.noCollapse})
+	return render.Text(out, r, render.TextOptions{Threads: o.thread, NoCollapse: o.noCollapse})
 }
 
 // checkThread makes --thread TID for a thread the core does not hold a
 // usage error that lists the threads it does hold.
-func checkThread(r *analyze.Report, thread string) error {
+func checkThread(r *report.Report, thread string) error {
 	if thread == "all" || thread == "crashed" {
 		return nil
 	}

@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/coreview/coreview/analyze"
 	"github.com/coreview/coreview/internal/coreinput"
+	"github.com/coreview/coreview/report"
 )
 
 // formats lists each command's --format values, first the default: the
@@ -94,10 +94,10 @@ func completeFailOn(_ *cobra.Command, _ []string, toComplete string) ([]string, 
 		prefix = toComplete[:i+1]
 	}
 	var out []string
-	for _, k := range analyze.DiagnosisKinds {
-		out = append(out, prefix+k+"\tdiagnosis kind")
+	for _, k := range report.Kinds {
+		out = append(out, prefix+string(k)+"\tdiagnosis kind")
 	}
-	for _, s := range analyze.SignalNames() {
+	for _, s := range report.SignalNames() {
 		out = append(out, prefix+s+"\tsignal")
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace

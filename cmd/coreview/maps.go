@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coreview/coreview/analyze"
+	"github.com/coreview/coreview/render"
 )
 
 type mapsOptions struct {
@@ -29,7 +30,7 @@ func newMapsCmd() *cobra.Command {
 			if err != nil {
 				return fromStdin(err, args[0], file)
 			}
-			return r.WriteMaps(cmd.OutOrStdout())
+			return render.Maps(cmd.OutOrStdout(), r)
 		},
 	}
 	o.core.register(cmd)

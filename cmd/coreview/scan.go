@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/coreview/coreview/analyze"
+	"github.com/coreview/coreview/scan"
 )
 
 type scanOptions struct {
@@ -65,20 +66,20 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 	if err := checkFormat(cmd, o.format); err != nil {
 		return err
 	}
-	if err := analyze.CheckFailOn(o.failOn); err != nil {
+	if err := checkFailOn(o.failOn); err != nil {
 		return &usageError{err}
 	}
 	if o.jobs < 0 || o.timeout < 0 {
 		return &usageError{fmt.Errorf("--jobs and --timeout must not be negative")}
 	}
-	opts := analyze.ScanOptions{Dirs: dirs, Recursive: o.recursive, Jobs: o.jobs, Timeout: o.timeout, BinaryDir: o.binaryDir,
+	opts := scan.Options{Dirs: dirs, Recursive: o.recursive, Jobs: o.jobs, Timeout: o.timeout, BinaryDir: o.binaryDir,
 		Core: analyze.Options{Binary: o.binary, Sysroot: o.sysroot, MaxCoreSize: int64(o.maxSize)}}
 	o.source.apply(&opts.Core)
 	stderr := cmd.ErrOrStderr()
 	if isTerminal(stderr) {
 		opts.Progress = progressLine(stderr)
 	}
-	res, err := analyze.Scan(opts)
+	res, err := scan.Run(opts)
 	if err != nil {
 		return err
 	}

@@ -1,52 +1,13 @@
-package analyze
+package render
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
-)
 
-// WriteJSON writes the report as one JSON object on one line (pipe it to
-// jq to read it). The threads, most of a report, are encoded by hand
-// (FrameList) and spliced in where encoding/json wrote "threads":null:
-// going through encoding/json, even as a json.Marshaler, would re-scan
-// them. The key cannot occur elsewhere unescaped: inside strings its
-// quotes are escaped, and no nested object has a "threads" field.
-func (r *Report) WriteJSON(w io.Writer) error {
-	shallow := *r
-	shallow.Threads = nil
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&shallow); err != nil {
-		return err
-	}
-	out := buf.Bytes()
-	const key = `"threads":null`
-	i := bytes.Index(out, []byte(key))
-	if i < 0 || r.Threads == nil {
-		_, err := w.Write(out)
-		return err
-	}
-	threads := make([]byte, 0, 1<<16)
-	threads = append(threads, `"threads":[`...)
-	for k := range r.Threads {
-		if k > 0 {
-			threads = append(threads, ',')
-		}
-		threads = r.Threads[k].appendJSON(threads)
-	}
-	threads = append(threads, ']')
-	for _, part := range [][]byte{out[:i], threads, out[i+len(key):]} {
-		if _, err := w.Write(part); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+	"github.com/coreview/coreview/report"
+)
 
 // TextOptions tune the text report.
 type TextOptions struct {
@@ -57,9 +18,9 @@ type TextOptions struct {
 	NoCollapse bool
 }
 
-// WriteText writes the report for a person: the process and signal, the
+// Text writes the report for a person: the process and signal, the
 // crashed thread first, then the other threads, then warnings.
-func (r *Report) WriteText(w io.Writer, o TextOptions) error {
+func Text(w io.Writer, r *report.Report, o TextOptions) error {
 	bw := &errWriter{w: w}
 	p := r.Process
 	bw.printf("core     %s\n", r.Core)
@@ -71,12 +32,12 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	if p.Exe != "" {
 		bw.printf("exe      %s\n", p.Exe)
 	}
-	if sd := systemdLine(r.systemd()); sd != "" {
+	if sd := r.SystemdRecord().Line(); sd != "" {
 		bw.printf("systemd  %s\n", sd)
 	}
 	if sg := r.Signal; sg != nil {
 		bw.printf("signal   %s (%s", sg.Name, sg.CodeName)
-		if m := CodeMeaning(sg.CodeName); m != "" {
+		if m := report.CodeMeaning(sg.CodeName); m != "" {
 			bw.printf(": %s", m)
 		}
 		bw.printf(") in thread %d", sg.Thread)
@@ -84,14 +45,14 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 			bw.printf(", sent by pid %d", sg.SenderPID)
 		}
 		bw.printf("\n")
-		if l := sg.addressLine(func(a uint64) string { return fmt.Sprintf("%#x", a) }); l != "" {
+		if l := addressLine(sg, func(a uint64) string { return fmt.Sprintf("%#x", a) }); l != "" {
 			bw.printf("address  %s\n", l)
 		}
 	}
 	// A wrong binary makes every frame in it a guess: say so before
 	// anything that rests on it, not only among the warnings.
 	for _, m := range r.Modules {
-		if m.Status == "mismatch" {
+		if m.Status == report.StatusMismatch {
 			bw.printf("mismatch %s is not the file the process mapped as %s: its frames are unreliable\n", m.File, m.Path)
 		}
 	}
@@ -110,7 +71,13 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 			}
 		}
 	}
-	ordered := make([]*Thread, 0, len(r.Threads))
+	if pic := StackPicture(r); pic != nil {
+		bw.printf("\nthe crashed thread's stacks:\n")
+		for _, l := range pic {
+			bw.printf("  %s\n", l)
+		}
+	}
+	ordered := make([]*report.Thread, 0, len(r.Threads))
 	for i := range r.Threads {
 		if r.Threads[i].Crashed {
 			ordered = append(ordered, &r.Threads[i])
@@ -139,7 +106,7 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 
 // addressLine is the signal's address and what it lies in, the address
 // written by addr; or, for a signal the kernel gave no address, why.
-func (sg *Signal) addressLine(addr func(uint64) string) string {
+func addressLine(sg *report.Signal, addr func(uint64) string) string {
 	switch {
 	case sg.Address != nil && sg.Where != "":
 		return addr(uint64(*sg.Address)) + " " + sg.Where
@@ -149,7 +116,7 @@ func (sg *Signal) addressLine(addr func(uint64) string) string {
 	return sg.Where
 }
 
-func (o TextOptions) selects(t *Thread) bool {
+func (o TextOptions) selects(t *report.Thread) bool {
 	switch o.Threads {
 	case "", "all":
 		return true
@@ -162,7 +129,7 @@ func (o TextOptions) selects(t *Thread) bool {
 // minRun is the shortest run of one function that is collapsed into a line.
 const minRun = 4
 
-func writeThread(bw *errWriter, t *Thread, collapse bool) {
+func writeThread(bw *errWriter, t *report.Thread, collapse bool) {
 	state := ""
 	if t.Crashed {
 		state = " (crashed)"
@@ -176,19 +143,10 @@ func writeThread(bw *errWriter, t *Thread, collapse bool) {
 	}
 }
 
-// frameCount says how many frames a thread has, and how many are listed
-// when --max-frames left some out.
-func frameCount(t *Thread) string {
-	if t.FramesOmitted > 0 {
-		return fmt.Sprintf("%d frames (%d shown)", t.TotalFrames(), len(t.Frames))
-	}
-	return fmt.Sprintf("%d frames", len(t.Frames))
-}
-
 // writeFrames prints a thread's frames, collapsing runs of one function
 // into their first and last frames and a count, and says how many frames
 // --max-frames left out.
-func writeFrames(tw io.Writer, t *Thread, collapse bool) {
+func writeFrames(tw io.Writer, t *report.Thread, collapse bool) {
 	if t.FramesOmitted > 0 {
 		defer fmt.Fprintf(tw, "  … %d more frames (#%d–#%d) not shown (--max-frames)\n",
 			t.FramesOmitted, len(t.Frames), t.TotalFrames()-1)
@@ -215,7 +173,7 @@ func writeFrames(tw io.Writer, t *Thread, collapse bool) {
 // writeFrame prints one frame the way gdb users read them: number, PC,
 // function+offset and module. How the frame was found is shown only when it
 // is not plain CFI, so the frames worth doubting stand out.
-func writeFrame(w io.Writer, f *Frame) {
+func writeFrame(w io.Writer, f *report.Frame) {
 	for i := range f.Inlined {
 		in := &f.Inlined[i]
 		fmt.Fprintf(w, "  #%d\t%#016x\t%s (inlined)%s\n", in.Index, uint64(in.PC), nameOr(in.Function, "??"), sourceSuffix(in))
@@ -235,11 +193,11 @@ func writeFrame(w io.Writer, f *Frame) {
 		name += " (" + f.Module + ")"
 	}
 	switch f.Method {
-	case "cfi", "context":
-	case "signal":
+	case report.MethodCFI, report.MethodContext:
+	case report.MethodSignal:
 		name += "  [interrupted by the signal]"
 	default:
-		name += "  [found by " + f.Method + "]"
+		name += "  [found by " + string(f.Method) + "]"
 	}
 	if f.Unreliable {
 		name += "  [unreliable: the file does not match the core]"
@@ -250,7 +208,7 @@ func writeFrame(w io.Writer, f *Frame) {
 // sourceSuffix is gdb's " at file:line" for a frame with a source position.
 // The text shortens paths of Rust's own library, which rustc records under
 // /rustc/<commit hash>/ (JSON keeps them whole).
-func sourceSuffix(f *Frame) string {
+func sourceSuffix(f *report.Frame) string {
 	if f.File == "" || f.Line == 0 {
 		return ""
 	}
@@ -267,67 +225,3 @@ func shortSourcePath(p string) string {
 	}
 	return p
 }
-
-// WriteMaps writes the mapping table like pmap: start, end, size, perms,
-// role, owner, file and offset.
-func (r *Report) WriteMaps(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "START\tEND\tSIZE\tPERM\tROLE\tOWNER\tFILE\tOFFSET\n")
-	var cut int
-	for _, m := range r.Mappings {
-		owner := ""
-		if m.Owner != 0 {
-			owner = fmt.Sprint(m.Owner)
-		}
-		off := ""
-		if m.File != "" {
-			off = fmt.Sprintf("%#x", uint64(m.Offset))
-		}
-		dumped := ""
-		if !m.Dumped {
-			dumped = "*"
-		}
-		note := ""
-		if m.TruncatedAt != nil {
-			dumped, note = "!", fmt.Sprintf("\tcut at %#x", uint64(*m.TruncatedAt))
-			cut++
-		}
-		fmt.Fprintf(tw, "%016x\t%016x\t%s\t%s%s\t%s\t%s\t%s\t%s%s\n", uint64(m.Start), uint64(m.End),
-			humanSize(uint64(m.End-m.Start)), m.Perms, dumped, m.Role, owner, m.File, off, note)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	legend := "(* = bytes not in the core)\n"
-	if cut > 0 {
-		legend = "(* = bytes not in the core; ! = the core file is truncated: the mapping's bytes from its cut address on are lost)\n"
-	}
-	_, err := fmt.Fprint(w, legend)
-	return err
-}
-
-func humanSize(n uint64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%dG", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dM", n>>20)
-	}
-	return fmt.Sprintf("%dK", n>>10)
-}
-
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
-}
-
-func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }

@@ -5,9 +5,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/render"
 )
+
+func chars(s string) int { return utf8.RuneCountInString(s) }
 
 // TestMarkdownFitsAnIssue: the report of a live 302-thread process (300
 // parked in pthread_cond_wait through three worker functions, one crashed)
@@ -24,16 +28,16 @@ func TestMarkdownFitsAnIssue(t *testing.T) {
 		t.Fatalf("%d threads, want 302", len(r.Threads))
 	}
 	var full, fit strings.Builder
-	if err := r.WriteMarkdownFit(&full, MarkdownOptions{}); err != nil {
+	if err := render.Markdown(&full, r, render.MarkdownOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.WriteMarkdownFit(&fit, MarkdownOptions{Limit: DefaultMarkdownLimit}); err != nil {
+	if err := render.Markdown(&fit, r, render.MarkdownOptions{Limit: render.DefaultMarkdownLimit}); err != nil {
 		t.Fatal(err)
 	}
 	md := fit.String()
 	t.Logf("%d characters unlimited, %d within the limit", chars(full.String()), chars(md))
-	if n := chars(md); n > DefaultMarkdownLimit {
-		t.Fatalf("%d characters, over %d", n, DefaultMarkdownLimit)
+	if n := chars(md); n > render.DefaultMarkdownLimit {
+		t.Fatalf("%d characters, over %d", n, render.DefaultMarkdownLimit)
 	}
 	// The three workers' stacks, each a group: io_worker for i%10 != 0
 	// and i%3 != 0, cpu_worker for i%3 == 0 but not i%10, timer_worker
@@ -67,17 +71,17 @@ func TestMarkdownFitsAnIssue(t *testing.T) {
 			t.Errorf("the cut report lost the group of %d threads in %s", n, worker)
 		}
 	}
-	if chars(full.String()) <= DefaultMarkdownLimit {
+	if chars(full.String()) <= render.DefaultMarkdownLimit {
 		t.Errorf("the uncut report has %d characters: it no longer tests a cut", chars(full.String()))
 	}
-	if !strings.Contains(md, "left out the memory map (626 mappings") || strings.Contains(md, "other threads (") && strings.Contains(md, "left out the stacks") {
+	if !strings.Contains(md, "the memory map (626 mappings") || strings.Contains(md, "other threads (") && strings.Contains(md, "left out the frames") {
 		t.Errorf("want only the memory map cut:\n%s", md[max(0, len(md)-600):])
 	}
 	// A limit the grouped report does not fit: threads first, then the
 	// memory map, and a note that says so and how to get it all.
 	var small strings.Builder
 	limit := chars(full.String()) / 2
-	r.WriteMarkdownFit(&small, MarkdownOptions{Limit: limit})
+	render.Markdown(&small, r, render.MarkdownOptions{Limit: limit})
 	s := small.String()
 	if chars(s) > limit || !strings.Contains(s, "Cut to fit") || !strings.Contains(s, "--thread all") || !strings.Contains(s, "### Crashed thread") {
 		t.Errorf("limit %d: %d characters:\n%s", limit, chars(s), s[max(0, len(s)-600):])

@@ -1,9 +1,11 @@
-package analyze
+package render
 
 import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/coreview/coreview/report"
 )
 
 // A stack picture draws the crashed thread's stacks as the address space
@@ -16,7 +18,7 @@ import (
 
 // pictureBlock is one mapping in the picture.
 type pictureBlock struct {
-	start, end Addr
+	start, end report.Addr
 	label      string
 	guard      bool
 	notes      []string
@@ -27,9 +29,9 @@ const pictureFunctions = 3
 
 // StackPicture returns the crashed thread's stacks as lines of a diagram,
 // or nil when no stack diagnosis describes them.
-func (r *Report) StackPicture() []string {
-	var so *StackOverflow
-	var segs *StackSegments
+func StackPicture(r *report.Report) []string {
+	var so *report.StackOverflow
+	var segs *report.StackSegments
 	tid := 0
 	for _, d := range r.Diagnosis {
 		switch {
@@ -45,18 +47,21 @@ func (r *Report) StackPicture() []string {
 	if so == nil && segs == nil {
 		return nil
 	}
-	var t *Thread
+	var t *report.Thread
 	for i := range r.Threads {
 		if r.Threads[i].TID == tid || tid == 0 && r.Threads[i].Crashed {
 			t = &r.Threads[i]
 		}
 	}
 	var blocks []pictureBlock
-	addStack := func(start, end, gStart, gEnd Addr, what string, gap bool) {
+	addStack := func(start, end, gStart, gEnd report.Addr, what string, gap bool) {
+		if end <= start {
+			return // a diagnosis without its stack's extent: nothing to draw
+		}
 		blocks = append(blocks, pictureBlock{start: start, end: end, label: what})
 		switch {
-		case gap:
-			blocks = append(blocks, pictureBlock{start: start - Addr(stackGuardGap), end: start, guard: true, label: "no guard mapping: the kernel's stack guard gap (unmapped)"})
+		case gap && gEnd > gStart:
+			blocks = append(blocks, pictureBlock{start: gStart, end: gEnd, guard: true, label: "no guard mapping: the kernel's stack guard gap (unmapped)"})
 		case gEnd > gStart:
 			blocks = append(blocks, pictureBlock{start: gStart, end: gEnd, guard: true, label: "guard page"})
 		}
@@ -66,10 +71,13 @@ func (r *Report) StackPicture() []string {
 			addStack(s.Start, s.End, s.GuardStart, s.GuardEnd, roleWords(s.Role), false)
 		}
 	} else {
-		addStack(so.Stack.Start, so.Stack.End, so.Stack.GuardStart, so.Stack.GuardEnd, so.Stack.Kind+" stack", so.Stack.Gap)
+		addStack(so.Stack.Start, so.Stack.End, so.Stack.GuardStart, so.Stack.GuardEnd, string(so.Stack.Kind)+" stack", so.Stack.Gap)
+	}
+	if len(blocks) == 0 {
+		return nil
 	}
 	sort.Slice(blocks, func(i, j int) bool { return blocks[i].end > blocks[j].end })
-	in := func(a Addr) int {
+	in := func(a report.Addr) int {
 		for i, b := range blocks {
 			if a >= b.start && a < b.end {
 				return i
@@ -119,7 +127,7 @@ func (r *Report) StackPicture() []string {
 		if b := in(so.FaultAddress); b >= 0 {
 			note := fmt.Sprintf("✗ fault %#x", uint64(so.FaultAddress))
 			if so.Frame.Function != "" && so.Frame.Size > 0 {
-				note += fmt.Sprintf(": %s needed %s, %s were left", so.Frame.Function, distance(uint64(so.Frame.Size)), distance(uint64(max(so.Remaining, 0))))
+				note += fmt.Sprintf(": %s needed %s, %s were left", so.Frame.Function, report.Distance(uint64(so.Frame.Size)), report.Distance(uint64(max(so.Remaining, 0))))
 			}
 			blocks[b].notes = append(blocks[b].notes, note)
 		}
@@ -173,33 +181,33 @@ func framesLine(m map[string]*frameRun) string {
 		}
 		p := u.name
 		if u.frames > 1 {
-			p += " ×" + commas(u.frames)
+			p += " ×" + report.Commas(u.frames)
 		}
 		if u.bytes > 0 {
-			p += " (" + distance(u.bytes) + ")"
+			p += " (" + report.Distance(u.bytes) + ")"
 		}
 		parts = append(parts, p)
 	}
 	n := "1 frame"
 	if frames != 1 {
-		n = commas(frames) + " frames"
+		n = report.Commas(frames) + " frames"
 	}
-	return fmt.Sprintf("%s, %s: %s", n, distance(bytes), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s, %s: %s", n, report.Distance(bytes), strings.Join(parts, ", "))
 }
 
 // roleWords names a stack mapping's role for the picture.
-func roleWords(role string) string {
+func roleWords(role report.Role) string {
 	switch role {
-	case RoleMainStack:
+	case report.RoleMainStack:
 		return "main stack"
-	case RoleStackSegment:
+	case report.RoleStackSegment:
 		return "stack segment"
-	case RoleSigaltstack:
+	case report.RoleSigaltstack:
 		return "signal stack"
-	case RoleStack:
+	case report.RoleStack:
 		return "thread stack"
 	}
-	return role
+	return string(role)
 }
 
 // drawBlocks lays the blocks out from high to low addresses: each block's
@@ -219,7 +227,7 @@ func drawBlocks(blocks []pictureBlock) []string {
 			corner = "┼"
 		} else if i > 0 {
 			out = append(out, fmt.Sprintf("%*s ┴", width, fmt.Sprintf("%#x", uint64(blocks[i-1].start))))
-			out = append(out, fmt.Sprintf("%s ⋮  %s not drawn", pad, distance(uint64(blocks[i-1].start-b.end))))
+			out = append(out, fmt.Sprintf("%s ⋮  %s not drawn", pad, report.Distance(uint64(blocks[i-1].start-b.end))))
 		}
 		out = append(out, fmt.Sprintf("%*s %s─ %s, %s", width, fmt.Sprintf("%#x", uint64(b.end)), corner, b.label, humanSize(uint64(b.end-b.start))))
 		bar := "│"

@@ -1,4 +1,4 @@
-package analyze
+package report
 
 import (
 	"bytes"
@@ -48,7 +48,7 @@ func TestFrameListJSON(t *testing.T) {
 }
 
 // TestWriteJSONMatchesEncoding: the spliced report is what encoding/json
-// writes for the whole report.
+// writes for the whole
 func TestWriteJSONMatchesEncoding(t *testing.T) {
 	r := &Report{Schema: Schema, Core: "core \"threads\":null", Threads: []Thread{
 		{TID: 1, Crashed: true, EndReason: "end of stack", Frames: FrameList{{Index: 0, PC: 1, Method: "context"}}},

@@ -1,6 +1,7 @@
-package analyze
+package scan
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -9,13 +10,14 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/coreview/coreview/internal/coreinput"
+	"github.com/coreview/coreview/render"
+	"github.com/coreview/coreview/report"
 )
 
 // WriteTable writes the per-core rows, then the signature groups, then
 // each group's example frames (the crashed thread's top frames in its
 // first core), for a terminal.
-func (res *ScanResult) WriteTable(w io.Writer) error {
+func (res *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "CORE\tPROCESS\tSIGNAL\tDIAGNOSIS\tSIGNATURE\tTOP FRAME\n")
 	for _, r := range res.Rows {
@@ -57,7 +59,7 @@ func (res *ScanResult) WriteTable(w io.Writer) error {
 // process names a row's process for the table: "comm[pid]", from what
 // systemd-coredump recorded (with the time it did) or else from the core,
 // "-" when neither says.
-func (r *ScanRow) process() string {
+func (r *Row) process() string {
 	comm, pid, when := "", r.PID, ""
 	if r.Exe != "" {
 		comm = filepath.Base(r.Exe)
@@ -83,83 +85,80 @@ func (r *ScanRow) process() string {
 }
 
 // WriteJSONL writes one JSON object per core, then one summary object.
-func (res *ScanResult) WriteJSONL(w io.Writer) error {
+func (res *Result) WriteJSONL(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, r := range res.Rows {
 		if err := enc.Encode(struct {
 			Type string `json:"type"`
-			ScanRow
+			Row
 		}{"core", r}); err != nil {
 			return err
 		}
 	}
 	return enc.Encode(struct {
-		Type   string      `json:"type"`
-		Cores  int         `json:"cores"`
-		Errors int         `json:"errors"`
-		Groups []ScanGroup `json:"groups"`
+		Type   string  `json:"type"`
+		Cores  int     `json:"cores"`
+		Errors int     `json:"errors"`
+		Groups []Group `json:"groups"`
 	}{"summary", len(res.Rows), res.Errors, res.Groups})
 }
 
 // WriteJSON writes the whole scan as one object.
-func (res *ScanResult) WriteJSON(w io.Writer) error {
+func (res *Result) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(struct {
 		Schema string `json:"schema"`
-		*ScanResult
+		*Result
 	}{"coreview.scan/v1", res})
 }
 
 // WriteMarkdown writes a bug-tracker-ready summary: one section per
 // distinct crash, the cores that hit it, and the errors.
-func (res *ScanResult) WriteMarkdown(w io.Writer) error {
-	ew := &errWriter{w: w}
-	ew.printf("# Crash scan: %d cores, %d distinct crashes\n\n", len(res.Rows), len(res.Groups))
-	rows := map[string]*coreinput.Meta{}
+func (res *Result) WriteMarkdown(w io.Writer) error {
+	var b bytes.Buffer
+	printf := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	printf("# Crash scan: %d cores, %d distinct crashes\n\n", len(res.Rows), len(res.Groups))
+	rows := map[string]*report.Systemd{}
 	for _, r := range res.Rows {
 		rows[r.Path] = r.Systemd
 	}
 	if len(res.Groups) > 0 {
-		ew.printf("| count | signature | diagnosis | first core |\n|---:|---|---|---|\n")
+		printf("| count | signature | diagnosis | first core |\n|---:|---|---|---|\n")
 		for _, g := range res.Groups {
-			ew.printf("| %d | `%s` | %s | `%s` |\n", g.Count, g.SignatureHash, g.Diagnosis, g.FirstCore)
+			printf("| %d | `%s` | %s | `%s` |\n", g.Count, g.SignatureHash, g.Diagnosis, g.FirstCore)
 		}
 	}
 	for _, g := range res.Groups {
-		ew.printf("\n## %s\n\n", mdEscape(g.Signature))
+		printf("\n## %s\n\n", render.EscapeMarkdown(g.Signature))
 		if g.Summary != "" {
-			ew.printf("%s\n\n", g.Summary)
+			printf("%s\n\n", g.Summary)
 		}
-		ew.printf("```\n")
+		printf("```\n")
 		for i, f := range g.Frames {
-			ew.printf("#%d  %s\n", i, f)
+			printf("#%d  %s\n", i, f)
 		}
-		ew.printf("```\n\n<details><summary>%d core(s)</summary>\n\n", g.Count)
+		printf("```\n\n<details><summary>%d core(s)</summary>\n\n", g.Count)
 		for _, c := range g.Cores {
-			ew.printf("- `%s`", c)
-			if sd := systemdLine(rows[c]); sd != "" {
-				ew.printf(" (systemd-coredump: %s)", mdEscape(sd))
+			printf("- `%s`", c)
+			if sd := rows[c].Line(); sd != "" {
+				printf(" (systemd-coredump: %s)", render.EscapeMarkdown(sd))
 			}
-			ew.printf("\n")
+			printf("\n")
 		}
-		ew.printf("\n</details>\n")
+		printf("\n</details>\n")
 	}
 	if res.Errors > 0 {
-		ew.printf("\n## Not analyzed\n\n")
+		printf("\n## Not analyzed\n\n")
 		for _, r := range res.Rows {
 			if r.Error != "" {
-				ew.printf("- `%s`: %s\n", r.Path, mdEscape(r.Error))
+				printf("- `%s`: %s\n", r.Path, render.EscapeMarkdown(r.Error))
 			}
 		}
 	}
-	return ew.err
-}
-
-func mdEscape(s string) string {
-	r := strings.NewReplacer("<", "&lt;", ">", "&gt;", "|", "\\|", "*", "\\*", "_", "\\_")
-	return r.Replace(s)
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // JUnit XML as Ant's XMLJUnitResultFormatter and Maven Surefire write it,
@@ -192,7 +191,7 @@ type junitMessage struct {
 }
 
 // WriteJUnit writes the scan as JUnit XML.
-func (res *ScanResult) WriteJUnit(w io.Writer) error {
+func (res *Result) WriteJUnit(w io.Writer) error {
 	s := junitSuite{Name: "coreview", Time: "0"}
 	for _, g := range res.Groups {
 		var text strings.Builder

@@ -1,15 +1,14 @@
-package analyze
+package report
 
 import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-
-	"github.com/coreview/coreview/internal/coreinput"
+	"time"
 )
 
 // Schema names the version of the JSON report.
-const Schema = "coreview.report/v1"
+const Schema = "coreview.report/v1.1"
 
 // Addr is a runtime address; it marshals as a "0x…" string.
 type Addr uint64
@@ -31,7 +30,9 @@ func (a *Addr) UnmarshalJSON(b []byte) error {
 }
 
 // Report is everything coreview knows about one core. Field names are the
-// coreview.report/v1 contract: fields may be added, never renamed.
+// coreview.report/v1 contract: a minor version (v1.1) adds fields, and
+// v1.1 renamed early-init's constructor to initializer, the one rename;
+// readers check the major version, the part before the minor's dot.
 type Report struct {
 	Schema    string      `json:"schema"`
 	Core      string      `json:"core"`
@@ -52,8 +53,25 @@ type Report struct {
 // Stored is how the core was stored: its compression and what
 // systemd-coredump recorded in its file name and extended attributes.
 type Stored struct {
-	Compression string          `json:"compression,omitempty"`
-	Systemd     *coreinput.Meta `json:"systemd,omitempty"`
+	Compression string   `json:"compression,omitempty"`
+	Systemd     *Systemd `json:"systemd,omitempty"`
+}
+
+// Systemd is what systemd-coredump records about a core outside the core
+// itself: in its file name, core.<comm>.<uid>.<boot id>.<pid>.<usec>[.zst],
+// and in extended attributes (user.coredump.*). FromName and FromXattr say
+// which of the two it was read from.
+type Systemd struct {
+	Comm      string    `json:"comm,omitempty"`
+	UID       int       `json:"uid,omitempty"`
+	BootID    string    `json:"boot_id,omitempty"`
+	PID       int       `json:"pid,omitempty"`
+	Time      time.Time `json:"time,omitzero"`
+	Exe       string    `json:"exe,omitempty"`
+	Signal    int       `json:"signal,omitempty"`
+	Hostname  string    `json:"hostname,omitempty"`
+	FromName  bool      `json:"from_name,omitempty"`
+	FromXattr bool      `json:"from_xattr,omitempty"`
 }
 
 // Process describes the crashed process.
@@ -81,13 +99,13 @@ type Signal struct {
 
 // Module is a loaded ELF object.
 type Module struct {
-	Path        string `json:"path"`
-	File        string `json:"file,omitempty"`
-	Base        Addr   `json:"base"`
-	End         Addr   `json:"end"`
-	BuildID     string `json:"build_id"`
-	CoreBuildID string `json:"core_build_id,omitempty"`
-	Status      string `json:"status"`
+	Path        string       `json:"path"`
+	File        string       `json:"file,omitempty"`
+	Base        Addr         `json:"base"`
+	End         Addr         `json:"end"`
+	BuildID     string       `json:"build_id"`
+	CoreBuildID string       `json:"core_build_id,omitempty"`
+	Status      ModuleStatus `json:"status"`
 	// DebugFile is the module's separate debug file (its DWARF and full
 	// symbol table), and DebugVia how it was found: "build-id",
 	// "debuglink" or "debuginfod".
@@ -102,7 +120,7 @@ type Mapping struct {
 	Perms  string `json:"perms"`
 	File   string `json:"file"`
 	Offset Addr   `json:"offset"`
-	Role   string `json:"role"`
+	Role   Role   `json:"role"`
 	Owner  int    `json:"owner,omitempty"` // thread id for stacks and guards
 	Dumped bool   `json:"dumped"`          // the kernel dumped its bytes into the core
 	// TruncatedAt is set when the core file was cut inside the mapping's
@@ -123,6 +141,17 @@ type Thread struct {
 	FramesOmitted int `json:"frames_omitted,omitempty"`
 }
 
+// CrashedThread returns the thread that dumped core (the first marked
+// Crashed), or nil when the report has none.
+func (r *Report) CrashedThread() *Thread {
+	for i := range r.Threads {
+		if r.Threads[i].Crashed {
+			return &r.Threads[i]
+		}
+	}
+	return nil
+}
+
 // TotalFrames is the number of frames the walk found, listed or not.
 func (t *Thread) TotalFrames() int { return len(t.Frames) + t.FramesOmitted }
 
@@ -141,7 +170,7 @@ type Frame struct {
 	Offset       uint64 `json:"offset"`
 	Module       string `json:"module"`
 	ModuleOffset Addr   `json:"module_offset"`
-	Method       string `json:"method"`
+	Method       Method `json:"method"`
 	Signal       bool   `json:"signal,omitempty"` // <signal handler called>
 	Unreliable   bool   `json:"unreliable,omitempty"`
 	// File, Line and Column are the source position from DWARF, when
@@ -164,7 +193,7 @@ type Frame struct {
 // embedded detail structs is set; their fields appear at the top level of
 // the JSON object.
 type Diagnosis struct {
-	Kind    string `json:"kind"`
+	Kind    Kind   `json:"kind"`
 	Thread  int    `json:"thread,omitempty"`
 	Summary string `json:"summary"`
 	// Explanation holds further sentences, each a line of text output.

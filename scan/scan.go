@@ -1,4 +1,4 @@
-package analyze
+package scan
 
 import (
 	"context"
@@ -12,11 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coreview/coreview/analyze"
 	"github.com/coreview/coreview/internal/coreinput"
+	"github.com/coreview/coreview/report"
 )
 
-// ScanOptions control a scan of crash directories.
-type ScanOptions struct {
+// Options control a scan of crash directories.
+type Options struct {
 	Dirs      []string
 	Recursive bool
 	Jobs      int           // parallel analyses; 0: the number of CPUs
@@ -25,7 +27,7 @@ type ScanOptions struct {
 	// the executable for every core; one Debuginfod serves the whole
 	// scan). BinaryDir is searched for each core's executable and
 	// libraries by build-id, then by name, after the core's directory.
-	Core      Options
+	Core      analyze.Options
 	BinaryDir string
 	// Progress, if set, is called when a core's analysis starts and when
 	// it ends, with the number of cores done and a core being analyzed
@@ -33,8 +35,8 @@ type ScanOptions struct {
 	Progress func(done, total int, current string)
 }
 
-// ScanRow is one core's line in a scan.
-type ScanRow struct {
+// Row is one core's line in a scan.
+type Row struct {
 	Path          string   `json:"path"`
 	Compression   string   `json:"compression,omitempty"`
 	Exe           string   `json:"exe,omitempty"`
@@ -49,11 +51,11 @@ type ScanRow struct {
 	Error         string   `json:"error,omitempty"`
 	// Systemd is what systemd-coredump recorded in the core's file name
 	// and extended attributes.
-	Systemd *coreinput.Meta `json:"systemd,omitempty"`
+	Systemd *report.Systemd `json:"systemd,omitempty"`
 }
 
-// ScanGroup is every core that shares one crash signature.
-type ScanGroup struct {
+// Group is every core that shares one crash signature.
+type Group struct {
 	Signature     string   `json:"signature"`
 	SignatureHash string   `json:"signature_hash"`
 	Count         int      `json:"count"`
@@ -64,11 +66,11 @@ type ScanGroup struct {
 	Cores         []string `json:"cores"`
 }
 
-// ScanResult is a whole scan.
-type ScanResult struct {
-	Rows   []ScanRow   `json:"cores"`
-	Groups []ScanGroup `json:"groups"`
-	Errors int         `json:"errors"`
+// Result is a whole scan.
+type Result struct {
+	Rows   []Row   `json:"cores"`
+	Groups []Group `json:"groups"`
+	Errors int     `json:"errors"`
 }
 
 // FindCores lists the files under dirs that hold ELF cores, raw or
@@ -110,9 +112,9 @@ func FindCores(dirs []string, recursive bool) ([]string, error) {
 	return out, nil
 }
 
-// Scan analyzes every core under the directories, in parallel, each one
+// Run analyzes every core under the directories, in parallel, each one
 // isolated: an error, a panic or a timeout becomes that core's row.
-func Scan(opts ScanOptions) (*ScanResult, error) {
+func Run(opts Options) (*Result, error) {
 	paths, err := FindCores(opts.Dirs, opts.Recursive)
 	if err != nil {
 		return nil, err
@@ -121,7 +123,7 @@ func Scan(opts ScanOptions) (*ScanResult, error) {
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
-	rows := make([]ScanRow, len(paths))
+	rows := make([]Row, len(paths))
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -164,7 +166,7 @@ func Scan(opts ScanOptions) (*ScanResult, error) {
 		}()
 	}
 	wg.Wait()
-	res := &ScanResult{Rows: rows}
+	res := &Result{Rows: rows}
 	res.group()
 	return res, nil
 }
@@ -172,18 +174,18 @@ func Scan(opts ScanOptions) (*ScanResult, error) {
 // scanOne analyzes one core with a timeout. An analysis that times out is
 // abandoned; it gets the cancelled context, so its decompression and walks
 // stop at their next step and its goroutine ends soon after.
-func scanOne(path string, opts ScanOptions) ScanRow {
+func scanOne(path string, opts Options) Row {
 	ctx := context.Background()
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	ch := make(chan ScanRow, 1)
+	ch := make(chan Row, 1)
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				ch <- ScanRow{Path: path, Diagnoses: []string{}, Error: fmt.Sprintf("internal error: %v", r)}
+				ch <- Row{Path: path, Diagnoses: []string{}, Error: fmt.Sprintf("internal error: %v", r)}
 			}
 		}()
 		ch <- analyzeRow(ctx, path, opts)
@@ -192,7 +194,7 @@ func scanOne(path string, opts ScanOptions) ScanRow {
 	case row := <-ch:
 		return row
 	case <-ctx.Done():
-		return ScanRow{Path: path, Diagnoses: []string{}, Error: fmt.Sprintf("timed out after %s", opts.Timeout)}
+		return Row{Path: path, Diagnoses: []string{}, Error: fmt.Sprintf("timed out after %s", opts.Timeout)}
 	}
 }
 
@@ -203,7 +205,7 @@ func scanOne(path string, opts ScanOptions) ScanRow {
 // the paths the core names, under --sysroot. A file that does not match
 // the core (build-id, or the dumped ELF headers) loses to any later one
 // that does.
-func coreOptions(path string, opts ScanOptions) Options {
+func coreOptions(path string, opts Options) analyze.Options {
 	aopts := opts.Core
 	aopts.SearchPaths = append([]string(nil), opts.Core.SearchPaths...)
 	dir := filepath.Dir(path)
@@ -221,26 +223,24 @@ func coreOptions(path string, opts ScanOptions) Options {
 
 // analyzeRow finds the core's executable (see coreOptions) and analyzes
 // the core; ctx ends the analysis early (scan --timeout).
-func analyzeRow(ctx context.Context, path string, opts ScanOptions) ScanRow {
-	row := ScanRow{Path: path, Diagnoses: []string{}}
-	s, err := OpenContext(ctx, path, coreOptions(path, opts))
+func analyzeRow(ctx context.Context, path string, opts Options) Row {
+	row := Row{Path: path, Diagnoses: []string{}}
+	s, err := analyze.OpenContext(ctx, path, coreOptions(path, opts))
 	if err != nil {
 		row.Error = err.Error()
 		return row
 	}
 	defer s.Close()
 	r := s.Report()
-	row.Compression = s.comp
-	if !s.meta.Empty() {
-		m := s.meta
-		row.Systemd = &m
+	if r.Stored != nil {
+		row.Compression, row.Systemd = r.Stored.Compression, r.Stored.Systemd
 	}
 	row.Exe, row.PID = r.Process.Exe, r.Process.PID
 	if r.Signal != nil {
 		row.Signal = r.Signal.Name
 	}
 	for _, d := range r.Diagnosis {
-		row.Diagnoses = append(row.Diagnoses, d.Kind)
+		row.Diagnoses = append(row.Diagnoses, string(d.Kind))
 	}
 	if len(r.Diagnosis) > 0 {
 		row.Summary = r.Diagnosis[0].Summary
@@ -255,9 +255,9 @@ func analyzeRow(ctx context.Context, path string, opts ScanOptions) ScanRow {
 			continue
 		}
 		switch m.Status {
-		case "missing":
+		case report.StatusMissing:
 			row.Error = fmt.Sprintf("executable %s not found (use --binary or --binary-dir)", m.Path)
-		case "mismatch":
+		case report.StatusMismatch:
 			why := fmt.Sprintf("build-id %s, core %s", m.BuildID, m.CoreBuildID)
 			if m.CoreBuildID == "" {
 				why = "the core has no build-id, and the file's segments do not fit its mappings"
@@ -272,21 +272,20 @@ func analyzeRow(ctx context.Context, path string, opts ScanOptions) ScanRow {
 }
 
 // topFrames returns the crashed thread's first n frames as text.
-func topFrames(r *Report, n int) []string {
+func topFrames(r *report.Report, n int) []string {
 	var out []string
-	for _, t := range r.Threads {
-		if !t.Crashed {
-			continue
+	t := r.CrashedThread()
+	if t == nil {
+		return nil
+	}
+	for _, f := range t.Frames {
+		if len(out) == n {
+			break
 		}
-		for _, f := range t.Frames {
-			if len(out) == n {
-				break
-			}
-			if f.Signal {
-				out = append(out, "<signal handler called>")
-			} else {
-				out = append(out, frameName(f))
-			}
+		if f.Signal {
+			out = append(out, "<signal handler called>")
+		} else {
+			out = append(out, f.Name())
 		}
 	}
 	return out
@@ -294,8 +293,8 @@ func topFrames(r *Report, n int) []string {
 
 // group collects rows by signature, most frequent first. Groups is never
 // nil, so JSON says [] when nothing crashed, as consumers expect an array.
-func (res *ScanResult) group() {
-	res.Groups = []ScanGroup{}
+func (res *Result) group() {
+	res.Groups = []Group{}
 	idx := map[string]int{}
 	for _, row := range res.Rows {
 		if row.Error != "" && row.SignatureHash == "" {
@@ -309,7 +308,7 @@ func (res *ScanResult) group() {
 		if !ok {
 			i = len(res.Groups)
 			idx[row.SignatureHash] = i
-			g := ScanGroup{Signature: row.Signature, SignatureHash: row.SignatureHash, FirstCore: row.Path,
+			g := Group{Signature: row.Signature, SignatureHash: row.SignatureHash, FirstCore: row.Path,
 				Frames: append([]string{}, row.Frames...), Summary: row.Summary}
 			if len(row.Diagnoses) > 0 {
 				g.Diagnosis = row.Diagnoses[0]
@@ -325,7 +324,7 @@ func (res *ScanResult) group() {
 // Crashes counts the analyzed cores, or, when failOn is not empty, only
 // those with a diagnosis of one of its kinds (any of the core's diagnoses,
 // not only the first) or one of its signals.
-func (res *ScanResult) Crashes(failOn []string) int {
+func (res *Result) Crashes(failOn []string) int {
 	n := 0
 	for _, row := range res.Rows {
 		if row.SignatureHash == "" {
@@ -338,7 +337,7 @@ func (res *ScanResult) Crashes(failOn []string) int {
 	return n
 }
 
-func (row *ScanRow) matches(failOn []string) bool {
+func (row *Row) matches(failOn []string) bool {
 	for _, k := range failOn {
 		if strings.EqualFold(row.Signal, k) {
 			return true

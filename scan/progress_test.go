@@ -1,9 +1,10 @@
-package analyze
+package scan
 
 import (
 	"path/filepath"
 	"testing"
 
+	"github.com/coreview/coreview/analyze"
 	"github.com/coreview/coreview/internal/testfixture"
 )
 
@@ -24,7 +25,7 @@ func TestScanProgressNamesTheCurrentCore(t *testing.T) {
 		current string
 	}
 	var calls []call
-	_, err := Scan(ScanOptions{Dirs: []string{dir}, Jobs: 1, Core: Options{Sysroot: testfixture.Sysroot()},
+	_, err := Run(Options{Dirs: []string{dir}, Jobs: 1, Core: analyze.Options{Sysroot: testfixture.Sysroot()},
 		Progress: func(done, total int, current string) {
 			if total != 3 {
 				t.Errorf("total %d", total)

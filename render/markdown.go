@@ -1,4 +1,4 @@
-package analyze
+package render
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
+
+	"github.com/coreview/coreview/report"
 )
 
 // DefaultMarkdownLimit is the most characters a Markdown report has by
@@ -32,22 +34,26 @@ type mdSection struct {
 	text string
 }
 
-// WriteMarkdownFit writes the Markdown report within opts.Limit.
-func (r *Report) WriteMarkdownFit(w io.Writer, opts MarkdownOptions) error {
-	doc := r.markdownDoc(opts)
-	_, err := io.WriteString(w, doc)
+// Markdown writes the report for a bug tracker (GitHub, GitLab): a title
+// line, the diagnoses with their numbers and a picture of the crashed
+// thread's stacks, the crashed thread's frames in a fenced block (recursion
+// collapsed), the other threads grouped by identical stacks and the memory
+// map in collapsible sections, and the environment facts; within
+// opts.Limit characters.
+func Markdown(w io.Writer, r *report.Report, opts MarkdownOptions) error {
+	_, err := io.WriteString(w, markdownDoc(r, opts))
 	return err
 }
 
 // threadGroup is threads whose listed stacks are identical.
 type threadGroup struct {
-	threads []*Thread
+	threads []*report.Thread
 	frames  string // the rendered frames, the same for each
 }
 
 // groupThreads groups threads by their rendered frames, in the order each
 // stack first appears, largest group first.
-func groupThreads(threads []*Thread, collapse bool) []threadGroup {
+func groupThreads(threads []*report.Thread, collapse bool) []threadGroup {
 	var groups []threadGroup
 	idx := map[string]int{}
 	for _, t := range threads {
@@ -77,14 +83,14 @@ func groupThreads(threads []*Thread, collapse bool) []threadGroup {
 // it is in (the call the program made, pthread_cond_wait), then the
 // program's own frames up to the next runtime frame, five names at most
 // ("__futex_abstimed_wait_common ← pthread_cond_wait ← park ← io_worker").
-func stackLine(t *Thread) string {
+func stackLine(t *report.Thread) string {
 	fr := t.Frames
 	if len(fr) == 0 {
 		return "no frames"
 	}
 	var names []string
-	add := func(f *Frame) {
-		name := frameName(*f)
+	add := func(f *report.Frame) {
+		name := f.Name()
 		if f.Signal {
 			name = "<signal handler called>"
 		}
@@ -94,12 +100,12 @@ func stackLine(t *Thread) string {
 	}
 	add(&fr[0])
 	j := 0
-	for runtimeModule(fr[0].Module) && j+1 < len(fr) && runtimeModule(fr[j+1].Module) {
+	for report.IsRuntimeModule(fr[0].Module) && j+1 < len(fr) && report.IsRuntimeModule(fr[j+1].Module) {
 		j++
 	}
 	add(&fr[j])
 	for k := j + 1; k < len(fr) && len(names) < 5; k++ {
-		if runtimeModule(fr[k].Module) && k > j+1 {
+		if report.IsRuntimeModule(fr[k].Module) && k > j+1 {
 			break
 		}
 		add(&fr[k])
@@ -127,13 +133,18 @@ func fence(s string) string {
 // spaces (a code span is one line in a table).
 func mdCode(s string) string {
 	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-	f := fence(s)
-	f = f[:len(f)-2] // fence is at least 3; a span needs longest+1
-	if len(f) == 0 {
-		f = "`"
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
 	}
+	f := strings.Repeat("`", longest+1)
 	pad := ""
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || s == "" {
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
 		pad = " "
 	}
 	return f + pad + s + pad + f
@@ -148,11 +159,11 @@ func mdBlock(s string) string {
 	return f + "\n" + s + f + "\n"
 }
 
-func (r *Report) markdownDoc(opts MarkdownOptions) string {
+func markdownDoc(r *report.Report, opts MarkdownOptions) string {
 	collapse := !opts.NoCollapse
 	to := TextOptions{Threads: opts.Threads}
-	var crashed *Thread
-	var others []*Thread
+	var crashed *report.Thread
+	var others []*report.Thread
 	for i := range r.Threads {
 		t := &r.Threads[i]
 		if !to.selects(t) {
@@ -164,16 +175,16 @@ func (r *Report) markdownDoc(opts MarkdownOptions) string {
 			others = append(others, t)
 		}
 	}
-	head := r.markdownHead()
+	head := markdownHead(r)
 	crash := ""
 	if crashed != nil {
-		crash = r.markdownCrashed(crashed, collapse, -1)
+		crash = markdownCrashed(r, crashed, collapse, -1)
 	}
 	groups := groupThreads(others, collapse)
 	var maps strings.Builder
-	r.WriteMaps(&maps)
-	env := r.markdownEnv(-1)
-	warn := r.markdownWarnings()
+	Maps(&maps, r)
+	env := markdownEnv(r, -1)
+	warn := markdownWarnings(r)
 
 	// shown is how many groups keep their stacks; the rest are a line each.
 	shown, listed := len(groups), len(groups)
@@ -183,7 +194,7 @@ func (r *Report) markdownDoc(opts MarkdownOptions) string {
 		b.WriteString(head)
 		if crashed != nil {
 			if crashFrames >= 0 {
-				b.WriteString(r.markdownCrashed(crashed, collapse, crashFrames))
+				b.WriteString(markdownCrashed(r, crashed, collapse, crashFrames))
 			} else {
 				b.WriteString(crash)
 			}
@@ -195,7 +206,7 @@ func (r *Report) markdownDoc(opts MarkdownOptions) string {
 		if modules == len(r.Modules) {
 			b.WriteString(env)
 		} else {
-			b.WriteString(r.markdownEnv(modules))
+			b.WriteString(markdownEnv(r, modules))
 		}
 		b.WriteString(warn)
 		return b.String()
@@ -207,14 +218,14 @@ func (r *Report) markdownDoc(opts MarkdownOptions) string {
 	how := "`coreview analyze " + mdCoreArg(r.Core) + " --format markdown --thread all` writes all of it; or attach the JSON report (`--format json`)"
 	note := func(cut []string) string {
 		return fmt.Sprintf("\n> [!NOTE]\n> Cut to fit GitHub's %s-character limit for an issue: left out %s. %s.\n",
-			commas(opts.Limit), strings.Join(cut, "; "), how)
+			report.Commas(opts.Limit), strings.Join(cut, "; "), how)
 	}
 	cutThreads := func() string {
 		threads := 0
 		for _, g := range groups[shown:] {
 			threads += len(g.threads)
 		}
-		return fmt.Sprintf("the stacks of %d other threads (%d groups of identical stacks)", threads, len(groups)-shown)
+		return fmt.Sprintf("the frames of %d other threads (%d distinct stacks)", threads, len(groups)-shown)
 	}
 	// Room for the longest note this can write.
 	limit := opts.Limit - chars(note([]string{cutThreads(), "the memory map (1000000 mappings; `coreview maps` prints it)",
@@ -289,7 +300,7 @@ func mdCoreArg(p string) string {
 // chars counts what GitHub counts: characters, not bytes.
 func chars(s string) int { return utf8.RuneCountInString(s) }
 
-func (r *Report) markdownHead() string {
+func markdownHead(r *report.Report) string {
 	var b strings.Builder
 	ew := &errWriter{w: &b}
 	title := "Crash"
@@ -297,40 +308,40 @@ func (r *Report) markdownHead() string {
 		title = r.Signal.Name
 	}
 	if len(r.Diagnosis) > 0 {
-		title += ": " + r.Diagnosis[0].Kind
+		title += ": " + string(r.Diagnosis[0].Kind)
 	}
-	if top := r.meaningfulFrames(1); len(top) > 0 {
+	if top := r.MeaningfulFrames(1); len(top) > 0 {
 		title += " in " + top[0]
 	}
-	ew.printf("## %s\n\n", mdEscape(title))
+	ew.printf("## %s\n\n", EscapeMarkdown(title))
 	if r.Signal != nil {
 		ew.printf("**Signal:** %s (%s) in thread %d", r.Signal.Name, r.Signal.CodeName, r.Signal.Thread)
-		l := r.Signal.addressLine(func(a uint64) string { return fmt.Sprintf("`%#x`", a) })
+		l := addressLine(r.Signal, func(a uint64) string { return fmt.Sprintf("`%#x`", a) })
 		switch {
 		case r.Signal.Address != nil:
-			ew.printf(" at %s", mdEscape(l))
+			ew.printf(" at %s", EscapeMarkdown(l))
 		case l != "":
-			ew.printf(", address %s", mdEscape(l))
+			ew.printf(", address %s", EscapeMarkdown(l))
 		}
 		ew.printf("  \n")
 	}
-	if sd := systemdLine(r.systemd()); sd != "" {
-		ew.printf("**systemd-coredump:** %s  \n", mdEscape(sd))
+	if sd := r.SystemdRecord().Line(); sd != "" {
+		ew.printf("**systemd-coredump:** %s  \n", EscapeMarkdown(sd))
 	}
 	ew.printf("**Signature:** %s (`%s`)\n\n", mdCode(r.Signature), r.SignatureHash)
 	for _, d := range r.Diagnosis {
-		ew.printf("**%s** — %s\n", d.Kind, mdEscape(d.Summary))
+		ew.printf("**%s** — %s\n", d.Kind, EscapeMarkdown(d.Summary))
 		for _, e := range d.Explanation {
-			ew.printf("- %s\n", mdEscape(e))
+			ew.printf("- %s\n", EscapeMarkdown(e))
 		}
 		if d.StackOverflow != nil {
 			for _, h := range d.StackOverflow.Hints {
-				ew.printf("- _Hint:_ %s\n", mdEscape(h))
+				ew.printf("- _Hint:_ %s\n", EscapeMarkdown(h))
 			}
 		}
 		ew.printf("\n")
 	}
-	if pic := r.StackPicture(); pic != nil {
+	if pic := StackPicture(r); pic != nil {
 		ew.printf("**The crashed thread's stacks**\n\n%s\n", mdBlock(strings.Join(pic, "\n")))
 	}
 	return b.String()
@@ -338,7 +349,7 @@ func (r *Report) markdownHead() string {
 
 // markdownCrashed is the crashed thread's section; frames >= 0 lists only
 // its first frames.
-func (r *Report) markdownCrashed(t *Thread, collapse bool, frames int) string {
+func markdownCrashed(r *report.Report, t *report.Thread, collapse bool, frames int) string {
 	shown := t
 	if frames >= 0 && frames < len(t.Frames) {
 		c := *t
@@ -354,7 +365,7 @@ func (r *Report) markdownCrashed(t *Thread, collapse bool, frames int) string {
 // markdownOthers is the other threads' section: each group of identical
 // stacks once, its first `shown` groups with their frames, the next ones
 // up to `listed` as a line, the rest counted.
-func markdownOthers(others []*Thread, groups []threadGroup, shown, listed int) string {
+func markdownOthers(others []*report.Thread, groups []threadGroup, shown, listed int) string {
 	if len(others) == 0 {
 		return ""
 	}
@@ -395,7 +406,7 @@ func markdownOthers(others []*Thread, groups []threadGroup, shown, listed int) s
 
 // markdownEnv is the environment section, with the first `modules`
 // modules (all when < 0).
-func (r *Report) markdownEnv(modules int) string {
+func markdownEnv(r *report.Report, modules int) string {
 	var b strings.Builder
 	b.WriteString("<details><summary>Environment</summary>\n\n")
 	fmt.Fprintf(&b, "- command line: %s\n", mdCode(strings.Join(r.Process.Args, " ")))
@@ -411,16 +422,21 @@ func (r *Report) markdownEnv(modules int) string {
 	return b.String()
 }
 
-func (r *Report) markdownWarnings() string {
+func markdownWarnings(r *report.Report) string {
 	if len(r.Warnings) == 0 {
 		return ""
 	}
 	var b strings.Builder
 	b.WriteString("\n**Warnings**\n\n")
 	for _, wn := range r.Warnings {
-		fmt.Fprintf(&b, "- %s\n", mdEscape(wn))
+		fmt.Fprintf(&b, "- %s\n", EscapeMarkdown(wn))
 	}
 	return b.String()
 }
 
-var _ = tabwriter.NewWriter
+// writeThreadFrames writes a thread's frames as in the text report.
+func writeThreadFrames(ew *errWriter, t *report.Thread, collapse bool) {
+	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	writeFrames(tw, t, collapse)
+	tw.Flush()
+}

@@ -1,6 +1,9 @@
-package analyze
+package report
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"strconv"
 	"unicode/utf8"
 )
@@ -8,7 +11,7 @@ import (
 // FrameList is a thread's frames. It encodes itself to JSON by hand: a
 // 10,000-frame stack is most of a report, and reflection made it the
 // slowest part of writing one. The output is byte-for-byte what
-// encoding/json writes for []Frame (jsonframes_test.go checks it).
+// encoding/json writes for []Frame (json_test.go checks it).
 type FrameList []Frame
 
 // MarshalJSON writes the frames as a JSON array.
@@ -76,7 +79,7 @@ func (f *Frame) appendJSON(b []byte) []byte {
 	b = strconv.AppendUint(append(b, `,"offset":`...), f.Offset, 10)
 	b = appendString(append(b, `,"module":`...), f.Module)
 	b = appendAddr(append(b, `,"module_offset":`...), f.ModuleOffset)
-	b = appendString(append(b, `,"method":`...), f.Method)
+	b = appendString(append(b, `,"method":`...), string(f.Method))
 	if f.Signal {
 		b = append(b, `,"signal":true`...)
 	}
@@ -159,4 +162,43 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// WriteJSON writes the report as one JSON object on one line (pipe it to
+// jq to read it). The threads, most of a report, are encoded by hand
+// (FrameList) and spliced in where encoding/json wrote "threads":null:
+// going through encoding/json, even as a json.Marshaler, would re-scan
+// them. The key cannot occur elsewhere unescaped: inside strings its
+// quotes are escaped, and no nested object has a "threads" field.
+func (r *Report) WriteJSON(w io.Writer) error {
+	shallow := *r
+	shallow.Threads = nil
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&shallow); err != nil {
+		return err
+	}
+	out := buf.Bytes()
+	const key = `"threads":null`
+	i := bytes.Index(out, []byte(key))
+	if i < 0 || r.Threads == nil {
+		_, err := w.Write(out)
+		return err
+	}
+	threads := make([]byte, 0, 1<<16)
+	threads = append(threads, `"threads":[`...)
+	for k := range r.Threads {
+		if k > 0 {
+			threads = append(threads, ',')
+		}
+		threads = r.Threads[k].appendJSON(threads)
+	}
+	threads = append(threads, ']')
+	for _, part := range [][]byte{out[:i], threads, out[i+len(key):]} {
+		if _, err := w.Write(part); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,10 +1,11 @@
-package analyze
+package scan
 
 import (
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/coreview/coreview/analyze"
 	"github.com/coreview/coreview/internal/testfixture"
 )
 
@@ -17,12 +18,11 @@ func TestScanBinaryLookupOrder(t *testing.T) {
 	f := testfixture.Get(t, "c-null-call")
 	wrong := testfixture.Get(t, "c-abort").Binary
 	// The executable's path as the core names it.
-	s, err := Open(f.CoreZst, options(f))
+	r, err := analyze.Analyze(f.CoreZst, analyze.Options{Binary: f.Binary, Sysroot: testfixture.Sysroot(), SearchPaths: []string{f.Dir}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	exePath := s.exePath()
-	s.Close()
+	exePath := r.Process.Exe
 	if filepath.Base(exePath) != "prog" {
 		t.Fatalf("exe path %q", exePath)
 	}
@@ -36,34 +36,34 @@ func TestScanBinaryLookupOrder(t *testing.T) {
 	tests := []struct {
 		name  string
 		files map[string]string // relative path -> source
-		opts  func(dir string) ScanOptions
+		opts  func(dir string) Options
 		want  string // the file chosen, relative to the test directory
 	}{
 		{"bin beside the core before --binary-dir",
 			map[string]string{"crash/bin": f.Binary, "bindir/prog": f.Binary},
-			func(dir string) ScanOptions { return ScanOptions{BinaryDir: filepath.Join(dir, "bindir")} },
+			func(dir string) Options { return Options{BinaryDir: filepath.Join(dir, "bindir")} },
 			"crash/bin"},
 		{"wrong same-named file beside the core, right one in --binary-dir by name",
 			map[string]string{"crash/prog": wrong, "bindir/prog": f.Binary},
-			func(dir string) ScanOptions { return ScanOptions{BinaryDir: filepath.Join(dir, "bindir")} },
+			func(dir string) Options { return Options{BinaryDir: filepath.Join(dir, "bindir")} },
 			"bindir/prog"},
 		{"--binary-dir by build-id before a wrong same-named file",
 			map[string]string{"bindir/prog": wrong, "bindir/renamed": f.Binary},
-			func(dir string) ScanOptions { return ScanOptions{BinaryDir: filepath.Join(dir, "bindir")} },
+			func(dir string) Options { return Options{BinaryDir: filepath.Join(dir, "bindir")} },
 			"bindir/renamed"},
 		{"wrong file in --binary-dir, right one under --sysroot",
 			map[string]string{"bindir/prog": wrong},
-			func(dir string) ScanOptions {
-				return ScanOptions{BinaryDir: filepath.Join(dir, "bindir"), Core: Options{Sysroot: sysroot}}
+			func(dir string) Options {
+				return Options{BinaryDir: filepath.Join(dir, "bindir"), Core: analyze.Options{Sysroot: sysroot}}
 			},
 			"sysroot"},
 		{"right file beside the core before --sysroot",
 			map[string]string{"crash/prog": f.Binary},
-			func(dir string) ScanOptions { return ScanOptions{Core: Options{Sysroot: sysroot}} },
+			func(dir string) Options { return Options{Core: analyze.Options{Sysroot: sysroot}} },
 			"crash/prog"},
 		{"--binary first",
 			map[string]string{"crash/bin": wrong, "given": f.Binary},
-			func(dir string) ScanOptions { return ScanOptions{Core: Options{Binary: filepath.Join(dir, "given")}} },
+			func(dir string) Options { return Options{Core: analyze.Options{Binary: filepath.Join(dir, "given")}} },
 			"given"},
 	}
 	for _, tt := range tests {
@@ -78,7 +78,7 @@ func TestScanBinaryLookupOrder(t *testing.T) {
 			if opts.Core.Sysroot == "" {
 				opts.Core.Sysroot = testfixture.Sysroot()
 			}
-			s, err := Open(core, coreOptions(core, opts))
+			s, err := analyze.Open(core, coreOptions(core, opts))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package analyze
+package report
 
 import (
 	"encoding/json"
@@ -37,7 +37,7 @@ func TestDiagnosisJSONKeepsEveryField(t *testing.T) {
 		{Diagnosis{Kind: "null-dereference", Access: &Access{PC: 1, Function: "f", Instruction: "i", Operation: "read", Address: &a, AddressSource: "kernel", Operand: "o", Where: "w"}}, Access{}},
 		{Diagnosis{Kind: "abort", AbortInfo: &AbortInfo{Cause: "assertion", Caller: ref, Message: "m", Assertion: "x", File: "f.c", Line: 3, Function: "g"}}, AbortInfo{}},
 		{Diagnosis{Kind: "unrelocated-pointer", Unrelocated: &Unrelocated{Pointer: 1, Used: "pc", Module: "m", Base: 2, Resolves: 3, Symbol: "s", Section: ".text", Slot: slot, Link: link}}, Unrelocated{}},
-		{Diagnosis{Kind: "early-init", EarlyInit: &EarlyInit{Path: []string{"_start"}, Constructor: "c", Link: link}}, EarlyInit{}},
+		{Diagnosis{Kind: "early-init", EarlyInit: &EarlyInit{Path: []string{"_start"}, Initializer: "c", Link: link}}, EarlyInit{}},
 	}
 	for _, tt := range tests {
 		b, err := json.Marshal(tt.d)

@@ -1,4 +1,4 @@
-package analyze
+package report
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 // set details share a key, the first one's value is kept.
 func (d Diagnosis) MarshalJSON() ([]byte, error) {
 	type head struct {
-		Kind        string   `json:"kind"`
+		Kind        Kind     `json:"kind"`
 		Thread      int      `json:"thread,omitempty"`
 		Summary     string   `json:"summary"`
 		Explanation []string `json:"explanation,omitempty"`
@@ -41,7 +41,7 @@ func (d Diagnosis) MarshalJSON() ([]byte, error) {
 			return nil, err
 		}
 		if err := mergeObject(&buf, b.Bytes(), seen); err != nil {
-			return nil, fmt.Errorf("analyze: diagnosis %s: %w", d.Kind, err)
+			return nil, fmt.Errorf("report: diagnosis %s: %w", d.Kind, err)
 		}
 	}
 	buf.WriteByte('}')

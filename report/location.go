@@ -1,4 +1,4 @@
-package analyze
+package report
 
 // Location is a frame of the crashed thread in the terms a CI annotation
 // needs: the function, its module and offset, and its source position
@@ -24,7 +24,7 @@ func (r *Report) CrashStack(n int) []Location {
 	var out []Location
 	for _, i := range idx {
 		f := &t.Frames[i]
-		l := Location{Function: frameName(*f), Module: f.Module, ModuleOffset: f.ModuleOffset, File: f.File, Line: f.Line, Column: f.Column, Frame: f.Index}
+		l := Location{Function: f.Name(), Module: f.Module, ModuleOffset: f.ModuleOffset, File: f.File, Line: f.Line, Column: f.Column, Frame: f.Index}
 		if len(f.Inlined) > 0 && f.Inlined[0].File != "" {
 			in := &f.Inlined[0]
 			l.File, l.Line, l.Column = in.File, in.Line, in.Column
@@ -39,13 +39,7 @@ func (r *Report) CrashStack(n int) []Location {
 // skipped): a repeated function counts once, at its first frame. When no
 // frame is named, the faulting frame stands alone.
 func (r *Report) meaningfulFrameIndices(n int) (*Thread, []int) {
-	var t *Thread
-	for i := range r.Threads {
-		if r.Threads[i].Crashed {
-			t = &r.Threads[i]
-			break
-		}
-	}
+	t := r.CrashedThread()
 	if t == nil || len(t.Frames) == 0 {
 		return t, nil
 	}
@@ -53,7 +47,7 @@ func (r *Report) meaningfulFrameIndices(n int) (*Thread, []int) {
 	// an unrelocated pointer used after main was reached is not one.
 	early := false
 	for _, d := range r.Diagnosis {
-		early = early || d.Kind == "early-init"
+		early = early || d.Kind == KindEarlyInit
 	}
 	start := 0
 	for i, f := range t.Frames {
@@ -68,21 +62,23 @@ func (r *Report) meaningfulFrameIndices(n int) (*Thread, []int) {
 	last := ""
 	for i := start; i < len(t.Frames) && len(idx) < n; i++ {
 		f := &t.Frames[i]
-		if f.Signal || f.Function == "" || isAbortMachinery(f.Function) || runtimeModule(f.Module) {
+		if f.Signal || f.Function == "" || IsAbortMachinery(f.Function) || IsRuntimeModule(f.Module) {
 			continue
 		}
 		// Start-up frames are in every stack; they matter only when the
 		// crash happened there.
-		if startup[f.Function] && !early {
+		if IsStartup(f.Function) && !early {
 			continue
 		}
-		name := stripClone(stripGenerics(f.Function))
+		name := signatureName(f)
 		if len(idx) > 0 && last == name {
 			continue
 		}
 		idx, last = append(idx, i), name
 	}
 	if len(idx) == 0 {
+		// Nothing named: the module of the faulting frame is still a
+		// stable fact.
 		idx = []int{start}
 	}
 	return t, idx

@@ -1,4 +1,4 @@
-package analyze
+package report
 
 import (
 	"crypto/sha256"
@@ -9,9 +9,9 @@ import (
 // signatureFrames is how many meaningful frames a crash signature holds.
 const signatureFrames = 5
 
-// runtimeModules are modules whose frames are machinery, not the bug:
-// the C library and the dynamic loader.
-func runtimeModule(name string) bool {
+// IsRuntimeModule reports whether frames in the module named name are
+// machinery, not the bug: the C library and the dynamic loader.
+func IsRuntimeModule(name string) bool {
 	return strings.HasPrefix(name, "libc.so") || strings.HasPrefix(name, "ld-linux") ||
 		strings.HasPrefix(name, "ld-musl") || strings.HasPrefix(name, "libpthread") || name == "[vdso]"
 }
@@ -36,9 +36,9 @@ func (r *Report) ComputeSignature() (string, string) {
 		parts = append(parts, "no-signal")
 	}
 	if len(r.Diagnosis) > 0 {
-		parts = append(parts, r.Diagnosis[0].Kind)
+		parts = append(parts, string(r.Diagnosis[0].Kind))
 	}
-	frames := r.meaningfulFrames(signatureFrames)
+	frames := r.MeaningfulFrames(signatureFrames)
 	sig := strings.Join(parts, " ") + ": " + strings.Join(frames, " ← ")
 	sum := sha256.Sum256([]byte(sig))
 	return sig, hex.EncodeToString(sum[:8])
@@ -108,56 +108,13 @@ func stripGenerics(name string) string {
 	return strings.TrimSuffix(out, "::")
 }
 
-// meaningfulFrames returns up to n names from the crashed thread's stack
+// MeaningfulFrames returns up to n names from the crashed thread's stack
 // for the signature (see ComputeSignature for what is skipped).
-func (r *Report) meaningfulFrames(n int) []string {
-	var t *Thread
-	for i := range r.Threads {
-		if r.Threads[i].Crashed {
-			t = &r.Threads[i]
-			break
-		}
-	}
-	// Start-up frames count only when the crash happened before main:
-	// an unrelocated pointer used after main was reached is not one.
-	early := false
-	for _, d := range r.Diagnosis {
-		early = early || d.Kind == "early-init"
-	}
+func (r *Report) MeaningfulFrames(n int) []string {
+	t, idx := r.meaningfulFrameIndices(n)
 	var frames []string
-	if t != nil {
-		start := 0
-		for i, f := range t.Frames {
-			if f.Signal {
-				start = i + 1
-			}
-		}
-		if start >= len(t.Frames) {
-			start = 0
-		}
-		for _, f := range t.Frames[start:] {
-			if len(frames) == n {
-				break
-			}
-			if f.Signal || f.Function == "" || isAbortMachinery(f.Function) || runtimeModule(f.Module) {
-				continue
-			}
-			// Start-up frames are in every stack; they matter only when
-			// the crash happened there.
-			if startup[f.Function] && !early {
-				continue
-			}
-			name := stripClone(stripGenerics(f.Function))
-			if len(frames) > 0 && frames[len(frames)-1] == name {
-				continue
-			}
-			frames = append(frames, name)
-		}
-		if len(frames) == 0 && len(t.Frames) > 0 {
-			// Nothing named: the module of the faulting frame is still
-			// a stable fact.
-			frames = append(frames, nameOr(t.Frames[start].Module, "??"))
-		}
+	for _, i := range idx {
+		frames = append(frames, signatureName(&t.Frames[i]))
 	}
 	return frames
 }

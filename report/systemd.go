@@ -1,18 +1,17 @@
-package analyze
+package report
 
 import (
 	"fmt"
 	"strings"
-
-	"github.com/coreview/coreview/internal/coreinput"
 )
 
-// systemdLine says in one line what systemd-coredump recorded about the
-// process (its file name and user.coredump.* extended attributes),
-// whatever of it is present: "comm prog, uid 1000, pid 4242, boot id …,
-// time 2023-11-14 22:13:20 UTC, exe /usr/bin/prog, signal SIGSEGV".
-func systemdLine(m *coreinput.Meta) string {
-	if m == nil || m.Empty() {
+// Line says in one line what systemd-coredump recorded about the process
+// (its file name and user.coredump.* extended attributes), whatever of it
+// is present: "comm prog, uid 1000, pid 4242, boot id …, time 2023-11-14
+// 22:13:20 UTC, exe /usr/bin/prog, signal SIGSEGV". It is "" for nil or
+// for a record that found nothing.
+func (m *Systemd) Line() string {
+	if m == nil || !m.FromName && !m.FromXattr {
 		return ""
 	}
 	var parts []string
@@ -44,7 +43,8 @@ func systemdLine(m *coreinput.Meta) string {
 	return strings.Join(parts, ", ")
 }
 
-func (r *Report) systemd() *coreinput.Meta {
+// SystemdRecord is what systemd-coredump recorded about the core, or nil.
+func (r *Report) SystemdRecord() *Systemd {
 	if r.Stored == nil {
 		return nil
 	}

@@ -1,0 +1,99 @@
+package report
+
+// Kind names a diagnosis; it selects which detail of a Diagnosis is set.
+type Kind string
+
+// The diagnosis kinds, in the order of the README's table (the schema's
+// enum holds the same list).
+const (
+	KindStackOverflow      Kind = "stack-overflow"
+	KindStackSegments      Kind = "stack-segments"
+	KindUnrelocated        Kind = "unrelocated-pointer"
+	KindEarlyInit          Kind = "early-init"
+	KindNullCall           Kind = "null-call"
+	KindBadPC              Kind = "bad-pc"
+	KindExecNonExec        Kind = "exec-non-exec"
+	KindNullDereference    Kind = "null-dereference"
+	KindWriteToReadonly    Kind = "write-to-readonly"
+	KindInvalidAccess      Kind = "invalid-access"
+	KindNonCanonical       Kind = "non-canonical-address"
+	KindBusError           Kind = "bus-error"
+	KindMisaligned         Kind = "misaligned"
+	KindIllegalInstruction Kind = "illegal-instruction"
+	KindDivideError        Kind = "divide-error"
+	KindAbort              Kind = "abort"
+)
+
+// Kinds lists every diagnosis kind a report can carry, in the order of
+// the README's table.
+var Kinds = []Kind{
+	KindStackOverflow, KindStackSegments, KindUnrelocated, KindEarlyInit,
+	KindNullCall, KindBadPC, KindExecNonExec,
+	KindNullDereference, KindWriteToReadonly, KindInvalidAccess, KindNonCanonical, KindBusError, KindMisaligned,
+	KindIllegalInstruction, KindDivideError, KindAbort,
+}
+
+// StackKind says what kind of stack overflowed.
+type StackKind string
+
+// The stack kinds of StackExtent.
+const (
+	StackThread      StackKind = "thread"      // a thread's stack (pthread, std::thread)
+	StackMain        StackKind = "main"        // the main thread's growable stack
+	StackSegment     StackKind = "segment"     // a stack the thread switched to (stacker, a coroutine)
+	StackSigaltstack StackKind = "sigaltstack" // the alternate signal stack
+)
+
+// Role says what a mapping holds.
+type Role string
+
+// Mapping roles.
+const (
+	RoleText         Role = "text"
+	RoleRodata       Role = "rodata"
+	RoleData         Role = "data"
+	RoleBSS          Role = "bss"
+	RoleHeap         Role = "heap"
+	RoleStack        Role = "stack"
+	RoleMainStack    Role = "main-stack"
+	RoleStackSegment Role = "stack-segment"
+	// RoleStackUnguarded is a mapping a thread's frames run on after a
+	// stack switch, like a stack segment, but with no PROT_NONE page
+	// below it (a coroutine stack allocated by hand, a stack in the
+	// heap): running off it writes into whatever lies below.
+	RoleStackUnguarded Role = "stack-unguarded"
+	RoleSigaltstack    Role = "sigaltstack"
+	RoleGuard          Role = "guard"
+	RoleProtNone       Role = "prot-none"
+	RoleVDSO           Role = "vdso"
+	RoleVVAR           Role = "vvar"
+	RoleVsyscall       Role = "vsyscall"
+	RoleAnon           Role = "anon"
+	RoleFile           Role = "file"
+)
+
+// Method says how the unwinder found a frame.
+type Method string
+
+// Frame methods: the unwinder's (stackmap.Method, same spelling) and
+// "inline" for a frame of a function inlined into a physical one.
+const (
+	MethodContext Method = "context" // the thread's registers (frame 0)
+	MethodCFI     Method = "cfi"     // call frame information
+	MethodSignal  Method = "signal"  // the context saved by a signal frame
+	MethodCall    Method = "call"    // return address at [rsp]: frame 0 jumped to bad code
+	MethodFP      Method = "fp"      // frame-pointer chain
+	MethodScan    Method = "scan"    // stack scanning for a return address
+	MethodInline  Method = "inline"  // inlined into the physical frame that follows
+)
+
+// ModuleStatus says whether a module's file was found and matches the core.
+type ModuleStatus string
+
+// Module statuses (symbolize.Status, same spelling).
+const (
+	StatusOK       ModuleStatus = "ok"       // file found; build-ids agree (or the core has none)
+	StatusMismatch ModuleStatus = "mismatch" // file found but not the one the process mapped
+	StatusMissing  ModuleStatus = "missing"  // no file found: frames show module+offset only
+	StatusMemory   ModuleStatus = "memory"   // read from the core's memory (the vDSO)
+)
