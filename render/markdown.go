@@ -128,10 +128,10 @@ func fence(s string) string {
 	return strings.Repeat("`", max(3, longest+1))
 }
 
-// mdCode writes s as an inline code span: delimited by more backticks than
-// any run in it, padded when it starts or ends with one, newlines as
-// spaces (a code span is one line in a table).
-func mdCode(s string) string {
+// CodeSpan writes s as a Markdown inline code span: delimited by more
+// backticks than any run in it, padded when it starts or ends with one,
+// newlines as spaces (a code span is one line, as in a table cell).
+func CodeSpan(s string) string {
 	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 	longest, run := 0, 0
 	for i := 0; i < len(s); i++ {
@@ -150,8 +150,9 @@ func mdCode(s string) string {
 	return f + pad + s + pad + f
 }
 
-// mdBlock is s in a fenced code block.
-func mdBlock(s string) string {
+// CodeBlock is s in a fenced Markdown code block, its fence longer than
+// any run of backticks in s.
+func CodeBlock(s string) string {
 	f := fence(s)
 	if !strings.HasSuffix(s, "\n") {
 		s += "\n"
@@ -201,7 +202,7 @@ func markdownDoc(r *report.Report, opts MarkdownOptions) string {
 		}
 		b.WriteString(markdownOthers(others, groups, shown, listed))
 		if withMap {
-			fmt.Fprintf(&b, "<details><summary>Memory map (%d mappings)</summary>\n\n%s\n</details>\n\n", len(r.Mappings), mdBlock(maps.String()))
+			fmt.Fprintf(&b, "<details><summary>Memory map (%d mappings)</summary>\n\n%s\n</details>\n\n", len(r.Mappings), CodeBlock(maps.String()))
 		}
 		if modules == len(r.Modules) {
 			b.WriteString(env)
@@ -328,7 +329,7 @@ func markdownHead(r *report.Report) string {
 	if sd := r.SystemdRecord().Line(); sd != "" {
 		ew.printf("**systemd-coredump:** %s  \n", EscapeMarkdown(sd))
 	}
-	ew.printf("**Signature:** %s (`%s`)\n\n", mdCode(r.Signature), r.SignatureHash)
+	ew.printf("**Signature:** %s (`%s`)\n\n", CodeSpan(r.Signature), r.SignatureHash)
 	for _, d := range r.Diagnosis {
 		ew.printf("**%s** — %s\n", d.Kind, EscapeMarkdown(d.Summary))
 		for _, e := range d.Explanation {
@@ -342,7 +343,7 @@ func markdownHead(r *report.Report) string {
 		ew.printf("\n")
 	}
 	if pic := StackPicture(r); pic != nil {
-		ew.printf("**The crashed thread's stacks**\n\n%s\n", mdBlock(strings.Join(pic, "\n")))
+		ew.printf("**The crashed thread's stacks**\n\n%s\n", CodeBlock(strings.Join(pic, "\n")))
 	}
 	return b.String()
 }
@@ -359,7 +360,7 @@ func markdownCrashed(r *report.Report, t *report.Thread, collapse bool, frames i
 	}
 	var b strings.Builder
 	writeThreadFrames(&errWriter{w: &b}, shown, collapse)
-	return fmt.Sprintf("### Crashed thread %d (%s, %s)\n\n%s\n", t.TID, frameCount(t), t.EndReason, mdBlock(b.String()))
+	return fmt.Sprintf("### Crashed thread %d (%s, %s)\n\n%s\n", t.TID, frameCount(t), t.EndReason, CodeBlock(b.String()))
 }
 
 // markdownOthers is the other threads' section: each group of identical
@@ -386,9 +387,9 @@ func markdownOthers(others []*report.Thread, groups []threadGroup, shown, listed
 		}
 		t := g.threads[0]
 		if len(g.threads) == 1 {
-			fmt.Fprintf(&b, "**thread %d**: %s, %s — %s\n", t.TID, frameCount(t), t.EndReason, mdCode(stackLine(t)))
+			fmt.Fprintf(&b, "**thread %d**: %s, %s — %s\n", t.TID, frameCount(t), t.EndReason, CodeSpan(stackLine(t)))
 		} else {
-			fmt.Fprintf(&b, "**%d threads**: %s, %s — %s  \n", len(g.threads), frameCount(t), t.EndReason, mdCode(stackLine(t)))
+			fmt.Fprintf(&b, "**%d threads**: %s, %s — %s  \n", len(g.threads), frameCount(t), t.EndReason, CodeSpan(stackLine(t)))
 			tids := make([]string, len(g.threads))
 			for k, gt := range g.threads {
 				tids[k] = strconv.Itoa(gt.TID)
@@ -396,7 +397,7 @@ func markdownOthers(others []*report.Thread, groups []threadGroup, shown, listed
 			fmt.Fprintf(&b, "threads %s\n", strings.Join(tids, ", "))
 		}
 		if i < shown {
-			b.WriteString("\n" + mdBlock(g.frames))
+			b.WriteString("\n" + CodeBlock(g.frames))
 		}
 		b.WriteString("\n")
 	}
@@ -409,14 +410,14 @@ func markdownOthers(others []*report.Thread, groups []threadGroup, shown, listed
 func markdownEnv(r *report.Report, modules int) string {
 	var b strings.Builder
 	b.WriteString("<details><summary>Environment</summary>\n\n")
-	fmt.Fprintf(&b, "- command line: %s\n", mdCode(strings.Join(r.Process.Args, " ")))
-	fmt.Fprintf(&b, "- pid %d, executable %s\n", r.Process.PID, mdCode(r.Process.Exe))
+	fmt.Fprintf(&b, "- command line: %s\n", CodeSpan(strings.Join(r.Process.Args, " ")))
+	fmt.Fprintf(&b, "- pid %d, executable %s\n", r.Process.PID, CodeSpan(r.Process.Exe))
 	for i, m := range r.Modules {
 		if modules >= 0 && i == modules {
 			fmt.Fprintf(&b, "- and %d more modules\n", len(r.Modules)-modules)
 			break
 		}
-		fmt.Fprintf(&b, "- %s build-id `%s` (%s)\n", mdCode(m.Path), nameOr(m.CoreBuildID, m.BuildID), m.Status)
+		fmt.Fprintf(&b, "- %s build-id `%s` (%s)\n", CodeSpan(m.Path), nameOr(m.CoreBuildID, m.BuildID), m.Status)
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()

@@ -121,11 +121,11 @@ func TestMarkdownCode(t *testing.T) {
 		"a``b":       "```a``b```",
 		"two\nlines": "`two lines`",
 	} {
-		if got := mdCode(in); got != want {
-			t.Errorf("mdCode(%q) = %q, want %q", in, got, want)
+		if got := CodeSpan(in); got != want {
+			t.Errorf("CodeSpan(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := mdBlock("x ``` y"); !strings.HasPrefix(got, "````\n") || !strings.HasSuffix(got, "\n````\n") {
+	if got := CodeBlock("x ``` y"); !strings.HasPrefix(got, "````\n") || !strings.HasSuffix(got, "\n````\n") {
 		t.Errorf("mdBlock = %q", got)
 	}
 }

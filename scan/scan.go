@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -47,11 +48,21 @@ type Row struct {
 	Signature     string   `json:"signature,omitempty"`
 	SignatureHash string   `json:"signature_hash,omitempty"`
 	Frames        []string `json:"frames,omitempty"`
-	Warnings      int      `json:"warnings,omitempty"`
-	Error         string   `json:"error,omitempty"`
+	// Stack is the crashed thread's meaningful frames, the ones the
+	// signature is made of; the first is where the crash is (scan's TOP
+	// FRAME, SARIF's location).
+	Stack    []report.Location `json:"stack,omitempty"`
+	Warnings int               `json:"warnings,omitempty"`
+	Error    string            `json:"error,omitempty"`
 	// Systemd is what systemd-coredump recorded in the core's file name
 	// and extended attributes.
 	Systemd *report.Systemd `json:"systemd,omitempty"`
+	// Seconds is how long the core's analysis took.
+	Seconds float64 `json:"seconds,omitempty"`
+	// Job is, after Merge, the JSON Lines file the core came from.
+	Job string `json:"job,omitempty"`
+	// Baseline is, with a baseline, BaselineKnown or BaselineNew.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // Group is every core that shares one crash signature.
@@ -64,6 +75,12 @@ type Group struct {
 	FirstCore     string   `json:"first_core"`
 	Frames        []string `json:"frames"`
 	Cores         []string `json:"cores"`
+	// Stack is the first core's Stack.
+	Stack []report.Location `json:"stack,omitempty"`
+	// Jobs are, after Merge, the JSON Lines files whose cores hit it.
+	Jobs []string `json:"jobs,omitempty"`
+	// Baseline is, with a baseline, BaselineKnown or BaselineNew.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // Result is a whole scan.
@@ -71,6 +88,14 @@ type Result struct {
 	Rows   []Row   `json:"cores"`
 	Groups []Group `json:"groups"`
 	Errors int     `json:"errors"`
+	// New counts, with a baseline, the groups it does not hold.
+	New *int `json:"new,omitempty"`
+	// Started and Elapsed are when the scan began and how long it took
+	// (JUnit's timestamp and time); zero after Merge.
+	Started time.Time     `json:"-"`
+	Elapsed time.Duration `json:"-"`
+	// baselined is set once ApplyBaseline has marked the rows.
+	baselined bool
 }
 
 // FindCores lists the files under dirs that hold ELF cores, raw or
@@ -124,6 +149,7 @@ func Run(opts Options) (*Result, error) {
 		jobs = runtime.NumCPU()
 	}
 	rows := make([]Row, len(paths))
+	started := time.Now()
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -166,7 +192,7 @@ func Run(opts Options) (*Result, error) {
 		}()
 	}
 	wg.Wait()
-	res := &Result{Rows: rows}
+	res := &Result{Rows: rows, Started: started, Elapsed: time.Since(started)}
 	res.group()
 	return res, nil
 }
@@ -174,7 +200,9 @@ func Run(opts Options) (*Result, error) {
 // scanOne analyzes one core with a timeout. An analysis that times out is
 // abandoned; it gets the cancelled context, so its decompression and walks
 // stop at their next step and its goroutine ends soon after.
-func scanOne(path string, opts Options) Row {
+func scanOne(path string, opts Options) (row Row) {
+	start := time.Now()
+	defer func() { row.Seconds = time.Since(start).Seconds() }()
 	ctx := context.Background()
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -247,6 +275,7 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 	}
 	row.Signature, row.SignatureHash = r.Signature, r.SignatureHash
 	row.Frames = topFrames(r, 5)
+	row.Stack = r.CrashStack(5)
 	row.Warnings = len(r.Warnings)
 	// Without the right executable the frames, and so the signature,
 	// would be wrong: such a core is an error row, not a crash group.
@@ -265,7 +294,7 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 			row.Error = fmt.Sprintf("executable %s: %s does not match the core (%s)", m.Path, m.File, why)
 		}
 		if row.Error != "" {
-			row.Signature, row.SignatureHash = "", ""
+			row.Signature, row.SignatureHash, row.Stack = "", "", nil
 		}
 	}
 	return row
@@ -309,25 +338,30 @@ func (res *Result) group() {
 			i = len(res.Groups)
 			idx[row.SignatureHash] = i
 			g := Group{Signature: row.Signature, SignatureHash: row.SignatureHash, FirstCore: row.Path,
-				Frames: append([]string{}, row.Frames...), Summary: row.Summary}
+				Frames: append([]string{}, row.Frames...), Summary: row.Summary, Stack: row.Stack, Baseline: row.Baseline}
 			if len(row.Diagnoses) > 0 {
 				g.Diagnosis = row.Diagnoses[0]
 			}
 			res.Groups = append(res.Groups, g)
 		}
-		res.Groups[i].Count++
-		res.Groups[i].Cores = append(res.Groups[i].Cores, row.Path)
+		g := &res.Groups[i]
+		g.Count++
+		g.Cores = append(g.Cores, row.Path)
+		if row.Job != "" && (len(g.Jobs) == 0 || !slices.Contains(g.Jobs, row.Job)) {
+			g.Jobs = append(g.Jobs, row.Job)
+		}
 	}
 	sort.SliceStable(res.Groups, func(i, j int) bool { return res.Groups[i].Count > res.Groups[j].Count })
 }
 
 // Crashes counts the analyzed cores, or, when failOn is not empty, only
 // those with a diagnosis of one of its kinds (any of the core's diagnoses,
-// not only the first) or one of its signals.
+// not only the first) or one of its signals; with a baseline, only the new
+// ones.
 func (res *Result) Crashes(failOn []string) int {
 	n := 0
 	for _, row := range res.Rows {
-		if row.SignatureHash == "" {
+		if row.SignatureHash == "" || res.baselined && row.Baseline != BaselineNew {
 			continue
 		}
 		if len(failOn) == 0 || row.matches(failOn) {

@@ -16,7 +16,8 @@ import (
 var formats = map[string][]string{
 	"analyze": {"text", "json", "markdown"},
 	"whatis":  {"text", "json"},
-	"scan":    {"table", "jsonl", "json", "markdown", "junit"},
+	"scan":    {"table", "jsonl", "json", "markdown", "junit", "sarif"},
+	"merge":   {"table", "jsonl", "json", "markdown", "junit", "sarif"},
 }
 
 // checkFormat makes a --format value the command does not write a usage

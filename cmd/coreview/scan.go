@@ -19,8 +19,7 @@ type scanOptions struct {
 	binary    string
 	binaryDir string
 	sysroot   string
-	format    string
-	failOn    []string
+	output    scanOutput
 	timeout   time.Duration
 	maxSize   byteSize
 	source    sourceFlags
@@ -40,11 +39,16 @@ core; the core's directory, then --binary-dir, each by build-id then by name; th
 names, under --sysroot. A file that does not match the core (build-id, or the ELF headers the
 core holds) loses to any later one that does.
 
-Exit status: 0 no crash found; 1 crashes found (only those of the --fail-on kinds or signals,
-when given); 2 usage error; 3 some cores could not be analyzed and nothing else failed.`,
+With --baseline, each crash is known (its signature is in the file --write-baseline wrote) or
+new, in every format; only new crashes fail the run.
+
+Exit status: 0 no crash found; 1 crashes found (only new ones with --baseline; only those of
+the --fail-on kinds or signals, when given); 2 usage error; 3 some cores could not be analyzed
+and nothing else failed.`,
 		Example: `  coreview scan /var/crash --recursive
   coreview scan artifacts/ --binary-dir build/bin --format junit > crashes.xml
-  coreview scan cores/ --format jsonl --fail-on stack-overflow,null-call`,
+  coreview scan cores/ --format jsonl --fail-on stack-overflow,null-call
+  coreview scan cores/ --baseline known.json --format sarif --source-root . > crashes.sarif`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args) },
 	}
@@ -54,8 +58,7 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 	f.StringVar(&o.binary, "binary", "", "the executable of every core")
 	f.StringVar(&o.binaryDir, "binary-dir", "", "look for executables and libraries in `DIR` (by build-id, then name)")
 	f.StringVar(&o.sysroot, "sysroot", "", "look up the paths cores name under `DIR`")
-	f.StringVar(&o.format, "format", "table", "output format: table, jsonl, json, markdown or junit")
-	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for cores with a diagnosis of these `KIND`s or these signals (comma-separated; e.g. stack-overflow,SIGABRT)")
+	o.output.register(cmd)
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit)")
 	addMaxCoreSize(cmd, &o.maxSize)
 	o.source.register(cmd)
@@ -63,11 +66,8 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 }
 
 func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
-	if err := checkFormat(cmd, o.format); err != nil {
+	if err := o.output.check(cmd); err != nil {
 		return err
-	}
-	if err := checkFailOn(o.failOn); err != nil {
-		return &usageError{err}
 	}
 	if o.jobs < 0 || o.timeout < 0 {
 		return &usageError{fmt.Errorf("--jobs and --timeout must not be negative")}
@@ -83,29 +83,7 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 	if err != nil {
 		return err
 	}
-	out := cmd.OutOrStdout()
-	switch o.format {
-	case "table":
-		err = res.WriteTable(out)
-	case "jsonl":
-		err = res.WriteJSONL(out)
-	case "json":
-		err = res.WriteJSON(out)
-	case "markdown":
-		err = res.WriteMarkdown(out)
-	case "junit":
-		err = res.WriteJUnit(out)
-	}
-	if err != nil {
-		return err
-	}
-	switch {
-	case res.Crashes(o.failOn) > 0:
-		return &exitStatus{code: exitCrashes}
-	case res.Errors > 0:
-		return &exitStatus{code: exitBadInput, msg: fmt.Sprintf("%d of %d cores could not be analyzed", res.Errors, len(res.Rows))}
-	}
-	return nil
+	return o.output.write(cmd, res)
 }
 
 // progressLine draws "[done/total] current core" on one terminal line,

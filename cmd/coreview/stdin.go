@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/coreview/coreview/internal/coreinput"
@@ -85,4 +86,23 @@ func fromStdin(err error, arg, path string) error {
 		return err
 	}
 	return &stdinError{err, path}
+}
+
+// writeFileAtomic writes a file through a temporary one beside it, renamed
+// over it when complete, so a reader (or a failed write) never sees half
+// of it.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
