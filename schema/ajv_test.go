@@ -21,6 +21,7 @@ var schemas = []struct {
 	{"scan-v1.schema.json", []string{"report-v1.schema.json"}},
 	{"scan-jsonl-v1.schema.json", []string{"report-v1.schema.json", "scan-v1.schema.json"}},
 	{"whatis-v1.schema.json", []string{"report-v1.schema.json"}},
+	{"baseline-v1.schema.json", nil},
 }
 
 // ajvArgs is an ajv command line in strict mode for draft 2020-12, with

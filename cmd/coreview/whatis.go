@@ -61,9 +61,9 @@ func newWhatisCmd() *cobra.Command {
 				if w.Function != "" {
 					fmt.Fprintf(out, "  symbol %s+%#x in %s\n", w.Function, w.Offset, w.Module)
 				}
-				for i, l := range w.Source {
+				for _, l := range w.Source {
 					what := "source"
-					if i < len(w.Source)-1 {
+					if l.Inlined {
 						what = "inlined"
 					}
 					fmt.Fprintf(out, "  %s %s\n", what, l)
