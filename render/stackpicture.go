@@ -22,6 +22,13 @@ type pictureBlock struct {
 	label      string
 	guard      bool
 	notes      []string
+	marks      []pictureMark
+}
+
+// pictureMark is an address the picture points at inside a block.
+type pictureMark struct {
+	addr  report.Addr
+	fault bool // the fault; else the stack pointer
 }
 
 // pictureFunctions is how many functions a stack's line names.
@@ -30,6 +37,16 @@ const pictureFunctions = 3
 // StackPicture returns the crashed thread's stacks as lines of a diagram,
 // or nil when no stack diagnosis describes them.
 func StackPicture(r *report.Report) []string {
+	blocks := stackBlocks(r)
+	if blocks == nil {
+		return nil
+	}
+	return drawBlocks(blocks)
+}
+
+// stackBlocks lays out the crashed thread's stacks, high addresses first,
+// with what each holds; nil when no stack diagnosis describes them.
+func stackBlocks(r *report.Report) []pictureBlock {
 	var so *report.StackOverflow
 	var segs *report.StackSegments
 	tid := 0
@@ -61,7 +78,7 @@ func StackPicture(r *report.Report) []string {
 		blocks = append(blocks, pictureBlock{start: start, end: end, label: what})
 		switch {
 		case gap && gEnd > gStart:
-			blocks = append(blocks, pictureBlock{start: gStart, end: gEnd, guard: true, label: "no guard mapping: the kernel's stack guard gap (unmapped)"})
+			blocks = append(blocks, pictureBlock{start: gStart, end: gEnd, guard: true, label: "stack guard gap (unmapped)"})
 		case gEnd > gStart:
 			blocks = append(blocks, pictureBlock{start: gStart, end: gEnd, guard: true, label: "guard page"})
 		}
@@ -123,6 +140,7 @@ func StackPicture(r *report.Report) []string {
 				note += fmt.Sprintf(", frame #0 %s", nameOr(t.Frames[0].Function, "??"))
 			}
 			blocks[b].notes = append(blocks[b].notes, note)
+			blocks[b].marks = append(blocks[b].marks, pictureMark{addr: so.SP})
 		}
 		if b := in(so.FaultAddress); b >= 0 {
 			note := fmt.Sprintf("✗ fault %#x", uint64(so.FaultAddress))
@@ -130,6 +148,7 @@ func StackPicture(r *report.Report) []string {
 				note += fmt.Sprintf(": %s needed %s, %s were left", so.Frame.Function, report.Distance(uint64(so.Frame.Size)), report.Distance(uint64(max(so.Remaining, 0))))
 			}
 			blocks[b].notes = append(blocks[b].notes, note)
+			blocks[b].marks = append(blocks[b].marks, pictureMark{addr: so.FaultAddress, fault: true})
 		}
 	}
 	if segs != nil && t != nil {
@@ -146,7 +165,7 @@ func StackPicture(r *report.Report) []string {
 			}
 		}
 	}
-	return drawBlocks(blocks)
+	return blocks
 }
 
 type frameRun struct {

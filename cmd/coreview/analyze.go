@@ -69,7 +69,7 @@ func newAnalyzeCmd() *cobra.Command {
 		},
 	}
 	o.core.register(cmd)
-	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json or markdown (for bug trackers)")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json, markdown (for bug trackers) or html (one self-contained page)")
 	cmd.Flags().StringVar(&o.thread, "thread", "all", "threads to print: all, crashed, or a thread id")
 	cmd.Flags().IntVar(&o.maxFrames, "max-frames", 0, "list at most `N` frames per thread; diagnoses and the signature still use the whole stack (0: no limit)")
 	cmd.Flags().BoolVar(&o.rawSymbols, "raw-symbols", false, "print mangled symbol names")
@@ -129,6 +129,9 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 			limit = 0
 		}
 		return render.Markdown(out, r, render.MarkdownOptions{Threads: o.thread, NoCollapse: o.noCollapse, Limit: limit})
+	}
+	if o.format == "html" {
+		return render.HTML(out, r, render.HTMLOptions{Threads: o.thread, NoCollapse: o.noCollapse})
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)

@@ -136,7 +136,7 @@ func TestUsageErrorsByType(t *testing.T) {
 		{[]string{"whatis", "core", "0x1", "--format", "yaml"}, `--format must be text or json, not "yaml"`},
 		{[]string{"analyz", "core"}, "did you mean analyze?"},
 		{[]string{"scan"}, "requires at least 1 arg"},
-		{[]string{"scan", dir, "--format", "xml"}, "table, jsonl, json, markdown or junit"},
+		{[]string{"scan", dir, "--format", "xml"}, "table, jsonl, json, markdown, junit or sarif"},
 		{[]string{"analyze", "core", "--max-core-size", "lots"}, "not a size"},
 	}
 	for _, tt := range tests {
@@ -172,7 +172,7 @@ func TestCompletion(t *testing.T) {
 		}
 		return out
 	}
-	if got := strings.Join(values(complete("scan", "--format", "")), " "); got != "table jsonl json markdown junit" {
+	if got := strings.Join(values(complete("scan", "--format", "")), " "); got != "table jsonl json markdown junit sarif" {
 		t.Errorf("scan --format completes to %q", got)
 	}
 	if got := strings.Join(values(complete("whatis", "core", "--format", "")), " "); got != "text json" {

@@ -14,7 +14,7 @@ import (
 // formats lists each command's --format values, first the default: the
 // one list that both validates the flag and completes it.
 var formats = map[string][]string{
-	"analyze": {"text", "json", "markdown"},
+	"analyze": {"text", "json", "markdown", "html"},
 	"whatis":  {"text", "json"},
 	"scan":    {"table", "jsonl", "json", "markdown", "junit", "sarif"},
 	"merge":   {"table", "jsonl", "json", "markdown", "junit", "sarif"},
