@@ -137,7 +137,7 @@ svg text{font:12px ui-monospace,monospace}`
 // The SVG's geometry, in pixels.
 const (
 	svgWidth    = 1000
-	svgNoteLen  = 80 // characters of a note drawn; all of it is in its title and in the text picture
+	svgNoteLen  = 80  // characters of a note drawn; all of it is in its title and in the text picture
 	svgAddrW    = 130 // the address column
 	svgBoxW     = 260 // the mappings
 	svgGap      = 26  // a range between two blocks that is not drawn

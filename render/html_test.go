@@ -33,7 +33,7 @@ func TestHTMLHandBuilt(t *testing.T) {
 	if strings.Contains(out, "<5>") {
 		t.Error("unescaped text")
 	}
-	svg := out[strings.Index(out, "<svg"):strings.Index(out, "</svg>")+6]
+	svg := out[strings.Index(out, "<svg") : strings.Index(out, "</svg>")+6]
 	if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
 		t.Errorf("the SVG is not well-formed: %v", err)
 	}
