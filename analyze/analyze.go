@@ -98,6 +98,7 @@ func NewSession(name string, c *corefile.File, opts Options) *Session {
 
 func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta) *Session {
 	s := &Session{Path: name, Core: c, Opts: opts, meta: meta, ctx: context.Background()}
+	s.warnings = append(s.warnings, meta.Warnings...)
 	s.Mem = c.Memory(s.openFile)
 	s.Modules = symbolize.Load(s.regions(), s.symbolizeOptions())
 	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}}

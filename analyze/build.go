@@ -2,8 +2,10 @@ package analyze
 
 import (
 	"fmt"
+	"runtime/debug"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/internal/safefile"
 	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 	"github.com/coreview/coreview/symbolize"
@@ -16,7 +18,35 @@ func Analyze(path string, opts Options) (*report.Report, error) {
 		return nil, err
 	}
 	defer s.Close()
-	return s.Report(), nil
+	return s.Analyze()
+}
+
+// Analyze is Report for a core read from a file that may change under it:
+// reads of mapped files fault instead of killing the process with SIGBUS,
+// and a core or module file that changed while it was read is the
+// analysis's error ("changed while being read"), not a report built from
+// bytes that were not the core's.
+func (s *Session) Analyze() (r *report.Report, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			if ferr := safefile.FaultError(p); ferr != nil {
+				r, err = nil, ferr
+				return
+			}
+			panic(p)
+		}
+	}()
+	r = s.Report()
+	if err := s.Core.Changed(); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Path, err)
+	}
+	for _, m := range s.Modules.Modules {
+		if err := m.Changed(); err != nil {
+			return nil, fmt.Errorf("%s: module %s: %w", s.Path, m.Path, err)
+		}
+	}
+	return r, nil
 }
 
 // Report unwinds every thread and builds the report.
@@ -27,8 +57,9 @@ func (s *Session) Report() *report.Report {
 	if s.comp != "" || !s.meta.Empty() {
 		r.Stored = &report.Stored{Compression: s.comp}
 		if !s.meta.Empty() {
-			m := report.Systemd(s.meta)
-			r.Stored.Systemd = &m
+			m := s.meta
+			r.Stored.Systemd = &report.Systemd{Comm: m.Comm, UID: m.UID, BootID: m.BootID, PID: m.PID, Time: m.Time,
+				Exe: m.Exe, Signal: m.Signal, Hostname: m.Hostname, FromName: m.FromName, FromXattr: m.FromXattr}
 		}
 	}
 	stacks := s.unwindAll()
@@ -106,7 +137,7 @@ func threadRegs(t *corefile.Thread) stackmap.Regs {
 	return regs
 }
 
-// unwindAll walks every thread's stack, in parallel.
+// unwindAll walks every thread's stack, one thread after another.
 func (s *Session) unwindAll() []*stackmap.Stack {
 	threads := s.Core.Threads
 	out := make([]*stackmap.Stack, len(threads))
@@ -217,8 +248,11 @@ func (s *Session) process() report.Process {
 	if c.Process != nil {
 		p.PID, p.Command = c.Process.PID, c.Process.Command
 	}
-	if argv, envp, ok := s.Core.Memory(nil).Args(); ok {
-		p.Args, p.Env = argv, envp
+	if cl, ok := s.Core.Memory(nil).CommandLine(); ok {
+		p.Args, p.Env = cl.Argv, cl.Envp
+		if cl.Cut != "" {
+			s.warnings = append(s.warnings, "command line: "+cl.Cut)
+		}
 	} else if c.Process != nil && c.Process.Args != "" {
 		p.Args = []string{c.Process.Args}
 	}

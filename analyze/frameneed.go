@@ -30,35 +30,45 @@ func (a *analysis) frameNeed(f *stackmap.Frame, fr *report.Frame) report.FrameNe
 			cfiSize, cfiOK, cfiPartial = fi.CFASize, true, fi.Partial
 		}
 	}
-	var pro stackmap.Prologue
-	var proOK bool
+	var pro *stackmap.Prologue // nil: the function's code could not be read
 	if fr.Function != "" {
 		start := uint64(fr.PC) - fr.Offset
 		code := make([]byte, 256)
 		n, _ := a.s.Mem.ReadAt(code, start)
 		if n > 0 {
-			pro, proOK = stackmap.DecodePrologue(code[:n], -1)
+			p := stackmap.DecodePrologue(code[:n], -1)
+			pro = &p
 		}
 	}
 	need.CFISize, need.CFILowerBound = cfiSize, cfiPartial
-	if proOK {
+	if pro != nil {
 		need.PrologueSize, need.Prologue, need.PrologueIncomplete = pro.Size, pro.How, !pro.Complete
 	}
+	need.Size, need.How = frameSize(cfiSize, cfiOK, cfiPartial, pro)
+	return need
+}
+
+// frameSize chooses between the witnesses as frameNeed explains: cfiSize
+// is the CFI's largest CFA offset (cfiOK: the FDE has one; cfiPartial: the
+// CFA leaves rsp, so it is a lower bound), pro the decoded prologue (nil
+// when there was no code to decode). It returns the size and how it was
+// found ("" when neither witness says anything).
+func frameSize(cfiSize int64, cfiOK, cfiPartial bool, pro *stackmap.Prologue) (int64, string) {
 	cfiExact := cfiOK && !cfiPartial
-	proExact := proOK && pro.Complete
+	proExact := pro != nil && pro.Complete
 	switch {
 	case cfiExact && proExact && pro.Size == cfiSize:
-		need.Size, need.How = pro.Size, "prologue+cfi"
+		return pro.Size, "prologue+cfi"
 	case cfiExact:
 		// The prologue stopped early, or the body pushes more before a
 		// call: the CFI saw every rsp move.
-		need.Size, need.How = cfiSize, "cfi"
+		return cfiSize, "cfi"
 	case proExact && pro.Size >= cfiSize:
-		need.Size, need.How = pro.Size, "prologue"
-	case proOK && pro.Size > cfiSize:
-		need.Size, need.How = pro.Size, "lower-bound"
+		return pro.Size, "prologue"
+	case pro != nil && pro.Size > cfiSize:
+		return pro.Size, "lower-bound"
 	case cfiOK:
-		need.Size, need.How = cfiSize, "lower-bound"
+		return cfiSize, "lower-bound"
 	}
-	return need
+	return 0, ""
 }

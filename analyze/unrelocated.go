@@ -116,7 +116,12 @@ func (a *analysis) diagnoseUnrelocated(cf *report.ControlFlow) *report.Diagnosis
 }
 
 func (a *analysis) unrelocatedDiagnosis(u *report.Unrelocated) *report.Diagnosis {
-	tid := a.crashed().core.TID
+	// A core without NT_PRSTATUS notes has no threads; the fault
+	// address alone can still be an unrelocated pointer.
+	tid, who := 0, "The process"
+	if t := a.s.Core.CrashedThread(); t != nil {
+		tid, who = t.TID, fmt.Sprintf("Thread %d", t.TID)
+	}
 	d := &report.Diagnosis{Kind: report.KindUnrelocated, Thread: tid, Unrelocated: u}
 	target := u.Symbol
 	if target == "" {
@@ -124,8 +129,8 @@ func (a *analysis) unrelocatedDiagnosis(u *report.Unrelocated) *report.Diagnosis
 	} else if u.Section != "" {
 		target += " in " + u.Section
 	}
-	d.Summary = fmt.Sprintf("Thread %d used an unrelocated pointer: the %s %#x is a link-time address of %s; loaded at base %#x it should have been %#x (%s). A relocation was not applied.",
-		tid, u.Used, uint64(u.Pointer), u.Module, uint64(u.Base), uint64(u.Resolves), target)
+	d.Summary = fmt.Sprintf("%s used an unrelocated pointer: the %s %#x is a link-time address of %s; loaded at base %#x it should have been %#x (%s). A relocation was not applied.",
+		who, u.Used, uint64(u.Pointer), u.Module, uint64(u.Base), uint64(u.Resolves), target)
 	rc, l := u.Relocations, u.Link
 	// In plain words first, for a reader who has never heard of
 	// relocations or RELR; the numbers after.

@@ -47,6 +47,7 @@ type File struct {
 	// Warnings are problems that did not stop the reading: a truncated core,
 	// a malformed note that was skipped.
 	Warnings []string
+	changed  changedState
 	// problems are the malformed structures among them, each a
 	// *FormatError saying where in the file it lies.
 	problems []error
@@ -96,7 +97,7 @@ func OpenFile(f *os.File) (*File, error) {
 		r = m
 		closers = append([]io.Closer{m}, closers...)
 	}
-	c, err := NewFile(r, st.Size())
+	c, err := newFile(r, f, st.Size())
 	if err != nil {
 		for _, cl := range closers {
 			cl.Close()
@@ -123,8 +124,16 @@ func (c *File) Close() error {
 func (c *File) Size() int64 { return c.size }
 
 // NewFile reads a core from r, whose size is size bytes.
-func NewFile(r io.ReaderAt, size int64) (*File, error) {
+func NewFile(r io.ReaderAt, size int64) (*File, error) { return newFile(r, r, size) }
+
+// newFile reads the headers and notes through hr and keeps r for the
+// address space. OpenFile gives the file itself as hr and its mapping as
+// r: headers and notes are read once into memory, and reading them
+// through the mapping would also make their pages resident, counting
+// them twice (a 500 MB PT_NOTE is 1 GB of RSS).
+func newFile(r, hr io.ReaderAt, size int64) (*File, error) {
 	c := &File{r: r, size: size}
+	r = hr
 	var eh [ehdrSize]byte
 	if n, err := r.ReadAt(eh[:], 0); n < len(eh) {
 		if n >= 4 && string(eh[:4]) == "\x7fELF" {

@@ -70,6 +70,3 @@ func (m *Mapping) Size() uint64 { return m.End - m.Start }
 
 // Contains reports whether addr lies in [Start, End).
 func (m *Mapping) Contains(addr uint64) bool { return addr >= m.Start && addr < m.End }
-
-// Anonymous reports whether no file backs the mapping.
-func (m *Mapping) Anonymous() bool { return m.File == "" }

@@ -74,6 +74,7 @@ func (m *Memory) readMapping(p []byte, addr uint64) (int, error) {
 			if err == nil || errors.Is(err, io.EOF) {
 				return n, &MemoryError{Addr: addr + uint64(n), Mapping: mp, Reason: Truncated}
 			}
+			m.core.noteRead(err)
 			return n, err
 		}
 		return n, nil

@@ -24,6 +24,11 @@ const (
 	prpsinfoSize    = 136
 	siginfoSize     = 128
 	maxNoteEntries  = 1 << 20 // NT_FILE entries (a process has at most vm.max_map_count)
+	// maxFilePaths caps the bytes of NT_FILE paths read. The kernel
+	// writes at most 4 MiB of NT_FILE (MAX_FILE_NOTE_SIZE; since 6.9 the
+	// kernel.core_file_note_size_limit sysctl, at most 16 MiB): a core
+	// naming a million 470-byte paths is not one the kernel wrote.
+	maxFilePaths = 64 << 20
 )
 
 // Process holds NT_PRPSINFO: who the process was.
@@ -210,6 +215,10 @@ func (c *File) parseFileNote(desc []byte, off int64) error {
 	}
 	names := desc[16+count*24:]
 	entries := make([]FileEntry, 0, count)
+	// A file mapped in several segments is named once per segment, and a
+	// hostile core names one long path a million times: each distinct
+	// path is allocated once and shared, by its entries and mappings.
+	paths := map[string]string{}
 	for i := uint64(0); i < count; i++ {
 		e := desc[16+24*i:]
 		nul := bytes.IndexByte(names, 0)
@@ -218,7 +227,16 @@ func (c *File) parseFileNote(desc []byte, off int64) error {
 			at := off + int64(len(desc)-len(names))
 			return &FormatError{Off: at, Msg: fmt.Sprintf("NT_FILE path %d of %d is not NUL-terminated", i, count)}
 		}
-		fe := FileEntry{Start: le.Uint64(e), End: le.Uint64(e[8:]), Off: le.Uint64(e[16:]) * pageSize, Path: string(names[:nul])}
+		if read := len(desc) - 16 - int(count)*24 - len(names); read+nul > maxFilePaths {
+			c.malformed(off+16+24*int64(i), "NT_FILE paths exceed %d MiB (the kernel writes at most 16 MiB of NT_FILE): entries %d to %d are ignored", maxFilePaths>>20, i, count-1)
+			break
+		}
+		path, ok := paths[string(names[:nul])]
+		if !ok {
+			path = string(names[:nul])
+			paths[path] = path
+		}
+		fe := FileEntry{Start: le.Uint64(e), End: le.Uint64(e[8:]), Off: le.Uint64(e[16:]) * pageSize, Path: path}
 		names = names[nul+1:]
 		if fe.End < fe.Start {
 			c.malformed(off+16+24*int64(i), "NT_FILE entry %d (%s): end %#x is below start %#x; skipped", i, fe.Path, fe.End, fe.Start)

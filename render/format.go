@@ -3,7 +3,6 @@ package render
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/coreview/coreview/report"
 )
@@ -34,13 +33,6 @@ func humanSize(n uint64) string {
 	return fmt.Sprintf("%dK", n>>10)
 }
 
-// EscapeMarkdown escapes the characters that GitHub and GitLab Markdown
-// would read as markup or HTML in text coreview did not write (function
-// names, paths, messages): < > | * _.
-func EscapeMarkdown(s string) string { return mdEscaper.Replace(s) }
-
-var mdEscaper = strings.NewReplacer("<", "&lt;", ">", "&gt;", "|", "\\|", "*", "\\*", "_", "\\_")
-
 func nameOr(s, alt string) string {
 	if s == "" {
 		return alt
@@ -64,4 +56,5 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }
+// printf formats with the string arguments sanitized (see Sanitize).
+func (e *errWriter) printf(format string, args ...any) { fprintf(e, format, args...) }

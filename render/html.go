@@ -25,7 +25,7 @@ type HTMLOptions struct {
 // the threads and memory map in collapsible sections.
 func HTML(w io.Writer, r *report.Report, opts HTMLOptions) error {
 	ew := &errWriter{w: w}
-	esc := html.EscapeString
+	esc := htmlText
 	title := "Crash"
 	if r.Signal != nil {
 		title = r.Signal.Name
@@ -126,6 +126,10 @@ func HTML(w io.Writer, r *report.Report, opts HTMLOptions) error {
 	return ew.err
 }
 
+// htmlText is text from the report as HTML text: sanitized (control
+// characters as escapes, as everywhere) and escaped.
+func htmlText(s string) string { return html.EscapeString(Sanitize(s)) }
+
 const htmlStyle = `body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1b1f24}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.5em}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:600}dd{margin:0}
@@ -159,7 +163,7 @@ func blockHeight(b pictureBlock) float64 {
 // the notes beside.
 func stackSVG(blocks []pictureBlock) string {
 	var b strings.Builder
-	esc := html.EscapeString
+	esc := htmlText
 	height := 20.0
 	for i, bl := range blocks {
 		if i > 0 && blocks[i-1].start != bl.end {

@@ -113,47 +113,10 @@ func stackLine(t *report.Thread) string {
 	return strings.Join(names, " ← ")
 }
 
-// fence returns a code fence longer than any run of backticks in s, so no
-// frame name or path can close the block early.
-func fence(s string) string {
-	longest, run := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	return strings.Repeat("`", max(3, longest+1))
-}
-
-// CodeSpan writes s as a Markdown inline code span: delimited by more
-// backticks than any run in it, padded when it starts or ends with one,
-// newlines as spaces (a code span is one line, as in a table cell).
-func CodeSpan(s string) string {
-	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-	longest, run := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	f := strings.Repeat("`", longest+1)
-	pad := ""
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		pad = " "
-	}
-	return f + pad + s + pad + f
-}
-
 // CodeBlock is s in a fenced Markdown code block, its fence longer than
 // any run of backticks in s.
 func CodeBlock(s string) string {
-	f := fence(s)
+	f := Fence(s)
 	if !strings.HasSuffix(s, "\n") {
 		s += "\n"
 	}
@@ -316,13 +279,20 @@ func markdownHead(r *report.Report) string {
 	}
 	ew.printf("## %s\n\n", EscapeMarkdown(title))
 	if r.Signal != nil {
-		ew.printf("**Signal:** %s (%s) in thread %d", r.Signal.Name, r.Signal.CodeName, r.Signal.Thread)
-		l := addressLine(r.Signal, func(a uint64) string { return fmt.Sprintf("`%#x`", a) })
+		ew.printf("**Signal:** %s (%s)", r.Signal.Name, r.Signal.CodeName)
+		if len(r.Threads) > 0 {
+			ew.printf(" in thread %d", r.Signal.Thread)
+		}
+		// The address is ours, in code; what it lies in names the core's
+		// files, escaped.
+		where := EscapeMarkdown(r.Signal.Where)
 		switch {
+		case r.Signal.Address != nil && where != "":
+			ew.printf(" at `%#x` %s", uint64(*r.Signal.Address), where)
 		case r.Signal.Address != nil:
-			ew.printf(" at %s", EscapeMarkdown(l))
-		case l != "":
-			ew.printf(", address %s", EscapeMarkdown(l))
+			ew.printf(" at `%#x`", uint64(*r.Signal.Address))
+		case where != "":
+			ew.printf(", address %s", where)
 		}
 		ew.printf("  \n")
 	}
@@ -417,7 +387,7 @@ func markdownEnv(r *report.Report, modules int) string {
 			fmt.Fprintf(&b, "- and %d more modules\n", len(r.Modules)-modules)
 			break
 		}
-		fmt.Fprintf(&b, "- %s build-id `%s` (%s)\n", CodeSpan(m.Path), nameOr(m.CoreBuildID, m.BuildID), m.Status)
+		fmt.Fprintf(&b, "- %s build-id %s (%s)\n", CodeSpan(m.Path), CodeSpan(nameOr(m.CoreBuildID, m.BuildID)), m.Status)
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()

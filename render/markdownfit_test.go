@@ -119,7 +119,7 @@ func TestMarkdownCode(t *testing.T) {
 		"a`b":        "``a`b``",
 		"`x":         "`` `x ``",
 		"a``b":       "```a``b```",
-		"two\nlines": "`two lines`",
+		"two\nlines": "`two\\nlines`", // sanitized: a code span is one line
 	} {
 		if got := CodeSpan(in); got != want {
 			t.Errorf("CodeSpan(%q) = %q, want %q", in, got, want)

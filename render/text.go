@@ -40,7 +40,10 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 		if m := report.CodeMeaning(sg.CodeName); m != "" {
 			bw.printf(": %s", m)
 		}
-		bw.printf(") in thread %d", sg.Thread)
+		bw.printf(")")
+		if len(r.Threads) > 0 {
+			bw.printf(" in thread %d", sg.Thread)
+		}
 		if sg.SenderPID != 0 {
 			bw.printf(", sent by pid %d", sg.SenderPID)
 		}
@@ -148,7 +151,7 @@ func writeThread(bw *errWriter, t *report.Thread, collapse bool) {
 // --max-frames left out.
 func writeFrames(tw io.Writer, t *report.Thread, collapse bool) {
 	if t.FramesOmitted > 0 {
-		defer fmt.Fprintf(tw, "  … %d more frames (#%d–#%d) not shown (--max-frames)\n",
+		defer fprintf(tw, "  … %d more frames (#%d–#%d) not shown (--max-frames)\n",
 			t.FramesOmitted, len(t.Frames), t.TotalFrames()-1)
 	}
 	for i := 0; i < len(t.Frames); i++ {
@@ -161,7 +164,7 @@ func writeFrames(tw io.Writer, t *report.Thread, collapse bool) {
 		}
 		if j-i+1 >= minRun {
 			writeFrame(tw, f)
-			fmt.Fprintf(tw, "  #%d–#%d\t\t%s ×%d\n", i+1, j-1, f.Function, j-i-1)
+			fprintf(tw, "  #%d–#%d\t\t%s ×%d\n", i+1, j-1, f.Function, j-i-1)
 			writeFrame(tw, &t.Frames[j])
 			i = j
 			continue
@@ -176,10 +179,10 @@ func writeFrames(tw io.Writer, t *report.Thread, collapse bool) {
 func writeFrame(w io.Writer, f *report.Frame) {
 	for i := range f.Inlined {
 		in := &f.Inlined[i]
-		fmt.Fprintf(w, "  #%d\t%#016x\t%s (inlined)%s\n", in.Index, uint64(in.PC), nameOr(in.Function, "??"), sourceSuffix(in))
+		fprintf(w, "  #%d\t%#016x\t%s (inlined)%s\n", in.Index, uint64(in.PC), nameOr(in.Function, "??"), sourceSuffix(in))
 	}
 	if f.Signal {
-		fmt.Fprintf(w, "  #%d\t%#016x\t<signal handler called>\n", f.Index, uint64(f.PC))
+		fprintf(w, "  #%d\t%#016x\t<signal handler called>\n", f.Index, uint64(f.PC))
 		return
 	}
 	name := "??"
@@ -202,7 +205,7 @@ func writeFrame(w io.Writer, f *report.Frame) {
 	if f.Unreliable {
 		name += "  [unreliable: the file does not match the core]"
 	}
-	fmt.Fprintf(w, "  #%d\t%#016x\t%s%s\n", f.Index, uint64(f.PC), name, sourceSuffix(f))
+	fprintf(w, "  #%d\t%#016x\t%s%s\n", f.Index, uint64(f.PC), name, sourceSuffix(f))
 }
 
 // sourceSuffix is gdb's " at file:line" for a frame with a source position.

@@ -28,6 +28,8 @@ const maxBaselineSize = 64 << 20
 type Baseline struct {
 	Schema     string              `json:"schema"`
 	Signatures []BaselineSignature `json:"signatures"`
+	// known indexes Signatures by hash; ReadBaseline builds it.
+	known map[string]bool
 }
 
 // BaselineSignature is one known crash. Only the hash decides; the rest
@@ -84,6 +86,7 @@ func ReadBaseline(path string) (*Baseline, error) {
 			return nil, fmt.Errorf("baseline %s: signature %d: %q is not a signature hash (16 hex digits)", path, i, s.SignatureHash)
 		}
 	}
+	b.State("") // index it now: State may then be called from several goroutines
 	return &b, nil
 }
 
@@ -99,18 +102,24 @@ func isSignatureHash(s string) bool {
 	return true
 }
 
+// State is BaselineKnown when the baseline holds the signature hash, else
+// BaselineNew.
+func (b *Baseline) State(hash string) string {
+	if b.known == nil {
+		b.known = map[string]bool{}
+		for _, s := range b.Signatures {
+			b.known[s.SignatureHash] = true
+		}
+	}
+	if b.known[hash] {
+		return BaselineKnown
+	}
+	return BaselineNew
+}
+
 // ApplyBaseline marks every analyzed core and every group known or new.
 func (res *Result) ApplyBaseline(b *Baseline) {
-	known := map[string]bool{}
-	for _, s := range b.Signatures {
-		known[s.SignatureHash] = true
-	}
-	state := func(hash string) string {
-		if known[hash] {
-			return BaselineKnown
-		}
-		return BaselineNew
-	}
+	state := b.State
 	n := 0
 	for i := range res.Rows {
 		if res.Rows[i].SignatureHash != "" {

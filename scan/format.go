@@ -28,14 +28,14 @@ func (res *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(tw, "CORE\tPROCESS\tSIGNAL\tDIAGNOSIS\tSIGNATURE%s\tTOP FRAME\n", base)
 	for _, r := range res.Rows {
 		if r.Error != "" && r.SignatureHash == "" {
-			fmt.Fprintf(tw, "%s\t%s\t-\terror\t-%s\t%s\n", r.Path, r.process(), baseCol(""), r.Error)
+			fmt.Fprintf(tw, "%s\t%s\t-\terror\t-%s\t%s\n", cell(r.Path), cell(r.process()), baseCol(""), cell(r.Error))
 			continue
 		}
 		diag := "-"
 		if len(r.Diagnoses) > 0 {
 			diag = r.Diagnoses[0]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t%s\n", r.Path, r.process(), r.Signal, diag, r.SignatureHash, baseCol(r.Baseline), r.topFrame())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t%s\n", cell(r.Path), cell(r.process()), r.Signal, diag, r.SignatureHash, baseCol(r.Baseline), cell(r.topFrame()))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -48,15 +48,15 @@ func (res *Result) WriteTable(w io.Writer) error {
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "COUNT\tSIGNATURE%s\tDIAGNOSIS\tFIRST CORE\tCRASH\n", base)
 	for _, g := range res.Groups {
-		fmt.Fprintf(tw, "%d\t%s%s\t%s\t%s\t%s\n", g.Count, g.SignatureHash, baseCol(g.Baseline), g.Diagnosis, g.FirstCore, g.Signature)
+		fmt.Fprintf(tw, "%d\t%s%s\t%s\t%s\t%s\n", g.Count, g.SignatureHash, baseCol(g.Baseline), g.Diagnosis, cell(g.FirstCore), cell(g.Signature))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, g := range res.Groups {
-		fmt.Fprintf(w, "\n%s (%d core(s)): %s\n", g.SignatureHash, g.Count, g.Signature)
+		fmt.Fprintf(w, "\n%s (%d core(s)): %s\n", g.SignatureHash, g.Count, render.Sanitize(g.Signature))
 		for i, f := range g.Frames {
-			fmt.Fprintf(w, "  #%d  %s\n", i, f)
+			fmt.Fprintf(w, "  #%d  %s\n", i, render.Sanitize(f))
 		}
 	}
 	return nil
@@ -81,6 +81,11 @@ func nameOr(s, alt string) string {
 	}
 	return s
 }
+
+// cell is a string from a core (a file name, a message quoting one) as a
+// table cell: control characters escaped (a tab would shift the columns, a
+// newline start a fake row, ESC drive the terminal).
+func cell(s string) string { return render.Sanitize(s) }
 
 // process names a row's process for the table: "comm[pid]", from what
 // systemd-coredump recorded (with the time it did) or else from the core,
@@ -113,17 +118,39 @@ func (r *Row) process() string {
 // WriteJSONL writes one JSON object per core, then one summary object,
 // each with the schema (coreview.scan.jsonl/v1) and its type.
 func (res *Result) WriteJSONL(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	jw := NewJSONLWriter(w)
 	for _, r := range res.Rows {
-		if err := enc.Encode(struct {
-			Schema string `json:"schema"`
-			Type   string `json:"type"`
-			Row
-		}{JSONLSchema, "core", r}); err != nil {
+		if err := jw.Row(r); err != nil {
 			return err
 		}
 	}
+	return res.WriteJSONLSummary(w)
+}
+
+// JSONLWriter writes scan rows as JSON lines, one at a time, so a scan can
+// print each as it is done (Options.OnRow).
+type JSONLWriter struct{ enc *json.Encoder }
+
+// NewJSONLWriter returns a JSONLWriter writing to w.
+func NewJSONLWriter(w io.Writer) *JSONLWriter {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &JSONLWriter{enc}
+}
+
+// Row writes one core's line.
+func (j *JSONLWriter) Row(r Row) error {
+	return j.enc.Encode(struct {
+		Schema string `json:"schema"`
+		Type   string `json:"type"`
+		Row
+	}{JSONLSchema, "core", r})
+}
+
+// WriteJSONLSummary writes the summary line that ends WriteJSONL's output.
+func (res *Result) WriteJSONLSummary(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	return enc.Encode(struct {
 		Schema string  `json:"schema"`
 		Type   string  `json:"type"`
@@ -168,11 +195,11 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 			printf("| count | signature | diagnosis | first core |\n|---:|---|---|---|\n")
 		}
 		for _, g := range res.Groups {
-			printf("| %d | %s |", g.Count, mdCell(g.SignatureHash))
+			printf("| %d | `%s` |", g.Count, g.SignatureHash)
 			if res.baselined {
 				printf(" %s |", g.Baseline)
 			}
-			printf(" %s | %s |\n", render.EscapeMarkdown(g.Diagnosis), mdCell(g.FirstCore))
+			printf(" %s | %s |\n", render.EscapeMarkdown(g.Diagnosis), render.TableCode(g.FirstCore))
 		}
 	}
 	for _, g := range res.Groups {
@@ -186,9 +213,10 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 		}
 		var frames strings.Builder
 		for i, f := range g.Frames {
-			fmt.Fprintf(&frames, "#%d  %s\n", i, f)
+			fmt.Fprintf(&frames, "#%d  %s\n", i, render.Sanitize(f))
 		}
-		printf("%s\n<details><summary>%d core(s)</summary>\n\n", render.CodeBlock(frames.String()), g.Count)
+		fence := render.Fence(frames.String())
+		printf("%s\n%s%s\n\n<details><summary>%d core(s)</summary>\n\n", fence, frames.String(), fence, g.Count)
 		for _, c := range g.Cores {
 			printf("- %s", render.CodeSpan(c))
 			if sd := rows[c].Line(); sd != "" {
@@ -208,16 +236,6 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
-}
-
-// mdCell is a table cell: a code span (so no markup inside counts), its
-// pipes escaped, as GitHub's tables split cells at any unescaped pipe, even
-// inside a code span.
-func mdCell(s string) string {
-	if s == "" {
-		return ""
-	}
-	return strings.ReplaceAll(render.CodeSpan(s), "|", `\|`)
 }
 
 // JUnit XML as Ant's XMLJUnitResultFormatter and Maven Surefire write it,

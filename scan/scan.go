@@ -34,6 +34,14 @@ type Options struct {
 	// it ends, with the number of cores done and a core being analyzed
 	// now ("" when none is).
 	Progress func(done, total int, current string)
+	// Isolate, if set, analyzes each core in a worker process (see
+	// Isolation); else in this process, where a timed-out analysis is
+	// cancelled but a crash or an out-of-memory is everyone's.
+	Isolate *Isolation
+	// OnRow, if set, is given each row as soon as it and every row before
+	// it (in path order) are done: rows stream in the order the result
+	// lists them, whatever order the analyses finish in.
+	OnRow func(Row)
 }
 
 // Row is one core's line in a scan.
@@ -144,6 +152,11 @@ func Run(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return runPaths(paths, opts)
+}
+
+// runPaths analyzes the cores at paths, in parallel.
+func runPaths(paths []string, opts Options) (*Result, error) {
 	jobs := opts.Jobs
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
@@ -179,6 +192,17 @@ func Run(opts Options) (*Result, error) {
 		}
 		opts.Progress(done, len(paths), current)
 	}
+	finished := make([]bool, len(paths))
+	next := 0 // rows before next have gone to OnRow
+	emit := func(i int) {
+		mu.Lock()
+		defer mu.Unlock()
+		finished[i] = true
+		for opts.OnRow != nil && next < len(rows) && finished[next] {
+			opts.OnRow(rows[next])
+			next++
+		}
+	}
 	sem := make(chan struct{}, jobs)
 	for i, p := range paths {
 		wg.Add(1)
@@ -187,7 +211,14 @@ func Run(opts Options) (*Result, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			progress(true, p)
-			rows[i] = scanOne(p, opts)
+			start := time.Now()
+			if opts.Isolate != nil {
+				rows[i] = runWorker(p, opts)
+			} else {
+				rows[i] = scanOne(p, opts)
+			}
+			rows[i].Seconds = time.Since(start).Seconds()
+			emit(i)
 			progress(false, p)
 		}()
 	}
@@ -200,9 +231,7 @@ func Run(opts Options) (*Result, error) {
 // scanOne analyzes one core with a timeout. An analysis that times out is
 // abandoned; it gets the cancelled context, so its decompression and walks
 // stop at their next step and its goroutine ends soon after.
-func scanOne(path string, opts Options) (row Row) {
-	start := time.Now()
-	defer func() { row.Seconds = time.Since(start).Seconds() }()
+func scanOne(path string, opts Options) Row {
 	ctx := context.Background()
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -259,7 +288,10 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 		return row
 	}
 	defer s.Close()
-	r := s.Report()
+	r, err := s.Analyze()
+	if err != nil {
+		return Row{Path: path, Diagnoses: []string{}, Error: err.Error()}
+	}
 	if r.Stored != nil {
 		row.Compression, row.Systemd = r.Stored.Compression, r.Stored.Systemd
 	}

@@ -50,7 +50,7 @@ const maxPrologueInsns = 64
 // or at stopAt bytes (the faulting PC's offset, if it lies in the
 // prologue: the frame was only partly allocated then, and the size is what
 // the function asked for up to and including that instruction).
-func DecodePrologue(code []byte, stopAt int) (Prologue, bool) {
+func DecodePrologue(code []byte, stopAt int) Prologue {
 	p := Prologue{Size: 8}
 	var how []string
 	pushes := 0
@@ -96,7 +96,7 @@ decode:
 		case (inst.Op == x86asm.MOV || inst.Op == x86asm.OR) && isMem0 && mem0.Base == x86asm.RSP && mem0.Index == 0 && isImm1 && imm1 == 0:
 			// The store of a stack probe: mov qword ptr [rsp],0 (LLVM),
 			// or qword ptr [rsp],0 (GCC).
-		case inst.Op == x86asm.SUB && reg0 == x86asm.R11 && isImm1 && inLoop:
+		case inst.Op == x86asm.SUB && reg0 == x86asm.R11 && isImm1 && imm1 > 0 && inLoop:
 			loopTotal += int64(imm1) // mov r11,rsp; sub r11,N
 		case inst.Op == x86asm.LEA && reg0 == x86asm.R11 && isMem1 && mem1.Base == x86asm.RSP && mem1.Index == 0 && int32(mem1.Disp) < 0:
 			// lea r11,[rsp-N] (x86asm keeps disp32 unsigned).
@@ -104,7 +104,9 @@ decode:
 			inLoop = true
 		case inst.Op == x86asm.SUB && reg0 == x86asm.RSP && isImm1 && inLoop:
 			// One page of the probe loop; the cmp adds up the loop.
-		case inst.Op == x86asm.SUB && reg0 == x86asm.RSP && isImm1:
+		case inst.Op == x86asm.SUB && reg0 == x86asm.RSP && isImm1 && imm1 > 0:
+			// A negative immediate (sub rsp,-0x10) frees stack: not a
+			// prologue's, so it falls to the default and stops there.
 			p.Size += int64(imm1)
 			how = append(how, fmt.Sprintf("sub rsp,%#x", int64(imm1)))
 		case inst.Op == x86asm.SUB && reg0 == x86asm.RSP && src == x86asm.RAX && sawCall && movImm > 0:
@@ -128,7 +130,7 @@ decode:
 	}
 	if p.Size == 8 && pushes == 0 {
 		p.How = "return address 8"
-		return p, true
+		return p
 	}
 	parts := []string{"return address 8"}
 	if pushes > 0 {
@@ -148,7 +150,7 @@ decode:
 		i = j
 	}
 	p.How = strings.Join(parts, " + ")
-	return p, true
+	return p
 }
 
 // movesRSP reports whether an instruction changes rsp other than by a call

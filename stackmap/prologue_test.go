@@ -148,8 +148,8 @@ func TestDecodePrologue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, ok := DecodePrologue(tt.code, tt.stop)
-			if !ok || p.Size != tt.want || p.Complete != tt.complete {
+			p := DecodePrologue(tt.code, tt.stop)
+			if p.Size != tt.want || p.Complete != tt.complete {
 				t.Errorf("size %d (%s), complete %v; want %d, complete %v", p.Size, p.How, p.Complete, tt.want, tt.complete)
 			}
 			if want, ok := how[tt.name]; ok && p.How != want {

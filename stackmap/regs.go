@@ -40,13 +40,6 @@ func (r *Regs) Set(n int, v uint64) {
 	}
 }
 
-// Unset marks register n unknown.
-func (r *Regs) Unset(n int) {
-	if n >= 0 && n < numRegs {
-		r.valid &^= 1 << n
-	}
-}
-
 // PC returns the program counter.
 func (r *Regs) PC() uint64 { return r.val[RIP] }
 

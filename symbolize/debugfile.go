@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -123,6 +124,28 @@ func (m *Module) localDebug() *debugFile {
 type debugFinder struct {
 	dirs       []string // like gdb's debug-file-directory: /usr/lib/debug
 	debuginfod *Debuginfod
+	// inflated is what the analysis's compressed DWARF may still take.
+	inflated inflateBudget
+	// sysroot confines every path under it (module files, the default
+	// debug directory SYSROOT/usr/lib/debug, debuglink files beside a
+	// module) to root; rootErr is why it could not be opened.
+	sysroot string
+	root    *safefile.Root
+	rootErr error
+}
+
+// open opens a module's or debug file's path: confined to the sysroot when
+// it lies under it, refused when the sysroot could not be opened.
+func (f *debugFinder) open(p string) (*os.File, error) {
+	if f == nil {
+		return safefile.Open(p)
+	}
+	if f.sysroot != "" && f.root == nil {
+		if rel, err := filepath.Rel(f.sysroot, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return nil, &safefile.RefusedError{Path: p, Reason: fmt.Sprintf("the sysroot cannot be opened: %v", f.rootErr)}
+		}
+	}
+	return safefile.OpenIn(f.root, p)
 }
 
 // findLocal looks where gdb does (find_separate_debug_file_by_buildid, then
@@ -175,8 +198,11 @@ func (f *debugFinder) findLocal(m *Module) *debugFile {
 // right identity; otherwise it returns nil (a file that exists but does not
 // match is a warning).
 func (m *Module) tryDebug(p, how, id string, crc *uint32) *debugFile {
-	fh, err := safefile.Open(p)
+	fh, err := m.finder.open(p)
 	if err != nil {
+		if errors.Is(err, safefile.ErrRefused) {
+			m.debugWarnings = append(m.debugWarnings, fmt.Sprintf("module %s: debug file %v", m.Path, err))
+		}
 		return nil
 	}
 	d := &debugFile{path: p, how: how, file: fh}

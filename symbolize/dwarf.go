@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/coreview/coreview/internal/safefile"
 )
 
 // Location is where a frame is in the source: the function and the file,
@@ -65,12 +68,23 @@ const maxSourceCache = 1 << 16
 // safeSource turns a panic in debug/dwarf on malformed input into an
 // error.
 func (ix *dwarfIndex) safeSource(fileAddr uint64) (locs []Location, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			locs, err = nil, fmt.Errorf("malformed DWARF: %v", r)
+			locs, err = nil, dwarfPanic(r)
 		}
 	}()
 	return ix.source(fileAddr)
+}
+
+// dwarfPanic is the error for a panic recovered while reading DWARF: the
+// file changed underneath its mapping (a fault, which these readers ask to
+// be a panic), or debug/dwarf tripped on malformed input.
+func dwarfPanic(r any) error {
+	if err := safefile.FaultError(r); err != nil {
+		return err
+	}
+	return fmt.Errorf("malformed DWARF: %v", r)
 }
 
 // HasDWARF reports whether the module (or its separate debug file) has
@@ -103,10 +117,11 @@ func (m *Module) dwarfIndex() *dwarfIndex {
 // has .debug_info, else from its separate debug file. No DWARF is not an
 // error.
 func (m *Module) openDWARF() (ix *dwarfIndex, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		// debug/dwarf may panic on malformed input it does not check.
 		if r := recover(); r != nil {
-			ix, err = nil, fmt.Errorf("malformed DWARF: %v", r)
+			ix, err = nil, dwarfPanic(r)
 		}
 	}()
 	type src struct {
@@ -125,7 +140,11 @@ func (m *Module) openDWARF() (ix *dwarfIndex, err error) {
 		if !hasDWARF(s.f) {
 			continue
 		}
-		d, info, line, err := loadDWARF(s.f, s.data)
+		var budget *inflateBudget
+		if m.finder != nil {
+			budget = &m.finder.inflated
+		}
+		d, info, line, err := loadDWARF(s.f, s.data, budget)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}
@@ -154,13 +173,20 @@ func hasDWARF(f *elf.File) bool {
 // (SHF_COMPRESSED with zlib or zstd, or GNU .zdebug) are inflated by
 // debug/elf. Relocations are not applied: executables and shared objects
 // have none in their DWARF.
-func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (d *dwarf.Data, info, line []byte, err error) {
+//
+// Each DWARF section is read once, the first of its name (a file may
+// repeat names; debug/dwarf would use only one). What the compressed ones
+// claim to inflate to is added up first and must fit the module's cap and
+// what is left of the analysis's budget (nil: the module's cap alone).
+func loadDWARF(f *elf.File, data func(*elf.Section) []byte, budget *inflateBudget) (d *dwarf.Data, info, line []byte, err error) {
 	type part struct {
 		s      *elf.Section
 		suffix string
 		b      []byte
 	}
 	var parts []*part
+	seen := map[string]bool{}
+	var inflated int64
 	for _, s := range f.Sections {
 		var suffix string
 		switch {
@@ -171,10 +197,17 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (d *dwarf.Data, info
 		default:
 			continue
 		}
-		if s.Type == elf.SHT_NOBITS || !dwarfSectionsUsed[suffix] {
+		if s.Type == elf.SHT_NOBITS || !dwarfSectionsUsed[suffix] || seen[suffix] {
 			continue
 		}
+		seen[suffix] = true
+		if inflated += inflatedSize(s); inflated > maxModuleInflate {
+			return nil, nil, nil, fmt.Errorf("its compressed DWARF sections claim more than %d MiB inflated; not read", maxModuleInflate>>20)
+		}
 		parts = append(parts, &part{s: s, suffix: suffix})
+	}
+	if err := budget.reserve(inflated); err != nil {
+		return nil, nil, nil, err
 	}
 	// Compressed sections are independent streams: inflate them at once.
 	var wg sync.WaitGroup
@@ -182,6 +215,7 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte) (d *dwarf.Data, info
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 			defer func() {
 				if recover() != nil {
 					p.b = nil
@@ -382,9 +416,10 @@ func (ix *dwarfIndex) unit(off dwarf.Offset) (*unitIndex, error) {
 	}
 	ix.mu.Unlock()
 	slot.once.Do(func() {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer func() {
 			if r := recover(); r != nil {
-				slot.u, slot.err = nil, fmt.Errorf("malformed DWARF: %v", r)
+				slot.u, slot.err = nil, dwarfPanic(r)
 			}
 		}()
 		slot.u, slot.err = ix.readUnit(off)
@@ -398,10 +433,6 @@ func (ix *dwarfIndex) unit(off dwarf.Offset) (*unitIndex, error) {
 // compressed debug file and walking a Rust debug build's units overlap
 // instead of queueing. addrs are runtime addresses.
 func (t *Table) PrepareSource(addrs []uint64) {
-	type job struct {
-		m    *Module
-		addr uint64
-	}
 	byModule := map[*Module][]uint64{}
 	for _, a := range addrs {
 		if m := t.Module(a); m != nil {

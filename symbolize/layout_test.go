@@ -12,7 +12,7 @@ import (
 type sizedFile struct{ size int64 }
 
 func (f sizedFile) ReadAt(p []byte, off int64) (int, error) { return 0, nil }
-func (f sizedFile) Stat() (os.FileInfo, error)              { return fileInfo{f.size}, nil }
+func (f sizedFile) Stat() (os.FileInfo, error)              { return fileInfo(f), nil }
 
 type fileInfo struct{ size int64 }
 

@@ -24,7 +24,7 @@ func TestCheckLineHeaderRealTables(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, _, line, err := loadDWARF(ef, func(s *elf.Section) []byte { b, _ := s.Data(); return b })
+		d, _, line, err := loadDWARF(ef, func(s *elf.Section) []byte { b, _ := s.Data(); return b }, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}

@@ -2,6 +2,7 @@ package symbolize
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,6 +50,19 @@ type Module struct {
 	dwarfLooked   bool // dwarfOnce ran: a debug file fetched after it is not read
 	dwarf         *dwarfIndex
 	dwarfErr      error
+	changed       error // the file changed underneath while its symbols were read
+}
+
+// Changed returns the error of a read that found the module's file
+// changed while it was mapped (safefile.ErrChanged), or nil.
+func (m *Module) Changed() error {
+	if m.changed != nil {
+		return m.changed
+	}
+	if m.dwarfErr != nil && errors.Is(m.dwarfErr, safefile.ErrChanged) {
+		return m.dwarfErr
+	}
+	return nil
 }
 
 // FileAddr converts a runtime address in the module to the link-time

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+
+	"github.com/coreview/coreview/internal/safefile"
 )
 
 // Symbol is a symbol: a name and the link-time range it covers.
@@ -177,7 +179,14 @@ func (m *Module) Symbols() []Symbol {
 }
 
 func (m *Module) symtab() *symtab {
-	m.symOnce.Do(func() { m.syms = m.readSymtab() })
+	m.symOnce.Do(func() {
+		// The tables are read from the mapped file: a file that shrinks
+		// underneath leaves the module without symbols, not the process
+		// dead of SIGBUS.
+		if err := safefile.Guard(func() error { m.syms = m.readSymtab(); return nil }); err != nil {
+			m.syms, m.changed = &symtab{}, err
+		}
+	})
 	return m.syms
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -66,6 +67,8 @@ type Table struct {
 	dirs map[string]map[string]string // search directory -> build-id -> file
 
 	finder *debugFinder
+	// missing counts modules whose file was not found or opened.
+	missing int
 
 	preloads sync.WaitGroup
 }
@@ -90,6 +93,13 @@ func Load(regions []Region, opts Options) *Table {
 		opts.PageSize = 4096
 	}
 	t := &Table{finder: &debugFinder{dirs: opts.DebugDirs, debuginfod: opts.Debuginfod}}
+	if opts.Sysroot != "" {
+		t.finder.sysroot = opts.Sysroot
+		t.finder.root, t.finder.rootErr = safefile.OpenRoot(opts.Sysroot)
+		if t.finder.rootErr != nil {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("sysroot %s cannot be opened (%v): no file under it is read", opts.Sysroot, t.finder.rootErr))
+		}
+	}
 	byPath := map[string][]Region{}
 	var order []string
 	for _, r := range regions {
@@ -97,6 +107,10 @@ func Load(regions []Region, opts Options) *Table {
 			order = append(order, r.Path)
 		}
 		byPath[r.Path] = append(byPath[r.Path], r)
+	}
+	if len(order) > maxModules {
+		t.Warnings = append(t.Warnings, fmt.Sprintf("the core maps %d distinct files; only the first %d are loaded as modules (a process has at most vm.max_map_count mappings, 65530 by default), the rest show as addresses", len(order), maxModules))
+		order = order[:maxModules]
 	}
 	for _, path := range order {
 		rs := byPath[path]
@@ -124,20 +138,34 @@ func Load(regions []Region, opts Options) *Table {
 			t.Modules = append(t.Modules, m)
 		}
 	}
+	if n := t.missing - maxMissingNamed; n > 0 {
+		t.Warnings = append(t.Warnings, fmt.Sprintf("and %d more modules whose files were not found or not opened; their frames show module+offset", n))
+	}
 	sort.Slice(t.Modules, func(i, j int) bool { return t.Modules[i].Start < t.Modules[j].Start })
 	return t
 }
+
+// maxModules bounds the modules of one table: each is a file looked up
+// and opened, and kept open.
+const maxModules = 1 << 16
+
+// maxMissingNamed bounds the modules without a file that get a warning of
+// their own; a core can name a million files, and the rest are counted.
+const maxMissingNamed = 20
 
 // open finds and opens the file for m and computes its bias. A candidate
 // whose identity disagrees with the core (build-id, or without one the ELF
 // header page the kernel dumped) is kept only if nothing better turns up.
 func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Options) {
-	var tried []string
+	var tried, refused []string
 	var why string
 	for _, cand := range t.candidates(m, opts) {
 		tried = append(tried, cand)
-		f, err := safefile.Open(cand)
+		f, err := t.finder.open(cand)
 		if err != nil {
+			if errors.Is(err, safefile.ErrRefused) {
+				refused = append(refused, err.Error())
+			}
 			continue
 		}
 		var r io.ReaderAt = f
@@ -172,7 +200,14 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 	switch m.Status {
 	case "":
 		m.Status = StatusMissing
-		t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: file not found (tried %s); its frames show module+offset", m.Path, strings.Join(tried, ", ")))
+		if t.missing++; t.missing > maxMissingNamed {
+			return // counted in the summary Load adds
+		}
+		if len(refused) > 0 {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: no file opened: %s (tried %s); its frames show module+offset", m.Path, strings.Join(refused, "; "), strings.Join(tried, ", ")))
+		} else {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: file not found (tried %s); its frames show module+offset", m.Path, strings.Join(tried, ", ")))
+		}
 		return
 	case StatusMismatch:
 		t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: %s is not the file the process mapped (%s); its symbols and frames may be wrong", m.Path, m.File, why))
@@ -261,9 +296,9 @@ func (t *Table) candidates(m *Module, opts Options) []string {
 		out = append(out, filepath.Join(dir, filepath.Base(m.Path)))
 	}
 	if opts.Sysroot != "" {
-		if p, ok := safefile.Within(opts.Sysroot, m.Path); ok {
-			out = append(out, p)
-		}
+		// Opened confined to the sysroot (debugFinder.open): its
+		// symlinks resolve as if it were /.
+		out = append(out, filepath.Join(opts.Sysroot, filepath.Clean("/"+m.Path)))
 	} else if filepath.IsAbs(m.Path) {
 		out = append(out, m.Path)
 	}
@@ -296,7 +331,7 @@ func (t *Table) byBuildID(dir string) map[string]string {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		f, err := safefile.Open(p)
+		f, err := t.finder.open(p)
 		if err != nil {
 			continue
 		}
@@ -347,6 +382,9 @@ func (t *Table) Close() {
 	t.preloads.Wait()
 	for _, m := range t.Modules {
 		m.Close()
+	}
+	if t.finder.root != nil {
+		t.finder.root.Close()
 	}
 }
 

@@ -22,8 +22,16 @@ type scanOptions struct {
 	output    scanOutput
 	timeout   time.Duration
 	maxSize   byteSize
+	maxMemory byteSize
+	inProcess bool
 	source    sourceFlags
 }
+
+// defaultMaxMemory is each worker's address-space limit: the analysis of
+// one core is promised to stay within 2 GiB of RSS with default flags,
+// and address space runs ahead of RSS (mapped files, the Go heap's
+// reservations).
+const defaultMaxMemory = 4 << 30
 
 func newScanCmd() *cobra.Command {
 	o := &scanOptions{}
@@ -38,6 +46,10 @@ Each core's executable is looked for in this order: --binary; a file named "bin"
 core; the core's directory, then --binary-dir, each by build-id then by name; the paths the core
 names, under --sysroot. A file that does not match the core (build-id, or the ELF headers the
 core holds) loses to any later one that does.
+
+Each core is analyzed in a child process of its own, at most --jobs at once: a core that makes
+its analysis crash, run out of memory (--max-memory, default 4 GiB of address space) or hang
+(--timeout: the child is killed) is that core's error row.
 
 With --baseline, each crash is known (its signature is in the file --write-baseline wrote) or
 new, in every format; only new crashes fail the run.
@@ -59,7 +71,11 @@ and nothing else failed.`,
 	f.StringVar(&o.binaryDir, "binary-dir", "", "look for executables and libraries in `DIR` (by build-id, then name)")
 	f.StringVar(&o.sysroot, "sysroot", "", "look up the paths cores name under `DIR`")
 	o.output.register(cmd)
-	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit)")
+	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit); its analysis is killed")
+	o.maxMemory = defaultMaxMemory
+	f.Var(&o.maxMemory, "max-memory", "limit each core's analysis to `SIZE` bytes of address space, e.g. 2G (0: no limit)")
+	f.BoolVar(&o.inProcess, "in-process", false, "analyze in this process, not one child per core (no isolation; for debugging)")
+	f.MarkHidden("in-process")
 	addMaxCoreSize(cmd, &o.maxSize)
 	o.source.register(cmd)
 	return cmd
@@ -75,10 +91,18 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 	opts := scan.Options{Dirs: dirs, Recursive: o.recursive, Jobs: o.jobs, Timeout: o.timeout, BinaryDir: o.binaryDir,
 		Core: analyze.Options{Binary: o.binary, Sysroot: o.sysroot, MaxCoreSize: int64(o.maxSize)}}
 	o.source.apply(&opts.Core)
+	if !o.inProcess {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("scan: finding this program to run its workers: %w", err)
+		}
+		opts.Isolate = &scan.Isolation{Command: []string{exe, "worker"}, MaxMemory: uint64(o.maxMemory)}
+	}
 	stderr := cmd.ErrOrStderr()
 	if isTerminal(stderr) {
 		opts.Progress = progressLine(stderr)
 	}
+	opts.OnRow = o.output.onRow(cmd.OutOrStdout())
 	res, err := scan.Run(opts)
 	if err != nil {
 		return err

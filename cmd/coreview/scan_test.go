@@ -338,7 +338,7 @@ func TestScanTimeout(t *testing.T) {
 		testfixture.CopyFile(t, src, filepath.Join(dir, name))
 	}
 	code, stdout, stderr := runCLI("scan", dir, "--timeout", "1ns", "--format", "jsonl", "--sysroot", testfixture.Sysroot())
-	if code != exitBadInput || !strings.Contains(stdout, `"error":"timed out after 1ns"`) || !strings.Contains(stderr, "1 of 1 cores could not be analyzed") {
+	if code != exitBadInput || !strings.Contains(stdout, `"error":"timed out after 1ns (the analysis was killed)"`) || !strings.Contains(stderr, "1 of 1 cores could not be analyzed") {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 
@@ -18,6 +19,10 @@ type scanOutput struct {
 	baseline      string
 	writeBaseline string
 	sourceRoot    string
+
+	known    *scan.Baseline // --baseline, read by check
+	streamed bool           // the JSON Lines rows were written as they came
+	rowErr   error          // the first error writing them
 }
 
 func (o *scanOutput) register(cmd *cobra.Command) {
@@ -42,18 +47,41 @@ func (o *scanOutput) check(cmd *cobra.Command) error {
 			return usagef("--source-root %s: not a directory", o.sourceRoot)
 		}
 	}
-	return nil
-}
-
-// write applies the baseline, writes the result and the new baseline, and
-// returns the run's exit status.
-func (o *scanOutput) write(cmd *cobra.Command, res *scan.Result) error {
+	// Read before any core, so a bad baseline costs no scan.
 	if o.baseline != "" {
 		b, err := scan.ReadBaseline(o.baseline)
 		if err != nil {
 			return err
 		}
-		res.ApplyBaseline(b)
+		o.known = b
+	}
+	return nil
+}
+
+// onRow is the scan's row callback for --format jsonl: each core's line
+// printed as soon as it and the ones before it are done, marked against
+// the baseline; nil for the other formats, which need the whole result.
+func (o *scanOutput) onRow(out io.Writer) func(scan.Row) {
+	if o.format != "jsonl" {
+		return nil
+	}
+	o.streamed = true
+	enc := scan.NewJSONLWriter(out)
+	return func(r scan.Row) {
+		if o.known != nil && r.SignatureHash != "" {
+			r.Baseline = o.known.State(r.SignatureHash)
+		}
+		if err := enc.Row(r); err != nil && o.rowErr == nil {
+			o.rowErr = err
+		}
+	}
+}
+
+// write applies the baseline, writes the result and the new baseline, and
+// returns the run's exit status.
+func (o *scanOutput) write(cmd *cobra.Command, res *scan.Result) error {
+	if o.known != nil {
+		res.ApplyBaseline(o.known)
 	}
 	out := cmd.OutOrStdout()
 	var err error
@@ -61,7 +89,11 @@ func (o *scanOutput) write(cmd *cobra.Command, res *scan.Result) error {
 	case "table":
 		err = res.WriteTable(out)
 	case "jsonl":
-		err = res.WriteJSONL(out)
+		if err = o.rowErr; err == nil && o.streamed {
+			err = res.WriteJSONLSummary(out)
+		} else if err == nil {
+			err = res.WriteJSONL(out)
+		}
 	case "json":
 		err = res.WriteJSON(out)
 	case "markdown":

@@ -46,7 +46,10 @@ func newWhatisCmd() *cobra.Command {
 				return fromStdin(err, args[0], file)
 			}
 			defer s.Close()
-			r := s.Report()
+			r, err := s.Analyze()
+			if err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			for _, a := range addrs {
 				w := s.WhatIs(a, r)

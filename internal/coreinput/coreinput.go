@@ -59,7 +59,9 @@ func decompressor(kind string, r io.Reader) (io.Reader, func(), error) {
 		}
 		return d, d.Close, nil
 	case "xz":
-		d, err := xz.NewReader(r)
+		// One stream: checkXZ has walked the first one's block headers
+		// for their dictionary sizes, and only that one.
+		d, err := xz.ReaderConfig{SingleStream: true}.NewReader(r)
 		return d, func() {}, err
 	case "gzip":
 		d, err := gzip.NewReader(r)
@@ -90,14 +92,19 @@ func Sniff(path string) (isCore bool, compression string, err error) {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return false, compression, err
 		}
-		d, done, err := decompressor(compression, bufio.NewReader(f))
-		if err != nil {
-			return false, compression, nil
+		if compression == "xz" {
+			// Without the dictionary the stream declares (up to 4 GiB).
+			head, _ = sniffXZ(f, 64)
+		} else {
+			d, done, err := decompressor(compression, bufio.NewReader(f))
+			if err != nil {
+				return false, compression, nil
+			}
+			defer done()
+			head = make([]byte, 64)
+			n, _ = io.ReadFull(d, head)
+			head = head[:n]
 		}
-		defer done()
-		head = make([]byte, 64)
-		n, _ = io.ReadFull(d, head)
-		head = head[:n]
 	}
 	return isELFCore(head), compression, nil
 }
@@ -126,13 +133,30 @@ func OpenContext(ctx context.Context, path string, maxSize int64) (*corefile.Fil
 	n, _ := f.ReadAt(head, 0)
 	if kind := Compression(head[:n]); kind != "" {
 		defer f.Close()
-		tmp, err := decompress(ctx, kind, f, maxSize)
+		if kind == "xz" {
+			if err := checkXZ(io.NewSectionReader(f, 0, 1<<62), maxXZDict); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+		}
+		tmp, n, cut, err := decompress(ctx, kind, f, maxSize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		if cut != nil && n == 0 {
+			tmp.Close()
+			return nil, fmt.Errorf("%s: %w", path, cut)
+		}
 		c, err := corefile.OpenFile(tmp)
 		if err != nil {
+			if cut != nil {
+				return nil, fmt.Errorf("%s: %w; the %d bytes decompressed before it: %v", path, cut, n, err)
+			}
 			return nil, fmt.Errorf("%s (decompressed %s): %w", path, kind, err)
+		}
+		if cut != nil {
+			// What came out is analysed like a raw core cut at that
+			// size; corefile has named the mappings the cut lost.
+			c.Warnings = append([]string{fmt.Sprintf("%v; analysing the %d bytes decompressed before it as a cut core", cut, n)}, c.Warnings...)
 		}
 		return c, nil
 	}
@@ -148,27 +172,76 @@ func OpenContext(ctx context.Context, path string, maxSize int64) (*corefile.Fil
 	return c, nil
 }
 
-func decompress(ctx context.Context, kind string, r io.Reader, maxSize int64) (*os.File, error) {
+// StreamError says that a compressed stream ended early (Truncated) or
+// could not be decoded, after Decompressed bytes came out.
+type StreamError struct {
+	Kind         string
+	Truncated    bool
+	Decompressed int64
+	Err          error
+}
+
+func (e *StreamError) Error() string {
+	if e.Truncated {
+		return fmt.Sprintf("the %s stream is truncated (%v) after %d decompressed bytes", e.Kind, e.Err, e.Decompressed)
+	}
+	return fmt.Sprintf("the %s stream is corrupt (%v) after %d decompressed bytes", e.Kind, e.Err, e.Decompressed)
+}
+
+func (e *StreamError) Unwrap() error { return e.Err }
+
+// decompress writes the decompressed stream to an unlinked temporary file
+// and returns it with its size. A stream that ends early or fails to
+// decode is not an error here: the bytes before the failure are returned
+// with cut saying what happened, as a cut raw core would be read.
+func decompress(ctx context.Context, kind string, r io.Reader, maxSize int64) (tmp *os.File, n int64, cut *StreamError, err error) {
 	d, done, err := decompressor(kind, bufio.NewReaderSize(ctxReader{ctx, r}, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", kind, err)
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, 0, nil, &StreamError{Kind: kind, Truncated: true, Err: err}
+		}
+		return nil, 0, nil, fmt.Errorf("%s: %w", kind, err)
 	}
 	defer done()
-	tmp, err := os.CreateTemp("", "coreview-core-*")
+	tmp, err = os.CreateTemp("", "coreview-core-*")
 	if err != nil {
-		return nil, err
+		return nil, 0, nil, err
 	}
 	os.Remove(tmp.Name()) // unlinked: gone when closed, whatever happens
-	n, err := safefile.CopySparse(tmp, io.LimitReader(d, maxSize+1))
+	er := &errReader{r: d}
+	n, err = safefile.CopySparse(tmp, io.LimitReader(er, maxSize+1))
 	if err != nil {
 		tmp.Close()
-		return nil, fmt.Errorf("%s: %w", kind, err)
+		return nil, n, nil, fmt.Errorf("%s: %w", kind, err)
 	}
 	if n > maxSize {
 		tmp.Close()
-		return nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, maxSize)
+		return nil, n, nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, maxSize)
 	}
-	return tmp, nil
+	if er.err != nil && er.err != io.EOF {
+		if cerr := ctx.Err(); cerr != nil {
+			tmp.Close()
+			return nil, n, nil, cerr
+		}
+		trunc := errors.Is(er.err, io.ErrUnexpectedEOF) || errors.Is(er.err, io.EOF)
+		cut = &StreamError{Kind: kind, Truncated: trunc, Decompressed: n, Err: er.err}
+	}
+	return tmp, n, cut, nil
+}
+
+// errReader remembers the error its reader ended with, which CopySparse
+// (reading with io.ReadFull) cannot tell from a clean end.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // ctxReader reads r until ctx is done.

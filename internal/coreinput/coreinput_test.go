@@ -2,9 +2,13 @@ package coreinput
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"hash/crc32"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -90,5 +94,160 @@ func TestReadMeta(t *testing.T) {
 	}
 	if m := ReadMeta(filepath.Join(dir, "core")); !m.Empty() {
 		t.Errorf("plain core: %+v", m)
+	}
+}
+
+// TestReadMetaTimestampRange: a timestamp no clock can write (2^63-1 µs) in
+// the file name or the xattr is dropped with a warning, and the metadata
+// still encodes as JSON.
+func TestReadMetaTimestampRange(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "core.prog.1000.0123456789abcdef0123456789abcdef.4242.9223372036854775807.zst")
+	os.WriteFile(path, nil, 0o644)
+	check := func(m Meta, where string) {
+		t.Helper()
+		if !m.Time.IsZero() || len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], where) || !strings.Contains(m.Warnings[0], "out of range") {
+			t.Errorf("time %v, warnings %q; want it dropped, saying so for %s", m.Time, m.Warnings, where)
+		}
+		if _, err := json.Marshal(m); err != nil {
+			t.Errorf("json: %v", err)
+		}
+	}
+	m := ReadMeta(path)
+	if !m.FromName || m.PID != 4242 {
+		t.Errorf("the rest of the name is lost: %+v", m)
+	}
+	check(m, "the file name")
+	plain := filepath.Join(dir, "core")
+	os.WriteFile(plain, nil, 0o644)
+	if err := syscall.Setxattr(plain, "user.coredump.timestamp", []byte("9223372036854775807"), 0); err != nil {
+		t.Skipf("no user xattrs here: %v", err)
+	}
+	check(ReadMeta(plain), "user.coredump.timestamp")
+	syscall.Setxattr(plain, "user.coredump.timestamp", []byte("-5"), 0)
+	check(ReadMeta(plain), "user.coredump.timestamp")
+	syscall.Setxattr(plain, "user.coredump.timestamp", []byte("1700000000123456"), 0)
+	if m := ReadMeta(plain); m.Time.UnixMicro() != 1700000000123456 || len(m.Warnings) != 0 {
+		t.Errorf("a good xattr timestamp: %v %q", m.Time, m.Warnings)
+	}
+}
+
+// hugeDictXZ compresses data with xz and rewrites the first block header
+// to declare a 4 GiB dictionary (dictionary byte 40), with its CRC32 fixed:
+// the decoder would allocate it before decoding a byte.
+func hugeDictXZ(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter("xz", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	w.Close()
+	b := buf.Bytes()
+	hlen := (int(b[12]) + 1) * 4
+	h := b[12 : 12+hlen]
+	i := bytes.Index(h, []byte{0x21, 0x01})
+	if i < 0 {
+		t.Fatalf("no LZMA2 filter flags in block header % x", h)
+	}
+	h[i+2] = 40
+	binary.LittleEndian.PutUint32(h[hlen-4:], crc32.ChecksumIEEE(h[:hlen-4]))
+	return b
+}
+
+// TestXZDictionaryCap: a stream declaring a 4 GiB dictionary still sniffs
+// (with a small dictionary) and is refused by Open, saying why; a child
+// doing both for eight copies stays within 200 MiB (it reached 16.8 GB).
+func TestXZDictionaryCap(t *testing.T) {
+	raw, err := os.ReadFile(testfixture.Get(t, "c-null-call").RawCore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "core.xz")
+	if err := os.WriteFile(path, hugeDictXZ(t, raw), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if testfixture.InChild(t) {
+		for range 8 {
+			isCore, kind, err := Sniff(path)
+			if !isCore || kind != "xz" || err != nil {
+				t.Errorf("Sniff = %v %q %v", isCore, kind, err)
+			}
+			if _, err := Open(path, 0); err == nil || !strings.Contains(err.Error(), "4095 MiB dictionary") {
+				t.Errorf("Open: %v, want the dictionary refused", err)
+			}
+		}
+		return
+	}
+	const budget = 200 << 20
+	rss := testfixture.RunInChild(t, 2<<30)
+	t.Logf("peak RSS %d MiB", rss>>20)
+	if rss > budget {
+		t.Errorf("peak RSS %d MiB, budget %d MiB", rss>>20, budget>>20)
+	}
+}
+
+// TestTruncatedCompressedCores: a compressed core cut short is reported as
+// truncated, and what came out before the cut is read like a cut raw core;
+// never "empty file".
+func TestTruncatedCompressedCores(t *testing.T) {
+	raw, err := os.ReadFile(testfixture.Get(t, "c-null-call").RawCore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Incompressible bytes after the core make the streams emit output
+	// before the end (xz and zstd emit output in pieces of at most 2 MiB,
+	// lz4 in blocks of 4 MiB).
+	noise := make([]byte, 5<<20)
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := range noise {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		noise[i] = byte(x)
+	}
+	dir := t.TempDir()
+	for _, kind := range []string{"zstd", "xz", "gzip", "lz4"} {
+		t.Run(kind, func(t *testing.T) {
+			var buf bytes.Buffer
+			w, _ := NewWriter(kind, &buf)
+			w.Write(raw)
+			if kind == "lz4" {
+				w.Write(noise)
+			} else {
+				w.Write(noise[:1<<20])
+			}
+			w.Close()
+			whole := buf.Bytes()
+			for _, tc := range []struct {
+				name   string
+				keep   int
+				opened bool
+			}{
+				{"header only", 24, false},
+				{"cut in the noise", len(whole) - 256<<10, true},
+			} {
+				path := filepath.Join(dir, kind+"-"+strings.ReplaceAll(tc.name, " ", "-"))
+				os.WriteFile(path, whole[:tc.keep], 0o644)
+				c, err := Open(path, 0)
+				var se *StreamError
+				switch {
+				case tc.opened && err != nil:
+					t.Errorf("%s: %v, want the part before the cut opened", tc.name, err)
+				case tc.opened:
+					if len(c.Warnings) == 0 || !strings.Contains(c.Warnings[0], "stream is truncated") || len(c.Threads) == 0 {
+						t.Errorf("%s: warnings %q, %d threads", tc.name, c.Warnings, len(c.Threads))
+					}
+					c.Close()
+				case err == nil:
+					c.Close()
+					t.Errorf("%s: opened", tc.name)
+				case !errors.As(err, &se) || !se.Truncated || strings.Contains(err.Error(), "empty file"):
+					t.Errorf("%s: %v, want a truncated stream", tc.name, err)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package coreinput
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +23,29 @@ type Meta struct {
 	Hostname  string    `json:"hostname,omitempty"`
 	FromName  bool      `json:"from_name,omitempty"`
 	FromXattr bool      `json:"from_xattr,omitempty"`
+	// Warnings says which recorded values were dropped as impossible.
+	Warnings []string `json:"-"`
+}
+
+// The range of timestamps kept: from the epoch to the last microsecond of
+// year 9999, the last time RFC 3339 (and so encoding/json) can write. A
+// core has no business being older than the epoch, and 2^63-1 µs in a
+// file name made JSON encoding of the whole report fail.
+var (
+	minTime = time.Unix(0, 0).UTC()
+	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+)
+
+// timestamp converts systemd's microseconds since the epoch, or says why
+// it cannot be a time.
+func timestamp(usec int64, where string, m *Meta) (time.Time, bool) {
+	// time.UnixMicro of values near the int64 limits wraps; compare
+	// seconds first.
+	if usec < 0 || usec/1e6 > maxTime.Unix() {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("systemd metadata: timestamp %d µs in %s is out of range (before 1970 or after 9999); dropped", usec, where))
+		return time.Time{}, false
+	}
+	return time.UnixMicro(usec).UTC(), true
 }
 
 // maxXattr bounds one extended attribute's value.
@@ -45,7 +69,7 @@ func ReadMeta(path string) Meta {
 		if e1 == nil && e2 == nil && e3 == nil && len(parts[n-3]) == 32 {
 			m.Comm = strings.Join(parts[1:n-4], ".")
 			m.UID, m.BootID, m.PID = uid, parts[n-3], pid
-			m.Time = time.UnixMicro(usec).UTC()
+			m.Time, _ = timestamp(usec, "the file name", &m)
 			m.FromName = true
 		}
 	}
@@ -72,8 +96,12 @@ func ReadMeta(path string) Meta {
 	if v, err := strconv.Atoi(get("signal")); err == nil {
 		m.Signal, m.FromXattr = v, true
 	}
-	if v, err := strconv.ParseInt(get("timestamp"), 10, 64); err == nil {
-		m.Time = time.UnixMicro(v).UTC()
+	if v := get("timestamp"); v != "" {
+		if usec, err := strconv.ParseInt(v, 10, 64); err != nil {
+			m.Warnings = append(m.Warnings, fmt.Sprintf("systemd metadata: timestamp %q in the user.coredump.timestamp attribute is not a number of microseconds; dropped", v))
+		} else if t, ok := timestamp(usec, "the user.coredump.timestamp attribute", &m); ok {
+			m.Time = t
+		}
 	}
 	if v := get("hostname"); v != "" {
 		m.Hostname = v

@@ -56,7 +56,7 @@ func checkPathFS(name string) error {
 
 func refuseFS(name string, typ int64) error {
 	if fs, ok := pseudoFS[typ]; ok {
-		return fmt.Errorf("%s: refusing to open a file on %s (the kernel's live state, not a file the process mapped)", name, fs)
+		return &RefusedError{Path: name, Reason: fmt.Sprintf("it is on %s (the kernel's live state, not a file the process mapped)", fs)}
 	}
 	return nil
 }

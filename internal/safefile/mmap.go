@@ -3,6 +3,7 @@ package safefile
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -30,22 +31,28 @@ func Map(f *os.File) (*Mapped, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mmap %s: %w", f.Name(), err)
 	}
+	register(data, f.Name())
 	return &Mapped{data: data}, nil
 }
 
-// ReadAt copies len(p) bytes at off.
-func (m *Mapped) ReadAt(p []byte, off int64) (int, error) {
+// ReadAt copies len(p) bytes at off. If the file shrank underneath the
+// mapping, the copy faults; the fault is caught here and returned as a
+// *ChangedError (wrapping ErrChanged), never a crash.
+func (m *Mapped) ReadAt(p []byte, off int64) (n int, err error) {
 	if off < 0 || off >= int64(len(m.data)) {
 		return 0, errEOF
 	}
-	n := copy(p, m.data[off:])
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer RecoverFault(&err)
+	n = copy(p, m.data[off:])
 	if n < len(p) {
 		return n, errEOF
 	}
 	return n, nil
 }
 
-// Bytes returns the mapped bytes; they are valid until Close.
+// Bytes returns the mapped bytes; they are valid until Close. Reading
+// them faults if the file shrinks: readers run under Guard.
 func (m *Mapped) Bytes() []byte { return m.data }
 
 // Size returns the file's size.
@@ -56,6 +63,7 @@ func (m *Mapped) Close() error {
 	if m.data == nil {
 		return nil
 	}
+	unregister(m.data)
 	err := syscall.Munmap(m.data)
 	m.data = nil
 	return err

@@ -4,8 +4,9 @@
 package safefile
 
 import (
-	"fmt"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,7 @@ func Open(name string) (*os.File, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file but %s", name, Describe(st.Mode()))
+		return nil, &RefusedError{Path: name, Reason: "not a regular file but " + Describe(st.Mode())}
 	}
 	if err := checkPathFS(name); err != nil {
 		return nil, err
@@ -36,7 +37,7 @@ func Open(name string) (*os.File, error) {
 	}
 	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file", name)
+		return nil, &RefusedError{Path: name, Reason: "not a regular file (it changed while being opened)"}
 	}
 	if err := checkFS(name, f); err != nil {
 		f.Close()
@@ -47,12 +48,16 @@ func Open(name string) (*os.File, error) {
 
 // Within joins root and an absolute path from the core, and reports whether
 // the result (after resolving symlinks, if it exists) stays inside root. A
-// path that does not exist is inside: opening it will fail.
+// path that does not exist is inside: opening it will fail. One whose
+// symlinks cannot be resolved for another reason (a /proc/PID/root link
+// into a namespace we may not read) is not: where it leads is unknown.
+// Root.Open confines lookups properly; this is its fallback and the check
+// for paths a caller joins itself.
 func Within(root, path string) (string, bool) {
 	p := filepath.Join(root, filepath.Clean("/"+path))
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return p, true
+		return p, errors.Is(err, fs.ErrNotExist)
 	}
 	rootReal, err := filepath.EvalSymlinks(root)
 	if err != nil {

@@ -1,0 +1,143 @@
+package corefile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/coreview/coreview/internal/testfixture"
+)
+
+// stackImage lays out an initial stack as fs/binfmt_elf.c
+// create_elf_tables does, at vaddr: argc, argv[], NULL, envp[], NULL,
+// auxv (AT_EXECFN, AT_PAGESZ, AT_NULL), then the string area. argv and
+// envp hold offsets into strs, turned into addresses here; the returned
+// core has the matching NT_AUXV note and one PRSTATUS.
+func stackCore(argv, envp []uint64, strs []byte) []byte {
+	const vaddr = 0x7ffc00000000
+	le := binary.LittleEndian
+	words := 1 + len(argv) + 1 + len(envp) + 1 + 6
+	strBase := uint64(vaddr + 8*words)
+	execfn := strBase + uint64(len(strs))
+	var b bytes.Buffer
+	w := func(v uint64) { var x [8]byte; le.PutUint64(x[:], v); b.Write(x[:]) }
+	w(uint64(len(argv)))
+	for _, p := range argv {
+		w(strBase + p)
+	}
+	w(0)
+	for _, p := range envp {
+		w(strBase + p)
+	}
+	w(0)
+	auxv := []uint64{AT_EXECFN, execfn, AT_PAGESZ, 4096, AT_NULL, 0}
+	for _, v := range auxv {
+		w(v)
+	}
+	b.Write(strs)
+	b.WriteString("/bin/prog\x00")
+	for b.Len()%4096 != 0 {
+		b.WriteByte(0)
+	}
+	var an bytes.Buffer
+	for _, v := range auxv {
+		var x [8]byte
+		le.PutUint64(x[:], v)
+		an.Write(x[:])
+	}
+	return synthCore([]synthNote{
+		{"CORE", NT_PRSTATUS, prstatus(1, 0, vaddr)},
+		{"CORE", NT_AUXV, an.Bytes()},
+	}, []synthLoad{{vaddr: vaddr, memsz: uint64(b.Len()), flags: 6, data: b.Bytes()}})
+}
+
+func commandLine(t *testing.T, img []byte) CommandLine {
+	t.Helper()
+	c, err := NewFile(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, ok := c.Memory(nil).CommandLine()
+	if !ok {
+		t.Fatal("no command line found on the stack")
+	}
+	return cl
+}
+
+func TestCommandLine(t *testing.T) {
+	strs := []byte("prog\x00-v\x00\x00HOME=/root\x00")
+	cl := commandLine(t, stackCore([]uint64{0, 5, 8}, []uint64{9, 9}, strs))
+	if got := strings.Join(cl.Argv, "|"); got != "prog|-v|" {
+		t.Errorf("argv %q", cl.Argv)
+	}
+	if got := strings.Join(cl.Envp, "|"); got != "HOME=/root|HOME=/root" {
+		t.Errorf("envp %q", cl.Envp)
+	}
+	if cl.Cut != "" {
+		t.Errorf("cut %q on a small command line", cl.Cut)
+	}
+}
+
+// hostileArgs: 65,536 argv and 65,536 env pointers into one 128 KiB run
+// without a NUL; argv all at its start (one string, shared), envp at
+// distinct offsets (each a new string, until the budget is spent).
+func hostileArgs() []byte {
+	run := bytes.Repeat([]byte{'A'}, maxArgLen)
+	argv := make([]uint64, 1<<16)
+	envp := make([]uint64, 1<<16)
+	for i := range envp {
+		envp[i] = uint64(i % 4096)
+	}
+	return stackCore(argv, envp, run)
+}
+
+// TestCommandLineCapped: what is read is capped at maxArgBytes together
+// and the cut is said.
+func TestCommandLineCapped(t *testing.T) {
+	cl := commandLine(t, hostileArgs())
+	if len(cl.Argv) != 1<<16 || len(cl.Argv[0]) != maxArgLen || len(cl.Argv[1<<16-1]) != maxArgLen {
+		t.Fatalf("argv: %d strings, first %d bytes", len(cl.Argv), len(cl.Argv[0]))
+	}
+	// Shared strings are one allocation: count each backing array once.
+	seen := map[*byte]bool{}
+	total := 0
+	for _, s := range append(cl.Argv, cl.Envp...) {
+		if p := unsafe.StringData(s); !seen[p] {
+			seen[p] = true
+			total += len(s)
+		}
+	}
+	if total > maxArgBytes {
+		t.Errorf("read %d bytes of strings, cap %d", total, maxArgBytes)
+	}
+	if len(cl.Envp) >= 1<<16 || len(cl.Envp) < 4 {
+		t.Errorf("%d env strings kept", len(cl.Envp))
+	}
+	for _, want := range []string{"longer than 128 KiB cut there", "past the 1 MiB", "0 argv"} {
+		if !strings.Contains(cl.Cut, want) {
+			t.Errorf("cut %q lacks %q", cl.Cut, want)
+		}
+	}
+}
+
+// TestCommandLineMemory: the hostile stack that took 16 GiB stays in a
+// small budget, measured in a child process.
+func TestCommandLineMemory(t *testing.T) {
+	if testfixture.InChild(t) {
+		img := hostileArgs()
+		c, err := NewFile(bytes.NewReader(img), int64(len(img)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Memory(nil).Args()
+		return
+	}
+	const budget = 200 << 20
+	if rss := testfixture.RunInChild(t, 2<<30); rss > budget {
+		t.Errorf("peak RSS %d MiB, budget %d MiB", rss>>20, budget>>20)
+	} else {
+		t.Logf("peak RSS %d MiB", rss>>20)
+	}
+}

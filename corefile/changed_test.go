@@ -1,0 +1,46 @@
+package corefile
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/coreview/coreview/internal/safefile"
+)
+
+// TestCoreShrinksWhileRead: a core truncated after it was opened (and
+// mapped) gives read errors wrapping safefile.ErrChanged and Changed says
+// so; before, the read raised SIGBUS and killed the process.
+func TestCoreShrinksWhileRead(t *testing.T) {
+	stack := bytes.Repeat([]byte{0xab}, 1<<20)
+	img := synthCore([]synthNote{{"CORE", NT_PRSTATUS, prstatus(1, 0x401000, 0x7ffc00080000)}},
+		[]synthLoad{{vaddr: 0x7ffc00000000, memsz: 1 << 20, flags: 6, data: stack}})
+	path := filepath.Join(t.TempDir(), "core")
+	if err := os.WriteFile(path, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mem := c.Memory(nil)
+	if _, err := mem.ReadUint64(0x7ffc00080000); err != nil {
+		t.Fatal(err)
+	}
+	if c.Changed() != nil {
+		t.Fatalf("changed before anything changed: %v", c.Changed())
+	}
+	if err := os.Truncate(path, 4096); err != nil {
+		t.Fatal(err)
+	}
+	_, err = mem.ReadUint64(0x7ffc00080000)
+	if !errors.Is(err, safefile.ErrChanged) {
+		t.Errorf("read after the truncation: %v, want ErrChanged", err)
+	}
+	if err := c.Changed(); !errors.Is(err, safefile.ErrChanged) {
+		t.Errorf("Changed() = %v", err)
+	}
+}

@@ -1,0 +1,187 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/coreview/coreview/analyze"
+	"github.com/coreview/coreview/symbolize"
+)
+
+// Isolation runs each core's analysis in a child process, so that what
+// one core does to its analysis (a crash, a SIGBUS, running out of
+// memory, a hang) is that core's error row and nothing else's, and a
+// timeout really ends the analysis: the child is killed, and its job
+// slot is free only once it is gone.
+type Isolation struct {
+	// Command is the worker's argv: a program that reads a WorkerRequest
+	// on standard input and writes its Row as JSON on standard output
+	// (coreview's hidden "worker" command, which calls ServeWorker).
+	Command []string
+	// MaxMemory is the address-space limit (RLIMIT_AS) of each worker,
+	// in bytes; 0: none. The worker sets it on itself before reading
+	// the core.
+	MaxMemory uint64
+}
+
+// WorkerRequest is what a worker is asked: one core, and the options its
+// analysis starts from (those of the scan, less what cannot cross a pipe:
+// the debuginfod client is rebuilt from its settings).
+type WorkerRequest struct {
+	Path      string          `json:"path"`
+	Core      analyze.Options `json:"core"`
+	BinaryDir string          `json:"binary_dir,omitempty"`
+	// Debuginfod is the scan's debuginfod client's settings, if any.
+	Debuginfod *DebuginfodConfig `json:"debuginfod,omitempty"`
+	MaxMemory  uint64            `json:"max_memory,omitempty"`
+}
+
+// DebuginfodConfig is a symbolize.Debuginfod's settings.
+type DebuginfodConfig struct {
+	URLs     []string      `json:"urls"`
+	CacheDir string        `json:"cache_dir"`
+	Timeout  time.Duration `json:"timeout"`
+}
+
+// maxWorkerOutput caps what is read of a worker's standard output (a Row
+// is a few KiB) and standard error.
+const (
+	maxWorkerOutput = 16 << 20
+	maxWorkerStderr = 64 << 10
+)
+
+// ServeWorker answers one WorkerRequest read from r with the core's Row,
+// written to w as JSON: the child side of Isolation. The address-space
+// limit is set first, so that nothing the core makes the analysis
+// allocate can go past it; past it, the Go runtime ends the worker, and
+// the parent reports that.
+func ServeWorker(r io.Reader, w io.Writer) error {
+	var req WorkerRequest
+	if err := json.NewDecoder(io.LimitReader(r, maxWorkerOutput)).Decode(&req); err != nil {
+		return fmt.Errorf("worker: reading the request: %w", err)
+	}
+	if req.MaxMemory > 0 {
+		lim := syscall.Rlimit{Cur: req.MaxMemory, Max: req.MaxMemory}
+		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &lim); err != nil {
+			return fmt.Errorf("worker: setting the memory limit: %w", err)
+		}
+	}
+	if d := req.Debuginfod; d != nil {
+		req.Core.Debuginfod = &symbolize.Debuginfod{URLs: d.URLs, CacheDir: d.CacheDir, Timeout: d.Timeout}
+	}
+	opts := Options{Core: req.Core, BinaryDir: req.BinaryDir}
+	row := analyzeRow(context.Background(), req.Path, opts)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(row)
+}
+
+// runWorker analyzes path in a child process, killed at the timeout.
+func runWorker(path string, opts Options) Row {
+	iso := opts.Isolate
+	ctx := context.Background()
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	req := WorkerRequest{Path: path, Core: opts.Core, BinaryDir: opts.BinaryDir, MaxMemory: iso.MaxMemory}
+	if d := opts.Core.Debuginfod; d != nil {
+		req.Debuginfod = &DebuginfodConfig{URLs: d.URLs, CacheDir: d.CacheDir, Timeout: d.Timeout}
+		req.Core.Debuginfod = nil
+	}
+	in, err := json.Marshal(req)
+	if err != nil {
+		return errorRow(path, fmt.Sprintf("internal error: worker request: %v", err))
+	}
+	cmd := exec.CommandContext(ctx, iso.Command[0], iso.Command[1:]...)
+	cmd.Stdin = bytes.NewReader(in)
+	var stdout, stderr capped
+	stdout.max, stderr.max = maxWorkerOutput, maxWorkerStderr
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// Killed at the timeout (SIGKILL: a hung analysis does not get to
+	// decide); Wait returns once the process is gone, and only then is
+	// the job slot free.
+	cmd.WaitDelay = time.Second
+	err = cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		return errorRow(path, fmt.Sprintf("timed out after %s (the analysis was killed)", opts.Timeout))
+	}
+	if err != nil {
+		return errorRow(path, workerFailure(err, stderr.String(), iso.MaxMemory))
+	}
+	var row Row
+	if err := json.Unmarshal(stdout.Bytes(), &row); err != nil {
+		return errorRow(path, fmt.Sprintf("internal error: the worker's answer: %v", err))
+	}
+	if row.Diagnoses == nil {
+		row.Diagnoses = []string{}
+	}
+	row.Path = path
+	return row
+}
+
+func errorRow(path, msg string) Row { return Row{Path: path, Diagnoses: []string{}, Error: msg} }
+
+// workerFailure says why a worker ended without an answer: the signal that
+// killed it, or what the Go runtime printed when it gave up (out of
+// memory under --max-memory, a fault), else its last line of stderr.
+func workerFailure(err error, stderr string, maxMemory uint64) string {
+	last := lastLine(stderr)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return fmt.Sprintf("the analysis could not be started: %v", err)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("the analysis was killed by %v", ws.Signal())
+	}
+	switch {
+	case strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "cannot allocate memory"):
+		if maxMemory > 0 {
+			return fmt.Sprintf("the analysis ran out of memory (its limit is %d MiB, --max-memory)", maxMemory>>20)
+		}
+		return "the analysis ran out of memory"
+	case strings.Contains(stderr, "unexpected fault address") || strings.Contains(stderr, "signal SIGBUS"):
+		return "the analysis crashed reading a file that changed underneath it: " + last
+	}
+	if last != "" {
+		return fmt.Sprintf("the analysis failed (exit status %d): %s", ee.ExitCode(), last)
+	}
+	return fmt.Sprintf("the analysis failed (exit status %d)", ee.ExitCode())
+}
+
+// lastLine is the first line of a Go runtime failure ("fatal error: …"),
+// else the last non-empty line.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for _, l := range lines {
+		if strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "panic:") || strings.HasPrefix(l, "runtime:") {
+			return strings.TrimSpace(l)
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// capped keeps the first max bytes written to it and discards the rest.
+type capped struct {
+	bytes.Buffer
+	max int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.max - c.Len(); room > 0 {
+		c.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
