@@ -29,11 +29,6 @@ type MarkdownOptions struct {
 	Limit int
 }
 
-// mdSection is a part of a Markdown report in the order it is printed.
-type mdSection struct {
-	text string
-}
-
 // Markdown writes the report for a bug tracker (GitHub, GitLab): a title
 // line, the diagnoses with their numbers and a picture of the crashed
 // thread's stacks, the crashed thread's frames in a fenced block (recursion
