@@ -53,7 +53,7 @@ func TestHTMLInChromium(t *testing.T) {
 	crashed := r.CrashedThread()
 	for _, want := range []string{
 		"<h1>SIGSEGV: stack-overflow in segstack::parse_expr</h1>",
-		crashed.Frames[0].Function + "+0x8 (prog)", // the faulting frame
+		crashed.Frames[0].Function + "+0x8 (prog)\n", // the faulting frame, its own line
 		"rust_psm_on_stack+0x9 (prog)",
 		"guard page, 4 KiB",
 		`<g class="guard">`, `<g class="fault">`, `<g class="sp">`,

@@ -24,6 +24,9 @@ type HTMLOptions struct {
 // SVG of the crashed thread's stacks (the guard and the fault marked), and
 // the threads and memory map in collapsible sections.
 func HTML(w io.Writer, r *report.Report, opts HTMLOptions) error {
+	// Every string from the report goes through esc (sanitized and
+	// escaped), so the page is written with plain Fprintf: the renderers'
+	// printf would escape the newlines of the <pre> blocks.
 	ew := &errWriter{w: w}
 	esc := htmlText
 	title := "Crash"
@@ -36,40 +39,40 @@ func HTML(w io.Writer, r *report.Report, opts HTMLOptions) error {
 	if top := r.MeaningfulFrames(1); len(top) > 0 {
 		title += " in " + top[0]
 	}
-	ew.printf("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n", esc(title), htmlStyle)
-	ew.printf("<h1>%s</h1>\n<dl>\n", esc(title))
-	ew.printf("<dt>core</dt><dd><code>%s</code></dd>\n", esc(r.Core))
-	ew.printf("<dt>process</dt><dd>%d <code>%s</code></dd>\n", r.Process.PID, esc(strings.Join(r.Process.Args, " ")))
+	fmt.Fprintf(ew, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n", esc(title), htmlStyle)
+	fmt.Fprintf(ew, "<h1>%s</h1>\n<dl>\n", esc(title))
+	fmt.Fprintf(ew, "<dt>core</dt><dd><code>%s</code></dd>\n", esc(r.Core))
+	fmt.Fprintf(ew, "<dt>process</dt><dd>%d <code>%s</code></dd>\n", r.Process.PID, esc(strings.Join(r.Process.Args, " ")))
 	if r.Signal != nil {
-		ew.printf("<dt>signal</dt><dd>%s (%s) in thread %d", esc(r.Signal.Name), esc(r.Signal.CodeName), r.Signal.Thread)
+		fmt.Fprintf(ew, "<dt>signal</dt><dd>%s (%s) in thread %d", esc(r.Signal.Name), esc(r.Signal.CodeName), r.Signal.Thread)
 		if l := addressLine(r.Signal, func(a uint64) string { return fmt.Sprintf("%#x", a) }); l != "" {
-			ew.printf(", address %s", esc(l))
+			fmt.Fprintf(ew, ", address %s", esc(l))
 		}
-		ew.printf("</dd>\n")
+		fmt.Fprintf(ew, "</dd>\n")
 	}
 	if sd := r.SystemdRecord().Line(); sd != "" {
-		ew.printf("<dt>systemd-coredump</dt><dd>%s</dd>\n", esc(sd))
+		fmt.Fprintf(ew, "<dt>systemd-coredump</dt><dd>%s</dd>\n", esc(sd))
 	}
-	ew.printf("<dt>signature</dt><dd><code>%s</code> (<code>%s</code>)</dd>\n</dl>\n", esc(r.Signature), esc(r.SignatureHash))
+	fmt.Fprintf(ew, "<dt>signature</dt><dd><code>%s</code> (<code>%s</code>)</dd>\n</dl>\n", esc(r.Signature), esc(r.SignatureHash))
 	for _, d := range r.Diagnosis {
-		ew.printf("<section class=\"diagnosis\">\n<h2>%s</h2>\n<p>%s</p>\n", esc(string(d.Kind)), esc(d.Summary))
+		fmt.Fprintf(ew, "<section class=\"diagnosis\">\n<h2>%s</h2>\n<p>%s</p>\n", esc(string(d.Kind)), esc(d.Summary))
 		if len(d.Explanation) > 0 || d.StackOverflow != nil && len(d.StackOverflow.Hints) > 0 {
-			ew.printf("<ul>\n")
+			fmt.Fprintf(ew, "<ul>\n")
 			for _, e := range d.Explanation {
-				ew.printf("<li>%s</li>\n", esc(e))
+				fmt.Fprintf(ew, "<li>%s</li>\n", esc(e))
 			}
 			if d.StackOverflow != nil {
 				for _, h := range d.StackOverflow.Hints {
-					ew.printf("<li class=\"hint\">Hint: %s</li>\n", esc(h))
+					fmt.Fprintf(ew, "<li class=\"hint\">Hint: %s</li>\n", esc(h))
 				}
 			}
-			ew.printf("</ul>\n")
+			fmt.Fprintf(ew, "</ul>\n")
 		}
-		ew.printf("</section>\n")
+		fmt.Fprintf(ew, "</section>\n")
 	}
 	if blocks := stackBlocks(r); blocks != nil {
-		ew.printf("<section id=\"stacks\">\n<h2>The crashed thread's stacks</h2>\n%s\n<pre>%s</pre>\n</section>\n",
-			stackSVG(blocks), esc(strings.Join(drawBlocks(blocks), "\n")))
+		fmt.Fprintf(ew, "<section id=\"stacks\">\n<h2>The crashed thread's stacks</h2>\n%s\n<pre>%s</pre>\n</section>\n",
+			stackSVG(blocks), htmlBlock(strings.Join(drawBlocks(blocks), "\n")))
 	}
 	collapse := !opts.NoCollapse
 	to := TextOptions{Threads: opts.Threads}
@@ -85,11 +88,11 @@ func HTML(w io.Writer, r *report.Report, opts HTMLOptions) error {
 		}
 		var b strings.Builder
 		writeThreadFrames(&errWriter{w: &b}, t, collapse)
-		ew.printf("<section id=\"crashed\">\n<h2>Crashed thread %d (%s, %s)</h2>\n<pre>%s</pre>\n</section>\n", t.TID, frameCount(t), esc(t.EndReason), esc(b.String()))
+		fmt.Fprintf(ew, "<section id=\"crashed\">\n<h2>Crashed thread %d (%s, %s)</h2>\n<pre>%s</pre>\n</section>\n", t.TID, frameCount(t), esc(t.EndReason), htmlBlock(b.String()))
 	}
 	if len(others) > 0 {
 		groups := groupThreads(others, collapse)
-		ew.printf("<details id=\"threads\">\n<summary>Other threads (%d, %d distinct stacks)</summary>\n", len(others), len(groups))
+		fmt.Fprintf(ew, "<details id=\"threads\">\n<summary>Other threads (%d, %d distinct stacks)</summary>\n", len(others), len(groups))
 		for _, g := range groups {
 			t := g.threads[0]
 			who := fmt.Sprintf("thread %d", t.TID)
@@ -100,35 +103,45 @@ func HTML(w io.Writer, r *report.Report, opts HTMLOptions) error {
 				}
 				who = fmt.Sprintf("%d threads (%s)", len(g.threads), strings.Join(tids, ", "))
 			}
-			ew.printf("<details class=\"thread\">\n<summary>%s: %s, %s — <code>%s</code></summary>\n<pre>%s</pre>\n</details>\n",
-				esc(who), frameCount(t), esc(t.EndReason), esc(stackLine(t)), esc(g.frames))
+			fmt.Fprintf(ew, "<details class=\"thread\">\n<summary>%s: %s, %s — <code>%s</code></summary>\n<pre>%s</pre>\n</details>\n",
+				esc(who), frameCount(t), esc(t.EndReason), esc(stackLine(t)), htmlBlock(g.frames))
 		}
-		ew.printf("</details>\n")
+		fmt.Fprintf(ew, "</details>\n")
 	}
 	var maps strings.Builder
 	Maps(&maps, r)
-	ew.printf("<details id=\"maps\">\n<summary>Memory map (%d mappings)</summary>\n<pre>%s</pre>\n</details>\n", len(r.Mappings), esc(maps.String()))
-	ew.printf("<details id=\"environment\">\n<summary>Environment</summary>\n<ul>\n")
-	ew.printf("<li>command line: <code>%s</code></li>\n", esc(strings.Join(r.Process.Args, " ")))
-	ew.printf("<li>pid %d, executable <code>%s</code></li>\n", r.Process.PID, esc(r.Process.Exe))
+	fmt.Fprintf(ew, "<details id=\"maps\">\n<summary>Memory map (%d mappings)</summary>\n<pre>%s</pre>\n</details>\n", len(r.Mappings), htmlBlock(maps.String()))
+	fmt.Fprintf(ew, "<details id=\"environment\">\n<summary>Environment</summary>\n<ul>\n")
+	fmt.Fprintf(ew, "<li>command line: <code>%s</code></li>\n", esc(strings.Join(r.Process.Args, " ")))
+	fmt.Fprintf(ew, "<li>pid %d, executable <code>%s</code></li>\n", r.Process.PID, esc(r.Process.Exe))
 	for _, m := range r.Modules {
-		ew.printf("<li><code>%s</code> build-id <code>%s</code> (%s)</li>\n", esc(m.Path), esc(nameOr(m.CoreBuildID, m.BuildID)), esc(string(m.Status)))
+		fmt.Fprintf(ew, "<li><code>%s</code> build-id <code>%s</code> (%s)</li>\n", esc(m.Path), esc(nameOr(m.CoreBuildID, m.BuildID)), esc(string(m.Status)))
 	}
-	ew.printf("</ul>\n</details>\n")
+	fmt.Fprintf(ew, "</ul>\n</details>\n")
 	if len(r.Warnings) > 0 {
-		ew.printf("<section id=\"warnings\">\n<h2>Warnings</h2>\n<ul>\n")
+		fmt.Fprintf(ew, "<section id=\"warnings\">\n<h2>Warnings</h2>\n<ul>\n")
 		for _, wn := range r.Warnings {
-			ew.printf("<li>%s</li>\n", esc(wn))
+			fmt.Fprintf(ew, "<li>%s</li>\n", esc(wn))
 		}
-		ew.printf("</ul>\n</section>\n")
+		fmt.Fprintf(ew, "</ul>\n</section>\n")
 	}
-	ew.printf("</body>\n</html>\n")
+	fmt.Fprintf(ew, "</body>\n</html>\n")
 	return ew.err
 }
 
 // htmlText is text from the report as HTML text: sanitized (control
 // characters as escapes, as everywhere) and escaped.
 func htmlText(s string) string { return html.EscapeString(Sanitize(s)) }
+
+// htmlBlock is htmlText for the lines of a <pre>: each line sanitized, the
+// line breaks kept.
+func htmlBlock(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = htmlText(l)
+	}
+	return strings.Join(lines, "\n")
+}
 
 const htmlStyle = `body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1b1f24}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.5em}

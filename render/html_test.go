@@ -33,6 +33,9 @@ func TestHTMLHandBuilt(t *testing.T) {
 	if strings.Contains(out, "<5>") {
 		t.Error("unescaped text")
 	}
+	if strings.Contains(out, `\n`) || !strings.Contains(out, "descend+0x10 (prog) at /src/prog.c:7\n") {
+		t.Error("the <pre> blocks lost their line breaks")
+	}
 	svg := out[strings.Index(out, "<svg") : strings.Index(out, "</svg>")+6]
 	if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
 		t.Errorf("the SVG is not well-formed: %v", err)

@@ -308,7 +308,13 @@ func markdownHead(r *report.Report) string {
 		ew.printf("\n")
 	}
 	if pic := StackPicture(r); pic != nil {
-		ew.printf("**The crashed thread's stacks**\n\n%s\n", CodeBlock(strings.Join(pic, "\n")))
+		// Each line sanitized (it names the core's functions); the block
+		// written as it is, its newlines kept.
+		for i := range pic {
+			pic[i] = Sanitize(pic[i])
+		}
+		ew.printf("**The crashed thread's stacks**\n\n")
+		io.WriteString(ew, CodeBlock(strings.Join(pic, "\n"))+"\n")
 	}
 	return b.String()
 }
