@@ -286,24 +286,56 @@ func (c *code) FuncStart(pc uint64) (uint64, bool) {
 	return m.RuntimeAddr(sym.Addr), true
 }
 
-// Outermost reports whether pc is in the function that holds the program's
-// entry point (AT_ENTRY), which nothing called. Only the module holding
-// the entry point is consulted, so this costs no symbol table loads
-// elsewhere.
-func (c *code) Outermost(pc uint64) bool {
+// Outermost reports whether pc is in a function where a thread's stack
+// starts: the one that holds the program's entry point (AT_ENTRY), which
+// nothing called, or a Go runtime function every goroutine or thread of a
+// Go program starts in (goTopFrames). Only the module holding the entry
+// point is consulted, so this costs no symbol table loads elsewhere.
+func (c *code) Outermost(pc uint64, caller bool) (string, bool) {
 	entry, ok := c.s.Core.Aux(corefile.AT_ENTRY)
 	if !ok || entry == 0 {
-		return false
+		return "", false
 	}
 	if pc == entry {
-		return true
+		return "reached the program's entry point", true
 	}
 	m := c.s.Modules.Module(entry)
 	if m == nil || !m.Contains(pc) {
-		return false
+		return "", false
 	}
-	start, ok := c.FuncStart(pc)
-	return ok && start == entry
+	sym, ok := m.Lookup(m.FileAddr(pc))
+	if !ok {
+		return "", false
+	}
+	if m.RuntimeAddr(sym.Addr) == entry {
+		return "reached the program's entry point", true
+	}
+	if why, ok := goTopFrames[sym.Name]; ok {
+		return why, true
+	}
+	if caller && (sym.Name == "runtime.clone" || sym.Name == "runtime.clone.abi0") {
+		// The new thread's side of clone calls mstart; the parent's
+		// side calls nothing, so a return address into clone is the
+		// child's, at the bottom of the thread's stack.
+		return "reached runtime.clone, where every Go thread starts", true
+	}
+	return "", false
+}
+
+// goTopFrames are the Go runtime functions at the bottom of every stack of
+// a Go program, which the runtime's own traceback stops at (TOPFRAME or
+// SPWRITE functions, src/runtime/asm_amd64.s): nothing on this stack called
+// them, so the walk ends there. The linker names the assembly ones with
+// .abi0.
+var goTopFrames = map[string]string{
+	"runtime.goexit":      "reached runtime.goexit, where every goroutine starts",
+	"runtime.goexit.abi0": "reached runtime.goexit, where every goroutine starts",
+	"runtime.rt0_go":      "reached runtime.rt0_go, the Go program's start",
+	// mcall switches to the thread's g0 stack and calls a function that
+	// never returns: what lies above it on g0 is stale, and its caller
+	// is on the goroutine's own stack.
+	"runtime.mcall":       "reached runtime.mcall, which switched to this thread's g0 stack from a goroutine's",
+	"runtime.rt0_go.abi0": "reached runtime.rt0_go, the Go program's start",
 }
 
 // cfiWarnings reports modules whose CFI failed to parse.

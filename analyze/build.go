@@ -179,6 +179,14 @@ func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 	for i := range st.Frames {
 		f := &st.Frames[i]
 		out[i] = s.frame(i, f)
+		if i > 0 {
+			// Functions that tail-called their way from this frame
+			// to the one below: listed before this frame's own
+			// inlined calls, innermost first, as gdb shows them.
+			if tc := s.tailCallFrames(&st.Frames[i-1], f, i); len(tc) > 0 {
+				out[i].Inlined = append(tc, out[i].Inlined...)
+			}
+		}
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/coreview/coreview/internal/x86"
 )
 
 // traceWindow is how far before a `call reg` the loader of reg is looked
@@ -91,7 +93,7 @@ func (s *Session) straightLineBefore(end, lo uint64) []decodedInst {
 		var out []decodedInst
 		pc := s0
 		for pc < end {
-			inst, err := x86asm.Decode(buf[pc-start:], 64)
+			inst, err := x86.Decode(buf[pc-start:])
 			if err != nil {
 				break
 			}

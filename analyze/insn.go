@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/stackmap"
 )
 
@@ -16,28 +17,16 @@ func (s *Session) decodeAt(pc uint64) (x86asm.Inst, bool) {
 	if n == 0 {
 		return x86asm.Inst{}, false
 	}
-	inst, err := x86asm.Decode(b[:n], 64)
+	inst, err := x86.Decode(b[:n])
 	return inst, err == nil
 }
 
-// callBefore finds the call instruction that ends at return address ra:
-// the longest decoding of the bytes before ra that is a CALL exactly
-// reaching ra (direct calls are 5 bytes, indirect ones 2 to 7).
+// callBefore finds the call instruction that ends at return address ra,
+// by the one rule the unwinder uses too (x86.CallBefore): the instruction,
+// and the address it starts at.
 func (s *Session) callBefore(ra uint64) (x86asm.Inst, uint64, bool) {
-	var b [7]byte
-	if ra < 7 {
-		return x86asm.Inst{}, 0, false
-	}
-	if _, err := s.Mem.ReadAt(b[:], ra-7); err != nil {
-		return x86asm.Inst{}, 0, false
-	}
-	for l := 7; l >= 2; l-- {
-		inst, err := x86asm.Decode(b[7-l:], 64)
-		if err == nil && inst.Op == x86asm.CALL && inst.Len == l {
-			return inst, ra - uint64(l), true
-		}
-	}
-	return x86asm.Inst{}, 0, false
+	c, ok := x86.CallBefore(s.Mem, ra)
+	return c.Inst, c.Addr, ok
 }
 
 // dwarfReg maps x86asm's 64-bit registers to DWARF numbers.

@@ -179,22 +179,23 @@ func writeFrames(tw io.Writer, t *report.Thread, collapse bool) {
 func writeFrame(w io.Writer, f *report.Frame) {
 	for i := range f.Inlined {
 		in := &f.Inlined[i]
+		if in.Method == report.MethodTailCall {
+			// A function that left by a tail call: its own PC, after
+			// the jump, as gdb prints "(tail call)" frames.
+			name := nameOr(in.Function, "??")
+			if in.Module != "" {
+				name += " (" + in.Module + ")"
+			}
+			fprintf(w, "  #%d\t%#016x\t%s (tail call)%s\n", in.Index, uint64(in.PC), name, sourceSuffix(in))
+			continue
+		}
 		fprintf(w, "  #%d\t%#016x\t%s (inlined)%s\n", in.Index, uint64(in.PC), nameOr(in.Function, "??"), sourceSuffix(in))
 	}
 	if f.Signal {
 		fprintf(w, "  #%d\t%#016x\t<signal handler called>\n", f.Index, uint64(f.PC))
 		return
 	}
-	name := "??"
-	switch {
-	case f.Function != "":
-		name = fmt.Sprintf("%s+%#x", f.Function, f.Offset)
-	case f.Module != "":
-		name = fmt.Sprintf("%s+%#x", f.Module, uint64(f.ModuleOffset))
-	}
-	if f.Module != "" && f.Function != "" {
-		name += " (" + f.Module + ")"
-	}
+	name := frameName(f)
 	switch f.Method {
 	case report.MethodCFI, report.MethodContext:
 	case report.MethodSignal:
@@ -227,4 +228,20 @@ func shortSourcePath(p string) string {
 		}
 	}
 	return p
+}
+
+// frameName is a frame's function+offset and module, or module+offset, or
+// "??".
+func frameName(f *report.Frame) string {
+	name := "??"
+	switch {
+	case f.Function != "":
+		name = fmt.Sprintf("%s+%#x", f.Function, f.Offset)
+	case f.Module != "":
+		name = fmt.Sprintf("%s+%#x", f.Module, uint64(f.ModuleOffset))
+	}
+	if f.Module != "" && f.Function != "" {
+		name += " (" + f.Module + ")"
+	}
+	return name
 }

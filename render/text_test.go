@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/coreview/coreview/report"
 )
 
 // inOrder checks that out holds each of lines as a whole line, in order.
@@ -93,4 +95,31 @@ func TestHumanSize(t *testing.T) {
 			t.Errorf("humanSize(%d) = %q, want %q", n, got, want)
 		}
 	}
+}
+
+// TestTextTailCall: a tail-call frame prints with its own PC, its function
+// and module and "(tail call)", before the frame it returns to and with
+// that frame's number, as gdb lists one.
+func TestTextTailCall(t *testing.T) {
+	r := handBuilt()
+	th := &r.Threads[0]
+	for i := range r.Threads {
+		if r.Threads[i].TID == 43 {
+			th = &r.Threads[i]
+		}
+	}
+	th.Frames = append(th.Frames, report.Frame{Index: 1, PC: 0x7f0000091180, Function: "__pthread_cond_wait_common",
+		Offset: 0x10, Module: "libc.so.6", Method: report.MethodCFI,
+		Inlined: []report.Frame{{Index: 1, PC: 0x7f0000091050, Function: "__futex_abstimed_wait_cancelable64", Symbol: "__futex_abstimed_wait_common",
+			Offset: 0x50, Module: "libc.so.6", Method: report.MethodTailCall, File: "nptl/futex-internal.c", Line: 139}}})
+	var b bytes.Buffer
+	if err := Text(&b, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	inOrder(t, b.String(),
+		"thread 43: 2 frames, unreadable memory",
+		"  #0  0x00007f0000091000  futex_wait+0x4 (libc.so.6)",
+		"  #1  0x00007f0000091050  __futex_abstimed_wait_cancelable64 (libc.so.6) (tail call) at nptl/futex-internal.c:139",
+		"  #1  0x00007f0000091180  __pthread_cond_wait_common+0x10 (libc.so.6)",
+	)
 }

@@ -75,16 +75,21 @@ const (
 // Method says how the unwinder found a frame.
 type Method string
 
-// Frame methods: the unwinder's (stackmap.Method, same spelling) and
-// "inline" for a frame of a function inlined into a physical one.
+// Frame methods: the unwinder's (stackmap.Method, same spelling),
+// "inline" for a frame of a function inlined into a physical one and
+// "tailcall" for one rebuilt from DWARF call sites.
 const (
 	MethodContext Method = "context" // the thread's registers (frame 0)
 	MethodCFI     Method = "cfi"     // call frame information
 	MethodSignal  Method = "signal"  // the context saved by a signal frame
-	MethodCall    Method = "call"    // return address at [rsp]: frame 0 jumped to bad code
+	MethodCall    Method = "call"    // return address at [rsp]: frame 0 jumped to bad code, or is a frameless leaf
 	MethodFP      Method = "fp"      // frame-pointer chain
 	MethodScan    Method = "scan"    // stack scanning for a return address
 	MethodInline  Method = "inline"  // inlined into the physical frame that follows
+	// MethodTailCall is a function that left the stack by a tail call,
+	// rebuilt from DWARF call sites as gdb does; like an inlined frame it
+	// precedes the physical frame it is listed with.
+	MethodTailCall Method = "tailcall"
 )
 
 // ModuleStatus says whether a module's file was found and matches the core.

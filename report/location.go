@@ -25,7 +25,9 @@ func (r *Report) CrashStack(n int) []Location {
 	for _, i := range idx {
 		f := &t.Frames[i]
 		l := Location{Function: f.Name(), Module: f.Module, ModuleOffset: f.ModuleOffset, File: f.File, Line: f.Line, Column: f.Column, Frame: f.Index}
-		if len(f.Inlined) > 0 && f.Inlined[0].File != "" {
+		// An inlined call's line is the one running; a tail-call frame
+		// (rebuilt from DWARF call sites) is not at this pc.
+		if len(f.Inlined) > 0 && f.Inlined[0].File != "" && f.Inlined[0].Method == MethodInline {
 			in := &f.Inlined[0]
 			l.File, l.Line, l.Column = in.File, in.Line, in.Column
 		}

@@ -18,7 +18,7 @@ func TestCrashStack(t *testing.T) {
 			{Index: 2, Signal: true},
 			{Index: 3, Function: "abort", Module: "libc.so.6"},
 			{Index: 4, Function: "check", Module: "prog", ModuleOffset: 0x1234, File: "/src/check.c", Line: 10,
-				Inlined: []Frame{{Index: 4, Function: "verify", File: "/src/verify.h", Line: 3, Column: 5, Inline: true}}},
+				Inlined: []Frame{{Index: 4, Function: "verify", File: "/src/verify.h", Line: 3, Column: 5, Inline: true, Method: MethodInline}}},
 			{Index: 5, Function: "walk", Module: "prog", File: "/src/walk.c", Line: 20},
 			{Index: 6, Function: "walk", Module: "prog", File: "/src/walk.c", Line: 21},
 			{Index: 7, Module: "libfoo.so", ModuleOffset: 0x10},

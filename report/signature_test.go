@@ -56,3 +56,26 @@ func TestSignatureStartupFrames(t *testing.T) {
 		t.Errorf("before main: %q", sig)
 	}
 }
+
+// TestSignatureSkipsTailCalls: tail-call frames, like inlined ones, are
+// not physical: the signature is the same with or without them.
+func TestSignatureSkipsTailCalls(t *testing.T) {
+	frames := func(tail bool) []Frame {
+		caller := Frame{Index: 1, Function: "sort_twice", Module: "prog"}
+		if tail {
+			caller.Inlined = []Frame{{Index: 1, Function: "sort_items", Module: "prog", Method: MethodTailCall},
+				{Index: 1, Function: "qsort", Module: "libc.so.6", Method: MethodTailCall}}
+		}
+		return []Frame{{Function: "by_weight", Module: "libweights.so"}, caller, {Index: 2, Function: "main", Module: "prog"}}
+	}
+	var sigs []string
+	for _, tail := range []bool{false, true} {
+		r := &Report{Signal: &Signal{Name: "SIGSEGV"}, Threads: []Thread{{Crashed: true, Frames: frames(tail)}},
+			Diagnosis: []Diagnosis{{Kind: "null-dereference"}}}
+		sig, _ := r.ComputeSignature()
+		sigs = append(sigs, sig)
+	}
+	if sigs[0] != sigs[1] || sigs[0] != "SIGSEGV null-dereference: by_weight ← sort_twice ← main" {
+		t.Errorf("signatures %q", sigs)
+	}
+}

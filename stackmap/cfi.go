@@ -6,30 +6,29 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/go-delve/delve/pkg/dwarf/frame"
 	"github.com/go-delve/delve/pkg/dwarf/op"
 )
 
 // CFI holds the call frame information of one module. .eh_frame is read
 // lazily through .eh_frame_hdr's search table; .debug_frame (and an
-// .eh_frame without a header) is parsed whole by delve's pkg/dwarf/frame.
-// Rows are cached per PC: a recursion visits the same few PCs thousands of
-// times.
+// .eh_frame without a header) is indexed by one walk over its entries.
+// Every CFA program runs through one interpreter, execCFA. Rows are cached
+// per PC: a recursion visits the same few PCs thousands of times.
 type CFI struct {
-	eh    *ehFrame
-	fdes  frame.FrameDescriptionEntries
-	mu    sync.Mutex
-	cache map[uint64]*cfiRow
+	eh     *ehFrame
+	tables []*fdeTable // searched in order after eh
+	mu     sync.Mutex
+	cache  map[uint64]*cfiRow
 }
 
 type cfiRow struct {
 	row   row
 	begin uint64
 	end   uint64
-	// CFA programs, for FrameInfo.
-	dataAlign      int64
-	initial, insns []byte
-	err            error
+	// The CIE and the FDE's program, for FrameInfo.
+	cie   *cie
+	insns []byte
+	err   error
 }
 
 // Sections are a module's call frame information sections, with their
@@ -43,7 +42,8 @@ type Sections struct {
 }
 
 // NewCFI prepares a module's call frame information. A section that fails
-// to parse is dropped and reported in the error; the others stay usable.
+// to parse is dropped (or, when only some of its entries are broken, kept
+// without them) and reported in the error; the others stay usable.
 func NewCFI(s Sections) (*CFI, error) {
 	c := &CFI{cache: map[uint64]*cfiRow{}}
 	var errs []error
@@ -55,37 +55,20 @@ func NewCFI(s Sections) (*CFI, error) {
 		c.eh = eh
 	}
 	if len(s.EHFrame) > 0 && c.eh == nil {
-		fdes, err := parseFrames(s.EHFrame, s.EHFrameAddr)
+		t, err := newFDETable(newFrameSection(".eh_frame", s.EHFrame, s.EHFrameAddr))
 		if err != nil {
-			errs = append(errs, fmt.Errorf(".eh_frame: %w", err))
+			errs = append(errs, err)
 		}
-		c.fdes = fdes
+		c.tables = append(c.tables, t)
 	}
 	if len(s.DebugFrame) > 0 {
-		fdes, err := parseFrames(s.DebugFrame, 0)
+		t, err := newFDETable(newFrameSection(".debug_frame", s.DebugFrame, 0))
 		if err != nil {
-			errs = append(errs, fmt.Errorf(".debug_frame: %w", err))
+			errs = append(errs, err)
 		}
-		c.fdes = c.fdes.Append(fdes)
+		c.tables = append(c.tables, t)
 	}
 	return c, errors.Join(errs...)
-}
-
-// parseFrames runs delve's parser, which panics on some malformed input;
-// the panic is turned into an error here, at the boundary.
-func parseFrames(data []byte, ehFrameAddr uint64) (fdes frame.FrameDescriptionEntries, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			fdes, err = nil, fmt.Errorf("malformed call frame information: %v", r)
-		}
-	}()
-	parsed, err := frame.Parse(data, binary.LittleEndian, 0, 8, ehFrameAddr)
-	if err != nil {
-		return nil, err
-	}
-	// FDEForPC binary-searches, so the entries must be sorted; Append
-	// sorts them and drops duplicates.
-	return frame.FrameDescriptionEntries(nil).Append(parsed), nil
 }
 
 var errNoFDE = errors.New("no FDE covers the address")
@@ -106,83 +89,33 @@ func (c *CFI) lookup(pc uint64) *cfiRow {
 }
 
 func (c *CFI) compute(pc uint64) *cfiRow {
+	found := func(f *fde) *cfiRow {
+		r, err := runCFA(f.cie, f, pc)
+		return &cfiRow{row: r, begin: f.begin, end: f.end, cie: f.cie, insns: f.insns, err: err}
+	}
 	if c.eh != nil {
 		c.mu.Lock() // the CIE cache is not safe for concurrent use
 		f, err := c.eh.find(pc)
 		c.mu.Unlock()
 		if err == nil {
-			r, err := runCFA(f.cie, f, pc)
-			return &cfiRow{row: r, begin: f.begin, end: f.end, dataAlign: f.cie.dataAlign, initial: f.cie.initial, insns: f.insns, err: err}
+			return found(f)
 		}
 		if !errors.Is(err, errNoFDE) {
 			return &cfiRow{err: err}
 		}
 	}
-	if len(c.fdes) == 0 {
-		return &cfiRow{err: errNoFDE}
-	}
-	fd, err := c.fdes.FDEForPC(pc)
-	if err != nil {
-		return &cfiRow{err: errNoFDE}
-	}
-	fc, err := establish(fd, pc)
-	if err != nil {
-		return &cfiRow{err: err}
-	}
-	return &cfiRow{row: fromDelve(fc), begin: fd.Begin(), end: fd.End(), dataAlign: fd.CIE.DataAlignmentFactor,
-		initial: fd.CIE.InitialInstructions, insns: fd.Instructions}
-}
-
-// fromDelve converts a row computed by delve's frame package.
-func fromDelve(fc *frame.FrameContext) row {
-	var r row
-	r.raReg = fc.RetAddrReg
-	switch fc.CFA.Rule {
-	case frame.RuleCFA:
-		r.cfaReg, r.cfaOff = fc.CFA.Reg, fc.CFA.Offset
-	case frame.RuleExpression:
-		r.cfaExpr = fc.CFA.Expression
-		if r.cfaExpr == nil {
-			r.cfaExpr = []byte{}
+	for _, t := range c.tables {
+		c.mu.Lock()
+		f, err := t.find(pc)
+		c.mu.Unlock()
+		if err == nil {
+			return found(f)
 		}
-	default:
-		r.cfaReg = ^uint64(0)
+		if !errors.Is(err, errNoFDE) {
+			return &cfiRow{err: err}
+		}
 	}
-	for n, rule := range fc.Regs {
-		if n >= numRegs {
-			continue
-		}
-		var k ruleKind
-		switch rule.Rule {
-		case frame.RuleUndefined:
-			k = ruleUndefined
-		case frame.RuleSameVal:
-			k = ruleSame
-		case frame.RuleOffset:
-			k = ruleOffset
-		case frame.RuleValOffset:
-			k = ruleValOffset
-		case frame.RuleRegister:
-			k = ruleRegister
-		case frame.RuleExpression:
-			k = ruleExpr
-		case frame.RuleValExpression:
-			k = ruleValExpr
-		default:
-			continue
-		}
-		r.regs[n] = regRule{kind: k, reg: uint16(rule.Reg), off: rule.Offset, expr: rule.Expression}
-	}
-	return r
-}
-
-func establish(fde *frame.FrameDescriptionEntry, pc uint64) (fc *frame.FrameContext, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			fc, err = nil, fmt.Errorf("malformed CFA program in FDE at %#x: %v", fde.Begin(), r)
-		}
-	}()
-	return fde.EstablishFrame(pc)
+	return &cfiRow{err: errNoFDE}
 }
 
 // step computes the caller's registers from the row in effect at lookupPC.

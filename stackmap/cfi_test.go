@@ -159,15 +159,15 @@ func TestSigtrampUnwind(t *testing.T) {
 
 type noCode struct{}
 
-func (noCode) CFI(uint64) (*CFI, uint64, bool) { return nil, 0, false }
-func (noCode) Executable(uint64) bool          { return false }
-func (noCode) FuncStart(uint64) (uint64, bool) { return 0, false }
-func (noCode) Outermost(uint64) bool           { return false }
+func (noCode) CFI(uint64) (*CFI, uint64, bool)       { return nil, 0, false }
+func (noCode) Executable(uint64) bool                { return false }
+func (noCode) FuncStart(uint64) (uint64, bool)       { return 0, false }
+func (noCode) Outermost(uint64, bool) (string, bool) { return "", false }
 
 // TestMaxRSPOffset runs the frame-size walker over FDE programs as readelf
 // --debug-frame shows them for real functions (CIE: def_cfa rsp+8).
 func TestMaxRSPOffset(t *testing.T) {
-	cie := []byte{0x0c, 7, 8, 0x90, 1} // def_cfa rsp+8; offset r16 at cfa-8
+	cieProg := []byte{0x0c, 7, 8, 0x90, 1} // def_cfa rsp+8; offset r16 at cfa-8
 	tests := []struct {
 		name    string
 		fde     []byte
@@ -206,7 +206,7 @@ func TestMaxRSPOffset(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			max, ok, partial, err := maxRSPOffset(-8, cie, tt.fde)
+			max, ok, partial, err := maxRSPOffset(&cie{codeAlign: 1, dataAlign: -8, raReg: RIP, initial: cieProg}, tt.fde)
 			if err != nil || !ok || max != tt.max || partial != tt.partial {
 				t.Errorf("max %d ok %v partial %v err %v; want %d partial %v", max, ok, partial, err, tt.max, tt.partial)
 			}

@@ -13,9 +13,9 @@ type cfiCode struct{ cfi *CFI }
 func (c cfiCode) CFI(pc uint64) (*CFI, uint64, bool) {
 	return c.cfi, 0, pc >= 0x1000 && pc < 0x1020
 }
-func (cfiCode) Executable(pc uint64) bool       { return pc >= 0x1000 && pc < 0x1020 }
-func (cfiCode) FuncStart(uint64) (uint64, bool) { return 0, false }
-func (cfiCode) Outermost(uint64) bool           { return false }
+func (cfiCode) Executable(pc uint64) bool             { return pc >= 0x1000 && pc < 0x1020 }
+func (cfiCode) FuncStart(uint64) (uint64, bool)       { return 0, false }
+func (cfiCode) Outermost(uint64, bool) (string, bool) { return "", false }
 
 // putSigtramp writes __restore_rt's code at pc and, at each sp, a ucontext
 // whose saved rip is pc and saved rsp is the next sp: a chain of signal

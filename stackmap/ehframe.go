@@ -186,37 +186,15 @@ func (r *reader) ptr(enc uint8, base, dataBase uint64) uint64 {
 	return v
 }
 
-// cie is a decoded Common Information Entry.
-type cie struct {
-	codeAlign uint64
-	dataAlign int64
-	raReg     uint64
-	fdeEnc    uint8
-	hasAug    bool // augmentation starts with 'z'
-	signal    bool // 'S': FDEs describe signal trampolines
-	initial   []byte
-}
-
-// fde is a decoded Frame Description Entry.
-type fde struct {
-	off        int    // where it is in .eh_frame
-	begin, end uint64 // link-time range
-	cie        *cie
-	insns      []byte
-}
-
 // ehFrame is .eh_frame with its .eh_frame_hdr search table.
 type ehFrame struct {
-	data    []byte // .eh_frame
-	addr    uint64 // its link-time address
+	*frameSection
 	hdr     []byte // .eh_frame_hdr
 	hdrAddr uint64
 	table   []byte // the header's search table
 	count   int
 	tabEnc  uint8
 	entSize int
-
-	cies map[int]*cie
 }
 
 // newEHFrame validates the header and locates its search table. The table
@@ -251,8 +229,8 @@ func newEHFrame(data []byte, ehAddr uint64, hdr []byte, hdrAddr uint64) (*ehFram
 	if count > uint64(len(hdr)-r.off)/uint64(size) {
 		return nil, bad(r.off, fmt.Sprintf("search table claims %d entries in %d bytes", count, len(hdr)-r.off), nil)
 	}
-	return &ehFrame{data: data, addr: ehAddr, hdr: hdr, hdrAddr: hdrAddr, table: hdr[r.off:], count: int(count),
-		tabEnc: tabEnc, entSize: size, cies: map[int]*cie{}}, nil
+	return &ehFrame{frameSection: newFrameSection(".eh_frame", data, ehAddr), hdr: hdr, hdrAddr: hdrAddr,
+		table: hdr[r.off:], count: int(count), tabEnc: tabEnc, entSize: size}, nil
 }
 
 // entry decodes search table entry i: an initial location and the FDE's
@@ -288,117 +266,4 @@ func (e *ehFrame) find(pc uint64) (*fde, error) {
 		return nil, errNoFDE
 	}
 	return f, nil
-}
-
-// entryAt returns the body of the .eh_frame entry at off and the offset of
-// its body (just after the length).
-func (e *ehFrame) entryAt(off int) ([]byte, int, error) {
-	r := &reader{b: e.data, off: off}
-	length := uint64(r.u32())
-	if length == 0xffffffff {
-		length = r.u64()
-	}
-	if r.err != nil {
-		return nil, 0, &FormatError{Section: ".eh_frame", Off: int64(off), Msg: "entry length", Err: r.err}
-	}
-	if length == 0 {
-		return nil, 0, &FormatError{Section: ".eh_frame", Off: int64(off), Msg: "entry is a terminator (length 0)"}
-	}
-	body := r.off
-	if length > uint64(len(e.data)-body) {
-		return nil, 0, &FormatError{Section: ".eh_frame", Off: int64(off),
-			Msg: fmt.Sprintf("entry length runs past the section (%d bytes left)", len(e.data)-body), Val: length}
-	}
-	return e.data[body : body+int(length)], body, nil
-}
-
-func (e *ehFrame) parseFDE(off int) (*fde, error) {
-	body, bodyOff, err := e.entryAt(off)
-	if err != nil {
-		return nil, err
-	}
-	r := &reader{b: body}
-	ciePtr := r.u32()
-	if ciePtr == 0 || uint64(ciePtr) > uint64(bodyOff) {
-		// The pointer counts back from itself: it cannot reach
-		// before the section (or be 0, which marks a CIE).
-		return nil, &FormatError{Section: ".eh_frame", Off: int64(off), Msg: "FDE has a bad CIE pointer", Val: hex(ciePtr)}
-	}
-	c, err := e.parseCIE(bodyOff - int(ciePtr))
-	if err != nil {
-		return nil, &FormatError{Section: ".eh_frame", Off: int64(off), Msg: "FDE's CIE", Err: err}
-	}
-	// Pointers are relative to where they sit in .eh_frame.
-	base := e.addr + uint64(bodyOff)
-	begin := r.ptr(c.fdeEnc, base, 0)
-	size := r.ptr(c.fdeEnc&0x0f, base, 0)
-	if c.hasAug {
-		r.bytes(r.uleb())
-	}
-	if r.err != nil {
-		return nil, &FormatError{Section: ".eh_frame", Off: int64(off), Msg: "FDE", Err: r.err}
-	}
-	return &fde{off: off, begin: begin, end: begin + size, cie: c, insns: body[r.off:]}, nil
-}
-
-func (e *ehFrame) parseCIE(off int) (*cie, error) {
-	if c, ok := e.cies[off]; ok {
-		return c, nil
-	}
-	body, bodyOff, err := e.entryAt(off)
-	if err != nil {
-		return nil, err
-	}
-	r := &reader{b: body}
-	bad := func(msg string, val any, err error) error {
-		return &FormatError{Section: ".eh_frame", Off: int64(off), Msg: msg, Val: val, Err: err}
-	}
-	if id := r.u32(); id != 0 {
-		return nil, bad("the entry is not a CIE: its id is", hex(id), nil)
-	}
-	version := r.u8()
-	if version != 1 && version != 3 {
-		return nil, bad("unsupported CIE version", version, nil)
-	}
-	aug := r.cstring()
-	c := &cie{fdeEnc: peAbsptr}
-	c.codeAlign = r.uleb()
-	c.dataAlign = r.sleb()
-	if version == 1 {
-		c.raReg = uint64(r.u8())
-	} else {
-		c.raReg = r.uleb()
-	}
-	if len(aug) > 0 && aug[0] == 'z' {
-		c.hasAug = true
-		augData := &reader{b: r.bytes(r.uleb())}
-		base := e.addr + uint64(bodyOff) + uint64(r.off-len(augData.b))
-		for _, ch := range aug[1:] {
-			switch ch {
-			case 'R':
-				c.fdeEnc = augData.u8()
-			case 'L':
-				augData.u8()
-			case 'P':
-				enc := augData.u8()
-				augData.ptr(enc&^0x80, base, 0)
-			case 'S':
-				c.signal = true
-			case 'B', 'G':
-			default:
-				return nil, bad("unknown CIE augmentation", fmt.Sprintf("%q", aug), nil)
-			}
-		}
-		if augData.err != nil {
-			return nil, bad("CIE augmentation data", nil, augData.err)
-		}
-	} else if aug != "" {
-		return nil, bad("unsupported CIE augmentation", fmt.Sprintf("%q", aug), nil)
-	}
-	if r.err != nil {
-		return nil, bad("CIE", nil, r.err)
-	}
-	c.initial = body[r.off:]
-	e.cies[off] = c
-	return c, nil
 }

@@ -1,42 +1,10 @@
 package stackmap
 
-// CFA instruction opcodes (DWARF 5, 6.4.2; .eh_frame uses the same).
-const (
-	cfaAdvanceLoc       = 0x40 // high two bits
-	cfaOffset           = 0x80
-	cfaRestore          = 0xc0
-	cfaNop              = 0x00
-	cfaSetLoc           = 0x01
-	cfaAdvanceLoc1      = 0x02
-	cfaAdvanceLoc2      = 0x03
-	cfaAdvanceLoc4      = 0x04
-	cfaOffsetExtended   = 0x05
-	cfaRestoreExtended  = 0x06
-	cfaUndefined        = 0x07
-	cfaSameValue        = 0x08
-	cfaRegister         = 0x09
-	cfaRememberState    = 0x0a
-	cfaRestoreState     = 0x0b
-	cfaDefCFA           = 0x0c
-	cfaDefCFARegister   = 0x0d
-	cfaDefCFAOffset     = 0x0e
-	cfaDefCFAExpression = 0x0f
-	cfaExpression       = 0x10
-	cfaOffsetExtendedSF = 0x11
-	cfaDefCFASF         = 0x12
-	cfaDefCFAOffsetSF   = 0x13
-	cfaValOffset        = 0x14
-	cfaValOffsetSF      = 0x15
-	cfaValExpression    = 0x16
-	cfaGNUArgsSize      = 0x2e
-	cfaGNUNegOffsetExt  = 0x2f
-)
-
-// maxRSPOffset walks CFA programs (the CIE's initial instructions, then the
-// FDE's) and returns the largest offset from rsp the CFA rule ever takes:
-// for a function that addresses its frame from rsp, the size of its whole
-// frame, return address included. It reports ok false when the CFA is never
-// rsp-based.
+// maxRSPOffset runs a CIE's initial instructions and then an FDE's whole
+// program through the interpreter (execCFA) and returns the largest offset
+// from rsp the CFA rule ever takes: for a function that addresses its frame
+// from rsp, the size of its whole frame, return address included. It
+// reports ok false when the CFA is never rsp-based.
 //
 // partial is set when the CFA rule leaves rsp (DW_CFA_def_cfa_register rbp
 // after mov rbp,rsp, or a CFA expression) and never comes back to it with a
@@ -46,95 +14,25 @@ const (
 // return address, for a classic frame-pointer prologue). A probe loop that
 // keeps the CFA in r11 and then returns it to rsp at the full offset (GCC's
 // -fstack-clash-protection, LLVM's probe loop) leaves max exact.
-func maxRSPOffset(dataAlign int64, programs ...[]byte) (max int64, ok, partial bool, err error) {
-	type state struct {
-		reg uint64
-		off int64
-	}
-	var cur state
-	var stack []state
-	note := func() {
-		if cur.reg != RSP {
+func maxRSPOffset(c *cie, insns []byte) (max int64, ok, partial bool, err error) {
+	note := func(r *row) {
+		if r.cfaExpr != nil || r.cfaReg != RSP {
 			partial = true
 			return
 		}
-		if cur.off > max {
+		if r.cfaOff > max {
 			// Back on rsp with a larger offset (after a probe loop that
 			// kept the CFA in r11): what was allocated meanwhile shows.
-			max, ok, partial = cur.off, true, false
+			max, ok, partial = r.cfaOff, true, false
 		}
 	}
-	for _, p := range programs {
-		rd := &reader{b: p}
-		for rd.off < len(rd.b) && rd.err == nil {
-			op := rd.u8()
-			switch op & 0xc0 {
-			case cfaAdvanceLoc, cfaRestore:
-				continue
-			case cfaOffset:
-				rd.uleb()
-				continue
-			}
-			switch op {
-			case cfaNop:
-			case cfaSetLoc:
-				rd.bytes(8)
-			case cfaAdvanceLoc1:
-				rd.bytes(1)
-			case cfaAdvanceLoc2:
-				rd.bytes(2)
-			case cfaAdvanceLoc4:
-				rd.bytes(4)
-			case cfaOffsetExtended, cfaRegister, cfaValOffset, cfaGNUNegOffsetExt:
-				rd.uleb()
-				rd.uleb()
-			case cfaRestoreExtended, cfaUndefined, cfaSameValue, cfaGNUArgsSize:
-				rd.uleb()
-			case cfaRememberState:
-				if len(stack) < maxRememberDepth {
-					stack = append(stack, cur)
-				}
-			case cfaRestoreState:
-				if len(stack) > 0 {
-					cur = stack[len(stack)-1]
-					stack = stack[:len(stack)-1]
-				}
-			case cfaDefCFA:
-				cur.reg = rd.uleb()
-				cur.off = int64(rd.uleb())
-				note()
-			case cfaDefCFARegister:
-				cur.reg = rd.uleb()
-				note()
-			case cfaDefCFAOffset:
-				cur.off = int64(rd.uleb())
-				note()
-			case cfaDefCFASF:
-				cur.reg = rd.uleb()
-				cur.off = rd.sleb() * dataAlign
-				note()
-			case cfaDefCFAOffsetSF:
-				cur.off = rd.sleb() * dataAlign
-				note()
-			case cfaDefCFAExpression:
-				cur.reg = ^uint64(0)
-				rd.bytes(rd.uleb())
-				note()
-			case cfaExpression, cfaValExpression:
-				rd.uleb()
-				rd.bytes(rd.uleb())
-			case cfaOffsetExtendedSF, cfaValOffsetSF:
-				rd.uleb()
-				rd.sleb()
-			default:
-				return max, ok, partial, errCFAProgram
-			}
-		}
-		if rd.err != nil {
-			return max, ok, partial, errCFAProgram
-		}
+	var init row
+	if err := execCFA(c, c.initial, &init, nil, ^uint64(0), 0, note); err != nil {
+		return max, ok, partial, err
 	}
-	return max, ok, partial, nil
+	cur := init
+	err = execCFA(c, insns, &cur, &init, ^uint64(0), 0, note)
+	return max, ok, partial, err
 }
 
 // FrameInfo describes the function covering a PC, from its FDE.
@@ -158,7 +56,7 @@ func (c *CFI) FrameInfo(pc uint64) (FrameInfo, bool) {
 		return FrameInfo{}, false
 	}
 	fi := FrameInfo{Begin: e.begin, End: e.end}
-	if size, ok, partial, err := maxRSPOffset(e.dataAlign, e.initial, e.insns); err == nil {
+	if size, ok, partial, err := maxRSPOffset(e.cie, e.insns); err == nil {
 		if ok {
 			fi.CFASize = size
 		}

@@ -69,6 +69,25 @@ func FuzzCFAProgram(f *testing.F) {
 		for _, pc := range []uint64{0x1000, 0x1001, 0x1010, 0x1fff} {
 			runCFA(c, fd, pc)
 		}
-		maxRSPOffset(-8, initial, insns)
+		maxRSPOffset(c, insns)
+	})
+}
+
+// FuzzDebugFrame mutates whole .debug_frame (and header-less .eh_frame)
+// sections: indexing and lookups give rows or errors, never a panic.
+func FuzzDebugFrame(f *testing.F) {
+	f.Add(debugFrame)
+	f.Add(rememberDebugFrame)
+	f.Add(rememberEHFrame)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, s := range []Sections{{DebugFrame: data}, {EHFrame: data, EHFrameAddr: 0x2018}} {
+			c, _ := NewCFI(s)
+			var regs Regs
+			regs.Set(RSP, 0x7000)
+			for pc := uint64(0x1000); pc < 0x1040; pc += 3 {
+				c.step(pc, &regs, fakeMem{0x7000: 0x1234})
+				c.FrameInfo(pc)
+			}
+		}
 	})
 }

@@ -87,7 +87,7 @@ func TestCorruptCFAPrograms(t *testing.T) {
 	c := &cie{codeAlign: 1, dataAlign: -8, raReg: RIP, initial: []byte{0x0c, 7, 8, 0x90, 1}}
 	deep := make([]byte, maxRememberDepth+1)
 	for i := range deep {
-		deep[i] = cfaRememberState
+		deep[i] = DW_CFA_remember_state
 	}
 	tests := []struct {
 		name  string
@@ -96,10 +96,10 @@ func TestCorruptCFAPrograms(t *testing.T) {
 		want  string
 	}{
 		{"remember_state too deep", deep, maxRememberDepth, "DW_CFA_remember_state nested deeper than 64"},
-		{"restore without remember", []byte{cfaNop, cfaRestoreState}, 1, "DW_CFA_restore_state without remember_state"},
-		{"truncated uleb", []byte{cfaDefCFAOffset, 0x80, 0x80}, 0, "operand of opcode 0xe"},
-		{"truncated block", []byte{cfaNop, cfaDefCFAExpression, 10, 1, 2}, 1, "operand of opcode 0xf"},
-		{"unknown opcode", []byte{cfaNop, cfaNop, 0x3e}, 2, "unknown opcode '0x3e'"},
+		{"restore without remember", []byte{DW_CFA_nop, DW_CFA_restore_state}, 1, "DW_CFA_restore_state without remember_state"},
+		{"truncated uleb", []byte{DW_CFA_def_cfa_offset, 0x80, 0x80}, 0, "operand of DW_CFA_def_cfa_offset: truncated"},
+		{"truncated block", []byte{DW_CFA_nop, DW_CFA_def_cfa_expression, 10, 1, 2}, 1, "operand of DW_CFA_def_cfa_expression: truncated"},
+		{"unknown opcode", []byte{DW_CFA_nop, DW_CFA_nop, 0x3e}, 2, "unknown opcode '0x3e'"},
 	}
 	for _, tt := range tests {
 		_, err := runCFA(c, &fde{begin: 0x1000, end: 0x1100, cie: c, insns: tt.insns}, 0x1050)
@@ -113,7 +113,7 @@ func TestCorruptCFAPrograms(t *testing.T) {
 		}
 	}
 	// The same in a CIE's initial instructions.
-	bad := &cie{codeAlign: 1, dataAlign: -8, raReg: RIP, initial: []byte{0x0c, 7, 8, cfaRestoreState}}
+	bad := &cie{codeAlign: 1, dataAlign: -8, raReg: RIP, initial: []byte{0x0c, 7, 8, DW_CFA_restore_state}}
 	_, err := runCFA(bad, &fde{begin: 0x1000, end: 0x1100, cie: bad}, 0x1050)
 	var fe *FormatError
 	if !errors.As(err, &fe) || fe.Section != "CIE initial instructions" || fe.Off != 3 {

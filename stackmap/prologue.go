@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/coreview/coreview/internal/x86"
 )
 
 // Prologue is what a function's entry code says about its stack frame.
@@ -69,7 +71,7 @@ decode:
 			off += 4
 			continue
 		}
-		inst, err := x86asm.Decode(code[off:], 64)
+		inst, err := x86.Decode(code[off:])
 		if err != nil {
 			break
 		}
@@ -123,7 +125,7 @@ decode:
 		default:
 			// The body starts here, unless this instruction moves rsp
 			// in a way the decoder does not follow.
-			p.Complete = !movesRSP(inst) && !inLoop
+			p.Complete = !x86.MovesRSP(inst) && !inLoop
 			break decode
 		}
 		off += inst.Len
@@ -151,19 +153,6 @@ decode:
 	}
 	p.How = strings.Join(parts, " + ")
 	return p
-}
-
-// movesRSP reports whether an instruction changes rsp other than by a call
-// or a return: a write to rsp, a push or pop, enter or leave.
-func movesRSP(inst x86asm.Inst) bool {
-	switch inst.Op {
-	case x86asm.PUSH, x86asm.POP, x86asm.PUSHF, x86asm.PUSHFQ, x86asm.POPF, x86asm.POPFQ, x86asm.ENTER, x86asm.LEAVE:
-		return true
-	case x86asm.CMP, x86asm.TEST:
-		return false
-	}
-	r, _ := arg(inst, 0).(x86asm.Reg)
-	return r == x86asm.RSP || r == x86asm.ESP || r == x86asm.SP
 }
 
 func arg(inst x86asm.Inst, i int) x86asm.Arg {

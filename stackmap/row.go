@@ -48,21 +48,24 @@ func runCFA(c *cie, f *fde, pc uint64) (row, error) {
 	var init row
 	init.raReg = c.raReg
 	init.signal = c.signal
-	err := execCFA(c, c.initial, &init, nil, ^uint64(0), 0)
+	err := execCFA(c, c.initial, &init, nil, ^uint64(0), 0, nil)
 	cur := init
 	if err == nil {
-		err = execCFA(c, f.insns, &cur, &init, pc, f.begin)
+		err = execCFA(c, f.insns, &cur, &init, pc, f.begin, nil)
 	}
 	if err != nil {
-		return row{}, fmt.Errorf(".eh_frame FDE at offset %#x for %#x-%#x: %w", f.off, f.begin, f.end, err)
+		return row{}, fmt.Errorf("%s FDE at offset %#x for %#x-%#x: %w", f.section, f.off, f.begin, f.end, err)
 	}
 	return cur, nil
 }
 
-// execCFA runs instructions on r. Execution stops before an advance that
-// would move the location past pc. init is the row DW_CFA_restore
-// returns to (nil while running the CIE's own instructions).
-func execCFA(c *cie, insns []byte, r *row, init *row, pc, loc uint64) error {
+// execCFA is the interpreter of call frame instructions: it runs insns on
+// r, and stops before an advance that would move the location past pc.
+// init is the row DW_CFA_restore returns to (nil while running the CIE's
+// own instructions). onCFA, when set, is called after every instruction
+// that defines the CFA rule (the DW_CFA_def_cfa family), with the row as
+// it then is.
+func execCFA(c *cie, insns []byte, r *row, init *row, pc, loc uint64, onCFA func(*row)) error {
 	rd := &reader{b: insns}
 	var stack []row
 	section, at := "FDE instructions", 0 // at: the instruction being run
@@ -77,117 +80,95 @@ func execCFA(c *cie, insns []byte, r *row, init *row, pc, loc uint64) error {
 			r.regs[n] = rule
 		}
 	}
-	advance := func(delta uint64) bool {
-		loc += delta * c.codeAlign
-		return loc > pc
-	}
-	for rd.off < len(rd.b) && rd.err == nil {
-		at = rd.off
-		op := rd.u8()
-		switch op & 0xc0 {
-		case cfaAdvanceLoc:
-			if advance(uint64(op & 0x3f)) {
-				return nil
-			}
-			continue
-		case cfaOffset:
-			setReg(uint64(op&0x3f), regRule{kind: ruleOffset, off: int64(rd.uleb()) * c.dataAlign})
-			continue
-		case cfaRestore:
-			n := uint64(op & 0x3f)
-			if init != nil && n < numRegs {
-				r.regs[n] = init.regs[n]
-			}
-			continue
+	restore := func(n uint64) {
+		if init != nil && n < numRegs {
+			r.regs[n] = init.regs[n]
 		}
-		switch op {
-		case cfaNop:
-		case cfaSetLoc:
-			loc = rd.u64()
+	}
+	for rd.off < len(rd.b) {
+		at = rd.off
+		in, err := decodeCFA(rd)
+		var unknown errUnknownOpcode
+		if errors.As(err, &unknown) {
+			return bad("unknown opcode", hex(in.op))
+		}
+		if err != nil {
+			return bad(fmt.Sprintf("operand of %s: %v", cfaOpName(insns[at]), err), nil)
+		}
+		switch in.op {
+		case DW_CFA_nop:
+		case DW_CFA_advance_loc, DW_CFA_advance_loc1, DW_CFA_advance_loc2, DW_CFA_advance_loc4:
+			loc += in.u * c.codeAlign
 			if loc > pc {
 				return nil
 			}
-		case cfaAdvanceLoc1:
-			if advance(uint64(rd.u8())) {
+		case DW_CFA_set_loc:
+			loc = in.u
+			if loc > pc {
 				return nil
 			}
-		case cfaAdvanceLoc2:
-			if advance(uint64(rd.u16())) {
-				return nil
-			}
-		case cfaAdvanceLoc4:
-			if advance(uint64(rd.u32())) {
-				return nil
-			}
-		case cfaOffsetExtended:
-			n := rd.uleb()
-			setReg(n, regRule{kind: ruleOffset, off: int64(rd.uleb()) * c.dataAlign})
-		case cfaOffsetExtendedSF:
-			n := rd.uleb()
-			setReg(n, regRule{kind: ruleOffset, off: rd.sleb() * c.dataAlign})
-		case cfaValOffset:
-			n := rd.uleb()
-			setReg(n, regRule{kind: ruleValOffset, off: int64(rd.uleb()) * c.dataAlign})
-		case cfaValOffsetSF:
-			n := rd.uleb()
-			setReg(n, regRule{kind: ruleValOffset, off: rd.sleb() * c.dataAlign})
-		case cfaRestoreExtended:
-			n := rd.uleb()
-			if init != nil && n < numRegs {
-				r.regs[n] = init.regs[n]
-			}
-		case cfaUndefined:
-			setReg(rd.uleb(), regRule{kind: ruleUndefined})
-		case cfaSameValue:
-			setReg(rd.uleb(), regRule{kind: ruleSame})
-		case cfaRegister:
-			n := rd.uleb()
-			setReg(n, regRule{kind: ruleRegister, reg: uint16(rd.uleb())})
-		case cfaRememberState:
+		case DW_CFA_offset, DW_CFA_offset_extended:
+			setReg(in.reg, regRule{kind: ruleOffset, off: int64(in.u) * c.dataAlign})
+		case DW_CFA_offset_extended_sf:
+			setReg(in.reg, regRule{kind: ruleOffset, off: in.s * c.dataAlign})
+		case DW_CFA_GNU_negative_offset_extended:
+			setReg(in.reg, regRule{kind: ruleOffset, off: -int64(in.u) * c.dataAlign})
+		case DW_CFA_val_offset:
+			setReg(in.reg, regRule{kind: ruleValOffset, off: int64(in.u) * c.dataAlign})
+		case DW_CFA_val_offset_sf:
+			setReg(in.reg, regRule{kind: ruleValOffset, off: in.s * c.dataAlign})
+		case DW_CFA_restore, DW_CFA_restore_extended:
+			restore(in.reg)
+		case DW_CFA_undefined:
+			setReg(in.reg, regRule{kind: ruleUndefined})
+		case DW_CFA_same_value:
+			setReg(in.reg, regRule{kind: ruleSame})
+		case DW_CFA_register:
+			setReg(in.reg, regRule{kind: ruleRegister, reg: uint16(min(in.u, 0xffff))})
+		case DW_CFA_expression:
+			setReg(in.reg, regRule{kind: ruleExpr, expr: in.expr})
+		case DW_CFA_val_expression:
+			setReg(in.reg, regRule{kind: ruleValExpr, expr: in.expr})
+		case DW_CFA_remember_state:
 			if len(stack) >= maxRememberDepth {
 				return bad(fmt.Sprintf("DW_CFA_remember_state nested deeper than %d", maxRememberDepth), nil)
 			}
 			stack = append(stack, *r)
-		case cfaRestoreState:
+		case DW_CFA_restore_state:
 			if len(stack) == 0 {
 				return bad("DW_CFA_restore_state without remember_state", nil)
 			}
-			// The CFA rule is restored too (DWARF 5 6.4.2.4).
+			// The whole row comes back, the CFA rule included (DWARF 5
+			// 6.4.2.4: "the rules for all registers and the CFA").
 			*r = stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-		case cfaDefCFA:
-			r.cfaReg, r.cfaOff, r.cfaExpr = rd.uleb(), int64(rd.uleb()), nil
-		case cfaDefCFASF:
-			r.cfaReg = rd.uleb()
-			r.cfaOff, r.cfaExpr = rd.sleb()*c.dataAlign, nil
-		case cfaDefCFARegister:
-			r.cfaReg, r.cfaExpr = rd.uleb(), nil
-		case cfaDefCFAOffset:
-			r.cfaOff = int64(rd.uleb())
-		case cfaDefCFAOffsetSF:
-			r.cfaOff = rd.sleb() * c.dataAlign
-		case cfaDefCFAExpression:
-			r.cfaExpr = rd.bytes(rd.uleb())
-			if r.cfaExpr == nil {
-				r.cfaExpr = []byte{}
-			}
-		case cfaExpression:
-			n := rd.uleb()
-			setReg(n, regRule{kind: ruleExpr, expr: rd.bytes(rd.uleb())})
-		case cfaValExpression:
-			n := rd.uleb()
-			setReg(n, regRule{kind: ruleValExpr, expr: rd.bytes(rd.uleb())})
-		case cfaGNUArgsSize:
-			rd.uleb()
-		case cfaGNUNegOffsetExt:
-			n := rd.uleb()
-			setReg(n, regRule{kind: ruleOffset, off: -int64(rd.uleb()) * c.dataAlign})
-		default:
-			return bad("unknown opcode", hex(op))
+		case DW_CFA_def_cfa:
+			r.cfaReg, r.cfaOff, r.cfaExpr = in.reg, int64(in.u), nil
+		case DW_CFA_def_cfa_sf:
+			r.cfaReg, r.cfaOff, r.cfaExpr = in.reg, in.s*c.dataAlign, nil
+		case DW_CFA_def_cfa_register:
+			r.cfaReg, r.cfaExpr = in.reg, nil
+		case DW_CFA_def_cfa_offset:
+			r.cfaOff = int64(in.u)
+		case DW_CFA_def_cfa_offset_sf:
+			r.cfaOff = in.s * c.dataAlign
+		case DW_CFA_def_cfa_expression:
+			r.cfaExpr = in.expr
+		case DW_CFA_GNU_args_size:
+		}
+		if onCFA != nil && definesCFA(in.op) {
+			onCFA(r)
 		}
 	}
-	if rd.err != nil {
-		return bad(fmt.Sprintf("operand of opcode %#x: %v", insns[at], rd.err), nil)
-	}
 	return nil
+}
+
+// definesCFA reports whether op sets the CFA rule.
+func definesCFA(op uint8) bool {
+	switch op {
+	case DW_CFA_def_cfa, DW_CFA_def_cfa_sf, DW_CFA_def_cfa_register, DW_CFA_def_cfa_offset,
+		DW_CFA_def_cfa_offset_sf, DW_CFA_def_cfa_expression:
+		return true
+	}
+	return false
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/coreview/coreview/internal/x86"
 )
 
 // Memory reads the process's memory at runtime addresses.
@@ -20,9 +22,14 @@ type Code interface {
 	Executable(pc uint64) bool
 	// FuncStart returns the start of the function holding pc, if known.
 	FuncStart(pc uint64) (uint64, bool)
-	// Outermost reports whether pc lies in the program's entry point
-	// (_start): nothing called it, so the walk ends there.
-	Outermost(pc uint64) bool
+	// Outermost reports whether pc lies in a function where a thread's
+	// stack starts: the program's entry point (_start), or a runtime's
+	// thread or goroutine entry (Go's runtime.goexit). Nothing called it,
+	// so the walk ends there; why says which it is, for the end detail.
+	// caller is set when pc is a return address minus one: the frame
+	// made a call from there (a thread start calls the thread's function;
+	// the same function entered otherwise may not be the outermost).
+	Outermost(pc uint64, caller bool) (why string, ok bool)
 }
 
 // Method says how a frame was found.
@@ -33,7 +40,7 @@ const (
 	MethodContext Method = "context" // the thread's registers (frame 0)
 	MethodCFI     Method = "cfi"     // call frame information
 	MethodSignal  Method = "signal"  // the context saved by a signal frame
-	MethodCall    Method = "call"    // return address at [rsp]: frame 0 jumped to bad code
+	MethodCall    Method = "call"    // return address at [rsp]: frame 0 jumped to bad code, or is a frameless leaf
 	MethodFP      Method = "fp"      // frame-pointer chain
 	MethodScan    Method = "scan"    // stack scanning for a return address
 )
@@ -167,7 +174,10 @@ func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, st
 	// handler's return address points; its saved registers are the
 	// interrupted frame.
 	if isSigtramp(mem, f.PC) {
-		f.Signal = true
+		// The handler "returned" here, but no call precedes the
+		// trampoline: its PC is looked up as it is, as gdb does for a
+		// SIGTRAMP_FRAME (get_frame_address_in_block).
+		f.Signal, f.Caller = true, false
 		regs, err := sigcontextRegs(mem, f.SP)
 		if err != nil {
 			return Frame{}, EndUnreadable, err.Error()
@@ -175,8 +185,8 @@ func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, st
 		f.CFA = f.SP
 		return Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodSignal, Regs: regs}, "", ""
 	}
-	if code.Outermost(f.LookupPC()) {
-		return Frame{}, EndOfStack, "reached the program's entry point"
+	if why, ok := code.Outermost(f.LookupPC(), f.Caller); ok {
+		return Frame{}, EndOfStack, why
 	}
 	cfi, bias, ok := code.CFI(f.PC)
 	if ok {
@@ -206,6 +216,14 @@ func step(mem Memory, code Code, f *Frame, innermost bool) (Frame, EndReason, st
 		regs.Set(RSP, f.SP+8)
 		return Frame{PC: ra, SP: f.SP + 8, Method: MethodCall, Caller: true, Regs: regs}, "", ""
 	}
+	// No CFI: a frameless leaf (or the frame a signal interrupted in one)
+	// has its return address at [rsp] and still holds its caller's rbp,
+	// so the frame-pointer chain would skip the caller.
+	if innermost || !f.Caller {
+		if next, ok := leafStep(mem, code, f); ok {
+			return next, "", ""
+		}
+	}
 	if next, ok := fpStep(mem, code, f); ok {
 		return next, "", ""
 	}
@@ -230,7 +248,16 @@ func fpStep(mem Memory, code Code, f *Frame) (Frame, bool) {
 	}
 	savedRBP, err1 := readWord(mem, rbp)
 	ra, err2 := readWord(mem, rbp+8)
-	if err1 != nil || err2 != nil || !code.Executable(ra) || !AfterCall(mem, ra) {
+	if err1 != nil || err2 != nil || !code.Executable(ra) {
+		return Frame{}, false
+	}
+	// A signal handler returns to the signal trampoline (glibc's and
+	// musl's __restore_rt, Go's runtime.sigreturn__sigaction), which the
+	// kernel put there: no call precedes it. Its frame is not a caller's:
+	// its PC is the trampoline's first instruction, and the next step reads
+	// the interrupted registers from the ucontext at its rsp.
+	sigtramp := isSigtramp(mem, ra)
+	if !sigtramp && !afterCall(mem, ra) && !plantedReturn(code, ra) {
 		return Frame{}, false
 	}
 	f.CFA = rbp + 16
@@ -238,7 +265,16 @@ func fpStep(mem Memory, code Code, f *Frame) (Frame, bool) {
 	regs.Set(RIP, ra)
 	regs.Set(RSP, rbp+16)
 	regs.Set(RBP, savedRBP)
-	return Frame{PC: ra, SP: rbp + 16, Method: MethodFP, Caller: true, Regs: regs}, true
+	return Frame{PC: ra, SP: rbp + 16, Method: MethodFP, Caller: !sigtramp, Regs: regs}, true
+}
+
+// plantedReturn reports whether ra, which no call precedes, is a return
+// address a runtime planted in an outermost function: Go's gogo starts
+// every goroutine with goexit+1 as its return address (goexit is NOP;
+// CALL goexit1), so the goroutine's first function returns into goexit.
+func plantedReturn(code Code, ra uint64) bool {
+	_, ok := code.Outermost(ra-1, true)
+	return ok
 }
 
 // scanLimit is how far above rsp stack scanning looks for a return address.
@@ -264,7 +300,7 @@ func scanPass(mem Memory, code Code, f *Frame, strict bool) (Frame, bool) {
 		n, _ := mem.ReadAt(buf[:], f.SP+off)
 		for i := 0; i+8 <= n; i += 8 {
 			w := binary.LittleEndian.Uint64(buf[i:])
-			if w == 0 || !code.Executable(w) || !AfterCall(mem, w) || strict && !callsInto(mem, code, w, f) {
+			if w == 0 || !code.Executable(w) || !afterCall(mem, w) || strict && !callsInto(mem, code, w, f) {
 				continue
 			}
 			slot := f.SP + off + uint64(i)
@@ -283,66 +319,27 @@ func scanPass(mem Memory, code Code, f *Frame, strict bool) (Frame, bool) {
 
 // callsInto reports whether return address ra could be the one of frame
 // f: the bytes before ra are a call instruction and, when that call is
-// direct (call rel32), its target is the start of f's function. Checking
-// the target rejects stale return addresses that stack scanning finds.
+// direct (call rel32), its target is the start of f's function or reaches
+// it by tail jumps (a PLT entry; a wrapper such as musl's qsort that sets
+// up arguments and jumps to qsort_r). Checking the target rejects stale
+// return addresses that stack scanning finds.
 func callsInto(mem Memory, code Code, ra uint64, f *Frame) bool {
-	var b [5]byte
-	if _, err := mem.ReadAt(b[:], ra-5); err != nil || b[0] != 0xe8 {
-		return true // an indirect call: its target cannot be checked
+	c, ok := x86.CallBefore(mem, ra)
+	if !ok || !c.Direct {
+		return ok // an indirect call: its target cannot be checked
 	}
 	start, ok := code.FuncStart(f.LookupPC())
 	if !ok {
 		return true
 	}
-	target := ra + uint64(int64(int32(binary.LittleEndian.Uint32(b[1:]))))
-	if target == start {
-		return true
-	}
-	// The target may be a PLT stub or a thunk that jumps to the function.
-	return isJumpStub(mem, target)
+	return x86.ReachesByJumps(mem, c.Target, start)
 }
 
-// isJumpStub reports whether the code at pc starts with an indirect or
-// direct jmp (a PLT entry, possibly after endbr64): a call to it reaches
-// another function.
-func isJumpStub(mem Memory, pc uint64) bool {
-	var b [8]byte
-	if _, err := mem.ReadAt(b[:], pc); err != nil {
-		return false
-	}
-	i := 0
-	if b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa { // endbr64
-		i = 4
-	}
-	if b[i] == 0xf2 || b[i] == 0x3e { // bnd, notrack
-		i++
-	}
-	return b[i] == 0xe9 || b[i] == 0xeb || b[i] == 0xff && i+1 < len(b) && b[i+1] == 0x25
-}
-
-// AfterCall reports whether the bytes before ra end a call instruction:
-// call rel32 (e8, 5 bytes), or call r/m64 (ff /2) of 2 to 7 bytes.
-func AfterCall(mem Memory, ra uint64) bool {
-	var b [7]byte
-	if ra < 7 {
-		return false
-	}
-	if _, err := mem.ReadAt(b[:], ra-7); err != nil {
-		return false
-	}
-	if b[2] == 0xe8 {
-		return true
-	}
-	for l := 2; l <= 7; l++ {
-		i := 7 - l
-		if b[i] == 0xff && (b[i+1]>>3)&7 == 2 {
-			return true
-		}
-		if i > 0 && b[i-1] == 0x41 && b[i] == 0xff && (b[i+1]>>3)&7 == 2 { // REX.B prefix
-			return true
-		}
-	}
-	return false
+// afterCall reports whether a call instruction ends exactly at ra: the
+// rule of x86.CallBefore.
+func afterCall(mem Memory, ra uint64) bool {
+	_, ok := x86.CallBefore(mem, ra)
+	return ok
 }
 
 // ReadError is a failed read of the stack or of saved registers.

@@ -50,7 +50,9 @@ type Module struct {
 	dwarfLooked   bool // dwarfOnce ran: a debug file fetched after it is not read
 	dwarf         *dwarfIndex
 	dwarfErr      error
-	changed       error // the file changed underneath while its symbols were read
+	changed       error         // the file changed underneath while its symbols were read
+	callSites     callSiteCache // call sites by unit, read on first use (callsite.go)
+	funcNames     funcNameIndex // every function name, for call site targets (callsite.go)
 }
 
 // Changed returns the error of a read that found the module's file

@@ -9,7 +9,9 @@
 # position, the inline frames gdb shows above it (innermost first, each with
 # its name and source position), and why gdb's walk stopped. Tail-call
 # frames, which gdb reconstructs from DWARF call-site information and which
-# are not on the stack, are counted in "tailcalls" and otherwise left out.
+# are not on the stack, are listed among the inline frames before the next
+# physical frame, marked "tailcall" with their pc, sp and minimal symbol,
+# and counted in "tailcalls".
 import json
 import os
 
@@ -86,8 +88,15 @@ for th in sorted(inferior.threads(), key=lambda t: t.num):
         if ft == "INLINE_FRAME":
             inlined.append({"name": f.name(), "file": filename, "fullname": fullname, "line": line})
         elif ft == "TAILCALL_FRAME":
+            # A function that left by a tail call, rebuilt from DWARF
+            # call sites: listed, like inline frames, before the next
+            # physical frame, with its own pc (looked up at pc-1) and sp.
             tailcalls += 1
-            inlined = []
+            pc = f.pc()
+            inlined.append({"name": f.name(), "file": filename, "fullname": fullname, "line": line,
+                            "tailcall": True, "pc": "0x%x" % pc,
+                            "sp": "0x%x" % int(f.read_register("rsp")),
+                            "msym": minimal_symbol(pc - 1)})
         else:
             pc = f.pc()
             # Callers' PCs are return addresses: look their symbol up at
