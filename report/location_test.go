@@ -41,6 +41,12 @@ func TestCrashStack(t *testing.T) {
 	if got := r.MeaningfulFrames(5); !reflect.DeepEqual(got, []string{"check", "walk", "main"}) {
 		t.Errorf("MeaningfulFrames = %q", got)
 	}
+	// A tail-call frame rebuilt before a physical one is not the line
+	// running there: the physical frame's own position stays.
+	r.Threads[1].Frames[5].Inlined = []Frame{{Index: 5, Function: "walk_tail", File: "/src/tail.c", Line: 9, Method: MethodTailCall}}
+	if got := r.CrashStack(5); got[1].File != "/src/walk.c" || got[1].Line != 20 {
+		t.Errorf("with a tail-call frame: %+v", got[1])
+	}
 	// Nothing named: the faulting frame (after the signal frame) alone.
 	r.Threads[1].Frames = FrameList{{Index: 0, Signal: true}, {Index: 1, Module: "libfoo.so", ModuleOffset: 0x20}}
 	if got := r.CrashStack(5); len(got) != 1 || got[0].Function != "libfoo.so+0x20" || got[0].Frame != 1 {
