@@ -30,7 +30,9 @@ type Options struct {
 	DebugDirs []string
 	// Debuginfod, if set, fetches missing debug files for the modules
 	// that frames fall in. Share one across cores (it remembers misses).
-	Debuginfod *symbolize.Debuginfod
+	// It is not part of scan's worker request (json:"-"): a client
+	// holds functions and caches, and the worker builds its own.
+	Debuginfod *symbolize.Debuginfod `json:"-"`
 }
 
 // debugDirs lists where separate debug files are looked for. With a
@@ -76,17 +78,17 @@ func Open(path string, opts Options) (*Session, error) {
 // decompression stops and Report's walks end early ("cancelled"), so a
 // scan's timed-out analysis does not run on in the background.
 func OpenContext(ctx context.Context, path string, opts Options) (*Session, error) {
-	c, err := coreinput.OpenContext(ctx, path, opts.MaxCoreSize)
+	// One open of the file gives the core, its compression and
+	// systemd-coredump's record of it.
+	st, err := coreinput.OpenStored(ctx, path, opts.MaxCoreSize)
 	if err != nil {
 		return nil, err
 	}
 	// The metadata comes first: systemd-coredump's record of the
 	// executable decides which file the module table opens.
-	s := newSession(path, c, opts, coreinput.ReadMeta(path))
+	s := newSession(path, st.Core, opts, st.Meta)
 	s.ctx = ctx
-	if head, err := readHead(path); err == nil {
-		s.comp = coreinput.Compression(head)
-	}
+	s.comp = st.Compression
 	return s, nil
 }
 
@@ -100,7 +102,10 @@ func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta
 	s := &Session{Path: name, Core: c, Opts: opts, meta: meta, ctx: context.Background()}
 	s.warnings = append(s.warnings, meta.Warnings...)
 	s.Mem = c.Memory(s.openFile)
-	s.Modules = symbolize.Load(s.regions(), s.symbolizeOptions())
+	o := s.symbolizeOptions()
+	s.findFiles(o)
+	o.ExePath = s.exePath()
+	s.Modules = symbolize.Load(s.regions(), o)
 	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}}
 	return s
 }
@@ -109,17 +114,6 @@ func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta
 func (s *Session) Close() {
 	s.Modules.Close()
 	s.Core.Close()
-}
-
-func readHead(path string) ([]byte, error) {
-	f, err := safefile.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b := make([]byte, 8)
-	n, _ := f.ReadAt(b, 0)
-	return b[:n], nil
 }
 
 // exePath returns the path the process mapped its executable from: the
@@ -181,11 +175,21 @@ func (s *Session) regions() []symbolize.Region {
 	return rs
 }
 
-// isModule reports whether the file mapped at path is code the program
+// isModule reports whether the file mapping m is part of code the program
 // loaded (an executable, a library, its ELF headers), as regions decided,
 // rather than a data file it mapped. A /memfd: or /dev/ mapping of code
-// (JIT, fexecve) is code even though no file on disk backs it.
-func (s *Session) isModule(path string) bool { return s.moduleFiles[path] }
+// (JIT, fexecve) is code even though no file on disk backs it. A mapping of
+// a module's file outside every module is another mapping of that file,
+// not one of its loads (a program reading its own executable with mmap).
+func (s *Session) isModule(m *corefile.Mapping) bool {
+	if !s.moduleFiles[m.File] {
+		return false
+	}
+	if strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
+		return true
+	}
+	return s.Modules.Module(m.Start) != nil
+}
 
 func (s *Session) symbolizeOptions() symbolize.Options {
 	binary := s.Opts.Binary

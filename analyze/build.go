@@ -73,7 +73,7 @@ func (s *Session) Report() *report.Report {
 	for _, m := range s.Modules.Modules {
 		dbg, via := m.DebugFile()
 		r.Modules = append(r.Modules, report.Module{Path: m.Path, File: m.File, Base: report.Addr(m.Bias), End: report.Addr(m.End),
-			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: report.ModuleStatus(m.Status), DebugFile: dbg, DebugVia: via})
+			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: report.ModuleStatus(m.Status), StatusDetail: m.StatusDetail, DebugFile: dbg, DebugVia: via})
 	}
 	mm := s.buildMemoryMap(stacks)
 	r.Mappings = mm.mappings()

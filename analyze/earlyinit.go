@@ -1,9 +1,6 @@
 package analyze
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/coreview/coreview/report"
 )
 
@@ -44,28 +41,6 @@ func (a *analysis) diagnoseEarlyInit() *report.Diagnosis {
 		ei.Link = linkInfo(m)
 	}
 	d := &report.Diagnosis{Kind: report.KindEarlyInit, Thread: t.TID, EarlyInit: ei}
-	d.Summary = fmt.Sprintf("The crash happened before main: thread %d was still in start-up code (%s).", t.TID, strings.Join(ei.Path, " → "))
-	if ei.Initializer != "" {
-		d.Summary = fmt.Sprintf("The crash happened before main, in the constructor %s: thread %d was running initializers (%s).", ei.Initializer, t.TID, strings.Join(ei.Path, " → "))
-	}
-	l := ei.Link
-	if l.Type != "" {
-		facts := fmt.Sprintf("The executable is %s", l.Type)
-		if l.Interpreter != "" {
-			facts += ", interpreter " + l.Interpreter
-		} else {
-			facts += ", no interpreter: it relocates itself"
-		}
-		if l.RELR {
-			facts += ", with DT_RELR relocations"
-		}
-		if l.TLS {
-			facts += fmt.Sprintf(", with a %d-byte TLS segment", l.TLSSize)
-		}
-		if l.Libc != "" {
-			facts += ", C library " + l.Libc
-		}
-		d.Explanation = append(d.Explanation, facts+".")
-	}
+	d.Summary, d.Explanation = ei.Explain(t.TID)
 	return d
 }

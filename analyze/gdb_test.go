@@ -7,8 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
@@ -29,15 +31,49 @@ func options(f testfixture.Fixture) Options {
 	return Options{Binary: f.Binary, Sysroot: testfixture.Sysroot(), SearchPaths: []string{f.Dir}}
 }
 
-// analyzeFixture analyzes a fixture's core as the tests do (options).
+// analyzeFixture analyzes a fixture's core as the tests do (options); the
+// report is fixtureReport's, shared: read it, do not change it.
 func analyzeFixture(t *testing.T, name string) (testfixture.Fixture, *report.Report) {
 	t.Helper()
 	f := testfixture.Get(t, name)
-	r, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
+	return f, fixtureReport(t, f)
+}
+
+// fixtureReports holds one analysis of each fixture core per test binary:
+// the golden, schema, gdb and signature tests all look at the same report
+// of the same core, and analyzing the 36 fixtures once instead of five
+// times is most of what they used to cost apart from gdb.
+var fixtureReports sync.Map // fixture name → *cachedReport
+
+type cachedReport struct {
+	once sync.Once
+	r    *report.Report
+	err  error
+}
+
+// fixtureReport returns the shared report of the fixture's core, analyzed
+// with options(f) the first time it is asked for. Callers must not change
+// it; cloneReport gives a copy whose top-level slices can be changed.
+func fixtureReport(t testing.TB, f testfixture.Fixture) *report.Report {
+	t.Helper()
+	v, _ := fixtureReports.LoadOrStore(f.Name, &cachedReport{})
+	c := v.(*cachedReport)
+	c.once.Do(func() { c.r, c.err = Analyze(f.CoreZst, options(f)) })
+	if c.err != nil {
+		t.Fatal(c.err)
 	}
-	return f, r
+	return c.r
+}
+
+// cloneReport copies a report deeply enough for a test to rewrite its
+// modules, warnings and threads' frame lists without touching the shared
+// report.
+func cloneReport(r *report.Report) *report.Report {
+	c := *r
+	c.Modules = slices.Clone(r.Modules)
+	c.Warnings = slices.Clone(r.Warnings)
+	c.Threads = slices.Clone(r.Threads)
+	return &c
 }
 
 // gdbSource is a source position as gdb reports it.
@@ -80,9 +116,28 @@ type gdbThread struct {
 // sysroot, and returns its threads. gdb reads separate debug files from the
 // sysroot's usr/lib/debug, as coreview does, and libraries built beside the
 // program from the fixture's directory.
+// gdb runs once per fixture core and test binary: TestUnwindMatchesGDB
+// and TestOverflowMatchesGDB read the same threads.
 func gdbFrames(t *testing.T, gdb string, f testfixture.Fixture, core string) []gdbThread {
 	t.Helper()
-	return gdbFramesOf(t, gdb, f.Binary, testfixture.Sysroot(), f.Dir, core)
+	v, _ := gdbRuns.LoadOrStore(core, &gdbRun{})
+	run := v.(*gdbRun)
+	run.once.Do(func() {
+		// A failure is kept and fails every test that asks.
+		run.threads, run.err = gdbFramesErr(gdb, f.Binary, testfixture.Sysroot(), f.Dir, core)
+	})
+	if run.err != nil {
+		t.Fatal(run.err)
+	}
+	return run.threads
+}
+
+var gdbRuns sync.Map // raw core path → *gdbRun
+
+type gdbRun struct {
+	once    sync.Once
+	threads []gdbThread
+	err     error
 }
 
 // gdbFramesOf runs gdb on a core with the given binary and sysroot ("/"
@@ -91,8 +146,22 @@ func gdbFrames(t *testing.T, gdb string, f testfixture.Fixture, core string) []g
 // gdb's threads.
 func gdbFramesOf(t *testing.T, gdb, binary, sysroot, libDir, core string) []gdbThread {
 	t.Helper()
+	threads, err := gdbFramesErr(gdb, binary, sysroot, libDir, core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return threads
+}
+
+// gdbFramesErr is gdbFramesOf returning its failure.
+func gdbFramesErr(gdb, binary, sysroot, libDir, core string) ([]gdbThread, error) {
 	script := filepath.Join(testfixture.Root(), "testdata", "gdb", "frames.py")
-	out := filepath.Join(t.TempDir(), "gdb.json")
+	dir, err := os.MkdirTemp("", "coreview-gdb-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "gdb.json")
 	cmd := exec.Command(gdb, "-batch", "-nx",
 		"-iex", "set debug-file-directory "+filepath.Join(sysroot, "usr", "lib", "debug"),
 		"-iex", "set debuginfod enabled off",
@@ -103,19 +172,19 @@ func gdbFramesOf(t *testing.T, gdb, binary, sysroot, libDir, core string) []gdbT
 		"-x", script)
 	cmd.Env = append(os.Environ(), "COREVIEW_GDB_OUT="+out)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gdb: %v\n%s", err, b)
+		return nil, fmt.Errorf("gdb: %v\n%s", err, b)
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var res struct {
 		Threads []gdbThread `json:"threads"`
 	}
 	if err := json.Unmarshal(data, &res); err != nil {
-		t.Fatalf("gdb output: %v", err)
+		return nil, fmt.Errorf("gdb output: %v", err)
 	}
-	return res.Threads
+	return res.Threads, nil
 }
 
 // dropBogus removes frames gdb invented: a caller frame whose PC does not
@@ -123,12 +192,7 @@ func gdbFramesOf(t *testing.T, gdb, binary, sysroot, libDir, core string) []gdbT
 // frames when a function has no CFI and its prologue analysis takes a
 // stale stack slot for the return address (seen on Rust's generated C
 // main with panic = "abort"). Each dropped frame is logged.
-func dropBogus(t *testing.T, core string, opts Options, wt gdbThread) gdbThread {
-	s, err := Open(core, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+func dropBogus(t *testing.T, s *Session, wt gdbThread) gdbThread {
 	out := wt
 	out.Frames = nil
 	prevSig := false
@@ -168,15 +232,13 @@ func gdbGaveUp(reason string) bool {
 // gdb's, and the same function names where gdb has one.
 func TestUnwindMatchesGDB(t *testing.T) {
 	gdb := testfixture.Tool(t, "gdb")
+	t.Parallel()
 	for _, f := range testfixture.All(t) {
 		t.Run(f.Name, func(t *testing.T) {
+			t.Parallel()
 			core := f.RawCore(t)
 			want := gdbFrames(t, gdb, f, core)
-			r, err := Analyze(core, options(f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareWithGDB(t, want, r, core, options(f))
+			compareWithGDB(t, want, fixtureReport(t, f), core, options(f))
 		})
 	}
 }
@@ -186,6 +248,12 @@ func TestUnwindMatchesGDB(t *testing.T) {
 // frames gdb invented are dropped.
 func compareWithGDB(t *testing.T, want []gdbThread, r *report.Report, core string, opts Options) {
 	t.Helper()
+	// One session reads the code bytes for every thread's dropBogus.
+	s, err := Open(core, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	got := map[int]*report.Thread{}
 	for i := range r.Threads {
 		got[r.Threads[i].TID] = &r.Threads[i]
@@ -205,7 +273,7 @@ func compareWithGDB(t *testing.T, want []gdbThread, r *report.Report, core strin
 		if wt.Tailcalls > 0 {
 			t.Logf("thread %d: gdb shows %d tail-call frames (rebuilt from DWARF call sites), compared with coreview's", wt.TID, wt.Tailcalls)
 		}
-		compareThread(t, dropBogus(t, core, opts, wt), th)
+		compareThread(t, dropBogus(t, s, wt), th)
 		t.Logf("thread %d: %d frames, gdb %d", wt.TID, len(th.Frames), len(wt.Frames))
 	}
 }

@@ -24,6 +24,7 @@ import (
 // mapping carries truncated_at; and a thread whose stack bytes at its stack
 // pointer were cut off ends with "unreadable memory" rather than vanishing.
 func TestTruncatedCores(t *testing.T) {
+	t.Parallel()
 	stacksCut := 0
 	for _, name := range []string{"c-null-call", "rust-thread-overflow", "stacker-segment"} {
 		f := testfixture.Get(t, name)

@@ -86,6 +86,7 @@ func checkMismatch(t *testing.T, r *report.Report, file, reason string) {
 // or headers every module's right file must still match by layout, and
 // another fixture's executable must not.
 func TestLayoutMatchesFixtures(t *testing.T) {
+	t.Parallel()
 	all, checked := testfixture.All(t), 0
 	for _, f := range all {
 		if size := f.RawSize(t); size < 0 || size > 32<<20 {

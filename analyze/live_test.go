@@ -64,6 +64,7 @@ var lexerOverflow = "fn main() { let _ = " + strings.Repeat("(", 20000) + "1" + 
 // same in the parser. The report must name the thread's stack and guard,
 // the v0-demangled lexer/parser functions and the recursion.
 func TestLiveRustcOverflow(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, source, recursing string
 	}{

@@ -24,12 +24,10 @@ import (
 //     stack, the start of the core's PT_LOAD holding the CFA's last byte.
 func TestOverflowMatchesGDB(t *testing.T) {
 	gdb := testfixture.Tool(t, "gdb")
+	t.Parallel()
 	checked := 0
 	for _, f := range testfixture.All(t) {
-		r, err := Analyze(f.CoreZst, options(f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := fixtureReport(t, f)
 		if len(r.Diagnosis) == 0 || r.Diagnosis[0].StackOverflow == nil || len(r.Diagnosis[0].StackOverflow.Recursion) == 0 {
 			continue
 		}

@@ -59,8 +59,8 @@ func (mm *memoryMap) gapBelow(stack *corefile.Mapping) (lo, hi uint64) {
 	if i := mm.index[stack]; i > 0 {
 		lo = mm.core.Mappings[i-1].End
 	}
-	if mm.role(stack) == report.RoleMainStack && stack.Start-lo > stackGuardGap {
-		lo = stack.Start - stackGuardGap
+	if mm.role(stack) == report.RoleMainStack && stack.Start-lo > report.StackGuardGap {
+		lo = stack.Start - report.StackGuardGap
 	}
 	return lo, stack.Start
 }
@@ -170,8 +170,8 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 			roles[i] = report.RoleVsyscall
 		case vdso != 0 && m.Start == vdso:
 			roles[i] = report.RoleVDSO
-		case m.File != "" && !s.isModule(m.File):
-			roles[i] = report.RoleFile // a data file the program mapped
+		case m.File != "" && !s.isModule(m):
+			roles[i] = report.RoleFile // a data file the program mapped, or a file mapped again
 		case m.File != "":
 			switch {
 			case m.Perm&corefile.PermX != 0:

@@ -18,11 +18,9 @@ func TestReportsValidateAgainstSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Parallel()
 	for _, f := range testfixture.All(t) {
-		r, err := Analyze(f.CoreZst, options(f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := fixtureReport(t, f)
 		var buf bytes.Buffer
 		if err := r.WriteJSON(&buf); err != nil {
 			t.Fatal(err)

@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/coreview/coreview/corefile"
@@ -74,20 +73,4 @@ func (mm *memoryMap) segmentExtent(seg, guard *corefile.Mapping, frames []report
 		}
 	}
 	return ext
-}
-
-// explainSegment says where the segment ends by the frames' evidence and, for a
-// stacker segment, what size was requested.
-func explainSegment(sg *report.SegmentExtent, st report.StackExtent) string {
-	name := nameOr(sg.SwitchFunction, "??")
-	if sg.Pages == 0 {
-		return fmt.Sprintf("At #%d (%s) the thread's stack pointer moved onto this mapping; its frames use it up to %#x.", sg.SwitchFrame, name, uint64(sg.Top))
-	}
-	s := fmt.Sprintf("The segment is %d pages with its guard: psm switched the stack pointer to the segment's top at #%d (%s), %s above the guard page, and stacker maps the requested size rounded up to pages plus 2 pages (%d pages = %s requested + 2), PROT_NONE at the low end.",
-		sg.Pages, sg.SwitchFrame, name, humanBytes(uint64(sg.Top-st.GuardEnd)), sg.Pages, humanBytes(sg.Requested))
-	if sg.MappingExtra > 0 {
-		s += fmt.Sprintf(" The kernel merged stacker's %d RW pages with the anonymous RW mapping above them (%s) into one %d-page mapping [%#x–%#x), so the mapping's size does not tell the request.",
-			sg.Pages-1, humanBytes(sg.MappingExtra), uint64(st.End-st.Start)/4096, uint64(st.Start), uint64(st.End))
-	}
-	return s
 }

@@ -15,12 +15,10 @@ import (
 // of the same program (different ASLR bases), get the same signature;
 // different bugs get different ones.
 func TestSignatureStable(t *testing.T) {
+	t.Parallel()
 	seen := map[string]string{}
 	for _, f := range testfixture.All(t) {
-		zr, err := Analyze(f.CoreZst, options(f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		zr := fixtureReport(t, f)
 		rr, err := Analyze(f.RawCore(t), options(f))
 		if err != nil {
 			t.Fatal(err)

@@ -9,16 +9,10 @@ import (
 	"github.com/coreview/coreview/stackmap"
 )
 
-// stackGuardGap is the kernel's stack_guard_gap (the stack_guard_gap= boot
-// parameter, 256 pages by default): the unmapped gap it keeps between a
-// growable stack (the main stack) and the mapping below, which the stack
-// never grows into.
-const stackGuardGap = 256 << 12
-
 // mainStackGap is how far below the main stack a fault still counts as
 // running off it: the stack_guard_gap, and some slack for a frame that
 // jumped further.
-const mainStackGap = stackGuardGap + 64<<10
+const mainStackGap = report.StackGuardGap + 64<<10
 
 // threadStackGap is how far below other stacks a fault counts, for stacks
 // without a guard mapping.
@@ -149,7 +143,7 @@ func (a *analysis) diagnoseStackOverflow() *report.Diagnosis {
 	so.Hints = a.overflowHints(so, thread)
 
 	d := &report.Diagnosis{Kind: report.KindStackOverflow, Thread: fc.thread.TID, StackOverflow: so}
-	d.Summary, d.Explanation = explainOverflow(so, fc.thread.TID)
+	d.Summary, d.Explanation = so.Explain(fc.thread.TID)
 	return d
 }
 
@@ -170,7 +164,7 @@ func (a *analysis) overflowHints(so *report.StackOverflow, t *report.Thread) []s
 			hints = append(hints, "The overflow happened on a stack the thread switched to (a coroutine or fiber stack, or a stack allocated by hand): whoever allocates it must size it for the deepest path run on it.")
 		}
 	case report.StackMain:
-		hints = append(hints, fmt.Sprintf("The main thread's stack is limited by RLIMIT_STACK (ulimit -s); it had grown to %s when it ran out.", humanBytes(uint64(so.Stack.End-so.Stack.Start))))
+		hints = append(hints, fmt.Sprintf("The main thread's stack is limited by RLIMIT_STACK (ulimit -s); it had grown to %s when it ran out.", report.HumanBytes(uint64(so.Stack.End-so.Stack.Start))))
 	case report.StackThread:
 		if rust {
 			hints = append(hints, "Give the thread a bigger stack: std::thread::Builder::stack_size, or RUST_MIN_STACK for threads spawned without an explicit size (rustc: RUST_MIN_STACK=16777216).")
@@ -180,72 +174,7 @@ func (a *analysis) overflowHints(so *report.StackOverflow, t *report.Thread) []s
 	}
 	if len(so.Recursion) > 0 && so.Recursion[0].Frames > 100 {
 		r := so.Recursion[0]
-		hints = append(hints, fmt.Sprintf("%s recursed %s times: bound the recursion depth or make it iterative; a bigger stack only moves the limit.", r.Function, commas(r.Frames)))
+		hints = append(hints, fmt.Sprintf("%s recursed %s times: bound the recursion depth or make it iterative; a bigger stack only moves the limit.", r.Function, report.Commas(r.Frames)))
 	}
 	return hints
 }
-
-// explainOverflow writes the diagnosis in words, with the numbers behind it.
-func explainOverflow(so *report.StackOverflow, tid int) (string, []string) {
-	end := so.Segment.End(so.Stack)
-	size := end - uint64(so.Stack.Start)
-	var b strings.Builder
-	what := map[report.StackKind]string{report.StackThread: "stack", report.StackMain: "main stack", report.StackSegment: "stack segment", report.StackSigaltstack: "signal stack"}[so.Stack.Kind]
-	fmt.Fprintf(&b, "Thread %d ran out of stack: its %s %s [%#x–%#x)", tid, humanBytes(size), what, uint64(so.Stack.Start), end)
-	if end != uint64(so.Stack.End) {
-		fmt.Fprintf(&b, " (in a %s RW mapping [%#x–%#x) the kernel merged with its neighbour)", humanBytes(uint64(so.Stack.End-so.Stack.Start)), uint64(so.Stack.Start), uint64(so.Stack.End))
-	}
-	if so.Stack.Gap {
-		fmt.Fprintf(&b, " has no room below it, and the fault at %#x is %s below its lowest byte, in the unmapped gap [%#x–%#x) below it.",
-			uint64(so.FaultAddress), distance(uint64(so.Stack.Start-so.FaultAddress)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd))
-	} else {
-		fmt.Fprintf(&b, " has a %s guard page at [%#x–%#x), and the fault at %#x is inside it.",
-			humanBytes(uint64(so.Stack.GuardEnd-so.Stack.GuardStart)), uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.FaultAddress))
-	}
-	var more []string
-	if so.Stack.Kind == report.StackMain && so.Stack.Gap {
-		where := "the fault fell in that gap"
-		if so.FaultAddress < so.Stack.GuardStart {
-			// stackOf accepts a fault a little below the gap: a frame
-			// larger than the gap stepped over it.
-			where = fmt.Sprintf("the fault is %s below even that gap", distance(uint64(so.Stack.GuardStart-so.FaultAddress)))
-		}
-		gap := fmt.Sprintf("The kernel keeps a %s gap (stack_guard_gap, %d pages) below the main stack, [%#x–%#x) here, and grows the stack down on demand only up to RLIMIT_STACK (ulimit -s); this stack could grow no further, and %s.",
-			humanBytes(stackGuardGap), stackGuardGap/4096, uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), where)
-		if g := uint64(so.Stack.GuardEnd - so.Stack.GuardStart); g < stackGuardGap {
-			gap += fmt.Sprintf(" The next mapping below starts only %s under the stack, which bounds the gap.", humanBytes(g))
-		}
-		more = append(more, gap)
-	}
-	if sg := so.Segment; sg != nil {
-		more = append(more, explainSegment(sg, so.Stack))
-	}
-	if so.Frame.Size > 0 && so.Remaining != 0 {
-		left := so.Remaining
-		if left < 0 {
-			left = 0
-		}
-		sp := fmt.Sprintf("%s bytes above the stack's lowest byte", commas(int(int64(so.SP)-int64(so.Stack.Start))))
-		if so.SP < so.Stack.Start {
-			sp = fmt.Sprintf("already %s bytes below the stack's lowest byte", commas(int(so.Stack.Start-so.SP)))
-		}
-		more = append(more, fmt.Sprintf("%s needed a %s-byte frame with only %s bytes left (its stack pointer %#x is %s).",
-			so.Frame.Function, commas(int(so.Frame.Size)), commas(int(left)), uint64(so.SP), sp))
-	} else {
-		more = append(more, fmt.Sprintf("The faulting function is %s (stack pointer %#x).", so.Frame.Function, uint64(so.SP)))
-	}
-	depth := fmt.Sprintf("%s frames deep", commas(so.Depth))
-	if len(so.Recursion) > 0 {
-		r := so.Recursion[0]
-		depth += fmt.Sprintf(": %s recursed %s times, %s bytes each (%s)", r.Function, commas(r.Frames), commas(int(r.Each)), humanBytes(r.Bytes))
-	}
-	more = append(more, depth+".")
-	if so.Handler != "" {
-		more = append(more, "The process died of the fault only indirectly: "+so.Handler+".")
-	}
-	return b.String(), more
-}
-
-func humanBytes(n uint64) string { return report.Bytes(n) }
-
-func commas(n int) string { return report.Commas(n) }

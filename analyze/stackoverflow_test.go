@@ -63,7 +63,7 @@ func TestSegmentWithoutStacker(t *testing.T) {
 		Frame:   report.FrameNeed{Function: "coro_body", Size: 4200},
 		Segment: &report.SegmentExtent{SwitchFrame: 12, SwitchFunction: "swapcontext", Top: 0x7f0000200000},
 	}
-	_, more := explainOverflow(so, 7)
+	_, more := so.Explain(7)
 	hints := (&analysis{}).overflowHints(so, &report.Thread{Frames: []report.Frame{{Function: "coro_body"}, {Function: "swapcontext"}}})
 	for _, line := range append(more, hints...) {
 		if strings.Contains(line, "stacker") || strings.Contains(line, "psm") {

@@ -1,8 +1,6 @@
 package analyze
 
 import (
-	"fmt"
-
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/report"
 )
@@ -63,38 +61,10 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 		}
 		tid := c.Threads[ti].TID
 		d := report.Diagnosis{Kind: report.KindStackSegments, Thread: tid, StackSegments: &report.StackSegments{Segments: segs, Switches: switches}}
-		d.Summary = fmt.Sprintf("Thread %d runs on %d stacks: its frames switch mappings %d time(s).", tid, len(segs), len(switches))
-		for _, sg := range segs {
-			line := fmt.Sprintf("frames #%d–#%d on %s [%#x–%#x) (%s), %s used", sg.FirstFrame, sg.LastFrame,
-				sg.Role, uint64(sg.Start), uint64(sg.End), humanBytes(uint64(sg.End-sg.Start)), humanBytes(sg.BytesUsed))
-			if sg.GuardEnd != 0 {
-				line += fmt.Sprintf(", guard page [%#x–%#x)", uint64(sg.GuardStart), uint64(sg.GuardEnd))
-			}
-			d.Explanation = append(d.Explanation, line)
+		for k := range switches {
+			switches[k].Stacker = stackerSwitch(a.report.Threads[ti].Frames, switches[k].Frame)
 		}
-		for _, sw := range switches {
-			name := sw.Function
-			if name == "" {
-				name = "??"
-			}
-			from, to := segs[0], segs[0]
-			for k := range segs {
-				if segs[k].FirstFrame == sw.Frame {
-					from, to = segs[k], segs[k-1]
-				}
-			}
-			why := fmt.Sprintf("the frames it calls run on [%#x–%#x), %s below its own stack [%#x–%#x)",
-				uint64(to.Start), uint64(to.End), distance(uint64(from.Start-to.End)), uint64(from.Start), uint64(from.End))
-			if sw.Direction == "up" {
-				why = fmt.Sprintf("the frames it calls run on [%#x–%#x), %s *above* its own stack [%#x–%#x): stack addresses go up at this call instead of down",
-					uint64(to.Start), uint64(to.End), distance(uint64(to.Start-from.End)), uint64(from.Start), uint64(from.End))
-			}
-			line := fmt.Sprintf("at #%d (%s) the stack switches: %s", sw.Frame, name, why)
-			if stackerSwitch(a.report.Threads[ti].Frames, sw.Frame) {
-				line += "; stacker allocated a new segment (an mmap of the requested size + 2 pages, PROT_NONE at the low end) and psm moved the stack pointer onto it. stacker::grow always does this; stacker::maybe_grow does it when less than its red zone is left, and always where stacker cannot see the stack's limit (as on illumos in the Oxide rustc story)."
-			}
-			d.Explanation = append(d.Explanation, line)
-		}
+		d.Summary, d.Explanation = d.StackSegments.Explain(tid)
 		out = append(out, d)
 	}
 	return out

@@ -40,6 +40,11 @@ func (mm *memoryMap) words(m *corefile.Mapping) string {
 		w = "a PROT_NONE mapping"
 	case report.RoleAnon:
 		w = "anonymous memory"
+		if len(mm.core.Files) == 0 {
+			// Without NT_FILE, only modules' mappings have a file:
+			// this one may be a data file the program mapped.
+			w = "memory the core names no file for (it has no NT_FILE note)"
+		}
 	default:
 		w = string(role)
 	}
@@ -53,7 +58,7 @@ func guardWords(m *corefile.Mapping) string {
 	if m.End-m.Start == 4096 {
 		return "the guard page"
 	}
-	return "the " + humanBytes(m.End-m.Start) + " guard"
+	return "the " + report.HumanBytes(m.End-m.Start) + " guard"
 }
 
 // stackWords names the stack a guard protects, with its range, and its
@@ -85,9 +90,9 @@ func (mm *memoryMap) describe(addr uint64) string {
 	if m := c.Mapping(addr); m != nil {
 		if up := mm.above(m); mm.role(m) == report.RoleGuard && up != nil {
 			stack, lowest := mm.stackWords(up)
-			return fmt.Sprintf("in %s [%#x–%#x) below %s, %s below %s", guardWords(m), m.Start, m.End, stack, distance(up.Start-addr), lowest)
+			return fmt.Sprintf("in %s [%#x–%#x) below %s, %s below %s", guardWords(m), m.Start, m.End, stack, report.Distance(up.Start-addr), lowest)
 		}
-		return fmt.Sprintf("in %s, %s from its start and %s from its end", mm.words(m), distance(addr-m.Start), distance(m.End-addr))
+		return fmt.Sprintf("in %s, %s from its start and %s from its end", mm.words(m), report.Distance(addr-m.Start), report.Distance(m.End-addr))
 	}
 	if addr < minMapAddr {
 		if addr == 0 {
@@ -99,22 +104,20 @@ func (mm *memoryMap) describe(addr uint64) string {
 	switch {
 	case i < len(c.Mappings):
 		above := c.Mappings[i]
-		w := fmt.Sprintf("in no mapping, %s below %s", distance(above.Start-addr), mm.words(above))
+		w := fmt.Sprintf("in no mapping, %s below %s", report.Distance(above.Start-addr), mm.words(above))
 		if lo, _ := mm.gapBelow(above); mm.role(above) == report.RoleMainStack && addr >= lo {
-			w += fmt.Sprintf(", in the %s gap the kernel keeps below the main stack (stack_guard_gap)", humanBytes(stackGuardGap))
+			w += fmt.Sprintf(", in the %s gap the kernel keeps below the main stack (stack_guard_gap)", report.HumanBytes(report.StackGuardGap))
 		}
 		return w
 	case i > 0:
 		below := c.Mappings[i-1]
-		return fmt.Sprintf("in no mapping, %s above %s", distance(addr-below.End), mm.words(below))
+		return fmt.Sprintf("in no mapping, %s above %s", report.Distance(addr-below.End), mm.words(below))
 	}
 	return "in no mapping"
 }
 
 // minMapAddr is vm.mmap_min_addr's usual value: nothing is mapped below.
 const minMapAddr = 64 << 10
-
-func distance(n uint64) string { return report.Distance(n) }
 
 // WhatIsSchema names the version of whatis --format json.
 const WhatIsSchema = "coreview.whatis/v1"
@@ -168,7 +171,7 @@ type HoldingFrame struct {
 // String says it in words: "thread 7 frame #1 parse [0x…–0x…), 8 bytes
 // below its CFA".
 func (h HoldingFrame) String() string {
-	return fmt.Sprintf("thread %d frame #%d %s [%#x–%#x), %s below its CFA", h.Thread, h.Index, h.Function, uint64(h.SP), uint64(h.CFA), distance(h.BelowCFA))
+	return fmt.Sprintf("thread %d frame #%d %s [%#x–%#x), %s below its CFA", h.Thread, h.Index, h.Function, uint64(h.SP), uint64(h.CFA), report.Distance(h.BelowCFA))
 }
 
 // WhatIs describes addr: its mapping, role and owner, the symbol it falls

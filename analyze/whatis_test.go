@@ -27,7 +27,7 @@ func TestWhatIs(t *testing.T) {
 	// The range named is the guard's, and the distance is from the
 	// segment's lowest byte, which the fault lies below.
 	want := fmt.Sprintf("in the guard page [%#x–%#x) below the stack segment [%#x–%#x) of thread %d, %s below the segment's lowest byte",
-		uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.Stack.Start), uint64(so.Stack.End), r.Diagnosis[0].Thread, distance(uint64(so.Stack.Start-so.FaultAddress)))
+		uint64(so.Stack.GuardStart), uint64(so.Stack.GuardEnd), uint64(so.Stack.Start), uint64(so.Stack.End), r.Diagnosis[0].Thread, report.Distance(uint64(so.Stack.Start-so.FaultAddress)))
 	if fault.Mapping == nil || fault.Mapping.Role != report.RoleGuard || fault.Where != want {
 		t.Errorf("fault address: %+v\nwant where: %s", fault, want)
 	}
@@ -117,8 +117,8 @@ func TestDistance(t *testing.T) {
 		{0x55dd53f88000 - 0x40000000, "85.9 TiB"},
 	}
 	for _, c := range cases {
-		if got := distance(c.n); got != c.want {
-			t.Errorf("distance(%d) = %q, want %q", c.n, got, c.want)
+		if got := report.Distance(c.n); got != c.want {
+			t.Errorf("report.Distance(%d) = %q, want %q", c.n, got, c.want)
 		}
 	}
 }

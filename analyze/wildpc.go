@@ -117,7 +117,7 @@ func (a *analysis) diagnoseWildPC(cf *report.ControlFlow, unreloc *report.Diagno
 		u := unreloc.Unrelocated
 		d.Kind = report.KindBadPC
 		d.Summary = fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: %s called the unrelocated pointer above, %s's link-time address of %s, instead of %#x.",
-			tid, pc, caller, baseName(u.Module), nameOr(u.Symbol, u.Section), uint64(u.Resolves))
+			tid, pc, caller, report.BaseName(u.Module), nameOr(u.Symbol, u.Section), uint64(u.Resolves))
 	case pc < minMapAddr:
 		// The same bound as a null data pointer: nothing is ever mapped
 		// in the first 64 KiB (vm.mmap_min_addr).
@@ -133,58 +133,6 @@ func (a *analysis) diagnoseWildPC(cf *report.ControlFlow, unreloc *report.Diagno
 		d.Kind = report.KindExecNonExec
 		d.Summary = fmt.Sprintf("Thread %d executed data: %s jumped to %#x, in %s, which is not executable (%s): a function pointer that points at data.", tid, caller, pc, a.mm.words(m), m.Perm)
 	}
-	d.Explanation = explainControlFlow(cf)
+	d.Explanation = cf.Explain()
 	return d
-}
-
-func explainControlFlow(cf *report.ControlFlow) []string {
-	var out []string
-	if cf.Call != "" {
-		out = append(out, fmt.Sprintf("The call at %#x was `%s`.", uint64(cf.CallSite), cf.Call))
-	}
-	if cf.Register != "" {
-		line := "It called through a register: " + cf.Register
-		if cf.LoadedBy != "" {
-			line += ", loaded by " + cf.LoadedBy
-		}
-		out = append(out, line+".")
-	}
-	if s := cf.Slot; s != nil {
-		line := fmt.Sprintf("It loaded the target from %#x", uint64(s.Address))
-		if s.Section != "" {
-			line += fmt.Sprintf(", %s in %s", slotWords(s), baseName(s.Module))
-		}
-		line += fmt.Sprintf(" (%s), which holds %#x", s.Where, uint64(s.Value))
-		if s.Object != "" {
-			line += "; that word is " + s.Object
-		}
-		out = append(out, line+".")
-		if r := s.Relocation; r != nil {
-			rl := fmt.Sprintf("The slot is written at load time by the %s relocation in %s of %s", r.Type, r.Section, r.Module)
-			if r.Symbol != "" {
-				rl += " for " + r.Symbol
-			}
-			out = append(out, rl+".")
-		}
-	}
-	return out
-}
-
-// slotWords names the kind of slot a section holds.
-func slotWords(s *report.Slot) string {
-	switch s.Section {
-	case ".got", ".got.plt":
-		return "a GOT slot (" + s.Section + ")"
-	case ".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors":
-		return "an entry of " + s.Section
-	}
-	return "a word of " + s.Section
-}
-
-// baseName is the last element of a path.
-func baseName(path string) string {
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		return path[i+1:]
-	}
-	return path
 }

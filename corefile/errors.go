@@ -21,12 +21,16 @@ type FormatError struct {
 	Err error  // a sentinel such as ErrNotCore, if any
 }
 
+// Error writes the error in the shape all of coreview's decoders share
+// (stackmap's and symbolize's FormatError too): "WHERE at offset OFF:
+// WHAT 'VALUE'". Err, a sentinel that classifies the error, is not
+// repeated: Msg already says it.
 func (e *FormatError) Error() string {
-	msg := e.Msg
+	s := fmt.Sprintf("core file at offset %#x: %s", e.Off, e.Msg)
 	if e.Val != nil {
-		msg += fmt.Sprintf(" '%v'", e.Val)
+		s += fmt.Sprintf(" '%v'", e.Val)
 	}
-	return fmt.Sprintf("%s at offset %#x", msg, e.Off)
+	return s
 }
 
 // Unwrap returns the sentinel the error carries, so errors.Is works.

@@ -43,6 +43,8 @@ type File struct {
 	Siginfo *Siginfo    // NT_SIGINFO, nil if absent
 	Auxv    []AuxEntry  // NT_AUXV
 	Files   []FileEntry // NT_FILE
+	// Inferred are file mappings found without NT_FILE (InferFiles).
+	Inferred []FileEntry
 
 	// Warnings are problems that did not stop the reading: a truncated core,
 	// a malformed note that was skipped.

@@ -30,6 +30,9 @@ func HTML(w io.Writer, r *report.Report, opts HTMLOptions) error {
 	ew := &errWriter{w: w}
 	esc := htmlText
 	title := "Crash"
+	if r.Snapshot {
+		title = "Snapshot"
+	}
 	if r.Signal != nil {
 		title = r.Signal.Name
 	}
@@ -56,15 +59,13 @@ func HTML(w io.Writer, r *report.Report, opts HTMLOptions) error {
 	fmt.Fprintf(ew, "<dt>signature</dt><dd><code>%s</code> (<code>%s</code>)</dd>\n</dl>\n", esc(r.Signature), esc(r.SignatureHash))
 	for _, d := range r.Diagnosis {
 		fmt.Fprintf(ew, "<section class=\"diagnosis\">\n<h2>%s</h2>\n<p>%s</p>\n", esc(string(d.Kind)), esc(d.Summary))
-		if len(d.Explanation) > 0 || d.StackOverflow != nil && len(d.StackOverflow.Hints) > 0 {
+		if hints := d.Hints(); len(d.Explanation) > 0 || len(hints) > 0 {
 			fmt.Fprintf(ew, "<ul>\n")
 			for _, e := range d.Explanation {
 				fmt.Fprintf(ew, "<li>%s</li>\n", esc(e))
 			}
-			if d.StackOverflow != nil {
-				for _, h := range d.StackOverflow.Hints {
-					fmt.Fprintf(ew, "<li class=\"hint\">Hint: %s</li>\n", esc(h))
-				}
+			for _, h := range hints {
+				fmt.Fprintf(ew, "<li class=\"hint\">Hint: %s</li>\n", esc(h))
 			}
 			fmt.Fprintf(ew, "</ul>\n")
 		}
@@ -115,7 +116,11 @@ func HTML(w io.Writer, r *report.Report, opts HTMLOptions) error {
 	fmt.Fprintf(ew, "<li>command line: <code>%s</code></li>\n", esc(strings.Join(r.Process.Args, " ")))
 	fmt.Fprintf(ew, "<li>pid %d, executable <code>%s</code></li>\n", r.Process.PID, esc(r.Process.Exe))
 	for _, m := range r.Modules {
-		fmt.Fprintf(ew, "<li><code>%s</code> build-id <code>%s</code> (%s)</li>\n", esc(m.Path), esc(nameOr(m.CoreBuildID, m.BuildID)), esc(string(m.Status)))
+		detail := ""
+		if m.StatusDetail != "" {
+			detail = ": " + esc(m.StatusDetail)
+		}
+		fmt.Fprintf(ew, "<li><code>%s</code> build-id <code>%s</code> (%s%s)</li>\n", esc(m.Path), esc(nameOr(m.CoreBuildID, m.BuildID)), esc(string(m.Status)), detail)
 	}
 	fmt.Fprintf(ew, "</ul>\n</details>\n")
 	if len(r.Warnings) > 0 {
@@ -202,7 +207,7 @@ func stackSVG(blocks []pictureBlock) string {
 		}
 		fmt.Fprintf(&b, `<g class="%s"><rect x="%.0f" y="%.1f" width="%d" height="%.1f" fill="%s" stroke="#57606a"/>`, class, x, y, svgBoxW, h, fill)
 		fmt.Fprintf(&b, `<text x="4" y="%.1f">%#x</text>`, y+12, uint64(bl.end))
-		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" font-weight="bold">%s, %s</text>`, x+8, y+16, esc(bl.label), esc(report.Bytes(uint64(bl.end-bl.start))))
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" font-weight="bold">%s, %s</text>`, x+8, y+16, esc(bl.label), esc(report.HumanBytes(uint64(bl.end-bl.start))))
 		for k, n := range bl.notes {
 			short := n
 			if r := []rune(n); len(r) > svgNoteLen {

@@ -263,6 +263,9 @@ func markdownHead(r *report.Report) string {
 	var b strings.Builder
 	ew := &errWriter{w: &b}
 	title := "Crash"
+	if r.Snapshot {
+		title = "Snapshot"
+	}
 	if r.Signal != nil {
 		title = r.Signal.Name
 	}
@@ -294,16 +297,17 @@ func markdownHead(r *report.Report) string {
 	if sd := r.SystemdRecord().Line(); sd != "" {
 		ew.printf("**systemd-coredump:** %s  \n", EscapeMarkdown(sd))
 	}
+	if r.Snapshot {
+		ew.printf("**Snapshot:** a core of a running process (gcore or a similar writer): no thread was handling a signal, so there is no crash to diagnose.  \n")
+	}
 	ew.printf("**Signature:** %s (`%s`)\n\n", CodeSpan(r.Signature), r.SignatureHash)
 	for _, d := range r.Diagnosis {
 		ew.printf("**%s** — %s\n", d.Kind, EscapeMarkdown(d.Summary))
 		for _, e := range d.Explanation {
 			ew.printf("- %s\n", EscapeMarkdown(e))
 		}
-		if d.StackOverflow != nil {
-			for _, h := range d.StackOverflow.Hints {
-				ew.printf("- _Hint:_ %s\n", EscapeMarkdown(h))
-			}
+		for _, h := range d.Hints() {
+			ew.printf("- _Hint:_ %s\n", EscapeMarkdown(h))
 		}
 		ew.printf("\n")
 	}
@@ -388,7 +392,11 @@ func markdownEnv(r *report.Report, modules int) string {
 			fmt.Fprintf(&b, "- and %d more modules\n", len(r.Modules)-modules)
 			break
 		}
-		fmt.Fprintf(&b, "- %s build-id %s (%s)\n", CodeSpan(m.Path), CodeSpan(nameOr(m.CoreBuildID, m.BuildID)), m.Status)
+		fmt.Fprintf(&b, "- %s build-id %s (%s", CodeSpan(m.Path), CodeSpan(nameOr(m.CoreBuildID, m.BuildID)), m.Status)
+		if m.StatusDetail != "" {
+			fmt.Fprintf(&b, ": %s", EscapeMarkdown(m.StatusDetail))
+		}
+		b.WriteString(")\n")
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()

@@ -55,8 +55,11 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 	// A wrong binary makes every frame in it a guess: say so before
 	// anything that rests on it, not only among the warnings.
 	for _, m := range r.Modules {
-		if m.Status == report.StatusMismatch {
+		switch m.Status {
+		case report.StatusMismatch:
 			bw.printf("mismatch %s is not the file the process mapped as %s: its frames are unreliable\n", m.File, m.Path)
+		case report.StatusUnchecked:
+			bw.printf("unchecked %s, for %s, could not be checked against the core: %s\n", m.File, m.Path, m.StatusDetail)
 		}
 	}
 	bw.printf("threads  %d\n", len(r.Threads))
@@ -68,10 +71,8 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 		for _, e := range d.Explanation {
 			bw.printf("  %s\n", e)
 		}
-		if d.StackOverflow != nil {
-			for _, h := range d.StackOverflow.Hints {
-				bw.printf("  hint: %s\n", h)
-			}
+		for _, h := range d.Hints() {
+			bw.printf("  hint: %s\n", h)
 		}
 	}
 	if pic := StackPicture(r); pic != nil {

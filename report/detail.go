@@ -91,6 +91,10 @@ type Switch struct {
 	// new segment lies above the old stack, so stack addresses go up at
 	// the call, as in the Oxide rustc core).
 	Direction string `json:"direction"`
+	// Stacker is set when the switch is stacker's (psm's or stacker's
+	// functions around it), for the explanation; not in the JSON of
+	// coreview.report/v1 yet.
+	Stacker bool `json:"-"`
 }
 
 // ControlFlow is the detail of the diagnoses about a PC that makes no

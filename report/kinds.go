@@ -97,8 +97,9 @@ type ModuleStatus string
 
 // Module statuses (symbolize.Status, same spelling).
 const (
-	StatusOK       ModuleStatus = "ok"       // file found; build-ids agree (or the core has none)
-	StatusMismatch ModuleStatus = "mismatch" // file found but not the one the process mapped
-	StatusMissing  ModuleStatus = "missing"  // no file found: frames show module+offset only
-	StatusMemory   ModuleStatus = "memory"   // read from the core's memory (the vDSO)
+	StatusOK        ModuleStatus = "ok"        // file found and checked against the core: it is the one mapped
+	StatusUnchecked ModuleStatus = "unchecked" // file found, but the core holds too little to check it (see StatusDetail)
+	StatusMismatch  ModuleStatus = "mismatch"  // file found but not the one the process mapped
+	StatusMissing   ModuleStatus = "missing"   // no file found: frames show module+offset only
+	StatusMemory    ModuleStatus = "memory"    // read from the core's memory (the vDSO)
 )

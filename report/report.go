@@ -106,6 +106,8 @@ type Module struct {
 	BuildID     string       `json:"build_id"`
 	CoreBuildID string       `json:"core_build_id,omitempty"`
 	Status      ModuleStatus `json:"status"`
+	// StatusDetail says why the status is unchecked or mismatch.
+	StatusDetail string `json:"status_detail,omitempty"`
 	// DebugFile is the module's separate debug file (its DWARF and full
 	// symbol table), and DebugVia how it was found: "build-id",
 	// "debuglink" or "debuginfod".

@@ -14,6 +14,9 @@ type FormatError struct {
 	Err     error  // the cause, if any: errTruncated, errCFAProgram, a nested FormatError
 }
 
+// Error writes the error in the shape all of coreview's decoders share
+// (corefile's and symbolize's FormatError too): "WHERE at offset OFF:
+// WHAT 'VALUE'", then ": CAUSE" when it has one.
 func (e *FormatError) Error() string {
 	s := fmt.Sprintf("%s at offset %#x: %s", e.Section, e.Off, e.Msg)
 	if e.Val != nil {

@@ -66,7 +66,7 @@ func memoryBuildID(mem Memory, base uint64) string {
 	}
 	le := binary.LittleEndian
 	phoff, phentsize, phnum := le.Uint64(eh[32:]), uint64(le.Uint16(eh[54:])), uint64(le.Uint16(eh[56:]))
-	if phentsize != 56 || phnum == 0 || phnum > 64 || phoff > 1<<16 {
+	if phentsize != 56 || phnum == 0 || phnum > maxIdentityPhdrs || phoff > 1<<16 {
 		return ""
 	}
 	ph := make([]byte, phnum*56)

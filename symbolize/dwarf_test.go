@@ -10,19 +10,44 @@ import (
 	"github.com/coreview/coreview/internal/testfixture"
 )
 
-// TestLineAt: the line-table row for an address is chosen as gdb's
-// find_pc_sect_line does.
+// TestLineAt: the line-table rows kept (lineKeeper) and the row chosen for
+// an address (lineAt) follow gdb's reader and find_pc_sect_line.
 func TestLineAt(t *testing.T) {
-	u := &unitIndex{files: []string{"", "a.c", "b.h"}, rows: []lineRow{
-		{addr: 0x1000, file: 1, line: 10, stmt: true},
-		{addr: 0x1008, file: 1, line: 11, stmt: true},
-		{addr: 0x1008, file: 2, line: 3, stmt: false}, // same address, not a statement
-		{addr: 0x1010, file: 2, line: 4, stmt: false},
-		{addr: 0x1018, file: 1, line: 0, stmt: true}, // line 0: compiler-made code
-		{addr: 0x1020, endSeq: true},
-		{addr: 0x2000, file: 1, line: 20, stmt: true},
-		{addr: 0x2010, endSeq: true},
-	}}
+	var k lineKeeper
+	u := &unitIndex{files: []string{"", "a.c", "b.h", "c.c"}}
+	for _, r := range []struct {
+		row  lineRow
+		disc bool
+	}{
+		{lineRow{addr: 0x1000, file: 1, line: 10, stmt: true}, false},
+		{lineRow{addr: 0x1008, file: 1, line: 11, stmt: true}, false},
+		// Same address, another file, not a statement, after a statement
+		// row: ignored.
+		{lineRow{addr: 0x1008, file: 2, line: 3, stmt: false}, false},
+		{lineRow{addr: 0x1010, file: 2, line: 4, stmt: false}, false},
+		{lineRow{addr: 0x1018, file: 1, line: 0, stmt: true}, false}, // line 0: compiler-made code
+		// python3.11's 0x505db0/0x505db9 (objdump --dwarf=decodedline):
+		// b.h 52 stmt, b.h 52, c.c 5094 at one address, then c.c 5094
+		// again at the next. The c.c row at 0x1030 is ignored; the
+		// repeat at 0x1039 is kept and is where c.c:5094 starts.
+		{lineRow{addr: 0x1030, file: 2, line: 52, stmt: true}, false},
+		{lineRow{addr: 0x1030, file: 2, line: 52, stmt: false}, false},
+		{lineRow{addr: 0x1030, file: 3, line: 5094, stmt: false}, false},
+		{lineRow{addr: 0x1039, file: 3, line: 5094, stmt: false}, false},
+		{lineRow{addr: 0x103c, file: 3, line: 5094, stmt: false}, false},
+		// A switch of file at one address that is a statement: the
+		// previous file's rows there are dropped (gdb's end marker).
+		{lineRow{addr: 0x1040, file: 1, line: 60, stmt: true}, false},
+		{lineRow{addr: 0x1040, file: 2, line: 7, stmt: true}, false},
+		// A repeat of a line that had a discriminator is dropped.
+		{lineRow{addr: 0x1048, file: 2, line: 8, stmt: true}, true},
+		{lineRow{addr: 0x104c, file: 2, line: 8, stmt: false}, true},
+		{lineRow{addr: 0x1050, endSeq: true}, false},
+		{lineRow{addr: 0x2000, file: 1, line: 20, stmt: true}, false},
+		{lineRow{addr: 0x2010, endSeq: true}, false},
+	} {
+		u.rows = k.add(u.rows, r.row, r.disc)
+	}
 	cases := []struct {
 		name string
 		addr uint64
@@ -33,9 +58,14 @@ func TestLineAt(t *testing.T) {
 		{"before the first row", 0xfff, "", 0, false},
 		{"on a row", 0x1000, "a.c", 10, true},
 		{"between rows", 0x1004, "a.c", 10, true},
-		{"a statement row beats a later non-statement row at its address", 0x1008, "a.c", 11, true},
+		{"a statement row beats a later non-statement row of another file at its address", 0x1008, "a.c", 11, true},
 		{"a lone non-statement row", 0x1014, "b.h", 4, true},
 		{"line 0 has no position", 0x1018, "", 0, false},
+		{"a non-statement row walks back to its file's statement row", 0x1030, "b.h", 52, true},
+		{"a repeated row starts the line again", 0x1039, "c.c", 5094, true},
+		{"after a repeated row", 0x103d, "c.c", 5094, true},
+		{"a file switched by a statement row at one address", 0x1040, "b.h", 7, true},
+		{"a repeat after a discriminator is not a row", 0x104c, "b.h", 8, true},
 		{"past the end of a sequence", 0x1800, "", 0, false},
 		{"the next sequence", 0x200f, "a.c", 20, true},
 		{"past the last sequence", 0x2010, "", 0, false},
@@ -47,6 +77,20 @@ func TestLineAt(t *testing.T) {
 				t.Errorf("lineAt(%#x) = %s:%d %v, want %s:%d %v", c.addr, file, line, ok, c.file, c.line, c.ok)
 			}
 		})
+	}
+	var at1040 []lineRow
+	for _, r := range u.rows {
+		if r.addr == 0x1040 && !r.hidden {
+			at1040 = append(at1040, r)
+		}
+	}
+	if len(at1040) != 1 || at1040[0].file != 2 {
+		t.Errorf("rows at 0x1040 gdb keeps: %+v, want only b.h:7", at1040)
+	}
+	for _, r := range u.rows {
+		if r.addr == 0x104c && !r.hidden {
+			t.Errorf("the repeat of a discriminated line at 0x104c was kept")
+		}
 	}
 }
 

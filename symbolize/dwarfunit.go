@@ -27,6 +27,9 @@ type lineRow struct {
 	line, col uint32
 	stmt      bool
 	endSeq    bool
+	// hidden rows are rows gdb's line table does not have (lineKeeper):
+	// they give no line, only the column of the instruction they start.
+	hidden bool
 }
 
 // scope is a function (DW_TAG_subprogram) or an inlined call
@@ -82,8 +85,8 @@ func (ix *dwarfIndex) readUnit(off dwarf.Offset) (*unitIndex, error) {
 }
 
 // readLines decodes the unit's line program into rows sorted by address.
-// Like gdb (dwarf_record_line_p), a row that repeats the previous row's file
-// and line within a sequence is not kept: it starts no new line.
+// Rows are kept or dropped as gdb's line-table reader does
+// (lnp_state_machine::record_line in gdb/dwarf2/read.c), see lineKeeper.
 func (u *unitIndex) readLines(d *dwarf.Data, cu *dwarf.Entry) error {
 	lr, err := d.LineReader(cu)
 	if err != nil {
@@ -94,7 +97,7 @@ func (u *unitIndex) readLines(d *dwarf.Data, cu *dwarf.Entry) error {
 	}
 	fileIdx := map[*dwarf.LineFile]uint32{}
 	var e dwarf.LineEntry
-	var last *lineRow
+	var k lineKeeper
 	for {
 		if err := lr.Next(&e); err != nil {
 			if err == io.EOF {
@@ -111,15 +114,7 @@ func (u *unitIndex) readLines(d *dwarf.Data, cu *dwarf.Entry) error {
 			fileIdx[e.File] = fi
 		}
 		row := lineRow{addr: e.Address, file: fi, line: uint32(max(e.Line, 0)), col: uint32(max(e.Column, 0)), stmt: e.IsStmt, endSeq: e.EndSequence}
-		if last != nil && !row.endSeq && row.file == last.file && row.line == last.line && row.stmt == last.stmt {
-			continue
-		}
-		u.rows = append(u.rows, row)
-		if row.endSeq {
-			last = nil
-		} else {
-			last = &u.rows[len(u.rows)-1]
-		}
+		u.rows = k.add(u.rows, row, e.Discriminator != 0)
 	}
 	// Rows name files by their *LineFile; keep the unit's file table in
 	// DWARF's own numbering (for DW_AT_call_file) and map rows onto it.
@@ -162,19 +157,96 @@ func (u *unitIndex) readLines(d *dwarf.Data, cu *dwarf.Entry) error {
 	return nil
 }
 
-// lineAt returns the line-table position of fileAddr, chosen as gdb's
-// find_pc_sect_line does: the last row at or below the address, and of the
-// rows at that same address a statement row if there is one. An address past
-// a sequence's end, or on a row of line 0, has no position.
+// lineKeeper applies gdb's rules for which rows of one line program enter
+// its line table, in the program's order (lnp_state_machine::record_line
+// and dwarf_record_line_p in gdb/dwarf2/read.c, buildsym's record_line):
+//
+//   - a row that switches file at the address of the previous row, is not a
+//     statement, and follows a statement row at that address is ignored: it
+//     names inlined code's caller at an address the statement row already
+//     gave a line to;
+//   - a row that switches file (and is not ignored) ends the previous
+//     file's range at its address; gdb's end marker there discards the
+//     previous file's rows at that same address;
+//   - a row that repeats the previous row's file and line is dropped only
+//     when the line has had a non-zero discriminator (gdb PR 17276): it
+//     starts no new line, while a plain repeat is kept, since lineAt's walk
+//     back to a statement row must stop at it.
+//
+// Rows of line 0 are kept: lineAt gives them no position.
+type lineKeeper struct {
+	started      bool // a row of the current sequence was seen
+	lastFile     uint32
+	lastLine     uint32
+	lastAddr     uint64
+	stmtAtAddr   bool // a statement row was seen at lastAddr
+	discriminate bool // the current line has had a non-zero discriminator
+}
+
+// add appends row to rows, hidden if gdb would not keep it, and returns
+// rows.
+func (k *lineKeeper) add(rows []lineRow, row lineRow, discriminator bool) []lineRow {
+	if row.endSeq {
+		*k = lineKeeper{}
+		return append(rows, row)
+	}
+	if !k.started {
+		k.started = true
+		k.lastFile, k.lastLine, k.lastAddr = row.file, row.line, row.addr
+		k.stmtAtAddr, k.discriminate = row.stmt, discriminator
+		return append(rows, row)
+	}
+	fileChanged := row.file != k.lastFile
+	sameAddr := row.addr == k.lastAddr
+	if row.line != k.lastLine {
+		k.discriminate = false
+	}
+	k.discriminate = k.discriminate || discriminator
+	ignore := fileChanged && sameAddr && !row.stmt && k.stmtAtAddr
+	if !sameAddr {
+		k.stmtAtAddr = false
+		k.lastAddr = row.addr
+	}
+	k.stmtAtAddr = k.stmtAtAddr || row.stmt
+	if ignore {
+		row.hidden = true
+		return append(rows, row)
+	}
+	if fileChanged && sameAddr {
+		for i := len(rows) - 1; i >= 0 && rows[i].addr == row.addr && !rows[i].endSeq; i-- {
+			if rows[i].file == k.lastFile {
+				rows[i].hidden = true
+			}
+		}
+	}
+	row.hidden = !fileChanged && row.line == k.lastLine && k.discriminate
+	k.lastFile, k.lastLine = row.file, row.line
+	return append(rows, row)
+}
+
+// lineAt returns the line-table position of fileAddr. The file and line
+// are chosen as gdb's find_pc_sect_line does, among the rows gdb keeps (not
+// hidden): the last row at or below the address; if that row is not a
+// statement, a statement row of the same file at that same address before
+// it, if there is one. The column, which gdb does not print, is that of the
+// last row at or below the address, as eu-addr2line gives it, when that row
+// is on the chosen line; else the chosen row's. An address past a
+// sequence's end, or on a row of line 0, has no position.
 func (u *unitIndex) lineAt(fileAddr uint64) (file string, line, col int, ok bool) {
 	rows := u.rows
-	i := sort.Search(len(rows), func(i int) bool { return rows[i].addr > fileAddr }) - 1
+	last := sort.Search(len(rows), func(i int) bool { return rows[i].addr > fileAddr }) - 1
+	i := last
+	// The first row of a sequence is never hidden, so this stays in the
+	// sequence of last.
+	for i >= 0 && rows[i].hidden {
+		i--
+	}
 	if i < 0 || rows[i].endSeq {
 		return "", 0, 0, false
 	}
 	if !rows[i].stmt {
-		for k := i - 1; k >= 0 && rows[k].addr == rows[i].addr && !rows[k].endSeq; k-- {
-			if rows[k].stmt {
+		for k := i - 1; k >= 0 && rows[k].addr == rows[i].addr && !rows[k].endSeq && rows[k].line != 0; k-- {
+			if !rows[k].hidden && rows[k].file == rows[i].file && rows[k].stmt {
 				i = k
 				break
 			}
@@ -184,7 +256,11 @@ func (u *unitIndex) lineAt(fileAddr uint64) (file string, line, col int, ok bool
 	if r.line == 0 {
 		return "", 0, 0, false
 	}
-	return u.fileName(int(r.file)), int(r.line), int(r.col), true
+	col = int(r.col)
+	if l := rows[last]; l.file == r.file && l.line == r.line {
+		col = int(l.col)
+	}
+	return u.fileName(int(r.file)), int(r.line), col, true
 }
 
 func (u *unitIndex) fileName(i int) string {

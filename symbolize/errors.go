@@ -12,10 +12,13 @@ type FormatError struct {
 	Val     any
 }
 
+// Error writes the error in the shape all of coreview's decoders share
+// (corefile's and stackmap's FormatError too): "WHERE at offset OFF:
+// WHAT 'VALUE'", the offset being the broken entry's in the file.
 func (e *FormatError) Error() string {
-	msg := e.Msg
+	s := fmt.Sprintf("%s at offset %#x: %s", e.Section, e.Off, e.Msg)
 	if e.Val != nil {
-		msg += fmt.Sprintf(" '%v'", e.Val)
+		s += fmt.Sprintf(" '%v'", e.Val)
 	}
-	return fmt.Sprintf("%s entry at file offset %#x: %s", e.Section, e.Off, msg)
+	return s
 }

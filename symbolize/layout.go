@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 )
 
 // layoutMismatch compares what a core without build-ids and ELF header
@@ -23,8 +24,9 @@ import (
 // the same execute bit; every such range must be covered by mappings; and
 // no mapping may reach past the file's last page. PROT_NONE mappings are
 // skipped: ld.so reserves a library's whole span from one mapping of the
-// file and turns the holes between segments into PROT_NONE.
-func layoutMismatch(progs []elf.ProgHeader, f io.ReaderAt, rs []Region, pageSize uint64) string {
+// file and turns the holes between segments into PROT_NONE. checked is
+// false when there was nothing to compare: no mapping with permissions.
+func layoutMismatch(progs []elf.ProgHeader, f io.ReaderAt, rs []Region, pageSize uint64) (why string, checked bool) {
 	down := func(v uint64) uint64 { return v &^ (pageSize - 1) }
 	up := func(v uint64) uint64 { return (v + pageSize - 1) &^ (pageSize - 1) }
 	var loads []elf.ProgHeader
@@ -40,13 +42,13 @@ func layoutMismatch(progs []elf.ProgHeader, f io.ReaderAt, rs []Region, pageSize
 		}
 	}
 	if len(mapped) == 0 {
-		return ""
+		return "", false
 	}
 	if st, ok := f.(interface{ Stat() (os.FileInfo, error) }); ok {
 		if fi, err := st.Stat(); err == nil {
 			for _, r := range mapped {
 				if end := r.Off + (r.End - r.Start); end > up(uint64(fi.Size())) {
-					return fmt.Sprintf("the process mapped file offsets up to %#x, the file has only %d bytes", end, fi.Size())
+					return fmt.Sprintf("the process mapped file offsets up to %#x, the file has only %d bytes", end, fi.Size()), true
 				}
 			}
 		}
@@ -62,25 +64,26 @@ func layoutMismatch(progs []elf.ProgHeader, f io.ReaderAt, rs []Region, pageSize
 			continue
 		}
 		tried[bias] = true
-		why := layoutWithBias(loads, mapped, bias, down, up)
+		why := layoutWithBias(loads, mapped, bias, down, up, true)
 		if why == "" {
-			return ""
+			return "", true
 		}
 		if first == "" {
 			first = why
 		}
 	}
 	if first == "" {
-		return fmt.Sprintf("none of its PT_LOAD segments starts at the file offsets the process mapped (%s)", describeRegions(mapped))
+		return fmt.Sprintf("none of its PT_LOAD segments starts at the file offsets the process mapped (%s)", describeRegions(mapped)), true
 	}
-	return first
+	return first, true
 }
 
 // layoutWithBias checks the mappings against the segments loaded at bias.
 // Mappings outside the loaded image's span are other mappings of the same
 // file (Rust's std maps its own executable to read its debug information
-// for a backtrace) and are not part of the comparison.
-func layoutWithBias(loads []elf.ProgHeader, mapped []Region, bias uint64, down, up func(uint64) uint64) string {
+// for a backtrace) and are not part of the comparison. Without cover, the
+// segments need not all be mapped (a core that lost some of its PT_LOADs).
+func layoutWithBias(loads []elf.ProgHeader, mapped []Region, bias uint64, down, up func(uint64) uint64, cover bool) string {
 	lo, hi := ^uint64(0), uint64(0)
 	for _, p := range loads {
 		lo, hi = min(lo, down(p.Vaddr)), max(hi, up(p.Vaddr+p.Memsz))
@@ -110,7 +113,7 @@ func layoutWithBias(loads []elf.ProgHeader, mapped []Region, bias uint64, down, 
 	}
 	for _, p := range loads {
 		vlo, vhi := down(p.Vaddr), up(p.Vaddr+p.Filesz)
-		if !covered(mapped, vlo+bias, vhi+bias) {
+		if cover && !covered(mapped, vlo+bias, vhi+bias) {
 			return fmt.Sprintf("its PT_LOAD segment at file offset %#x (%d bytes, %s) is not mapped whole at %#x-%#x", p.Off, p.Filesz, permString(p.Flags), vlo+bias, vhi+bias)
 		}
 	}
@@ -161,4 +164,100 @@ func describeRegions(rs []Region) string {
 		s += fmt.Sprintf("%#x", r.Off)
 	}
 	return s
+}
+
+// splitLoads divides the mappings of one file into its loads: for each bias
+// that a mapping starting a PT_LOAD segment gives (loadBias) and under which
+// the mappings in the image's span fit the segments and cover them all
+// (layoutWithBias), the mappings in that span, PROT_NONE holes included, are
+// one load. Mappings in no load are other mappings of the file (a program
+// reading its own executable or libc.so.6 with mmap, a JIT mapping a file):
+// data, not code the loader placed. Loads are returned in address order;
+// none when no bias fits (the file is not the one mapped), for the caller
+// to fall back on splitByOffsets. When the core lost some of a load's
+// mappings (a gcore core without its text PT_LOADs, a truncated one), no
+// bias covers every segment: then a bias under which the mappings fit is
+// enough.
+func splitLoads(progs []elf.ProgHeader, rs []Region, pageSize uint64) [][]Region {
+	if out := splitLoadsCover(progs, rs, pageSize, true); len(out) > 0 {
+		return out
+	}
+	return splitLoadsCover(progs, rs, pageSize, false)
+}
+
+func splitLoadsCover(progs []elf.ProgHeader, rs []Region, pageSize uint64, cover bool) [][]Region {
+	down := func(v uint64) uint64 { return v &^ (pageSize - 1) }
+	up := func(v uint64) uint64 { return (v + pageSize - 1) &^ (pageSize - 1) }
+	var loads []elf.ProgHeader
+	lo, hi := ^uint64(0), uint64(0)
+	for _, p := range progs {
+		if p.Type == elf.PT_LOAD && p.Filesz > 0 {
+			loads = append(loads, p)
+		}
+		if p.Type == elf.PT_LOAD {
+			lo, hi = min(lo, down(p.Vaddr)), max(hi, up(p.Vaddr+p.Memsz))
+		}
+	}
+	var mapped []Region
+	for _, r := range rs {
+		if r.Perm != 0 {
+			mapped = append(mapped, r)
+		}
+	}
+	if len(loads) == 0 || len(mapped) == 0 {
+		return nil
+	}
+	var out [][]Region
+	tried := map[uint64]bool{}
+	for _, r := range mapped {
+		bias, err := loadBias(loads, r.Start, r.Off, pageSize)
+		if err != nil || tried[bias] {
+			continue
+		}
+		tried[bias] = true
+		if layoutWithBias(loads, mapped, bias, down, up, cover) != "" {
+			continue
+		}
+		var ld []Region
+		for _, q := range rs {
+			if q.End > lo+bias && q.Start < hi+bias {
+				ld = append(ld, q)
+			}
+		}
+		out = append(out, ld)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0].Start < out[j][0].Start })
+	return out
+}
+
+// splitByOffsets divides the mappings of one file into loads without the
+// file's program headers (it is missing, or is not the file mapped): in
+// address order, a load's file offsets do not go down from mapping to
+// mapping (RELRO splits one page range in two at one offset), so a mapping
+// at offset 0 or below the previous one's starts another. A load with an executable mapping is code; the others are data
+// mappings of the file, unless no load is executable (a core whose text
+// mappings were lost), when every load is kept.
+func splitByOffsets(rs []Region) [][]Region {
+	sorted := append([]Region(nil), rs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Start < sorted[j].Start })
+	var groups [][]Region
+	for i, r := range sorted {
+		if i == 0 || r.Off == 0 || r.Off < sorted[i-1].Off {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], r)
+	}
+	var code [][]Region
+	for _, g := range groups {
+		for _, r := range g {
+			if r.Perm&elf.PF_X != 0 {
+				code = append(code, g)
+				break
+			}
+		}
+	}
+	if len(code) == 0 {
+		return groups
+	}
+	return code
 }

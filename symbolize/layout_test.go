@@ -71,7 +71,7 @@ func TestLayoutMismatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := layoutMismatch(progs, sizedFile{tt.size}, tt.regions, 4096)
+			got, _ := layoutMismatch(progs, sizedFile{tt.size}, tt.regions, 4096)
 			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
 				t.Errorf("layoutMismatch = %q, want %q", got, tt.want)
 			}

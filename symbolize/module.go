@@ -16,10 +16,11 @@ type Status string
 
 // Module statuses.
 const (
-	StatusOK       Status = "ok"       // file found; build-ids agree (or the core has none)
-	StatusMismatch Status = "mismatch" // file found but its build-id differs from the core's
-	StatusMissing  Status = "missing"  // no file found: frames show module+offset only
-	StatusMemory   Status = "memory"   // read from the core's memory (the vDSO)
+	StatusOK        Status = "ok"        // file found and checked: build-ids, or the dumped headers, or the layout agree
+	StatusUnchecked Status = "unchecked" // file found, but the core holds too little to check it (StatusDetail says why)
+	StatusMismatch  Status = "mismatch"  // file found but its identity differs from the core's
+	StatusMissing   Status = "missing"   // no file found: frames show module+offset only
+	StatusMemory    Status = "memory"    // read from the core's memory (the vDSO)
 )
 
 // Module is one ELF object mapped into the process.
@@ -29,6 +30,8 @@ type Module struct {
 	Start, End uint64 // runtime address range of all its mappings
 	Bias       uint64 // runtime address minus link-time address
 	Status     Status
+	// StatusDetail says why the status is unchecked or mismatch.
+	StatusDetail string
 
 	BuildID     string // of the file on disk (hex), if any
 	CoreBuildID string // from the ELF header page dumped in the core, if any
@@ -36,6 +39,9 @@ type Module struct {
 	elf  *elf.File
 	file *os.File
 	mmap *safefile.Mapped
+	// borrowed is set on a second load of a file (sibling): elf, file and
+	// mmap belong to the first module, which closes them.
+	borrowed bool
 
 	symOnce sync.Once
 	syms    *symtab
@@ -120,12 +126,24 @@ func (m *Module) Close() {
 			d.close()
 		}
 	}
+	if m.borrowed {
+		return
+	}
 	if m.mmap != nil {
 		m.mmap.Close()
 	}
 	if m.file != nil {
 		m.file.Close()
 	}
+}
+
+// sibling returns a module for another load of m's file (a library loaded
+// twice with dlmopen, an image mapped by a custom loader): the same file,
+// opened once and shared, with its own address range, bias and caches.
+func (m *Module) sibling() *Module {
+	return &Module{Path: m.Path, File: m.File, Status: m.Status, StatusDetail: m.StatusDetail,
+		BuildID: m.BuildID, CoreBuildID: m.CoreBuildID,
+		elf: m.elf, file: m.file, mmap: m.mmap, borrowed: true, finder: m.finder}
 }
 
 // loadBias returns the bias of an ELF object whose mapping at runtime

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -85,21 +86,17 @@ func (t *Table) Preload() {
 	}
 }
 
-// Load builds the module table. Regions of one path form one module. A
-// module whose file cannot be found, or whose build-id differs from the
-// core's, is kept and reported in Warnings.
+// Load builds the module table. Each load of a file is one module: the
+// regions of one path are split into the loads of the file (splitLoads) and
+// any other mappings of it, which are data (a program that mmaps its own
+// executable or libc.so.6 to read it). A module whose file cannot be found,
+// or whose identity differs from the core's, is kept and reported in
+// Warnings.
 func Load(regions []Region, opts Options) *Table {
 	if opts.PageSize == 0 {
 		opts.PageSize = 4096
 	}
-	t := &Table{finder: &debugFinder{dirs: opts.DebugDirs, debuginfod: opts.Debuginfod}}
-	if opts.Sysroot != "" {
-		t.finder.sysroot = opts.Sysroot
-		t.finder.root, t.finder.rootErr = safefile.OpenRoot(opts.Sysroot)
-		if t.finder.rootErr != nil {
-			t.Warnings = append(t.Warnings, fmt.Sprintf("sysroot %s cannot be opened (%v): no file under it is read", opts.Sysroot, t.finder.rootErr))
-		}
-	}
+	t := newTable(opts)
 	byPath := map[string][]Region{}
 	var order []string
 	for _, r := range regions {
@@ -113,25 +110,7 @@ func Load(regions []Region, opts Options) *Table {
 		order = order[:maxModules]
 	}
 	for _, path := range order {
-		rs := byPath[path]
-		m := &Module{Path: path, Start: rs[0].Start, End: rs[0].End, finder: t.finder}
-		for _, r := range rs {
-			m.Start, m.End = min(m.Start, r.Start), max(m.End, r.End)
-		}
-		// The ELF header page lives in the mapping at file offset 0.
-		var base uint64
-		var haveBase bool
-		for _, r := range rs {
-			if r.Off == 0 {
-				base, haveBase = r.Start, true
-				break
-			}
-		}
-		if haveBase && opts.Dumped != nil {
-			m.CoreBuildID = memoryBuildID(opts.Dumped, base)
-		}
-		t.open(m, rs, base, haveBase, opts)
-		t.Modules = append(t.Modules, m)
+		t.Modules = append(t.Modules, t.loadPath(path, byPath[path], opts)...)
 	}
 	if opts.VDSO != 0 && opts.Mem != nil {
 		if m := loadVDSO(opts.Mem, opts.VDSO, opts.VDSOEnd); m != nil {
@@ -145,6 +124,89 @@ func Load(regions []Region, opts Options) *Table {
 	return t
 }
 
+// newTable returns an empty table whose files are opened as opts say:
+// confined to the sysroot, if there is one.
+func newTable(opts Options) *Table {
+	t := &Table{finder: &debugFinder{dirs: opts.DebugDirs, debuginfod: opts.Debuginfod}}
+	if opts.Sysroot != "" {
+		t.finder.sysroot = opts.Sysroot
+		t.finder.root, t.finder.rootErr = safefile.OpenRoot(opts.Sysroot)
+		if t.finder.rootErr != nil {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("sysroot %s cannot be opened (%v): no file under it is read", opts.Sysroot, t.finder.rootErr))
+		}
+	}
+	return t
+}
+
+// loadPath opens the file of the regions of one path, once, and returns a
+// module for each load of it among them.
+func (t *Table) loadPath(path string, rs []Region, opts Options) []*Module {
+	m := &Module{Path: path, finder: t.finder}
+	m.Start, m.End = regionSpan(rs)
+	// The ELF header page lives in the mapping at file offset 0; every
+	// mapping of the file at offset 0 holds the same header.
+	base, haveBase := headerMapping(rs)
+	if haveBase && opts.Dumped != nil {
+		m.CoreBuildID = memoryBuildID(opts.Dumped, base)
+	}
+	t.open(m, rs, base, haveBase, opts)
+	var loads [][]Region
+	if m.elf != nil {
+		loads = splitLoads(progHeaders(m.elf), rs, opts.PageSize)
+	}
+	if len(loads) == 0 {
+		loads = splitByOffsets(rs)
+	}
+	out := make([]*Module, len(loads))
+	for i, ld := range loads {
+		mi := m
+		if i > 0 {
+			mi = m.sibling()
+		}
+		mi.Start, mi.End = regionSpan(ld)
+		if b, ok := headerMapping(ld); ok && opts.Dumped != nil {
+			mi.CoreBuildID = memoryBuildID(opts.Dumped, b)
+		}
+		if mi.elf != nil {
+			t.setBias(mi, ld, opts.PageSize)
+		}
+		out[i] = mi
+	}
+	return out
+}
+
+// regionSpan returns the lowest start and highest end of rs.
+func regionSpan(rs []Region) (start, end uint64) {
+	start, end = rs[0].Start, rs[0].End
+	for _, r := range rs {
+		start, end = min(start, r.Start), max(end, r.End)
+	}
+	return start, end
+}
+
+// headerMapping returns the start of the first mapping of file offset 0.
+func headerMapping(rs []Region) (uint64, bool) {
+	for _, r := range rs {
+		if r.Off == 0 {
+			return r.Start, true
+		}
+	}
+	return 0, false
+}
+
+// setBias computes m's bias from the first of its mappings that starts a
+// PT_LOAD segment.
+func (t *Table) setBias(m *Module, rs []Region, pageSize uint64) {
+	for _, r := range rs {
+		if b, err := loadBias(progHeaders(m.elf), r.Start, r.Off, pageSize); err == nil {
+			m.Bias = b
+			return
+		}
+	}
+	m.Bias = m.Start
+	t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: no PT_LOAD matches its mappings at %#x-%#x; assuming it is loaded at %#x", m.Path, m.Start, m.End, m.Start))
+}
+
 // maxModules bounds the modules of one table: each is a file looked up
 // and opened, and kept open.
 const maxModules = 1 << 16
@@ -153,9 +215,10 @@ const maxModules = 1 << 16
 // their own; a core can name a million files, and the rest are counted.
 const maxMissingNamed = 20
 
-// open finds and opens the file for m and computes its bias. A candidate
-// whose identity disagrees with the core (build-id, or without one the ELF
-// header page the kernel dumped) is kept only if nothing better turns up.
+// open finds and opens the file for m. A candidate whose identity
+// disagrees with the core (build-id, or without one the ELF header page the
+// kernel dumped) is kept only if nothing better turns up; one whose
+// identity cannot be checked is taken, with Status unchecked.
 func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Options) {
 	var tried, refused []string
 	var why string
@@ -178,13 +241,14 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 			closeBoth(mapped, f)
 			continue
 		}
-		id := fileBuildID(ef)
-		if reason := identityMismatch(m.CoreBuildID, id, ef, f, rs, opts, base, haveBase); reason != "" {
+		fileID := fileBuildID(ef)
+		id := checkIdentity(m.CoreBuildID, fileID, ef, f, rs, opts, base, haveBase)
+		if id.status == StatusMismatch {
 			// Keep looking for a file that matches; remember this one
 			// in case none does.
 			if m.elf == nil {
-				m.elf, m.file, m.mmap, m.File, m.BuildID, m.Status = ef, f, mapped, cand, id, StatusMismatch
-				why = reason
+				m.elf, m.file, m.mmap, m.File, m.BuildID, m.Status = ef, f, mapped, cand, fileID, StatusMismatch
+				why = id.why
 			} else {
 				closeBoth(mapped, f)
 			}
@@ -194,7 +258,8 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 			t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: skipped %s (%s); using %s, which matches the core", m.Path, m.File, why, cand))
 			closeBoth(m.mmap, m.file)
 		}
-		m.elf, m.file, m.mmap, m.File, m.BuildID, m.Status = ef, f, mapped, cand, id, StatusOK
+		m.elf, m.file, m.mmap, m.File, m.BuildID, m.Status = ef, f, mapped, cand, fileID, id.status
+		m.StatusDetail = id.why
 		break
 	}
 	switch m.Status {
@@ -210,16 +275,11 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 		}
 		return
 	case StatusMismatch:
+		m.StatusDetail = why
 		t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: %s is not the file the process mapped (%s); its symbols and frames may be wrong", m.Path, m.File, why))
+	case StatusUnchecked:
+		t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: whether %s is the file the process mapped is unchecked: %s", m.Path, m.File, m.StatusDetail))
 	}
-	for _, r := range rs {
-		if b, err := loadBias(progHeaders(m.elf), r.Start, r.Off, opts.PageSize); err == nil {
-			m.Bias = b
-			return
-		}
-	}
-	m.Bias = m.Start
-	t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: no PT_LOAD matches its mappings; assuming it is loaded at %#x", m.Path, m.Start))
 }
 
 func closeBoth(m *safefile.Mapped, f io.Closer) {
@@ -229,57 +289,90 @@ func closeBoth(m *safefile.Mapped, f io.Closer) {
 	f.Close()
 }
 
-// identityMismatch says why a file is not the one the process mapped, or
-// returns "". With build-ids on both sides they must be equal; a file
-// without one cannot match a core that has one; with none in the core the
-// ELF header and program headers the kernel dumped must equal the file's;
-// without those either, the module's mappings must fit the file's PT_LOAD
-// segments (layoutMismatch).
-func identityMismatch(coreID, fileID string, ef *elf.File, f io.ReaderAt, rs []Region, opts Options, base uint64, haveBase bool) string {
+// identity is the outcome of comparing a candidate file with what the core
+// says of the module: StatusOK (compared and equal), StatusMismatch or
+// StatusUnchecked, and why for the latter two.
+type identity struct {
+	status Status
+	why    string
+}
+
+// maxIdentityPhdrs bounds the program headers compared with the core's:
+// 1024 entries are 56 KiB, past any real file's table (the kernel dumps
+// one header page, which holds at most 72).
+const maxIdentityPhdrs = 1024
+
+// checkIdentity says whether a file is the one the process mapped. With
+// build-ids on both sides they must be equal; a file without one cannot
+// match a core that has one; with none in the core the ELF header and
+// program headers the kernel dumped must equal the file's; without the
+// header page, the module's mappings must fit the file's PT_LOAD segments
+// (layoutMismatch). When the core holds the ELF header but not the program
+// headers, or nothing at all to compare, the answer is unchecked, never ok.
+func checkIdentity(coreID, fileID string, ef *elf.File, f io.ReaderAt, rs []Region, opts Options, base uint64, haveBase bool) identity {
 	dumped := opts.Dumped
 	switch {
 	case coreID != "" && fileID != "" && coreID != fileID:
-		return fmt.Sprintf("build-id %s, the core's is %s", fileID, coreID)
+		return identity{StatusMismatch, fmt.Sprintf("build-id %s, the core's is %s", fileID, coreID)}
 	case coreID != "" && fileID == "":
-		return fmt.Sprintf("the file has no build-id, the core's is %s", coreID)
+		return identity{StatusMismatch, fmt.Sprintf("the file has no build-id, the core's is %s", coreID)}
 	case coreID != "":
-		return ""
+		return identity{status: StatusOK}
+	}
+	// layout compares the mappings with the file's PT_LOADs, after what
+	// could be compared of the header (said in what).
+	layout := func(what string) identity {
+		why, checked := layoutMismatch(progHeaders(ef), f, rs, opts.PageSize)
+		switch {
+		case why != "":
+			return identity{StatusMismatch, why}
+		case what == "" && checked:
+			return identity{status: StatusOK}
+		case what == "":
+			return identity{StatusUnchecked, "the core holds no build-id, no ELF header page and no mapping of it with permissions to compare with the file's segments"}
+		case checked:
+			return identity{StatusUnchecked, what + "; its ELF header and the layout of its mappings match"}
+		}
+		return identity{StatusUnchecked, what + "; its ELF header matches"}
 	}
 	if !haveBase || dumped == nil {
-		return layoutMismatch(progHeaders(ef), f, rs, opts.PageSize)
+		return layout("")
 	}
 	var mem, disk [64]byte
 	if _, err := dumped.ReadAt(mem[:], base); err != nil || string(mem[:4]) != "\x7fELF" {
 		// The header page was not dumped (coredump_filter without
 		// bit 4): only the layout of the mappings is left.
-		return layoutMismatch(progHeaders(ef), f, rs, opts.PageSize)
+		return layout("")
 	}
 	if _, err := f.ReadAt(disk[:], 0); err != nil {
-		return "the file is unreadable"
+		return identity{StatusMismatch, "the file is unreadable"}
 	}
 	if mem != disk {
-		return "its ELF header differs from the one dumped in the core"
+		return identity{StatusMismatch, "its ELF header differs from the one dumped in the core"}
 	}
 	phoff, phnum := binary.LittleEndian.Uint64(disk[32:]), uint64(binary.LittleEndian.Uint16(disk[56:]))
-	if phnum > 64 || phoff > 1<<16 {
-		return ""
+	if phnum > maxIdentityPhdrs || phoff > 1<<16 {
+		return layout(fmt.Sprintf("its program headers (%d at file offset %#x) are more than the %d compared", phnum, phoff, maxIdentityPhdrs))
 	}
 	pm, pd := make([]byte, phnum*56), make([]byte, phnum*56)
 	if _, err := dumped.ReadAt(pm, base+phoff); err != nil {
-		return ""
+		return layout(fmt.Sprintf("the core does not hold its program headers (%d at %#x)", phnum, base+phoff))
 	}
 	if _, err := f.ReadAt(pd, int64(phoff)); err != nil || string(pm) != string(pd) {
-		return "its program headers differ from the ones dumped in the core"
+		return identity{StatusMismatch, "its program headers differ from the ones dumped in the core"}
 	}
-	return ""
+	return identity{status: StatusOK}
 }
 
 // candidates lists the files to try for m, in the order the user gave
 // them, most explicit first: the executable given (--binary); each search
 // directory in turn (scan puts the core's own directory first, then
-// --binary-dir), by build-id and then by file name; last the path the core
-// names, under the sysroot if there is one. A file whose identity matches
-// the core is taken over any file before it that does not (see open).
+// --binary-dir), by build-id and then by file name; then the path the core
+// names, under the sysroot if there is one; last, for a library, the
+// directory of the executable given, where libraries found through $ORIGIN
+// are deployed beside it (the user named that file, so its directory is
+// searched even with a sysroot). A file whose identity matches the core is
+// taken over any file before it that does not (see open).
 func (t *Table) candidates(m *Module, opts Options) []string {
 	var out []string
 	if m.Path == opts.ExePath && opts.Binary != "" {
@@ -301,6 +394,11 @@ func (t *Table) candidates(m *Module, opts Options) []string {
 		out = append(out, filepath.Join(opts.Sysroot, filepath.Clean("/"+m.Path)))
 	} else if filepath.IsAbs(m.Path) {
 		out = append(out, m.Path)
+	}
+	if opts.Binary != "" && m.Path != opts.ExePath {
+		if p := filepath.Join(filepath.Dir(opts.Binary), filepath.Base(m.Path)); !slices.Contains(out, p) {
+			out = append(out, p)
+		}
 	}
 	return out
 }

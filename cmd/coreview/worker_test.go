@@ -11,12 +11,14 @@ import (
 
 // TestMain lets the test binary serve as scan's worker: scan runs the
 // current executable with "worker" for each core, which under go test is
-// this binary.
+// this binary. It removes the fixture cores the tests decompressed.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "worker" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	testfixture.Cleanup()
+	os.Exit(code)
 }
 
 // TestScanIsolatesOutOfMemory: a core whose analysis needs more than

@@ -122,6 +122,27 @@ func Open(path string, maxSize int64) (*corefile.File, error) {
 // OpenContext is Open that gives up decompressing when ctx is done: a scan
 // that timed out on a core must not go on writing gigabytes of it.
 func OpenContext(ctx context.Context, path string, maxSize int64) (*corefile.File, error) {
+	st, err := OpenStored(ctx, path, maxSize)
+	if err != nil {
+		return nil, err
+	}
+	return st.Core, nil
+}
+
+// Stored is a core as it was stored: the core itself, the compression it
+// was stored with ("" for a raw core), and what systemd-coredump recorded
+// in its file name and extended attributes.
+type Stored struct {
+	Core        *corefile.File
+	Compression string
+	Meta        Meta
+}
+
+// OpenStored opens the file at path once and reads everything from that
+// one descriptor: its compression, its extended attributes (fgetxattr) and
+// the core, decompressed if needed (OpenContext). A second open by name
+// could find another file swapped in between.
+func OpenStored(ctx context.Context, path string, maxSize int64) (*Stored, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
@@ -129,9 +150,21 @@ func OpenContext(ctx context.Context, path string, maxSize int64) (*corefile.Fil
 	if err != nil {
 		return nil, err
 	}
+	meta := ReadMetaFile(f, path)
 	head := make([]byte, 8)
 	n, _ := f.ReadAt(head, 0)
-	if kind := Compression(head[:n]); kind != "" {
+	kind := Compression(head[:n])
+	c, err := openCore(ctx, f, path, kind, maxSize)
+	if err != nil {
+		return nil, err
+	}
+	return &Stored{Core: c, Compression: kind, Meta: meta}, nil
+}
+
+// openCore reads the core from f, which it takes over: as it is, or
+// decompressed (kind) into an unlinked temporary file.
+func openCore(ctx context.Context, f *os.File, path, kind string, maxSize int64) (*corefile.File, error) {
+	if kind != "" {
 		defer f.Close()
 		if kind == "xz" {
 			if err := checkXZ(io.NewSectionReader(f, 0, 1<<62), maxXZDict); err != nil {
@@ -160,8 +193,7 @@ func OpenContext(ctx context.Context, path string, maxSize int64) (*corefile.Fil
 		}
 		return c, nil
 	}
-	f.Close()
-	c, err := corefile.Open(path)
+	c, err := corefile.OpenFile(f)
 	if err != nil {
 		var fe *corefile.FormatError
 		if errors.As(err, &fe) {

@@ -2,11 +2,15 @@ package coreinput
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/coreview/coreview/internal/safefile"
 )
 
 // Meta is what systemd-coredump records about a core outside the core
@@ -27,14 +31,12 @@ type Meta struct {
 	Warnings []string `json:"-"`
 }
 
-// The range of timestamps kept: from the epoch to the last microsecond of
-// year 9999, the last time RFC 3339 (and so encoding/json) can write. A
-// core has no business being older than the epoch, and 2^63-1 µs in a
-// file name made JSON encoding of the whole report fail.
-var (
-	minTime = time.Unix(0, 0).UTC()
-	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
-)
+// maxTime is the last timestamp kept: the last microsecond of year 9999,
+// the last time RFC 3339 (and so encoding/json) can write; 2^63-1 µs in a
+// file name made JSON encoding of the whole report fail. The first is the
+// epoch (timestamp refuses negative values): a core has no business being
+// older.
+var maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
 
 // timestamp converts systemd's microseconds since the epoch, or says why
 // it cannot be a time.
@@ -54,6 +56,32 @@ const maxXattr = 4096
 // ReadMeta parses a systemd-coredump file name and reads its extended
 // attributes. Fields it cannot find stay zero.
 func ReadMeta(path string) Meta {
+	f, err := safefile.Open(path)
+	if err != nil {
+		return readMeta(path, func(string, []byte) (int, error) { return 0, err })
+	}
+	defer f.Close()
+	return ReadMetaFile(f, path)
+}
+
+// ReadMetaFile is ReadMeta on an open file: the name parsed is path's,
+// the extended attributes are the descriptor's (fgetxattr), so they are
+// the file's that is read, whatever the name now leads to.
+func ReadMetaFile(f *os.File, path string) Meta {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return readMeta(path, func(string, []byte) (int, error) { return 0, err })
+	}
+	return readMeta(path, func(attr string, buf []byte) (n int, err error) {
+		if cerr := rc.Control(func(fd uintptr) { n, err = unix.Fgetxattr(int(fd), attr, buf) }); cerr != nil {
+			return 0, cerr
+		}
+		return n, err
+	})
+}
+
+// readMeta parses path's name and reads the attributes with getxattr.
+func readMeta(path string, getxattr func(attr string, buf []byte) (int, error)) Meta {
 	var m Meta
 	name := filepath.Base(path)
 	for _, ext := range []string{".zst", ".xz", ".lz4", ".gz"} {
@@ -75,7 +103,7 @@ func ReadMeta(path string) Meta {
 	}
 	get := func(attr string) string {
 		buf := make([]byte, maxXattr)
-		n, err := syscall.Getxattr(path, "user.coredump."+attr, buf)
+		n, err := getxattr("user.coredump."+attr, buf)
 		if err != nil || n <= 0 {
 			return ""
 		}

@@ -19,9 +19,13 @@ func RequireTools() bool {
 }
 
 // Tool returns the path of an external tool a test needs. When it is
-// missing the test skips, saying so, or fails when RequireTools.
+// missing the test skips, saying so, or fails when RequireTools. Under
+// -short, gdb counts as missing and never fails: the test skips.
 func Tool(t testing.TB, name string) string {
 	t.Helper()
+	if name == "gdb" && testing.Short() {
+		t.Skip("-short: no comparison with gdb")
+	}
 	p, ok := OptionalTool(t, name)
 	if !ok {
 		t.Skipf("%s is not installed", name)
@@ -34,6 +38,11 @@ func Tool(t testing.TB, name string) string {
 // fails the test.
 func OptionalTool(t testing.TB, name string) (string, bool) {
 	t.Helper()
+	if name == "gdb" && testing.Short() {
+		// -short leaves out the comparisons with gdb, most of the
+		// suite's time: gdb loads every core and its debug files.
+		return "", false
+	}
 	p, err := exec.LookPath(name)
 	if err == nil {
 		return p, true

@@ -2,13 +2,11 @@ package report
 
 import "fmt"
 
-// Byte counts and numbers in words, the same in the diagnoses' sentences
-// (analyze) and the renderers' pictures (render).
+// Words for sizes and counts in the diagnoses' sentences.
 
-// Bytes writes a size in IEC units: exact when it is a whole number of
-// them ("4 KiB", "8 MiB"), else one decimal ("1.5 KiB"); below 1 KiB in
-// bytes.
-func Bytes(n uint64) string {
+// HumanBytes writes a size for a sentence: whole units when exact, one
+// decimal otherwise ("8 MiB", "1028 KiB", "1.5 KiB", "12 bytes").
+func HumanBytes(n uint64) string {
 	switch {
 	case n >= 1<<40:
 		// A wild pointer's distance from the nearest mapping.
@@ -32,18 +30,6 @@ func Bytes(n uint64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// Distance writes a byte distance exactly when it is small enough to
-// matter byte by byte ("1 byte", "4,096 bytes"), and in KiB/MiB otherwise.
-func Distance(n uint64) string {
-	if n < 1<<20 {
-		if n == 1 {
-			return "1 byte"
-		}
-		return Commas(int(n)) + " bytes"
-	}
-	return Bytes(n)
-}
-
 // Commas writes n with thousands separators: 10,598.
 func Commas(n int) string {
 	s := fmt.Sprint(n)
@@ -55,3 +41,21 @@ func Commas(n int) string {
 	}
 	return s
 }
+
+// distance prints a byte distance exactly when it is small enough to
+// matter byte by byte, and in KiB/MiB otherwise.
+func Distance(n uint64) string {
+	if n < 1<<20 {
+		if n == 1 {
+			return "1 byte"
+		}
+		return Commas(int(n)) + " bytes"
+	}
+	return HumanBytes(n)
+}
+
+// StackGuardGap is the kernel's stack_guard_gap (the stack_guard_gap= boot
+// parameter, 256 pages by default): the unmapped gap it keeps between a
+// growable stack (the main stack) and the mapping below, which the stack
+// never grows into.
+const StackGuardGap = 256 << 12
