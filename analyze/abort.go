@@ -15,6 +15,13 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		return nil
 	}
 	t := ct.thread
+	snd := a.sender()
+	if snd.Other {
+		return nil // diagnoseKilled: no abort or raise story
+	}
+	if g := goRuntimeDeath(t.Frames); g != nil {
+		return goAbort(t, g)
+	}
 	has := func(sub string) bool {
 		for _, f := range t.Frames {
 			if strings.Contains(f.Function, sub) {
@@ -47,6 +54,15 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		if i > 0 && !report.IsAbortMachinery(f.Function) && !report.IsRuntimeModule(f.Module) {
 			info.Caller = &report.FrameRef{Index: i, PC: f.PC, Function: f.Name(), Module: f.Module}
 			break
+		}
+	}
+	raiser := ""
+	if info.Cause == "abort-call" && !onStack(t.Frames, "abort") {
+		// abort() is not on the stack: the program raised SIGABRT
+		// itself, or the signal came from elsewhere in the process.
+		info.Cause = "signal"
+		if r := raisedBy(t.Frames, info.Caller); r != "" {
+			info.Cause, raiser = "raise", r
 		}
 	}
 	info.Message = a.abortMessage()
@@ -99,11 +115,122 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		}
 	case "rust-abort":
 		d.Summary = fmt.Sprintf("Thread %d called std::process::abort() in %s: an explicit abort, not a panic (no unwinding, no destructors run).", tid, who)
+	case "raise":
+		in := ""
+		if info.Caller != nil {
+			in = ", in " + info.Caller.Function
+		}
+		d.Summary = fmt.Sprintf("Thread %d raised SIGABRT itself (%s%s).", tid, raiser, in)
+	case "signal":
+		d.Summary = fmt.Sprintf("Thread %d died of SIGABRT without abort() on its stack, and its stack does not show it raising the signal", tid)
+		if snd.Self {
+			d.Summary += fmt.Sprintf("; its own process sent it (%s)", snd.How)
+		}
+		d.Summary += "."
 	default:
 		d.Summary = fmt.Sprintf("Thread %d called abort() from %s.", tid, who)
 	}
 	if info.Message != "" {
 		d.Explanation = append(d.Explanation, fmt.Sprintf("The C library recorded: %q", info.Message))
+	}
+	return d
+}
+
+// raisers are the functions a thread raises a signal with.
+var raisers = map[string]bool{
+	"raise": true, "gsignal": true, "pthread_kill": true, "__pthread_kill": true, "__pthread_kill_implementation": true,
+	"__pthread_kill_internal": true, "kill": true, "tgkill": true, "tkill": true, "syscall": true,
+}
+
+// onStack reports whether a physical frame of the function name (or a
+// compiler-made part of it) is on the stack.
+func onStack(frames []report.Frame, name string) bool {
+	for _, f := range frames {
+		if report.StripClone(f.Function) == name {
+			return true
+		}
+		for _, in := range f.Inlined {
+			if report.StripClone(in.Function) == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// raisedBy returns the function the thread raised its signal with, when
+// every frame above caller (innermost first) is raise machinery or the C
+// library and one of them raises: the call caller made ("raise"). It
+// returns "" when the top of the stack is anything else: the thread was
+// then doing something else when the signal came.
+func raisedBy(frames []report.Frame, caller *report.FrameRef) string {
+	end := len(frames)
+	switch {
+	case caller != nil && caller.Index <= len(frames):
+		end = caller.Index
+	case caller != nil:
+		return ""
+	default:
+		// No named caller (a stripped program): the raise machinery
+		// ends at the first frame that is neither it nor the C
+		// library's.
+		for i, f := range frames {
+			if f.Signal || !report.IsRuntimeModule(f.Module) && (f.Function == "" || !report.IsAbortMachinery(f.Function)) {
+				end = i
+				break
+			}
+		}
+	}
+	found := ""
+	for _, f := range frames[:end] {
+		if f.Signal || !report.IsAbortMachinery(f.Function) && !report.IsRuntimeModule(f.Module) {
+			return ""
+		}
+		if raisers[report.StripClone(f.Function)] {
+			found = report.StripClone(f.Function)
+		}
+	}
+	return found
+}
+
+// goAbort is the abort diagnosis of a death the Go runtime caused
+// (goRuntimeDeath).
+func goAbort(t *report.Thread, g *goDeath) *report.Diagnosis {
+	info := &report.AbortInfo{Cause: "go-" + g.Cause}
+	ref := func(i int) *report.FrameRef {
+		f := t.Frames[i]
+		return &report.FrameRef{Index: i, PC: f.PC, Function: f.Name(), Module: f.Module}
+	}
+	if g.Fault >= 0 {
+		info.Caller = ref(g.Fault)
+	} else if g.Caller >= 0 {
+		info.Caller = ref(g.Caller)
+	}
+	who := "code the runtime does not name"
+	if info.Caller != nil {
+		who = fmt.Sprintf("%s (#%d, %s)", info.Caller.Function, info.Caller.Index, info.Caller.Module)
+	}
+	tid := t.TID
+	d := &report.Diagnosis{Kind: report.KindAbort, Thread: tid, AbortInfo: info}
+	how := "raised SIGABRT (runtime.dieFromSignal → runtime.raise)"
+	if onStack(t.Frames, "runtime.crash") {
+		how = "raised SIGABRT to dump core (runtime.crash → runtime.dieFromSignal → runtime.raise, as GOTRACEBACK=crash asks)"
+	}
+	switch g.Cause {
+	case "fatal-signal":
+		what := "a fault"
+		if g.Panic == "runtime.panicmem" || g.Panic == "runtime.panicmemAddr" {
+			what = "an invalid memory access (runtime.panicmem: a nil pointer dereference or a bad address)"
+		} else if g.Panic != "" {
+			what = fmt.Sprintf("a fault (%s)", g.Panic)
+		}
+		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a fatal signal: %s made %s; the runtime turned it into a panic (runtime.sigpanic), nothing recovered it, and the runtime %s.", who, what, how)
+	case "fatal-panic":
+		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a panic in %s that nothing recovered (runtime.gopanic → runtime.fatalpanic); the runtime %s.", who, how)
+	case "fatal-error":
+		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a fatal runtime error (runtime.throw) in %s; the runtime %s.", who, how)
+	default:
+		d.Summary = fmt.Sprintf("The Go runtime's signal handler got a fatal signal it does not turn into a panic and %s.", how)
 	}
 	return d
 }

@@ -33,6 +33,9 @@ type Options struct {
 	// It is not part of scan's worker request (json:"-"): a client
 	// holds functions and caches, and the worker builds its own.
 	Debuginfod *symbolize.Debuginfod `json:"-"`
+	// SearchIndex holds symbolize.IndexDir of search directories indexed
+	// already (a scan indexes each core's directory once).
+	SearchIndex map[string]map[string]string
 }
 
 // debugDirs lists where separate debug files are looked for. With a
@@ -199,7 +202,7 @@ func (s *Session) symbolizeOptions() symbolize.Options {
 		if p, ok := safefile.Within(s.Opts.Sysroot, s.meta.Exe); ok {
 			binary = p
 		} else {
-			s.warnings = append(s.warnings, fmt.Sprintf("the executable systemd-coredump recorded, %s, resolves outside the sysroot %s; not opened", s.meta.Exe, s.Opts.Sysroot))
+			s.warnings = append(s.warnings, fmt.Sprintf("the executable systemd-coredump recorded, %s, resolves outside the sysroot %s (or its symlinks cannot be resolved); not opened", s.meta.Exe, s.Opts.Sysroot))
 		}
 	}
 	o := symbolize.Options{
@@ -211,6 +214,7 @@ func (s *Session) symbolizeOptions() symbolize.Options {
 		Mem:         s.Core.Memory(nil),
 		DebugDirs:   s.Opts.debugDirs(),
 		Debuginfod:  s.Opts.Debuginfod,
+		DirIndex:    s.Opts.SearchIndex,
 	}
 	if v, ok := s.Core.Aux(corefile.AT_PAGESZ); ok && v >= 4096 && v&(v-1) == 0 {
 		o.PageSize = v

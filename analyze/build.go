@@ -6,6 +6,7 @@ import (
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/safefile"
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 	"github.com/coreview/coreview/symbolize"
@@ -65,9 +66,25 @@ func (s *Session) Report() *report.Report {
 	stacks := s.unwindAll()
 	s.prepareSource(stacks)
 	crashed := c.CrashedThread()
+	// A snapshot: the thread that dumped core was handling no signal
+	// (pr_cursig 0), as in gdb's gcore of a running process, whose
+	// NT_SIGINFO holds only the SIGSTOP gdb attached with. No thread
+	// crashed, and there is no crash to diagnose.
+	r.Snapshot = crashed != nil && crashed.Signal == 0
+	if r.Snapshot {
+		crashed = nil
+	}
 	for i, t := range c.Threads {
 		th := report.Thread{TID: t.TID, Crashed: t == crashed, EndReason: string(stacks[i].End), EndDetail: stacks[i].EndDetail}
-		th.Frames = s.frames(stacks[i])
+		if n := s.Opts.MaxFrames; n > 0 && t != crashed && len(stacks[i].Frames) > n {
+			// Another thread's frames past --max-frames are counted, not
+			// built: only the crashed thread's diagnoses need its whole
+			// stack, and stack-segments asks frameName for the rest.
+			th.Frames = s.frames(&stackmap.Stack{Frames: stacks[i].Frames[:n]})
+			th.FramesOmitted = len(stacks[i].Frames) - n
+		} else {
+			th.Frames = s.frames(stacks[i])
+		}
 		r.Threads = append(r.Threads, th)
 	}
 	for _, m := range s.Modules.Modules {
@@ -77,10 +94,15 @@ func (s *Session) Report() *report.Report {
 	}
 	mm := s.buildMemoryMap(stacks)
 	r.Mappings = mm.mappings()
-	r.Signal = s.signal(mm)
 	a := &analysis{s: s, stacks: stacks, mm: mm, report: r}
 	s.last = a
-	r.Diagnosis = append(r.Diagnosis, a.diagnose()...)
+	if !r.Snapshot {
+		r.Signal = s.signal(mm)
+		r.Diagnosis = append(r.Diagnosis, a.diagnose()...)
+		if fc := a.faultOf(); fc != nil {
+			r.SignatureStart = fc.first
+		}
+	}
 	r.Signature, r.SignatureHash = r.ComputeSignature()
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, s.warnings...)
@@ -146,12 +168,43 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 	// recursion, the frames above the fault). The unwinder's HardLimit and
 	// cycle check bound every walk; Done ends them when the analysis is
 	// cancelled (scan --timeout).
+	//
+	// The frames all walks keep are bounded too (maxTotalFrames): eight
+	// threads sharing one 2^21-frame chain kept 16 million frames, twice
+	// (the walk's and the report's), 6 GiB. The crashed thread, walked
+	// first, may keep maxCrashedFrames; the other threads share what is
+	// left, and once it is spent each keeps its top minThreadFrames.
 	opts := stackmap.Options{Done: s.ctx.Done()}
+	budget := maxTotalFrames
+	spent := 0
 	for i, t := range threads {
-		out[i] = stackmap.Unwind(s.Mem, s.code, threadRegs(t), opts)
+		o := opts
+		o.MaxFrames = min(maxCrashedFrames, max(budget, minThreadFrames))
+		st := stackmap.Unwind(s.Mem, s.code, threadRegs(t), o)
+		if st.End == stackmap.EndFrameLimit && o.MaxFrames < maxCrashedFrames {
+			st.EndDetail = fmt.Sprintf("stopped after %d frames: the %d frames all threads may keep together were spent", len(st.Frames), maxTotalFrames)
+			spent++
+		}
+		budget -= len(st.Frames)
+		out[i] = st
+	}
+	if spent > 0 {
+		s.warnings = append(s.warnings, fmt.Sprintf("the threads' stacks hold more than the %d frames kept for all threads together: %d threads' walks were stopped early (their top %d frames or more are listed)", maxTotalFrames, spent, minThreadFrames))
 	}
 	return out
 }
+
+// Frame budgets of unwindAll: the crashed thread's walk may keep up to
+// maxCrashedFrames (an 8 MiB stack overflowed by 16-byte frames is 512Ki
+// of them; this is twice that), all threads together maxTotalFrames, and
+// a thread walked after the budget is spent its top minThreadFrames. A
+// frame costs about 800 bytes, walk and report together, so the frames
+// stay near 1 GiB, within the 2 GiB an analysis is promised.
+const (
+	maxCrashedFrames = 1 << 20
+	maxTotalFrames   = maxCrashedFrames + 1<<18
+	minThreadFrames  = 16
+)
 
 // prepareSource makes the debug information of the modules the stacks run
 // through ready before they are symbolized: debug files fetched from
@@ -178,7 +231,17 @@ func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 	out := make([]report.Frame, len(st.Frames))
 	for i := range st.Frames {
 		f := &st.Frames[i]
-		out[i] = s.frame(i, f)
+		lookup := f.LookupPC()
+		if i > 0 && f.Caller && report.GoFunc(out[i-1].Function) == "runtime.sigpanic" {
+			if _, isCall := x86.CallBefore(s.Mem, f.PC); !isCall {
+				// Go's signal handler made the faulting goroutine
+				// "call" runtime.sigpanic with the faulting PC as the
+				// return address (goRuntimeDeath): this frame's PC is
+				// the faulting instruction itself, not after a call.
+				lookup = f.PC
+			}
+		}
+		out[i] = s.frame(i, f, lookup)
 		if i > 0 {
 			// Functions that tail-called their way from this frame
 			// to the one below: listed before this frame's own
@@ -191,9 +254,8 @@ func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 	return out
 }
 
-func (s *Session) frame(i int, f *stackmap.Frame) report.Frame {
+func (s *Session) frame(i int, f *stackmap.Frame, lookup uint64) report.Frame {
 	fr := report.Frame{Index: i, PC: report.Addr(f.PC), SP: report.Addr(f.SP), CFA: report.Addr(f.CFA), Method: report.Method(f.Method), Signal: f.Signal}
-	lookup := f.LookupPC()
 	m := s.Modules.Module(lookup)
 	if m == nil {
 		return fr

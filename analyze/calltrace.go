@@ -199,6 +199,9 @@ func spilledFrom(insts []decodedInst, m x86asm.Mem) (int, x86asm.Reg, bool) {
 }
 
 func memString(m x86asm.Mem) string {
+	if m.Base != 0 || m.Index != 0 {
+		m.Disp = int64(int32(m.Disp)) // as effectiveAddr: [rbp-0x204], not [rbp+0xfffffdfc]
+	}
 	return strings.ToLower(fmt.Sprint(m))
 }
 

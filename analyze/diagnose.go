@@ -93,6 +93,9 @@ var diagnoses = []struct {
 		}
 		return one(a.diagnoseFault())
 	}},
+	{"killed by another process (killed.go)", func(a *analysis, f *findings) []report.Diagnosis {
+		return one(a.diagnoseKilled())
+	}},
 	{"abort (abort.go)", func(a *analysis, f *findings) []report.Diagnosis {
 		return one(a.diagnoseAbort(f.firstIs(report.KindStackOverflow)))
 	}},

@@ -35,15 +35,38 @@ func (a *analysis) diagnoseFault() *report.Diagnosis {
 	c := a.s.Core
 	si := c.Siginfo
 	ct := a.crashed()
-	if si == nil || ct == nil || len(ct.stack.Frames) == 0 || !si.Fault() {
+	if si == nil || ct == nil || len(ct.stack.Frames) == 0 {
 		return nil
 	}
-	f0 := ct.stack.Frames[0]
+	// The fault is frame 0's, or, when a handler caught it and the
+	// process died of what the handler did next (abort, a re-raise),
+	// the one its signal frame records, in the frame below it.
+	first, handler := 0, ""
+	if !si.Fault() {
+		fc := a.faultOf()
+		if fc == nil || fc.first == 0 {
+			return nil
+		}
+		first, handler = fc.first, fc.handler
+		si = &corefile.Siginfo{Signo: fc.signo, Code: fc.code, Addr: fc.addr}
+	}
+	d := a.faultAt(si, first)
+	if d != nil && handler != "" {
+		d.Explanation = append(d.Explanation, "The process died of the fault only indirectly: "+handler+".")
+	}
+	return d
+}
+
+// faultAt explains the fault si of the crashed thread's frame first.
+func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
+	c := a.s.Core
+	ct := a.crashed()
+	f0 := ct.stack.Frames[first]
 	if !a.s.Mem.Executable(f0.PC) {
 		return nil // the control-flow diagnoses cover a bad PC
 	}
 	tid := ct.core.TID
-	fr := ct.thread.Frames[0]
+	fr := ct.thread.Frames[first]
 	fn := fr.Name()
 	acc := &report.Access{PC: report.Addr(f0.PC), Function: fn}
 	inst, ok := a.s.decodeAt(f0.PC)

@@ -89,7 +89,15 @@ func effectiveAddr(m x86asm.Mem, regs *stackmap.Regs, next uint64) (uint64, stri
 		addr += v * uint64(m.Scale)
 		parts = append(parts, fmt.Sprintf("%s = %#x", regName(m.Index), v))
 	}
-	addr += uint64(m.Disp)
+	// x86asm leaves a 32-bit displacement unextended ([rbp-0x204] has
+	// Disp 0xfffffdfc); the CPU sign-extends it to 64 bits. Only an
+	// absolute moffs64 operand (no base, no index) holds a full 64-bit
+	// displacement.
+	disp := m.Disp
+	if m.Base != 0 || m.Index != 0 {
+		disp = int64(int32(disp))
+	}
+	addr += uint64(disp)
 	desc := ""
 	for i, p := range parts {
 		if i > 0 {

@@ -50,24 +50,46 @@ func (a *analysis) faultOf() *faultContext {
 		if !f.Signal {
 			continue
 		}
-		si, err := stackmap.ReadSignalFrame(a.s.Mem, f.SP)
-		if err != nil || (si.Signo != report.SIGSEGV && si.Signo != report.SIGBUS) || i+1 >= len(st.Frames) {
+		// The innermost signal frame: the fault behind the handler is
+		// in its siginfo (SA_SIGINFO) or its sigcontext.
+		signo, code, addr, _, ok := a.s.faultFromSignalFrame(f.SP)
+		if !ok || i+1 >= len(st.Frames) {
 			return nil
 		}
 		fc.first, fc.frames = i+1, st.Frames[i+1:]
-		fc.signo, fc.code, fc.addr = si.Signo, si.Code, si.Addr
-		for _, hf := range ct.thread.Frames[:i] {
-			if strings.Contains(hf.Function, "stack_overflow") {
-				fc.handler = "Rust std's stack-overflow handler caught the fault, printed \"thread '…' has overflowed its stack\" and aborted"
-				break
-			}
-		}
-		if fc.handler == "" {
-			fc.handler = fmt.Sprintf("a signal handler caught the %s and the process then died of %s", report.SignalName(si.Signo), report.SignalName(c.Siginfo.Signo))
-		}
+		fc.signo, fc.code, fc.addr = signo, code, addr
+		fc.handler = handlerStory(ct.thread.Frames[:i], signo, c.Siginfo.Signo)
 		return fc
 	}
 	return nil
+}
+
+// handlerStory says what the signal handler whose frames (innermost
+// first, above its signal frame) are given did with the fault signo,
+// when the process then died of died.
+func handlerStory(frames []report.Frame, signo, died int) string {
+	for _, hf := range frames {
+		if strings.Contains(hf.Function, "stack_overflow") {
+			return "Rust std's stack-overflow handler caught the fault, printed \"thread '…' has overflowed its stack\" and aborted"
+		}
+	}
+	handler := "a signal handler"
+	for i := len(frames) - 1; i >= 0; i-- {
+		// The outermost frame above the signal frame is the handler
+		// the kernel called; the C library's frames are not it.
+		if f := frames[i]; f.Function != "" && !report.IsRuntimeModule(f.Module) {
+			handler = fmt.Sprintf("a signal handler (%s)", f.Function)
+			break
+		}
+	}
+	then := "the process then died of " + report.SignalName(died)
+	switch {
+	case onStack(frames, "abort"):
+		then = "then called abort()"
+	case died == signo && (onStack(frames, "raise") || onStack(frames, "gsignal") || onStack(frames, "pthread_kill")):
+		then = fmt.Sprintf("then raised %s again (a crash reporter restoring the default action, as python's faulthandler does)", report.SignalName(died))
+	}
+	return fmt.Sprintf("%s caught the %s and %s", handler, report.SignalName(signo), then)
 }
 
 // locateOverflow finds the stack an address ran off: the address is in a

@@ -35,7 +35,7 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 					if frames[i].SP < frames[i-1].SP {
 						dir = "up"
 					}
-					switches = append(switches, report.Switch{Frame: i, Function: a.report.Threads[ti].Frames[i].Function, Direction: dir})
+					switches = append(switches, report.Switch{Frame: i, Function: a.frameName(ti, i), Direction: dir})
 				}
 				seg := report.Segment{Start: report.Addr(m.Start), End: report.Addr(m.End), Role: a.mm.role(m), FirstFrame: i}
 				if g := a.mm.below(m); g != nil && g.Perm == 0 {
@@ -62,10 +62,32 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 		tid := c.Threads[ti].TID
 		d := report.Diagnosis{Kind: report.KindStackSegments, Thread: tid, StackSegments: &report.StackSegments{Segments: segs, Switches: switches}}
 		for k := range switches {
-			switches[k].Stacker = stackerSwitch(a.report.Threads[ti].Frames, switches[k].Frame)
+			switches[k].Stacker = stackerSwitch(a.frameWindow(ti, switches[k].Frame))
 		}
 		d.Summary, d.Explanation = d.StackSegments.Explain(tid)
 		out = append(out, d)
 	}
 	return out
+}
+
+// frameName is the function of frame i of thread ti, symbolized here when
+// --max-frames left it out of the report.
+func (a *analysis) frameName(ti, i int) string {
+	if fs := a.report.Threads[ti].Frames; i < len(fs) {
+		return fs[i].Function
+	}
+	f := &a.stacks[ti].Frames[i]
+	return a.s.frame(i, f, f.LookupPC()).Function
+}
+
+// frameWindow is the frames of thread ti that stackerSwitch looks at for
+// a switch at frame at (at-2 to at+1), with their function names, and
+// where at is among them.
+func (a *analysis) frameWindow(ti, at int) ([]report.Frame, int) {
+	lo, hi := max(at-2, 0), min(at+2, len(a.stacks[ti].Frames))
+	out := make([]report.Frame, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		out = append(out, report.Frame{Index: i, Function: a.frameName(ti, i)})
+	}
+	return out, at - lo
 }

@@ -306,6 +306,7 @@ func (c *File) attachFiles() {
 			m.FileOff = fe.Off + (m.Start - fe.Start)
 		}
 	}
+	c.addUndumped()
 }
 
 // mappingsIn returns the mappings that start inside [start, end).

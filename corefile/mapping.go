@@ -50,6 +50,14 @@ type Mapping struct {
 	Truncated bool
 	CutAt     uint64
 
+	// Undumped is set on a mapping NT_FILE lists but no PT_LOAD covers
+	// (gdb's gcore leaves out unmodified file text): its bytes are the
+	// file's and its Perm comes from the module's ELF program headers.
+	// PermKnown says whether those could be read; when not, Perm is
+	// PermR and Memory.Executable asks the file.
+	Undumped  bool
+	PermKnown bool
+
 	phdrOff int64 // where its program header is, for error messages
 }
 

@@ -164,5 +164,8 @@ func (m *Memory) ReadCString(addr uint64, max int) (string, error) {
 // Executable reports whether addr lies in a mapping with execute permission.
 func (m *Memory) Executable(addr uint64) bool {
 	mp := m.core.Mapping(addr)
+	if mp != nil && mp.Undumped && !mp.PermKnown {
+		return m.fileExecutable(mp)
+	}
 	return mp != nil && mp.Perm&PermX != 0
 }

@@ -63,7 +63,10 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 		}
 	}
 	bw.printf("threads  %d\n", len(r.Threads))
-	if r.Signature != "" {
+	switch {
+	case r.Snapshot:
+		bw.printf("snapshot a core of a running process (gcore or a similar writer): no thread was handling a signal, so there is no crash to diagnose; the threads are as they were  [%s]\n", r.SignatureHash)
+	case r.Signature != "":
 		bw.printf("crash    %s  [%s]\n", r.Signature, r.SignatureHash)
 	}
 	for _, d := range r.Diagnosis {

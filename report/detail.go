@@ -179,7 +179,10 @@ type Access struct {
 type AbortInfo struct {
 	// Cause is "rust-panic", "rust-stack-overflow", "rust-abort" (a direct
 	// std::process::abort), "assertion", "heap-corruption", "fortify",
-	// "stack-protector", "abort-call".
+	// "stack-protector", "abort-call" (abort() is on the stack), "raise"
+	// (the thread raised SIGABRT itself, without abort), "signal" (SIGABRT
+	// with neither on the stack), or the Go runtime's "go-fatal-signal",
+	// "go-fatal-panic", "go-fatal-error", "go-signal".
 	Cause string `json:"cause"`
 	// Caller is the function that started the abort: the panicking
 	// function, the one that failed an assertion, the one that called
@@ -306,4 +309,20 @@ func (sg *SegmentExtent) End(st StackExtent) uint64 {
 		return uint64(st.End)
 	}
 	return uint64(st.End) - sg.MappingExtra
+}
+
+// Killed is the detail of a "killed" diagnosis: another process sent the
+// signal, with kill(2), tgkill(2) or sigqueue(3).
+type Killed struct {
+	// SenderPID and SenderUID are si_pid and si_uid: the sending
+	// process, as the dead process's PID namespace numbers it (0 when
+	// it lies outside that namespace), and its real user id.
+	SenderPID int    `json:"sender_pid"`
+	SenderUID uint32 `json:"sender_uid"`
+	// How is the si_code: SI_USER (kill), SI_TKILL (tgkill, tkill) or
+	// SI_QUEUE (sigqueue).
+	How string `json:"how"`
+	// In is where the thread was when the signal arrived: its first
+	// frame outside the C library, or its innermost one.
+	In *FrameRef `json:"in,omitempty"`
 }

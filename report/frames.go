@@ -55,6 +55,52 @@ func IsAbortMachinery(name string) bool {
 	return false
 }
 
+// goMachinery are the Go runtime's functions on the way from a fault or a
+// panic to the process's death: skipped, like abort's, to find the code
+// that failed and for the crash signature.
+var goMachinery = map[string]bool{
+	"runtime.raise": true, "runtime.raiseproc": true, "runtime.tgkill": true, "runtime.dieFromSignal": true,
+	"runtime.crash": true, "runtime.fatalpanic": true, "runtime.fatalthrow": true, "runtime.throw": true,
+	"runtime.gopanic": true, "runtime.sigpanic": true, "runtime.sigtramp": true, "runtime.sigtrampgo": true,
+	"runtime.sigfwdgo": true, "runtime.sighandler": true, "runtime.abort": true, "runtime.systemstack": true,
+	"runtime.mcall": true, "runtime.startpanic_m": true, "runtime.sigreturn__sigaction": true,
+}
+
+// goMachineryPrefixes are families of runtime panic helpers: panicmem,
+// panicmemAddr, panicdivide, panicIndex, goPanicIndex, panicdottypeE...
+var goMachineryPrefixes = []string{"runtime.panic", "runtime.goPanic", "runtime.fatal"}
+
+// goEntry are the Go runtime's frames around every goroutine, like the C
+// start-up code around main.
+var goEntry = map[string]bool{"runtime.main": true, "runtime.goexit": true, "runtime.rt0_go": true, "runtime.mstart": true}
+
+// GoFunc strips the ABI suffix the Go linker gives assembly functions
+// (runtime.raise.abi0).
+func GoFunc(name string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(name, ".abi0"), ".abiinternal")
+}
+
+// IsGoMachinery reports whether name is a function of the Go runtime's
+// way from a fault or a panic to the process's death (runtime.sigpanic,
+// gopanic, fatalpanic, crash, dieFromSignal, raise, its signal handler),
+// which the signature and the abort diagnosis skip like abort's.
+func IsGoMachinery(name string) bool {
+	name = GoFunc(name)
+	if goMachinery[name] {
+		return true
+	}
+	for _, p := range goMachineryPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsGoEntry reports whether name is a frame the Go runtime puts around
+// every goroutine (runtime.main, runtime.goexit).
+func IsGoEntry(name string) bool { return goEntry[GoFunc(name)] }
+
 // startup names functions of the C libraries' and loaders' start-up paths.
 var startup = map[string]bool{
 	"_start": true, "_start_c": true, "_dl_start": true, "_dl_start_final": true, "_dl_start_user": true,

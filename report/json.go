@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strconv"
 	"unicode/utf8"
@@ -165,40 +167,68 @@ func appendString(b []byte, s string) []byte {
 }
 
 // WriteJSON writes the report as one JSON object on one line (pipe it to
-// jq to read it). The threads, most of a report, are encoded by hand
-// (FrameList) and spliced in where encoding/json wrote "threads":null:
-// going through encoding/json, even as a json.Marshaler, would re-scan
-// them. The key cannot occur elsewhere unescaped: inside strings its
-// quotes are escaped, and no nested object has a "threads" field.
+// jq to read it), streamed: the mappings and the threads, which are most
+// of a report (a million mappings is 200 MB of JSON), are written one at
+// a time where encoding/json wrote "mappings":null and "threads":null for
+// the report without them, so memory stays one element's worth whatever
+// the report's size. The threads are encoded by hand (FrameList): going
+// through encoding/json, even as a json.Marshaler, would re-scan them.
+// The keys cannot occur elsewhere unescaped: inside strings their quotes
+// are escaped, and no nested object has such a field.
 func (r *Report) WriteJSON(w io.Writer) error {
 	shallow := *r
-	shallow.Threads = nil
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	shallow.Threads, shallow.Mappings = nil, nil
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(&shallow); err != nil {
 		return err
 	}
-	out := buf.Bytes()
-	const key = `"threads":null`
-	i := bytes.Index(out, []byte(key))
-	if i < 0 || r.Threads == nil {
-		_, err := w.Write(out)
-		return err
+	out := head.Bytes()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	const mkey, tkey = `"mappings":null`, `"threads":null`
+	mi, ti := bytes.Index(out, []byte(mkey)), bytes.Index(out, []byte(tkey))
+	if mi < 0 || ti < 0 || mi > ti {
+		return fmt.Errorf("report: JSON layout changed: %q at %d, %q at %d", mkey, mi, tkey, ti)
 	}
-	threads := make([]byte, 0, 1<<16)
-	threads = append(threads, `"threads":[`...)
-	for k := range r.Threads {
-		if k > 0 {
-			threads = append(threads, ',')
+	bw.Write(out[:mi])
+	if r.Mappings == nil {
+		bw.WriteString(mkey)
+	} else {
+		bw.WriteString(`"mappings":[`)
+		var one bytes.Buffer
+		menc := json.NewEncoder(&one)
+		menc.SetEscapeHTML(false)
+		for k := range r.Mappings {
+			if k > 0 {
+				bw.WriteByte(',')
+			}
+			one.Reset()
+			if err := menc.Encode(&r.Mappings[k]); err != nil {
+				return err
+			}
+			// Without the newline Encode ends a value with: one line.
+			bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
 		}
-		threads = r.Threads[k].appendJSON(threads)
+		bw.WriteByte(']')
 	}
-	threads = append(threads, ']')
-	for _, part := range [][]byte{out[:i], threads, out[i+len(key):]} {
-		if _, err := w.Write(part); err != nil {
-			return err
+	bw.Write(out[mi+len(mkey) : ti])
+	if r.Threads == nil {
+		bw.WriteString(tkey)
+	} else {
+		bw.WriteString(`"threads":[`)
+		buf := make([]byte, 0, 1<<16)
+		for k := range r.Threads {
+			if k > 0 {
+				bw.WriteByte(',')
+			}
+			buf = r.Threads[k].appendJSON(buf[:0])
+			if _, err := bw.Write(buf); err != nil {
+				return err
+			}
 		}
+		bw.WriteByte(']')
 	}
-	return nil
+	bw.Write(out[ti+len(tkey):])
+	return bw.Flush()
 }

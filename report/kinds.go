@@ -22,6 +22,9 @@ const (
 	KindIllegalInstruction Kind = "illegal-instruction"
 	KindDivideError        Kind = "divide-error"
 	KindAbort              Kind = "abort"
+	// KindKilled is a signal another process sent (kill, tgkill,
+	// sigqueue): the program did nothing wrong at that moment.
+	KindKilled Kind = "killed"
 )
 
 // Kinds lists every diagnosis kind a report can carry, in the order of
@@ -30,7 +33,7 @@ var Kinds = []Kind{
 	KindStackOverflow, KindStackSegments, KindUnrelocated, KindEarlyInit,
 	KindNullCall, KindBadPC, KindExecNonExec,
 	KindNullDereference, KindWriteToReadonly, KindInvalidAccess, KindNonCanonical, KindBusError, KindMisaligned,
-	KindIllegalInstruction, KindDivideError, KindAbort,
+	KindIllegalInstruction, KindDivideError, KindAbort, KindKilled,
 }
 
 // StackKind says what kind of stack overflowed.

@@ -1,5 +1,7 @@
 package report
 
+import "fmt"
+
 // Location is a frame of the crashed thread in the terms a CI annotation
 // needs: the function, its module and offset, and its source position
 // when DWARF gave one.
@@ -20,7 +22,7 @@ type Location struct {
 // crashed. A frame with calls inlined into it is located at the innermost
 // inlined call, the source line that was running.
 func (r *Report) CrashStack(n int) []Location {
-	t, idx := r.meaningfulFrameIndices(n)
+	t, idx, _ := r.meaningfulFrameIndices(n)
 	var out []Location
 	for _, i := range idx {
 		f := &t.Frames[i]
@@ -36,14 +38,20 @@ func (r *Report) CrashStack(n int) []Location {
 	return out
 }
 
-// meaningfulFrameIndices returns the crashed thread and the indices in its
-// Frames of up to n meaningful frames (see ComputeSignature for what is
-// skipped): a repeated function counts once, at its first frame. When no
-// frame is named, the faulting frame stands alone.
-func (r *Report) meaningfulFrameIndices(n int) (*Thread, []int) {
-	t := r.CrashedThread()
+// meaningfulFrameIndices returns the crashed thread (a snapshot's first
+// thread when none crashed) and the indices in its Frames of up to n
+// meaningful frames, from SignatureStart on (see ComputeSignature for what
+// is skipped): a repeated function counts once, at its first frame. When
+// none is meaningful, the first frame stands alone.
+func (r *Report) meaningfulFrameIndices(n int) (t *Thread, idx []int, fallback bool) {
+	t = r.CrashedThread()
+	if t == nil && r.Snapshot && len(r.Threads) > 0 {
+		// A snapshot's first thread is the one the writer stopped first
+		// (gcore's current thread).
+		t = &r.Threads[0]
+	}
 	if t == nil || len(t.Frames) == 0 {
-		return t, nil
+		return t, nil, false
 	}
 	// Start-up frames count only when the crash happened before main:
 	// an unrelocated pointer used after main was reached is not one.
@@ -51,20 +59,15 @@ func (r *Report) meaningfulFrameIndices(n int) (*Thread, []int) {
 	for _, d := range r.Diagnosis {
 		early = early || d.Kind == KindEarlyInit
 	}
-	start := 0
-	for i, f := range t.Frames {
-		if f.Signal {
-			start = i + 1
-		}
-	}
-	if start >= len(t.Frames) {
+	start := r.SignatureStart
+	if start < 0 || start >= len(t.Frames) {
 		start = 0
 	}
-	var idx []int
 	last := ""
 	for i := start; i < len(t.Frames) && len(idx) < n; i++ {
 		f := &t.Frames[i]
-		if f.Signal || f.Function == "" || IsAbortMachinery(f.Function) || IsRuntimeModule(f.Module) {
+		if f.Signal || f.Module == "" || IsAbortMachinery(f.Function) && f.Function != "" || IsRuntimeModule(f.Module) ||
+			IsGoMachinery(f.Function) || IsGoEntry(f.Function) {
 			continue
 		}
 		// Start-up frames are in every stack; they matter only when the
@@ -79,18 +82,22 @@ func (r *Report) meaningfulFrameIndices(n int) (*Thread, []int) {
 		idx, last = append(idx, i), name
 	}
 	if len(idx) == 0 {
-		// Nothing named: the module of the faulting frame is still a
-		// stable fact.
-		idx = []int{start}
+		// Nothing named: the faulting frame's module is still a stable
+		// fact.
+		return t, []int{start}, true
 	}
-	return t, idx
+	return t, idx, false
 }
 
 // signatureName is a meaningful frame's name in the signature: demangled
-// without generics or clone marks; the module when the frame is unnamed.
+// without generics or clone marks; module+offset for an unnamed frame in
+// a module (the same in every run of one build).
 func signatureName(f *Frame) string {
-	if f.Function == "" {
-		return nameOr(f.Module, "??")
+	switch {
+	case f.Function != "":
+		return stripClone(stripGenerics(f.Function))
+	case f.Module != "":
+		return fmt.Sprintf("%s+%#x", f.Module, uint64(f.ModuleOffset))
 	}
-	return stripClone(stripGenerics(f.Function))
+	return "??"
 }

@@ -30,6 +30,9 @@ func TestCrashStack(t *testing.T) {
 	want := []Location{
 		{Function: "check", Module: "prog", ModuleOffset: 0x1234, File: "/src/verify.h", Line: 3, Column: 5, Frame: 4},
 		{Function: "walk", Module: "prog", File: "/src/walk.c", Line: 20, Frame: 5},
+		// An unnamed frame in a module is module+offset, the same in
+		// every run of one build.
+		{Function: "libfoo.so+0x10", Module: "libfoo.so", ModuleOffset: 0x10, Frame: 7},
 		{Function: "main", Module: "prog", File: "/src/main.c", Line: 5, Frame: 8},
 	}
 	if got := r.CrashStack(5); !reflect.DeepEqual(got, want) {
@@ -38,7 +41,7 @@ func TestCrashStack(t *testing.T) {
 	if got := r.CrashStack(1); len(got) != 1 || got[0].Frame != 4 {
 		t.Errorf("CrashStack(1) = %+v", got)
 	}
-	if got := r.MeaningfulFrames(5); !reflect.DeepEqual(got, []string{"check", "walk", "main"}) {
+	if got := r.MeaningfulFrames(5); !reflect.DeepEqual(got, []string{"check", "walk", "libfoo.so+0x10", "main"}) {
 		t.Errorf("MeaningfulFrames = %q", got)
 	}
 	// A tail-call frame rebuilt before a physical one is not the line
@@ -47,13 +50,14 @@ func TestCrashStack(t *testing.T) {
 	if got := r.CrashStack(5); got[1].File != "/src/walk.c" || got[1].Line != 20 {
 		t.Errorf("with a tail-call frame: %+v", got[1])
 	}
-	// Nothing named: the faulting frame (after the signal frame) alone.
-	r.Threads[1].Frames = FrameList{{Index: 0, Signal: true}, {Index: 1, Module: "libfoo.so", ModuleOffset: 0x20}}
-	if got := r.CrashStack(5); len(got) != 1 || got[0].Function != "libfoo.so+0x20" || got[0].Frame != 1 {
-		t.Errorf("unnamed: %+v", got)
+	// Nothing meaningful (C library frames only): the faulting frame's
+	// module alone.
+	r.Threads[1].Frames = FrameList{{Index: 0, Function: "raise", Module: "libc.so.6"}, {Index: 1, Function: "abort", Module: "libc.so.6"}}
+	if got := r.CrashStack(5); len(got) != 1 || got[0].Function != "raise" || got[0].Frame != 0 {
+		t.Errorf("nothing meaningful: %+v", got)
 	}
-	if r.MeaningfulFrames(5)[0] != "libfoo.so" {
-		t.Errorf("unnamed signature frame %q", r.MeaningfulFrames(5))
+	if got := r.MeaningfulFrames(5); len(got) != 1 || got[0] != "libc.so.6" {
+		t.Errorf("nothing meaningful: signature frames %q", got)
 	}
 	r.Threads[1].Crashed = false
 	if r.CrashStack(5) != nil {

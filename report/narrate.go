@@ -35,6 +35,8 @@ func (d *Diagnosis) Detail() Detail {
 		return d.Unrelocated
 	case d.EarlyInit != nil:
 		return d.EarlyInit
+	case d.Killed != nil:
+		return d.Killed
 	}
 	return nil
 }
@@ -53,6 +55,9 @@ func (so *StackOverflow) Advice() []string { return so.Hints }
 
 // Advice is nil: the segments are facts for the overflow's diagnosis.
 func (*StackSegments) Advice() []string { return nil }
+
+// Advice is nil: who sent the signal, and when, is the whole story.
+func (*Killed) Advice() []string { return nil }
 
 // Advice is nil: the slot and the call say where the bad pointer came from.
 func (*ControlFlow) Advice() []string { return nil }
@@ -207,7 +212,9 @@ func BaseName(path string) string {
 // segment, then one per switch, saying where the frames it calls run and,
 // for stacker's, how stacker made the segment.
 func (ss *StackSegments) Explain(tid int) (string, []string) {
-	var more []string
+	// A thread of a deep stacker recursion runs on hundreds of segments:
+	// the lines are bounded like any list (boundedLines).
+	var more, swLines []string
 	summary := fmt.Sprintf("Thread %d runs on %d stacks: its frames switch mappings %d time(s).", tid, len(ss.Segments), len(ss.Switches))
 	for _, sg := range ss.Segments {
 		line := fmt.Sprintf("frames #%d–#%d on %s [%#x–%#x) (%s), %s used", sg.FirstFrame, sg.LastFrame,
@@ -238,9 +245,9 @@ func (ss *StackSegments) Explain(tid int) (string, []string) {
 		if sw.Stacker {
 			line += "; stacker allocated a new segment (an mmap of the requested size + 2 pages, PROT_NONE at the low end) and psm moved the stack pointer onto it. stacker::grow always does this; stacker::maybe_grow does it when less than its red zone is left, and always where stacker cannot see the stack's limit (as on illumos in the Oxide rustc story)."
 		}
-		more = append(more, line)
+		swLines = append(swLines, line)
 	}
-	return summary, more
+	return summary, append(boundedLines(more, "stacks"), boundedLines(swLines, "stack switches")...)
 }
 
 // Explain writes the early-init diagnosis of thread tid in words: the
@@ -248,9 +255,9 @@ func (ss *StackSegments) Explain(tid int) (string, []string) {
 // executable's link facts.
 func (ei *EarlyInit) Explain(tid int) (string, []string) {
 	var more []string
-	summary := fmt.Sprintf("The crash happened before main: thread %d was still in start-up code (%s).", tid, strings.Join(ei.Path, " → "))
+	summary := fmt.Sprintf("The crash happened before main: thread %d was still in start-up code (%s).", tid, boundedList(ei.Path, " → "))
 	if ei.Initializer != "" {
-		summary = fmt.Sprintf("The crash happened before main, in the constructor %s: thread %d was running initializers (%s).", ei.Initializer, tid, strings.Join(ei.Path, " → "))
+		summary = fmt.Sprintf("The crash happened before main, in the constructor %s: thread %d was running initializers (%s).", ei.Initializer, tid, boundedList(ei.Path, " → "))
 	}
 	l := ei.Link
 	if l.Type != "" {

@@ -38,7 +38,7 @@ func TestDetail(t *testing.T) {
 			t.Errorf("with only %s set, Detail() = %T", f.Type, got)
 		}
 	}
-	if n != 7 {
-		t.Errorf("%d embedded details, want 7", n)
+	if n != 8 {
+		t.Errorf("%d embedded details, want 8", n)
 	}
 }

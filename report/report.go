@@ -48,6 +48,16 @@ type Report struct {
 	Signature     string   `json:"signature"`
 	SignatureHash string   `json:"signature_hash"`
 	Warnings      []string `json:"warnings"`
+	// Snapshot is set for a core of a process that was not dying: no
+	// thread was handling a signal (pr_cursig 0), as in a core gdb's
+	// gcore wrote of a running process. It has no crash diagnosis and
+	// no crash signal.
+	Snapshot bool `json:"snapshot,omitempty"`
+	// SignatureStart is the index of the crashed thread's frame the
+	// signature starts at: the faulting frame, which the analysis finds
+	// (past a signal frame when a handler turned a fault into another
+	// signal, frame 0 otherwise).
+	SignatureStart int `json:"-"`
 }
 
 // Stored is how the core was stored: its compression and what
@@ -207,4 +217,5 @@ type Diagnosis struct {
 	*AbortInfo
 	*Unrelocated
 	*EarlyInit
+	*Killed
 }

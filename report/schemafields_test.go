@@ -36,6 +36,7 @@ func TestSchemaNamesEveryField(t *testing.T) {
 		KindStackOverflow: reflect.TypeOf(StackOverflow{}), KindStackSegments: reflect.TypeOf(StackSegments{}),
 		KindNullCall: reflect.TypeOf(ControlFlow{}), KindBadPC: reflect.TypeOf(ControlFlow{}), KindExecNonExec: reflect.TypeOf(ControlFlow{}),
 		KindAbort: reflect.TypeOf(AbortInfo{}), KindUnrelocated: reflect.TypeOf(Unrelocated{}), KindEarlyInit: reflect.TypeOf(EarlyInit{}),
+		KindKilled: reflect.TypeOf(Killed{}),
 	}
 	for _, k := range []Kind{KindNullDereference, KindWriteToReadonly, KindInvalidAccess, KindNonCanonical, KindBusError,
 		KindMisaligned, KindIllegalInstruction, KindDivideError} {

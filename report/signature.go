@@ -3,6 +3,7 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"path"
 	"strings"
 )
 
@@ -16,27 +17,41 @@ func IsRuntimeModule(name string) bool {
 		strings.HasPrefix(name, "ld-musl") || strings.HasPrefix(name, "libpthread") || name == "[vdso]"
 }
 
-// ComputeSignature computes the crash signature: the signal, the primary
-// diagnosis kind, and the top meaningful frames of the crashed thread,
-// starting at the faulting frame (after a signal frame when a handler
-// turned the fault into another signal). Frames are skipped when they are
-// signal trampolines, abort/raise/panic machinery, C library or loader
-// code, or unknown; names lose Rust hashes (already gone after demangling),
-// generic arguments and the compiler's clone marks (C++ " [clone .cold]",
-// C "[cold]": where a function was split or copied is the compiler's
-// choice, and can change between builds); consecutive repeats of a function (a recursion)
-// count once. The signature holds no addresses, so it is the same across
-// ASLR runs, compressed and raw copies of a core, and rebuilds of the same
-// source. The hash is the first 16 hex digits of its SHA-256.
+// ComputeSignature computes the crash signature: the executable's name,
+// the signal ("snapshot" for a snapshot), the primary diagnosis kind, and
+// the top meaningful frames of the crashed thread, starting at the faulting
+// frame (SignatureStart: past a signal frame when a handler turned a fault
+// into another signal, so a fault inside a handler starts at the handler's
+// own faulting frame). Frames are skipped when they are signal
+// trampolines, abort/raise/panic machinery (the C library's, Rust's, the Go
+// runtime's), C library or loader code, or the start-up code and the Go
+// runtime's goroutine entry (unless the crash happened before main); a
+// frame without a name enters as its module and offset ("sleep+0x64af"),
+// which is stable across ASLR runs of one build, and a frame in no module
+// (JIT code) is skipped. Names lose Rust hashes (already gone after
+// demangling), generic arguments and the compiler's clone marks (C++ "
+// [clone .cold]", C "[cold]": where a function was split or copied is the
+// compiler's choice, and can change between builds); consecutive repeats
+// of a function (a recursion) count once. The executable's name keeps two
+// programs dying in the same library apart. The signature holds no
+// addresses, so it is the same across ASLR runs, compressed and raw copies
+// of a core, and rebuilds of the same source when its frames are named.
+// The hash is the first 16 hex digits of its SHA-256.
 func (r *Report) ComputeSignature() (string, string) {
 	var parts []string
-	if r.Signal != nil {
+	switch {
+	case r.Snapshot:
+		parts = append(parts, "snapshot")
+	case r.Signal != nil:
 		parts = append(parts, r.Signal.Name)
-	} else {
+	default:
 		parts = append(parts, "no-signal")
 	}
 	if len(r.Diagnosis) > 0 {
 		parts = append(parts, string(r.Diagnosis[0].Kind))
+	}
+	if exe := r.exeName(); exe != "" {
+		parts = append(parts, "in "+exe)
 	}
 	frames := r.MeaningfulFrames(signatureFrames)
 	sig := strings.Join(parts, " ") + ": " + strings.Join(frames, " ← ")
@@ -44,9 +59,22 @@ func (r *Report) ComputeSignature() (string, string) {
 	return sig, hex.EncodeToString(sum[:8])
 }
 
+// exeName is the executable's file name, or the command name when the
+// core does not say which file it was.
+func (r *Report) exeName() string {
+	if r.Process.Exe != "" {
+		return path.Base(r.Process.Exe)
+	}
+	return r.Process.Command
+}
+
 // stripClone removes the marks of a compiler-made copy or part of a
 // function, as demangled: C++ "f() [clone .cold]" and "[clone .part.0]",
 // and gdb's "f[cold]" for C.
+// StripClone removes the marks of a compiler-made copy or part of a
+// function (stripClone).
+func StripClone(name string) string { return stripClone(name) }
+
 func stripClone(name string) string {
 	for {
 		i := strings.LastIndexByte(name, '.')
@@ -111,7 +139,12 @@ func stripGenerics(name string) string {
 // MeaningfulFrames returns up to n names from the crashed thread's stack
 // for the signature (see ComputeSignature for what is skipped).
 func (r *Report) MeaningfulFrames(n int) []string {
-	t, idx := r.meaningfulFrameIndices(n)
+	t, idx, fallback := r.meaningfulFrameIndices(n)
+	if fallback {
+		// Nothing meaningful: the module of the faulting frame is still a
+		// stable fact.
+		return []string{nameOr(t.Frames[idx[0]].Module, "??")}
+	}
 	var frames []string
 	for _, i := range idx {
 		frames = append(frames, signatureName(&t.Frames[i]))

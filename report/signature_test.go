@@ -57,6 +57,49 @@ func TestSignatureStartupFrames(t *testing.T) {
 	}
 }
 
+// TestSignatureClasses: what keeps different crashes apart and puts the
+// same one together: the executable's name, unnamed frames as module and
+// offset, the Go runtime's panic machinery skipped like abort's, the start
+// at the faulting frame the analysis found, and snapshots named as such.
+func TestSignatureClasses(t *testing.T) {
+	libc := func(fn string) Frame { return Frame{Function: fn, Module: "libc.so.6"} }
+	unnamed := func(m string, off Addr) Frame { return Frame{Module: m, ModuleOffset: off} }
+	killed := func(exe string, frames ...Frame) *Report {
+		return &Report{Process: Process{Exe: "/usr/bin/" + exe}, Signal: &Signal{Name: "SIGSEGV"},
+			Threads: []Thread{{Crashed: true, Frames: frames}}, Diagnosis: []Diagnosis{{Kind: KindKilled}}}
+	}
+	sleep, _ := killed("sleep", libc("clock_nanosleep"), unnamed("sleep", 0x64af)).ComputeSignature()
+	sort, _ := killed("sort", libc("read"), unnamed("sort", 0x772e)).ComputeSignature()
+	if sleep != "SIGSEGV killed in sleep: sleep+0x64af" || sort != "SIGSEGV killed in sort: sort+0x772e" {
+		t.Errorf("sleep %q, sort %q", sleep, sort)
+	}
+	goFault := func(fn string) string {
+		r := &Report{Process: Process{Exe: "/x/gonil"}, Signal: &Signal{Name: "SIGABRT"}, Diagnosis: []Diagnosis{{Kind: KindAbort}},
+			Threads: []Thread{{Crashed: true, Frames: []Frame{{Function: "runtime.raise.abi0", Module: "gonil"},
+				{Function: "runtime.dieFromSignal", Module: "gonil"}, {Signal: true}, {Function: "runtime.fatalpanic", Module: "gonil"},
+				{Function: "runtime.gopanic", Module: "gonil"}, {Function: "runtime.sigpanic", Module: "gonil"}, {Function: fn, Module: "gonil"},
+				{Function: "main.main", Module: "gonil"}, {Function: "runtime.main", Module: "gonil"}, {Function: "runtime.goexit.abi0", Module: "gonil"}}}}}
+		sig, _ := r.ComputeSignature()
+		return sig
+	}
+	if a, b := goFault("main.first"), goFault("main.second"); a != "SIGABRT abort in gonil: main.first ← main.main" || a == b {
+		t.Errorf("go: %q, %q", a, b)
+	}
+	handler := &Report{Process: Process{Command: "inhandler"}, Signal: &Signal{Name: "SIGSEGV"}, Diagnosis: []Diagnosis{{Kind: KindNullDereference}},
+		Threads: []Thread{{Crashed: true, Frames: []Frame{{Function: "handler", Module: "p"}, {Signal: true}, libc("raise"), {Function: "main", Module: "p"}}}}}
+	if sig, _ := handler.ComputeSignature(); sig != "SIGSEGV null-dereference in inhandler: handler ← main" {
+		t.Errorf("fault in a handler: %q", sig)
+	}
+	handler.SignatureStart = 2
+	if sig, _ := handler.ComputeSignature(); sig != "SIGSEGV null-dereference in inhandler: main" {
+		t.Errorf("fault behind a handler: %q", sig)
+	}
+	snap := &Report{Snapshot: true, Process: Process{Exe: "/usr/bin/sleep"}, Threads: []Thread{{Frames: []Frame{libc("clock_nanosleep"), unnamed("sleep", 0x64af)}}}}
+	if sig, _ := snap.ComputeSignature(); sig != "snapshot in sleep: sleep+0x64af" {
+		t.Errorf("snapshot: %q", sig)
+	}
+}
+
 // TestSignatureSkipsTailCalls: tail-call frames, like inlined ones, are
 // not physical: the signature is the same with or without them.
 func TestSignatureSkipsTailCalls(t *testing.T) {

@@ -35,7 +35,11 @@ func (res *Result) WriteTable(w io.Writer) error {
 		if len(r.Diagnoses) > 0 {
 			diag = r.Diagnoses[0]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t%s\n", cell(r.Path), cell(r.process()), r.Signal, diag, r.SignatureHash, baseCol(r.Baseline), cell(r.topFrame()))
+		sig := r.Signal
+		if r.Snapshot {
+			sig, diag = "snapshot", "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t%s\n", cell(r.Path), cell(r.process()), sig, diag, r.SignatureHash, baseCol(r.Baseline), cell(r.topFrame()))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -43,6 +47,9 @@ func (res *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "\n%d cores, %d distinct crashes, %d could not be analyzed", len(res.Rows), len(res.Groups), res.Errors)
 	if res.New != nil {
 		fmt.Fprintf(w, ", %d new (not in the baseline)", *res.New)
+	}
+	if n := res.SnapshotCount(); n > 0 {
+		fmt.Fprintf(w, ", %d snapshot(s) of running processes (not crashes)", n)
 	}
 	fmt.Fprintf(w, "\n")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -58,6 +65,9 @@ func (res *Result) WriteTable(w io.Writer) error {
 		for i, f := range g.Frames {
 			fmt.Fprintf(w, "  #%d  %s\n", i, render.Sanitize(f))
 		}
+	}
+	for _, g := range res.Snapshots {
+		fmt.Fprintf(w, "\n%s (%d snapshot(s)): %s\n", g.SignatureHash, g.Count, g.Signature)
 	}
 	return nil
 }
@@ -152,13 +162,14 @@ func (res *Result) WriteJSONLSummary(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(struct {
-		Schema string  `json:"schema"`
-		Type   string  `json:"type"`
-		Cores  int     `json:"cores"`
-		Errors int     `json:"errors"`
-		New    *int    `json:"new,omitempty"`
-		Groups []Group `json:"groups"`
-	}{JSONLSchema, "summary", len(res.Rows), res.Errors, res.New, res.Groups})
+		Schema    string  `json:"schema"`
+		Type      string  `json:"type"`
+		Cores     int     `json:"cores"`
+		Errors    int     `json:"errors"`
+		New       *int    `json:"new,omitempty"`
+		Groups    []Group `json:"groups"`
+		Snapshots []Group `json:"snapshots"`
+	}{JSONLSchema, "summary", len(res.Rows), res.Errors, res.New, res.Groups, res.Snapshots})
 }
 
 // Schema names the version of scan --format json.
@@ -182,6 +193,9 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 	printf("# Crash scan: %d cores, %d distinct crashes", len(res.Rows), len(res.Groups))
 	if res.New != nil {
 		printf(", %d new", *res.New)
+	}
+	if n := res.SnapshotCount(); n > 0 {
+		printf(", %d snapshot(s)", n)
 	}
 	printf("\n\n")
 	rows := map[string]*report.Systemd{}
@@ -225,6 +239,14 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 			printf("\n")
 		}
 		printf("\n</details>\n")
+	}
+	if len(res.Snapshots) > 0 {
+		printf("\n## Snapshots (not crashes)\n\n")
+		for _, g := range res.Snapshots {
+			for _, c := range g.Cores {
+				printf("- `%s`: %s\n", c, render.EscapeMarkdown(g.Signature))
+			}
+		}
 	}
 	if res.Errors > 0 {
 		printf("\n## Not analyzed\n\n")
@@ -317,6 +339,12 @@ func (res *Result) WriteJUnit(w io.Writer) error {
 			s.Failures++
 		}
 		s.Cases = append(s.Cases, c)
+	}
+	// A snapshot is a passing testcase: it was read, and it is no crash.
+	for _, g := range res.Snapshots {
+		for _, c := range g.Cores {
+			s.Cases = append(s.Cases, junitCase{Name: c, Classname: "snapshot", Time: "0"})
+		}
 	}
 	for _, r := range res.Rows {
 		if r.Error == "" || r.SignatureHash != "" {

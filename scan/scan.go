@@ -3,7 +3,6 @@ package scan
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/coreview/coreview/analyze"
-	"github.com/coreview/coreview/internal/coreinput"
 	"github.com/coreview/coreview/report"
 )
 
@@ -42,15 +40,23 @@ type Options struct {
 	// it (in path order) are done: rows stream in the order the result
 	// lists them, whatever order the analyses finish in.
 	OnRow func(Row)
+
+	index *dirIndex // search directories indexed by build-id, once per scan
 }
+
+// FailOnSnapshot is the --fail-on value that makes snapshot cores count.
+const FailOnSnapshot = "snapshot"
 
 // Row is one core's line in a scan.
 type Row struct {
-	Path          string   `json:"path"`
-	Compression   string   `json:"compression,omitempty"`
-	Exe           string   `json:"exe,omitempty"`
-	PID           int      `json:"pid,omitempty"`
-	Signal        string   `json:"signal,omitempty"`
+	Path        string `json:"path"`
+	Compression string `json:"compression,omitempty"`
+	Exe         string `json:"exe,omitempty"`
+	PID         int    `json:"pid,omitempty"`
+	Signal      string `json:"signal,omitempty"`
+	// Snapshot is set for a core of a running process (gcore): not a
+	// crash, counted apart and not failed on unless --fail-on snapshot.
+	Snapshot      bool     `json:"snapshot,omitempty"`
 	Diagnoses     []string `json:"diagnoses"`
 	Summary       string   `json:"summary,omitempty"`
 	Signature     string   `json:"signature,omitempty"`
@@ -104,55 +110,31 @@ type Result struct {
 	Elapsed time.Duration `json:"-"`
 	// baselined is set once ApplyBaseline has marked the rows.
 	baselined bool
-}
-
-// FindCores lists the files under dirs that hold ELF cores, raw or
-// compressed, by their content; only regular files are read.
-func FindCores(dirs []string, recursive bool) ([]string, error) {
-	var out []string
-	for _, dir := range dirs {
-		st, err := os.Stat(dir)
-		if err != nil {
-			return nil, err
-		}
-		if st.Mode().IsRegular() {
-			out = append(out, dir)
-			continue
-		}
-		err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil // unreadable subdirectory: skip it
-			}
-			if d.IsDir() {
-				if path != dir && !recursive {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.Type().IsRegular() {
-				return nil
-			}
-			if ok, _, err := coreinput.Sniff(path); err == nil && ok {
-				out = append(out, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+	// Snapshots groups the snapshot cores (Row.Snapshot) by signature,
+	// apart from the crashes in Groups.
+	Snapshots []Group `json:"snapshots"`
 }
 
 // Run analyzes every core under the directories, in parallel, each one
 // isolated: an error, a panic or a timeout becomes that core's row.
 func Run(opts Options) (*Result, error) {
-	paths, err := FindCores(opts.Dirs, opts.Recursive)
+	paths, unreadable, err := findCores(opts.Dirs, opts.Recursive)
 	if err != nil {
 		return nil, err
 	}
-	return runPaths(paths, opts)
+	res, err := runPaths(paths, opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(unreadable) > 0 {
+		// Files that look like cores but could not be read are rows
+		// too, in path order with the others.
+		res.Rows = append(res.Rows, unreadable...)
+		sort.SliceStable(res.Rows, func(i, j int) bool { return res.Rows[i].Path < res.Rows[j].Path })
+		res.Errors = 0
+		res.group()
+	}
+	return res, nil
 }
 
 // runPaths analyzes the cores at paths, in parallel.
@@ -163,6 +145,9 @@ func runPaths(paths []string, opts Options) (*Result, error) {
 	}
 	rows := make([]Row, len(paths))
 	started := time.Now()
+	if opts.index == nil {
+		opts.index = &dirIndex{dirs: map[string]*indexedDir{}}
+	}
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -275,6 +260,12 @@ func coreOptions(path string, opts Options) analyze.Options {
 	if opts.BinaryDir != "" {
 		aopts.SearchPaths = append(aopts.SearchPaths, opts.BinaryDir)
 	}
+	if opts.index != nil {
+		aopts.SearchIndex = map[string]map[string]string{}
+		for _, d := range aopts.SearchPaths {
+			aopts.SearchIndex[d] = opts.index.get(d)
+		}
+	}
 	return aopts
 }
 
@@ -296,6 +287,7 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 		row.Compression, row.Systemd = r.Stored.Compression, r.Stored.Systemd
 	}
 	row.Exe, row.PID = r.Process.Exe, r.Process.PID
+	row.Snapshot = r.Snapshot
 	if r.Signal != nil {
 		row.Signal = r.Signal.Name
 	}
@@ -336,6 +328,9 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 func topFrames(r *report.Report, n int) []string {
 	var out []string
 	t := r.CrashedThread()
+	if t == nil && r.Snapshot && len(r.Threads) > 0 {
+		t = &r.Threads[0] // the thread the snapshot's writer stopped first
+	}
 	if t == nil {
 		return nil
 	}
@@ -355,8 +350,8 @@ func topFrames(r *report.Report, n int) []string {
 // group collects rows by signature, most frequent first. Groups is never
 // nil, so JSON says [] when nothing crashed, as consumers expect an array.
 func (res *Result) group() {
-	res.Groups = []Group{}
-	idx := map[string]int{}
+	res.Groups, res.Snapshots = []Group{}, []Group{}
+	idx, snapIdx := map[string]int{}, map[string]int{}
 	for _, row := range res.Rows {
 		if row.Error != "" && row.SignatureHash == "" {
 			res.Errors++
@@ -365,18 +360,22 @@ func (res *Result) group() {
 		if row.Error != "" {
 			res.Errors++
 		}
-		i, ok := idx[row.SignatureHash]
+		groups, index := &res.Groups, idx
+		if row.Snapshot {
+			groups, index = &res.Snapshots, snapIdx
+		}
+		i, ok := index[row.SignatureHash]
 		if !ok {
-			i = len(res.Groups)
-			idx[row.SignatureHash] = i
+			i = len(*groups)
+			index[row.SignatureHash] = i
 			g := Group{Signature: row.Signature, SignatureHash: row.SignatureHash, FirstCore: row.Path,
 				Frames: append([]string{}, row.Frames...), Summary: row.Summary, Stack: row.Stack, Baseline: row.Baseline}
 			if len(row.Diagnoses) > 0 {
 				g.Diagnosis = row.Diagnoses[0]
 			}
-			res.Groups = append(res.Groups, g)
+			*groups = append(*groups, g)
 		}
-		g := &res.Groups[i]
+		g := &(*groups)[i]
 		g.Count++
 		g.Cores = append(g.Cores, row.Path)
 		if row.Job != "" && (len(g.Jobs) == 0 || !slices.Contains(g.Jobs, row.Job)) {
@@ -384,6 +383,16 @@ func (res *Result) group() {
 		}
 	}
 	sort.SliceStable(res.Groups, func(i, j int) bool { return res.Groups[i].Count > res.Groups[j].Count })
+	sort.SliceStable(res.Snapshots, func(i, j int) bool { return res.Snapshots[i].Count > res.Snapshots[j].Count })
+}
+
+// SnapshotCount is how many of the cores are snapshots.
+func (res *Result) SnapshotCount() int {
+	n := 0
+	for _, g := range res.Snapshots {
+		n += g.Count
+	}
+	return n
 }
 
 // Crashes counts the analyzed cores, or, when failOn is not empty, only
@@ -396,6 +405,10 @@ func (res *Result) Crashes(failOn []string) int {
 		if row.SignatureHash == "" || res.baselined && row.Baseline != BaselineNew {
 			continue
 		}
+		// A snapshot is not a crash: it counts only when asked for.
+		if row.Snapshot && !row.matches(failOn) {
+			continue
+		}
 		if len(failOn) == 0 || row.matches(failOn) {
 			n++
 		}
@@ -405,6 +418,9 @@ func (res *Result) Crashes(failOn []string) int {
 
 func (row *Row) matches(failOn []string) bool {
 	for _, k := range failOn {
+		if k == FailOnSnapshot && row.Snapshot {
+			return true
+		}
 		if strings.EqualFold(row.Signal, k) {
 			return true
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coreview/coreview/analyze"
+	"github.com/coreview/coreview/internal/safefile"
 	"github.com/coreview/coreview/symbolize"
 )
 
@@ -27,8 +28,8 @@ type Isolation struct {
 	// (coreview's hidden "worker" command, which calls ServeWorker).
 	Command []string
 	// MaxMemory is the address-space limit (RLIMIT_AS) of each worker,
-	// in bytes; 0: none. The worker sets it on itself before reading
-	// the core.
+	// in bytes, beyond the files it maps to read them; 0: none. The
+	// worker sets it on itself before reading the core.
 	MaxMemory uint64
 }
 
@@ -69,8 +70,9 @@ func ServeWorker(r io.Reader, w io.Writer) error {
 		return fmt.Errorf("worker: reading the request: %w", err)
 	}
 	if req.MaxMemory > 0 {
-		lim := syscall.Rlimit{Cur: req.MaxMemory, Max: req.MaxMemory}
-		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &lim); err != nil {
+		// Files mapped to be read (the core, modules, debug files) are
+		// not counted against it.
+		if err := safefile.LimitAddressSpace(req.MaxMemory); err != nil {
 			return fmt.Errorf("worker: setting the memory limit: %w", err)
 		}
 	}
@@ -93,12 +95,7 @@ func runWorker(path string, opts Options) Row {
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	req := WorkerRequest{Path: path, Core: opts.Core, BinaryDir: opts.BinaryDir, MaxMemory: iso.MaxMemory}
-	if d := opts.Core.Debuginfod; d != nil {
-		req.Debuginfod = &DebuginfodConfig{URLs: d.URLs, CacheDir: d.CacheDir, Timeout: d.Timeout}
-		req.Core.Debuginfod = nil
-	}
-	in, err := json.Marshal(req)
+	in, err := json.Marshal(workerRequest(path, opts))
 	if err != nil {
 		return errorRow(path, fmt.Sprintf("internal error: worker request: %v", err))
 	}
@@ -127,6 +124,22 @@ func runWorker(path string, opts Options) Row {
 	}
 	row.Path = path
 	return row
+}
+
+// workerRequest is what the worker for path is asked. The scan's
+// directory indexes go along (the core's directory and --binary-dir,
+// indexed by build-id once for all their cores); the worker adds the rest
+// of coreOptions itself.
+func workerRequest(path string, opts Options) WorkerRequest {
+	req := WorkerRequest{Path: path, Core: opts.Core, BinaryDir: opts.BinaryDir, MaxMemory: opts.Isolate.MaxMemory}
+	if opts.index != nil {
+		req.Core.SearchIndex = coreOptions(path, opts).SearchIndex
+	}
+	if d := opts.Core.Debuginfod; d != nil {
+		req.Debuginfod = &DebuginfodConfig{URLs: d.URLs, CacheDir: d.CacheDir, Timeout: d.Timeout}
+		req.Core.Debuginfod = nil
+	}
+	return req
 }
 
 func errorRow(path, msg string) Row { return Row{Path: path, Diagnoses: []string{}, Error: msg} }

@@ -58,6 +58,9 @@ type Options struct {
 	// Debuginfod, if set, fetches debug files by build-id for modules
 	// whose frames need them and that have none on disk (FetchDebug).
 	Debuginfod *Debuginfod
+	// DirIndex holds IndexDir's answer for search directories already
+	// indexed (by a scan, once for all the cores of a directory).
+	DirIndex map[string]map[string]string
 }
 
 // Table is the set of modules of one address space.
@@ -65,7 +68,8 @@ type Table struct {
 	Modules  []*Module // sorted by Start
 	Warnings []string
 
-	dirs map[string]map[string]string // search directory -> build-id -> file
+	dirs  map[string]map[string]string // search directory -> build-id -> file
+	given map[string]map[string]string // Options.DirIndex
 
 	finder *debugFinder
 	// missing counts modules whose file was not found or opened.
@@ -127,7 +131,7 @@ func Load(regions []Region, opts Options) *Table {
 // newTable returns an empty table whose files are opened as opts say:
 // confined to the sysroot, if there is one.
 func newTable(opts Options) *Table {
-	t := &Table{finder: &debugFinder{dirs: opts.DebugDirs, debuginfod: opts.Debuginfod}}
+	t := &Table{finder: &debugFinder{dirs: opts.DebugDirs, debuginfod: opts.Debuginfod}, given: opts.DirIndex}
 	if opts.Sysroot != "" {
 		t.finder.sysroot = opts.Sysroot
 		t.finder.root, t.finder.rootErr = safefile.OpenRoot(opts.Sysroot)
@@ -407,16 +411,31 @@ func (t *Table) candidates(m *Module, opts Options) []string {
 // to read their build-ids.
 const maxSearchFiles = 4096
 
-// byBuildID indexes the ELF files directly in dir by build-id, once.
+// byBuildID indexes the ELF files directly in dir by build-id, once per
+// table, or takes the index Options.DirIndex holds for it.
 func (t *Table) byBuildID(dir string) map[string]string {
 	if idx, ok := t.dirs[dir]; ok {
 		return idx
 	}
-	idx := map[string]string{}
 	if t.dirs == nil {
 		t.dirs = map[string]map[string]string{}
 	}
+	idx, ok := t.given[dir]
+	if !ok {
+		idx = indexDir(dir, t.finder.open)
+	}
 	t.dirs[dir] = idx
+	return idx
+}
+
+// IndexDir indexes the ELF files directly in dir (the first 4096 entries)
+// by build-id: what a table looks a module up by in a search directory. A
+// scan computes it once per directory for all the cores there
+// (Options.DirIndex).
+func IndexDir(dir string) map[string]string { return indexDir(dir, safefile.Open) }
+
+func indexDir(dir string, open func(string) (*os.File, error)) map[string]string {
+	idx := map[string]string{}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return idx
@@ -429,7 +448,7 @@ func (t *Table) byBuildID(dir string) map[string]string {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		f, err := t.finder.open(p)
+		f, err := open(p)
 		if err != nil {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/coreview/coreview/report"
+	"github.com/coreview/coreview/scan"
 )
 
 // checkFailOn validates scan --fail-on values: each must be a diagnosis
@@ -12,15 +13,15 @@ import (
 func checkFailOn(values []string) error {
 	var bad []string
 	for _, v := range values {
-		if !isKind(v) && !isSignalName(v) {
+		if !isKind(v) && !isSignalName(v) && v != scan.FailOnSnapshot {
 			bad = append(bad, fmt.Sprintf("%q", v))
 		}
 	}
 	if len(bad) == 0 {
 		return nil
 	}
-	return fmt.Errorf("--fail-on: unknown kind or signal %s; kinds: %s; signals: %s",
-		strings.Join(bad, ", "), strings.Join(kindNames(), ", "), strings.Join(report.SignalNames(), ", "))
+	return fmt.Errorf("--fail-on: unknown kind or signal %s; kinds: %s; signals: %s; or %s",
+		strings.Join(bad, ", "), strings.Join(kindNames(), ", "), strings.Join(report.SignalNames(), ", "), scan.FailOnSnapshot)
 }
 
 func isKind(v string) bool {

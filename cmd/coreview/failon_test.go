@@ -6,7 +6,7 @@ import (
 )
 
 func TestCheckFailOn(t *testing.T) {
-	for _, ok := range [][]string{nil, {"stack-overflow"}, {"SIGSEGV", "sigabrt", "abort"}} {
+	for _, ok := range [][]string{nil, {"stack-overflow"}, {"SIGSEGV", "sigabrt", "abort"}, {"snapshot", "killed"}} {
 		if err := checkFailOn(ok); err != nil {
 			t.Errorf("checkFailOn(%q): %v", ok, err)
 		}

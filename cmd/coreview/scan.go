@@ -47,8 +47,12 @@ core; the core's directory, then --binary-dir, each by build-id then by name; th
 names, under --sysroot. A file that does not match the core (build-id, or the ELF headers the
 core holds) loses to any later one that does.
 
+A core of a running process (gdb's gcore: no thread was handling a signal) is a snapshot, not
+a crash: it is listed and grouped apart, and fails the scan only with --fail-on snapshot.
+
 Each core is analyzed in a child process of its own, at most --jobs at once: a core that makes
-its analysis crash, run out of memory (--max-memory, default 4 GiB of address space) or hang
+its analysis crash, run out of memory (--max-memory, default 4 GiB of address space besides the
+files it maps to read them) or hang
 (--timeout: the child is killed) is that core's error row.
 
 With --baseline, each crash is known (its signature is in the file --write-baseline wrote) or
@@ -73,7 +77,7 @@ and nothing else failed.`,
 	o.output.register(cmd)
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit); its analysis is killed")
 	o.maxMemory = defaultMaxMemory
-	f.Var(&o.maxMemory, "max-memory", "limit each core's analysis to `SIZE` bytes of address space, e.g. 2G (0: no limit)")
+	f.Var(&o.maxMemory, "max-memory", "limit each core's analysis to `SIZE` bytes of address space besides the files it maps, e.g. 2G (0: no limit)")
 	f.BoolVar(&o.inProcess, "in-process", false, "analyze in this process, not one child per core (no isolation; for debugging)")
 	f.MarkHidden("in-process")
 	addMaxCoreSize(cmd, &o.maxSize)

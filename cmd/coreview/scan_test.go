@@ -185,7 +185,7 @@ func TestScan(t *testing.T) {
 		"corrupt/core ",
 		"8 cores, 4 distinct crashes, 2 could not be analyzed\n",
 		"COUNT  SIGNATURE ",
-		"\n" + rows["raw"].SignatureHash + " (2 core(s)): SIGSEGV null-call: apply ← run",
+		"\n" + rows["raw"].SignatureHash + " (2 core(s)): SIGSEGV null-call in prog: apply ← run",
 		"\n  #0  0x0\n  #1  apply\n  #2  run\n  #3  main\n",
 		"\n  #0  descend\n  #1  descend\n",
 	} {
@@ -239,7 +239,7 @@ func TestScan(t *testing.T) {
 	if code, out, _ := runCLI("scan", empty); code != exitOK || !strings.Contains(out, "0 cores") {
 		t.Errorf("empty directory: exit %d\n%s", code, out)
 	}
-	if _, out, _ := runCLI("scan", empty, "--format", "jsonl"); out != `{"schema":"coreview.scan.jsonl/v1","type":"summary","cores":0,"errors":0,"groups":[]}`+"\n" {
+	if _, out, _ := runCLI("scan", empty, "--format", "jsonl"); out != `{"schema":"coreview.scan.jsonl/v1","type":"summary","cores":0,"errors":0,"groups":[],"snapshots":[]}`+"\n" {
 		t.Errorf("empty directory, jsonl: %s", out)
 	}
 	if _, out, _ := runCLI("scan", empty, "--format", "json"); !strings.Contains(out, `"cores":[],"groups":[]`) {
@@ -284,7 +284,7 @@ func TestScanJUnitWithAnt(t *testing.T) {
 		}
 	}
 	html, _ := os.ReadFile(filepath.Join(work, "html", "junit-noframes.html"))
-	if !bytes.Contains(html, []byte("SIGSEGV null-call: apply &larr; run")) {
+	if !bytes.Contains(html, []byte("SIGSEGV null-call in prog: apply &larr; run")) {
 		t.Errorf("Ant's HTML report does not list the null-call crash")
 	}
 }

@@ -28,7 +28,7 @@ type scanOutput struct {
 func (o *scanOutput) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.format, "format", "table", "output format: table, jsonl, json, markdown, junit or sarif")
-	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for cores with a diagnosis of these `KIND`s or these signals (comma-separated; e.g. stack-overflow,SIGABRT)")
+	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for cores with a diagnosis of these `KIND`s or these signals (comma-separated; e.g. stack-overflow,SIGABRT; snapshot for gcore cores)")
 	f.StringVar(&o.baseline, "baseline", "", "mark each crash known or new against the signatures in `FILE` (written by --write-baseline); exit 1 only for new ones")
 	f.StringVar(&o.writeBaseline, "write-baseline", "", "write the crash signatures found to `FILE`, a baseline for --baseline")
 	f.StringVar(&o.sourceRoot, "source-root", "", "sarif: give source files relative to `DIR` (the repository's root, so code scanning can annotate the line)")

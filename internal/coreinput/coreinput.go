@@ -75,9 +75,14 @@ func decompressor(kind string, r io.Reader) (io.Reader, func(), error) {
 	return nil, nil, fmt.Errorf("unknown compression %q", kind)
 }
 
+// ErrUndecodable is wrapped by Sniff's error for a file that starts with
+// a compression's magic but whose first bytes do not decompress.
+var ErrUndecodable = errors.New("does not decompress")
+
 // Sniff reports whether the file at path holds an ELF core, raw or
 // compressed, by reading (and decompressing) only its first bytes, and
-// which compression it uses.
+// which compression it uses. A compressed file whose start does not
+// decompress is an error wrapping ErrUndecodable.
 func Sniff(path string) (isCore bool, compression string, err error) {
 	f, err := safefile.Open(path)
 	if err != nil {
@@ -92,18 +97,25 @@ func Sniff(path string) (isCore bool, compression string, err error) {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return false, compression, err
 		}
+		var derr error
 		if compression == "xz" {
 			// Without the dictionary the stream declares (up to 4 GiB).
-			head, _ = sniffXZ(f, 64)
+			head, derr = sniffXZ(f, 64)
 		} else {
 			d, done, err := decompressor(compression, bufio.NewReader(f))
 			if err != nil {
-				return false, compression, nil
+				return false, compression, fmt.Errorf("%s %w: %v", compression, ErrUndecodable, err)
 			}
 			defer done()
 			head = make([]byte, 64)
-			n, _ = io.ReadFull(d, head)
+			n, derr = io.ReadFull(d, head)
 			head = head[:n]
+		}
+		if len(head) == 0 {
+			if derr == nil {
+				derr = io.ErrUnexpectedEOF
+			}
+			return false, compression, fmt.Errorf("%s %w: %v", compression, ErrUndecodable, derr)
 		}
 	}
 	return isELFCore(head), compression, nil

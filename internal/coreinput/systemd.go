@@ -31,11 +31,10 @@ type Meta struct {
 	Warnings []string `json:"-"`
 }
 
-// maxTime is the last timestamp kept: the last microsecond of year 9999,
-// the last time RFC 3339 (and so encoding/json) can write; 2^63-1 µs in a
-// file name made JSON encoding of the whole report fail. The first is the
-// epoch (timestamp refuses negative values): a core has no business being
-// older.
+// The range of timestamps kept: from the epoch to the last microsecond of
+// year 9999, the last time RFC 3339 (and so encoding/json) can write. A
+// core has no business being older than the epoch, and 2^63-1 µs in a
+// file name made JSON encoding of the whole report fail.
 var maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
 
 // timestamp converts systemd's microseconds since the epoch, or says why

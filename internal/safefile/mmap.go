@@ -27,8 +27,10 @@ func Map(f *os.File) (*Mapped, error) {
 	if size <= 0 || size > maxMap {
 		return nil, fmt.Errorf("%s: cannot map %d bytes", f.Name(), size)
 	}
+	reserveAS(size)
 	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
+		reserveAS(-size)
 		return nil, fmt.Errorf("mmap %s: %w", f.Name(), err)
 	}
 	register(data, f.Name())
@@ -65,6 +67,9 @@ func (m *Mapped) Close() error {
 	}
 	unregister(m.data)
 	err := syscall.Munmap(m.data)
+	if err == nil {
+		reserveAS(-int64(len(m.data)))
+	}
 	m.data = nil
 	return err
 }

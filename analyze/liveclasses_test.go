@@ -1,0 +1,460 @@
+package analyze
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
+)
+
+// The C programs of the live classes: each dies one way, built with gcc
+// -g -O0 in the test's directory.
+const (
+	raiseC = `#include <signal.h>
+static void sigusr2(int s) { raise(SIGABRT); }
+int main(int argc, char **argv) {
+	if (argc > 1) { signal(SIGUSR2, sigusr2); raise(SIGUSR2); }
+	else raise(SIGABRT);
+	return 0;
+}
+`
+	abortC = `#include <stdlib.h>
+int main(void) { abort(); }
+`
+	pauseC = `#include <unistd.h>
+int main(void) { pause(); return 0; }
+`
+	// onstackC overflows its 8 MiB stack after about 15,000 frames of
+	// 512 bytes; its SIGSEGV handler, installed without SA_SIGINFO on an
+	// alternate stack, calls abort().
+	onstackC = `#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+static void handler(int sig) { abort(); }
+static int recurse(int n) { volatile char buf[512]; buf[0] = n; if (n == 0) return buf[0]; return recurse(n - 1) + buf[0]; }
+int main(int argc, char **argv) {
+	static char alt[65536];
+	stack_t ss = { .ss_sp = alt, .ss_size = sizeof alt };
+	sigaltstack(&ss, 0);
+	struct sigaction sa; memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler; sa.sa_flags = SA_ONSTACK;
+	sigaction(SIGSEGV, &sa, 0);
+	printf("%d\n", recurse(15000000));
+	return 0;
+}
+`
+	inHandlerC = `#include <signal.h>
+int *volatile nullp;
+static void handler(int sig) { *nullp = 1; }
+int main(void) { signal(SIGUSR1, handler); raise(SIGUSR1); return 0; }
+`
+	goNil = `package main
+
+import "os"
+
+type T struct{ x int }
+
+//go:noinline
+func first(t *T) int { return t.x }
+
+//go:noinline
+func second(t *T) int { return t.x + 1 }
+
+func main() {
+	var t *T
+	if len(os.Args) > 1 {
+		println(second(t))
+	}
+	println(first(t))
+}
+`
+)
+
+// crashJava reads address 0 through sun.misc.Unsafe: the JVM's SIGSEGV
+// handler writes hs_err_pid*.log and ends in os::abort.
+const crashJava = `public class Crash {
+    public static void main(String[] a) throws Exception {
+        java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+        f.setAccessible(true);
+        System.out.println(((sun.misc.Unsafe) f.get(null)).getInt(0L));
+    }
+}
+`
+
+// ctorOverflowC overflows the stack in a constructor, before main: an
+// early-init crash 15,000 frames deep, whose start-up path the summary
+// must list bounded.
+const ctorOverflowC = `static int recurse(int n) { volatile char buf[512]; buf[0] = n; if (n == 0) return buf[0]; return recurse(n - 1) + buf[0]; }
+static int sink;
+__attribute__((constructor)) static void init(void) { sink = recurse(15000000); }
+int main(void) { return sink; }
+`
+
+// liveClass is one class of real crash, made by a test from a program
+// nobody here wrote (coreutils, python3, java) or from a small one built
+// here, and what its report must say.
+type liveClass struct {
+	name string
+	// make returns the core and the executable, and the pid that sent
+	// the signal when the test sent it.
+	make  func(t *testing.T, dir string) (core, exe string, sender int)
+	check func(t *testing.T, r *report.Report, sender int)
+	// sameBug names a class whose crash is the same bug, whose
+	// signature must then be the same.
+	sameBug string
+	// noGDB says why gdb's frames are not compared.
+	noGDB string
+}
+
+func cProgram(name, source string) func(t *testing.T, dir string) (string, string, int) {
+	return func(t *testing.T, dir string) (string, string, int) {
+		prog := testfixture.BuildC(t, "gcc", dir, name, source, "-g", "-O0")
+		core, _ := testfixture.Run(t, dir, nil, prog)
+		return core, prog, 0
+	}
+}
+
+func cProgramArgs(name, source string, args ...string) func(t *testing.T, dir string) (string, string, int) {
+	return func(t *testing.T, dir string) (string, string, int) {
+		prog := testfixture.BuildC(t, "gcc", dir, name, source, "-g", "-O0")
+		core, _ := testfixture.Run(t, dir, nil, append([]string{prog}, args...)...)
+		return core, prog, 0
+	}
+}
+
+// killed starts argv, waits until it blocks as comm, and kills it with sig
+// from another process.
+func killed(comm string, sig syscall.Signal, build func(t *testing.T, dir string) string, argv ...string) func(t *testing.T, dir string) (string, string, int) {
+	return func(t *testing.T, dir string) (string, string, int) {
+		if build != nil {
+			argv = append([]string{build(t, dir)}, argv...)
+		}
+		p := testfixture.Start(t, dir, nil, argv...)
+		p.WaitBlocked(t, comm)
+		sender := p.Kill(t, sig)
+		core := p.Core(t)
+		return core, exePath(t, argv[0]), sender
+	}
+}
+
+func exePath(t *testing.T, name string) string {
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func goNilProgram(arg ...string) func(t *testing.T, dir string) (string, string, int) {
+	return func(t *testing.T, dir string) (string, string, int) {
+		prog := testfixture.BuildGo(t, dir, "gonil", goNil)
+		core, _ := testfixture.Run(t, dir, []string{"GOTRACEBACK=crash"}, append([]string{prog}, arg...)...)
+		return core, prog, 0
+	}
+}
+
+func python(env []string, argv ...string) func(t *testing.T, dir string) (string, string, int) {
+	return func(t *testing.T, dir string) (string, string, int) {
+		core, _ := testfixture.Run(t, dir, env, append([]string{"python3"}, argv...)...)
+		return core, "", 0
+	}
+}
+
+func firstKind(t *testing.T, r *report.Report, want report.Kind) *report.Diagnosis {
+	t.Helper()
+	if len(r.Diagnosis) == 0 || r.Diagnosis[0].Kind != want {
+		var kinds []string
+		for _, d := range r.Diagnosis {
+			kinds = append(kinds, string(d.Kind)+": "+d.Summary)
+		}
+		t.Fatalf("diagnoses %q, want %s first", kinds, want)
+	}
+	return &r.Diagnosis[0]
+}
+
+func noKind(t *testing.T, r *report.Report, kinds ...report.Kind) {
+	t.Helper()
+	for _, d := range r.Diagnosis {
+		for _, k := range kinds {
+			if d.Kind == k {
+				t.Errorf("unexpected %s diagnosis: %s", k, d.Summary)
+			}
+		}
+	}
+}
+
+func killedBy(t *testing.T, r *report.Report, sender int, in string) {
+	t.Helper()
+	d := firstKind(t, r, report.KindKilled)
+	noKind(t, r, report.KindAbort, report.KindEarlyInit)
+	k := d.Killed
+	if k.SenderPID != sender || k.SenderUID != uint32(os.Getuid()) || k.How != "SI_USER" {
+		t.Errorf("killed %+v, want sender %d uid %d SI_USER", k, sender, os.Getuid())
+	}
+	if !strings.Contains(d.Summary, fmt.Sprintf("process %d (uid %d)", sender, os.Getuid())) || strings.Contains(d.Summary, "abort") {
+		t.Errorf("summary %q", d.Summary)
+	}
+	if k.In == nil || !strings.HasPrefix(k.In.Function, in) {
+		t.Errorf("in %+v, want %s", k.In, in)
+	}
+}
+
+var liveClasses = []liveClass{
+	{name: "gcore-sleep", make: func(t *testing.T, dir string) (string, string, int) {
+		p := testfixture.Start(t, dir, nil, "sleep", "1000")
+		p.WaitBlocked(t, "sleep")
+		return p.Gcore(t), exePath(t, "sleep"), 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		if !r.Snapshot || r.Signal != nil || len(r.Diagnosis) != 0 || r.CrashedThread() != nil {
+			t.Errorf("snapshot %v, signal %+v, diagnoses %+v: want a snapshot, no signal, no diagnosis, no crashed thread", r.Snapshot, r.Signal, r.Diagnosis)
+		}
+		if !strings.HasPrefix(r.Signature, "snapshot in sleep: ") {
+			t.Errorf("signature %q", r.Signature)
+		}
+	}},
+	{name: "killed-cat-read", make: killed("cat", syscall.SIGABRT, nil, "cat"),
+		check: func(t *testing.T, r *report.Report, sender int) { killedBy(t, r, sender, "cat+0x") }},
+	{name: "killed-pause", make: killed("pause", syscall.SIGABRT, func(t *testing.T, dir string) string {
+		return testfixture.BuildC(t, "gcc", dir, "pause", pauseC, "-g", "-O0")
+	}), check: func(t *testing.T, r *report.Report, sender int) { killedBy(t, r, sender, "main") }},
+	{name: "killed-sleep-segv", make: killed("sleep", syscall.SIGSEGV, nil, "sleep", "1000"),
+		check: func(t *testing.T, r *report.Report, sender int) { killedBy(t, r, sender, "sleep+0x") }},
+	{name: "killed-sort-segv", make: killed("sort", syscall.SIGSEGV, nil, "sort"),
+		check: func(t *testing.T, r *report.Report, sender int) { killedBy(t, r, sender, "sort+0x") }},
+	{name: "raise-main", make: cProgram("raise", raiseC), check: func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindAbort)
+		if d.AbortInfo.Cause != "raise" || d.Summary != fmt.Sprintf("Thread %d raised SIGABRT itself (raise, in main).", d.Thread) {
+			t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
+		}
+	}},
+	{name: "raise-sigusr2", make: cProgramArgs("raise", raiseC, "x"), check: func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindAbort)
+		if d.AbortInfo.Cause != "raise" || d.Summary != fmt.Sprintf("Thread %d raised SIGABRT itself (raise, in sigusr2).", d.Thread) {
+			t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
+		}
+		if !strings.Contains(r.Signature, ": sigusr2 ← main") {
+			t.Errorf("signature %q does not start at the handler that raised", r.Signature)
+		}
+	}},
+	{name: "abort-main", make: cProgram("abort", abortC), check: func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindAbort)
+		if d.AbortInfo.Cause != "abort-call" || !strings.HasPrefix(d.Summary, fmt.Sprintf("Thread %d called abort() from main (#", d.Thread)) {
+			t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
+		}
+	}},
+	{name: "go-nil-first", make: goNilProgram(), check: goFault("main.first")},
+	{name: "go-nil-second", make: goNilProgram("x"), check: goFault("main.second")},
+	{name: "python-null", make: python(nil, "-c", "import ctypes; ctypes.string_at(0)"), check: func(t *testing.T, r *report.Report, _ int) {
+		firstKind(t, r, report.KindNullDereference)
+		noKind(t, r, report.KindEarlyInit)
+	}},
+	{name: "python-faulthandler", make: python(nil, "-X", "faulthandler", "-c", "import ctypes; ctypes.string_at(0)"), sameBug: "python-null",
+		check: func(t *testing.T, r *report.Report, _ int) {
+			d := firstKind(t, r, report.KindNullDereference)
+			noKind(t, r, report.KindEarlyInit)
+			if !strings.Contains(strings.Join(d.Explanation, "\n"), "caught the SIGSEGV and then raised SIGSEGV again") {
+				t.Errorf("explanation %q does not say the handler re-raised", d.Explanation)
+			}
+		}},
+	{name: "sigaltstack-overflow", make: cProgram("onstack", onstackC), check: func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindStackOverflow)
+		if d.StackOverflow.Depth < 10000 || !strings.Contains(strings.Join(d.Explanation, "\n"), "a signal handler (handler) caught the SIGSEGV and then called abort()") {
+			t.Errorf("depth %d, explanation %q", d.StackOverflow.Depth, d.Explanation)
+		}
+	}},
+	{name: "fault-in-handler", make: cProgram("inhandler", inHandlerC), check: func(t *testing.T, r *report.Report, _ int) {
+		firstKind(t, r, report.KindNullDereference)
+		if !strings.Contains(r.Signature, ": handler ← main") {
+			t.Errorf("signature %q does not start at the faulting handler", r.Signature)
+		}
+	}},
+	{name: "ctor-overflow", make: cProgram("ctor", ctorOverflowC), check: func(t *testing.T, r *report.Report, _ int) {
+		firstKind(t, r, report.KindStackOverflow)
+		var ei *report.Diagnosis
+		for i := range r.Diagnosis {
+			if r.Diagnosis[i].Kind == report.KindEarlyInit {
+				ei = &r.Diagnosis[i]
+			}
+		}
+		if ei == nil || len(ei.EarlyInit.Path) < 10000 || !strings.Contains(ei.Summary, "more) …") {
+			t.Fatalf("early-init %+v", ei)
+		}
+	}},
+	{name: "jvm-null", make: func(t *testing.T, dir string) (string, string, int) {
+		java := testfixture.Tool(t, "java")
+		if err := os.WriteFile(filepath.Join(dir, "Crash.java"), []byte(crashJava), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		core, _ := testfixture.Run(t, dir, nil, java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:+CreateCoredumpOnCrash", "Crash.java")
+		return core, java, 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindNullDereference)
+		if !strings.HasPrefix(d.Access.Function, "Unsafe_GetInt") || !strings.Contains(strings.Join(d.Explanation, "\n"), "caught the SIGSEGV and then called abort()") {
+			t.Errorf("function %s, explanation %q", d.Access.Function, d.Explanation)
+		}
+	}},
+	{name: "node-abort", make: func(t *testing.T, dir string) (string, string, int) {
+		core, _ := testfixture.Run(t, dir, nil, "node", "-e", "process.abort()")
+		return core, exePath(t, "node"), 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		// node's main is one jmp to node::Start: no frame named main.
+		d := firstKind(t, r, report.KindAbort)
+		noKind(t, r, report.KindEarlyInit)
+		if d.AbortInfo.Cause != "abort-call" || d.AbortInfo.Caller == nil || !strings.HasPrefix(d.AbortInfo.Caller.Function, "node::Abort") {
+			t.Errorf("cause %s caller %+v", d.AbortInfo.Cause, d.AbortInfo.Caller)
+		}
+	}},
+	{name: "python-deep-json", noGDB: "150,000 frames: gdb takes minutes", make: python(nil, "-c", `
+import sys, json
+sys.setrecursionlimit(10**7)
+l = []
+for i in range(10**6): l = [l]
+json.dumps(l)
+`), check: func(t *testing.T, r *report.Report, _ int) {
+		firstKind(t, r, report.KindStackOverflow)
+		noKind(t, r, report.KindEarlyInit)
+	}},
+}
+
+func goFault(fn string) func(t *testing.T, r *report.Report, _ int) {
+	return func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindAbort)
+		a := d.AbortInfo
+		if a.Cause != "go-fatal-signal" || a.Caller == nil || a.Caller.Function != fn || !strings.Contains(d.Summary, "The Go runtime aborted the process after a fatal signal: "+fn) {
+			t.Errorf("cause %s caller %+v: %q", a.Cause, a.Caller, d.Summary)
+		}
+		if strings.Contains(d.Summary, "called abort()") {
+			t.Errorf("summary %q", d.Summary)
+		}
+		if !strings.Contains(r.Signature, ": "+fn+" ← main.main") {
+			t.Errorf("signature %q does not start at %s", r.Signature, fn)
+		}
+	}
+}
+
+// maxProse bounds a diagnosis's summary and each explanation line.
+const maxProse = 2000
+
+// TestLiveClasses makes a real core of every class of crash issue 13 lists,
+// checks what the report says against what the test did to the process,
+// its frames against gdb's, that no sentence is unbounded, and that no two
+// different crashes share a signature.
+func TestLiveClasses(t *testing.T) {
+	gdb, haveGDB := testfixture.OptionalTool(t, "gdb")
+	sch, err := jsonschema.NewCompiler().Compile(filepath.Join(testfixture.Root(), "schema", "report-v1.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes := map[string]string{}
+	for _, lc := range liveClasses {
+		t.Run(lc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			core, exe, sender := lc.make(t, dir)
+			r, err := Analyze(core, Options{Binary: exe})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range r.Diagnosis {
+				if len(d.Summary) > maxProse {
+					t.Errorf("%s summary is %d bytes", d.Kind, len(d.Summary))
+				}
+				for _, e := range d.Explanation {
+					if len(e) > maxProse {
+						t.Errorf("%s explanation line is %d bytes", d.Kind, len(e))
+					}
+				}
+			}
+			lc.check(t, r, sender)
+			var js bytes.Buffer
+			if err := r.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := jsonschema.UnmarshalJSON(&js); err != nil {
+				t.Fatal(err)
+			} else if err := sch.Validate(v); err != nil {
+				t.Errorf("report does not validate: %v", err)
+			}
+			if r.Snapshot {
+				gcoreText(t, core, exe, r)
+			}
+			t.Logf("%s [%s]", r.Signature, r.SignatureHash)
+			hashes[lc.name] = r.SignatureHash
+			if lc.noGDB != "" {
+				t.Logf("not compared with gdb: %s", lc.noGDB)
+				return
+			}
+			if !haveGDB {
+				t.Skip("gdb is not installed: frames not compared")
+			}
+			if exe == "" {
+				exe = r.Process.Exe
+			}
+			want := gdbFramesOf(t, gdb, exe, "/", "", core)
+			if r.Snapshot {
+				// gdb selects the first thread of a snapshot; none
+				// of them crashed.
+				for i := range want {
+					want[i].Crashed = false
+				}
+			}
+			compareWithGDB(t, want, r, core, Options{Binary: exe})
+		})
+	}
+	byHash := map[string]string{}
+	for _, lc := range liveClasses {
+		h, ok := hashes[lc.name]
+		if !ok {
+			continue
+		}
+		if other, dup := byHash[h]; dup && lc.sameBug != other {
+			t.Errorf("%s and %s share the signature hash %s", other, lc.name, h)
+		}
+		if lc.sameBug != "" && hashes[lc.sameBug] != "" && hashes[lc.sameBug] != h {
+			t.Errorf("%s and %s are the same bug but have different signatures", lc.name, lc.sameBug)
+		}
+		byHash[h] = lc.name
+	}
+}
+
+// gcoreText checks a gcore core's code: gdb left its text out of the
+// program headers, NT_FILE lists it, and the address space must hold it
+// anyway: every frame's PC executable, the executable's text an r-x
+// mapping not dumped, its bytes read from the file.
+func gcoreText(t *testing.T, core, exe string, r *report.Report) {
+	t.Helper()
+	s, err := Open(core, Options{Binary: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, th := range r.Threads {
+		for _, f := range th.Frames {
+			if !f.Signal && !s.Mem.Executable(uint64(f.PC)) {
+				t.Errorf("thread %d frame #%d: pc %#x not executable", th.TID, f.Index, uint64(f.PC))
+			}
+		}
+	}
+	text := false
+	for _, m := range r.Mappings {
+		if m.File == r.Process.Exe && m.Perms == "r-x" && !m.Dumped && m.Role == report.RoleText {
+			text = true
+			var b [16]byte
+			if _, err := s.Mem.ReadAt(b[:], uint64(m.Start)); err != nil {
+				t.Errorf("text of %s at %#x unreadable: %v", m.File, uint64(m.Start), err)
+			}
+		}
+	}
+	if !text {
+		t.Errorf("no undumped r-x text mapping of %s among %d mappings", r.Process.Exe, len(r.Mappings))
+	}
+}
