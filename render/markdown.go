@@ -128,7 +128,10 @@ func markdownDoc(r *report.Report, opts MarkdownOptions) string {
 		if !to.selects(t) {
 			continue
 		}
-		if t.Crashed {
+		// A snapshot has no crashed thread: its first is the one the
+		// writer stopped first (gcore's current thread), shown as the
+		// crashed one is.
+		if t.Crashed || r.Snapshot && i == 0 && r.CrashedThread() == nil {
 			crashed = t
 		} else {
 			others = append(others, t)
@@ -335,7 +338,11 @@ func markdownCrashed(r *report.Report, t *report.Thread, collapse bool, frames i
 	}
 	var b strings.Builder
 	writeThreadFrames(&errWriter{w: &b}, shown, collapse)
-	return fmt.Sprintf("### Crashed thread %d (%s, %s)\n\n%s\n", t.TID, frameCount(t), t.EndReason, CodeBlock(b.String()))
+	what := "Crashed thread"
+	if !t.Crashed {
+		what = "Thread"
+	}
+	return fmt.Sprintf("### %s %d (%s, %s)\n\n%s\n", what, t.TID, frameCount(t), t.EndReason, CodeBlock(b.String()))
 }
 
 // markdownOthers is the other threads' section: each group of identical
