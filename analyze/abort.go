@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/coreview/coreview/analyze/cxxexception"
+	"github.com/coreview/coreview/analyze/rustpanic"
+	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/report"
 )
 
@@ -74,6 +77,18 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 	if info.Cause == "assertion" {
 		a.assertion(info, t.Frames)
 	}
+	if info.Cause == "rust-panic" {
+		if p, ok := a.rustPanic(); ok {
+			info.Panic = &report.Panic{Message: p.Message,
+				Location: report.PanicLocation{File: p.Location.File, Line: p.Location.Line, Column: p.Location.Column}}
+		}
+	}
+	if info.Cause == "abort-call" && terminating(t.Frames) {
+		info.Cause = "cxx-exception"
+		if e, ok := a.cxxException(); ok {
+			info.Exception = &report.CxxException{Type: e.Type, What: e.What}
+		}
+	}
 	tid := t.TID
 	d := &report.Diagnosis{Kind: report.KindAbort, Thread: tid, AbortInfo: info}
 	who := "an unknown caller"
@@ -110,8 +125,30 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 			d.Summary = fmt.Sprintf("Thread %d let a panic reach a function that cannot unwind (%s: an extern \"C\" function or a drop that must not unwind), so the runtime aborted.", tid, who)
 		case has("panic_nounwind"):
 			d.Summary = fmt.Sprintf("Thread %d failed a check that cannot unwind in %s (a precondition of an unsafe function, or a panic in a non-unwinding context), so the runtime aborted.", tid, who)
+		case info.Panic != nil:
+			// What the program printed leads: it is what a person
+			// searching for the crash has.
+			d.Summary = fmt.Sprintf("Thread %d %s", tid, info.Panic.Words())
+			d.Explanation = append(d.Explanation, fmt.Sprintf("It panicked in %s, and the panic aborted the process (panic = \"abort\").", who))
 		default:
 			d.Summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\").", tid, who)
+		}
+		if info.Panic != nil && !strings.HasPrefix(d.Summary, fmt.Sprintf("Thread %d panicked at ", tid)) {
+			p := info.Panic
+			if p.Message != "" {
+				d.Explanation = append(d.Explanation, "The runtime printed: "+p.Words())
+			} else {
+				d.Explanation = append(d.Explanation, fmt.Sprintf("The panic's location, as the runtime printed it: %s:%d:%d (its message could not be read from the core).",
+					p.Location.File, p.Location.Line, p.Location.Column))
+			}
+		}
+	case "cxx-exception":
+		d.Summary = fmt.Sprintf("Thread %d called std::terminate in %s: a C++ exception found no handler.", tid, who)
+		if e := info.Exception; e != nil {
+			d.Summary = fmt.Sprintf("Thread %d terminated after throwing an instance of '%s' in %s: nothing caught it.", tid, e.Type, who)
+			if e.What != "" {
+				d.Explanation = append(d.Explanation, "what(): "+e.What)
+			}
 		}
 	case "rust-abort":
 		d.Summary = fmt.Sprintf("Thread %d called std::process::abort() in %s: an explicit abort, not a panic (no unwinding, no destructors run).", tid, who)
@@ -277,4 +314,89 @@ func causeFromMessage(msg string) string {
 		}
 	}
 	return "abort-call"
+}
+
+// rustPanic recovers the panic the crashed thread's Rust runtime printed
+// before it aborted: its location and, when std had formatted it, its
+// message.
+func (a *analysis) rustPanic() (rustpanic.Panic, bool) {
+	ct := a.crashed()
+	if ct == nil {
+		return rustpanic.Panic{}, false
+	}
+	var frames []rustpanic.Frame
+	for _, f := range ct.thread.Frames {
+		frames = append(frames, rustpanic.Frame{Function: f.Function, SP: uint64(f.SP), CFA: uint64(f.CFA)})
+	}
+	return rustpanic.Find(a.s.Mem, panicSpace{a.mm, a.s}, frames)
+}
+
+// panicSpace answers rustpanic's questions from the mappings' roles.
+type panicSpace struct {
+	mm *memoryMap
+	s  *Session
+}
+
+func (p panicSpace) ReadOnlyData(addr uint64) bool {
+	m := p.mm.core.Mapping(addr)
+	if m == nil || m.File == "" || m.Perm&corefile.PermR == 0 || m.Perm&(corefile.PermX|corefile.PermW) != 0 {
+		return false
+	}
+	return p.mm.role(m) == report.RoleRodata
+}
+
+func (p panicSpace) Function(addr uint64) string {
+	if !p.s.Mem.Executable(addr) {
+		return ""
+	}
+	m := p.s.Modules.Module(addr)
+	if m == nil {
+		return ""
+	}
+	sym, ok := m.Lookup(m.FileAddr(addr))
+	if !ok || m.RuntimeAddr(sym.Addr) != addr {
+		return "" // a vtable entry is a function's start
+	}
+	return p.s.demangle(sym.Name)
+}
+
+func (p panicSpace) Heap(addr uint64) bool {
+	m := p.mm.core.Mapping(addr)
+	if m == nil {
+		return false
+	}
+	switch p.mm.role(m) {
+	case report.RoleHeap, report.RoleAnon:
+		return m.Perm&corefile.PermW != 0
+	}
+	return false
+}
+
+// cxxException finds the C++ exception that reached std::terminate on the
+// crashed thread: only when a frame of the terminate path is on its
+// stack, among the values its frames hold.
+func (a *analysis) cxxException() (cxxexception.Exception, bool) {
+	ct := a.crashed()
+	if ct == nil || !terminating(ct.thread.Frames) {
+		return cxxexception.Exception{}, false
+	}
+	hs := inputHolders(a.s.Mem, ct.core, ct.stack)
+	values := make([]uint64, len(hs))
+	for j, h := range hs {
+		values[j] = h.Value
+	}
+	return cxxexception.Find(a.s.Mem, values)
+}
+
+// terminating reports whether the frames pass through C++'s terminate
+// path: std::terminate, or the throw that found no handler.
+func terminating(frames []report.Frame) bool {
+	for _, f := range frames {
+		for _, name := range []string{"std::terminate", "__cxxabiv1::__terminate", "__cxa_throw", "__cxa_rethrow", "std::rethrow_exception"} {
+			if strings.HasPrefix(f.Function, name) {
+				return true
+			}
+		}
+	}
+	return false
 }

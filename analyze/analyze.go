@@ -36,6 +36,10 @@ type Options struct {
 	// SearchIndex holds symbolize.IndexDir of search directories indexed
 	// already (a scan indexes each core's directory once).
 	SearchIndex map[string]map[string]string
+	// Env keeps the whole environment and the command line's
+	// credentials in the report; by default the environment holds only
+	// the crash-relevant variables and credentials are masked.
+	Env bool
 }
 
 // debugDirs lists where separate debug files are looked for. With a

@@ -3,8 +3,10 @@ package analyze
 import (
 	"fmt"
 	"runtime/debug"
+	"strings"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/internal/redact"
 	"github.com/coreview/coreview/internal/safefile"
 	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
@@ -85,12 +87,32 @@ func (s *Session) Report() *report.Report {
 		} else {
 			th.Frames = s.frames(stacks[i])
 		}
+		th.Registers = registers(t)
 		r.Threads = append(r.Threads, th)
 	}
+	var sys report.System
 	for _, m := range s.Modules.Modules {
 		dbg, via := m.DebugFile()
 		r.Modules = append(r.Modules, report.Module{Path: m.Path, File: m.File, Base: report.Addr(m.Bias), End: report.Addr(m.End),
-			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: report.ModuleStatus(m.Status), StatusDetail: m.StatusDetail, DebugFile: dbg, DebugVia: via})
+			BuildID: m.BuildID, CoreBuildID: m.CoreBuildID, Status: report.ModuleStatus(m.Status), StatusDetail: m.StatusDetail, DebugFile: dbg, DebugVia: via,
+			Compilers: m.Compilers()})
+		if libc, ok := m.LibC(); ok && (sys.LibC == "" || len(libc) > len(sys.LibC)) {
+			sys.LibC = libc
+		}
+		if v, salt, ok := m.KernelVersion(); ok && m.Status == symbolize.StatusMemory {
+			sys.Kernel, sys.KernelBuildSalt = v, salt
+		}
+	}
+	if sys.LibC == "" {
+		// A static executable carries its C library inside.
+		if entry, ok := s.Core.Aux(corefile.AT_ENTRY); ok {
+			if exe := s.Modules.Module(entry); exe != nil {
+				sys.LibC, _ = exe.GlibcBanner()
+			}
+		}
+	}
+	if sys != (report.System{}) {
+		r.System = &sys
 	}
 	mm := s.buildMemoryMap(stacks)
 	r.Mappings = mm.mappings()
@@ -102,6 +124,11 @@ func (s *Session) Report() *report.Report {
 		if fc := a.faultOf(); fc != nil {
 			r.SignatureStart = fc.first
 		}
+	}
+	if !r.Snapshot {
+		// A snapshot (gcore) has no crash: no code at a crash, no
+		// crashed thread's input.
+		a.crashSite()
 	}
 	r.Signature, r.SignatureHash = r.ComputeSignature()
 	r.Warnings = append(r.Warnings, c.Warnings...)
@@ -329,7 +356,37 @@ func (s *Session) process() report.Process {
 	if p.Args == nil {
 		p.Args = []string{}
 	}
+	if !s.Opts.Env {
+		// Reports are pasted into public trackers: no tokens, no
+		// passwords unless asked for.
+		masked := redact.Args(p.Args)
+		if len(p.Args) == 1 && c.Process != nil && p.Args[0] == c.Process.Args {
+			masked = []string{redact.CommandLine(p.Args[0])}
+		}
+		for i := range masked {
+			if masked[i] != p.Args[i] {
+				p.Redacted = true
+			}
+		}
+		p.Args = masked
+		p.Env, p.EnvOmitted = redact.Env(p.Env)
+		for _, e := range p.Env {
+			if strings.Contains(e, redact.Mask) {
+				p.Redacted = true
+			}
+		}
+	}
 	return p
+}
+
+// registers lists a thread's registers by gdb's names.
+func registers(t *corefile.Thread) report.Registers {
+	named := t.Regs.Named()
+	out := make(report.Registers, len(named))
+	for i, r := range named {
+		out[i] = report.Register{Name: r.Name, Value: r.Value}
+	}
+	return out
 }
 
 func (s *Session) signal(mm *memoryMap) *report.Signal {

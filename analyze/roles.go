@@ -208,9 +208,12 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 		}
 	}
 	if m := c.Mapping(execfn); m != nil {
+		// The main thread's: its TID is the process's PID. The loop
+		// below names the thread whose stack pointer is on it, when
+		// one is; the crashed thread need not be the main one.
 		tid := 0
-		if t := c.CrashedThread(); t != nil {
-			tid = t.TID
+		if c.Process != nil {
+			tid = c.Process.PID
 		}
 		set(m, report.RoleMainStack, tid)
 	}

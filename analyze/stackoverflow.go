@@ -163,6 +163,7 @@ func (a *analysis) diagnoseStackOverflow() *report.Diagnosis {
 	}
 	so.Handler = fc.handler
 	so.Hints = a.overflowHints(so, thread)
+	so.Stacker = a.stackerLimit(fc.thread)
 
 	d := &report.Diagnosis{Kind: report.KindStackOverflow, Thread: fc.thread.TID, StackOverflow: so}
 	d.Summary, d.Explanation = so.Explain(fc.thread.TID)

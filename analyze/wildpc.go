@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
 
@@ -107,32 +106,25 @@ func (a *analysis) diagnoseWildPC(cf *report.ControlFlow, unreloc *report.Diagno
 	tid := a.crashed().core.TID
 	d := &report.Diagnosis{Thread: tid, ControlFlow: cf}
 	pc := uint64(cf.PC)
-	caller := "an unknown caller"
-	if cf.Caller != nil {
-		caller = fmt.Sprintf("%s (#1, %s)", cf.Caller.Function, nameOr(cf.Caller.Module, "?"))
+	var u *report.Unrelocated
+	if unreloc != nil && unreloc.Unrelocated.Used == "pc" {
+		u = unreloc.Unrelocated
 	}
 	m := a.s.Core.Mapping(pc)
 	switch {
-	case unreloc != nil && unreloc.Unrelocated.Used == "pc":
-		u := unreloc.Unrelocated
+	case u != nil:
 		d.Kind = report.KindBadPC
-		d.Summary = fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: %s called the unrelocated pointer above, %s's link-time address of %s, instead of %#x.",
-			tid, pc, caller, report.BaseName(u.Module), nameOr(u.Symbol, u.Section), uint64(u.Resolves))
 	case pc < minMapAddr:
 		// The same bound as a null data pointer: nothing is ever mapped
 		// in the first 64 KiB (vm.mmap_min_addr).
 		d.Kind = report.KindNullCall
-		d.Summary = fmt.Sprintf("Thread %d called a null function pointer: %s jumped to %#x.", tid, caller, pc)
-		if pc != 0 {
-			d.Summary = strings.TrimSuffix(d.Summary, ".") + fmt.Sprintf(" (null + %#x: a function pointer read from a field of a null struct pointer, or an offset used as a pointer).", pc)
-		}
 	case m == nil:
 		d.Kind = report.KindBadPC
-		d.Summary = fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: code that is no longer mapped (as after dlclose) or a stale function pointer. The jump came from %s.", tid, pc, caller)
 	default:
 		d.Kind = report.KindExecNonExec
-		d.Summary = fmt.Sprintf("Thread %d executed data: %s jumped to %#x, in %s, which is not executable (%s): a function pointer that points at data.", tid, caller, pc, a.mm.words(m), m.Perm)
+		cf.Target, cf.TargetPerms = a.mm.words(m), m.Perm.String()
 	}
+	d.Summary = cf.Summary(d.Kind, tid, u)
 	d.Explanation = cf.Explain()
 	return d
 }

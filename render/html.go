@@ -92,7 +92,7 @@ func HTML(w io.Writer, r *report.Report, opts HTMLOptions) error {
 		fmt.Fprintf(ew, "<section id=\"crashed\">\n<h2>Crashed thread %d (%s, %s)</h2>\n<pre>%s</pre>\n</section>\n", t.TID, frameCount(t), esc(t.EndReason), htmlBlock(b.String()))
 	}
 	if len(others) > 0 {
-		groups := groupThreads(others, collapse)
+		groups := groupThreads(others, collapse, false)
 		fmt.Fprintf(ew, "<details id=\"threads\">\n<summary>Other threads (%d, %d distinct stacks)</summary>\n", len(others), len(groups))
 		for _, g := range groups {
 			t := g.threads[0]

@@ -21,6 +21,9 @@ type MarkdownOptions struct {
 	Threads string
 	// NoCollapse prints every frame of a recursion.
 	NoCollapse bool
+	// Registers adds every other thread's registers to its section (each
+	// thread then its own group: their registers differ).
+	Registers bool
 	// Limit is the most characters the report may have; 0: no limit.
 	// To fit, the report leaves out, in this order, the stacks of other
 	// threads (keeping one line per group of identical stacks), the
@@ -40,6 +43,11 @@ func Markdown(w io.Writer, r *report.Report, opts MarkdownOptions) error {
 	return err
 }
 
+// MarkdownWith is Markdown with options (the name main's callers use).
+func MarkdownWith(w io.Writer, r *report.Report, opts MarkdownOptions) error {
+	return Markdown(w, r, opts)
+}
+
 // threadGroup is threads whose listed stacks are identical.
 type threadGroup struct {
 	threads []*report.Thread
@@ -48,13 +56,17 @@ type threadGroup struct {
 
 // groupThreads groups threads by their rendered frames, in the order each
 // stack first appears, largest group first.
-func groupThreads(threads []*report.Thread, collapse bool) []threadGroup {
+func groupThreads(threads []*report.Thread, collapse, registers bool) []threadGroup {
 	var groups []threadGroup
 	idx := map[string]int{}
 	for _, t := range threads {
 		var b strings.Builder
 		ew := &errWriter{w: &b}
 		writeThreadFrames(ew, t, collapse)
+		if registers && len(t.Registers) > 0 {
+			ew.printf("registers:\n")
+			writeRegisters(ew, "  ", t.Registers)
+		}
 		key := t.EndReason + "\x00" + b.String()
 		i, ok := idx[key]
 		if !ok {
@@ -142,7 +154,7 @@ func markdownDoc(r *report.Report, opts MarkdownOptions) string {
 	if crashed != nil {
 		crash = markdownCrashed(r, crashed, collapse, -1)
 	}
-	groups := groupThreads(others, collapse)
+	groups := groupThreads(others, collapse, opts.Registers)
 	var maps strings.Builder
 	Maps(&maps, r)
 	env := markdownEnv(r, -1)
@@ -323,6 +335,25 @@ func markdownHead(r *report.Report) string {
 		ew.printf("**The crashed thread's stacks**\n\n")
 		io.WriteString(ew, CodeBlock(strings.Join(pic, "\n"))+"\n")
 	}
+	for i := range r.Inputs {
+		if !r.Inputs[i].Shown(overflowed(r)) {
+			continue
+		}
+		ew.printf("%s\n\n", inputMarkdown(&r.Inputs[i], recursing(r)))
+	}
+	if crashed := r.CrashedThread(); crashed != nil {
+		if len(crashed.Registers) > 0 {
+			ew.printf("<details><summary>Registers (thread %d)</summary>\n\n", crashed.TID)
+			codeBlock(ew, func(w *errWriter) { writeRegisters(w, "", crashed.Registers) })
+			ew.printf("\n</details>\n\n")
+		}
+		if len(crashed.Disassembly) > 0 {
+			title := listingTitle(crashed)
+			ew.printf("**%s**\n\n", EscapeMarkdown(strings.ToUpper(title[:1])+title[1:]))
+			codeBlock(ew, func(w *errWriter) { writeListing(w, "", crashed) })
+			ew.printf("\n")
+		}
+	}
 	return b.String()
 }
 
@@ -403,7 +434,19 @@ func markdownEnv(r *report.Report, modules int) string {
 		if m.StatusDetail != "" {
 			fmt.Fprintf(&b, ": %s", EscapeMarkdown(m.StatusDetail))
 		}
-		b.WriteString(")\n")
+		b.WriteString(")")
+		if len(m.Compilers) > 0 {
+			fmt.Fprintf(&b, ", built by %s", EscapeMarkdown(strings.Join(m.Compilers, "; ")))
+		}
+		b.WriteString("\n")
+	}
+	if sys := r.System; sys != nil {
+		if sys.LibC != "" {
+			fmt.Fprintf(&b, "- C library: %s\n", EscapeMarkdown(sys.LibC))
+		}
+		if sys.Kernel != "" {
+			fmt.Fprintf(&b, "- kernel: %s\n", EscapeMarkdown(kernelWords(sys)))
+		}
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()
@@ -426,4 +469,22 @@ func writeThreadFrames(ew *errWriter, t *report.Thread, collapse bool) {
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	writeFrames(tw, t, collapse)
 	tw.Flush()
+}
+
+// codeBlock writes what body writes as a fenced code block whose fence is
+// longer than any backtick run in it, so nothing from the core can close
+// the block early.
+func codeBlock(ew *errWriter, body func(*errWriter)) {
+	var b strings.Builder
+	bw := &errWriter{w: &b}
+	body(bw)
+	if bw.err != nil && ew.err == nil {
+		ew.err = bw.err
+	}
+	fence := Fence(b.String())
+	ew.printf("%s\n", fence)
+	if ew.err == nil {
+		_, ew.err = io.WriteString(ew.w, b.String())
+	}
+	ew.printf("%s\n", fence)
 }

@@ -16,6 +16,9 @@ type TextOptions struct {
 	Threads string
 	// NoCollapse prints every frame of a recursion.
 	NoCollapse bool
+	// Registers prints every thread's registers, not only the crashed
+	// thread's.
+	Registers bool
 }
 
 // Text writes the report for a person: the process and signal, the
@@ -62,6 +65,9 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 			bw.printf("unchecked %s, for %s, could not be checked against the core: %s\n", m.File, m.Path, m.StatusDetail)
 		}
 	}
+	for _, l := range systemLines(r) {
+		bw.printf("%s\n", l)
+	}
 	bw.printf("threads  %d\n", len(r.Threads))
 	switch {
 	case r.Snapshot:
@@ -84,6 +90,22 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 			bw.printf("  %s\n", l)
 		}
 	}
+	for i := range r.Inputs {
+		if !r.Inputs[i].Shown(overflowed(r)) {
+			continue
+		}
+		bw.printf("\n%s `%s`\n", r.Inputs[i].Words(recursing(r)), r.Inputs[i].Excerpt)
+	}
+	if t := r.CrashedThread(); t != nil {
+		if len(t.Registers) > 0 {
+			bw.printf("\nregisters (thread %d):\n", t.TID)
+			writeRegisters(bw, "  ", t.Registers)
+		}
+		if len(t.Disassembly) > 0 {
+			bw.printf("\n%s:\n", listingTitle(t))
+			writeListing(bw, "  ", t)
+		}
+	}
 	ordered := make([]*report.Thread, 0, len(r.Threads))
 	for i := range r.Threads {
 		if r.Threads[i].Crashed {
@@ -101,6 +123,10 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 		}
 		bw.printf("\n")
 		writeThread(bw, t, !o.NoCollapse)
+		if o.Registers && len(t.Registers) > 0 {
+			bw.printf("  registers:\n")
+			writeRegisters(bw, "    ", t.Registers)
+		}
 	}
 	if len(r.Warnings) > 0 {
 		bw.printf("\nwarnings:\n")

@@ -19,6 +19,24 @@ type StackOverflow struct {
 	// Segment is what the frames say about a stack segment (kind
 	// "segment"): where the thread switched onto it and how big it is.
 	Segment *SegmentExtent `json:"segment,omitempty"`
+	// Stacker is what stacker believed about the thread's stack: its
+	// STACK_LIMIT thread-local, when the executable links stacker and its
+	// TLS block can be located.
+	Stacker *StackerLimit `json:"stacker,omitempty"`
+}
+
+// StackerLimit is the value of stacker's STACK_LIMIT thread-local
+// (Cell<Option<usize>>) for the overflowing thread.
+type StackerLimit struct {
+	// State is the thread-local's: "alive" (read or set), "uninitialized"
+	// (no stacker call ran on the thread) or "destroyed".
+	State string `json:"state"`
+	// Limit is the lowest usable stack address stacker believed in; null
+	// for None (it could not see the stack's limit) or when not alive.
+	Limit *Addr `json:"limit"`
+	// Address is where the thread-local is (fs_base minus the
+	// executable's TLS block offset plus the symbol's).
+	Address Addr `json:"address"`
 }
 
 // StackExtent is the stack that overflowed and the guard below it.
@@ -116,6 +134,11 @@ type ControlFlow struct {
 	// LoadedBy is the instruction that loaded that register, found on the
 	// straight-line path before the call: `mov rax, qword ptr [rip+X]`.
 	LoadedBy string `json:"loaded_by,omitempty"`
+	// Target names the mapping the PC is in, in words ("the heap
+	// [0x…–0x… rw-]"), and TargetPerms its permissions, for an
+	// exec-non-exec's summary; not in the JSON of coreview.report/v1.
+	Target      string `json:"-"`
+	TargetPerms string `json:"-"`
 }
 
 // FrameRef names a frame.
@@ -182,7 +205,8 @@ type AbortInfo struct {
 	// "stack-protector", "abort-call" (abort() is on the stack), "raise"
 	// (the thread raised SIGABRT itself, without abort), "signal" (SIGABRT
 	// with neither on the stack), or the Go runtime's "go-fatal-signal",
-	// "go-fatal-panic", "go-fatal-error", "go-signal".
+	// "go-fatal-panic", "go-fatal-error", "go-signal"; "cxx-exception" (std::terminate
+	// after an uncaught throw).
 	Cause string `json:"cause"`
 	// Caller is the function that started the abort: the panicking
 	// function, the one that failed an assertion, the one that called
@@ -198,6 +222,10 @@ type AbortInfo struct {
 	File      string `json:"file,omitempty"`
 	Line      int    `json:"line,omitempty"`
 	Function  string `json:"function,omitempty"`
+	// Panic is the Rust panic that aborted: its location and message.
+	Panic *Panic `json:"panic,omitempty"`
+	// Exception is the C++ exception that reached std::terminate.
+	Exception *CxxException `json:"exception,omitempty"`
 }
 
 // Unrelocated is the detail of an "unrelocated-pointer" diagnosis: a

@@ -35,7 +35,8 @@ func TestDiagnosisJSONKeepsEveryField(t *testing.T) {
 	}{
 		{Diagnosis{Kind: "null-call", ControlFlow: &ControlFlow{PC: 1, Where: "w", Caller: ref, Call: "call rax", CallSite: 2, Slot: slot, Register: "rax = 0x0", LoadedBy: "`mov rax, qword ptr [rip+0x10]` at 0x1"}}, ControlFlow{}},
 		{Diagnosis{Kind: "null-dereference", Access: &Access{PC: 1, Function: "f", Instruction: "i", Operation: "read", Address: &a, AddressSource: "kernel", Operand: "o", Where: "w"}}, Access{}},
-		{Diagnosis{Kind: "abort", AbortInfo: &AbortInfo{Cause: "assertion", Caller: ref, Message: "m", Assertion: "x", File: "f.c", Line: 3, Function: "g"}}, AbortInfo{}},
+		{Diagnosis{Kind: "abort", AbortInfo: &AbortInfo{Cause: "assertion", Caller: ref, Message: "m", Assertion: "x", File: "f.c", Line: 3, Function: "g",
+			Panic: &Panic{Message: "m", Location: PanicLocation{File: "src/main.rs", Line: 7, Column: 5}}, Exception: &CxxException{Type: "std::runtime_error", What: "w"}}}, AbortInfo{}},
 		{Diagnosis{Kind: "unrelocated-pointer", Unrelocated: &Unrelocated{Pointer: 1, Used: "pc", Module: "m", Base: 2, Resolves: 3, Symbol: "s", Section: ".text", Slot: slot, Link: link}}, Unrelocated{}},
 		{Diagnosis{Kind: "early-init", EarlyInit: &EarlyInit{Path: []string{"_start"}, Initializer: "c", Link: link}}, EarlyInit{}},
 	}

@@ -134,6 +134,9 @@ func (so *StackOverflow) Explain(tid int) (string, []string) {
 	if so.Handler != "" {
 		more = append(more, "The process died of the fault only indirectly: "+so.Handler+".")
 	}
+	if so.Stacker != nil {
+		more = append(more, so.Stacker.Explain(so, tid))
+	}
 	return b.String(), more
 }
 
@@ -151,6 +154,31 @@ func (sg *SegmentExtent) Explain(st StackExtent) string {
 			sg.Pages-1, HumanBytes(sg.MappingExtra), uint64(st.End-st.Start)/4096, uint64(st.Start), uint64(st.End))
 	}
 	return s
+}
+
+// Summary writes the one-line diagnosis of thread tid's jump to a bad PC,
+// of kind null-call, bad-pc or exec-non-exec; u is the unrelocated
+// pointer the PC is, when it is one.
+func (cf *ControlFlow) Summary(kind Kind, tid int, u *Unrelocated) string {
+	pc := uint64(cf.PC)
+	caller := "an unknown caller"
+	if cf.Caller != nil {
+		caller = fmt.Sprintf("%s (#1, %s)", cf.Caller.Function, nameOr(cf.Caller.Module, "?"))
+	}
+	switch {
+	case u != nil:
+		return fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: %s called the unrelocated pointer above, %s's link-time address of %s, instead of %#x.",
+			tid, pc, caller, BaseName(u.Module), nameOr(u.Symbol, u.Section), uint64(u.Resolves))
+	case kind == KindNullCall:
+		s := fmt.Sprintf("Thread %d called a null function pointer: %s jumped to %#x.", tid, caller, pc)
+		if pc != 0 {
+			s = strings.TrimSuffix(s, ".") + fmt.Sprintf(" (null + %#x: a function pointer read from a field of a null struct pointer, or an offset used as a pointer).", pc)
+		}
+		return s
+	case kind == KindExecNonExec:
+		return fmt.Sprintf("Thread %d executed data: %s jumped to %#x, in %s, which is not executable (%s): a function pointer that points at data.", tid, caller, pc, cf.Target, cf.TargetPerms)
+	}
+	return fmt.Sprintf("Thread %d jumped to %#x, where nothing is mapped: code that is no longer mapped (as after dlclose) or a stale function pointer. The jump came from %s.", tid, pc, caller)
 }
 
 // Explain writes the facts of a jump to a bad PC in words: the call, the

@@ -40,9 +40,13 @@ type Report struct {
 	Process   Process     `json:"process"`
 	Signal    *Signal     `json:"signal"`
 	Modules   []Module    `json:"modules"`
+	System    *System     `json:"system,omitempty"`
 	Mappings  []Mapping   `json:"mappings"`
 	Threads   []Thread    `json:"threads"`
 	Diagnosis []Diagnosis `json:"diagnosis"`
+	// Inputs are the buffers of text the crashed thread was reading, most
+	// referenced first (at most three).
+	Inputs []Input `json:"inputs,omitempty"`
 	// Signature identifies the crash across runs and rebuilds, for
 	// deduplication; see Report.ComputeSignature.
 	Signature     string   `json:"signature"`
@@ -90,7 +94,15 @@ type Process struct {
 	Exe     string   `json:"exe"`
 	Args    []string `json:"args"`
 	Command string   `json:"command,omitempty"`
-	Env     []string `json:"env,omitempty"`
+	// Env is the environment: by default only the variables that change
+	// how programs crash, load or size their stacks (redact.CrashVar),
+	// all of it with --env.
+	Env []string `json:"env,omitempty"`
+	// EnvOmitted counts the variables Env leaves out.
+	EnvOmitted int `json:"env_omitted,omitempty"`
+	// Redacted says that credentials in Args and Command were masked
+	// ("***"); --env shows them.
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 // Signal describes the signal that killed the process.
@@ -123,6 +135,21 @@ type Module struct {
 	// "debuglink" or "debuginfod".
 	DebugFile string `json:"debug_file,omitempty"`
 	DebugVia  string `json:"debug_via,omitempty"`
+	// Compilers are what the module's .comment section records: the
+	// compilers and linker that built it.
+	Compilers []string `json:"compilers,omitempty"`
+}
+
+// System is what the core says about the system the process ran on.
+type System struct {
+	// LibC is the C library and its version ("glibc 2.36 (Debian GLIBC
+	// 2.36-9+deb12u14)", "musl").
+	LibC string `json:"libc,omitempty"`
+	// Kernel is the kernel's version from the vDSO's LINUX_VERSION_CODE
+	// note ("6.1.158"); KernelBuildSalt its build-salt note, which
+	// distributions often, not always, set to the release string.
+	Kernel          string `json:"kernel,omitempty"`
+	KernelBuildSalt string `json:"kernel_build_salt,omitempty"`
 }
 
 // Mapping is one memory mapping of the process.
@@ -151,6 +178,16 @@ type Thread struct {
 	// FramesOmitted counts the frames past Options.MaxFrames that the walk
 	// found but Frames leaves out; EndReason is still the walk's.
 	FramesOmitted int `json:"frames_omitted,omitempty"`
+	// Registers are frame 0's registers, as the core's NT_PRSTATUS holds
+	// them.
+	Registers Registers `json:"registers,omitempty"`
+	// Disassembly is the code at the crash, for the crashed thread: about
+	// 8 instructions before the PC and 4 after, decoded from the
+	// function's start; DisassemblyAt says whether it is at the PC
+	// ("pc") or, for a PC that is not code, at the caller's call
+	// ("call-site").
+	Disassembly   []Instruction `json:"disassembly,omitempty"`
+	DisassemblyAt string        `json:"disassembly_at,omitempty"`
 }
 
 // CrashedThread returns the thread that dumped core (the first marked

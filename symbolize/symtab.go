@@ -30,12 +30,17 @@ type sym struct {
 	debug      bool // from the separate debug file's .symtab
 }
 
+// maxTLSSymbols caps the thread-local symbols kept (a Rust binary has a
+// few dozen).
+const maxTLSSymbols = 1 << 16
+
 // symtab is a module's function symbols sorted by address, and its data
 // objects (STT_OBJECT) sorted the same way.
 type symtab struct {
 	strtabs [][]byte
 	funcs   []sym
 	objects []sym
+	tls     []sym // STT_TLS: value is the offset in the module's TLS block
 	// ownSymtab says the module's own file has a .symtab; without one,
 	// a debug file's takes its place (and one fetched later is worth a
 	// re-read).
@@ -283,6 +288,10 @@ func (m *Module) readSymtab() *symtab {
 			}
 			local := elf.ST_BIND(info) == elf.STB_LOCAL
 			switch typ := elf.ST_TYPE(info); typ {
+			case elf.STT_TLS:
+				if len(st.tls) < maxTLSSymbols {
+					st.tls = append(st.tls, sym{addr: value, size: size, name: name, tab: tab, local: local})
+				}
 			case elf.STT_OBJECT:
 				// Only objects the program loads: glibc's .symtab also
 				// has link warnings (__evoke_link_warning_*) in

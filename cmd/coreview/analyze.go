@@ -19,6 +19,7 @@ type coreFlags struct {
 	sysroot     string
 	searchPaths []string
 	maxCoreSize byteSize
+	env         bool
 	source      sourceFlags
 }
 
@@ -27,6 +28,7 @@ func (f *coreFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.sysroot, "sysroot", "", "look up the executable and libraries under `DIR`; nothing outside it is opened")
 	cmd.Flags().StringArrayVar(&f.searchPaths, "search-path", nil, "look for modules in `DIR` (before the paths the core names), by build-id then by name (repeatable)")
 	addMaxCoreSize(cmd, &f.maxCoreSize)
+	cmd.Flags().BoolVar(&f.env, "env", false, "keep the whole environment and unmasked credentials in the report (default: only crash-relevant variables, credentials masked)")
 	f.source.register(cmd)
 }
 
@@ -39,7 +41,7 @@ func addMaxCoreSize(cmd *cobra.Command, v *byteSize) {
 }
 
 func (f *coreFlags) options() analyze.Options {
-	o := analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths, MaxCoreSize: int64(f.maxCoreSize)}
+	o := analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths, MaxCoreSize: int64(f.maxCoreSize), Env: f.env}
 	f.source.apply(&o)
 	return o
 }
@@ -52,6 +54,7 @@ type analyzeOptions struct {
 	rawSymbols bool
 	noCollapse bool
 	maxChars   int
+	registers  bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -75,6 +78,7 @@ func newAnalyzeCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&o.rawSymbols, "raw-symbols", false, "print mangled symbol names")
 	cmd.Flags().BoolVar(&o.noCollapse, "no-collapse", false, "print every frame of a recursion")
 	cmd.Flags().IntVar(&o.maxChars, "max-chars", render.DefaultMarkdownLimit, "markdown: stay within `N` characters (GitHub's limit for an issue), leaving out other threads' stacks, then the memory map, and saying so; 0, or an explicit --thread all: no limit")
+	cmd.Flags().BoolVar(&o.registers, "registers", false, "print every thread's registers, not only the crashed thread's (text, markdown)")
 	return cmd
 }
 
@@ -128,7 +132,7 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 		if f := cmd.Flags(); f.Changed("thread") && o.thread == "all" && !f.Changed("max-chars") {
 			limit = 0
 		}
-		return render.Markdown(out, r, render.MarkdownOptions{Threads: o.thread, NoCollapse: o.noCollapse, Limit: limit})
+		return render.Markdown(out, r, render.MarkdownOptions{Threads: o.thread, NoCollapse: o.noCollapse, Registers: o.registers, Limit: limit})
 	}
 	if o.format == "html" {
 		return render.HTML(out, r, render.HTMLOptions{Threads: o.thread, NoCollapse: o.noCollapse})
@@ -137,7 +141,7 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 	}
 	r.Warnings = nil
-	return render.Text(out, r, render.TextOptions{Threads: o.thread, NoCollapse: o.noCollapse})
+	return render.Text(out, r, render.TextOptions{Threads: o.thread, NoCollapse: o.noCollapse, Registers: o.registers})
 }
 
 // checkThread makes --thread TID for a thread the core does not hold a

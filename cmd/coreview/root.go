@@ -43,7 +43,7 @@ rebuilds every thread's stack and the memory map, and explains the crash.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newAnalyzeCmd(), newMapsCmd(), newWhatisCmd(), newScanCmd(), newMergeCmd(), newWorkerCmd())
+	root.AddCommand(newAnalyzeCmd(), newMapsCmd(), newWhatisCmd(), newReadCmd(), newScanCmd(), newMergeCmd(), newWorkerCmd())
 	root.InitDefaultCompletionCmd()
 	registerCompletions(root)
 	typedUsage(root)

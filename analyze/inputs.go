@@ -1,0 +1,323 @@
+package analyze
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/coreview/coreview/analyze/inputs"
+	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/internal/safefile"
+	"github.com/coreview/coreview/report"
+	"github.com/coreview/coreview/stackmap"
+)
+
+// Bounds on the work and files the input search does.
+const (
+	// inputSlotBytes caps the stack bytes read for pointers, innermost
+	// frames first: 4 MiB is the recursion of 40,000 100-byte frames.
+	inputSlotBytes = 4 << 20
+	// inputFrameSlots caps the bytes read from one frame.
+	inputFrameSlots = 4096
+	// maxInputHolders caps the values collected: 16 registers of each of
+	// a 2-million-frame walk would be 32 million.
+	maxInputHolders = 1 << 20
+	// maxArgFiles caps the command-line files opened to match buffers.
+	maxArgFiles = 32
+	// maxArgFileSize caps the size of a command-line file compared.
+	maxArgFileSize = 64 << 20
+)
+
+// gdbRegNames names the registers by DWARF number, as gdb does.
+var gdbRegNames = [...]string{"rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"}
+
+// crashSite adds what the crashed thread was doing to the report: the
+// code at its PC (or at the call that left code) and the input it was
+// reading.
+func (a *analysis) crashSite() {
+	ct := a.crashed()
+	if ct == nil {
+		return
+	}
+	if lines, callSite := a.crashListing(); len(lines) > 0 {
+		for _, l := range lines {
+			ct.thread.Disassembly = append(ct.thread.Disassembly, report.Instruction{Address: report.Addr(l.Addr),
+				Bytes: hex.EncodeToString(l.Bytes), Instruction: l.Text, Current: l.Current})
+		}
+		ct.thread.DisassemblyAt = report.ListingPC
+		if callSite {
+			ct.thread.DisassemblyAt = report.ListingCallSite
+		}
+	}
+	for _, in := range a.findInputs() {
+		ri := report.Input{Size: in.Size, Offset: in.Offset, Line: in.Line, Column: in.Column,
+			Excerpt: inputs.Escape(in.Excerpt), Address: report.Addr(in.Address), Start: report.Addr(in.Start),
+			Source: string(in.Source), HeldBy: in.Holder.HeldBy(), Frame: in.Holder.Frame, Frames: in.Frames}
+		if in.File != "" {
+			f := in.File
+			ri.File = &f
+		}
+		a.report.Inputs = append(a.report.Inputs, ri)
+	}
+}
+
+// findInputs looks for the input the crashed thread was reading: the
+// buffers of text its frames' registers and stack slots point into.
+func (a *analysis) findInputs() []inputs.Input {
+	s := a.s
+	ct := a.crashed()
+	if ct == nil || len(ct.stack.Frames) == 0 {
+		return nil
+	}
+	files, closeFiles := s.argFiles()
+	defer closeFiles()
+	open, closeData := s.inputFileOpener()
+	defer closeData()
+	mem := s.Core.Memory(open)
+	return inputs.Find(mem, a.inputRegions(), inputHolders(mem, ct.core, ct.stack), files)
+}
+
+// inputHolders lists the values the thread's frames hold, innermost
+// first: frame 0's registers, the registers the unwinder recovered for
+// each outer frame (those that differ from the frame below's), then each
+// frame's stack slots from its SP up to its CFA.
+func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) []inputs.Holder {
+	// One allocation: the slots the budget allows and 16 registers a frame.
+	hs := make([]inputs.Holder, 0, min(inputSlotBytes/8+len(gdbRegNames)*len(st.Frames), maxInputHolders))
+	budget := inputSlotBytes
+	var slot [inputFrameSlots]byte
+	var prev stackmap.Regs
+	for i := range st.Frames {
+		if len(hs) >= maxInputHolders {
+			break
+		}
+		f := &st.Frames[i]
+		for n, name := range gdbRegNames {
+			var v uint64
+			var ok bool
+			if i == 0 {
+				v, ok = t.Regs.DWARF(n)
+			} else {
+				v, ok = f.Regs.Get(n)
+				if pv, pok := prev.Get(n); ok && pok && pv == v {
+					ok = false // the same value, passed through
+				}
+			}
+			if ok && n != stackmap.RSP {
+				hs = append(hs, inputs.Holder{Value: v, Frame: i, Where: name})
+			}
+		}
+		prev = f.Regs
+		if budget <= 0 || f.CFA <= f.SP {
+			continue
+		}
+		n := min(int(f.CFA-f.SP), inputFrameSlots, budget)
+		k, _ := mem.ReadAt(slot[:n&^7], f.SP)
+		budget -= n
+		for off := 0; off+8 <= k; off += 8 {
+			v := le64(slot[off:])
+			hs = append(hs, inputs.Holder{Value: v, Frame: i, Where: "stack slot"})
+		}
+	}
+	return hs
+}
+
+func le64(b []byte) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// inputRegions lists the mappings that may hold an input: the heap,
+// anonymous memory, stacks and data files the program mapped; not the
+// modules' own mappings (code, string constants, .data), guards, the vDSO.
+// The main stack's argv and environment strings are excluded.
+func (a *analysis) inputRegions() []inputs.Region {
+	c := a.s.Core
+	var out []inputs.Region
+	argLo, argHi := a.argStrings()
+	for i, m := range c.Mappings {
+		if m.Perm&corefile.PermR == 0 {
+			continue
+		}
+		r := inputs.Region{Start: m.Start, End: m.End, FileSize: -1}
+		switch a.mm.roles[i] {
+		case report.RoleHeap:
+			r.Source = inputs.SourceHeap
+		case report.RoleAnon, report.RoleBSS:
+			r.Source = inputs.SourceAnon
+		case report.RoleStack, report.RoleMainStack, report.RoleStackSegment, report.RoleStackUnguarded, report.RoleSigaltstack:
+			r.Source = inputs.SourceStack
+		case report.RoleFile:
+			if strings.HasPrefix(m.File, "/dev/") || strings.HasPrefix(m.File, "/memfd:") {
+				continue
+			}
+			r.Source, r.File, r.FileOff = inputs.SourceFile, m.File, m.FileOff
+			r.FileSize = a.s.dataFileSize(m.File)
+		default:
+			continue
+		}
+		if argHi > argLo && argLo >= m.Start && argLo < m.End {
+			r.Exclude = [2]uint64{argLo, min(argHi, m.End)}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// argStrings returns the part of the initial stack that holds the argv
+// and environment strings and the executable's name: the kernel copies
+// them to the top of the stack (fs/exec.c: the file name first, then the
+// environment, then argv, each below the last), so they run from argv[0]
+// up to AT_EXECFN's string and its NUL.
+func (a *analysis) argStrings() (lo, hi uint64) {
+	execfn, ok := a.s.Core.Aux(corefile.AT_EXECFN)
+	if !ok {
+		return 0, 0
+	}
+	m := a.s.Core.Mapping(execfn)
+	if m == nil {
+		return 0, 0
+	}
+	argv, envp, ok := a.s.Core.Memory(nil).Args()
+	if !ok {
+		return execfn, m.End
+	}
+	total := uint64(0)
+	for _, s := range append(argv, envp...) {
+		total += uint64(len(s)) + 1
+	}
+	if total > execfn-m.Start {
+		return m.Start, m.End
+	}
+	return execfn - total, m.End
+}
+
+// resolve maps a path the process used to the file coreview may open: under
+// the sysroot when one is given, else the path itself. A relative path is
+// taken from the process's PWD, when its environment has an absolute one.
+// ok is false for paths that lead outside the sysroot.
+func (s *Session) resolve(path string, env []string) (process, local string, ok bool) {
+	if !filepath.IsAbs(path) {
+		pwd := ""
+		for _, e := range env {
+			if v, ok := strings.CutPrefix(e, "PWD="); ok && filepath.IsAbs(v) {
+				pwd = v
+			}
+		}
+		if pwd == "" {
+			return "", "", false
+		}
+		path = filepath.Join(pwd, path)
+	}
+	if s.Opts.Sysroot == "" {
+		return path, path, true
+	}
+	local, ok = safefile.Within(s.Opts.Sysroot, path)
+	return path, local, ok
+}
+
+// argFiles opens the regular files the command line names (argv after the
+// program's name, and the values of --flag=value arguments), at most
+// maxArgFiles of at most maxArgFileSize bytes each. FIFOs, devices and
+// pseudo files are never opened.
+func (s *Session) argFiles() ([]inputs.File, func()) {
+	argv, envp, ok := s.Core.Memory(nil).Args()
+	var files []inputs.File
+	var closers []io.Closer
+	done := func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}
+	if !ok || len(argv) < 2 {
+		return nil, done
+	}
+	seen := map[string]bool{}
+	for _, arg := range argv[1:] {
+		if len(files) == maxArgFiles {
+			break
+		}
+		if strings.HasPrefix(arg, "-") {
+			_, v, ok := strings.Cut(arg, "=")
+			if !ok {
+				continue
+			}
+			arg = v
+		}
+		if arg == "" || seen[arg] {
+			continue
+		}
+		seen[arg] = true
+		process, local, ok := s.resolve(arg, envp)
+		if !ok {
+			continue
+		}
+		f, err := safefile.Open(local)
+		if err != nil {
+			continue
+		}
+		st, err := f.Stat()
+		if err != nil || st.Size() == 0 || st.Size() > maxArgFileSize {
+			f.Close()
+			continue
+		}
+		closers = append(closers, f)
+		files = append(files, inputs.File{Name: process, Size: st.Size(), R: f})
+	}
+	return files, done
+}
+
+// dataFileSize is the size of a data file the program mapped, opened under
+// the sysroot, or -1.
+func (s *Session) dataFileSize(path string) int64 {
+	_, local, ok := s.resolve(path, nil)
+	if !ok {
+		return -1
+	}
+	f, err := safefile.Open(local)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return -1
+	}
+	return st.Size()
+}
+
+// inputFileOpener backs file mappings with the modules' files, as the
+// session's memory does, and data files the program mapped (whose pages
+// the kernel does not dump by default) with the file NT_FILE names, under
+// the sysroot, up to maxArgFileSize bytes.
+func (s *Session) inputFileOpener() (corefile.FileOpener, func()) {
+	var opened []io.Closer
+	done := func() {
+		for _, c := range opened {
+			c.Close()
+		}
+	}
+	return func(path string) (io.ReaderAt, int64, error) {
+		if r, size, err := s.openFile(path); err == nil {
+			return r, size, nil
+		}
+		_, local, ok := s.resolve(path, nil)
+		if !ok {
+			return nil, 0, fmt.Errorf("%s: outside the sysroot", path)
+		}
+		f, err := safefile.Open(local)
+		if err != nil {
+			return nil, 0, err
+		}
+		st, err := f.Stat()
+		if err != nil || st.Size() > maxArgFileSize {
+			f.Close()
+			return nil, 0, fmt.Errorf("%s: not read (larger than %d bytes)", path, maxArgFileSize)
+		}
+		opened = append(opened, f)
+		return f, st.Size(), nil
+	}, done
+}

@@ -1,0 +1,487 @@
+// Package inputs finds the input a crashed thread was reading: a buffer of
+// text that its registers and stack slots point into, such as the source
+// file a compiler's recursive parser was working through when its stack
+// ran out (the open question of the Oxide rustc write-up: which file was
+// being compiled, from the core alone).
+//
+// It sits below analyze: the caller gives it the process's memory, the
+// mappings that may hold data (not the modules' own code and constants),
+// the values the thread's frames hold and the files the command line names;
+// it returns facts, and says nothing when nothing fits.
+package inputs
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Memory reads the process's memory at runtime addresses.
+type Memory interface {
+	ReadAt(p []byte, addr uint64) (int, error)
+}
+
+// Source says what kind of memory a buffer lies in.
+type Source string
+
+// Sources, as the JSON report names them.
+const (
+	SourceHeap  Source = "heap"  // a malloc chunk, or the [heap] mapping
+	SourceAnon  Source = "anon"  // anonymous memory with no chunk header found
+	SourceStack Source = "stack" // a thread's stack
+	SourceFile  Source = "file"  // a file the program mapped
+)
+
+// Region is a mapping that may hold an input. Mappings of the program's
+// modules (their .text, .rodata, .data) are not regions: a pointer into a
+// string constant is not an input.
+type Region struct {
+	Start, End uint64
+	Source     Source // heap, anon, stack or file
+	// File and FileOff name the mapped file (NT_FILE) for SourceFile.
+	File    string
+	FileOff uint64
+	// FileSize is the mapped file's size when the file could be opened,
+	// else -1.
+	FileSize int64
+	// Exclude, when End > Start, is a part of the region that holds no
+	// input: the initial stack's argv and environment strings.
+	Exclude [2]uint64
+}
+
+// Holder is a value one of the thread's frames holds.
+type Holder struct {
+	Value uint64
+	Frame int    // the frame's index, 0 innermost
+	Where string // "rdi" or "stack slot"
+}
+
+// HeldBy names the holder as the report does: "rdi of #0", "stack slot of #12".
+func (h Holder) HeldBy() string { return h.Where + " of #" + strconv.Itoa(h.Frame) }
+
+// File is a regular file the command line names, already opened (and
+// capped in size) by the caller.
+type File struct {
+	Name string // the path as the process would see it
+	Size int64
+	R    io.ReaderAt
+}
+
+// Input is a buffer of text the thread was reading.
+type Input struct {
+	// File is the file the buffer holds: the mapped file for SourceFile,
+	// else a command-line file whose bytes equal the buffer's; "" when
+	// none matched.
+	File string
+	// Size is the buffer's size in bytes: the matched or mapped file's
+	// size, else the run of text (bounded by a NUL, a malloc chunk or the
+	// mapping).
+	Size int64
+	// Offset is the byte the innermost pointer points at, from the
+	// buffer's start (for a mapped file, from the file's start).
+	Offset int64
+	// Line and Column locate Offset, 1-based, column in bytes; 0 when
+	// the bytes before it could not be read.
+	Line, Column int64
+	// Excerpt is about 40 bytes either side of Offset.
+	Excerpt string
+	// ExcerptAt is the index in Excerpt's raw bytes of the byte at Offset.
+	ExcerptAt int
+	Address   uint64 // the innermost pointer
+	Start     uint64 // the buffer's first byte
+	Source    Source
+	Holder    Holder // the innermost frame holding a pointer into it
+	Frames    int    // how many distinct frames hold pointers into it
+	// Bound says how the buffer's start was found: "malloc chunk",
+	// "mapping", "NUL" or "text" (a non-text byte before it).
+	Bound string
+}
+
+// Limits.
+const (
+	// MaxInputs is how many buffers Find reports.
+	MaxInputs = 3
+	// maxCandidates caps the buffers Find ranks: the holders of one
+	// input point into it again and again, so the first found are the
+	// ones that matter, and each holder is checked against all of them.
+	maxCandidates = 64
+	// minText is the shortest run of text around a pointer that makes it
+	// a candidate: shorter runs are names and small strings.
+	minText = 32
+	// maxBuffer caps how far Find scans for a buffer's ends.
+	maxBuffer = 64 << 20
+	// maxFileCompare caps the bytes compared against one file.
+	maxFileCompare = 64 << 20
+	excerptSide    = 40
+)
+
+type buffer struct {
+	region  *Region
+	start   uint64 // first byte
+	textEnd uint64 // one past the last text byte
+	capEnd  uint64 // one past the last byte the buffer may hold
+	bound   string
+	source  Source
+	holders []Holder
+	frames  map[int]bool
+}
+
+// Find returns at most MaxInputs buffers of text that the holders point
+// into, most referenced first (then largest). holders should list the
+// innermost frames first and, within a frame, registers before stack
+// slots.
+func Find(mem Memory, regions []Region, holders []Holder, files []File) []Input {
+	rs := append([]Region(nil), regions...)
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Start < rs[j].Start })
+	var bufs []*buffer
+	rejected := map[uint64]bool{}
+	for _, h := range holders {
+		r := regionOf(rs, h.Value)
+		if r == nil || r.Exclude[1] > r.Exclude[0] && h.Value >= r.Exclude[0] && h.Value < r.Exclude[1] {
+			continue
+		}
+		if b := bufferOf(bufs, h.Value); b != nil {
+			b.add(h)
+			continue
+		}
+		if rejected[h.Value] || len(bufs) == maxCandidates {
+			continue
+		}
+		b := findBuffer(mem, r, h.Value)
+		if b == nil {
+			rejected[h.Value] = true
+			continue
+		}
+		b.add(h)
+		bufs = append(bufs, b)
+	}
+	sort.SliceStable(bufs, func(i, j int) bool {
+		if len(bufs[i].frames) != len(bufs[j].frames) {
+			return len(bufs[i].frames) > len(bufs[j].frames)
+		}
+		return bufs[i].textEnd-bufs[i].start > bufs[j].textEnd-bufs[j].start
+	})
+	var out []Input
+	for _, b := range bufs {
+		if len(out) == MaxInputs {
+			break
+		}
+		out = append(out, b.input(mem, files))
+	}
+	return out
+}
+
+func (b *buffer) add(h Holder) {
+	b.holders = append(b.holders, h)
+	b.frames[h.Frame] = true
+}
+
+func regionOf(rs []Region, addr uint64) *Region {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].End > addr })
+	if i < len(rs) && rs[i].Start <= addr {
+		return &rs[i]
+	}
+	return nil
+}
+
+// bufferOf returns the buffer already found that addr points into (or
+// one past).
+func bufferOf(bufs []*buffer, addr uint64) *buffer {
+	for _, b := range bufs {
+		if addr >= b.start && addr <= b.textEnd {
+			return b
+		}
+	}
+	return nil
+}
+
+// isText reports whether c may appear in text: printable ASCII, tab,
+// newline, carriage return, or a byte of a multi-byte UTF-8 sequence
+// (whole runs are checked with utf8.Valid).
+func isText(c byte) bool {
+	return c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' || c >= 0x80
+}
+
+// findBuffer finds the text around addr and its bounds, or nil when addr
+// does not point into (or just past) a run of at least minText bytes of
+// text.
+func findBuffer(mem Memory, r *Region, addr uint64) *buffer {
+	lo := scanText(mem, r, addr, -1)
+	hi := scanText(mem, r, addr, +1)
+	if hi < lo || hi-lo < minText {
+		return nil
+	}
+	// The run must be valid UTF-8 near the pointer: a run of bytes >=
+	// 0x80 alone is binary data.
+	win := readClamped(mem, max(lo, addr-min(addr, 256)), min(hi, addr+256))
+	if !utf8.Valid(trimPartial(win)) {
+		return nil
+	}
+	b := &buffer{region: r, start: lo, textEnd: hi, capEnd: hi, bound: "text", source: r.Source, frames: map[int]bool{}}
+	switch {
+	case lo == r.Start:
+		b.bound = "mapping"
+		b.capEnd = r.End
+	case r.Source == SourceHeap || r.Source == SourceAnon:
+		if end, ok := chunkAt(mem, r, lo); ok {
+			b.bound, b.capEnd, b.source = "malloc chunk", end, SourceHeap
+			b.textEnd = min(b.textEnd, end)
+		}
+	}
+	if b.bound == "text" && lo > r.Start {
+		var c [1]byte
+		if _, err := mem.ReadAt(c[:], lo-1); err == nil && c[0] == 0 {
+			b.bound = "NUL"
+		}
+	}
+	if r.Source == SourceFile {
+		b.start = r.Start - min(r.Start, r.FileOff)
+		b.bound = "mapping"
+	}
+	return b
+}
+
+// trimPartial drops a UTF-8 sequence cut at either end of a window.
+func trimPartial(b []byte) []byte {
+	for i := 0; i < 3 && len(b) > 0 && !utf8.RuneStart(b[0]); i++ {
+		b = b[1:]
+	}
+	for i := 0; i < 3 && len(b) > 0; i++ {
+		r, _ := utf8.DecodeLastRune(b)
+		if r != utf8.RuneError {
+			break
+		}
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// scanText returns, for dir -1, the first address of the run of text
+// bytes ending at addr (addr itself when the byte before it is not text),
+// and for dir +1 one past the last text byte from addr on. Unreadable
+// bytes end the run, as does the region's edge or maxBuffer.
+func scanText(mem Memory, r *Region, addr uint64, dir int) uint64 {
+	// Most candidates are not text: read 64 bytes first, then pages.
+	var small [64]byte
+	var buf []byte = small[:]
+	grow := func() {
+		if len(buf) < 4096 {
+			buf = make([]byte, 4096)
+		}
+	}
+	if dir > 0 {
+		end := min(r.End, addr+maxBuffer)
+		for p := addr; p < end; grow() {
+			chunk := len(buf)
+			n := min(uint64(chunk), end-p)
+			k, _ := mem.ReadAt(buf[:n], p)
+			for i := 0; i < k; i++ {
+				if !isText(buf[i]) {
+					return p + uint64(i)
+				}
+			}
+			if uint64(k) < n {
+				return p + uint64(k)
+			}
+			p += n
+		}
+		return end
+	}
+	start := r.Start
+	if addr-r.Start > maxBuffer {
+		start = addr - maxBuffer
+	}
+	for p := addr; p > start; grow() {
+		chunk := len(buf)
+		n := min(uint64(chunk), p-start)
+		k, _ := mem.ReadAt(buf[:n], p-n)
+		if uint64(k) < n {
+			// Part of the window is unreadable: only the bytes from the
+			// last unreadable one on count. Read byte-wise from the top.
+			var c [1]byte
+			for q := p; q > p-n; q-- {
+				if _, err := mem.ReadAt(c[:], q-1); err != nil || !isText(c[0]) {
+					return q
+				}
+			}
+			return p - n
+		}
+		for i := int(n) - 1; i >= 0; i-- {
+			if !isText(buf[i]) {
+				return p - n + uint64(i) + 1
+			}
+		}
+		p -= n
+	}
+	return start
+}
+
+// chunkAt checks for a glibc malloc chunk whose user data starts at mem
+// (malloc/malloc.c: a chunk is prev_size, size|flags, then the user's
+// bytes; mem is 16-aligned on x86-64, the size a multiple of 16 of at
+// least 32, bit 1 IS_MMAPPED, bit 2 NON_MAIN_ARENA). It returns the end of
+// the user's bytes: chunk + size for an in-use heap chunk (the next
+// chunk's prev_size field is the user's while it is in use), chunk + size
+// for an mmapped one.
+func chunkAt(mem Memory, r *Region, user uint64) (end uint64, ok bool) {
+	if user%16 != 0 || user < r.Start+16 {
+		return 0, false
+	}
+	var w [8]byte
+	if _, err := mem.ReadAt(w[:], user-8); err != nil {
+		return 0, false
+	}
+	field := binary.LittleEndian.Uint64(w[:])
+	size := field &^ 7
+	chunk := user - 16
+	if size < 32 || size%16 != 0 || size > r.End-chunk {
+		return 0, false
+	}
+	const isMmapped = 2
+	if field&isMmapped != 0 {
+		// An mmapped chunk starts its mapping (or a page in it), with
+		// prev_size holding the alignment slack, 0 for malloc's own.
+		if chunk%4096 != 0 {
+			return 0, false
+		}
+		return chunk + size, true
+	}
+	// A chunk in use is followed by a chunk whose PREV_INUSE bit is set,
+	// unless it is the top chunk's neighbour at the region's end.
+	end = chunk + size
+	if end+16 <= r.End {
+		if _, err := mem.ReadAt(w[:], end+8); err != nil || binary.LittleEndian.Uint64(w[:])&1 == 0 {
+			return 0, false
+		}
+	}
+	return min(end+8, r.End), true
+}
+
+func readClamped(mem Memory, lo, hi uint64) []byte {
+	if hi <= lo {
+		return nil
+	}
+	b := make([]byte, hi-lo)
+	n, _ := mem.ReadAt(b, lo)
+	return b[:n]
+}
+
+// innermost returns the holder that best says where the reading was: the
+// innermost pointer strictly inside the buffer (a cursor), else the
+// innermost one at all (its start or end, a slice's bounds).
+func (b *buffer) innermost() Holder {
+	best, inner := b.holders[0], false
+	for _, h := range b.holders {
+		in := h.Value > b.start && h.Value < b.textEnd
+		if in && !inner || in == inner && h.Frame < best.Frame {
+			best, inner = h, in
+			if in && h.Frame == b.holders[0].Frame {
+				break
+			}
+		}
+	}
+	return best
+}
+
+func (b *buffer) input(mem Memory, files []File) Input {
+	h := b.innermost()
+	in := Input{Address: h.Value, Start: b.start, Source: b.source, Holder: h, Frames: len(b.frames), Bound: b.bound}
+	in.Size = int64(b.textEnd - b.start)
+	if b.source == SourceFile {
+		in.File = b.region.File
+		if b.region.FileSize >= 0 {
+			in.Size = b.region.FileSize
+		} else {
+			in.Size = int64(b.textEnd - b.start)
+		}
+	} else if f, ok := matchFile(mem, b, h.Value, files); ok {
+		in.File, in.Size = f.Name, f.Size
+	}
+	in.Offset = int64(h.Value - b.start)
+	in.Line, in.Column = position(mem, b.start, h.Value)
+	lo := max(b.start, h.Value-min(h.Value, excerptSide))
+	hi := min(b.textEnd, h.Value+excerptSide)
+	if in.File != "" {
+		hi = min(hi, b.start+uint64(in.Size))
+	}
+	raw := readClamped(mem, lo, hi)
+	in.Excerpt, in.ExcerptAt = string(raw), int(h.Value-lo)
+	return in
+}
+
+// matchFile returns the command-line file whose bytes are the buffer's
+// first bytes and that reaches the pointer; the largest if several do.
+func matchFile(mem Memory, b *buffer, ptr uint64, files []File) (File, bool) {
+	var best File
+	found := false
+	for _, f := range files {
+		if f.Size <= 0 || f.Size > maxFileCompare || uint64(f.Size) > b.capEnd-b.start || b.start+uint64(f.Size) < ptr {
+			continue
+		}
+		if found && f.Size <= best.Size {
+			continue
+		}
+		if sameBytes(mem, b.start, f) {
+			best, found = f, true
+		}
+	}
+	return best, found
+}
+
+func sameBytes(mem Memory, addr uint64, f File) bool {
+	const chunk = 64 << 10
+	a := make([]byte, chunk)
+	c := make([]byte, chunk)
+	for off := int64(0); off < f.Size; off += chunk {
+		n := min(int64(chunk), f.Size-off)
+		if k, err := mem.ReadAt(a[:n], addr+uint64(off)); err != nil || int64(k) != n {
+			return false
+		}
+		if k, _ := f.R.ReadAt(c[:n], off); int64(k) != n {
+			return false
+		}
+		if !bytes.Equal(a[:n], c[:n]) {
+			return false
+		}
+	}
+	return true
+}
+
+// position returns the 1-based line and byte column of addr in the buffer
+// starting at start, or 0, 0 when the bytes between cannot be read.
+func position(mem Memory, start, addr uint64) (line, col int64) {
+	if addr < start || addr-start > maxBuffer {
+		return 0, 0
+	}
+	const chunk = 64 << 10
+	buf := make([]byte, chunk)
+	line, lineStart := int64(1), start
+	for p := start; p < addr; {
+		n := min(uint64(chunk), addr-p)
+		if k, err := mem.ReadAt(buf[:n], p); err != nil || uint64(k) != n {
+			return 0, 0
+		}
+		for i, c := range buf[:n] {
+			if c == '\n' {
+				line++
+				lineStart = p + uint64(i) + 1
+			}
+		}
+		p += n
+	}
+	return line, int64(addr-lineStart) + 1
+}
+
+// Escape makes an excerpt printable on one line: control bytes and
+// invalid UTF-8 as Go escapes (\n, \t, \x01), everything else as is.
+func Escape(s string) string {
+	q := strconv.Quote(s)
+	q = q[1 : len(q)-1]
+	// strconv.Quote escapes the double quote and backslash for a Go
+	// literal; in an excerpt only the backslash needs it.
+	return strings.ReplaceAll(q, `\"`, `"`)
+}
