@@ -50,6 +50,10 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 	case has("std::process::abort"):
 		info.Cause = "rust-abort"
 	}
+	cxx := cxxTerminateOf(t.Frames)
+	if info.Cause == "abort-call" && cxx != nil {
+		info.Cause = cxx.Cause
+	}
 	for i, f := range t.Frames {
 		if f.Signal {
 			break
@@ -59,13 +63,30 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 			break
 		}
 	}
+	if strings.HasPrefix(info.Cause, "cxx-") {
+		// The thrower, the virtual call's caller: past the C++
+		// runtime's own frames, which a stripped libstdc++ leaves
+		// unnamed.
+		info.Caller = nil
+		if cxx.Caller >= 0 {
+			f := t.Frames[cxx.Caller]
+			info.Caller = &report.FrameRef{Index: cxx.Caller, PC: f.PC, Function: f.Name(), Module: f.Module}
+		}
+	}
 	raiser := ""
+	cut := false // the walk lost the stack before finding who raised
 	if info.Cause == "abort-call" && !onStack(t.Frames, "abort") {
 		// abort() is not on the stack: the program raised SIGABRT
 		// itself, or the signal came from elsewhere in the process.
 		info.Cause = "signal"
 		if r := raisedBy(t.Frames, info.Caller); r != "" {
 			info.Cause, raiser = "raise", r
+		}
+		// A stack that ends early (a truncated core, a stack not
+		// dumped) shows only its top: abort() or any caller may lie
+		// past where the walk stopped.
+		if info.Caller == nil && t.EndReason != "end of stack" {
+			info.Cause, raiser, cut = "signal", "", true
 		}
 	}
 	info.Message = a.abortMessage()
@@ -83,8 +104,7 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 				Location: report.PanicLocation{File: p.Location.File, Line: p.Location.Line, Column: p.Location.Column}}
 		}
 	}
-	if info.Cause == "abort-call" && terminating(t.Frames) {
-		info.Cause = "cxx-exception"
+	if info.Cause == "cxx-exception" || info.Cause == "cxx-noexcept" {
 		if e, ok := a.cxxException(); ok {
 			info.Exception = &report.CxxException{Type: e.Type, What: e.What}
 		}
@@ -142,13 +162,10 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 					p.Location.File, p.Location.Line, p.Location.Column))
 			}
 		}
-	case "cxx-exception":
-		d.Summary = fmt.Sprintf("Thread %d called std::terminate in %s: a C++ exception found no handler.", tid, who)
-		if e := info.Exception; e != nil {
-			d.Summary = fmt.Sprintf("Thread %d terminated after throwing an instance of '%s' in %s: nothing caught it.", tid, e.Type, who)
-			if e.What != "" {
-				d.Explanation = append(d.Explanation, "what(): "+e.What)
-			}
+	case "cxx-exception", "cxx-noexcept", "cxx-pure-virtual", "cxx-terminate":
+		d.Summary = cxxSummary(tid, cxx, who, info.Exception)
+		if e := info.Exception; e != nil && e.What != "" {
+			d.Explanation = append(d.Explanation, "what(): "+e.What)
 		}
 	case "rust-abort":
 		d.Summary = fmt.Sprintf("Thread %d called std::process::abort() in %s: an explicit abort, not a panic (no unwinding, no destructors run).", tid, who)
@@ -159,6 +176,21 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		}
 		d.Summary = fmt.Sprintf("Thread %d raised SIGABRT itself (%s%s).", tid, raiser, in)
 	case "signal":
+		if cut {
+			top, n := "??", "no frame"
+			if len(t.Frames) > 0 {
+				top, n = nameOr(t.Frames[0].Name(), "??"), fmt.Sprintf("%d frames", len(t.Frames))
+			}
+			if len(t.Frames) == 1 {
+				n = "1 frame"
+			}
+			d.Summary = fmt.Sprintf("Thread %d died of SIGABRT in %s, but its stack ends after %s (%s), so whether abort(), raise() or other code sent it is not known", tid, top, n, t.EndReason)
+			if snd.Self {
+				d.Summary += fmt.Sprintf("; its own process sent it (%s)", snd.How)
+			}
+			d.Summary += "."
+			break
+		}
 		d.Summary = fmt.Sprintf("Thread %d died of SIGABRT without abort() on its stack, and its stack does not show it raising the signal", tid)
 		if snd.Self {
 			d.Summary += fmt.Sprintf("; its own process sent it (%s)", snd.How)
@@ -265,7 +297,15 @@ func goAbort(t *report.Thread, g *goDeath) *report.Diagnosis {
 	case "fatal-panic":
 		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a panic in %s that nothing recovered (runtime.gopanic → runtime.fatalpanic); the runtime %s.", who, how)
 	case "fatal-error":
-		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a fatal runtime error (runtime.throw) in %s; the runtime %s.", who, how)
+		// runtime.throw and runtime.fatal print "fatal error: …" and
+		// run the rest on the system stack: when the walk ends there
+		// (runtime.systemstack switched from the goroutine's stack),
+		// the goroutine that failed is not on this stack at all.
+		where := " in " + who
+		if info.Caller == nil && goOnStack(t.Frames, "runtime.systemstack") {
+			where = "; the thread is on the system stack (runtime.systemstack), so the goroutine that failed is not on this stack: the runtime's traceback on stderr names it"
+		}
+		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a fatal error (runtime.throw or runtime.fatal, which print \"fatal error: …\" to stderr: concurrent map writes, a deadlock, an unlock of an unlocked mutex, running out of memory…)%s; the runtime %s.", where, how)
 	default:
 		d.Summary = fmt.Sprintf("The Go runtime's signal handler got a fatal signal it does not turn into a panic and %s.", how)
 	}

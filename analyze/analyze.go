@@ -1,3 +1,9 @@
+// Package analyze builds a report.Report from a core file: it wires the
+// core reader (corefile), the modules and symbols (symbolize) and the
+// unwinder (stackmap) together, then explains the crash. Each diagnosis
+// lives in a file of its own, run in the order diagnose.go lists. The
+// renderers (package render) and the batch scanner (package scan) read
+// the Report this package builds.
 package analyze
 
 import (
@@ -13,6 +19,7 @@ import (
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/coreinput"
 	"github.com/coreview/coreview/internal/safefile"
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/stackmap"
 	"github.com/coreview/coreview/symbolize"
 )
@@ -324,6 +331,18 @@ func (c *code) Outermost(pc uint64, caller bool) (string, bool) {
 	}
 	if why, ok := goTopFrames[sym.Name]; ok {
 		return why, true
+	}
+	if caller && (sym.Name == "runtime.systemstack" || sym.Name == "runtime.systemstack.abi0") {
+		// systemstack switches to the thread's g0 stack (SP =
+		// g0.sched.sp) and calls fn through a register; above that
+		// return address lies only what g0's stack held before, and
+		// the caller is on the goroutine's own stack (the runtime's
+		// traceback stops or switches stacks there too). Its other
+		// call, a direct one to gosave_systemstack_switch, runs on the
+		// goroutine's stack, whose walk goes on.
+		if call, ok := x86.CallBefore(c.s.Mem, pc+1); ok && !call.Direct {
+			return "reached runtime.systemstack, which switched to this thread's g0 stack from a goroutine's", true
+		}
 	}
 	if caller && (sym.Name == "runtime.clone" || sym.Name == "runtime.clone.abi0") {
 		// The new thread's side of clone calls mstart; the parent's

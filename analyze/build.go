@@ -8,7 +8,6 @@ import (
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/redact"
 	"github.com/coreview/coreview/internal/safefile"
-	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 	"github.com/coreview/coreview/symbolize"
@@ -137,6 +136,9 @@ func (s *Session) Report() *report.Report {
 	r.Warnings = append(r.Warnings, s.Modules.SourceWarnings()...)
 	r.Warnings = append(r.Warnings, s.code.warnings()...)
 	r.Warnings = append(r.Warnings, s.symtabWarnings(stacks)...)
+	if w := leaderGone(r); w != "" {
+		r.Warnings = append(r.Warnings, w)
+	}
 	for i, st := range stacks {
 		if st.End == stackmap.EndUnreadable || st.End == stackmap.EndNoUnwind || st.End == stackmap.EndCancelled {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("thread %d: stack ends early after %d frames (%s: %s)",
@@ -258,16 +260,10 @@ func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 	out := make([]report.Frame, len(st.Frames))
 	for i := range st.Frames {
 		f := &st.Frames[i]
+		// A frame entered without a call at its PC (the one under Go's
+		// runtime.sigpanic) is not a caller: the unwinder leaves Caller
+		// unset there (stackmap.returnSite), and it is looked up at its PC.
 		lookup := f.LookupPC()
-		if i > 0 && f.Caller && report.GoFunc(out[i-1].Function) == "runtime.sigpanic" {
-			if _, isCall := x86.CallBefore(s.Mem, f.PC); !isCall {
-				// Go's signal handler made the faulting goroutine
-				// "call" runtime.sigpanic with the faulting PC as the
-				// return address (goRuntimeDeath): this frame's PC is
-				// the faulting instruction itself, not after a call.
-				lookup = f.PC
-			}
-		}
 		out[i] = s.frame(i, f, lookup)
 		if i > 0 {
 			// Functions that tail-called their way from this frame
@@ -422,4 +418,26 @@ func nameOr(s, alt string) string {
 		return alt
 	}
 	return s
+}
+
+// leaderGone says when the process's main thread (the one whose tid is
+// the pid) is not among the core's threads: the kernel dumps the threads
+// still alive (fs/coredump.c zap_threads), so a main thread that called
+// pthread_exit while others ran on is missing, and a reader counting
+// "threads 1" would take the crashed thread for the whole process.
+func leaderGone(r *report.Report) string {
+	pid := r.Process.PID
+	if pid == 0 || len(r.Threads) == 0 {
+		return ""
+	}
+	for _, t := range r.Threads {
+		if t.TID == pid {
+			return ""
+		}
+	}
+	n := fmt.Sprintf("%d threads", len(r.Threads))
+	if len(r.Threads) == 1 {
+		n = "1 thread"
+	}
+	return fmt.Sprintf("the main thread (tid %d) is not in the core, which holds %s: it had most likely exited (pthread_exit) before the dump, and the kernel dumps only the threads still alive", pid, n)
 }

@@ -99,7 +99,7 @@ var diagnoses = []struct {
 	{"abort (abort.go)", func(a *analysis, f *findings) []report.Diagnosis {
 		return one(a.diagnoseAbort(f.firstIs(report.KindStackOverflow)))
 	}},
-	{"stack segments (stacksegments.go)", func(a *analysis, f *findings) []report.Diagnosis {
+	{"stack segments (segment.go)", func(a *analysis, f *findings) []report.Diagnosis {
 		return a.diagnoseStackSegments()
 	}},
 }

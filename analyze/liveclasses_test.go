@@ -100,6 +100,67 @@ __attribute__((constructor)) static void init(void) { sink = recurse(15000000); 
 int main(void) { return sink; }
 `
 
+// goUnlock unlocks an unlocked mutex: the Go runtime's "fatal error:
+// sync: unlock of unlocked mutex" (runtime.fatal, then fatalthrow on the
+// system stack), deterministic where a concurrent map write is a race.
+const goUnlock = `package main
+
+import "sync"
+
+func main() {
+	var mu sync.Mutex
+	mu.Unlock()
+}
+`
+
+// The C++ programs die in std::terminate three ways, built with g++
+// (which compiles a .c file as C++).
+const (
+	cxxUncaughtC = `#include <stdexcept>
+void thrower(int x) { if (x > 0) throw std::runtime_error("boom"); }
+int main(int argc, char **) { thrower(argc); return 0; }
+`
+	cxxNoexceptC = `#include <stdexcept>
+void inner(int x) { if (x > 0) throw std::runtime_error("boom"); }
+void guarded(int x) noexcept { inner(x); }
+int main(int argc, char **) { guarded(argc); return 0; }
+`
+	cxxPureVirtualC = `struct Base { Base(); virtual void f() = 0; void call() { f(); } };
+void helper(Base *b) { b->call(); }
+Base::Base() { helper(this); }
+struct Derived : Base { void f() override {} };
+int main() { Derived d; d.f(); return 0; }
+`
+)
+
+// cxxProgram builds a C++ program with g++ and runs it to its core.
+func cxxProgram(name, source string) func(t *testing.T, dir string) (string, string, int) {
+	return func(t *testing.T, dir string) (string, string, int) {
+		prog := testfixture.BuildC(t, "g++", dir, name, source, "-g", "-O0")
+		core, _ := testfixture.Run(t, dir, nil, prog)
+		return core, prog, 0
+	}
+}
+
+// cxxTerminated checks a std::terminate: the cause, the frame it names
+// (the thrower, the virtual call's caller), a signature that starts
+// there (not in the C++ runtime), and no "called abort() from".
+func cxxTerminated(cause, fn, sig string) func(t *testing.T, r *report.Report, _ int) {
+	return func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindAbort)
+		a := d.AbortInfo
+		if a.Cause != cause || a.Caller == nil || a.Caller.Function != fn || !strings.Contains(d.Summary, " in "+fn+" (#") {
+			t.Errorf("cause %s caller %+v: %q", a.Cause, a.Caller, d.Summary)
+		}
+		if strings.Contains(d.Summary, "called abort() from") {
+			t.Errorf("summary %q", d.Summary)
+		}
+		if !strings.HasSuffix(r.Signature, ": "+sig) {
+			t.Errorf("signature %q, want it to end %q", r.Signature, ": "+sig)
+		}
+	}
+}
+
 // liveClass is one class of real crash, made by a test from a program
 // nobody here wrote (coreutils, python3, java) or from a small one built
 // here, and what its report must say.
@@ -252,6 +313,35 @@ var liveClasses = []liveClass{
 			t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
 		}
 	}},
+	{name: "cxx-uncaught-exception", make: cxxProgram("uncaught", cxxUncaughtC),
+		check: cxxTerminated("cxx-exception", "thrower(int)", "thrower(int) ← main")},
+	{name: "cxx-noexcept", make: cxxProgram("noexcept", cxxNoexceptC),
+		check: cxxTerminated("cxx-noexcept", "inner(int)", "inner(int) ← guarded(int) ← main")},
+	{name: "cxx-pure-virtual", make: cxxProgram("purevirtual", cxxPureVirtualC),
+		check: cxxTerminated("cxx-pure-virtual", "Base::call()", "Base::call() ← helper(Base*) ← Base::Base() ← Derived::Derived() ← main")},
+	{name: "go-fatal-error", make: func(t *testing.T, dir string) (string, string, int) {
+		prog := testfixture.BuildGo(t, dir, "gounlock", goUnlock)
+		core, out := testfixture.Run(t, dir, []string{"GOTRACEBACK=crash"}, prog)
+		if !strings.Contains(out, "fatal error: sync: unlock of unlocked mutex") {
+			t.Fatalf("the program did not die of the fatal error: %s", out)
+		}
+		return core, prog, 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		// The runtime's fatal error path (runtime.fatalthrow.func1 on
+		// the system stack) is not a signal the runtime re-raised.
+		d := firstKind(t, r, report.KindAbort)
+		if d.AbortInfo.Cause != "go-fatal-error" || !strings.HasPrefix(d.Summary, "The Go runtime aborted the process after a fatal error") {
+			t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
+		}
+		if strings.Contains(d.Summary, "called abort()") || strings.Contains(d.Summary, "fatal signal") {
+			t.Errorf("summary %q", d.Summary)
+		}
+		// Above runtime.systemstack lies g0's stale stack (on the
+		// main thread, old words of rt0_go's): the walk ends there.
+		if ct := r.CrashedThread(); ct == nil || len(ct.Frames) == 0 || report.GoFunc(ct.Frames[len(ct.Frames)-1].Function) != "runtime.systemstack" || !strings.Contains(ct.EndDetail, "runtime.systemstack") {
+			t.Errorf("the crashed thread's walk does not end at runtime.systemstack: %+v", ct)
+		}
+	}},
 	{name: "go-nil-first", make: goNilProgram(), check: goFault("main.first")},
 	{name: "go-nil-second", make: goNilProgram("x"), check: goFault("main.second")},
 	{name: "python-null", make: python(nil, "-c", "import ctypes; ctypes.string_at(0)"), check: func(t *testing.T, r *report.Report, _ int) {
@@ -338,6 +428,18 @@ func goFault(fn string) func(t *testing.T, r *report.Report, _ int) {
 		}
 		if !strings.Contains(r.Signature, ": "+fn+" ← main.main") {
 			t.Errorf("signature %q does not start at %s", r.Signature, fn)
+		}
+		// The faulting frame's PC is the faulting instruction (the
+		// runtime pushed it as sigpanic's return address), here its
+		// function's first: its caller is found by the CFI row at that
+		// PC, not by scanning after a lookup at PC-1 in the function
+		// before it.
+		if ct := r.CrashedThread(); ct != nil && a.Caller != nil && a.Caller.Index+1 < len(ct.Frames) {
+			if f := ct.Frames[a.Caller.Index+1]; f.Function != "main.main" || f.Method != report.MethodCFI {
+				t.Errorf("the caller of %s is #%d %s found by %s, want main.main by cfi", fn, f.Index, f.Function, f.Method)
+			}
+		} else {
+			t.Errorf("no frame under the faulting %s", fn)
 		}
 	}
 }

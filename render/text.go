@@ -40,7 +40,7 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 	}
 	if sg := r.Signal; sg != nil {
 		bw.printf("signal   %s (%s", sg.Name, sg.CodeName)
-		if m := report.CodeMeaning(sg.CodeName); m != "" {
+		if m := report.CodeMeaningFrom(sg.CodeName, sg.SenderPID, p.PID); m != "" {
 			bw.printf(": %s", m)
 		}
 		bw.printf(")")

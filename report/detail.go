@@ -205,8 +205,10 @@ type AbortInfo struct {
 	// "stack-protector", "abort-call" (abort() is on the stack), "raise"
 	// (the thread raised SIGABRT itself, without abort), "signal" (SIGABRT
 	// with neither on the stack), or the Go runtime's "go-fatal-signal",
-	// "go-fatal-panic", "go-fatal-error", "go-signal"; "cxx-exception" (std::terminate
-	// after an uncaught throw).
+	// "go-fatal-panic", "go-fatal-error", "go-signal", or C++'s
+	// std::terminate: "cxx-exception" (after a throw nothing caught),
+	// "cxx-noexcept" (an exception reached a noexcept function),
+	// "cxx-pure-virtual", "cxx-terminate" (called directly).
 	Cause string `json:"cause"`
 	// Caller is the function that started the abort: the panicking
 	// function, the one that failed an assertion, the one that called

@@ -24,6 +24,11 @@ var abortMachinery = map[string]bool{
 	"core::option::unwrap_failed": true, "core::option::expect_failed": true,
 	"std::process::abort": true, "std::sys::pal::unix::abort_internal": true, "std::sys::abort_internal": true,
 	"std::sys::backtrace::__rust_end_short_backtrace": true,
+	// The C++ runtime's way from a throw nothing catches, a noexcept
+	// violation or a pure virtual call to std::terminate (libsupc++).
+	"__cxa_throw": true, "__cxa_rethrow": true, "__cxa_pure_virtual": true, "__cxa_deleted_virtual": true,
+	"__cxa_call_terminate": true, "__cxa_call_unexpected": true, "__gxx_personality_v0": true,
+	"_Unwind_RaiseException": true, "_Unwind_Resume": true,
 }
 
 // abortMachineryPrefixes are namespaces that hold only panic and abort
@@ -37,6 +42,26 @@ var abortMachineryPrefixes = []string{
 	"<core::result::Result<", "<core::option::Option<",
 }
 
+// cxxTerminatePrefixes are the demangled names (with their parameters) of
+// std::terminate and the handlers it calls before abort(), in libstdc++
+// (libsupc++ eh_terminate.cc, vterminate.cc) and libc++abi
+// (cxa_handlers.cpp).
+var cxxTerminatePrefixes = []string{
+	"std::terminate(", "__cxxabiv1::__terminate(", "__gnu_cxx::__verbose_terminate_handler(", "std::__terminate(",
+	"std::__1::terminate(", "demangling_terminate_handler(",
+}
+
+// IsCXXTerminate reports whether name is std::terminate or a terminate
+// handler on its way to abort().
+func IsCXXTerminate(name string) bool {
+	for _, p := range cxxTerminatePrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // IsAbortMachinery reports whether name is a function of the abort path
 // itself (abort, raise, assertion and panic machinery), which the signature
 // and the abort diagnosis skip to find who aborted.
@@ -44,7 +69,7 @@ func IsAbortMachinery(name string) bool {
 	// A compiler-split part of the machinery is machinery too
 	// (__assert_fail_base.cold, abort[cold]).
 	name = stripClone(name)
-	if name == "" || abortMachinery[name] {
+	if name == "" || abortMachinery[name] || IsCXXTerminate(name) {
 		return true
 	}
 	for _, p := range abortMachineryPrefixes {

@@ -64,9 +64,10 @@ func (r *Report) meaningfulFrameIndices(n int) (t *Thread, idx []int, fallback b
 		start = 0
 	}
 	last := ""
+	inMachinery := unnamedInMachinery(t.Frames[start:])
 	for i := start; i < len(t.Frames) && len(idx) < n; i++ {
 		f := &t.Frames[i]
-		if f.Signal || f.Module == "" || IsAbortMachinery(f.Function) && f.Function != "" || IsRuntimeModule(f.Module) ||
+		if f.Signal || f.Module == "" || IsAbortMachinery(f.Function) && f.Function != "" || IsRuntimeModule(f.Module) || inMachinery[i-start] ||
 			IsGoMachinery(f.Function) || IsGoEntry(f.Function) {
 			continue
 		}

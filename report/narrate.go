@@ -117,11 +117,16 @@ func (so *StackOverflow) Explain(tid int) (string, []string) {
 			left = 0
 		}
 		sp := fmt.Sprintf("%s bytes above the stack's lowest byte", Commas(int(int64(so.SP)-int64(so.Stack.Start))))
-		if so.SP < so.Stack.Start {
+		switch {
+		case so.SP < so.Stack.Start:
 			sp = fmt.Sprintf("already %s bytes below the stack's lowest byte", Commas(int(so.Stack.Start-so.SP)))
+		case so.SP == so.Stack.Start:
+			// Its pushes so far used what was left: the next one faults.
+			sp = "at the stack's lowest byte"
 		}
-		more = append(more, fmt.Sprintf("%s needed a %s-byte frame with only %s bytes left (its stack pointer %#x is %s).",
-			so.Frame.Function, Commas(int(so.Frame.Size)), Commas(int(left)), uint64(so.SP), sp))
+		size := Commas(int(so.Frame.Size))
+		more = append(more, fmt.Sprintf("%s needed %s %s-byte frame with only %s bytes left (its stack pointer %#x is %s).",
+			so.Frame.Function, article(size), size, Commas(int(left)), uint64(so.SP), sp))
 	} else {
 		more = append(more, fmt.Sprintf("The faulting function is %s (stack pointer %#x).", so.Frame.Function, uint64(so.SP)))
 	}
@@ -369,4 +374,20 @@ func (u *Unrelocated) Explain(tid int) (string, []string) {
 		more = append(more, "None of its relocations were applied: a static-pie relocates itself in its start-up code (glibc's _dl_relocate_static_pie, musl's _dlstart_c), and the crash happened before that ran, or in start-up code of its own that calls through pointers before relocating.")
 	}
 	return summary, more
+}
+
+// article is the indefinite article before a number as it is read: "an"
+// before eight, eleven, eighteen, eighty…, eight hundred…
+func article(number string) string {
+	digits := strings.ReplaceAll(number, ",", "")
+	switch {
+	case strings.HasPrefix(digits, "8"):
+		return "an"
+	case digits == "11" || digits == "18":
+		return "an"
+	case len(digits)%3 == 2 && (strings.HasPrefix(digits, "11") || strings.HasPrefix(digits, "18")):
+		// 11,000 and 18,500 are read "eleven thousand", "eighteen thousand".
+		return "an"
+	}
+	return "a"
 }

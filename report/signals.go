@@ -134,7 +134,8 @@ var codeMeanings = map[string]string{
 	"BUS_ADRALN": "invalid address alignment", "BUS_ADRERR": "nonexistent physical address",
 	"BUS_OBJERR": "object-specific hardware error", "ILL_ILLOPC": "illegal opcode",
 	"FPE_INTDIV": "integer divide by zero", "FPE_INTOVF": "integer overflow",
-	"SI_USER": "sent by kill", "SI_TKILL": "sent by tkill/tgkill (raise, abort)",
+	"SI_USER": "sent by kill", "SI_TKILL": "sent by tkill/tgkill",
+	"SI_QUEUE":  "sent by sigqueue",
 	"SI_KERNEL": "sent by the kernel",
 }
 
@@ -155,3 +156,33 @@ func CodeName(signo, code int) string {
 
 // CodeMeaning explains an si_code name in words, or returns "".
 func CodeMeaning(name string) string { return codeMeanings[name] }
+
+// CodeMeaningFrom explains si_code in words, as CodeMeaning does, and for
+// a signal a process sent (SI_USER, SI_TKILL, SI_QUEUE) also says whether
+// the process sent it to itself or another process did: si_pid is the
+// sender, pid the dumped process (0 when the core does not say). raise,
+// abort and pthread_kill send SI_TKILL to their own process, and so does
+// a watchdog's tgkill from another one; only the sender tells them apart.
+func CodeMeaningFrom(name string, senderPID, pid int) string {
+	m := codeMeanings[name]
+	if m == "" {
+		return ""
+	}
+	switch name {
+	case "SI_USER", "SI_TKILL", "SI_QUEUE":
+	default:
+		return m
+	}
+	switch {
+	case pid == 0 || senderPID == 0:
+		// The process's pid is unknown, or the sender's is hidden (a
+		// sender outside the process's pid namespace reads as 0).
+		return m
+	case senderPID == pid && name == "SI_TKILL":
+		return m + " from the process itself (raise, abort, pthread_kill)"
+	case senderPID == pid:
+		return m + " from the process itself"
+	default:
+		return m + " from another process"
+	}
+}

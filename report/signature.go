@@ -151,3 +151,39 @@ func (r *Report) MeaningfulFrames(n int) []string {
 	}
 	return frames
 }
+
+// unnamedInMachinery marks the frames without a name that lie between two
+// frames of the abort machinery (a stripped libstdc++'s terminate handler
+// between abort and std::terminate): the path to abort, not the code that
+// failed, and an offset that changes with every build of the library. One
+// pass from the outermost frame keeps it linear on deep stacks.
+func unnamedInMachinery(frames []Frame) []bool {
+	out := make([]bool, len(frames))
+	outer := false // the next named frame outward is machinery
+	for i := len(frames) - 1; i >= 0; i-- {
+		f := &frames[i]
+		switch {
+		case f.Signal:
+			outer = false
+		case f.Function == "":
+			out[i] = outer
+		default:
+			outer = IsAbortMachinery(f.Function)
+		}
+	}
+	// Only between two: an unnamed frame above the machinery (frame 0
+	// in a stripped library) is where the thread was.
+	inner := false
+	for i := range frames {
+		f := &frames[i]
+		switch {
+		case f.Signal:
+			inner = false
+		case f.Function == "":
+			out[i] = out[i] && inner
+		default:
+			inner = IsAbortMachinery(f.Function)
+		}
+	}
+	return out
+}

@@ -122,3 +122,25 @@ func TestSignatureSkipsTailCalls(t *testing.T) {
 		t.Errorf("signatures %q", sigs)
 	}
 }
+
+// TestSignatureUnnamedMachinery: a stripped C++ runtime's unnamed frames
+// between abort and std::terminate (the terminate handler) are the abort
+// path, skipped; an unnamed frame where the thread was, above any
+// machinery, and one between the program's own frames are kept.
+func TestSignatureUnnamedMachinery(t *testing.T) {
+	r := &Report{Signal: &Signal{Name: "SIGABRT"}, Process: Process{Exe: "/bin/p"}, Threads: []Thread{{Crashed: true, Frames: []Frame{
+		{Function: "raise", Module: "libc.so.6"}, {Function: "abort", Module: "libc.so.6"},
+		{Module: "libstdc++.so.6", ModuleOffset: 0x9d919}, {Module: "libstdc++.so.6", ModuleOffset: 0xa8e1a},
+		{Function: "std::terminate()", Module: "libstdc++.so.6"}, {Function: "__cxa_throw", Module: "libstdc++.so.6"},
+		{Function: "thrower(int)", Module: "p"}, {Module: "p", ModuleOffset: 0x1234}, {Function: "main", Module: "p"},
+	}}}, Diagnosis: []Diagnosis{{Kind: KindAbort}}}
+	if sig, _ := r.ComputeSignature(); sig != "SIGABRT abort in p: thrower(int) ← p+0x1234 ← main" {
+		t.Errorf("signature %q", sig)
+	}
+	top := &Report{Signal: &Signal{Name: "SIGSEGV"}, Process: Process{Exe: "/bin/p"}, Threads: []Thread{{Crashed: true, Frames: []Frame{
+		{Module: "libz.so.1", ModuleOffset: 0x40}, {Function: "abort", Module: "libc.so.6"}, {Function: "main", Module: "p"},
+	}}}}
+	if sig, _ := top.ComputeSignature(); sig != "SIGSEGV in p: libz.so.1+0x40 ← main" {
+		t.Errorf("signature %q", sig)
+	}
+}

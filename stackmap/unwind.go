@@ -127,6 +127,9 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 	// one is a loop in the saved registers, not a deeper frame.
 	seen := map[[2]uint64]bool{{cur.PC, cur.SP}: true}
 	scanned := 0 // consecutive frames found by scanning
+	// returns caches returnSite per return address: a deep recursion
+	// repeats a few return addresses millions of times.
+	returns := map[uint64]bool{}
 	for {
 		select {
 		case <-opts.Done:
@@ -148,6 +151,14 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 		if next.PC == 0 {
 			s.End, s.EndDetail = EndOfStack, "return address is 0"
 			return s
+		}
+		if next.Method == MethodCFI && next.Caller {
+			r, ok := returns[next.PC]
+			if !ok {
+				r = returnSite(mem, code, next.PC)
+				returns[next.PC] = r
+			}
+			next.Caller = r
 		}
 		if next.Method == MethodScan {
 			if scanned++; scanned > maxScanRun {
@@ -337,6 +348,29 @@ func callsInto(mem Memory, code Code, ra uint64, f *Frame) bool {
 
 // afterCall reports whether a call instruction ends exactly at ra: the
 // rule of x86.CallBefore.
+// returnSite reports whether pc, which the CFI of the frame below gave
+// as its return address, is one: a call ends there, or a runtime planted
+// it (plantedReturn), or its code cannot be read to tell. When it is not,
+// the frame below was entered without a call at pc: Go's signal handler
+// makes the faulting goroutine "call" runtime.sigpanic by pushing the
+// faulting PC itself (runtime/signal_amd64.go, pushCall), so pc is the
+// faulting instruction, and its CFI row and symbol are those at pc, not
+// at pc-1 (which, for a fault at a function's first instruction, lies in
+// the function before it).
+func returnSite(mem Memory, code Code, pc uint64) bool {
+	if pc < x86.MaxCallLen {
+		return true
+	}
+	var b [x86.MaxCallLen]byte
+	if n, err := mem.ReadAt(b[:], pc-x86.MaxCallLen); err != nil || n != len(b) {
+		return true
+	}
+	if _, ok := x86.CallEndingAt(b[:], pc); ok {
+		return true
+	}
+	return plantedReturn(code, pc)
+}
+
 func afterCall(mem Memory, ra uint64) bool {
 	_, ok := x86.CallBefore(mem, ra)
 	return ok
