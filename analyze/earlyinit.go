@@ -96,8 +96,8 @@ func (a *analysis) diagnoseEarlyInit() *report.Diagnosis {
 			sawStartup = true
 		}
 		ei.Path = append(ei.Path, t.Frames[i].Name())
-		if ei.Constructor == "" && (initCallers[fn] || initCallers[callingFunction(t.Frames[i])]) && i > 0 {
-			ei.Constructor = t.Frames[i-1].Name()
+		if ei.Initializer == "" && (initCallers[fn] || initCallers[callingFunction(t.Frames[i])]) && i > 0 {
+			ei.Initializer = t.Frames[i-1].Name()
 		}
 	}
 	outer := t.Frames[len(t.Frames)-1].Function

@@ -33,6 +33,6 @@ func FuzzAnalyze(f *testing.F) {
 		r := s.Report()
 		r.WriteJSON(io.Discard)
 		render.Text(io.Discard, r, render.TextOptions{})
-		render.Markdown(io.Discard, r)
+		render.Markdown(io.Discard, r, render.MarkdownOptions{Limit: render.DefaultMarkdownLimit})
 	})
 }

@@ -42,7 +42,7 @@ func TestGoldenReports(t *testing.T) {
 			if err := render.Text(&text, r, render.TextOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if err := render.Markdown(&md, r); err != nil {
+			if err := render.Markdown(&md, r, render.MarkdownOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			// The JSON golden keeps the first and last frames of long

@@ -83,7 +83,7 @@ func TestNoPRSTATUS(t *testing.T) {
 			if testing.Verbose() {
 				t.Logf("%s", buf.String())
 			}
-			if err := render.Markdown(&buf, r); err != nil {
+			if err := render.Markdown(&buf, r, render.MarkdownOptions{}); err != nil {
 				t.Errorf("markdown: %v", err)
 			}
 			if err := r.WriteJSON(&buf); err != nil {

@@ -40,7 +40,7 @@ func TestNoSecretsByDefault(t *testing.T) {
 	var out bytes.Buffer
 	r.WriteJSON(&out)
 	render.Text(&out, r, render.TextOptions{})
-	render.Markdown(&out, r)
+	render.Markdown(&out, r, render.MarkdownOptions{})
 	for _, s := range secrets {
 		if strings.Contains(out.String(), s) {
 			t.Errorf("the report holds %q:\n%s", s, out.String())

@@ -121,9 +121,13 @@ func (mm *memoryMap) describe(addr uint64) string {
 // minMapAddr is vm.mmap_min_addr's usual value: nothing is mapped below.
 const minMapAddr = 64 << 10
 
+// WhatIsSchema names the version of whatis --format json.
+const WhatIsSchema = "coreview.whatis/v1"
+
 // WhatIs is the answer to "what is at this address?": mdb's ::whatis for
-// cores.
+// cores. Its JSON is schema/whatis-v1.schema.json.
 type WhatIs struct {
+	Schema   string          `json:"schema"`
 	Address  report.Addr     `json:"address"`
 	Mapping  *report.Mapping `json:"mapping,omitempty"`
 	Where    string          `json:"where"`
@@ -133,26 +137,50 @@ type WhatIs struct {
 	Offset   uint64          `json:"offset,omitempty"`
 	// Source is where a code address is in the source, from DWARF: the
 	// calls inlined there, innermost first, then the function holding
-	// them, each as "function at file:line".
-	Source []string `json:"source,omitempty"`
+	// them.
+	Source []SourcePos `json:"source,omitempty"`
 	// Frames lists the stack frames whose [SP, CFA) holds the address.
-	Frames []string `json:"frames,omitempty"`
+	Frames []HoldingFrame `json:"frames,omitempty"`
 }
 
-// sourceWords is "function at file:line" for a frame with a source
-// position, else its function.
-func sourceWords(f *report.Frame) string {
-	if f.File == "" {
-		return nameOr(f.Function, "??")
-	}
-	return fmt.Sprintf("%s at %s:%d", nameOr(f.Function, "??"), f.File, f.Line)
+// SourcePos is a function's source position at a code address.
+type SourcePos struct {
+	Function string `json:"function"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column,omitempty"`
+	// Inlined is set for a call inlined at the address; the last
+	// position, the function holding them, has it clear.
+	Inlined bool `json:"inlined"`
+}
+
+// String is "function at file:line".
+func (p SourcePos) String() string {
+	return fmt.Sprintf("%s at %s:%d", p.Function, p.File, p.Line)
+}
+
+// HoldingFrame is a stack frame whose [SP, CFA) holds an address.
+type HoldingFrame struct {
+	Thread   int         `json:"thread"`
+	Index    int         `json:"index"`
+	Function string      `json:"function"`
+	SP       report.Addr `json:"sp"`
+	CFA      report.Addr `json:"cfa"`
+	// BelowCFA is how many bytes the address lies below the CFA.
+	BelowCFA uint64 `json:"below_cfa"`
+}
+
+// String says it in words: "thread 7 frame #1 parse [0x…–0x…), 8 bytes
+// below its CFA".
+func (h HoldingFrame) String() string {
+	return fmt.Sprintf("thread %d frame #%d %s [%#x–%#x), %s below its CFA", h.Thread, h.Index, h.Function, uint64(h.SP), uint64(h.CFA), report.Distance(h.BelowCFA))
 }
 
 // WhatIs describes addr: its mapping, role and owner, the symbol it falls
 // in, and which thread's stack frame holds it. It uses the stacks and roles
 // that building r worked out.
 func (s *Session) WhatIs(addr uint64, r *report.Report) WhatIs {
-	w := WhatIs{Address: report.Addr(addr)}
+	w := WhatIs{Schema: WhatIsSchema, Address: report.Addr(addr)}
 	stacks, mm := s.last.stacks, s.last.mm
 	w.Where = mm.describe(addr)
 	if m := s.Core.Mapping(addr); m != nil {
@@ -164,11 +192,11 @@ func (s *Session) WhatIs(addr uint64, r *report.Report) WhatIs {
 		fr := report.Frame{PC: report.Addr(addr)}
 		s.symbolizeFrame(&fr, mod, addr)
 		w.Symbol, w.Function, w.Offset = fr.Symbol, fr.Function, fr.Offset
-		for _, in := range append(fr.Inlined, fr) {
-			w.Source = append(w.Source, sourceWords(&in))
-		}
-		if fr.File == "" && len(fr.Inlined) == 0 {
-			w.Source = nil
+		for i, in := range append(fr.Inlined, fr) {
+			if in.File == "" {
+				continue // no line for it: it has no source position to give
+			}
+			w.Source = append(w.Source, SourcePos{Function: nameOr(in.Function, "??"), File: in.File, Line: in.Line, Column: in.Column, Inlined: i < len(fr.Inlined)})
 		}
 	}
 	// A frame holds the addresses in [SP, CFA) on its own stack (its
@@ -188,8 +216,8 @@ func (s *Session) WhatIs(addr uint64, r *report.Report) WhatIs {
 				if i < len(r.Threads[ti].Frames) && r.Threads[ti].Frames[i].Function != "" {
 					name = r.Threads[ti].Frames[i].Function
 				}
-				w.Frames = append(w.Frames, fmt.Sprintf("thread %d frame #%d %s [%#x–%#x), %s below its CFA",
-					s.Core.Threads[ti].TID, i, name, f.SP, f.CFA, report.Distance(f.CFA-addr)))
+				w.Frames = append(w.Frames, HoldingFrame{Thread: s.Core.Threads[ti].TID, Index: i, Function: name,
+					SP: report.Addr(f.SP), CFA: report.Addr(f.CFA), BelowCFA: f.CFA - addr})
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
@@ -36,7 +35,7 @@ func TestWhatIs(t *testing.T) {
 	// on the segment.
 	fr := r.CrashedThread().Frames[1]
 	slot := s.WhatIs(uint64(fr.CFA)-8, r)
-	if slot.Mapping == nil || slot.Mapping.Role != report.RoleStackSegment || len(slot.Frames) == 0 || !strings.Contains(slot.Frames[0], "frame #1 ") {
+	if slot.Mapping == nil || slot.Mapping.Role != report.RoleStackSegment || len(slot.Frames) == 0 || slot.Frames[0].Index != 1 {
 		t.Errorf("stack slot: %+v", slot)
 	}
 	// rust_psm_on_stack's SP is on the segment and its CFA on the
@@ -55,7 +54,7 @@ func TestWhatIs(t *testing.T) {
 	for _, addr := range []uint64{uint64(psm.SP) + 0x800, uint64(psm.SP) + 0x1800, uint64(psm.CFA) - 0x10000} {
 		w := s.WhatIs(addr, r)
 		for _, f := range w.Frames {
-			if strings.Contains(f, "rust_psm_on_stack") {
+			if f.Function == "rust_psm_on_stack" {
 				t.Errorf("%#x (%s) attributed to the frame that switches stacks: %s", addr, w.Where, f)
 			}
 		}
@@ -141,11 +140,11 @@ func TestWhatIsSource(t *testing.T) {
 		t.Fatalf("source %q for a frame with %d inlined calls", w.Source, len(f0.Inlined))
 	}
 	for i, in := range f0.Inlined {
-		if want := fmt.Sprintf("%s at %s:%d", in.Function, in.File, in.Line); w.Source[i] != want {
+		if want := fmt.Sprintf("%s at %s:%d", in.Function, in.File, in.Line); w.Source[i].String() != want || !w.Source[i].Inlined {
 			t.Errorf("source[%d] = %q, want %q", i, w.Source[i], want)
 		}
 	}
-	if want := fmt.Sprintf("%s at %s:%d", f0.Function, f0.File, f0.Line); w.Source[len(w.Source)-1] != want {
+	if want := fmt.Sprintf("%s at %s:%d", f0.Function, f0.File, f0.Line); w.Source[len(w.Source)-1].String() != want || w.Source[len(w.Source)-1].Inlined {
 		t.Errorf("source = %q, want last %q", w.Source, want)
 	}
 }

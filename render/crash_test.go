@@ -46,7 +46,7 @@ func TestTextCrashSite(t *testing.T) {
 		t.Errorf("Registers: thread 8's registers missing:\n%s", b.String())
 	}
 	b.Reset()
-	if err := Markdown(&b, r); err != nil {
+	if err := Markdown(&b, r, MarkdownOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "The crashed thread was reading input.rs (100 bytes): frame #0's rdi points at byte 10 (line 1, column 11): `((((`") {

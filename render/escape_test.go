@@ -65,7 +65,7 @@ func TestTextEscapesControlCharacters(t *testing.T) {
 // a <details>, or starts a heading; fences outgrow backtick runs.
 func TestMarkdownInert(t *testing.T) {
 	var b bytes.Buffer
-	if err := Markdown(&b, hostileReport()); err != nil {
+	if err := Markdown(&b, hostileReport(), MarkdownOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

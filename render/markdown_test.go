@@ -13,7 +13,7 @@ import (
 // the memory map and the environment in collapsible sections.
 func TestMarkdownHandBuilt(t *testing.T) {
 	var b bytes.Buffer
-	if err := Markdown(&b, handBuilt()); err != nil {
+	if err := Markdown(&b, handBuilt(), MarkdownOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -30,7 +30,7 @@ func TestMarkdownHandBuilt(t *testing.T) {
 		"  #1–#4                      descend ×4",
 		"```",
 		"<details><summary>Other threads (1)</summary>",
-		"thread 43: 1 frames, unreadable memory",
+		"**thread 43**: 1 frames, unreadable memory — `futex_wait`",
 		"<details><summary>Memory map (4 mappings)</summary>",
 		"00007ffd10000000  00007ffd10800000  8M    rw-   stack   42                    ",
 		"(* = bytes not in the core)",

@@ -27,7 +27,7 @@ func TestSnapshot(t *testing.T) {
 		t.Errorf("text:\n%s", out)
 	}
 	b.Reset()
-	if err := Markdown(&b, r); err != nil {
+	if err := Markdown(&b, r, MarkdownOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out = b.String()

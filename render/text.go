@@ -84,6 +84,12 @@ func Text(w io.Writer, r *report.Report, o TextOptions) error {
 			bw.printf("  hint: %s\n", h)
 		}
 	}
+	if pic := StackPicture(r); pic != nil {
+		bw.printf("\nthe crashed thread's stacks:\n")
+		for _, l := range pic {
+			bw.printf("  %s\n", l)
+		}
+	}
 	for i := range r.Inputs {
 		if !r.Inputs[i].Shown(overflowed(r)) {
 			continue

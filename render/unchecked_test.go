@@ -34,7 +34,7 @@ func TestUncheckedModule(t *testing.T) {
 		t.Error("an ok module is called unchecked")
 	}
 	var md bytes.Buffer
-	if err := Markdown(&md, r); err != nil {
+	if err := Markdown(&md, r, MarkdownOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	inOrder(t, md.String(),

@@ -274,9 +274,11 @@ type LinkInfo struct {
 type EarlyInit struct {
 	// Path is the start-up frames, outermost first.
 	Path []string `json:"path"`
-	// Constructor is set when the crash was in a constructor
+	// Initializer is set when the crash was in a constructor
 	// (.init_array, __attribute__((constructor)), a static initializer).
-	Constructor string   `json:"constructor,omitempty"`
+	// Its JSON name was "constructor" before coreview.report/v1.1:
+	// JavaScript reads that key as Object.prototype.constructor.
+	Initializer string   `json:"initializer,omitempty"`
 	Link        LinkInfo `json:"link"`
 }
 

@@ -38,7 +38,7 @@ func TestDiagnosisJSONKeepsEveryField(t *testing.T) {
 		{Diagnosis{Kind: "abort", AbortInfo: &AbortInfo{Cause: "assertion", Caller: ref, Message: "m", Assertion: "x", File: "f.c", Line: 3, Function: "g",
 			Panic: &Panic{Message: "m", Location: PanicLocation{File: "src/main.rs", Line: 7, Column: 5}}, Exception: &CxxException{Type: "std::runtime_error", What: "w"}}}, AbortInfo{}},
 		{Diagnosis{Kind: "unrelocated-pointer", Unrelocated: &Unrelocated{Pointer: 1, Used: "pc", Module: "m", Base: 2, Resolves: 3, Symbol: "s", Section: ".text", Slot: slot, Link: link}}, Unrelocated{}},
-		{Diagnosis{Kind: "early-init", EarlyInit: &EarlyInit{Path: []string{"_start"}, Constructor: "c", Link: link}}, EarlyInit{}},
+		{Diagnosis{Kind: "early-init", EarlyInit: &EarlyInit{Path: []string{"_start"}, Initializer: "c", Link: link}}, EarlyInit{}},
 	}
 	for _, tt := range tests {
 		b, err := json.Marshal(tt.d)

@@ -289,8 +289,8 @@ func (ss *StackSegments) Explain(tid int) (string, []string) {
 func (ei *EarlyInit) Explain(tid int) (string, []string) {
 	var more []string
 	summary := fmt.Sprintf("The crash happened before main: thread %d was still in start-up code (%s).", tid, boundedList(ei.Path, " → "))
-	if ei.Constructor != "" {
-		summary = fmt.Sprintf("The crash happened before main, in the constructor %s: thread %d was running initializers (%s).", ei.Constructor, tid, boundedList(ei.Path, " → "))
+	if ei.Initializer != "" {
+		summary = fmt.Sprintf("The crash happened before main, in the constructor %s: thread %d was running initializers (%s).", ei.Initializer, tid, boundedList(ei.Path, " → "))
 	}
 	l := ei.Link
 	if l.Type != "" {

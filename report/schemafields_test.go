@@ -28,8 +28,10 @@ func TestSchemaNamesEveryField(t *testing.T) {
 	c := &schemaCheck{t: t, defs: defs}
 	rep := reflect.TypeOf(Report{})
 	c.object("report", rep, root)
+	// The diagnosis is one closed schema per kind (oneOf), each naming
+	// its kinds in properties.kind.
 	diag, _ := defs["diagnosis"].(map[string]any)
-	allOf, _ := diag["allOf"].([]any)
+	alts, _ := diag["oneOf"].([]any)
 	details := map[Kind]reflect.Type{
 		KindStackOverflow: reflect.TypeOf(StackOverflow{}), KindStackSegments: reflect.TypeOf(StackSegments{}),
 		KindNullCall: reflect.TypeOf(ControlFlow{}), KindBadPC: reflect.TypeOf(ControlFlow{}), KindExecNonExec: reflect.TypeOf(ControlFlow{}),
@@ -45,10 +47,10 @@ func TestSchemaNamesEveryField(t *testing.T) {
 	}
 	for kind, typ := range details {
 		var then map[string]any
-		for _, a := range allOf {
-			cond, _ := a.(map[string]any)
-			if kindMatches(cond["if"], kind) {
-				then, _ = cond["then"].(map[string]any)
+		for _, a := range alts {
+			alt := c.resolve(a.(map[string]any))
+			if kindMatches(alt, kind) {
+				then = alt
 			}
 		}
 		if then == nil {
@@ -98,8 +100,8 @@ func (c *schemaCheck) object(where string, typ reflect.Type, schema map[string]a
 	}
 }
 
-// resolve follows $refs, and picks the object alternative of a oneOf
-// (such as the signal, null or an object).
+// resolve follows $refs, and picks the object or array alternative of a
+// oneOf (such as the signal, null or an object; frames, null or an array).
 func (c *schemaCheck) resolve(s map[string]any) map[string]any {
 	for {
 		if ref, ok := s["$ref"].(string); ok {
@@ -112,7 +114,7 @@ func (c *schemaCheck) resolve(s map[string]any) map[string]any {
 		}
 		next := s
 		for _, a := range alts {
-			if m, _ := a.(map[string]any); m["type"] == "object" || m["$ref"] != nil {
+			if m, _ := a.(map[string]any); m["type"] == "object" || m["type"] == "array" || m["$ref"] != nil {
 				next = m
 			}
 		}
@@ -123,7 +125,8 @@ func (c *schemaCheck) resolve(s map[string]any) map[string]any {
 	}
 }
 
-// kindMatches reports whether an allOf "if" selects kind, by const or enum.
+// kindMatches reports whether a diagnosis schema is kind's, by const or
+// enum.
 func kindMatches(cond any, kind Kind) bool {
 	m, _ := cond.(map[string]any)
 	props, _ := m["properties"].(map[string]any)

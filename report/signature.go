@@ -3,7 +3,6 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"path"
 	"strings"
 )
@@ -140,58 +139,15 @@ func stripGenerics(name string) string {
 // MeaningfulFrames returns up to n names from the crashed thread's stack
 // for the signature (see ComputeSignature for what is skipped).
 func (r *Report) MeaningfulFrames(n int) []string {
-	t := r.CrashedThread()
-	if t == nil && r.Snapshot && len(r.Threads) > 0 {
-		// A snapshot's first thread is the one the writer stopped
-		// first (gcore's current thread).
-		t = &r.Threads[0]
-	}
-	// Start-up frames count only when the crash happened before main:
-	// an unrelocated pointer used after main was reached is not one.
-	early := false
-	for _, d := range r.Diagnosis {
-		early = early || d.Kind == KindEarlyInit
+	t, idx, fallback := r.meaningfulFrameIndices(n)
+	if fallback {
+		// Nothing meaningful: the module of the faulting frame is still a
+		// stable fact.
+		return []string{nameOr(t.Frames[idx[0]].Module, "??")}
 	}
 	var frames []string
-	if t != nil {
-		start := r.SignatureStart
-		if start < 0 || start >= len(t.Frames) {
-			start = 0
-		}
-		var prevRaw, prevName string
-		inMachinery := unnamedInMachinery(t.Frames[start:])
-		for i, f := range t.Frames[start:] {
-			if len(frames) == n {
-				break
-			}
-			if f.Signal || f.Module == "" || IsAbortMachinery(f.Function) && f.Function != "" || IsRuntimeModule(f.Module) || inMachinery[i] ||
-				IsGoMachinery(f.Function) || IsGoEntry(f.Function) {
-				continue
-			}
-			// Start-up frames are in every stack; they matter only when
-			// the crash happened there.
-			if IsStartup(f.Function) && !early {
-				continue
-			}
-			// A recursion repeats one name thousands of times: it is
-			// stripped once.
-			if f.Function != prevRaw {
-				prevRaw, prevName = f.Function, stripClone(stripGenerics(f.Function))
-			}
-			name := prevName
-			if f.Function == "" {
-				name = fmt.Sprintf("%s+%#x", f.Module, uint64(f.ModuleOffset))
-			}
-			if len(frames) > 0 && frames[len(frames)-1] == name {
-				continue
-			}
-			frames = append(frames, name)
-		}
-		if len(frames) == 0 && len(t.Frames) > 0 {
-			// Nothing named: the module of the faulting frame is still
-			// a stable fact.
-			frames = append(frames, nameOr(t.Frames[start].Module, "??"))
-		}
+	for _, i := range idx {
+		frames = append(frames, signatureName(&t.Frames[i]))
 	}
 	return frames
 }

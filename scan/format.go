@@ -6,7 +6,9 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -19,15 +21,15 @@ import (
 // first core), for a terminal.
 func (res *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "CORE\tPROCESS\tSIGNAL\tDIAGNOSIS\tSIGNATURE\tTOP FRAME\n")
+	base, baseCol := "", func(string) string { return "" }
+	if res.baselined {
+		base, baseCol = "\tBASELINE", func(b string) string { return "\t" + nameOr(b, "-") }
+	}
+	fmt.Fprintf(tw, "CORE\tPROCESS\tSIGNAL\tDIAGNOSIS\tSIGNATURE%s\tTOP FRAME\n", base)
 	for _, r := range res.Rows {
 		if r.Error != "" && r.SignatureHash == "" {
-			fmt.Fprintf(tw, "%s\t%s\t-\terror\t-\t%s\n", cell(r.Path), cell(r.process()), cell(r.Error))
+			fmt.Fprintf(tw, "%s\t%s\t-\terror\t-%s\t%s\n", cell(r.Path), cell(r.process()), baseCol(""), cell(r.Error))
 			continue
-		}
-		top := "-"
-		if len(r.Frames) > 0 {
-			top = r.Frames[0]
 		}
 		diag := "-"
 		if len(r.Diagnoses) > 0 {
@@ -37,20 +39,23 @@ func (res *Result) WriteTable(w io.Writer) error {
 		if r.Snapshot {
 			sig, diag = "snapshot", "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell(r.Path), cell(r.process()), sig, diag, r.SignatureHash, cell(top))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t%s\n", cell(r.Path), cell(r.process()), sig, diag, r.SignatureHash, baseCol(r.Baseline), cell(r.topFrame()))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\n%d cores, %d distinct crashes, %d could not be analyzed", len(res.Rows), len(res.Groups), res.Errors)
+	if res.New != nil {
+		fmt.Fprintf(w, ", %d new (not in the baseline)", *res.New)
+	}
 	if n := res.SnapshotCount(); n > 0 {
 		fmt.Fprintf(w, ", %d snapshot(s) of running processes (not crashes)", n)
 	}
 	fmt.Fprintf(w, "\n")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "COUNT\tSIGNATURE\tDIAGNOSIS\tFIRST CORE\tCRASH\n")
+	fmt.Fprintf(tw, "COUNT\tSIGNATURE%s\tDIAGNOSIS\tFIRST CORE\tCRASH\n", base)
 	for _, g := range res.Groups {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", g.Count, g.SignatureHash, g.Diagnosis, cell(g.FirstCore), cell(g.Signature))
+		fmt.Fprintf(tw, "%d\t%s%s\t%s\t%s\t%s\n", g.Count, g.SignatureHash, baseCol(g.Baseline), g.Diagnosis, cell(g.FirstCore), cell(g.Signature))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -65,6 +70,26 @@ func (res *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "\n%s (%d snapshot(s)): %s\n", g.SignatureHash, g.Count, g.Signature)
 	}
 	return nil
+}
+
+// topFrame is the row's first meaningful frame, where the signature
+// starts (not the abort or raise machinery every abort shares); its first
+// frame when the signature skipped them all.
+func (r *Row) topFrame() string {
+	if len(r.Stack) > 0 {
+		return r.Stack[0].Function
+	}
+	if len(r.Frames) > 0 {
+		return r.Frames[0]
+	}
+	return "-"
+}
+
+func nameOr(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }
 
 // cell is a string from a core (a file name, a message quoting one) as a
@@ -100,7 +125,8 @@ func (r *Row) process() string {
 	return fmt.Sprintf("%s[%d]%s", comm, pid, when)
 }
 
-// WriteJSONL writes one JSON object per core, then one summary object.
+// WriteJSONL writes one JSON object per core, then one summary object,
+// each with the schema (coreview.scan.jsonl/v1) and its type.
 func (res *Result) WriteJSONL(w io.Writer) error {
 	jw := NewJSONLWriter(w)
 	for _, r := range res.Rows {
@@ -125,9 +151,10 @@ func NewJSONLWriter(w io.Writer) *JSONLWriter {
 // Row writes one core's line.
 func (j *JSONLWriter) Row(r Row) error {
 	return j.enc.Encode(struct {
-		Type string `json:"type"`
+		Schema string `json:"schema"`
+		Type   string `json:"type"`
 		Row
-	}{"core", r})
+	}{JSONLSchema, "core", r})
 }
 
 // WriteJSONLSummary writes the summary line that ends WriteJSONL's output.
@@ -135,13 +162,18 @@ func (res *Result) WriteJSONLSummary(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(struct {
+		Schema    string  `json:"schema"`
 		Type      string  `json:"type"`
 		Cores     int     `json:"cores"`
 		Errors    int     `json:"errors"`
+		New       *int    `json:"new,omitempty"`
 		Groups    []Group `json:"groups"`
 		Snapshots []Group `json:"snapshots"`
-	}{"summary", len(res.Rows), res.Errors, res.Groups, res.Snapshots})
+	}{JSONLSchema, "summary", len(res.Rows), res.Errors, res.New, res.Groups, res.Snapshots})
 }
+
+// Schema names the version of scan --format json.
+const Schema = "coreview.scan/v1"
 
 // WriteJSON writes the whole scan as one object.
 func (res *Result) WriteJSON(w io.Writer) error {
@@ -150,7 +182,7 @@ func (res *Result) WriteJSON(w io.Writer) error {
 	return enc.Encode(struct {
 		Schema string `json:"schema"`
 		*Result
-	}{"coreview.scan/v1", res})
+	}{Schema, res})
 }
 
 // WriteMarkdown writes a bug-tracker-ready summary: one section per
@@ -159,6 +191,9 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 	var b bytes.Buffer
 	printf := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	printf("# Crash scan: %d cores, %d distinct crashes", len(res.Rows), len(res.Groups))
+	if res.New != nil {
+		printf(", %d new", *res.New)
+	}
 	if n := res.SnapshotCount(); n > 0 {
 		printf(", %d snapshot(s)", n)
 	}
@@ -168,13 +203,25 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 		rows[r.Path] = r.Systemd
 	}
 	if len(res.Groups) > 0 {
-		printf("| count | signature | diagnosis | first core |\n|---:|---|---|---|\n")
+		if res.baselined {
+			printf("| count | signature | baseline | diagnosis | first core |\n|---:|---|---|---|---|\n")
+		} else {
+			printf("| count | signature | diagnosis | first core |\n|---:|---|---|---|\n")
+		}
 		for _, g := range res.Groups {
-			printf("| %d | `%s` | %s | %s |\n", g.Count, g.SignatureHash, render.EscapeMarkdown(g.Diagnosis), render.TableCode(g.FirstCore))
+			printf("| %d | `%s` |", g.Count, g.SignatureHash)
+			if res.baselined {
+				printf(" %s |", g.Baseline)
+			}
+			printf(" %s | %s |\n", render.EscapeMarkdown(g.Diagnosis), render.TableCode(g.FirstCore))
 		}
 	}
 	for _, g := range res.Groups {
-		printf("\n## %s\n\n", render.EscapeMarkdown(g.Signature))
+		printf("\n## %s", render.EscapeMarkdown(g.Signature))
+		if g.Baseline != "" {
+			printf(" (%s)", g.Baseline)
+		}
+		printf("\n\n")
 		if g.Summary != "" {
 			printf("%s\n\n", render.EscapeMarkdown(g.Summary))
 		}
@@ -218,23 +265,30 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 // per distinct crash, one erroring testcase per core that could not be
 // analyzed.
 type junitSuite struct {
-	XMLName  xml.Name    `xml:"testsuite"`
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	XMLName   xml.Name    `xml:"testsuite"`
+	Name      string      `xml:"name,attr"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Errors    int         `xml:"errors,attr"`
+	Skipped   int         `xml:"skipped,attr"`
+	Time      string      `xml:"time,attr"`
+	Timestamp string      `xml:"timestamp,attr,omitempty"`
+	Hostname  string      `xml:"hostname,attr,omitempty"`
+	Cases     []junitCase `xml:"testcase"`
 }
 
 type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Error     *junitMessage `xml:"error,omitempty"`
 }
+
+// seconds writes a duration as JUnit's time attribute: seconds, to the
+// millisecond.
+func seconds(s float64) string { return strconv.FormatFloat(s, 'f', 3, 64) }
 
 type junitMessage struct {
 	Message string `xml:"message,attr"`
@@ -242,9 +296,24 @@ type junitMessage struct {
 	Text    string `xml:",chardata"`
 }
 
-// WriteJUnit writes the scan as JUnit XML.
+// WriteJUnit writes the scan as JUnit XML: the suite's timestamp (when the
+// scan began, local time without a zone, as Ant writes it and its schema
+// requires), the machine's host name and the scan's time; each case's time
+// is its cores' analyses added up. A crash the baseline knows is a skipped
+// case, so it does not fail the build; a scan that found nothing is one
+// passing case, which CI systems need to tell "no crash" from "no report".
 func (res *Result) WriteJUnit(w io.Writer) error {
-	s := junitSuite{Name: "coreview", Time: "0"}
+	s := junitSuite{Name: "coreview", Time: seconds(res.Elapsed.Seconds())}
+	if !res.Started.IsZero() {
+		s.Timestamp = res.Started.Format("2006-01-02T15:04:05")
+	}
+	if h, err := os.Hostname(); err == nil {
+		s.Hostname = h
+	}
+	secs := map[string]float64{}
+	for _, r := range res.Rows {
+		secs[r.Path] += r.Seconds
+	}
 	for _, g := range res.Groups {
 		var text strings.Builder
 		fmt.Fprintf(&text, "%s\n\n", g.Summary)
@@ -255,11 +324,21 @@ func (res *Result) WriteJUnit(w io.Writer) error {
 		for _, c := range g.Cores {
 			fmt.Fprintf(&text, "  %s\n", c)
 		}
-		s.Cases = append(s.Cases, junitCase{
-			Name: g.Signature, Classname: "crash." + g.Diagnosis, Time: "0",
-			Failure: &junitMessage{Message: fmt.Sprintf("%d core(s): %s", g.Count, g.Signature), Type: g.Diagnosis, Text: text.String()},
-		})
-		s.Failures++
+		t := 0.0
+		for _, c := range g.Cores {
+			t += secs[c]
+		}
+		msg := &junitMessage{Message: fmt.Sprintf("%d core(s): %s", g.Count, g.Signature), Type: nameOr(g.Diagnosis, "crash"), Text: text.String()}
+		c := junitCase{Name: g.Signature, Classname: "crash." + nameOr(g.Diagnosis, "signal"), Time: seconds(t)}
+		if g.Baseline == BaselineKnown {
+			msg.Message = "known crash (in the baseline): " + msg.Message
+			c.Skipped = msg
+			s.Skipped++
+		} else {
+			c.Failure = msg
+			s.Failures++
+		}
+		s.Cases = append(s.Cases, c)
 	}
 	// A snapshot is a passing testcase: it was read, and it is no crash.
 	for _, g := range res.Snapshots {
@@ -271,9 +350,12 @@ func (res *Result) WriteJUnit(w io.Writer) error {
 		if r.Error == "" || r.SignatureHash != "" {
 			continue
 		}
-		s.Cases = append(s.Cases, junitCase{Name: r.Path, Classname: "core.unreadable", Time: "0",
+		s.Cases = append(s.Cases, junitCase{Name: r.Path, Classname: "core.unreadable", Time: seconds(r.Seconds),
 			Error: &junitMessage{Message: r.Error, Type: "unreadable", Text: r.Error}})
 		s.Errors++
+	}
+	if len(s.Cases) == 0 {
+		s.Cases = append(s.Cases, junitCase{Name: fmt.Sprintf("no crash in %d core(s)", len(res.Rows)), Classname: "coreview.scan", Time: s.Time})
 	}
 	s.Tests = len(s.Cases)
 	if _, err := io.WriteString(w, xml.Header); err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -61,11 +62,21 @@ type Row struct {
 	Signature     string   `json:"signature,omitempty"`
 	SignatureHash string   `json:"signature_hash,omitempty"`
 	Frames        []string `json:"frames,omitempty"`
-	Warnings      int      `json:"warnings,omitempty"`
-	Error         string   `json:"error,omitempty"`
+	// Stack is the crashed thread's meaningful frames, the ones the
+	// signature is made of; the first is where the crash is (scan's TOP
+	// FRAME, SARIF's location).
+	Stack    []report.Location `json:"stack,omitempty"`
+	Warnings int               `json:"warnings,omitempty"`
+	Error    string            `json:"error,omitempty"`
 	// Systemd is what systemd-coredump recorded in the core's file name
 	// and extended attributes.
 	Systemd *report.Systemd `json:"systemd,omitempty"`
+	// Seconds is how long the core's analysis took.
+	Seconds float64 `json:"seconds,omitempty"`
+	// Job is, after Merge, the JSON Lines file the core came from.
+	Job string `json:"job,omitempty"`
+	// Baseline is, with a baseline, BaselineKnown or BaselineNew.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // Group is every core that shares one crash signature.
@@ -78,6 +89,12 @@ type Group struct {
 	FirstCore     string   `json:"first_core"`
 	Frames        []string `json:"frames"`
 	Cores         []string `json:"cores"`
+	// Stack is the first core's Stack.
+	Stack []report.Location `json:"stack,omitempty"`
+	// Jobs are, after Merge, the JSON Lines files whose cores hit it.
+	Jobs []string `json:"jobs,omitempty"`
+	// Baseline is, with a baseline, BaselineKnown or BaselineNew.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // Result is a whole scan.
@@ -85,6 +102,14 @@ type Result struct {
 	Rows   []Row   `json:"cores"`
 	Groups []Group `json:"groups"`
 	Errors int     `json:"errors"`
+	// New counts, with a baseline, the groups it does not hold.
+	New *int `json:"new,omitempty"`
+	// Started and Elapsed are when the scan began and how long it took
+	// (JUnit's timestamp and time); zero after Merge.
+	Started time.Time     `json:"-"`
+	Elapsed time.Duration `json:"-"`
+	// baselined is set once ApplyBaseline has marked the rows.
+	baselined bool
 	// Snapshots groups the snapshot cores (Row.Snapshot) by signature,
 	// apart from the crashes in Groups.
 	Snapshots []Group `json:"snapshots"`
@@ -119,6 +144,7 @@ func runPaths(paths []string, opts Options) (*Result, error) {
 		jobs = runtime.NumCPU()
 	}
 	rows := make([]Row, len(paths))
+	started := time.Now()
 	if opts.index == nil {
 		opts.index = &dirIndex{dirs: map[string]*indexedDir{}}
 	}
@@ -171,17 +197,19 @@ func runPaths(paths []string, opts Options) (*Result, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			progress(true, p)
+			start := time.Now()
 			if opts.Isolate != nil {
 				rows[i] = runWorker(p, opts)
 			} else {
 				rows[i] = scanOne(p, opts)
 			}
+			rows[i].Seconds = time.Since(start).Seconds()
 			emit(i)
 			progress(false, p)
 		}()
 	}
 	wg.Wait()
-	res := &Result{Rows: rows}
+	res := &Result{Rows: rows, Started: started, Elapsed: time.Since(started)}
 	res.group()
 	return res, nil
 }
@@ -289,6 +317,7 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 	}
 	row.Signature, row.SignatureHash = r.Signature, r.SignatureHash
 	row.Frames = topFrames(r, 5)
+	row.Stack = r.CrashStack(5)
 	row.Warnings = len(r.Warnings)
 	// Without the right executable the frames, and so the signature,
 	// would be wrong: such a core is an error row, not a crash group.
@@ -307,7 +336,7 @@ func analyzeRow(ctx context.Context, path string, opts Options) Row {
 			row.Error = fmt.Sprintf("executable %s: %s does not match the core (%s)", m.Path, m.File, why)
 		}
 		if row.Error != "" {
-			row.Signature, row.SignatureHash = "", ""
+			row.Signature, row.SignatureHash, row.Stack = "", "", nil
 		}
 	}
 	return row
@@ -358,14 +387,18 @@ func (res *Result) group() {
 			i = len(*groups)
 			index[row.SignatureHash] = i
 			g := Group{Signature: row.Signature, SignatureHash: row.SignatureHash, FirstCore: row.Path,
-				Frames: append([]string{}, row.Frames...), Summary: row.Summary}
+				Frames: append([]string{}, row.Frames...), Summary: row.Summary, Stack: row.Stack, Baseline: row.Baseline}
 			if len(row.Diagnoses) > 0 {
 				g.Diagnosis = row.Diagnoses[0]
 			}
 			*groups = append(*groups, g)
 		}
-		(*groups)[i].Count++
-		(*groups)[i].Cores = append((*groups)[i].Cores, row.Path)
+		g := &(*groups)[i]
+		g.Count++
+		g.Cores = append(g.Cores, row.Path)
+		if row.Job != "" && (len(g.Jobs) == 0 || !slices.Contains(g.Jobs, row.Job)) {
+			g.Jobs = append(g.Jobs, row.Job)
+		}
 	}
 	sort.SliceStable(res.Groups, func(i, j int) bool { return res.Groups[i].Count > res.Groups[j].Count })
 	sort.SliceStable(res.Snapshots, func(i, j int) bool { return res.Snapshots[i].Count > res.Snapshots[j].Count })
@@ -382,11 +415,12 @@ func (res *Result) SnapshotCount() int {
 
 // Crashes counts the analyzed cores, or, when failOn is not empty, only
 // those with a diagnosis of one of its kinds (any of the core's diagnoses,
-// not only the first) or one of its signals.
+// not only the first) or one of its signals; with a baseline, only the new
+// ones.
 func (res *Result) Crashes(failOn []string) int {
 	n := 0
 	for _, row := range res.Rows {
-		if row.SignatureHash == "" {
+		if row.SignatureHash == "" || res.baselined && row.Baseline != BaselineNew {
 			continue
 		}
 		// A snapshot is not a crash: it counts only when asked for.

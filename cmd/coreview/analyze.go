@@ -18,7 +18,7 @@ type coreFlags struct {
 	binary      string
 	sysroot     string
 	searchPaths []string
-	maxCoreSize int64
+	maxCoreSize byteSize
 	env         bool
 	source      sourceFlags
 }
@@ -35,12 +35,13 @@ func (f *coreFlags) register(cmd *cobra.Command) {
 // addMaxCoreSize registers --max-core-size. A compressed core is
 // decompressed into a temporary file with its holes kept, so the cap guards
 // the disk against decompression bombs rather than memory.
-func addMaxCoreSize(cmd *cobra.Command, v *int64) {
-	cmd.Flags().Int64Var(v, "max-core-size", coreinput.DefaultMaxSize, "stop decompressing a core past `BYTES` (a decompression bomb)")
+func addMaxCoreSize(cmd *cobra.Command, v *byteSize) {
+	*v = coreinput.DefaultMaxSize
+	cmd.Flags().Var(v, "max-core-size", "stop decompressing (or reading from standard input) a core past `SIZE` bytes, e.g. 1G (a decompression bomb)")
 }
 
 func (f *coreFlags) options() analyze.Options {
-	o := analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths, MaxCoreSize: f.maxCoreSize, Env: f.env}
+	o := analyze.Options{Binary: f.binary, Sysroot: f.sysroot, SearchPaths: f.searchPaths, MaxCoreSize: int64(f.maxCoreSize), Env: f.env}
 	f.source.apply(&o)
 	return o
 }
@@ -52,37 +53,38 @@ type analyzeOptions struct {
 	maxFrames  int
 	rawSymbols bool
 	noCollapse bool
+	maxChars   int
 	registers  bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
 	o := &analyzeOptions{}
 	cmd := &cobra.Command{
-		Use:   "analyze CORE",
+		Use:   "analyze CORE|-",
 		Short: "Print every thread's stack and explain the crash",
 		Example: `  coreview analyze core.1234 --binary ./myprog
   coreview analyze core.zst --binary rustc --sysroot /srv/crash/root --format json | jq .signal
-  coreview analyze core --thread crashed --max-frames 50`,
+  coreview analyze core --thread crashed --max-frames 50
+  coredumpctl dump 1234 | coreview analyze - --format markdown`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd, args[0])
 		},
 	}
 	o.core.register(cmd)
-	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json or markdown (for bug trackers)")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json, markdown (for bug trackers) or html (one self-contained page)")
 	cmd.Flags().StringVar(&o.thread, "thread", "all", "threads to print: all, crashed, or a thread id")
 	cmd.Flags().IntVar(&o.maxFrames, "max-frames", 0, "list at most `N` frames per thread; diagnoses and the signature still use the whole stack (0: no limit)")
 	cmd.Flags().BoolVar(&o.rawSymbols, "raw-symbols", false, "print mangled symbol names")
 	cmd.Flags().BoolVar(&o.noCollapse, "no-collapse", false, "print every frame of a recursion")
+	cmd.Flags().IntVar(&o.maxChars, "max-chars", render.DefaultMarkdownLimit, "markdown: stay within `N` characters (GitHub's limit for an issue), leaving out other threads' stacks, then the memory map, and saying so; 0, or an explicit --thread all: no limit")
 	cmd.Flags().BoolVar(&o.registers, "registers", false, "print every thread's registers, not only the crashed thread's (text, markdown)")
 	return cmd
 }
 
 func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
-	switch o.format {
-	case "text", "json", "markdown":
-	default:
-		return &usageError{fmt.Errorf("--format must be text, json or markdown, not %q", o.format)}
+	if err := checkFormat(cmd, o.format); err != nil {
+		return err
 	}
 	switch o.thread {
 	case "all", "crashed":
@@ -91,14 +93,22 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 			return &usageError{fmt.Errorf("--thread must be all, crashed or a thread id, not %q", o.thread)}
 		}
 	}
-	if o.maxFrames < 0 {
-		return &usageError{fmt.Errorf("--max-frames must not be negative")}
+	if o.maxFrames < 0 || o.maxChars < 0 {
+		return &usageError{fmt.Errorf("--max-frames and --max-chars must not be negative")}
 	}
 	opts := o.core.options()
 	opts.MaxFrames, opts.RawSymbols = o.maxFrames, o.rawSymbols
-	r, err := analyze.Analyze(path, opts)
+	file, done, err := coreArg(path, cmd.InOrStdin(), opts.MaxCoreSize)
 	if err != nil {
 		return err
+	}
+	defer done()
+	r, err := analyze.Analyze(file, opts)
+	if err != nil {
+		return fromStdin(err, path, file)
+	}
+	if path == stdinCore {
+		r.Core = stdinCore
 	}
 	if err := checkThread(r, o.thread); err != nil {
 		return err
@@ -117,7 +127,15 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 		return r.WriteJSON(out)
 	}
 	if o.format == "markdown" {
-		return render.MarkdownWith(out, r, render.MarkdownOptions{Registers: o.registers})
+		limit := o.maxChars
+		// Asking for every thread by name is asking for all of it.
+		if f := cmd.Flags(); f.Changed("thread") && o.thread == "all" && !f.Changed("max-chars") {
+			limit = 0
+		}
+		return render.Markdown(out, r, render.MarkdownOptions{Threads: o.thread, NoCollapse: o.noCollapse, Registers: o.registers, Limit: limit})
+	}
+	if o.format == "html" {
+		return render.HTML(out, r, render.HTMLOptions{Threads: o.thread, NoCollapse: o.noCollapse})
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)

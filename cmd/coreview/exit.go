@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // Exit statuses, the same for every command (documented in the README and
@@ -61,7 +63,7 @@ func exitCode(err error, stderr io.Writer) int {
 		return es.code
 	}
 	var ue *usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "coreview: %v\n", err)
 		return exitUsage
 	}
@@ -69,15 +71,41 @@ func exitCode(err error, stderr io.Writer) int {
 	return exitBadInput
 }
 
-// isCobraUsage recognizes cobra's own flag and argument errors, which it
-// returns as plain errors.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand", "unknown command", "flag needs an argument",
-		"invalid argument", "accepts ", "requires at least", "requires at most", "bad flag"} {
-		if strings.Contains(msg, p) {
-			return true
+// usagef is a usageError with a formatted message.
+func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(format, a...)} }
+
+// typedUsage makes every way cobra reports a bad invocation a *usageError,
+// so exitCode tells usage from analysis errors by type: flag errors already
+// come through the root's FlagErrorFunc; argument counts are checked by
+// each command's Args, wrapped here; an unknown command is the root's own
+// argument check (cobra returns a plain error for it otherwise).
+func typedUsage(root *cobra.Command) {
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usagef("%s", msg)
+	}
+	if root.RunE == nil && root.Run == nil {
+		root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
+	var wrap func(c *cobra.Command)
+	wrap = func(c *cobra.Command) {
+		if check := c.Args; check != nil && c != root {
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if err := check(cmd, args); err != nil {
+					return &usageError{err}
+				}
+				return nil
+			}
+		}
+		for _, sub := range c.Commands() {
+			wrap(sub)
 		}
 	}
-	return false
+	wrap(root)
 }

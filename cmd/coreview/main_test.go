@@ -47,7 +47,6 @@ func TestBadInputs(t *testing.T) {
 		{"32-bit", write("elf32", elf32), "not a 64-bit ELF file"},
 		{"executable", exe, "not ET_CORE"},
 		{"fifo", fifo, "named pipe"},
-		{"directory", dir, "directory"},
 		{"missing", filepath.Join(dir, "nope"), "no such file"},
 		{"bad zstd", write("core.zst", []byte{0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3}), "zstd"},
 	}
@@ -88,7 +87,7 @@ func TestAnalyzeFixture(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.HasPrefix(stdout, `{"schema":"coreview.report/v1"`) {
+	if !strings.HasPrefix(stdout, `{"schema":"coreview.report/v1.1"`) {
 		t.Errorf("JSON does not start with the schema field: %.60s", stdout)
 	}
 	var r struct {

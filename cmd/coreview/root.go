@@ -20,6 +20,9 @@ func runRoot(root *cobra.Command, args []string, stderr io.Writer) (code int) {
 			code = exitCode(&internalError{r}, stderr)
 		}
 	}()
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		plainUsages(root)
+	}
 	root.SetArgs(args)
 	return exitCode(root.Execute(), stderr)
 }
@@ -32,12 +35,17 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 rebuilds every thread's stack and the memory map, and explains the crash.
 
 ` + exitHelp,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("coreview {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newAnalyzeCmd(), newMapsCmd(), newWhatisCmd(), newReadCmd(), newScanCmd(), newWorkerCmd())
+	root.AddCommand(newAnalyzeCmd(), newMapsCmd(), newWhatisCmd(), newReadCmd(), newScanCmd(), newMergeCmd(), newWorkerCmd())
+	root.InitDefaultCompletionCmd()
+	registerCompletions(root)
+	typedUsage(root)
 	return root
 }

@@ -19,11 +19,10 @@ type scanOptions struct {
 	binary    string
 	binaryDir string
 	sysroot   string
-	format    string
-	failOn    []string
+	output    scanOutput
 	timeout   time.Duration
-	maxSize   int64
-	maxMemory int64
+	maxSize   byteSize
+	maxMemory byteSize
 	inProcess bool
 	source    sourceFlags
 }
@@ -56,11 +55,16 @@ its analysis crash, run out of memory (--max-memory, default 4 GiB of address sp
 files it maps to read them) or hang
 (--timeout: the child is killed) is that core's error row.
 
-Exit status: 0 no crash found; 1 crashes found (only those of the --fail-on kinds or signals,
-when given); 2 usage error; 3 some cores could not be analyzed and nothing else failed.`,
+With --baseline, each crash is known (its signature is in the file --write-baseline wrote) or
+new, in every format; only new crashes fail the run.
+
+Exit status: 0 no crash found; 1 crashes found (only new ones with --baseline; only those of
+the --fail-on kinds or signals, when given); 2 usage error; 3 some cores could not be analyzed
+and nothing else failed.`,
 		Example: `  coreview scan /var/crash --recursive
   coreview scan artifacts/ --binary-dir build/bin --format junit > crashes.xml
-  coreview scan cores/ --format jsonl --fail-on stack-overflow,null-call`,
+  coreview scan cores/ --format jsonl --fail-on stack-overflow,null-call
+  coreview scan cores/ --baseline known.json --format sarif --source-root . > crashes.sarif`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args) },
 	}
@@ -70,10 +74,10 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 	f.StringVar(&o.binary, "binary", "", "the executable of every core")
 	f.StringVar(&o.binaryDir, "binary-dir", "", "look for executables and libraries in `DIR` (by build-id, then name)")
 	f.StringVar(&o.sysroot, "sysroot", "", "look up the paths cores name under `DIR`")
-	f.StringVar(&o.format, "format", "table", "output format: table, jsonl, json, markdown or junit")
-	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 only for cores with a diagnosis of these `KIND`s or these signals (comma-separated; e.g. stack-overflow,SIGABRT; snapshot for gcore cores)")
+	o.output.register(cmd)
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit); its analysis is killed")
-	f.Int64Var(&o.maxMemory, "max-memory", defaultMaxMemory, "limit each core's analysis to `BYTES` of address space, besides the files it maps (0: no limit)")
+	o.maxMemory = defaultMaxMemory
+	f.Var(&o.maxMemory, "max-memory", "limit each core's analysis to `SIZE` bytes of address space besides the files it maps, e.g. 2G (0: no limit)")
 	f.BoolVar(&o.inProcess, "in-process", false, "analyze in this process, not one child per core (no isolation; for debugging)")
 	f.MarkHidden("in-process")
 	addMaxCoreSize(cmd, &o.maxSize)
@@ -82,19 +86,14 @@ when given); 2 usage error; 3 some cores could not be analyzed and nothing else 
 }
 
 func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
-	switch o.format {
-	case "table", "jsonl", "json", "markdown", "junit":
-	default:
-		return &usageError{fmt.Errorf("--format must be table, jsonl, json, markdown or junit, not %q", o.format)}
+	if err := o.output.check(cmd); err != nil {
+		return err
 	}
-	if err := checkFailOn(o.failOn); err != nil {
-		return &usageError{err}
-	}
-	if o.jobs < 0 || o.timeout < 0 || o.maxMemory < 0 {
-		return &usageError{fmt.Errorf("--jobs, --timeout and --max-memory must not be negative")}
+	if o.jobs < 0 || o.timeout < 0 {
+		return &usageError{fmt.Errorf("--jobs and --timeout must not be negative")}
 	}
 	opts := scan.Options{Dirs: dirs, Recursive: o.recursive, Jobs: o.jobs, Timeout: o.timeout, BinaryDir: o.binaryDir,
-		Core: analyze.Options{Binary: o.binary, Sysroot: o.sysroot, MaxCoreSize: o.maxSize}}
+		Core: analyze.Options{Binary: o.binary, Sysroot: o.sysroot, MaxCoreSize: int64(o.maxSize)}}
 	o.source.apply(&opts.Core)
 	if !o.inProcess {
 		exe, err := os.Executable()
@@ -107,46 +106,12 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 	if isTerminal(stderr) {
 		opts.Progress = progressLine(stderr)
 	}
-	out := cmd.OutOrStdout()
-	var rowErr error
-	if o.format == "jsonl" {
-		// Each row as soon as it and the rows before it are done.
-		enc := scan.NewJSONLWriter(out)
-		opts.OnRow = func(r scan.Row) {
-			if err := enc.Row(r); err != nil && rowErr == nil {
-				rowErr = err
-			}
-		}
-	}
+	opts.OnRow = o.output.onRow(cmd.OutOrStdout())
 	res, err := scan.Run(opts)
 	if err != nil {
 		return err
 	}
-	switch o.format {
-	case "table":
-		err = res.WriteTable(out)
-	case "jsonl":
-		err = rowErr
-		if err == nil {
-			err = res.WriteJSONLSummary(out)
-		}
-	case "json":
-		err = res.WriteJSON(out)
-	case "markdown":
-		err = res.WriteMarkdown(out)
-	case "junit":
-		err = res.WriteJUnit(out)
-	}
-	if err != nil {
-		return err
-	}
-	switch {
-	case res.Crashes(o.failOn) > 0:
-		return &exitStatus{code: exitCrashes}
-	case res.Errors > 0:
-		return &exitStatus{code: exitBadInput, msg: fmt.Sprintf("%d of %d cores could not be analyzed", res.Errors, len(res.Rows))}
-	}
-	return nil
+	return o.output.write(cmd, res)
 }
 
 // progressLine draws "[done/total] current core" on one terminal line,

@@ -179,7 +179,9 @@ func TestScan(t *testing.T) {
 	}
 	for _, want := range []string{
 		"CORE ", " PROCESS ", " SIGNAL ", " DIAGNOSIS ", " TOP FRAME\n",
-		"SIGSEGV  null-call ", rows["raw"].SignatureHash + "  0x0\n",
+		// TOP FRAME is where the signature starts: apply, which called
+		// through the null pointer, not the 0x0 frame 0 every null call has.
+		"SIGSEGV  null-call ", rows["raw"].SignatureHash + "  apply\n",
 		"corrupt/core ",
 		"8 cores, 4 distinct crashes, 2 could not be analyzed\n",
 		"COUNT  SIGNATURE ",
@@ -237,7 +239,7 @@ func TestScan(t *testing.T) {
 	if code, out, _ := runCLI("scan", empty); code != exitOK || !strings.Contains(out, "0 cores") {
 		t.Errorf("empty directory: exit %d\n%s", code, out)
 	}
-	if _, out, _ := runCLI("scan", empty, "--format", "jsonl"); out != `{"type":"summary","cores":0,"errors":0,"groups":[],"snapshots":[]}`+"\n" {
+	if _, out, _ := runCLI("scan", empty, "--format", "jsonl"); out != `{"schema":"coreview.scan.jsonl/v1","type":"summary","cores":0,"errors":0,"groups":[],"snapshots":[]}`+"\n" {
 		t.Errorf("empty directory, jsonl: %s", out)
 	}
 	if _, out, _ := runCLI("scan", empty, "--format", "json"); !strings.Contains(out, `"cores":[],"groups":[]`) {

@@ -18,12 +18,15 @@ type whatisOptions struct {
 func newWhatisCmd() *cobra.Command {
 	o := &whatisOptions{}
 	cmd := &cobra.Command{
-		Use:   "whatis CORE ADDR...",
+		Use:   "whatis CORE|- ADDR...",
 		Short: "Say what an address is: mapping, role, owner thread, symbol, stack frame",
 		Example: `  coreview whatis core.1234 0x7f814a1ffff8
   coreview whatis core.zst 0x55d0c8a01234 --binary ./myprog --format json`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(cmd, o.format); err != nil {
+				return err
+			}
 			var addrs []uint64
 			for _, a := range args[1:] {
 				v, err := strconv.ParseUint(a, 0, 64)
@@ -32,9 +35,15 @@ func newWhatisCmd() *cobra.Command {
 				}
 				addrs = append(addrs, v)
 			}
-			s, err := analyze.Open(args[0], o.core.options())
+			opts := o.core.options()
+			file, done, err := coreArg(args[0], cmd.InOrStdin(), opts.MaxCoreSize)
 			if err != nil {
 				return err
+			}
+			defer done()
+			s, err := analyze.Open(file, opts)
+			if err != nil {
+				return fromStdin(err, args[0], file)
 			}
 			defer s.Close()
 			r, err := s.Analyze()
@@ -55,9 +64,9 @@ func newWhatisCmd() *cobra.Command {
 				if w.Function != "" {
 					fmt.Fprintf(out, "  symbol %s+%#x in %s\n", w.Function, w.Offset, w.Module)
 				}
-				for i, l := range w.Source {
+				for _, l := range w.Source {
 					what := "source"
-					if i < len(w.Source)-1 {
+					if l.Inlined {
 						what = "inlined"
 					}
 					fmt.Fprintf(out, "  %s %s\n", what, l)

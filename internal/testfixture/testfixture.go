@@ -168,8 +168,10 @@ func (f Fixture) RawSize(t testing.TB) int64 {
 	return int64(h.FrameContentSize)
 }
 
-// Cleanup removes the decompressed cores; call it from TestMain.
+// Cleanup removes the decompressed cores and the live ones; call it from
+// TestMain.
 func Cleanup() {
+	cleanupLive()
 	rawMu.Lock()
 	defer rawMu.Unlock()
 	if rawDir != "" {
