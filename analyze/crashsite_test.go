@@ -49,6 +49,7 @@ func objdumpLines(t *testing.T, objdump, file string, lo, hi uint64) (addrs []ui
 // the current instruction is the PC's (or the call's, for a PC that is
 // not code).
 func TestCrashListingMatchesObjdump(t *testing.T) {
+	t.Parallel()
 	objdump := testfixture.Tool(t, "objdump")
 	listed := 0
 	for _, f := range testfixture.All(t) {

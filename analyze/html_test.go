@@ -21,6 +21,7 @@ import (
 // threads and memory map as collapsible sections; a screenshot is taken
 // (kept in $COREVIEW_SCREENSHOTS when set).
 func TestHTMLInChromium(t *testing.T) {
+	t.Parallel()
 	_, r := analyzeFixture(t, "stacker-segment")
 	var page bytes.Buffer
 	if err := render.HTML(&page, r, render.HTMLOptions{}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -452,66 +453,76 @@ const maxProse = 2000
 // its frames against gdb's, that no sentence is unbounded, and that no two
 // different crashes share a signature.
 func TestLiveClasses(t *testing.T) {
+	t.Parallel()
 	gdb, haveGDB := testfixture.OptionalTool(t, "gdb")
 	sch, err := jsonschema.NewCompiler().Compile(filepath.Join(testfixture.Root(), "schema", "report-v1.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mu sync.Mutex
 	hashes := map[string]string{}
-	for _, lc := range liveClasses {
-		t.Run(lc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			core, exe, sender := lc.make(t, dir)
-			r, err := Analyze(core, Options{Binary: exe})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, d := range r.Diagnosis {
-				if len(d.Summary) > maxProse {
-					t.Errorf("%s summary is %d bytes", d.Kind, len(d.Summary))
+	// The classes run in parallel (each makes its own process and core in
+	// its own directory); the group returns when all have, and the
+	// signatures are compared after it.
+	t.Run("class", func(t *testing.T) {
+		for _, lc := range liveClasses {
+			t.Run(lc.name, func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				core, exe, sender := lc.make(t, dir)
+				r, err := Analyze(core, Options{Binary: exe})
+				if err != nil {
+					t.Fatal(err)
 				}
-				for _, e := range d.Explanation {
-					if len(e) > maxProse {
-						t.Errorf("%s explanation line is %d bytes", d.Kind, len(e))
+				for _, d := range r.Diagnosis {
+					if len(d.Summary) > maxProse {
+						t.Errorf("%s summary is %d bytes", d.Kind, len(d.Summary))
+					}
+					for _, e := range d.Explanation {
+						if len(e) > maxProse {
+							t.Errorf("%s explanation line is %d bytes", d.Kind, len(e))
+						}
 					}
 				}
-			}
-			lc.check(t, r, sender)
-			var js bytes.Buffer
-			if err := r.WriteJSON(&js); err != nil {
-				t.Fatal(err)
-			}
-			if v, err := jsonschema.UnmarshalJSON(&js); err != nil {
-				t.Fatal(err)
-			} else if err := sch.Validate(v); err != nil {
-				t.Errorf("report does not validate: %v", err)
-			}
-			if r.Snapshot {
-				gcoreText(t, core, exe, r)
-			}
-			t.Logf("%s [%s]", r.Signature, r.SignatureHash)
-			hashes[lc.name] = r.SignatureHash
-			if lc.noGDB != "" {
-				t.Logf("not compared with gdb: %s", lc.noGDB)
-				return
-			}
-			if !haveGDB {
-				t.Skip("gdb is not installed: frames not compared")
-			}
-			if exe == "" {
-				exe = r.Process.Exe
-			}
-			want := gdbFramesOf(t, gdb, exe, "/", "", core)
-			if r.Snapshot {
-				// gdb selects the first thread of a snapshot; none
-				// of them crashed.
-				for i := range want {
-					want[i].Crashed = false
+				lc.check(t, r, sender)
+				var js bytes.Buffer
+				if err := r.WriteJSON(&js); err != nil {
+					t.Fatal(err)
 				}
-			}
-			compareWithGDB(t, want, r, core, Options{Binary: exe})
-		})
-	}
+				if v, err := jsonschema.UnmarshalJSON(&js); err != nil {
+					t.Fatal(err)
+				} else if err := sch.Validate(v); err != nil {
+					t.Errorf("report does not validate: %v", err)
+				}
+				if r.Snapshot {
+					gcoreText(t, core, exe, r)
+				}
+				t.Logf("%s [%s]", r.Signature, r.SignatureHash)
+				mu.Lock()
+				hashes[lc.name] = r.SignatureHash
+				mu.Unlock()
+				if lc.noGDB != "" {
+					t.Logf("not compared with gdb: %s", lc.noGDB)
+					return
+				}
+				if !haveGDB {
+					t.Skip("gdb is not installed: frames not compared")
+				}
+				if exe == "" {
+					exe = r.Process.Exe
+				}
+				want := gdbFramesOf(t, gdb, exe, "/", "", core)
+				if r.Snapshot {
+					// gdb selects the first thread of a snapshot; none
+					// of them crashed.
+					for i := range want {
+						want[i].Crashed = false
+					}
+				}
+				compareWithGDB(t, want, r, core, Options{Binary: exe})
+			})
+		}
+	})
 	byHash := map[string]string{}
 	for _, lc := range liveClasses {
 		h, ok := hashes[lc.name]

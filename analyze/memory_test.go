@@ -55,6 +55,7 @@ func measure(t *testing.T, img []byte, budget int64) {
 // the JSON built whole in memory (200 MB of it) it took 1024 MiB, streamed
 // 509 MiB.
 func TestMillionMappingsMemory(t *testing.T) {
+	t.Parallel()
 	if testfixture.InChild(t) {
 		analyzeInChild(t)
 		return
@@ -84,6 +85,7 @@ func TestMillionMappingsMemory(t *testing.T) {
 // the whole chain, twice). The crashed thread keeps 2^20 frames, the
 // others share the rest of the frame budget, and a warning says so.
 func TestThreadsShareFrameChainMemory(t *testing.T) {
+	t.Parallel()
 	if testfixture.InChild(t) {
 		r, err := Analyze(os.Getenv("COREVIEW_TEST_CORE"), Options{})
 		if err != nil {

@@ -141,6 +141,7 @@ func lenOf(v any) int {
 // Frames, names, source lines, diagnoses, the signal, the signature, the
 // modules and every other field of the mappings must be equal.
 func TestCoresWithoutFileNote(t *testing.T) {
+	t.Parallel()
 	for _, f := range testfixture.All(t) {
 		t.Run(f.Name, func(t *testing.T) {
 			raw := f.RawCore(t)

@@ -90,6 +90,7 @@ func TestExplainStacker(t *testing.T) {
 // thread-local is reached through the compiler thread's DTV, and compares
 // the address and words with gdb's (libthread_db's) reading.
 func TestLiveRustcStackerLimit(t *testing.T) {
+	t.Parallel()
 	gdb := testfixture.Tool(t, "gdb")
 	core, rustc := liveRustcCore(t, "input.rs", lexerOverflow)
 	r, err := Analyze(core, Options{Binary: rustc})

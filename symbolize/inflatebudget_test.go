@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coreview/coreview/internal/safefile"
@@ -180,9 +181,13 @@ func TestDWARFSectionNamesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// loadDWARF reads the sections of one file in parallel.
+	var mu sync.Mutex
 	asked := map[string]int{}
 	_, _, _, err = loadDWARF(ef, func(s *elf.Section) []byte {
+		mu.Lock()
 		asked[s.Name]++
+		mu.Unlock()
 		if s.Name == ".debug_str" {
 			return []byte{0} // not inflated: the test counts reads
 		}
