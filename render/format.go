@@ -58,3 +58,24 @@ func (e *errWriter) Write(p []byte) (int, error) {
 
 // printf formats with the string arguments sanitized (see Sanitize).
 func (e *errWriter) printf(format string, args ...any) { fprintf(e, format, args...) }
+
+// reportTitle is the one-line title of a Markdown or HTML report: the
+// signal, the first diagnosis's kind and the first meaningful frame
+// ("SIGSEGV: null-call in apply"); "Snapshot" for a core of a running
+// process, "Crash" when the core records no signal.
+func reportTitle(r *report.Report) string {
+	title := "Crash"
+	if r.Snapshot {
+		title = "Snapshot"
+	}
+	if r.Signal != nil {
+		title = r.Signal.Name
+	}
+	if len(r.Diagnosis) > 0 {
+		title += ": " + string(r.Diagnosis[0].Kind)
+	}
+	if top := r.MeaningfulFrames(1); len(top) > 0 {
+		title += " in " + top[0]
+	}
+	return title
+}

@@ -29,19 +29,7 @@ func HTML(w io.Writer, r *report.Report, opts HTMLOptions) error {
 	// printf would escape the newlines of the <pre> blocks.
 	ew := &errWriter{w: w}
 	esc := htmlText
-	title := "Crash"
-	if r.Snapshot {
-		title = "Snapshot"
-	}
-	if r.Signal != nil {
-		title = r.Signal.Name
-	}
-	if len(r.Diagnosis) > 0 {
-		title += ": " + string(r.Diagnosis[0].Kind)
-	}
-	if top := r.MeaningfulFrames(1); len(top) > 0 {
-		title += " in " + top[0]
-	}
+	title := reportTitle(r)
 	fmt.Fprintf(ew, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n", esc(title), htmlStyle)
 	fmt.Fprintf(ew, "<h1>%s</h1>\n<dl>\n", esc(title))
 	fmt.Fprintf(ew, "<dt>core</dt><dd><code>%s</code></dd>\n", esc(r.Core))

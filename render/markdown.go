@@ -277,19 +277,7 @@ func chars(s string) int { return utf8.RuneCountInString(s) }
 func markdownHead(r *report.Report) string {
 	var b strings.Builder
 	ew := &errWriter{w: &b}
-	title := "Crash"
-	if r.Snapshot {
-		title = "Snapshot"
-	}
-	if r.Signal != nil {
-		title = r.Signal.Name
-	}
-	if len(r.Diagnosis) > 0 {
-		title += ": " + string(r.Diagnosis[0].Kind)
-	}
-	if top := r.MeaningfulFrames(1); len(top) > 0 {
-		title += " in " + top[0]
-	}
+	title := reportTitle(r)
 	ew.printf("## %s\n\n", EscapeMarkdown(title))
 	if r.Signal != nil {
 		ew.printf("**Signal:** %s (%s)", r.Signal.Name, r.Signal.CodeName)
