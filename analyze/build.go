@@ -60,9 +60,8 @@ func (s *Session) Report() *report.Report {
 	if s.comp != "" || !s.meta.Empty() {
 		r.Stored = &report.Stored{Compression: s.comp}
 		if !s.meta.Empty() {
-			m := s.meta
-			r.Stored.Systemd = &report.Systemd{Comm: m.Comm, UID: m.UID, BootID: m.BootID, PID: m.PID, Time: m.Time,
-				Exe: m.Exe, Signal: m.Signal, Hostname: m.Hostname, FromName: m.FromName, FromXattr: m.FromXattr}
+			sd := s.meta.Systemd
+			r.Stored.Systemd = &sd
 		}
 	}
 	stacks := s.unwindAll()

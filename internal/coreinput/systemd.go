@@ -11,22 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/coreview/coreview/internal/safefile"
+	"github.com/coreview/coreview/report"
 )
 
 // Meta is what systemd-coredump records about a core outside the core
-// itself: in its file name, core.<comm>.<uid>.<boot id>.<pid>.<usec>[.zst],
-// and in extended attributes (user.coredump.*).
+// itself (report.Systemd, the report's own record of it), with what was
+// dropped on the way.
 type Meta struct {
-	Comm      string    `json:"comm,omitempty"`
-	UID       int       `json:"uid,omitempty"`
-	BootID    string    `json:"boot_id,omitempty"`
-	PID       int       `json:"pid,omitempty"`
-	Time      time.Time `json:"time,omitzero"`
-	Exe       string    `json:"exe,omitempty"`
-	Signal    int       `json:"signal,omitempty"`
-	Hostname  string    `json:"hostname,omitempty"`
-	FromName  bool      `json:"from_name,omitempty"`
-	FromXattr bool      `json:"from_xattr,omitempty"`
+	report.Systemd
 	// Warnings says which recorded values were dropped as impossible.
 	Warnings []string `json:"-"`
 }
