@@ -278,11 +278,7 @@ func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 	out := make([]report.Frame, len(st.Frames))
 	for i := range st.Frames {
 		f := &st.Frames[i]
-		// A frame entered without a call at its PC (the one under Go's
-		// runtime.sigpanic) is not a caller: the unwinder leaves Caller
-		// unset there (stackmap.returnSite), and it is looked up at its PC.
-		lookup := f.LookupPC()
-		out[i] = s.frame(i, f, lookup)
+		out[i] = s.frame(i, f)
 		if i > 0 {
 			// Functions that tail-called their way from this frame
 			// to the one below: listed before this frame's own
@@ -295,7 +291,12 @@ func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 	return out
 }
 
-func (s *Session) frame(i int, f *stackmap.Frame, lookup uint64) report.Frame {
+// frame symbolizes frame i at the address its code is looked up at
+// (f.LookupPC: a return address's call, or the PC itself for a frame
+// entered without a call, such as the one under Go's runtime.sigpanic,
+// where the unwinder leaves Caller unset).
+func (s *Session) frame(i int, f *stackmap.Frame) report.Frame {
+	lookup := f.LookupPC()
 	fr := report.Frame{Index: i, PC: report.Addr(f.PC), SP: report.Addr(f.SP), CFA: report.Addr(f.CFA), Method: report.Method(f.Method), Signal: f.Signal}
 	m := s.Modules.Module(lookup)
 	if m == nil {

@@ -370,8 +370,7 @@ func (a *analysis) frameName(ti, i int) string {
 	if fs := a.report.Threads[ti].Frames; i < len(fs) {
 		return fs[i].Function
 	}
-	f := &a.stacks[ti].Frames[i]
-	return a.s.frame(i, f, f.LookupPC()).Function
+	return a.s.frame(i, &a.stacks[ti].Frames[i]).Function
 }
 
 // frameWindow is the frames of thread ti that stackerSwitch looks at for
