@@ -276,6 +276,7 @@ func (s *Session) prepareSource(stacks []*stackmap.Stack) {
 // frames symbolizes a stack.
 func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 	out := make([]report.Frame, len(st.Frames))
+	chains := map[[2]uint64]*tailChain{}
 	for i := range st.Frames {
 		f := &st.Frames[i]
 		out[i] = s.frame(i, f)
@@ -283,7 +284,7 @@ func (s *Session) frames(st *stackmap.Stack) []report.Frame {
 			// Functions that tail-called their way from this frame
 			// to the one below: listed before this frame's own
 			// inlined calls, innermost first, as gdb shows them.
-			if tc := s.tailCallFrames(&st.Frames[i-1], f, i); len(tc) > 0 {
+			if tc := s.tailCallFrames(&st.Frames[i-1], f, i, chains); len(tc) > 0 {
 				out[i].Inlined = append(tc, out[i].Inlined...)
 			}
 		}

@@ -252,16 +252,26 @@ func (s *Session) findTailChain(callerPC, calleeStart uint64) (*tailChain, error
 // address after its tail call, with the stack pointer gdb gives them: the
 // callee's CFA, which is also the caller's stack pointer. index is the caller's frame number,
 // which they share, as inlined frames do.
-func (s *Session) tailCallFrames(callee, caller *stackmap.Frame, index int) []report.Frame {
+//
+// chains caches the chain (nil for none) by the caller's PC and the
+// callee's lookup address, the only inputs of the search: a 10,000-frame
+// recursion asks for the same few pairs thousands of times, and each ask
+// is a symbol lookup and a call-site search.
+func (s *Session) tailCallFrames(callee, caller *stackmap.Frame, index int, chains map[[2]uint64]*tailChain) []report.Frame {
 	if caller.Method != stackmap.MethodCFI || callee.Signal || callee.CFA == 0 {
 		return nil
 	}
-	start, ok := s.code.FuncStart(callee.LookupPC())
+	key := [2]uint64{caller.PC, callee.LookupPC()}
+	chain, ok := chains[key]
 	if !ok {
-		return nil
+		if start, ok := s.code.FuncStart(key[1]); ok {
+			if c, err := s.findTailChain(caller.PC, start); err == nil {
+				chain = c
+			}
+		}
+		chains[key] = chain
 	}
-	chain, err := s.findTailChain(caller.PC, start)
-	if err != nil {
+	if chain == nil {
 		return nil
 	}
 	sites := chain.levels()

@@ -141,6 +141,7 @@ func Find(mem Memory, regions []Region, holders iter.Seq[Holder], files []File) 
 	sort.Slice(rs, func(i, j int) bool { return rs[i].Start < rs[j].Start })
 	var bufs []*buffer
 	rejected := map[uint64]bool{}
+	scratch := make([]byte, 4096) // scanText's, reused for every candidate
 	for h := range holders {
 		r := regionOf(rs, h.Value)
 		if r == nil || r.Exclude[1] > r.Exclude[0] && h.Value >= r.Exclude[0] && h.Value < r.Exclude[1] {
@@ -153,7 +154,7 @@ func Find(mem Memory, regions []Region, holders iter.Seq[Holder], files []File) 
 		if rejected[h.Value] || len(bufs) == maxCandidates {
 			continue
 		}
-		b := findBuffer(mem, r, h.Value)
+		b := findBuffer(mem, r, h.Value, scratch)
 		if b == nil {
 			rejected[h.Value] = true
 			continue
@@ -210,10 +211,10 @@ func isText(c byte) bool {
 
 // findBuffer finds the text around addr and its bounds, or nil when addr
 // does not point into (or just past) a run of at least minText bytes of
-// text.
-func findBuffer(mem Memory, r *Region, addr uint64) *buffer {
-	lo := scanText(mem, r, addr, -1)
-	hi := scanText(mem, r, addr, +1)
+// text. scratch is scanText's buffer, 4096 bytes.
+func findBuffer(mem Memory, r *Region, addr uint64, scratch []byte) *buffer {
+	lo := scanText(mem, r, addr, -1, scratch)
+	hi := scanText(mem, r, addr, +1, scratch)
 	if hi < lo || hi-lo < minText {
 		return nil
 	}
@@ -265,16 +266,13 @@ func trimPartial(b []byte) []byte {
 // scanText returns, for dir -1, the first address of the run of text
 // bytes ending at addr (addr itself when the byte before it is not text),
 // and for dir +1 one past the last text byte from addr on. Unreadable
-// bytes end the run, as does the region's edge or maxBuffer.
-func scanText(mem Memory, r *Region, addr uint64, dir int) uint64 {
+// bytes end the run, as does the region's edge or maxBuffer. scratch
+// holds the reads (4096 bytes, kept by the caller: one allocation per
+// candidate was most of Find's on a 10,599-frame stack).
+func scanText(mem Memory, r *Region, addr uint64, dir int, scratch []byte) uint64 {
 	// Most candidates are not text: read 64 bytes first, then pages.
-	var small [64]byte
-	var buf []byte = small[:]
-	grow := func() {
-		if len(buf) < 4096 {
-			buf = make([]byte, 4096)
-		}
-	}
+	buf := scratch[:64]
+	grow := func() { buf = scratch[:4096] }
 	if dir > 0 {
 		end := min(r.End, addr+maxBuffer)
 		for p := addr; p < end; grow() {
