@@ -4,7 +4,7 @@ import (
 	"debug/elf"
 	"os"
 	"path/filepath"
-	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/coreview/coreview/internal/diskcache"
@@ -52,13 +52,23 @@ func TestSymtabCache(t *testing.T) {
 		if len(ents) != 1 {
 			t.Fatalf("%s: %d cache entries, want 1", path, len(ents))
 		}
+		before, err := os.Stat(ents[0])
+		if err != nil {
+			t.Fatal(err)
+		}
 		got := cacheModule(t, path, dir).readSymtab()
-		if !reflect.DeepEqual(got.funcs, want.funcs) || !reflect.DeepEqual(got.objects, want.objects) || got.ownSymtab != want.ownSymtab || len(got.strtabs) != len(want.strtabs) {
+		// A miss writes the entry again (a new file renamed into place):
+		// the same file proves the second index came from the cache.
+		if after, err := os.Stat(ents[0]); err != nil || !os.SameFile(before, after) {
+			t.Errorf("%s: the second reading did not use the cache entry (%v)", path, err)
+		}
+		if !slices.Equal(got.funcs, want.funcs) || !slices.Equal(got.objects, want.objects) || !slices.Equal(got.tls, want.tls) || got.ownSymtab != want.ownSymtab || len(got.strtabs) != len(want.strtabs) {
 			t.Errorf("%s: the cached index differs from the one read", path)
 		}
 		// Names pointing past their string table: refused.
 		var bad []byte
 		bad = encodeSyms(append(bad, 0), []sym{{addr: 1, name: 1 << 30}})
+		bad = encodeSyms(bad, nil)
 		bad = encodeSyms(bad, nil)
 		if _, ok := cachedSymtabBytes(bad, want.strtabs, false); ok {
 			t.Error("an entry naming past the string table was used")
