@@ -1,14 +1,12 @@
 package symbolize
 
 import (
-	"debug/elf"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/coreview/coreview/internal/diskcache"
-	"github.com/coreview/coreview/internal/safefile"
 	"github.com/coreview/coreview/internal/testfixture"
 )
 
@@ -16,21 +14,8 @@ import (
 // the fixture sysroot's debug directory.
 func cacheModule(t *testing.T, path, dir string) *Module {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mm, err := safefile.Map(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ef, err := elf.NewFile(mm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &Module{Path: path, File: path, elf: ef, file: f, mmap: mm, BuildID: fileBuildID(ef),
-		finder: &debugFinder{dirs: []string{filepath.Join(testfixture.Sysroot(), "usr/lib/debug")}, cache: diskcache.Open(dir, 0)}}
-	t.Cleanup(m.Close)
+	m := openModuleFile(t, path, &debugFinder{dirs: []string{filepath.Join(testfixture.Sysroot(), "usr/lib/debug")}, cache: diskcache.Open(dir, 0)})
+	m.BuildID = fileBuildID(m.elf)
 	return m
 }
 
