@@ -13,8 +13,9 @@ import (
 	"github.com/coreview/coreview/internal/testfixture"
 )
 
-// synthCore builds a small ET_CORE image: an ELF header, one PT_NOTE with
-// the given notes, and PT_LOADs of the given mappings whose bytes follow.
+// synthCore builds a small ET_CORE image with testfixture.SynthCore: an
+// ELF header, one PT_NOTE with the given notes, and PT_LOADs of the given
+// mappings whose bytes follow.
 type synthLoad struct {
 	vaddr, memsz uint64
 	flags        uint32
@@ -28,86 +29,28 @@ type synthNote struct {
 }
 
 func synthCore(notes []synthNote, loads []synthLoad) []byte {
-	le := binary.LittleEndian
-	var nb bytes.Buffer
-	for _, n := range notes {
-		var h [12]byte
-		le.PutUint32(h[0:], uint32(len(n.name)+1))
-		le.PutUint32(h[4:], uint32(len(n.desc)))
-		le.PutUint32(h[8:], n.typ)
-		nb.Write(h[:])
-		nb.WriteString(n.name)
-		nb.WriteByte(0)
-		for nb.Len()%4 != 0 {
-			nb.WriteByte(0)
-		}
-		nb.Write(n.desc)
-		for nb.Len()%4 != 0 {
-			nb.WriteByte(0)
-		}
+	ns := make([]testfixture.SynthNote, len(notes))
+	for i, n := range notes {
+		ns[i] = testfixture.SynthNote{Name: n.name, Type: n.typ, Desc: n.desc}
 	}
-	phnum := 1 + len(loads)
-	off := uint64(ehdrSize + phdrSize*phnum)
-	var out bytes.Buffer
-	eh := make([]byte, ehdrSize)
-	copy(eh, "\x7fELF")
-	eh[4], eh[5], eh[6] = elfClass64, elfData2LSB, 1
-	le.PutUint16(eh[16:], etCore)
-	le.PutUint16(eh[18:], emX86_64)
-	le.PutUint32(eh[20:], 1)
-	le.PutUint64(eh[32:], ehdrSize)
-	le.PutUint16(eh[52:], ehdrSize)
-	le.PutUint16(eh[54:], phdrSize)
-	le.PutUint16(eh[56:], uint16(phnum))
-	out.Write(eh)
-	ph := func(typ, flags uint32, off, vaddr, filesz, memsz uint64) {
-		p := make([]byte, phdrSize)
-		le.PutUint32(p[0:], typ)
-		le.PutUint32(p[4:], flags)
-		le.PutUint64(p[8:], off)
-		le.PutUint64(p[16:], vaddr)
-		le.PutUint64(p[32:], filesz)
-		le.PutUint64(p[40:], memsz)
-		out.Write(p)
+	ls := make([]testfixture.SynthLoad, len(loads))
+	for i, l := range loads {
+		ls[i] = testfixture.SynthLoad{Vaddr: l.vaddr, MemSize: l.memsz, Flags: l.flags, Data: l.data}
 	}
-	ph(ptNote, 0, off, 0, uint64(nb.Len()), 0)
-	off += uint64(nb.Len())
-	for _, l := range loads {
-		ph(ptLoad, l.flags, off, l.vaddr, uint64(len(l.data)), l.memsz)
-		off += uint64(len(l.data))
-	}
-	out.Write(nb.Bytes())
-	for _, l := range loads {
-		out.Write(l.data)
-	}
-	return out.Bytes()
+	return testfixture.SynthCore(ns, ls)
 }
 
+// prstatus is an NT_PRSTATUS of thread tid killed by SIGSEGV.
 func prstatus(tid int, rip, rsp uint64) []byte {
-	b := make([]byte, prstatusSize)
-	binary.LittleEndian.PutUint16(b[12:], 11)
-	binary.LittleEndian.PutUint32(b[32:], uint32(tid))
-	binary.LittleEndian.PutUint64(b[prstatusRegsOff+16*8:], rip)
-	binary.LittleEndian.PutUint64(b[prstatusRegsOff+19*8:], rsp)
-	return b
+	return testfixture.PRStatus(tid, 11, rip, rsp)
 }
 
 func fileNote(entries []FileEntry) []byte {
-	le := binary.LittleEndian
-	var b bytes.Buffer
-	w := func(v uint64) { var x [8]byte; le.PutUint64(x[:], v); b.Write(x[:]) }
-	w(uint64(len(entries)))
-	w(4096)
-	for _, e := range entries {
-		w(e.Start)
-		w(e.End)
-		w(e.Off / 4096)
+	fs := make([]testfixture.FileEntry, len(entries))
+	for i, e := range entries {
+		fs[i] = testfixture.FileEntry{Start: e.Start, End: e.End, Off: e.Off, Path: e.Path}
 	}
-	for _, e := range entries {
-		b.WriteString(e.Path)
-		b.WriteByte(0)
-	}
-	return b.Bytes()
+	return testfixture.FileNote(fs)
 }
 
 func TestSyntheticCore(t *testing.T) {

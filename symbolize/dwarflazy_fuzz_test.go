@@ -14,7 +14,7 @@ func FuzzArangeUnits(f *testing.F) {
 			f.Add(encodeDWARFCache(map[string]*cachedSection{"aranges": {size: uint64(len(b)), runs: map[uint64][]byte{0: b[:min(len(b), 512)]}}}))
 		}
 	}
-	f.Add(encodeSyms([]byte{1}, []sym{{addr: 1, size: 2, name: 1}}))
+	f.Add(encodeSyms(encodeSyms(encodeSyms([]byte{1}, []sym{{addr: 1, size: 2, name: 1}}), nil), nil)) // funcs, objects, TLS
 	f.Fuzz(func(t *testing.T, b []byte) {
 		arangeUnits(b)
 		decodeDWARFCache(b)

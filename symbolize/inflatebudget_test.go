@@ -124,6 +124,13 @@ func openTestModule(t *testing.T, img []byte) *Module {
 	if err := os.WriteFile(path, img, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return openModuleFile(t, path, &debugFinder{})
+}
+
+// openModuleFile opens the ELF file at path, mapped, as a module with
+// finder; the test closes it.
+func openModuleFile(t *testing.T, path string, finder *debugFinder) *Module {
+	t.Helper()
 	f, err := safefile.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +143,7 @@ func openTestModule(t *testing.T, img []byte) *Module {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Module{Path: path, File: path, elf: ef, file: f, mmap: mm, finder: &debugFinder{}}
+	m := &Module{Path: path, File: path, elf: ef, file: f, mmap: mm, finder: finder}
 	t.Cleanup(m.Close)
 	return m
 }

@@ -314,7 +314,7 @@ func (m *Module) readSymtab() *symtab {
 		for _, tb := range tables[:min(len(tables), 255)] {
 			strtabs = append(strtabs, tb.strtab)
 		}
-		if c, ok := cachedSymtab(cache, key, strtabs, hasSymtab); ok {
+		if c, ok := cachedSymtab(cache, key, strtabs, st.ownSymtab); ok {
 			return c
 		}
 		defer func() { saveSymtab(cache, key, st) }()

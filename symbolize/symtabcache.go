@@ -19,7 +19,7 @@ import (
 // offset is checked against its table on the way in. A table with dropped
 // symbols (symtab.err) is not cached.
 
-const symtabCacheVersion = "symtab 1"
+const symtabCacheVersion = "symtab 2"
 
 // fileIdentity is path, device, inode, size and modification time of fh,
 // "" when unknown.
@@ -114,10 +114,14 @@ func cachedSymtabBytes(b []byte, strtabs [][]byte, ownSymtab bool) (*symtab, boo
 		return nil, false
 	}
 	objects, rest, ok := decodeSyms(rest, strtabs)
-	if !ok || len(rest) != 0 {
+	if !ok {
 		return nil, false
 	}
-	return &symtab{strtabs: strtabs, funcs: funcs, objects: objects, ownSymtab: ownSymtab}, true
+	tls, rest, ok := decodeSyms(rest, strtabs)
+	if !ok || len(rest) != 0 || len(tls) > maxTLSSymbols {
+		return nil, false
+	}
+	return &symtab{strtabs: strtabs, funcs: funcs, objects: objects, tls: tls, ownSymtab: ownSymtab}, true
 }
 
 // saveSymtab stores st under key, encoded as it is written (librustc_
@@ -126,7 +130,7 @@ func saveSymtab(c *diskcache.Cache, key string, st *symtab) {
 	if st.err != nil {
 		return
 	}
-	n := 1 + 4 + 4 + int64(len(st.funcs)+len(st.objects))*symSize
+	n := 1 + 4 + 4 + 4 + int64(len(st.funcs)+len(st.objects)+len(st.tls))*symSize
 	c.PutStream(key, n, func(w io.Writer) error {
 		flag := []byte{0}
 		if st.ownSymtab {
@@ -135,7 +139,7 @@ func saveSymtab(c *diskcache.Cache, key string, st *symtab) {
 		if _, err := w.Write(flag); err != nil {
 			return err
 		}
-		for _, syms := range [][]sym{st.funcs, st.objects} {
+		for _, syms := range [][]sym{st.funcs, st.objects, st.tls} {
 			buf := make([]byte, 0, 4096*symSize)
 			buf = binary.LittleEndian.AppendUint32(buf, uint32(len(syms)))
 			for i := 0; i < len(syms); i += 4096 {

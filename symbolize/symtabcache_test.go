@@ -1,14 +1,12 @@
 package symbolize
 
 import (
-	"debug/elf"
 	"os"
 	"path/filepath"
-	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/coreview/coreview/internal/diskcache"
-	"github.com/coreview/coreview/internal/safefile"
 	"github.com/coreview/coreview/internal/testfixture"
 )
 
@@ -16,21 +14,8 @@ import (
 // the fixture sysroot's debug directory.
 func cacheModule(t *testing.T, path, dir string) *Module {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mm, err := safefile.Map(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ef, err := elf.NewFile(mm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &Module{Path: path, File: path, elf: ef, file: f, mmap: mm, BuildID: fileBuildID(ef),
-		finder: &debugFinder{dirs: []string{filepath.Join(testfixture.Sysroot(), "usr/lib/debug")}, cache: diskcache.Open(dir, 0)}}
-	t.Cleanup(m.Close)
+	m := openModuleFile(t, path, &debugFinder{dirs: []string{filepath.Join(testfixture.Sysroot(), "usr/lib/debug")}, cache: diskcache.Open(dir, 0)})
+	m.BuildID = fileBuildID(m.elf)
 	return m
 }
 
@@ -52,13 +37,23 @@ func TestSymtabCache(t *testing.T) {
 		if len(ents) != 1 {
 			t.Fatalf("%s: %d cache entries, want 1", path, len(ents))
 		}
+		before, err := os.Stat(ents[0])
+		if err != nil {
+			t.Fatal(err)
+		}
 		got := cacheModule(t, path, dir).readSymtab()
-		if !reflect.DeepEqual(got.funcs, want.funcs) || !reflect.DeepEqual(got.objects, want.objects) || got.ownSymtab != want.ownSymtab || len(got.strtabs) != len(want.strtabs) {
+		// A miss writes the entry again (a new file renamed into place):
+		// the same file proves the second index came from the cache.
+		if after, err := os.Stat(ents[0]); err != nil || !os.SameFile(before, after) {
+			t.Errorf("%s: the second reading did not use the cache entry (%v)", path, err)
+		}
+		if !slices.Equal(got.funcs, want.funcs) || !slices.Equal(got.objects, want.objects) || !slices.Equal(got.tls, want.tls) || got.ownSymtab != want.ownSymtab || len(got.strtabs) != len(want.strtabs) {
 			t.Errorf("%s: the cached index differs from the one read", path)
 		}
 		// Names pointing past their string table: refused.
 		var bad []byte
 		bad = encodeSyms(append(bad, 0), []sym{{addr: 1, name: 1 << 30}})
+		bad = encodeSyms(bad, nil)
 		bad = encodeSyms(bad, nil)
 		if _, ok := cachedSymtabBytes(bad, want.strtabs, false); ok {
 			t.Error("an entry naming past the string table was used")

@@ -2,25 +2,10 @@ package cxxexception
 
 import (
 	"encoding/binary"
-	"errors"
 	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
 )
-
-type flat struct {
-	base uint64
-	b    []byte
-}
-
-func (m flat) ReadAt(p []byte, addr uint64) (int, error) {
-	if addr < m.base || addr-m.base >= uint64(len(m.b)) {
-		return 0, errors.New("unmapped")
-	}
-	n := copy(p, m.b[addr-m.base:])
-	if n < len(p) {
-		return n, errors.New("short")
-	}
-	return n, nil
-}
 
 // FuzzFind looks for an exception in hostile memory, every aligned word a
 // candidate pointer. It must not panic or hang.
@@ -37,6 +22,6 @@ func FuzzFind(f *testing.F) {
 		for i := 0; i+8 <= len(b) && len(values) < 256; i += 8 {
 			values = append(values, binary.LittleEndian.Uint64(b[i:]), base+uint64(i))
 		}
-		Find(flat{base, b}, values)
+		Find(testfixture.FlatMemory{Base: base, B: b}, values)
 	})
 }

@@ -2,27 +2,11 @@ package inputs
 
 import (
 	"encoding/binary"
-	"errors"
 	"slices"
 	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
 )
-
-// flat is memory that holds b at base and nothing else.
-type flat struct {
-	base uint64
-	b    []byte
-}
-
-func (m flat) ReadAt(p []byte, addr uint64) (int, error) {
-	if addr < m.base || addr-m.base >= uint64(len(m.b)) {
-		return 0, errors.New("unmapped")
-	}
-	n := copy(p, m.b[addr-m.base:])
-	if n < len(p) {
-		return n, errors.New("short")
-	}
-	return n, nil
-}
 
 // FuzzFind runs the input search on hostile memory: every 8-byte word of
 // the input is also a holder, the memory one region of each source. It
@@ -36,7 +20,7 @@ func FuzzFind(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		const base = 0x10000
-		mem := flat{base, b}
+		mem := testfixture.FlatMemory{Base: base, B: b}
 		var hs []Holder
 		for i := 0; i+8 <= len(b) && len(hs) < 64; i += 8 {
 			hs = append(hs, Holder{Value: binary.LittleEndian.Uint64(b[i:]), Frame: i / 64, Where: "stack slot"})

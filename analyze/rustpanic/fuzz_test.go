@@ -2,26 +2,11 @@ package rustpanic
 
 import (
 	"encoding/binary"
-	"errors"
 	"testing"
+
+	"github.com/coreview/coreview/internal/testfixture"
 	"unicode/utf8"
 )
-
-type flat struct {
-	base uint64
-	b    []byte
-}
-
-func (m flat) ReadAt(p []byte, addr uint64) (int, error) {
-	if addr < m.base || addr-m.base >= uint64(len(m.b)) {
-		return 0, errors.New("unmapped")
-	}
-	n := copy(p, m.b[addr-m.base:])
-	if n < len(p) {
-		return n, errors.New("short")
-	}
-	return n, nil
-}
 
 // halves calls the first half of the memory read-only data and the second
 // the heap.
@@ -52,7 +37,7 @@ func FuzzFind(f *testing.F) {
 		const base = 0x10000
 		end := base + uint64(len(b))
 		frames := []Frame{{Function: "core::panicking::panic_fmt", SP: base, CFA: base + uint64(len(b)/2)}, {Function: "main", SP: base + uint64(len(b)/2), CFA: end}}
-		p, ok := Find(flat{base, b}, halves{base, base + uint64(len(b)/2), end}, frames)
+		p, ok := Find(testfixture.FlatMemory{Base: base, B: b}, halves{base, base + uint64(len(b)/2), end}, frames)
 		if ok && (!utf8.ValidString(p.Location.File) || p.Location.Line <= 0 || p.Location.Column <= 0) {
 			t.Fatalf("invalid location %+v", p.Location)
 		}

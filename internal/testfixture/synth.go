@@ -21,9 +21,8 @@ type SynthLoad struct {
 }
 
 // SynthCore builds an x86-64 ET_CORE image: the ELF header, one PT_NOTE
-// holding notes, and the loads, their bytes after the notes. Tests in
-// other packages build hostile cores with it (corefile's own tests have
-// the same builder in the package).
+// holding notes, and the loads, their bytes after the notes. Tests build
+// hostile cores with it (corefile's synthCore wraps it).
 func SynthCore(notes []SynthNote, loads []SynthLoad) []byte {
 	le := binary.LittleEndian
 	var nb bytes.Buffer
