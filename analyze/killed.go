@@ -83,7 +83,13 @@ func (a *analysis) diagnoseKilled() *report.Diagnosis {
 			where += " (" + top.Module + ")"
 		}
 		if k.In != nil && k.In.Index > 0 {
-			where += fmt.Sprintf(", called from %s (#%d", k.In.Function, k.In.Index)
+			// k.In is the first frame of the program's own code: the
+			// direct caller of frame 0 only when it is frame 1.
+			how := "called from"
+			if k.In.Index > 1 {
+				how = "reached from"
+			}
+			where += fmt.Sprintf(", %s %s (#%d", how, k.In.Function, k.In.Index)
 			if k.In.Module != "" {
 				where += ", " + k.In.Module
 			}

@@ -269,6 +269,13 @@ func killedBy(t *testing.T, r *report.Report, sender int, in string) {
 	if k.In == nil || !strings.HasPrefix(k.In.Function, in) {
 		t.Errorf("in %+v, want %s", k.In, in)
 	}
+	// "called from" only for frame 0's direct caller: libc frames (read
+	// under fread, clock_nanosleep under nanosleep) may lie between.
+	if k.In != nil && len(d.Explanation) > 0 {
+		if direct := strings.Contains(d.Explanation[0], ", called from "); direct != (k.In.Index == 1) {
+			t.Errorf("frame #%d is the program's first frame, but the explanation says %q", k.In.Index, d.Explanation[0])
+		}
+	}
 }
 
 var liveClasses = []liveClass{
