@@ -65,6 +65,10 @@ func (s *Session) Report() *report.Report {
 		}
 	}
 	stacks := s.unwindAll()
+	mm := s.buildMemoryMap(stacks)
+	if t := c.CrashedThread(); t != nil && t.Signal != 0 && len(stacks) > 0 {
+		s.inputsFound = s.startInputs(t, stacks[0], mm)
+	}
 	s.prepareSource(stacks)
 	crashed := c.CrashedThread()
 	// A snapshot: the thread that dumped core was handling no signal
@@ -113,7 +117,6 @@ func (s *Session) Report() *report.Report {
 	if sys != (report.System{}) {
 		r.System = &sys
 	}
-	mm := s.buildMemoryMap(stacks)
 	r.Mappings = mm.mappings()
 	a := &analysis{s: s, stacks: stacks, mm: mm, report: r}
 	s.last = a
@@ -315,25 +318,64 @@ func (s *Session) frame(i int, f *stackmap.Frame) report.Frame {
 // from fr.PC, its source position, and the calls inlined there, innermost
 // first. Stack frames and whatis both name code this way.
 func (s *Session) symbolizeFrame(fr *report.Frame, m *symbolize.Module, lookup uint64) {
-	if sym, ok := m.Lookup(m.FileAddr(lookup)); ok {
-		fr.Symbol = sym.Name
-		fr.Offset = uint64(fr.PC) - m.RuntimeAddr(sym.Addr)
-		fr.Function = s.demangle(sym.Name)
+	c := s.lookupCode(m, lookup)
+	if c.symOK {
+		fr.Symbol = c.sym.Name
+		fr.Offset = uint64(fr.PC) - m.RuntimeAddr(c.sym.Addr)
+		fr.Function = c.function
 	}
-	locs := m.Source(m.FileAddr(lookup))
-	if len(locs) == 0 {
+	if len(c.locs) == 0 {
 		return
 	}
-	last := locs[len(locs)-1]
+	last := c.locs[len(c.locs)-1]
 	fr.File, fr.Line, fr.Column = last.File, last.Line, last.Column
-	for _, l := range locs[:len(locs)-1] {
+	for k, l := range c.locs[:len(c.locs)-1] {
 		in := *fr
 		in.Inlined = nil // fr.Inlined holds the frames before this one
 		in.Inline, in.Method, in.Offset = true, report.MethodInline, 0
-		in.Symbol, in.Function = l.Function, s.demangle(l.Function)
+		in.Symbol, in.Function = l.Function, c.inlined[k]
 		in.File, in.Line, in.Column = l.File, l.Line, l.Column
 		fr.Inlined = append(fr.Inlined, in)
 	}
+}
+
+// codeLookup is what one code address of a module was found to be: its
+// symbol, demangled, and its source positions, inlined calls first.
+type codeLookup struct {
+	m        *symbolize.Module
+	addr     uint64
+	sym      symbolize.Symbol
+	symOK    bool
+	function string
+	locs     []symbolize.Location
+	inlined  []string // the functions of locs but the last, demangled
+}
+
+// lookupCode looks up the code at lookup in m, remembering the answer: a
+// recursion's frames ask for the same few return addresses thousands of
+// times (10,599 frames of rustc's lexer, a handful of addresses).
+func (s *Session) lookupCode(m *symbolize.Module, lookup uint64) codeLookup {
+	slot := &s.lookups[(lookup*0x9e3779b97f4a7c15)>>55]
+	s.lookupMu.Lock()
+	if slot.m == m && slot.addr == lookup {
+		c := *slot
+		s.lookupMu.Unlock()
+		return c
+	}
+	s.lookupMu.Unlock()
+	c := codeLookup{m: m, addr: lookup}
+	c.sym, c.symOK = m.Lookup(m.FileAddr(lookup))
+	if c.symOK {
+		c.function = s.demangle(c.sym.Name)
+	}
+	c.locs = m.Source(m.FileAddr(lookup))
+	for _, l := range c.locs[:max(len(c.locs)-1, 0)] {
+		c.inlined = append(c.inlined, s.demangle(l.Function))
+	}
+	s.lookupMu.Lock()
+	*slot = c
+	s.lookupMu.Unlock()
+	return c
 }
 
 // demangle returns a symbol's readable name. A 10,000-frame recursion asks

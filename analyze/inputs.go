@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/coreview/coreview/analyze/inputs"
@@ -53,7 +54,11 @@ func (a *analysis) crashSite() {
 			ct.thread.DisassemblyAt = report.ListingCallSite
 		}
 	}
-	for _, in := range a.findInputs() {
+	found, ok := a.s.takeInputs()
+	if !ok {
+		found = a.findInputs()
+	}
+	for _, in := range found {
 		ri := report.Input{Size: in.Size, Offset: in.Offset, Line: in.Line, Column: in.Column,
 			Excerpt: inputs.Escape(in.Excerpt), Address: report.Addr(in.Address), Start: report.Addr(in.Start),
 			Source: string(in.Source), HeldBy: in.Holder.HeldBy(), Frame: in.Holder.Frame, Frames: in.Frames}
@@ -68,9 +73,17 @@ func (a *analysis) crashSite() {
 // findInputs looks for the input the crashed thread was reading: the
 // buffers of text its frames' registers and stack slots point into.
 func (a *analysis) findInputs() []inputs.Input {
-	s := a.s
 	ct := a.crashed()
-	if ct == nil || len(ct.stack.Frames) == 0 {
+	if ct == nil {
+		return nil
+	}
+	return a.inputsOf(ct.core, ct.stack)
+}
+
+// inputsOf is findInputs for thread t, whose stack is st.
+func (a *analysis) inputsOf(t *corefile.Thread, st *stackmap.Stack) []inputs.Input {
+	s := a.s
+	if len(st.Frames) == 0 {
 		return nil
 	}
 	files, closeFiles := s.argFiles()
@@ -78,7 +91,45 @@ func (a *analysis) findInputs() []inputs.Input {
 	open, closeData := s.inputFileOpener()
 	defer closeData()
 	mem := s.Core.Memory(open)
-	return inputs.Find(mem, a.inputRegions(), inputHolders(mem, ct.core, ct.stack), files)
+	return inputs.Find(mem, a.inputRegions(), inputHolders(mem, t, st), files)
+}
+
+// startInputs begins the input search of the crashed thread t, whose
+// stack is st, beside the symbolization that comes next: the search needs
+// only the stack and the memory map, and on rustc's 10,599-frame lexer
+// overflow it takes milliseconds the second CPU has. crashSite takes the
+// answer (takeInputs); Close waits for it.
+func (s *Session) startInputs(t *corefile.Thread, st *stackmap.Stack, mm *memoryMap) <-chan []inputs.Input {
+	ch := make(chan []inputs.Input, 1)
+	a := &analysis{s: s, stacks: []*stackmap.Stack{st}, mm: mm}
+	go func() {
+		var found []inputs.Input
+		defer func() { ch <- found }()
+		// Mapped files that change fault here as in Analyze, whose
+		// checks then report the change; this search gives up.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if p := recover(); p != nil {
+				if safefile.FaultError(p) == nil {
+					panic(p)
+				}
+				found = nil
+			}
+		}()
+		found = a.inputsOf(t, st)
+	}()
+	return ch
+}
+
+// takeInputs returns what the search startInputs began found, waiting for
+// it; ok is false when none was begun.
+func (s *Session) takeInputs() (found []inputs.Input, ok bool) {
+	if s.inputsFound == nil {
+		return nil, false
+	}
+	found = <-s.inputsFound
+	s.inputsFound = nil
+	return found, true
 }
 
 // inputHolders yields the values the thread's frames hold, innermost
