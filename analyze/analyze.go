@@ -90,6 +90,7 @@ type Session struct {
 	lookups  [512]codeLookup // what symbolizeFrame found, by address
 
 	inputsFound <-chan []inputs.Input // the input search under way, if any
+	loads       sync.WaitGroup        // symbol tables loading beside the walks
 }
 
 // Open opens the core at path and loads its modules.
@@ -135,6 +136,7 @@ func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta
 
 // Close releases the core and module files.
 func (s *Session) Close() {
+	s.loads.Wait() // they read the files about to be closed
 	if s.inputsFound != nil {
 		<-s.inputsFound // it reads the files about to be closed
 		s.inputsFound = nil

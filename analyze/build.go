@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
-	"sync"
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/redact"
@@ -198,21 +197,24 @@ func threadRegs(t *corefile.Thread) stackmap.Regs {
 func (s *Session) unwindAll() []*stackmap.Stack {
 	threads := s.Core.Threads
 	out := make([]*stackmap.Stack, len(threads))
-	var wg sync.WaitGroup
 	seen := map[*symbolize.Module]bool{}
 	for _, t := range threads {
 		regs := threadRegs(t)
 		pc := regs.PC()
 		if m := s.Modules.Module(pc); m != nil && !seen[m] {
 			seen[m] = true
-			wg.Add(1)
+			s.loads.Add(1)
 			go func() {
-				defer wg.Done()
+				defer s.loads.Done()
 				m.Lookup(m.FileAddr(pc))
 			}()
 		}
 	}
-	defer wg.Wait()
+	// The loads are not waited for here: the source lines' DWARF is
+	// inflated next, beside them (a first analysis of a rustc core reads
+	// librustc_driver's 165,000 symbols while glibc's DWARF inflates), and
+	// a lookup that needs a table still loading waits for it. Close waits
+	// for them all.
 	// Options.MaxFrames limits what the report lists, not the walk: the
 	// diagnoses and the signature need the whole stack (its depth, the
 	// recursion, the frames above the fault). The unwinder's HardLimit and

@@ -48,8 +48,8 @@ type symtab struct {
 	// fresh memory an analysis, for a few dozen lookups.
 	encFuncs   []byte
 	decodeOnce sync.Once
-	objects []sym
-	tls     []sym // STT_TLS: value is the offset in the module's TLS block
+	objects    []sym
+	tls        []sym // STT_TLS: value is the offset in the module's TLS block
 	// ownSymtab says the module's own file has a .symtab; without one,
 	// a debug file's takes its place (and one fetched later is worth a
 	// re-read).
@@ -329,7 +329,15 @@ func (m *Module) readSymtab() *symtab {
 		if c, ok := cachedSymtab(cache, key, strtabs, st.ownSymtab); ok {
 			return c
 		}
-		defer func() { saveSymtab(cache, key, st) }()
+		defer func() {
+			// Written beside the rest of the analysis (librustc_driver's
+			// index is 3.6 MB); the table's Close waits for it.
+			m.finder.saves.Add(1)
+			go func() {
+				defer m.finder.saves.Done()
+				saveSymtab(cache, key, st)
+			}()
+		}()
 	}
 	st.funcs = make([]sym, 0, min(total, maxSymbols))
 	var firstBad *FormatError
