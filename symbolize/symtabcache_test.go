@@ -29,7 +29,9 @@ func TestSymtabCache(t *testing.T) {
 		filepath.Join(testfixture.Root(), "testdata/cores/c-threads/prog"),
 	} {
 		dir := t.TempDir()
-		want := cacheModule(t, path, dir).readSymtab()
+		first := cacheModule(t, path, dir)
+		want := first.readSymtab()
+		first.finder.saves.Wait() // the entry is written beside the analysis
 		if len(want.funcs) < 10 {
 			t.Fatalf("%s: %d functions", path, len(want.funcs))
 		}
@@ -41,7 +43,9 @@ func TestSymtabCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := cacheModule(t, path, dir).readSymtab()
+		second := cacheModule(t, path, dir)
+		got := second.readSymtab()
+		second.finder.saves.Wait()
 		// A miss writes the entry again (a new file renamed into place):
 		// the same file proves the second index came from the cache.
 		if after, err := os.Stat(ents[0]); err != nil || !os.SameFile(before, after) {
