@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
 	"golang.org/x/arch/x86/x86asm"
 )
@@ -199,7 +200,7 @@ var assertMsg = regexp.MustCompile("(?s)^(?:[^:]*: )?(.+?):(\\d+): (?:(.+?): )?A
 func constantArg(insts []decodedInst, r x86asm.Reg) (uint64, bool) {
 	for i := len(insts) - 1; i >= 0; i-- {
 		in := insts[i]
-		if !writesReg(in.inst, r) {
+		if !x86.WritesReg(in.inst, r) {
 			continue
 		}
 		switch in.inst.Op {

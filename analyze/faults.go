@@ -7,27 +7,9 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
 )
-
-// writesMemory reports whether inst stores to its memory operand: the
-// operand is the destination (first in Intel order) of an instruction that
-// writes its destination.
-func writesMemory(inst x86asm.Inst) bool {
-	if len(inst.Args) == 0 || inst.Args[0] == nil {
-		return false
-	}
-	if _, ok := inst.Args[0].(x86asm.Mem); !ok {
-		return inst.Op == x86asm.PUSH || inst.Op == x86asm.CALL
-	}
-	switch inst.Op {
-	case x86asm.CMP, x86asm.TEST, x86asm.PUSH, x86asm.JMP, x86asm.CALL, x86asm.PREFETCHT0,
-		x86asm.PREFETCHT1, x86asm.PREFETCHT2, x86asm.PREFETCHNTA, x86asm.UCOMISD, x86asm.UCOMISS,
-		x86asm.COMISD, x86asm.COMISS, x86asm.BT:
-		return false
-	}
-	return true
-}
 
 // diagnoseFault explains the signal from the faulting instruction of the
 // crashed thread, when the PC itself is sound.
@@ -71,7 +53,7 @@ func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 	acc := &report.Access{PC: report.Addr(f0.PC), Function: fn}
 	inst, ok := a.s.decodeAt(f0.PC)
 	if ok {
-		acc.Instruction = intel(inst, f0.PC)
+		acc.Instruction = x86.Intel(inst, f0.PC)
 	}
 	addr := report.Addr(si.Addr)
 	d := &report.Diagnosis{Thread: tid, Access: acc}
@@ -88,15 +70,15 @@ func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 		acc.Address, acc.AddressSource = &addr, "kernel"
 		acc.Where = a.mm.describe(si.Addr)
 		acc.Operation = "read"
-		if ok && writesMemory(inst) {
+		if ok && x86.WritesMemory(inst) {
 			acc.Operation = "write"
 		}
-		if ok && isStringOp(inst.Op) {
+		if ok && x86.IsStringOp(inst.Op) {
 			// movs/cmps read [rsi] and write [rdi]: which one faulted is
 			// the one whose register is nearest below the fault address.
 			regs := ct.stack.Regs
-			rsi, _ := regValue(&regs, x86asm.RSI)
-			rdi, _ := regValue(&regs, x86asm.RDI)
+			rsi, _ := x86.RegValue(&regs, x86asm.RSI)
+			rdi, _ := x86.RegValue(&regs, x86asm.RDI)
 			dsi, dsi2 := si.Addr-rsi, si.Addr-rdi
 			if dsi < dsi2 {
 				acc.Operation, acc.Operand = "read", fmt.Sprintf("[rsi] with rsi = %#x", rsi)
@@ -106,7 +88,7 @@ func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 		}
 		if ok && acc.Operand == "" {
 			regs := ct.stack.Regs
-			_, _, acc.Operand, _ = operandWords(inst, &regs, f0.PC)
+			_, _, acc.Operand, _ = x86.OperandWords(inst, &regs, f0.PC)
 		}
 		m := c.Mapping(si.Addr)
 		switch {
@@ -141,7 +123,7 @@ func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 			// the instruction's operand gives it.
 			where := "an address the kernel does not report"
 			regs := ct.stack.Regs
-			if ea, _, operand, has := operandWords(inst, &regs, f0.PC); ok && has {
+			if ea, _, operand, has := x86.OperandWords(inst, &regs, f0.PC); ok && has {
 				ea2 := report.Addr(ea)
 				acc.Address, acc.AddressSource = &ea2, "instruction"
 				acc.Where = a.mm.describe(ea)
@@ -179,8 +161,8 @@ func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 		if ok && (inst.Op == x86asm.DIV || inst.Op == x86asm.IDIV) {
 			if r, isReg := inst.Args[0].(x86asm.Reg); isReg && r != 0 {
 				regs := ct.stack.Regs
-				if v, ok := regValue(&regs, r); ok {
-					d.Summary += fmt.Sprintf(": `%s` with divisor %s = %d", acc.Instruction, regName(r), int64(v))
+				if v, ok := x86.RegValue(&regs, r); ok {
+					d.Summary += fmt.Sprintf(": `%s` with divisor %s = %d", acc.Instruction, x86.RegName(r), int64(v))
 				}
 			} else {
 				d.Summary += fmt.Sprintf(": `%s`", acc.Instruction)
@@ -191,14 +173,6 @@ func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 		return nil
 	}
 	return d
-}
-
-func isStringOp(op x86asm.Op) bool {
-	switch op {
-	case x86asm.MOVSB, x86asm.MOVSW, x86asm.MOVSD, x86asm.MOVSQ, x86asm.CMPSB, x86asm.CMPSW, x86asm.CMPSD, x86asm.CMPSQ:
-		return true
-	}
-	return false
 }
 
 func verb(op string) string {

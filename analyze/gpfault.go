@@ -5,25 +5,10 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
-
-// canonical reports whether addr is a canonical x86-64 address with
-// 48-bit virtual addresses: bits 63 to 47 all equal (Intel SDM vol. 1,
-// 3.3.7.1). A non-canonical operand raises #GP, not #PF, so the kernel
-// knows no fault address.
-func canonical(addr uint64) bool {
-	top := addr >> 47
-	return top == 0 || top == 1<<17-1
-}
-
-// alignedSSE are the instructions that raise #GP on a memory operand not
-// aligned to its size (16 bytes, 32 for the VEX forms of 256-bit ones).
-var alignedSSE = map[x86asm.Op]bool{
-	x86asm.MOVAPS: true, x86asm.MOVAPD: true, x86asm.MOVDQA: true, x86asm.MOVNTPS: true,
-	x86asm.MOVNTPD: true, x86asm.MOVNTDQ: true, x86asm.MOVNTDQA: true,
-}
 
 // generalProtection explains a SIGSEGV the kernel raised with SI_KERNEL: a
 // general-protection fault, for which si_addr is 0. The address the
@@ -34,23 +19,23 @@ func (a *analysis) generalProtection(d *report.Diagnosis, inst x86asm.Inst, deco
 	const noAddr = "the kernel reports a general-protection fault as SIGSEGV with si_code SI_KERNEL and no fault address"
 	var ea, ptr uint64
 	haveEA := false
-	if v, m, operand, ok := operandWords(inst, &regs, pc); decoded && ok {
+	if v, m, operand, ok := x86.OperandWords(inst, &regs, pc); decoded && ok {
 		ea, ptr, haveEA = v, v, true
 		if m.Base != 0 && m.Base != x86asm.RIP {
 			// The pointer is the base register; the
 			// displacement is a field offset.
-			ptr, _ = regValue(&regs, m.Base)
+			ptr, _ = x86.RegValue(&regs, m.Base)
 		}
 		acc.Operand = operand
 		eaA := report.Addr(ea)
 		acc.Address, acc.AddressSource = &eaA, "instruction"
 		acc.Operation = "read"
-		if writesMemory(inst) {
+		if x86.WritesMemory(inst) {
 			acc.Operation = "write"
 		}
 	}
 	switch {
-	case haveEA && !canonical(ea):
+	case haveEA && !x86.Canonical(ea):
 		d.Kind = report.KindNonCanonical
 		acc.Where = "a non-canonical address: no memory can be mapped there"
 		d.Summary = fmt.Sprintf("Thread %d %s a non-canonical address: %s %s %#x, computed from `%s` (%s).",
@@ -58,7 +43,7 @@ func (a *analysis) generalProtection(d *report.Diagnosis, inst x86asm.Inst, deco
 		d.Explanation = append(d.Explanation,
 			"An x86-64 address must have bits 63 to 47 all equal (user space ends at 0x00007fffffffffff, the kernel starts at 0xffff800000000000); anything between is non-canonical. Using one raises a general-protection fault, not a page fault, which the kernel reports as SIGSEGV with si_code SI_KERNEL and no fault address: the address above was computed from the instruction and the registers.",
 			"The pointer is garbage rather than null: "+garbageHint(ptr))
-	case haveEA && alignedSSE[inst.Op] && ea%16 != 0:
+	case haveEA && x86.AlignedSSE[inst.Op] && ea%16 != 0:
 		d.Kind = report.KindMisaligned
 		acc.Where = a.mm.describe(ea)
 		d.Summary = fmt.Sprintf("Thread %d made a misaligned SSE access in %s: `%s` needs a 16-byte aligned operand and %s is %#x (%d bytes past a 16-byte boundary).",
