@@ -195,6 +195,53 @@ type Access struct {
 	// "[rax+0x18] with rax = 0x0".
 	Operand string `json:"operand,omitempty"`
 	Where   string `json:"where,omitempty"`
+
+	// The fields below are facts for the sentences (Explain), not in the
+	// JSON of coreview.report/v1.
+
+	// Signo and Code are the fault's signal and si_code, and SignalAddr
+	// its si_addr as the kernel gave it (meaningless for SI_KERNEL and
+	// BUS_ADRALN, which carry none).
+	Signo      int  `json:"-"`
+	Code       int  `json:"-"`
+	SignalAddr Addr `json:"-"`
+	// Offset is PC's offset into Function, when Symbol says Function is
+	// a symbol's name ("main+0x1a"); otherwise Function already names
+	// the PC (module+offset, or the address).
+	Offset uint64 `json:"-"`
+	Symbol bool   `json:"-"`
+	// Mapping is the mapping holding the address, in words ("the heap
+	// [0x…–0x… rw-]"), for the summaries that name it: a write to
+	// read-only memory, an access to a PROT_NONE mapping.
+	Mapping string `json:"-"`
+	// ProtNone is set when the address is in a mapping with no
+	// permissions that is not a guard page, and the kernel reported an
+	// access error there (SEGV_ACCERR).
+	ProtNone bool `json:"-"`
+	// Size is the size in bytes of the instruction's memory access
+	// (x86asm's MemBytes); 0 when unknown.
+	Size int `json:"-"`
+	// Trap is set when the instruction is ud2, a deliberate trap.
+	Trap bool `json:"-"`
+	// Divisor is a div or idiv's divisor, for a divide error; nil when
+	// the instruction is not one or its divisor register is unknown.
+	Divisor *Divisor `json:"-"`
+	// Pointer is, for a general-protection fault with a computed
+	// address, the pointer the operand used: its base register, or the
+	// address itself when the operand has no base.
+	Pointer uint64 `json:"-"`
+	// Handler names what turned the fault into the signal that killed
+	// the process, when a handler caught it and the process died of
+	// what the handler did next (an abort, a re-raise).
+	Handler string `json:"-"`
+}
+
+// Divisor is the divisor of a div or idiv: a register and the value it
+// held, or Memory when the divisor is a memory operand.
+type Divisor struct {
+	Register string
+	Value    int64
+	Memory   bool
 }
 
 // AbortInfo is the detail of an "abort" diagnosis: who called abort and
