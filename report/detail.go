@@ -275,6 +275,43 @@ type AbortInfo struct {
 	Panic *Panic `json:"panic,omitempty"`
 	// Exception is the C++ exception that reached std::terminate.
 	Exception *CxxException `json:"exception,omitempty"`
+
+	// The fields below are facts for the sentences (Explain), not in the
+	// JSON of coreview.report/v1.
+
+	// OverflowAbove is set when a stack-overflow diagnosis of the same
+	// crash comes first, which the summary then refers to.
+	OverflowAbove bool `json:"-"`
+	// PanicVia is the Rust runtime function that aborted a panic that
+	// could not unwind: "panic_in_cleanup" (a panic while unwinding
+	// another), "panic_cannot_unwind" (a panic reached a function that
+	// cannot unwind), "panic_nounwind" (a check that cannot unwind);
+	// "" for a plain panic = "abort".
+	PanicVia string `json:"-"`
+	// Via is the C++ runtime function under std::terminate that says
+	// why it ran (__cxa_throw, __gxx_personality_v0,
+	// __cxa_call_terminate, __cxa_pure_virtual…).
+	Via string `json:"-"`
+	// Raiser is the function a "raise" thread raised SIGABRT with
+	// (raise, pthread_kill, kill…).
+	Raiser string `json:"-"`
+	// StackCut is set for a "signal" cause when the walk ended before
+	// it showed who sent the signal: abort() or a raise may lie past
+	// the end.
+	StackCut bool `json:"-"`
+	// SelfSent is the si_code (SI_TKILL, SI_USER…) when the process's
+	// own pid sent the signal; "" when it did not or that is not known.
+	SelfSent string `json:"-"`
+	// GoPanic is the runtime function runtime.sigpanic called for a
+	// "go-fatal-signal" (runtime.panicmem for a nil or bad pointer).
+	GoPanic string `json:"-"`
+	// GoCrash is set when runtime.crash is on the stack: the runtime
+	// raised SIGABRT to dump core, as GOTRACEBACK=crash asks.
+	GoCrash bool `json:"-"`
+	// SystemStack is set when runtime.systemstack is on the stack: the
+	// thread runs on the Go runtime's system stack, and a fatal error
+	// without a caller there failed in a goroutine on another stack.
+	SystemStack bool `json:"-"`
 }
 
 // Unrelocated is the detail of an "unrelocated-pointer" diagnosis: a
