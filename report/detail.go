@@ -439,4 +439,8 @@ type Killed struct {
 	// In is where the thread was when the signal arrived: its first
 	// frame outside the C library, or its innermost one.
 	In *FrameRef `json:"in,omitempty"`
+	// Signo is the signal sent, for the sentences (Explain); not in
+	// the JSON of coreview.report/v1, which has it in the report's
+	// signal.
+	Signo int `json:"-"`
 }
