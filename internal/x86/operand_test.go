@@ -214,3 +214,32 @@ func TestWritesMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestWritesReg: the destination register's family is written, and a
+// call clobbers the caller-saved registers (psABI 3.2.1) but not the
+// callee-saved ones.
+func TestWritesReg(t *testing.T) {
+	tests := []struct {
+		code string
+		r    x86asm.Reg
+		want bool
+	}{
+		{"8b07", x86asm.RAX, true},        // mov eax, DWORD PTR [rdi]: eax is rax's
+		{"488907", x86asm.RAX, false},     // mov QWORD PTR [rdi], rax: reads rax
+		{"4839c3", x86asm.RBX, false},     // cmp rbx, rax
+		{"e800000000", x86asm.RCX, true},  // call: rcx is caller-saved
+		{"e800000000", x86asm.RBX, false}, // call: rbx is callee-saved
+		{"4887d8", x86asm.RBX, true},      // xchg rax, rbx: both written
+		{"4887d8", x86asm.RAX, true},
+		{"88e0", x86asm.RAX, true}, // mov al, ah
+	}
+	for _, tt := range tests {
+		inst, err := Decode(mustHex(tt.code))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := WritesReg(inst, tt.r); got != tt.want {
+			t.Errorf("WritesReg(%s, %v) = %v, want %v", Intel(inst, 0), tt.r, got, tt.want)
+		}
+	}
+}
