@@ -239,9 +239,13 @@ type Access struct {
 // Divisor is the divisor of a div or idiv: a register and the value it
 // held, or Memory when the divisor is a memory operand.
 type Divisor struct {
+	// Register is the divisor register's name ("esi") and Value what it
+	// held, as a signed number.
 	Register string
 	Value    int64
-	Memory   bool
+	// Memory is set when the divisor is a memory operand, whose value
+	// is not read.
+	Memory bool
 }
 
 // AbortInfo is the detail of an "abort" diagnosis: who called abort and
