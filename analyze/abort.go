@@ -310,7 +310,7 @@ func (a *analysis) cxxException() (cxxexception.Exception, bool) {
 	}
 	var values []uint64
 	for h := range inputHolders(a.s.Mem, ct.core, ct.stack) {
-		values = append(values, h.Value)
+		values = append(values, h.Values...)
 	}
 	return cxxexception.Find(a.s.Mem, values)
 }

@@ -86,17 +86,15 @@ func (a *analysis) findInputs() []inputs.Input {
 // each outer frame (those that differ from the frame below's), then each
 // frame's stack slots from its SP up to its CFA. They are yielded, not
 // collected: on a 10,599-frame recursion a slice of them was 18 MB.
-func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) iter.Seq[inputs.Holder] {
-	return func(yield func(inputs.Holder) bool) {
+func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) iter.Seq[inputs.Held] {
+	return func(yield func(inputs.Held) bool) {
 		budget := inputSlotBytes
 		var slot [inputFrameSlots]byte
+		var words [inputFrameSlots / 8]uint64
+		var one [1]uint64
 		var prev stackmap.Regs
 		cur := st.Regs
 		n := 0
-		emit := func(h inputs.Holder) bool {
-			n++
-			return n <= maxInputHolders && yield(h)
-		}
 		for i := range st.Frames {
 			f := &st.Frames[i]
 			if i > 0 {
@@ -113,8 +111,14 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) ite
 						ok = false // the same value, passed through
 					}
 				}
-				if ok && r != stackmap.RSP && !emit(inputs.Holder{Value: v, Frame: i, Where: name}) {
-					return
+				if ok && r != stackmap.RSP {
+					if n++; n > maxInputHolders {
+						return
+					}
+					one[0] = v
+					if !yield(inputs.Held{Frame: i, Where: name, Values: one[:]}) {
+						return
+					}
 				}
 			}
 			prev = cur
@@ -124,10 +128,12 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) ite
 			k := min(int(f.CFA-f.SP), inputFrameSlots, budget)
 			got, _ := mem.ReadAt(slot[:k&^7], f.SP)
 			budget -= k
-			for off := 0; off+8 <= got; off += 8 {
-				if !emit(inputs.Holder{Value: le64(slot[off:]), Frame: i, Where: "stack slot"}) {
-					return
-				}
+			k = min(got/8, maxInputHolders-n)
+			for j := range k {
+				words[j] = le64(slot[8*j:])
+			}
+			if n += k; k > 0 && !yield(inputs.Held{Frame: i, Where: "stack slot", Values: words[:k]}) || n >= maxInputHolders {
+				return
 			}
 		}
 	}

@@ -243,6 +243,10 @@ const elfSymSize = 24
 
 // readSymtab collects function symbols and data objects from .symtab and
 // .dynsym, plus name@plt entries synthesized from the PLT sections.
+// releaseStep is how many bytes of symbol table entries are read before
+// their pages are released.
+const releaseStep = 512 << 10
+
 func (m *Module) readSymtab() *symtab {
 	st := &symtab{}
 	f := m.elf
@@ -333,7 +337,14 @@ func (m *Module) readSymtab() *symtab {
 			dynsym, dynTab = data, tab
 		}
 		// Entry 0 is the null symbol.
+		released := 0
 		for off := elfSymSize; off+elfSymSize <= len(data) && len(st.funcs) < maxSymbols; off += elfSymSize {
+			// The entries read leave the resident set as the reading goes
+			// (librustc_driver's are 4 MB); the string tables stay.
+			if off-released >= releaseStep && tb.mm != nil && sec.Flags&elf.SHF_COMPRESSED == 0 {
+				tb.mm.Release(sec.Offset+uint64(released), uint64(off-released))
+				released = off
+			}
 			e := data[off : off+elfSymSize]
 			name := binary.LittleEndian.Uint32(e[0:])
 			info := e[4]
@@ -433,6 +444,15 @@ func (m *Module) readSymtab() *symtab {
 	}
 	st.funcs = out
 	radixSortByAddr(st.objects)
+	// Choosing among aliases read names all over the string tables (19 MB
+	// of librustc_driver's): they leave the resident set too. The few
+	// names the frames print fault back in from the page cache.
+	for _, tb := range tables {
+		if tb.mm != nil && tb.f.Sections[tb.sec.Link].Flags&elf.SHF_COMPRESSED == 0 {
+			link := tb.f.Sections[tb.sec.Link]
+			tb.mm.Release(link.Offset, link.FileSize)
+		}
+	}
 	return st
 }
 

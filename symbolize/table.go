@@ -507,6 +507,7 @@ func (t *Table) Close() {
 	if t.finder.root != nil {
 		t.finder.root.Close()
 	}
+	t.finder.cache.Close()
 }
 
 // progHeaders returns the program headers of f.
