@@ -2,8 +2,10 @@ package analyze
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/redact"
@@ -78,7 +80,9 @@ func (s *Session) Report() *report.Report {
 	if r.Snapshot {
 		crashed = nil
 	}
-	for i, t := range c.Threads {
+	r.Threads = make([]report.Thread, len(c.Threads))
+	build := func(i int) {
+		t := c.Threads[i]
 		th := report.Thread{TID: t.TID, Crashed: t == crashed, EndReason: string(stacks[i].End), EndDetail: stacks[i].EndDetail}
 		if n := s.Opts.MaxFrames; n > 0 && t != crashed && len(stacks[i].Frames) > n {
 			// Another thread's frames past --max-frames are counted, not
@@ -90,7 +94,40 @@ func (s *Session) Report() *report.Report {
 			th.Frames = s.frames(stacks[i])
 		}
 		th.Registers = registers(t)
-		r.Threads = append(r.Threads, th)
+		r.Threads[i] = th
+	}
+	// The threads' frames are symbolized side by side: a deep crashed
+	// thread beside the others, whose C library frames read DWARF.
+	next := make(chan int, len(c.Threads))
+	for i := range c.Threads {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed any // a worker's panic, raised again here for Analyze
+	for range min(runtime.GOMAXPROCS(0), len(c.Threads)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					mu.Lock()
+					if failed == nil {
+						failed = p
+					}
+					mu.Unlock()
+				}
+			}()
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			for i := range next {
+				build(i)
+			}
+		}()
+	}
+	wg.Wait()
+	if failed != nil {
+		panic(failed)
 	}
 	var sys report.System
 	for _, m := range s.Modules.Modules {
