@@ -168,9 +168,12 @@ func Find(mem Memory, regions []Region, held iter.Seq[Held], files []File) []Inp
 	scratch := make([]byte, 4096) // scanText's, reused for every candidate
 	// A recursion's frames hold the same few values again and again, so
 	// what a value came to is remembered: the buffer it points into, or
-	// none. Both stay true for the rest of the search (buffers are only
-	// added, a rejected value stays rejected, and once maxCandidates are
-	// found none is added), so a remembered answer is the answer.
+	// none. A buffer stays the answer for the rest of the search (buffers
+	// are only added, and bufferOf takes the first that holds the value).
+	// None stays the answer only until a buffer is added: a value that is
+	// no candidate of its own (its text too short, invalid UTF-8 near it)
+	// may lie inside a buffer another value finds, a mapped file's
+	// buffer starting at the file's first byte.
 	var memo [1 << 10]memoSlot
 	// Neighbouring words fall in one region (a stack's own addresses) or
 	// in one gap between regions (code pointers): the last of each is
@@ -194,13 +197,14 @@ func Find(mem Memory, regions []Region, held iter.Seq[Held], files []File) []Inp
 			}
 			h := Holder{Value: v, Frame: hd.Frame, Where: hd.Where}
 			m := &memo[(v*0x9e3779b97f4a7c15)>>54]
-			if m.set && m.value == v {
+			if m.set && m.value == v && (m.buf >= 0 || int(m.nbufs) == len(bufs)) {
 				if m.buf >= 0 {
 					bufs[m.buf].add(h)
 				}
 				continue
 			}
-			*m = memoSlot{value: v, buf: int32(findOrAdd(mem, r, &bufs, rejected, h, scratch)), set: true}
+			k := findOrAdd(mem, r, &bufs, rejected, h, scratch)
+			*m = memoSlot{value: v, buf: int32(k), nbufs: int32(len(bufs)), set: true}
 		}
 	}
 	counts := make(map[*buffer]int, len(bufs))
@@ -227,6 +231,7 @@ func Find(mem Memory, regions []Region, held iter.Seq[Held], files []File) []Inp
 type memoSlot struct {
 	value uint64
 	buf   int32 // the index in bufs of the buffer it points into, or -1
+	nbufs int32 // len(bufs) when buf was found -1
 	set   bool
 }
 
