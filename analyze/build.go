@@ -310,6 +310,10 @@ func (s *Session) prepareSource(stacks []*stackmap.Stack) {
 		}
 	}
 	if s.Opts.Debuginfod != nil {
+		// A fetched debug file replaces the symbol tables read without
+		// it: the loads unwindAll began must be over first, or one that
+		// began before the fetch keeps its table without the file's.
+		s.loads.Wait()
 		s.Modules.FetchDebug(pcs)
 	}
 	s.Modules.PrepareSource(pcs)
