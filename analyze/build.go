@@ -243,7 +243,11 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 			s.loads.Add(1)
 			go func() {
 				defer s.loads.Done()
-				m.Lookup(m.FileAddr(pc))
+				// The lookup reads mapped files (a cached index is
+				// searched in its entry's mapping) on a goroutine of its
+				// own: a file that shrank faults here, and Analyze's
+				// checks report it, instead of a fatal SIGBUS.
+				safefile.Guard(func() error { m.Lookup(m.FileAddr(pc)); return nil })
 			}()
 		}
 	}

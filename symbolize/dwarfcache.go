@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/coreview/coreview/internal/diskcache"
+	"github.com/coreview/coreview/internal/safefile"
 )
 
 // The DWARF a lazily read file has had inflated is kept in the persistent
@@ -152,7 +153,14 @@ func (lz *lazyDWARF) save() {
 	if lz.cache == nil || lz.cacheKey == "" || !lz.dirty {
 		return
 	}
-	if lz.cache.Put(lz.cacheKey, encodeDWARFCache(lz.snapshot())) == nil {
+	// The runs the entry gave are its mapping (diskcache.Get), read here
+	// on the save's own goroutine: an entry that shrank underneath costs
+	// the save, not the process (SIGBUS outside a guard is fatal).
+	var b []byte
+	if safefile.Guard(func() error { b = encodeDWARFCache(lz.snapshot()); return nil }) != nil {
+		return
+	}
+	if lz.cache.Put(lz.cacheKey, b) == nil {
 		lz.dirty = false
 	}
 }
