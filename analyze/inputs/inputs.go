@@ -204,6 +204,14 @@ func Find(mem Memory, regions []Region, held iter.Seq[Held], files []File) []Inp
 				continue
 			}
 			k := findOrAdd(mem, r, &bufs, rejected, h, scratch)
+			if k >= 0 && (v < bufs[k].start || v > bufs[k].textEnd) {
+				// A buffer cut short by its malloc chunk need not hold
+				// the value it was found from: the next holder of the
+				// value finds another, as each did before answers were
+				// remembered.
+				m.set = false
+				continue
+			}
 			*m = memoSlot{value: v, buf: int32(k), nbufs: int32(len(bufs)), set: true}
 		}
 	}
