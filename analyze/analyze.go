@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/coreview/coreview/analyze/inputs"
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/coreinput"
 	"github.com/coreview/coreview/internal/safefile"
@@ -89,8 +88,8 @@ type Session struct {
 	lookupMu sync.Mutex
 	lookups  [512]codeLookup // what symbolizeFrame found, by address
 
-	inputsFound <-chan []inputs.Input // the input search under way, if any
-	loads       sync.WaitGroup        // symbol tables loading beside the walks
+	inputsFound <-chan inputsResult // the input search under way, if any
+	loads       sync.WaitGroup      // symbol tables loading beside the walks
 }
 
 // Open opens the core at path and loads its modules.

@@ -99,37 +99,46 @@ func (a *analysis) inputsOf(t *corefile.Thread, st *stackmap.Stack) []inputs.Inp
 // only the stack and the memory map, and on rustc's 10,599-frame lexer
 // overflow it takes milliseconds the second CPU has. crashSite takes the
 // answer (takeInputs); Close waits for it.
-func (s *Session) startInputs(t *corefile.Thread, st *stackmap.Stack, mm *memoryMap) <-chan []inputs.Input {
-	ch := make(chan []inputs.Input, 1)
+func (s *Session) startInputs(t *corefile.Thread, st *stackmap.Stack, mm *memoryMap) <-chan inputsResult {
+	ch := make(chan inputsResult, 1)
 	a := &analysis{s: s, stacks: []*stackmap.Stack{st}, mm: mm}
 	go func() {
-		var found []inputs.Input
-		defer func() { ch <- found }()
-		// Mapped files that change fault here as in Analyze, whose
-		// checks then report the change; this search gives up.
+		var res inputsResult
+		defer func() { ch <- res }()
+		// A panic, or a fault in a mapped file that changed, is raised
+		// again where the answer is taken, in Analyze's goroutine, as when
+		// the search ran there: Analyze reports the change, the CLI's and
+		// scan's recovers see the bug; on this goroutine either would end
+		// the process.
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer func() {
 			if p := recover(); p != nil {
-				if safefile.FaultError(p) == nil {
-					panic(p)
-				}
-				found = nil
+				res = inputsResult{panicked: p}
 			}
 		}()
-		found = a.inputsOf(t, st)
+		res.found = a.inputsOf(t, st)
 	}()
 	return ch
 }
 
+// inputsResult is what the search startInputs began came to.
+type inputsResult struct {
+	found    []inputs.Input
+	panicked any // the search's panic, nil when it ended
+}
+
 // takeInputs returns what the search startInputs began found, waiting for
-// it; ok is false when none was begun.
+// it; ok is false when none was begun. The search's panic is raised here.
 func (s *Session) takeInputs() (found []inputs.Input, ok bool) {
 	if s.inputsFound == nil {
 		return nil, false
 	}
-	found = <-s.inputsFound
+	res := <-s.inputsFound
 	s.inputsFound = nil
-	return found, true
+	if res.panicked != nil {
+		panic(res.panicked)
+	}
+	return res.found, true
 }
 
 // inputHolders yields the values the thread's frames hold, innermost
