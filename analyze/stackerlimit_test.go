@@ -18,6 +18,7 @@ import (
 // and the limit is the word gdb shows there. On both fixtures stacker::grow
 // had set it to the segment's low end.
 func TestStackerLimitMatchesGDB(t *testing.T) {
+	t.Parallel()
 	gdb := testfixture.Tool(t, "gdb")
 	for _, name := range []string{"stacker-segment", "stacker-merged"} {
 		t.Run(name, func(t *testing.T) {
