@@ -124,7 +124,7 @@ func gdbFrames(t *testing.T, gdb string, f testfixture.Fixture, core string) []g
 	run := v.(*gdbRun)
 	run.once.Do(func() {
 		// A failure is kept and fails every test that asks.
-		run.threads, run.err = gdbFramesErr(gdb, f.Binary, testfixture.Sysroot(), f.Dir, core)
+		run.threads, _, run.err = gdbFramesErr(gdb, f.Binary, testfixture.Sysroot(), f.Dir, core)
 	})
 	if run.err != nil {
 		t.Fatal(run.err)
@@ -137,6 +137,7 @@ var gdbRuns sync.Map // raw core path → *gdbRun
 type gdbRun struct {
 	once    sync.Once
 	threads []gdbThread
+	out     string // what gdb printed, for the commands run before frames.py
 	err     error
 }
 
@@ -146,45 +147,52 @@ type gdbRun struct {
 // gdb's threads.
 func gdbFramesOf(t *testing.T, gdb, binary, sysroot, libDir, core string) []gdbThread {
 	t.Helper()
-	threads, err := gdbFramesErr(gdb, binary, sysroot, libDir, core)
+	threads, _, err := gdbFramesErr(gdb, binary, sysroot, libDir, core)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return threads
 }
 
-// gdbFramesErr is gdbFramesOf returning its failure.
-func gdbFramesErr(gdb, binary, sysroot, libDir, core string) ([]gdbThread, error) {
+// gdbFramesErr is gdbFramesOf returning its failure. The commands in pre
+// run after the core is loaded and before frames.py, with the thread that
+// dumped core selected; gdb's output (theirs included) is returned, so one
+// gdb run answers a test's other questions about the core too.
+func gdbFramesErr(gdb, binary, sysroot, libDir, core string, pre ...string) ([]gdbThread, string, error) {
 	script := filepath.Join(testfixture.Root(), "testdata", "gdb", "frames.py")
 	dir, err := os.MkdirTemp("", "coreview-gdb-")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "gdb.json")
-	cmd := exec.Command(gdb, "-batch", "-nx",
-		"-iex", "set debug-file-directory "+filepath.Join(sysroot, "usr", "lib", "debug"),
+	args := []string{"-batch", "-nx",
+		"-iex", "set debug-file-directory " + filepath.Join(sysroot, "usr", "lib", "debug"),
 		"-iex", "set debuginfod enabled off",
-		"-ex", "set sysroot "+sysroot,
-		"-ex", "set solib-search-path "+libDir,
-		"-ex", "file "+binary,
-		"-ex", "core-file "+core,
-		"-x", script)
+		"-ex", "set sysroot " + sysroot,
+		"-ex", "set solib-search-path " + libDir,
+		"-ex", "file " + binary,
+		"-ex", "core-file " + core}
+	for _, c := range pre {
+		args = append(args, "-ex", c)
+	}
+	cmd := exec.Command(gdb, append(args, "-x", script)...)
 	cmd.Env = append(os.Environ(), "COREVIEW_GDB_OUT="+out)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("gdb: %v\n%s", err, b)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, "", fmt.Errorf("gdb: %v\n%s", err, b)
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var res struct {
 		Threads []gdbThread `json:"threads"`
 	}
 	if err := json.Unmarshal(data, &res); err != nil {
-		return nil, fmt.Errorf("gdb output: %v", err)
+		return nil, "", fmt.Errorf("gdb output: %v", err)
 	}
-	return res.Threads, nil
+	return res.Threads, string(b), nil
 }
 
 // dropBogus removes frames gdb invented: a caller frame whose PC does not
