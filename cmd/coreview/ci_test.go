@@ -84,26 +84,20 @@ func TestJUnitWithAnt(t *testing.T) {
 	runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--write-baseline", known)
 	_, withBaseline, _ := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit", "--baseline", known)
 	_, empty, _ := runCLI("scan", t.TempDir(), "--format", "junit")
-	for name, c := range map[string]struct {
+	cases := map[string]struct {
 		xml  string
 		want []string
 	}{
 		"baseline": {withBaseline, []string{`tests="6"`, `failures="0"`, `errors="2"`, `skipped="4"`}},
 		"empty":    {empty, []string{`tests="1"`, `failures="0"`, `errors="0"`}},
-	} {
-		work := t.TempDir()
-		os.WriteFile(filepath.Join(work, "TEST-coreview.xml"), []byte(c.xml), 0o644)
-		os.WriteFile(filepath.Join(work, "build.xml"), []byte(`<project name="check" default="report">
-  <target name="report">
-    <junitreport todir="."><fileset dir="." includes="TEST-*.xml"/><report format="noframes" todir="html"/></junitreport>
-  </target>
-</project>`), 0o644)
-		cmd := exec.Command(ant, "-q")
-		cmd.Dir = work
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s: ant: %v\n%s", name, err, out)
-		}
-		merged, _ := os.ReadFile(filepath.Join(work, "TESTS-TestSuites.xml"))
+	}
+	xmls := map[string]string{}
+	for name, c := range cases {
+		xmls[name] = c.xml
+	}
+	dirs := antJUnitReports(t, ant, xmls)
+	for name, c := range cases {
+		merged, _ := os.ReadFile(filepath.Join(dirs[name], "TESTS-TestSuites.xml"))
 		for _, w := range c.want {
 			if !bytes.Contains(merged, []byte(w)) {
 				t.Errorf("%s: Ant's merged report lacks %s:\n%.600s", name, w, merged)
@@ -113,6 +107,45 @@ func TestJUnitWithAnt(t *testing.T) {
 			t.Errorf("%s: Ant lost the timestamp or hostname:\n%.600s", name, merged)
 		}
 	}
+}
+
+// antJUnitReports runs Ant's junitreport on each JUnit XML, each in its
+// own directory (TEST-coreview.xml in, TESTS-TestSuites.xml and
+// html/junit-noframes.html out), and returns the directories by name. One
+// Ant run makes all the reports, a target per directory: starting the JVM
+// is most of what a run costs.
+func antJUnitReports(t *testing.T, ant string, xmls map[string]string) map[string]string {
+	t.Helper()
+	work := t.TempDir()
+	dirs := map[string]string{}
+	var targets, names []string
+	for name, xml := range xmls {
+		d := filepath.Join(work, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "TEST-coreview.xml"), []byte(xml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dirs[name] = d
+		names = append(names, name)
+		targets = append(targets, `  <target name="`+name+`">
+    <junitreport todir="`+name+`"><fileset dir="`+name+`" includes="TEST-*.xml"/><report format="noframes" todir="`+name+`/html"/></junitreport>
+  </target>`)
+	}
+	build := `<project name="check" default="report">
+` + strings.Join(targets, "\n") + `
+  <target name="report" depends="` + strings.Join(names, ",") + `"/>
+</project>`
+	if err := os.WriteFile(filepath.Join(work, "build.xml"), []byte(build), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(ant, "-q")
+	cmd.Dir = work
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ant: %v\n%s", err, out)
+	}
+	return dirs
 }
 
 // TestMergeCLI: two scans' JSON Lines merge into the groups one scan of

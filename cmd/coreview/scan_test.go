@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -261,18 +260,7 @@ func TestScanJUnitWithAnt(t *testing.T) {
 	if code != exitCrashes {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	work := t.TempDir()
-	os.WriteFile(filepath.Join(work, "TEST-coreview.xml"), []byte(xml), 0o644)
-	os.WriteFile(filepath.Join(work, "build.xml"), []byte(`<project name="check" default="report">
-  <target name="report">
-    <junitreport todir="."><fileset dir="." includes="TEST-*.xml"/><report format="noframes" todir="html"/></junitreport>
-  </target>
-</project>`), 0o644)
-	cmd := exec.Command(ant, "-q")
-	cmd.Dir = work
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ant: %v\n%s", err, out)
-	}
+	work := antJUnitReports(t, ant, map[string]string{"scan": xml})["scan"]
 	merged, err := os.ReadFile(filepath.Join(work, "TESTS-TestSuites.xml"))
 	if err != nil {
 		t.Fatal(err)
