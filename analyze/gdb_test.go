@@ -154,43 +154,70 @@ type gdbRun struct {
 // gdbFixtureBatches runs gdb on the fixture cores in two concurrent
 // batches and records each core's threads, or its failure, in gdbRuns.
 func gdbFixtureBatches(gdb string, fixtures []testfixture.Fixture, cores []string) {
-	type job struct {
-		Binary string `json:"binary"`
-		LibDir string `json:"lib_dir"`
-		Core   string `json:"core"`
-		Out    string `json:"out"`
+	jobs := make([]gdbJob, len(fixtures))
+	for i, f := range fixtures {
+		jobs[i] = gdbJob{Binary: f.Binary, LibDir: f.Dir, Core: cores[i]}
 	}
-	record := func(core string, threads []gdbThread, err error) {
-		run := &gdbRun{threads: threads, err: err}
+	for i, res := range gdbBatches(gdb, testfixture.Sysroot(), jobs) {
+		run := &gdbRun{threads: res.threads, err: res.err}
 		run.once.Do(func() {})
-		gdbRuns.Store(core, run)
+		gdbRuns.Store(cores[i], run)
 	}
+}
+
+// gdbJob is one core for gdbBatches: the program, the directory of
+// libraries built beside it ("" for none) and the core.
+type gdbJob struct {
+	Binary string `json:"binary"`
+	LibDir string `json:"lib_dir"`
+	Core   string `json:"core"`
+	Out    string `json:"out"` // set by gdbBatches
+}
+
+// gdbResult is gdb's threads of one gdbJob's core, or why there are none.
+type gdbResult struct {
+	threads []gdbThread
+	err     error
+}
+
+// gdbBatches runs frames.py on the jobs' cores with the given sysroot, as
+// gdbFramesOf does for one, in two concurrent gdb processes that each load
+// their cores in turn (COREVIEW_GDB_BATCH), and returns each job's result in
+// order. Starting gdb and reading the libraries' debug information anew
+// for each core was about a third of a gdb run.
+func gdbBatches(gdb, sysroot string, jobs []gdbJob) []gdbResult {
+	results := make([]gdbResult, len(jobs))
 	dir, err := os.MkdirTemp("", "coreview-gdb-")
 	if err != nil {
-		for _, c := range cores {
-			record(c, nil, err)
+		for i := range results {
+			results[i].err = err
 		}
-		return
+		return results
 	}
 	defer os.RemoveAll(dir)
 	const batches = 2
 	var wg sync.WaitGroup
 	for b := range batches {
-		var jobs []job
-		for i := b; i < len(fixtures); i += batches {
-			jobs = append(jobs, job{fixtures[i].Binary, fixtures[i].Dir, cores[i], filepath.Join(dir, fmt.Sprintf("%d.json", i))})
+		var mine []int
+		var batch []gdbJob
+		for i := b; i < len(jobs); i += batches {
+			j := jobs[i]
+			j.Out = filepath.Join(dir, fmt.Sprintf("%d.json", i))
+			mine, batch = append(mine, i), append(batch, j)
+		}
+		if len(batch) == 0 {
+			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			list := filepath.Join(dir, fmt.Sprintf("batch%d.json", b))
-			data, err := json.Marshal(jobs)
+			data, err := json.Marshal(batch)
 			if err == nil {
 				err = os.WriteFile(list, data, 0o644)
 			}
 			var out []byte
 			if err == nil {
-				sysroot := testfixture.Sysroot()
 				cmd := exec.Command(gdb, "-batch", "-nx",
 					"-iex", "set debug-file-directory "+filepath.Join(sysroot, "usr", "lib", "debug"),
 					"-iex", "set debuginfod enabled off",
@@ -201,31 +228,33 @@ func gdbFixtureBatches(gdb string, fixtures []testfixture.Fixture, cores []strin
 					err = fmt.Errorf("gdb: %v\n%s", err, out)
 				}
 			}
-			for _, j := range jobs {
+			for k, j := range batch {
+				res := &results[mine[k]]
 				if err != nil {
-					record(j.Core, nil, err)
+					res.err = err
 					continue
 				}
-				var res struct {
+				var doc struct {
 					Threads []gdbThread `json:"threads"`
 					Error   string      `json:"error"`
 				}
 				data, rerr := os.ReadFile(j.Out)
 				if rerr == nil {
-					rerr = json.Unmarshal(data, &res)
+					rerr = json.Unmarshal(data, &doc)
 				}
 				switch {
 				case rerr != nil:
-					record(j.Core, nil, fmt.Errorf("gdb output for %s: %v\n%s", j.Core, rerr, out))
-				case res.Error != "":
-					record(j.Core, nil, fmt.Errorf("gdb on %s: %s", j.Core, res.Error))
+					res.err = fmt.Errorf("gdb output for %s: %v\n%s", j.Core, rerr, out)
+				case doc.Error != "":
+					res.err = fmt.Errorf("gdb on %s: %s", j.Core, doc.Error)
 				default:
-					record(j.Core, res.Threads, nil)
+					res.threads = doc.Threads
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	return results
 }
 
 // gdbFramesOf runs gdb on a core with the given binary and sysroot ("/"
