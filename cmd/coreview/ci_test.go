@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
@@ -78,27 +79,14 @@ func TestScanBaseline(t *testing.T) {
 // TestJUnitWithAnt: Ant's junitreport reads a scan whose crashes the
 // baseline knows (skipped cases) and an empty scan (one passing case).
 func TestJUnitWithAnt(t *testing.T) {
-	ant := testfixture.Tool(t, "ant")
-	dir, _ := crashDir(t)
-	known := filepath.Join(t.TempDir(), "known.json")
-	runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--write-baseline", known)
-	_, withBaseline, _ := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit", "--baseline", known)
-	_, empty, _ := runCLI("scan", t.TempDir(), "--format", "junit")
-	cases := map[string]struct {
-		xml  string
-		want []string
-	}{
-		"baseline": {withBaseline, []string{`tests="6"`, `failures="0"`, `errors="2"`, `skipped="4"`}},
-		"empty":    {empty, []string{`tests="1"`, `failures="0"`, `errors="0"`}},
+	j := junitWithAnt(t)
+	cases := map[string][]string{
+		"baseline": {`tests="6"`, `failures="0"`, `errors="2"`, `skipped="4"`},
+		"empty":    {`tests="1"`, `failures="0"`, `errors="0"`},
 	}
-	xmls := map[string]string{}
-	for name, c := range cases {
-		xmls[name] = c.xml
-	}
-	dirs := antJUnitReports(t, ant, xmls)
-	for name, c := range cases {
-		merged, _ := os.ReadFile(filepath.Join(dirs[name], "TESTS-TestSuites.xml"))
-		for _, w := range c.want {
+	for name, want := range cases {
+		merged, _ := os.ReadFile(filepath.Join(j.dirs[name], "TESTS-TestSuites.xml"))
+		for _, w := range want {
 			if !bytes.Contains(merged, []byte(w)) {
 				t.Errorf("%s: Ant's merged report lacks %s:\n%.600s", name, w, merged)
 			}
@@ -109,14 +97,56 @@ func TestJUnitWithAnt(t *testing.T) {
 	}
 }
 
+// junitAnt is what Ant's junitreport made of three scans' JUnit output:
+// the crash directory's ("scan", with the scan's exit status and stderr),
+// the same with a baseline that knows its crashes ("baseline"), and an
+// empty directory's ("empty").
+type junitAnt struct {
+	scanCode   int
+	scanStderr string
+	dirs       map[string]string
+}
+
+// junitWithAnt makes the three scans and runs Ant on them once per test
+// binary, for TestJUnitWithAnt and TestScanJUnitWithAnt: starting Ant's
+// JVM is most of what each run costs.
+func junitWithAnt(t *testing.T) *junitAnt {
+	t.Helper()
+	ant := testfixture.Tool(t, "ant")
+	junitOnce.Do(func() {
+		dir, _ := crashDir(t)
+		j := &junitAnt{}
+		var scan string
+		j.scanCode, scan, j.scanStderr = runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit")
+		known := filepath.Join(t.TempDir(), "known.json")
+		runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--write-baseline", known)
+		_, withBaseline, _ := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit", "--baseline", known)
+		_, empty, _ := runCLI("scan", t.TempDir(), "--format", "junit")
+		work, err := os.MkdirTemp(testfixture.SharedDir(t), "ant-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		j.dirs = antJUnitReports(t, ant, work, map[string]string{"scan": scan, "baseline": withBaseline, "empty": empty})
+		junit = j
+	})
+	if junit == nil {
+		t.Fatal("the scans or Ant failed in the test that ran them first")
+	}
+	return junit
+}
+
+var (
+	junitOnce sync.Once
+	junit     *junitAnt
+)
+
 // antJUnitReports runs Ant's junitreport on each JUnit XML, each in its
-// own directory (TEST-coreview.xml in, TESTS-TestSuites.xml and
+// own directory under work (TEST-coreview.xml in, TESTS-TestSuites.xml and
 // html/junit-noframes.html out), and returns the directories by name. One
 // Ant run makes all the reports, a target per directory: starting the JVM
 // is most of what a run costs.
-func antJUnitReports(t *testing.T, ant string, xmls map[string]string) map[string]string {
+func antJUnitReports(t *testing.T, ant, work string, xmls map[string]string) map[string]string {
 	t.Helper()
-	work := t.TempDir()
 	dirs := map[string]string{}
 	var targets, names []string
 	for name, xml := range xmls {

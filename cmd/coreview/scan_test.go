@@ -254,13 +254,11 @@ func TestScan(t *testing.T) {
 // junitreport task (Debian's ant and ant-optional), and checks the totals
 // its report computes.
 func TestScanJUnitWithAnt(t *testing.T) {
-	ant := testfixture.Tool(t, "ant")
-	dir, _ := crashDir(t)
-	code, xml, stderr := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit")
-	if code != exitCrashes {
-		t.Fatalf("exit %d: %s", code, stderr)
+	j := junitWithAnt(t)
+	if j.scanCode != exitCrashes {
+		t.Fatalf("exit %d: %s", j.scanCode, j.scanStderr)
 	}
-	work := antJUnitReports(t, ant, map[string]string{"scan": xml})["scan"]
+	work := j.dirs["scan"]
 	merged, err := os.ReadFile(filepath.Join(work, "TESTS-TestSuites.xml"))
 	if err != nil {
 		t.Fatal(err)
