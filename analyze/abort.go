@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/coreview/coreview/analyze/cxxexception"
@@ -10,7 +9,9 @@ import (
 	"github.com/coreview/coreview/report"
 )
 
-// diagnoseAbort explains a SIGABRT from the crashed thread's frames.
+// diagnoseAbort explains a SIGABRT from the crashed thread's frames: it
+// finds the cause and its facts (who aborted, what the runtime printed);
+// AbortInfo.Explain words them.
 func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 	c := a.s.Core
 	ct := a.crashed()
@@ -67,27 +68,28 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		// The thrower, the virtual call's caller: past the C++
 		// runtime's own frames, which a stripped libstdc++ leaves
 		// unnamed.
-		info.Caller = nil
+		info.Caller, info.Via = nil, cxx.Via
 		if cxx.Caller >= 0 {
 			f := t.Frames[cxx.Caller]
 			info.Caller = &report.FrameRef{Index: cxx.Caller, PC: f.PC, Function: f.Name(), Module: f.Module}
 		}
 	}
-	raiser := ""
-	cut := false // the walk lost the stack before finding who raised
 	if info.Cause == "abort-call" && !onStack(t.Frames, "abort") {
 		// abort() is not on the stack: the program raised SIGABRT
 		// itself, or the signal came from elsewhere in the process.
 		info.Cause = "signal"
 		if r := raisedBy(t.Frames, info.Caller); r != "" {
-			info.Cause, raiser = "raise", r
+			info.Cause, info.Raiser = "raise", r
 		}
 		// A stack that ends early (a truncated core, a stack not
 		// dumped) shows only its top: abort() or any caller may lie
 		// past where the walk stopped.
 		if info.Caller == nil && t.EndReason != "end of stack" {
-			info.Cause, raiser, cut = "signal", "", true
+			info.Cause, info.Raiser, info.StackCut = "signal", "", true
 		}
+	}
+	if snd.Self {
+		info.SelfSent = snd.How
 	}
 	info.Message = a.abortMessage()
 	if info.Cause == "abort-call" && info.Message != "" {
@@ -99,6 +101,13 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		a.assertion(info, t.Frames)
 	}
 	if info.Cause == "rust-panic" {
+		// The runtime functions that abort a panic that cannot unwind.
+		for _, via := range []string{"panic_in_cleanup", "panic_cannot_unwind", "panic_nounwind"} {
+			if has(via) {
+				info.PanicVia = via
+				break
+			}
+		}
 		if p, ok := a.rustPanic(); ok {
 			info.Panic = &report.Panic{Message: p.Message,
 				Location: report.PanicLocation{File: p.Location.File, Line: p.Location.Line, Column: p.Location.Column}}
@@ -109,99 +118,9 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 			info.Exception = &report.CxxException{Type: e.Type, What: e.What}
 		}
 	}
-	tid := t.TID
-	d := &report.Diagnosis{Kind: report.KindAbort, Thread: tid, AbortInfo: info}
-	who := "an unknown caller"
-	if info.Caller != nil {
-		who = fmt.Sprintf("%s (#%d, %s)", info.Caller.Function, info.Caller.Index, info.Caller.Module)
-	}
-	switch info.Cause {
-	case "rust-stack-overflow":
-		if haveOverflow {
-			d.Summary = fmt.Sprintf("Thread %d aborted in Rust std's stack-overflow handler (see the stack overflow above).", tid)
-		} else {
-			d.Summary = fmt.Sprintf("Thread %d aborted in Rust std's stack-overflow handler: the thread overflowed its stack.", tid)
-		}
-	case "assertion":
-		d.Summary = fmt.Sprintf("Thread %d failed an assertion in %s.", tid, who)
-		if info.Assertion != "" {
-			d.Summary = fmt.Sprintf("Thread %d failed the assertion `%s` in %s", tid, info.Assertion, who)
-			if info.File != "" && info.Line > 0 {
-				d.Summary += fmt.Sprintf(", at %s:%d", info.File, info.Line)
-			}
-			d.Summary += "."
-		}
-	case "heap-corruption":
-		d.Summary = fmt.Sprintf("Thread %d aborted because glibc's malloc found its heap corrupted (malloc_printerr), in a call from %s: a double free, a write past an allocation, or a free of a pointer malloc never returned.", tid, who)
-	case "stack-protector":
-		d.Summary = fmt.Sprintf("Thread %d aborted because the stack protector found a smashed stack canary in %s: a buffer on its stack was overrun.", tid, who)
-	case "fortify":
-		d.Summary = fmt.Sprintf("Thread %d aborted because a _FORTIFY_SOURCE check found a buffer overflow in %s.", tid, who)
-	case "rust-panic":
-		switch {
-		case has("panic_in_cleanup"):
-			d.Summary = fmt.Sprintf("Thread %d panicked while unwinding an earlier panic: a destructor (a Drop impl) panicked during the cleanup in %s, and Rust cannot unwind two panics at once, so the runtime aborted (\"panic in a destructor during cleanup\").", tid, who)
-		case has("panic_cannot_unwind"):
-			d.Summary = fmt.Sprintf("Thread %d let a panic reach a function that cannot unwind (%s: an extern \"C\" function or a drop that must not unwind), so the runtime aborted.", tid, who)
-		case has("panic_nounwind"):
-			d.Summary = fmt.Sprintf("Thread %d failed a check that cannot unwind in %s (a precondition of an unsafe function, or a panic in a non-unwinding context), so the runtime aborted.", tid, who)
-		case info.Panic != nil:
-			// What the program printed leads: it is what a person
-			// searching for the crash has.
-			d.Summary = fmt.Sprintf("Thread %d %s", tid, info.Panic.Words())
-			d.Explanation = append(d.Explanation, fmt.Sprintf("It panicked in %s, and the panic aborted the process (panic = \"abort\").", who))
-		default:
-			d.Summary = fmt.Sprintf("Thread %d panicked in %s and the panic aborted the process (panic = \"abort\").", tid, who)
-		}
-		if info.Panic != nil && !strings.HasPrefix(d.Summary, fmt.Sprintf("Thread %d panicked at ", tid)) {
-			p := info.Panic
-			if p.Message != "" {
-				d.Explanation = append(d.Explanation, "The runtime printed: "+p.Words())
-			} else {
-				d.Explanation = append(d.Explanation, fmt.Sprintf("The panic's location, as the runtime printed it: %s:%d:%d (its message could not be read from the core).",
-					p.Location.File, p.Location.Line, p.Location.Column))
-			}
-		}
-	case "cxx-exception", "cxx-noexcept", "cxx-pure-virtual", "cxx-terminate":
-		d.Summary = cxxSummary(tid, cxx, who, info.Exception)
-		if e := info.Exception; e != nil && e.What != "" {
-			d.Explanation = append(d.Explanation, "what(): "+e.What)
-		}
-	case "rust-abort":
-		d.Summary = fmt.Sprintf("Thread %d called std::process::abort() in %s: an explicit abort, not a panic (no unwinding, no destructors run).", tid, who)
-	case "raise":
-		in := ""
-		if info.Caller != nil {
-			in = ", in " + info.Caller.Function
-		}
-		d.Summary = fmt.Sprintf("Thread %d raised SIGABRT itself (%s%s).", tid, raiser, in)
-	case "signal":
-		if cut {
-			top, n := "??", "no frame"
-			if len(t.Frames) > 0 {
-				top, n = nameOr(t.Frames[0].Name(), "??"), fmt.Sprintf("%d frames", len(t.Frames))
-			}
-			if len(t.Frames) == 1 {
-				n = "1 frame"
-			}
-			d.Summary = fmt.Sprintf("Thread %d died of SIGABRT in %s, but its stack ends after %s (%s), so whether abort(), raise() or other code sent it is not known", tid, top, n, t.EndReason)
-			if snd.Self {
-				d.Summary += fmt.Sprintf("; its own process sent it (%s)", snd.How)
-			}
-			d.Summary += "."
-			break
-		}
-		d.Summary = fmt.Sprintf("Thread %d died of SIGABRT without abort() on its stack, and its stack does not show it raising the signal", tid)
-		if snd.Self {
-			d.Summary += fmt.Sprintf("; its own process sent it (%s)", snd.How)
-		}
-		d.Summary += "."
-	default:
-		d.Summary = fmt.Sprintf("Thread %d called abort() from %s.", tid, who)
-	}
-	if info.Message != "" {
-		d.Explanation = append(d.Explanation, fmt.Sprintf("The C library recorded: %q", info.Message))
-	}
+	info.OverflowAbove = haveOverflow
+	d := &report.Diagnosis{Kind: report.KindAbort, Thread: t.TID, AbortInfo: info}
+	d.Summary, d.Explanation = info.Explain(t)
 	return d
 }
 
@@ -265,7 +184,8 @@ func raisedBy(frames []report.Frame, caller *report.FrameRef) string {
 // goAbort is the abort diagnosis of a death the Go runtime caused
 // (goRuntimeDeath).
 func goAbort(t *report.Thread, g *goDeath) *report.Diagnosis {
-	info := &report.AbortInfo{Cause: "go-" + g.Cause}
+	info := &report.AbortInfo{Cause: "go-" + g.Cause, GoPanic: g.Panic,
+		GoCrash: onStack(t.Frames, "runtime.crash"), SystemStack: goOnStack(t.Frames, "runtime.systemstack")}
 	ref := func(i int) *report.FrameRef {
 		f := t.Frames[i]
 		return &report.FrameRef{Index: i, PC: f.PC, Function: f.Name(), Module: f.Module}
@@ -275,40 +195,8 @@ func goAbort(t *report.Thread, g *goDeath) *report.Diagnosis {
 	} else if g.Caller >= 0 {
 		info.Caller = ref(g.Caller)
 	}
-	who := "code the runtime does not name"
-	if info.Caller != nil {
-		who = fmt.Sprintf("%s (#%d, %s)", info.Caller.Function, info.Caller.Index, info.Caller.Module)
-	}
-	tid := t.TID
-	d := &report.Diagnosis{Kind: report.KindAbort, Thread: tid, AbortInfo: info}
-	how := "raised SIGABRT (runtime.dieFromSignal → runtime.raise)"
-	if onStack(t.Frames, "runtime.crash") {
-		how = "raised SIGABRT to dump core (runtime.crash → runtime.dieFromSignal → runtime.raise, as GOTRACEBACK=crash asks)"
-	}
-	switch g.Cause {
-	case "fatal-signal":
-		what := "a fault"
-		if g.Panic == "runtime.panicmem" || g.Panic == "runtime.panicmemAddr" {
-			what = "an invalid memory access (runtime.panicmem: a nil pointer dereference or a bad address)"
-		} else if g.Panic != "" {
-			what = fmt.Sprintf("a fault (%s)", g.Panic)
-		}
-		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a fatal signal: %s made %s; the runtime turned it into a panic (runtime.sigpanic), nothing recovered it, and the runtime %s.", who, what, how)
-	case "fatal-panic":
-		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a panic in %s that nothing recovered (runtime.gopanic → runtime.fatalpanic); the runtime %s.", who, how)
-	case "fatal-error":
-		// runtime.throw and runtime.fatal print "fatal error: …" and
-		// run the rest on the system stack: when the walk ends there
-		// (runtime.systemstack switched from the goroutine's stack),
-		// the goroutine that failed is not on this stack at all.
-		where := " in " + who
-		if info.Caller == nil && goOnStack(t.Frames, "runtime.systemstack") {
-			where = "; the thread is on the system stack (runtime.systemstack), so the goroutine that failed is not on this stack: the runtime's traceback on stderr names it"
-		}
-		d.Summary = fmt.Sprintf("The Go runtime aborted the process after a fatal error (runtime.throw or runtime.fatal, which print \"fatal error: …\" to stderr: concurrent map writes, a deadlock, an unlock of an unlocked mutex, running out of memory…)%s; the runtime %s.", where, how)
-	default:
-		d.Summary = fmt.Sprintf("The Go runtime's signal handler got a fatal signal it does not turn into a panic and %s.", how)
-	}
+	d := &report.Diagnosis{Kind: report.KindAbort, Thread: t.TID, AbortInfo: info}
+	d.Summary, d.Explanation = info.Explain(t)
 	return d
 }
 
@@ -422,7 +310,7 @@ func (a *analysis) cxxException() (cxxexception.Exception, bool) {
 	}
 	var values []uint64
 	for h := range inputHolders(a.s.Mem, ct.core, ct.stack) {
-		values = append(values, h.Value)
+		values = append(values, h.Values...)
 	}
 	return cxxexception.Find(a.s.Mem, values)
 }

@@ -1,11 +1,11 @@
 package analyze
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
 	"golang.org/x/arch/x86/x86asm"
 )
@@ -199,7 +199,7 @@ var assertMsg = regexp.MustCompile("(?s)^(?:[^:]*: )?(.+?):(\\d+): (?:(.+?): )?A
 func constantArg(insts []decodedInst, r x86asm.Reg) (uint64, bool) {
 	for i := len(insts) - 1; i >= 0; i-- {
 		in := insts[i]
-		if !writesReg(in.inst, r) {
+		if !x86.WritesReg(in.inst, r) {
 			continue
 		}
 		switch in.inst.Op {
@@ -286,35 +286,4 @@ func cxxTerminateOf(frames []report.Frame) *cxxTerminate {
 		return nil
 	}
 	return c
-}
-
-// cxxSummary says why a C++ program aborted in std::terminate; who names
-// the caller frame, e the exception object when it was found.
-func cxxSummary(tid int, c *cxxTerminate, who string, e *report.CxxException) string {
-	exc := "a C++ exception"
-	if e != nil && e.Type != "" {
-		exc = fmt.Sprintf("an instance of '%s'", e.Type)
-	}
-	switch c.Cause {
-	case "cxx-exception":
-		if e != nil && e.Type != "" {
-			return fmt.Sprintf("Thread %d terminated after throwing %s in %s: nothing caught it (the unwinder found no handler, so %s called std::terminate(), which called abort()).", tid, exc, who, c.Via)
-		}
-		return fmt.Sprintf("Thread %d threw a C++ exception in %s that nothing caught: the unwinder found no handler on the stack, so %s called std::terminate(), which called abort() (libstdc++'s default terminate handler prints the exception's type and what() to stderr).", tid, who, c.Via)
-	case "cxx-noexcept":
-		if c.Via == "__cxa_call_terminate" {
-			// GCC 13's landing pad of a noexcept function calls
-			// __cxa_call_terminate from that function's own frame.
-			return fmt.Sprintf("Thread %d let %s escape %s, a function that cannot throw (noexcept, or a destructor during unwinding): its landing pad called __cxa_call_terminate, and std::terminate() called abort().", tid, exc, who)
-		}
-		return fmt.Sprintf("Thread %d threw %s in %s that reached a function that cannot throw (noexcept, or a destructor during unwinding) further out on its stack: the C++ runtime's personality routine (%s) called std::terminate(), which called abort(), before unwinding any frame.", tid, exc, who, c.Via)
-	case "cxx-pure-virtual":
-		what := "a pure virtual function"
-		if c.Via == "__cxa_deleted_virtual" {
-			what = "a deleted virtual function"
-		}
-		return fmt.Sprintf("Thread %d called %s in %s, which reached %s, the vtable's placeholder (a virtual call during the object's construction or destruction, or through a destroyed object), so std::terminate() called abort().", tid, what, who, c.Via)
-	default:
-		return fmt.Sprintf("Thread %d called std::terminate() from %s directly (no throw, noexcept violation or pure virtual call is on the stack), and terminate called abort().", tid, who)
-	}
 }

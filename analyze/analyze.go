@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/coreview/coreview/analyze/inputs"
 	"github.com/coreview/coreview/corefile"
 	"github.com/coreview/coreview/internal/coreinput"
 	"github.com/coreview/coreview/internal/safefile"
@@ -84,6 +85,12 @@ type Session struct {
 
 	demangleMu sync.Mutex
 	demangled  map[string]string // each distinct symbol demangled once
+
+	lookupMu sync.Mutex
+	lookups  [512]codeLookup // what symbolizeFrame found, by address
+
+	inputsFound <-chan []inputs.Input // the input search under way, if any
+	loads       sync.WaitGroup        // symbol tables loading beside the walks
 }
 
 // Open opens the core at path and loads its modules.
@@ -129,6 +136,11 @@ func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta
 
 // Close releases the core and module files.
 func (s *Session) Close() {
+	s.loads.Wait() // they read the files about to be closed
+	if s.inputsFound != nil {
+		<-s.inputsFound // it reads the files about to be closed
+		s.inputsFound = nil
+	}
 	s.Modules.Close()
 	s.Core.Close()
 }

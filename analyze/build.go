@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -65,6 +66,10 @@ func (s *Session) Report() *report.Report {
 		}
 	}
 	stacks := s.unwindAll()
+	mm := s.buildMemoryMap(stacks)
+	if t := c.CrashedThread(); t != nil && t.Signal != 0 && len(stacks) > 0 {
+		s.inputsFound = s.startInputs(t, stacks[0], mm)
+	}
 	s.prepareSource(stacks)
 	crashed := c.CrashedThread()
 	// A snapshot: the thread that dumped core was handling no signal
@@ -75,7 +80,9 @@ func (s *Session) Report() *report.Report {
 	if r.Snapshot {
 		crashed = nil
 	}
-	for i, t := range c.Threads {
+	r.Threads = make([]report.Thread, len(c.Threads))
+	build := func(i int) {
+		t := c.Threads[i]
 		th := report.Thread{TID: t.TID, Crashed: t == crashed, EndReason: string(stacks[i].End), EndDetail: stacks[i].EndDetail}
 		if n := s.Opts.MaxFrames; n > 0 && t != crashed && len(stacks[i].Frames) > n {
 			// Another thread's frames past --max-frames are counted, not
@@ -87,7 +94,40 @@ func (s *Session) Report() *report.Report {
 			th.Frames = s.frames(stacks[i])
 		}
 		th.Registers = registers(t)
-		r.Threads = append(r.Threads, th)
+		r.Threads[i] = th
+	}
+	// The threads' frames are symbolized side by side: a deep crashed
+	// thread beside the others, whose C library frames read DWARF.
+	next := make(chan int, len(c.Threads))
+	for i := range c.Threads {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed any // a worker's panic, raised again here for Analyze
+	for range min(runtime.GOMAXPROCS(0), len(c.Threads)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					mu.Lock()
+					if failed == nil {
+						failed = p
+					}
+					mu.Unlock()
+				}
+			}()
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			for i := range next {
+				build(i)
+			}
+		}()
+	}
+	wg.Wait()
+	if failed != nil {
+		panic(failed)
 	}
 	var sys report.System
 	for _, m := range s.Modules.Modules {
@@ -113,7 +153,6 @@ func (s *Session) Report() *report.Report {
 	if sys != (report.System{}) {
 		r.System = &sys
 	}
-	mm := s.buildMemoryMap(stacks)
 	r.Mappings = mm.mappings()
 	a := &analysis{s: s, stacks: stacks, mm: mm, report: r}
 	s.last = a
@@ -195,21 +234,24 @@ func threadRegs(t *corefile.Thread) stackmap.Regs {
 func (s *Session) unwindAll() []*stackmap.Stack {
 	threads := s.Core.Threads
 	out := make([]*stackmap.Stack, len(threads))
-	var wg sync.WaitGroup
 	seen := map[*symbolize.Module]bool{}
 	for _, t := range threads {
 		regs := threadRegs(t)
 		pc := regs.PC()
 		if m := s.Modules.Module(pc); m != nil && !seen[m] {
 			seen[m] = true
-			wg.Add(1)
+			s.loads.Add(1)
 			go func() {
-				defer wg.Done()
+				defer s.loads.Done()
 				m.Lookup(m.FileAddr(pc))
 			}()
 		}
 	}
-	defer wg.Wait()
+	// The loads are not waited for here: the source lines' DWARF is
+	// inflated next, beside them (a first analysis of a rustc core reads
+	// librustc_driver's 165,000 symbols while glibc's DWARF inflates), and
+	// a lookup that needs a table still loading waits for it. Close waits
+	// for them all.
 	// Options.MaxFrames limits what the report lists, not the walk: the
 	// diagnoses and the signature need the whole stack (its depth, the
 	// recursion, the frames above the fault). The unwinder's HardLimit and
@@ -315,25 +357,64 @@ func (s *Session) frame(i int, f *stackmap.Frame) report.Frame {
 // from fr.PC, its source position, and the calls inlined there, innermost
 // first. Stack frames and whatis both name code this way.
 func (s *Session) symbolizeFrame(fr *report.Frame, m *symbolize.Module, lookup uint64) {
-	if sym, ok := m.Lookup(m.FileAddr(lookup)); ok {
-		fr.Symbol = sym.Name
-		fr.Offset = uint64(fr.PC) - m.RuntimeAddr(sym.Addr)
-		fr.Function = s.demangle(sym.Name)
+	c := s.lookupCode(m, lookup)
+	if c.symOK {
+		fr.Symbol = c.sym.Name
+		fr.Offset = uint64(fr.PC) - m.RuntimeAddr(c.sym.Addr)
+		fr.Function = c.function
 	}
-	locs := m.Source(m.FileAddr(lookup))
-	if len(locs) == 0 {
+	if len(c.locs) == 0 {
 		return
 	}
-	last := locs[len(locs)-1]
+	last := c.locs[len(c.locs)-1]
 	fr.File, fr.Line, fr.Column = last.File, last.Line, last.Column
-	for _, l := range locs[:len(locs)-1] {
+	for k, l := range c.locs[:len(c.locs)-1] {
 		in := *fr
 		in.Inlined = nil // fr.Inlined holds the frames before this one
 		in.Inline, in.Method, in.Offset = true, report.MethodInline, 0
-		in.Symbol, in.Function = l.Function, s.demangle(l.Function)
+		in.Symbol, in.Function = l.Function, c.inlined[k]
 		in.File, in.Line, in.Column = l.File, l.Line, l.Column
 		fr.Inlined = append(fr.Inlined, in)
 	}
+}
+
+// codeLookup is what one code address of a module was found to be: its
+// symbol, demangled, and its source positions, inlined calls first.
+type codeLookup struct {
+	m        *symbolize.Module
+	addr     uint64
+	sym      symbolize.Symbol
+	symOK    bool
+	function string
+	locs     []symbolize.Location
+	inlined  []string // the functions of locs but the last, demangled
+}
+
+// lookupCode looks up the code at lookup in m, remembering the answer: a
+// recursion's frames ask for the same few return addresses thousands of
+// times (10,599 frames of rustc's lexer, a handful of addresses).
+func (s *Session) lookupCode(m *symbolize.Module, lookup uint64) codeLookup {
+	slot := &s.lookups[(lookup*0x9e3779b97f4a7c15)>>55]
+	s.lookupMu.Lock()
+	if slot.m == m && slot.addr == lookup {
+		c := *slot
+		s.lookupMu.Unlock()
+		return c
+	}
+	s.lookupMu.Unlock()
+	c := codeLookup{m: m, addr: lookup}
+	c.sym, c.symOK = m.Lookup(m.FileAddr(lookup))
+	if c.symOK {
+		c.function = s.demangle(c.sym.Name)
+	}
+	c.locs = m.Source(m.FileAddr(lookup))
+	for _, l := range c.locs[:max(len(c.locs)-1, 0)] {
+		c.inlined = append(c.inlined, s.demangle(l.Function))
+	}
+	s.lookupMu.Lock()
+	*slot = c
+	s.lookupMu.Unlock()
+	return c
 }
 
 // demangle returns a symbol's readable name. A 10,000-frame recursion asks

@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
 
@@ -14,54 +13,6 @@ import (
 // `mov rax, [rip+X]; call rax` through a GOT slot, gcc's null check
 // `mov rax, [rip+hook]; test rax, rax; je …; call rax`).
 const traceWindow = 64
-
-// regFamily returns the 64-bit register that r is part of (al, ax, eax and
-// rax are all rax), or 0 for other registers.
-func regFamily(r x86asm.Reg) x86asm.Reg {
-	switch {
-	case r >= x86asm.RAX && r <= x86asm.R15:
-		return r
-	case r >= x86asm.EAX && r <= x86asm.R15L:
-		return x86asm.RAX + (r - x86asm.EAX)
-	case r >= x86asm.AX && r <= x86asm.R15W:
-		return x86asm.RAX + (r - x86asm.AX)
-	case r >= x86asm.AL && r <= x86asm.BL:
-		return x86asm.RAX + (r - x86asm.AL)
-	case r >= x86asm.AH && r <= x86asm.BH: // ah, ch, dh, bh
-		return x86asm.RAX + (r - x86asm.AH)
-	case r >= x86asm.SPB && r <= x86asm.R15B:
-		return x86asm.RSP + (r - x86asm.SPB)
-	}
-	return 0
-}
-
-// writesReg reports whether inst writes register family r (a 64-bit
-// register): as its destination, or implicitly (a call clobbers the
-// caller-saved registers, rax with its return value; psABI 3.2.1).
-func writesReg(inst x86asm.Inst, r x86asm.Reg) bool {
-	switch inst.Op {
-	case x86asm.CMP, x86asm.TEST, x86asm.PUSH, x86asm.BT, x86asm.JMP, x86asm.UCOMISD, x86asm.UCOMISS,
-		x86asm.COMISD, x86asm.COMISS, x86asm.NOP:
-		return false
-	case x86asm.CALL:
-		switch r {
-		case x86asm.RAX, x86asm.RCX, x86asm.RDX, x86asm.RSI, x86asm.RDI, x86asm.R8, x86asm.R9, x86asm.R10, x86asm.R11:
-			return true
-		}
-		return false
-	case x86asm.XCHG, x86asm.XADD, x86asm.CMPXCHG:
-		for _, a := range inst.Args {
-			if reg, ok := a.(x86asm.Reg); ok && regFamily(reg) == r {
-				return true
-			}
-		}
-		return false
-	}
-	if reg, ok := inst.Args[0].(x86asm.Reg); ok {
-		return regFamily(reg) == r
-	}
-	return false
-}
 
 // decodedInst is an instruction and its address.
 type decodedInst struct {
@@ -137,11 +88,11 @@ func (s *Session) traceCallRegister(callSite, funcStart uint64, reg x86asm.Reg) 
 // there (`mov [rbp-0x8], rax`), if the frame register did not change in
 // between. Anything else ends the walk: a load from memory names the slot.
 func traceRegister(insts []decodedInst, reg x86asm.Reg) (regLoad, bool) {
-	r := regFamily(reg)
+	r := x86.RegFamily(reg)
 	var path []string
 	for i := len(insts) - 1; i >= 0; i-- {
 		in := insts[i]
-		if !writesReg(in.inst, r) {
+		if !x86.WritesReg(in.inst, r) {
 			continue
 		}
 		if in.inst.Op == x86asm.CALL {
@@ -150,14 +101,14 @@ func traceRegister(insts []decodedInst, reg x86asm.Reg) (regLoad, bool) {
 		if in.inst.Op == x86asm.MOV {
 			switch src := in.inst.Args[1].(type) {
 			case x86asm.Reg:
-				if regFamily(src) != 0 && src == regFamily(src) {
-					path = append(path, fmt.Sprintf("moved to %s at %#x", regName(r), in.at))
+				if x86.RegFamily(src) != 0 && src == x86.RegFamily(src) {
+					path = append(path, fmt.Sprintf("moved to %s at %#x", x86.RegName(r), in.at))
 					r = src
 					continue
 				}
 			case x86asm.Mem:
 				if j, from, ok := spilledFrom(insts[:i], src); ok {
-					path = append(path, fmt.Sprintf("stored to %s at %#x and reloaded into %s at %#x", memString(src), insts[j].at, regName(r), in.at))
+					path = append(path, fmt.Sprintf("stored to %s at %#x and reloaded into %s at %#x", x86.MemString(src), insts[j].at, x86.RegName(r), in.at))
 					r, i = from, j
 					continue
 				}
@@ -182,27 +133,20 @@ func spilledFrom(insts []decodedInst, m x86asm.Mem) (int, x86asm.Reg, bool) {
 	}
 	for j := len(insts) - 1; j >= 0; j-- {
 		in := insts[j].inst
-		if writesReg(in, m.Base) || (m.Base == x86asm.RSP && (in.Op == x86asm.PUSH || in.Op == x86asm.POP || in.Op == x86asm.CALL)) {
+		if x86.WritesReg(in, m.Base) || (m.Base == x86asm.RSP && (in.Op == x86asm.PUSH || in.Op == x86asm.POP || in.Op == x86asm.CALL)) {
 			return 0, 0, false
 		}
 		if in.Op != x86asm.MOV {
 			continue
 		}
 		if dst, ok := in.Args[0].(x86asm.Mem); ok && dst == m {
-			if src, ok := in.Args[1].(x86asm.Reg); ok && src == regFamily(src) && src != 0 {
+			if src, ok := in.Args[1].(x86asm.Reg); ok && src == x86.RegFamily(src) && src != 0 {
 				return j, src, true
 			}
 			return 0, 0, false // a store of something else: no register to follow
 		}
 	}
 	return 0, 0, false
-}
-
-func memString(m x86asm.Mem) string {
-	if m.Base != 0 || m.Index != 0 {
-		m.Disp = int64(int32(m.Disp)) // as effectiveAddr: [rbp-0x204], not [rbp+0xfffffdfc]
-	}
-	return strings.ToLower(fmt.Sprint(m))
 }
 
 // regsUnchanged reports whether no instruction in insts writes the
@@ -214,7 +158,7 @@ func regsUnchanged(m x86asm.Mem, insts []decodedInst) bool {
 			continue
 		}
 		for _, in := range insts {
-			if writesReg(in.inst, regFamily(r)) {
+			if x86.WritesReg(in.inst, x86.RegFamily(r)) {
 				return false
 			}
 		}

@@ -10,19 +10,6 @@ import (
 	"github.com/coreview/coreview/report"
 )
 
-func TestRegFamily(t *testing.T) {
-	tests := []struct{ in, want x86asm.Reg }{
-		{x86asm.RAX, x86asm.RAX}, {x86asm.EAX, x86asm.RAX}, {x86asm.AX, x86asm.RAX}, {x86asm.AL, x86asm.RAX},
-		{x86asm.AH, x86asm.RAX}, {x86asm.BH, x86asm.RBX}, {x86asm.SIB, x86asm.RSI}, {x86asm.R9L, x86asm.R9},
-		{x86asm.R15B, x86asm.R15}, {x86asm.R11W, x86asm.R11}, {x86asm.RIP, 0},
-	}
-	for _, tt := range tests {
-		if got := regFamily(tt.in); got != tt.want {
-			t.Errorf("regFamily(%v) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
 // TestCallSlots: on real cores of calls through never-relocated pointers,
 // the report names the slot the target came from and its relocation, for
 // `call [rip+X]` through the GOT, `call [rax+0x18]` through a vtable, and

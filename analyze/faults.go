@@ -2,32 +2,14 @@ package analyze
 
 import (
 	"fmt"
-	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
+	"github.com/coreview/coreview/stackmap"
 )
-
-// writesMemory reports whether inst stores to its memory operand: the
-// operand is the destination (first in Intel order) of an instruction that
-// writes its destination.
-func writesMemory(inst x86asm.Inst) bool {
-	if len(inst.Args) == 0 || inst.Args[0] == nil {
-		return false
-	}
-	if _, ok := inst.Args[0].(x86asm.Mem); !ok {
-		return inst.Op == x86asm.PUSH || inst.Op == x86asm.CALL
-	}
-	switch inst.Op {
-	case x86asm.CMP, x86asm.TEST, x86asm.PUSH, x86asm.JMP, x86asm.CALL, x86asm.PREFETCHT0,
-		x86asm.PREFETCHT1, x86asm.PREFETCHT2, x86asm.PREFETCHNTA, x86asm.UCOMISD, x86asm.UCOMISS,
-		x86asm.COMISD, x86asm.COMISS, x86asm.BT:
-		return false
-	}
-	return true
-}
 
 // diagnoseFault explains the signal from the faulting instruction of the
 // crashed thread, when the PC itself is sound.
@@ -51,13 +33,17 @@ func (a *analysis) diagnoseFault() *report.Diagnosis {
 		si = &corefile.Siginfo{Signo: fc.signo, Code: fc.code, Addr: fc.addr}
 	}
 	d := a.faultAt(si, first)
-	if d != nil && handler != "" {
-		d.Explanation = append(d.Explanation, "The process died of the fault only indirectly: "+handler+".")
+	if d == nil {
+		return nil
 	}
+	d.Access.Handler = handler
+	d.Summary, d.Explanation = d.Access.Explain(d.Kind, d.Thread)
 	return d
 }
 
-// faultAt explains the fault si of the crashed thread's frame first.
+// faultAt finds the facts of the fault si of the crashed thread's frame
+// first: what the instruction there did to which address, and so the
+// diagnosis's kind. Access.Explain words them.
 func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 	c := a.s.Core
 	ct := a.crashed()
@@ -67,36 +53,34 @@ func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 	}
 	tid := ct.core.TID
 	fr := ct.thread.Frames[first]
-	fn := fr.Name()
-	acc := &report.Access{PC: report.Addr(f0.PC), Function: fn}
+	acc := &report.Access{PC: report.Addr(f0.PC), Function: fr.Name(),
+		Signo: si.Signo, Code: si.Code, SignalAddr: report.Addr(si.Addr),
+		Offset: fr.Offset, Symbol: fr.Function != ""}
 	inst, ok := a.s.decodeAt(f0.PC)
 	if ok {
-		acc.Instruction = intel(inst, f0.PC)
+		acc.Instruction = x86.Intel(inst, f0.PC)
+		acc.Size = inst.MemBytes
 	}
 	addr := report.Addr(si.Addr)
 	d := &report.Diagnosis{Thread: tid, Access: acc}
-	at := fmt.Sprintf("%s+%#x", fn, fr.Offset)
-	if fr.Function == "" {
-		at = fn
-	}
+	regs := ct.stack.Regs
 	switch si.Signo {
 	case report.SIGSEGV:
 		if si.Code == corefile.SI_KERNEL {
-			a.generalProtection(d, inst, ok, ct.stack.Regs, f0.PC, at)
+			a.generalProtection(d, inst, ok, regs, f0.PC)
 			return d
 		}
 		acc.Address, acc.AddressSource = &addr, "kernel"
 		acc.Where = a.mm.describe(si.Addr)
 		acc.Operation = "read"
-		if ok && writesMemory(inst) {
+		if ok && x86.WritesMemory(inst) {
 			acc.Operation = "write"
 		}
-		if ok && isStringOp(inst.Op) {
+		if ok && x86.IsStringOp(inst.Op) {
 			// movs/cmps read [rsi] and write [rdi]: which one faulted is
 			// the one whose register is nearest below the fault address.
-			regs := ct.stack.Regs
-			rsi, _ := regValue(&regs, x86asm.RSI)
-			rdi, _ := regValue(&regs, x86asm.RDI)
+			rsi, _ := x86.RegValue(&regs, x86asm.RSI)
+			rdi, _ := x86.RegValue(&regs, x86asm.RDI)
 			dsi, dsi2 := si.Addr-rsi, si.Addr-rdi
 			if dsi < dsi2 {
 				acc.Operation, acc.Operand = "read", fmt.Sprintf("[rsi] with rsi = %#x", rsi)
@@ -105,29 +89,20 @@ func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 			}
 		}
 		if ok && acc.Operand == "" {
-			regs := ct.stack.Regs
-			_, _, acc.Operand, _ = operandWords(inst, &regs, f0.PC)
+			_, _, acc.Operand, _ = x86.OperandWords(inst, &regs, f0.PC)
 		}
 		m := c.Mapping(si.Addr)
 		switch {
 		case si.Addr < minMapAddr:
 			d.Kind = report.KindNullDereference
-			d.Summary = fmt.Sprintf("Thread %d dereferenced a null pointer: %s %s address %#x.", tid, at, verb(acc.Operation), si.Addr)
-			if si.Addr != 0 {
-				d.Summary = strings.TrimSuffix(d.Summary, ".") + fmt.Sprintf(" (null + %#x: a field of a null struct pointer, or an index into a null array).", si.Addr)
-			}
 		case m != nil && si.Code == report.SEGV_ACCERR && acc.Operation == "write" && m.Perm&corefile.PermW == 0:
 			d.Kind = report.KindWriteToReadonly
-			d.Summary = fmt.Sprintf("Thread %d wrote to read-only memory: %s wrote %#x, in %s.", tid, at, si.Addr, a.mm.words(m))
+			acc.Mapping = a.mm.words(m)
 		case m != nil && si.Code == report.SEGV_ACCERR && m.Perm == 0 && a.mm.role(m) != report.RoleGuard:
 			d.Kind = report.KindInvalidAccess
-			d.Summary = fmt.Sprintf("Thread %d touched a PROT_NONE mapping: %s %s %#x, in %s.", tid, at, verb(acc.Operation), si.Addr, a.mm.words(m))
+			acc.ProtNone, acc.Mapping = true, a.mm.words(m)
 		default:
 			d.Kind = report.KindInvalidAccess
-			d.Summary = fmt.Sprintf("Thread %d %s an invalid address: %s %s %#x, %s.", tid, past(acc.Operation), at, verb(acc.Operation), si.Addr, acc.Where)
-		}
-		if acc.Operand != "" {
-			d.Explanation = append(d.Explanation, fmt.Sprintf("The instruction was `%s`: a %s of %s.", acc.Instruction, acc.Operation, acc.Operand))
 		}
 	case report.SIGBUS:
 		if si.HasAddr() {
@@ -139,88 +114,70 @@ func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 			d.Kind = report.KindMisaligned
 			// The kernel reports no address for an alignment-check fault;
 			// the instruction's operand gives it.
-			where := "an address the kernel does not report"
-			regs := ct.stack.Regs
-			if ea, _, operand, has := operandWords(inst, &regs, f0.PC); ok && has {
+			if ea, _, operand, has := x86.OperandWords(inst, &regs, f0.PC); ok && has {
 				ea2 := report.Addr(ea)
 				acc.Address, acc.AddressSource = &ea2, "instruction"
 				acc.Where = a.mm.describe(ea)
 				acc.Operand = operand
-				off := ea % uint64(max(inst.MemBytes, 1))
-				where = fmt.Sprintf("%#x (%d byte%s past an %d-byte boundary)", ea, off, plural(off), max(inst.MemBytes, 1))
 			}
-			d.Summary = fmt.Sprintf("Thread %d made a misaligned %d-byte access at %s in %s, with alignment checking on (EFLAGS.AC).", tid, inst.MemBytes, where, at)
-			if acc.Instruction != "" {
-				d.Explanation = append(d.Explanation, fmt.Sprintf("The instruction was `%s`: %s.", acc.Instruction, acc.Operand))
-			}
-			if acc.AddressSource == "instruction" {
-				d.Explanation = append(d.Explanation, "The kernel reports an alignment-check fault without an address; the address above was computed from the instruction and the registers.")
-			}
-		case "BUS_ADRERR":
-			d.Kind = report.KindBusError
-			d.Summary = fmt.Sprintf("Thread %d accessed %#x in %s, past the end of the file mapped there (the file was truncated after it was mapped?): %s.", tid, si.Addr, at, acc.Where)
 		default:
 			d.Kind = report.KindBusError
-			d.Summary = fmt.Sprintf("Thread %d got a bus error (%s) at %#x in %s.", tid, report.CodeName(si.Signo, si.Code), si.Addr, at)
 		}
 	case report.SIGILL:
 		d.Kind = report.KindIllegalInstruction
-		switch {
-		case ok && inst.Op == x86asm.UD2:
-			d.Summary = fmt.Sprintf("Thread %d executed ud2 in %s: a deliberate trap (Rust's intrinsics::abort or unreachable_unchecked, C's __builtin_trap or __builtin_unreachable with -fsanitize=unreachable, a failed check compiled to a trap).", tid, at)
-		case ok:
-			d.Summary = fmt.Sprintf("Thread %d executed an instruction this CPU refused (%s) in %s: `%s`. Built for a newer CPU (-march, target-cpu)?", tid, report.CodeName(si.Signo, si.Code), at, acc.Instruction)
-		default:
-			d.Summary = fmt.Sprintf("Thread %d executed bytes that do not decode as an instruction in %s.", tid, at)
-		}
+		acc.Trap = ok && inst.Op == x86asm.UD2
 	case report.SIGFPE:
 		d.Kind = report.KindDivideError
-		d.Summary = fmt.Sprintf("Thread %d raised %s (%s) in %s", tid, report.SignalName(si.Signo), report.CodeMeaning(report.CodeName(si.Signo, si.Code)), at)
 		if ok && (inst.Op == x86asm.DIV || inst.Op == x86asm.IDIV) {
 			if r, isReg := inst.Args[0].(x86asm.Reg); isReg && r != 0 {
-				regs := ct.stack.Regs
-				if v, ok := regValue(&regs, r); ok {
-					d.Summary += fmt.Sprintf(": `%s` with divisor %s = %d", acc.Instruction, regName(r), int64(v))
+				if v, ok := x86.RegValue(&regs, r); ok {
+					acc.Divisor = &report.Divisor{Register: x86.RegName(r), Value: int64(v)}
 				}
 			} else {
-				d.Summary += fmt.Sprintf(": `%s`", acc.Instruction)
+				acc.Divisor = &report.Divisor{Memory: true}
 			}
 		}
-		d.Summary += "."
 	default:
 		return nil
 	}
 	return d
 }
 
-func isStringOp(op x86asm.Op) bool {
-	switch op {
-	case x86asm.MOVSB, x86asm.MOVSW, x86asm.MOVSD, x86asm.MOVSQ, x86asm.CMPSB, x86asm.CMPSW, x86asm.CMPSD, x86asm.CMPSQ:
-		return true
+// generalProtection finds the facts of a SIGSEGV the kernel raised with
+// SI_KERNEL: a general-protection fault, for which si_addr is 0. The
+// address the instruction used is computed from its memory operand and the
+// registers; whether it is canonical, or misaligned for an SSE
+// instruction that needs alignment, decides the kind.
+func (a *analysis) generalProtection(d *report.Diagnosis, inst x86asm.Inst, decoded bool, regs stackmap.Regs, pc uint64) {
+	acc := d.Access
+	v, m, operand, ok := x86.OperandWords(inst, &regs, pc)
+	if !decoded || !ok {
+		d.Kind = report.KindInvalidAccess
+		return
 	}
-	return false
-}
-
-func verb(op string) string {
-	switch op {
-	case "write":
-		return "wrote to"
-	case "execute":
-		return "jumped to"
+	ea := v
+	acc.Pointer = v
+	if m.Base != 0 && m.Base != x86asm.RIP {
+		// The pointer is the base register; the displacement is a
+		// field offset.
+		acc.Pointer, _ = x86.RegValue(&regs, m.Base)
 	}
-	return "read from"
-}
-
-func past(op string) string {
-	if op == "write" {
-		return "wrote to"
+	acc.Operand = operand
+	eaA := report.Addr(ea)
+	acc.Address, acc.AddressSource = &eaA, "instruction"
+	acc.Operation = "read"
+	if x86.WritesMemory(inst) {
+		acc.Operation = "write"
 	}
-	return strings.TrimSuffix(verb(op), " from")
-}
-
-func plural(n uint64) string {
-	if n == 1 {
-		return ""
+	switch {
+	case !x86.Canonical(ea):
+		d.Kind = report.KindNonCanonical
+		acc.Where = "a non-canonical address: no memory can be mapped there"
+	case x86.AlignedSSE[inst.Op] && ea%16 != 0:
+		d.Kind = report.KindMisaligned
+		acc.Where = a.mm.describe(ea)
+	default:
+		d.Kind = report.KindInvalidAccess
+		acc.Where = a.mm.describe(ea)
 	}
-	return "s"
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/coreview/coreview/analyze/inputs"
@@ -53,7 +54,11 @@ func (a *analysis) crashSite() {
 			ct.thread.DisassemblyAt = report.ListingCallSite
 		}
 	}
-	for _, in := range a.findInputs() {
+	found, ok := a.s.takeInputs()
+	if !ok {
+		found = a.findInputs()
+	}
+	for _, in := range found {
 		ri := report.Input{Size: in.Size, Offset: in.Offset, Line: in.Line, Column: in.Column,
 			Excerpt: inputs.Escape(in.Excerpt), Address: report.Addr(in.Address), Start: report.Addr(in.Start),
 			Source: string(in.Source), HeldBy: in.Holder.HeldBy(), Frame: in.Holder.Frame, Frames: in.Frames}
@@ -68,9 +73,17 @@ func (a *analysis) crashSite() {
 // findInputs looks for the input the crashed thread was reading: the
 // buffers of text its frames' registers and stack slots point into.
 func (a *analysis) findInputs() []inputs.Input {
-	s := a.s
 	ct := a.crashed()
-	if ct == nil || len(ct.stack.Frames) == 0 {
+	if ct == nil {
+		return nil
+	}
+	return a.inputsOf(ct.core, ct.stack)
+}
+
+// inputsOf is findInputs for thread t, whose stack is st.
+func (a *analysis) inputsOf(t *corefile.Thread, st *stackmap.Stack) []inputs.Input {
+	s := a.s
+	if len(st.Frames) == 0 {
 		return nil
 	}
 	files, closeFiles := s.argFiles()
@@ -78,7 +91,45 @@ func (a *analysis) findInputs() []inputs.Input {
 	open, closeData := s.inputFileOpener()
 	defer closeData()
 	mem := s.Core.Memory(open)
-	return inputs.Find(mem, a.inputRegions(), inputHolders(mem, ct.core, ct.stack), files)
+	return inputs.Find(mem, a.inputRegions(), inputHolders(mem, t, st), files)
+}
+
+// startInputs begins the input search of the crashed thread t, whose
+// stack is st, beside the symbolization that comes next: the search needs
+// only the stack and the memory map, and on rustc's 10,599-frame lexer
+// overflow it takes milliseconds the second CPU has. crashSite takes the
+// answer (takeInputs); Close waits for it.
+func (s *Session) startInputs(t *corefile.Thread, st *stackmap.Stack, mm *memoryMap) <-chan []inputs.Input {
+	ch := make(chan []inputs.Input, 1)
+	a := &analysis{s: s, stacks: []*stackmap.Stack{st}, mm: mm}
+	go func() {
+		var found []inputs.Input
+		defer func() { ch <- found }()
+		// Mapped files that change fault here as in Analyze, whose
+		// checks then report the change; this search gives up.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if p := recover(); p != nil {
+				if safefile.FaultError(p) == nil {
+					panic(p)
+				}
+				found = nil
+			}
+		}()
+		found = a.inputsOf(t, st)
+	}()
+	return ch
+}
+
+// takeInputs returns what the search startInputs began found, waiting for
+// it; ok is false when none was begun.
+func (s *Session) takeInputs() (found []inputs.Input, ok bool) {
+	if s.inputsFound == nil {
+		return nil, false
+	}
+	found = <-s.inputsFound
+	s.inputsFound = nil
+	return found, true
 }
 
 // inputHolders yields the values the thread's frames hold, innermost
@@ -86,17 +137,15 @@ func (a *analysis) findInputs() []inputs.Input {
 // each outer frame (those that differ from the frame below's), then each
 // frame's stack slots from its SP up to its CFA. They are yielded, not
 // collected: on a 10,599-frame recursion a slice of them was 18 MB.
-func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) iter.Seq[inputs.Holder] {
-	return func(yield func(inputs.Holder) bool) {
+func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) iter.Seq[inputs.Held] {
+	return func(yield func(inputs.Held) bool) {
 		budget := inputSlotBytes
 		var slot [inputFrameSlots]byte
+		var words [inputFrameSlots / 8]uint64
+		var one [1]uint64
 		var prev stackmap.Regs
 		cur := st.Regs
 		n := 0
-		emit := func(h inputs.Holder) bool {
-			n++
-			return n <= maxInputHolders && yield(h)
-		}
 		for i := range st.Frames {
 			f := &st.Frames[i]
 			if i > 0 {
@@ -113,8 +162,14 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) ite
 						ok = false // the same value, passed through
 					}
 				}
-				if ok && r != stackmap.RSP && !emit(inputs.Holder{Value: v, Frame: i, Where: name}) {
-					return
+				if ok && r != stackmap.RSP {
+					if n++; n > maxInputHolders {
+						return
+					}
+					one[0] = v
+					if !yield(inputs.Held{Frame: i, Where: name, Values: one[:]}) {
+						return
+					}
 				}
 			}
 			prev = cur
@@ -124,10 +179,12 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) ite
 			k := min(int(f.CFA-f.SP), inputFrameSlots, budget)
 			got, _ := mem.ReadAt(slot[:k&^7], f.SP)
 			budget -= k
-			for off := 0; off+8 <= got; off += 8 {
-				if !emit(inputs.Holder{Value: le64(slot[off:]), Frame: i, Where: "stack slot"}) {
-					return
-				}
+			k = min(got/8, maxInputHolders-n)
+			for j := range k {
+				words[j] = le64(slot[8*j:])
+			}
+			if n += k; k > 0 && !yield(inputs.Held{Frame: i, Where: "stack slot", Values: words[:k]}) || n >= maxInputHolders {
+				return
 			}
 		}
 	}

@@ -1,8 +1,6 @@
 package analyze
 
 import (
-	"fmt"
-
 	"github.com/coreview/coreview/report"
 )
 
@@ -49,10 +47,11 @@ func (a *analysis) sender() sender {
 	return s
 }
 
-// diagnoseKilled explains a signal another process sent: a watchdog, a
-// supervisor, `timeout -s ABRT`, a user's kill. The thread was wherever it
-// happened to be (blocked in read(), in pause()); nothing in its stack
-// raised the signal, so there is no abort or fault to explain.
+// diagnoseKilled finds the facts of a signal another process sent (a
+// watchdog, a supervisor, `timeout -s ABRT`, a user's kill), which
+// Killed.Explain words. The thread was wherever it happened to be (blocked
+// in read(), in pause()); nothing in its stack raised the signal, so there
+// is no abort or fault to explain.
 func (a *analysis) diagnoseKilled() *report.Diagnosis {
 	snd := a.sender()
 	ct := a.crashed()
@@ -60,7 +59,7 @@ func (a *analysis) diagnoseKilled() *report.Diagnosis {
 		return nil
 	}
 	c := a.s.Core
-	k := &report.Killed{SenderPID: snd.PID, SenderUID: snd.UID, How: snd.How}
+	k := &report.Killed{SenderPID: snd.PID, SenderUID: snd.UID, How: snd.How, Signo: c.Siginfo.Signo}
 	frames := ct.thread.Frames
 	for i, f := range frames {
 		if !f.Signal && (!report.IsRuntimeModule(f.Module) || i == len(frames)-1) {
@@ -68,34 +67,7 @@ func (a *analysis) diagnoseKilled() *report.Diagnosis {
 			break
 		}
 	}
-	name := report.SignalName(c.Siginfo.Signo)
-	by := fmt.Sprintf("process %d (uid %d)", snd.PID, snd.UID)
-	if snd.PID == 0 {
-		by = fmt.Sprintf("a process outside its PID namespace (si_pid 0, uid %d)", snd.UID)
-	}
-	call := map[string]string{"SI_USER": "kill()", "SI_TKILL": "tgkill()", "SI_QUEUE": "sigqueue()"}[snd.How]
 	d := &report.Diagnosis{Kind: report.KindKilled, Thread: ct.thread.TID, Killed: k}
-	d.Summary = fmt.Sprintf("Thread %d was killed: %s sent %s with %s; the program did not raise it.", ct.thread.TID, by, name, call)
-	if len(frames) > 0 {
-		top := frames[0]
-		where := fmt.Sprintf("The signal arrived while the thread was in %s", top.Name())
-		if top.Module != "" {
-			where += " (" + top.Module + ")"
-		}
-		if k.In != nil && k.In.Index > 0 {
-			// k.In is the first frame of the program's own code: the
-			// direct caller of frame 0 only when it is frame 1.
-			how := "called from"
-			if k.In.Index > 1 {
-				how = "reached from"
-			}
-			where += fmt.Sprintf(", %s %s (#%d", how, k.In.Function, k.In.Index)
-			if k.In.Module != "" {
-				where += ", " + k.In.Module
-			}
-			where += ")"
-		}
-		d.Explanation = append(d.Explanation, where+".")
-	}
+	d.Summary, d.Explanation = k.Explain(ct.thread)
 	return d
 }

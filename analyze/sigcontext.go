@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/stackmap"
 )
 
@@ -80,20 +81,20 @@ func (s *Session) accesses(regs stackmap.Regs, addr uint64) bool {
 	}
 	size := uint64(max(inst.MemBytes, 1))
 	within := func(ea uint64) bool { return addr >= ea && addr-ea < size }
-	rsp, _ := regValue(&regs, x86asm.RSP)
+	rsp, _ := x86.RegValue(&regs, x86asm.RSP)
 	switch {
 	case inst.Op == x86asm.PUSH || inst.Op == x86asm.CALL:
 		if within(rsp-8) || rsp-8 <= addr && addr < rsp {
 			return true
 		}
-	case isStringOp(inst.Op):
-		rsi, _ := regValue(&regs, x86asm.RSI)
-		rdi, _ := regValue(&regs, x86asm.RDI)
+	case x86.IsStringOp(inst.Op):
+		rsi, _ := x86.RegValue(&regs, x86asm.RSI)
+		rdi, _ := x86.RegValue(&regs, x86asm.RDI)
 		return within(rsi) || within(rdi)
 	}
 	// An access that crosses into an unmapped page faults at that
 	// page's first byte, which is still inside the operand.
-	ea, _, _, ok := operandWords(inst, &regs, pc)
+	ea, _, _, ok := x86.OperandWords(inst, &regs, pc)
 	return ok && within(ea)
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
+	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
@@ -33,30 +34,30 @@ func (a *analysis) controlFlow() *report.ControlFlow {
 	if !ok {
 		return cf
 	}
-	cf.Call, cf.CallSite = intel(inst, at), report.Addr(at)
+	cf.Call, cf.CallSite = x86.Intel(inst, at), report.Addr(at)
 	// Registers at the call: frame 0's, except that the call pushed the
 	// return address, so rsp was 8 higher.
 	regs := st.Regs
 	regs.Set(stackmap.RSP, f0.SP+8)
 	switch arg := inst.Args[0].(type) {
 	case x86asm.Mem:
-		addr, desc, ok := effectiveAddr(arg, &regs, f1.PC)
+		addr, desc, ok := x86.EffectiveAddr(arg, &regs, f1.PC)
 		if !ok {
 			return cf
 		}
-		cf.Slot = a.slotAt(addr, withRegs(intel(inst, at), desc))
+		cf.Slot = a.slotAt(addr, x86.WithRegs(x86.Intel(inst, at), desc))
 	case x86asm.Reg:
-		v, ok := regValue(&regs, arg)
+		v, ok := x86.RegValue(&regs, arg)
 		if !ok {
 			return cf
 		}
-		cf.Register = fmt.Sprintf("%s = %#x", regName(arg), v)
+		cf.Register = fmt.Sprintf("%s = %#x", x86.RegName(arg), v)
 		funcStart, _ := a.s.code.FuncStart(at)
 		rl, ok := a.s.traceCallRegister(at, funcStart, arg)
 		if !ok {
 			return cf
 		}
-		cf.LoadedBy = fmt.Sprintf("`%s` at %#x", intel(rl.load.inst, rl.load.at), rl.load.at)
+		cf.LoadedBy = fmt.Sprintf("`%s` at %#x", x86.Intel(rl.load.inst, rl.load.at), rl.load.at)
 		for i := len(rl.path) - 1; i >= 0; i-- {
 			cf.LoadedBy += ", " + rl.path[i]
 		}
@@ -66,11 +67,11 @@ func (a *analysis) controlFlow() *report.ControlFlow {
 		if !rl.hasMem || !regsUnchanged(rl.mem, rl.after) {
 			return cf
 		}
-		addr, desc, ok := effectiveAddr(rl.mem, &regs, rl.load.at+uint64(rl.load.inst.Len))
+		addr, desc, ok := x86.EffectiveAddr(rl.mem, &regs, rl.load.at+uint64(rl.load.inst.Len))
 		if !ok {
 			return cf
 		}
-		cf.Slot = a.slotAt(addr, withRegs(intel(rl.load.inst, rl.load.at), desc))
+		cf.Slot = a.slotAt(addr, x86.WithRegs(x86.Intel(rl.load.inst, rl.load.at), desc))
 	}
 	return cf
 }

@@ -34,7 +34,7 @@ for l in sys.stdin:
             t += int(p[i + 4], 16)
 print("%.0f" % (t / 1e6))')
 echo "bigdwarf: $DIR/bigdwarf has $dwarf MB of DWARF; core $DIR/core"
-(cd "$ROOT" && go build -o "$DIR/coreview" ./cmd/coreview)
+(cd "$ROOT" && CGO_ENABLED=0 go build -o "$DIR/coreview" ./cmd/coreview)
 objcopy --strip-debug "$DIR/bigdwarf" "$DIR/bigdwarf-nodebug"
 hyperfine -N --warmup 1 --runs 10 \
 	-n "coreview (DWARF: file:line, inlined frames)" "$DIR/coreview analyze $DIR/core --binary $DIR/bigdwarf --format json --offline" \

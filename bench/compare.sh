@@ -173,7 +173,7 @@ ratio() { calc "'%.1f' % ($1/$2) if $1 >= $2 else '%.2f' % ($1/$2)"; }
 # --- Tools and cores -----------------------------------------------------
 
 log "building coreview"
-go build -o "$WORK/coreview" ./cmd/coreview
+CGO_ENABLED=0 go build -o "$WORK/coreview" ./cmd/coreview # as the README installs it
 CV=$WORK/coreview
 # coreview's cache of inflated debug information lives here, never in the
 # user's own: cold runs empty it first.

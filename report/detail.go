@@ -195,6 +195,57 @@ type Access struct {
 	// "[rax+0x18] with rax = 0x0".
 	Operand string `json:"operand,omitempty"`
 	Where   string `json:"where,omitempty"`
+
+	// The fields below are facts for the sentences (Explain), not in the
+	// JSON of coreview.report/v1.
+
+	// Signo and Code are the fault's signal and si_code, and SignalAddr
+	// its si_addr as the kernel gave it (meaningless for SI_KERNEL and
+	// BUS_ADRALN, which carry none).
+	Signo      int  `json:"-"`
+	Code       int  `json:"-"`
+	SignalAddr Addr `json:"-"`
+	// Offset is PC's offset into Function, when Symbol says Function is
+	// a symbol's name ("main+0x1a"); otherwise Function already names
+	// the PC (module+offset, or the address).
+	Offset uint64 `json:"-"`
+	Symbol bool   `json:"-"`
+	// Mapping is the mapping holding the address, in words ("the heap
+	// [0x…–0x… rw-]"), for the summaries that name it: a write to
+	// read-only memory, an access to a PROT_NONE mapping.
+	Mapping string `json:"-"`
+	// ProtNone is set when the address is in a mapping with no
+	// permissions that is not a guard page, and the kernel reported an
+	// access error there (SEGV_ACCERR).
+	ProtNone bool `json:"-"`
+	// Size is the size in bytes of the instruction's memory access
+	// (x86asm's MemBytes); 0 when unknown.
+	Size int `json:"-"`
+	// Trap is set when the instruction is ud2, a deliberate trap.
+	Trap bool `json:"-"`
+	// Divisor is a div or idiv's divisor, for a divide error; nil when
+	// the instruction is not one or its divisor register is unknown.
+	Divisor *Divisor `json:"-"`
+	// Pointer is, for a general-protection fault with a computed
+	// address, the pointer the operand used: its base register, or the
+	// address itself when the operand has no base.
+	Pointer uint64 `json:"-"`
+	// Handler names what turned the fault into the signal that killed
+	// the process, when a handler caught it and the process died of
+	// what the handler did next (an abort, a re-raise).
+	Handler string `json:"-"`
+}
+
+// Divisor is the divisor of a div or idiv: a register and the value it
+// held, or Memory when the divisor is a memory operand.
+type Divisor struct {
+	// Register is the divisor register's name ("esi") and Value what it
+	// held, as a signed number.
+	Register string
+	Value    int64
+	// Memory is set when the divisor is a memory operand, whose value
+	// is not read.
+	Memory bool
 }
 
 // AbortInfo is the detail of an "abort" diagnosis: who called abort and
@@ -228,6 +279,43 @@ type AbortInfo struct {
 	Panic *Panic `json:"panic,omitempty"`
 	// Exception is the C++ exception that reached std::terminate.
 	Exception *CxxException `json:"exception,omitempty"`
+
+	// The fields below are facts for the sentences (Explain), not in the
+	// JSON of coreview.report/v1.
+
+	// OverflowAbove is set when a stack-overflow diagnosis of the same
+	// crash comes first, which the summary then refers to.
+	OverflowAbove bool `json:"-"`
+	// PanicVia is the Rust runtime function that aborted a panic that
+	// could not unwind: "panic_in_cleanup" (a panic while unwinding
+	// another), "panic_cannot_unwind" (a panic reached a function that
+	// cannot unwind), "panic_nounwind" (a check that cannot unwind);
+	// "" for a plain panic = "abort".
+	PanicVia string `json:"-"`
+	// Via is the C++ runtime function under std::terminate that says
+	// why it ran (__cxa_throw, __gxx_personality_v0,
+	// __cxa_call_terminate, __cxa_pure_virtual…).
+	Via string `json:"-"`
+	// Raiser is the function a "raise" thread raised SIGABRT with
+	// (raise, pthread_kill, kill…).
+	Raiser string `json:"-"`
+	// StackCut is set for a "signal" cause when the walk ended before
+	// it showed who sent the signal: abort() or a raise may lie past
+	// the end.
+	StackCut bool `json:"-"`
+	// SelfSent is the si_code (SI_TKILL, SI_USER…) when the process's
+	// own pid sent the signal; "" when it did not or that is not known.
+	SelfSent string `json:"-"`
+	// GoPanic is the runtime function runtime.sigpanic called for a
+	// "go-fatal-signal" (runtime.panicmem for a nil or bad pointer).
+	GoPanic string `json:"-"`
+	// GoCrash is set when runtime.crash is on the stack: the runtime
+	// raised SIGABRT to dump core, as GOTRACEBACK=crash asks.
+	GoCrash bool `json:"-"`
+	// SystemStack is set when runtime.systemstack is on the stack: the
+	// thread runs on the Go runtime's system stack, and a fatal error
+	// without a caller there failed in a goroutine on another stack.
+	SystemStack bool `json:"-"`
 }
 
 // Unrelocated is the detail of an "unrelocated-pointer" diagnosis: a
@@ -355,4 +443,8 @@ type Killed struct {
 	// In is where the thread was when the signal arrived: its first
 	// frame outside the C library, or its innermost one.
 	In *FrameRef `json:"in,omitempty"`
+	// Signo is the signal sent, for the sentences (Explain); not in
+	// the JSON of coreview.report/v1, which has it in the report's
+	// signal.
+	Signo int `json:"-"`
 }

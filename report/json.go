@@ -134,8 +134,19 @@ const hexDigits = "0123456789abcdef"
 // invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029 escaped.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	// Names and paths are plain ASCII nearly always: eight bytes at a
+	// time are checked for anything that is not (a control byte, '"',
+	// '\\', a byte of a multi-byte character), then copied at once.
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if needsEscape(w) {
+			break
+		}
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -182,6 +193,21 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// needsEscape reports whether any of the eight bytes in w is not copied
+// as is by appendString: below 0x20, '"', '\\' or 0x80 and above. Each
+// test sets a byte's high bit for a match (the classic "has a byte less
+// than n" and "has a zero byte" tricks); no byte borrows from the next
+// once bytes of 0x80 and above are ruled out.
+func needsEscape(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	if w&highs != 0 {
+		return true
+	}
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	return ((w-ones*0x20)|(quote-ones)|(backslash-ones))&highs != 0
 }
 
 // WriteJSON writes the report as one JSON object on one line (pipe it to

@@ -65,15 +65,23 @@ func (r *Report) meaningfulFrameIndices(n int) (t *Thread, idx []int, fallback b
 	}
 	last, prevRaw, prevName := "", "", ""
 	inMachinery := unnamedInMachinery(t.Frames[start:])
+	// Whether a function's frames are skipped depends on its name and
+	// module only: asked once per run of frames of one function.
+	skipFunc, skipModule, skip, asked := "", "", false, false
 	for i := start; i < len(t.Frames) && len(idx) < n; i++ {
 		f := &t.Frames[i]
-		if f.Signal || f.Module == "" || IsAbortMachinery(f.Function) && f.Function != "" || IsRuntimeModule(f.Module) || inMachinery[i-start] ||
-			IsGoMachinery(f.Function) || IsGoEntry(f.Function) {
+		if f.Signal || f.Module == "" || inMachinery[i-start] {
 			continue
 		}
-		// Start-up frames are in every stack; they matter only when the
-		// crash happened there.
-		if IsStartup(f.Function) && !early {
+		if !asked || f.Function != skipFunc || f.Module != skipModule {
+			skipFunc, skipModule, asked = f.Function, f.Module, true
+			skip = IsAbortMachinery(f.Function) && f.Function != "" || IsRuntimeModule(f.Module) ||
+				IsGoMachinery(f.Function) || IsGoEntry(f.Function) ||
+				// Start-up frames are in every stack; they matter only
+				// when the crash happened there.
+				IsStartup(f.Function) && !early
+		}
+		if skip {
 			continue
 		}
 		// A recursion repeats one name thousands of times: it is

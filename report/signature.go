@@ -159,6 +159,7 @@ func (r *Report) MeaningfulFrames(n int) []string {
 // pass from the outermost frame keeps it linear on deep stacks.
 func unnamedInMachinery(frames []Frame) []bool {
 	out := make([]bool, len(frames))
+	var machinery machineryMemo
 	outer := false // the next named frame outward is machinery
 	for i := len(frames) - 1; i >= 0; i-- {
 		f := &frames[i]
@@ -168,7 +169,7 @@ func unnamedInMachinery(frames []Frame) []bool {
 		case f.Function == "":
 			out[i] = outer
 		default:
-			outer = IsAbortMachinery(f.Function)
+			outer = machinery.is(f.Function)
 		}
 	}
 	// Only between two: an unnamed frame above the machinery (frame 0
@@ -182,8 +183,23 @@ func unnamedInMachinery(frames []Frame) []bool {
 		case f.Function == "":
 			out[i] = out[i] && inner
 		default:
-			inner = IsAbortMachinery(f.Function)
+			inner = machinery.is(f.Function)
 		}
 	}
 	return out
+}
+
+// machineryMemo answers IsAbortMachinery once for a run of frames of one
+// function: a recursion repeats one name thousands of times.
+type machineryMemo struct {
+	name     string
+	answer   bool
+	answered bool
+}
+
+func (m *machineryMemo) is(name string) bool {
+	if !m.answered || name != m.name {
+		m.name, m.answer, m.answered = name, IsAbortMachinery(name), true
+	}
+	return m.answer
 }

@@ -43,6 +43,22 @@ func isSigtramp(mem Memory, pc uint64) bool {
 	return bytes.Equal(b, restoreRT)
 }
 
+// trampMemo remembers which PCs of one walk are signal trampolines: a
+// recursion returns to the same few addresses thousands of times, and each
+// check reads two words of code.
+type trampMemo [64]struct {
+	pc     uint64
+	is, ok bool
+}
+
+func (t *trampMemo) isSigtramp(mem Memory, pc uint64) bool {
+	e := &t[(pc*0x9e3779b97f4a7c15)>>58]
+	if !e.ok || e.pc != pc {
+		e.pc, e.is, e.ok = pc, isSigtramp(mem, pc), true
+	}
+	return e.is
+}
+
 // chunkFrames is the size of a frameChunks chunk: 48 KiB of frames.
 const chunkFrames = 1024
 

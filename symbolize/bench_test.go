@@ -55,7 +55,7 @@ func BenchmarkSymtabRustc(b *testing.B) {
 // table, in a fixed random order.
 func BenchmarkLookupRustc(b *testing.B) {
 	m := openRustcDriver(b)
-	funcs := m.symtab().funcs
+	funcs := m.symtab().allFuncs()
 	if len(funcs) < 50_000 {
 		b.Fatalf("%d function symbols, want librustc_driver's tens of thousands", len(funcs))
 	}

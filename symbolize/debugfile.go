@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/coreview/coreview/internal/diskcache"
 	"github.com/coreview/coreview/internal/safefile"
@@ -129,6 +130,9 @@ type debugFinder struct {
 	inflated inflateBudget
 	// cache keeps inflated DWARF between analyses (nil: none).
 	cache *diskcache.Cache
+	// saves are the cache entries being written: beside the rest of the
+	// analysis, which does not need them; the table's Close waits.
+	saves sync.WaitGroup
 	// sysroot confines every path under it (module files, the default
 	// debug directory SYSROOT/usr/lib/debug, debuglink files beside a
 	// module) to root; rootErr is why it could not be opened.

@@ -511,14 +511,13 @@ func (t *Table) PrepareSource(addrs []uint64) {
 	// What was inflated goes to the persistent cache, for the next run.
 	for m := range byModule {
 		if ix := m.dwarf; ix != nil && ix.lazy != nil {
-			wg.Add(1)
+			t.finder.saves.Add(1)
 			go func() {
-				defer wg.Done()
+				defer t.finder.saves.Done()
 				ix.lazy.save()
 			}()
 		}
 	}
-	wg.Wait()
 }
 
 // maxNameDepth bounds the abstract_origin/specification chain followed for

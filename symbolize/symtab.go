@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/coreview/coreview/internal/diskcache"
 	"github.com/coreview/coreview/internal/safefile"
@@ -40,8 +41,15 @@ const maxTLSSymbols = 1 << 16
 type symtab struct {
 	strtabs [][]byte
 	funcs   []sym
-	objects []sym
-	tls     []sym // STT_TLS: value is the offset in the module's TLS block
+	// encFuncs holds the functions as a cache entry stores them (symSize
+	// bytes each, sorted by address, every name checked) when they came
+	// from the cache: Lookup searches them in place, and allFuncs decodes
+	// them once for the rest. librustc_driver's decoded were 4 MB of
+	// fresh memory an analysis, for a few dozen lookups.
+	encFuncs   []byte
+	decodeOnce sync.Once
+	objects    []sym
+	tls        []sym // STT_TLS: value is the offset in the module's TLS block
 	// ownSymtab says the module's own file has a .symtab; without one,
 	// a debug file's takes its place (and one fetched later is worth a
 	// re-read).
@@ -125,23 +133,22 @@ func (st *symtab) symbol(s sym) Symbol {
 // not cover it.
 func (m *Module) Lookup(fileAddr uint64) (Symbol, bool) {
 	st := m.symtab()
-	syms := st.funcs
-	i := sort.Search(len(syms), func(i int) bool { return syms[i].addr > fileAddr }) - 1
+	i := sort.Search(st.nfuncs(), func(i int) bool { return st.funcAddr(i) > fileAddr }) - 1
 	zero := -1
-	for ; i >= 0 && syms[i].size == 0; i-- {
+	for ; i >= 0 && st.funcAt(i).size == 0; i-- {
 		if zero < 0 {
 			zero = i
 		}
 	}
 	covers := func(s sym) bool { return fileAddr-s.addr < s.size }
-	if i >= 0 && !covers(syms[i]) && i > 0 && covers(syms[i-1]) {
+	if i >= 0 && !covers(st.funcAt(i)) && i > 0 && covers(st.funcAt(i-1)) {
 		i--
 	}
-	if i >= 0 && covers(syms[i]) {
-		return st.symbol(syms[i]), true
+	if i >= 0 && covers(st.funcAt(i)) {
+		return st.symbol(st.funcAt(i)), true
 	}
-	if zero >= 0 && m.sameSection(fileAddr, syms[zero].addr) {
-		return st.symbol(syms[zero]), true
+	if zero >= 0 && m.sameSection(fileAddr, st.funcAt(zero).addr) {
+		return st.symbol(st.funcAt(zero)), true
 	}
 	return Symbol{}, false
 }
@@ -199,7 +206,7 @@ func (m *Module) LookupObjectName(name string) (Symbol, bool) {
 // name.
 func (m *Module) LookupName(name string) (Symbol, bool) {
 	st := m.symtab()
-	for _, s := range st.funcs {
+	for _, s := range st.allFuncs() {
 		if !s.plt && string(st.nameBytes(s)) == name {
 			return st.symbol(s), true
 		}
@@ -215,8 +222,9 @@ func (m *Module) SymtabError() error { return m.symtab().err }
 // Symbols returns the module's function symbols sorted by address.
 func (m *Module) Symbols() []Symbol {
 	st := m.symtab()
-	out := make([]Symbol, len(st.funcs))
-	for i, s := range st.funcs {
+	funcs := st.allFuncs()
+	out := make([]Symbol, len(funcs))
+	for i, s := range funcs {
 		out[i] = st.symbol(s)
 	}
 	return out
@@ -243,6 +251,10 @@ const elfSymSize = 24
 
 // readSymtab collects function symbols and data objects from .symtab and
 // .dynsym, plus name@plt entries synthesized from the PLT sections.
+// releaseStep is how many bytes of symbol table entries are read before
+// their pages are released.
+const releaseStep = 512 << 10
+
 func (m *Module) readSymtab() *symtab {
 	st := &symtab{}
 	f := m.elf
@@ -317,7 +329,15 @@ func (m *Module) readSymtab() *symtab {
 		if c, ok := cachedSymtab(cache, key, strtabs, st.ownSymtab); ok {
 			return c
 		}
-		defer func() { saveSymtab(cache, key, st) }()
+		defer func() {
+			// Written beside the rest of the analysis (librustc_driver's
+			// index is 3.6 MB); the table's Close waits for it.
+			m.finder.saves.Add(1)
+			go func() {
+				defer m.finder.saves.Done()
+				saveSymtab(cache, key, st)
+			}()
+		}()
 	}
 	st.funcs = make([]sym, 0, min(total, maxSymbols))
 	var firstBad *FormatError
@@ -333,7 +353,14 @@ func (m *Module) readSymtab() *symtab {
 			dynsym, dynTab = data, tab
 		}
 		// Entry 0 is the null symbol.
+		released := 0
 		for off := elfSymSize; off+elfSymSize <= len(data) && len(st.funcs) < maxSymbols; off += elfSymSize {
+			// The entries read leave the resident set as the reading goes
+			// (librustc_driver's are 4 MB); the string tables stay.
+			if off-released >= releaseStep && tb.mm != nil && sec.Flags&elf.SHF_COMPRESSED == 0 {
+				tb.mm.Release(sec.Offset+uint64(released), uint64(off-released))
+				released = off
+			}
 			e := data[off : off+elfSymSize]
 			name := binary.LittleEndian.Uint32(e[0:])
 			info := e[4]
@@ -433,6 +460,15 @@ func (m *Module) readSymtab() *symtab {
 	}
 	st.funcs = out
 	radixSortByAddr(st.objects)
+	// Choosing among aliases read names all over the string tables (19 MB
+	// of librustc_driver's): they leave the resident set too. The few
+	// names the frames print fault back in from the page cache.
+	for _, tb := range tables {
+		if tb.mm != nil && tb.f.Sections[tb.sec.Link].Flags&elf.SHF_COMPRESSED == 0 {
+			link := tb.f.Sections[tb.sec.Link]
+			tb.mm.Release(link.Offset, link.FileSize)
+		}
+	}
 	return st
 }
 

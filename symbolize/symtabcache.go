@@ -68,6 +68,74 @@ func appendSyms(b []byte, syms []sym) []byte {
 	return b
 }
 
+// nfuncs is how many functions st holds.
+func (st *symtab) nfuncs() int {
+	if st.encFuncs != nil {
+		return len(st.encFuncs) / symSize
+	}
+	return len(st.funcs)
+}
+
+// funcAddr is the address of function i.
+func (st *symtab) funcAddr(i int) uint64 {
+	if st.encFuncs != nil {
+		return binary.LittleEndian.Uint64(st.encFuncs[i*symSize:])
+	}
+	return st.funcs[i].addr
+}
+
+// funcAt is function i.
+func (st *symtab) funcAt(i int) sym {
+	if st.encFuncs != nil {
+		return decodeSym(st.encFuncs[i*symSize:])
+	}
+	return st.funcs[i]
+}
+
+// allFuncs returns the functions, decoding them the first time when they
+// are still encoded.
+func (st *symtab) allFuncs() []sym {
+	st.decodeOnce.Do(func() {
+		if st.encFuncs != nil {
+			st.funcs = make([]sym, len(st.encFuncs)/symSize)
+			for i := range st.funcs {
+				st.funcs[i] = decodeSym(st.encFuncs[i*symSize:])
+			}
+		}
+	})
+	return st.funcs
+}
+
+func decodeSym(e []byte) sym {
+	s := sym{addr: binary.LittleEndian.Uint64(e), size: binary.LittleEndian.Uint64(e[8:]),
+		name: binary.LittleEndian.Uint32(e[16:]), tab: e[20]}
+	fl := e[21]
+	s.local, s.plt, s.debug = fl&1 != 0, fl&2 != 0, fl&4 != 0
+	return s
+}
+
+// checkSyms checks what encodeSyms wrote as decodeSyms does, without
+// decoding it: the entries, each name inside its string table, and the
+// bytes after them.
+func checkSyms(b []byte, strtabs [][]byte) (entries, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, nil, false
+	}
+	n := binary.LittleEndian.Uint32(b)
+	b = b[4:]
+	if uint64(n)*symSize > uint64(len(b)) || n > maxSymbols {
+		return nil, nil, false
+	}
+	for i := range int(n) {
+		e := b[i*symSize:]
+		tab, name := e[20], binary.LittleEndian.Uint32(e[16:])
+		if int(tab) >= len(strtabs) || uint64(name) >= uint64(len(strtabs[tab])) {
+			return nil, nil, false
+		}
+	}
+	return b[:int(n)*symSize], b[int(n)*symSize:], true
+}
+
 // decodeSyms reads what encodeSyms wrote, each name checked against its
 // string table; ok is false for anything else.
 func decodeSyms(b []byte, strtabs [][]byte) (syms []sym, rest []byte, ok bool) {
@@ -81,11 +149,7 @@ func decodeSyms(b []byte, strtabs [][]byte) (syms []sym, rest []byte, ok bool) {
 	}
 	syms = make([]sym, n)
 	for i := range syms {
-		e := b[i*symSize:]
-		s := sym{addr: binary.LittleEndian.Uint64(e), size: binary.LittleEndian.Uint64(e[8:]),
-			name: binary.LittleEndian.Uint32(e[16:]), tab: e[20]}
-		fl := e[21]
-		s.local, s.plt, s.debug = fl&1 != 0, fl&2 != 0, fl&4 != 0
+		s := decodeSym(b[i*symSize:])
 		if int(s.tab) >= len(strtabs) || uint64(s.name) >= uint64(len(strtabs[s.tab])) {
 			return nil, nil, false
 		}
@@ -109,7 +173,7 @@ func cachedSymtabBytes(b []byte, strtabs [][]byte, ownSymtab bool) (*symtab, boo
 	if len(b) < 1 || (b[0] != 0) != ownSymtab {
 		return nil, false
 	}
-	funcs, rest, ok := decodeSyms(b[1:], strtabs)
+	funcs, rest, ok := checkSyms(b[1:], strtabs)
 	if !ok {
 		return nil, false
 	}
@@ -121,7 +185,9 @@ func cachedSymtabBytes(b []byte, strtabs [][]byte, ownSymtab bool) (*symtab, boo
 	if !ok || len(rest) != 0 || len(tls) > maxTLSSymbols {
 		return nil, false
 	}
-	return &symtab{strtabs: strtabs, funcs: funcs, objects: objects, tls: tls, ownSymtab: ownSymtab}, true
+	// The functions stay encoded, in the entry's mapping (diskcache.Get),
+	// valid until the table closes: an empty list is a slice, not nil.
+	return &symtab{strtabs: strtabs, encFuncs: funcs[:len(funcs):len(funcs)], objects: objects, tls: tls, ownSymtab: ownSymtab}, true
 }
 
 // saveSymtab stores st under key, encoded as it is written (librustc_
@@ -130,7 +196,7 @@ func saveSymtab(c *diskcache.Cache, key string, st *symtab) {
 	if st.err != nil {
 		return
 	}
-	n := 1 + 4 + 4 + 4 + int64(len(st.funcs)+len(st.objects)+len(st.tls))*symSize
+	n := 1 + 4 + 4 + 4 + int64(st.nfuncs()+len(st.objects)+len(st.tls))*symSize
 	c.PutStream(key, n, func(w io.Writer) error {
 		flag := []byte{0}
 		if st.ownSymtab {
@@ -139,7 +205,7 @@ func saveSymtab(c *diskcache.Cache, key string, st *symtab) {
 		if _, err := w.Write(flag); err != nil {
 			return err
 		}
-		for _, syms := range [][]sym{st.funcs, st.objects, st.tls} {
+		for _, syms := range [][]sym{st.allFuncs(), st.objects, st.tls} {
 			buf := make([]byte, 0, 4096*symSize)
 			buf = binary.LittleEndian.AppendUint32(buf, uint32(len(syms)))
 			for i := 0; i < len(syms); i += 4096 {

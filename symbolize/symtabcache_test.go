@@ -29,7 +29,9 @@ func TestSymtabCache(t *testing.T) {
 		filepath.Join(testfixture.Root(), "testdata/cores/c-threads/prog"),
 	} {
 		dir := t.TempDir()
-		want := cacheModule(t, path, dir).readSymtab()
+		first := cacheModule(t, path, dir)
+		want := first.readSymtab()
+		first.finder.saves.Wait() // the entry is written beside the analysis
 		if len(want.funcs) < 10 {
 			t.Fatalf("%s: %d functions", path, len(want.funcs))
 		}
@@ -41,13 +43,24 @@ func TestSymtabCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := cacheModule(t, path, dir).readSymtab()
+		second := cacheModule(t, path, dir)
+		got := second.readSymtab()
+		second.finder.saves.Wait()
 		// A miss writes the entry again (a new file renamed into place):
 		// the same file proves the second index came from the cache.
 		if after, err := os.Stat(ents[0]); err != nil || !os.SameFile(before, after) {
 			t.Errorf("%s: the second reading did not use the cache entry (%v)", path, err)
 		}
-		if !slices.Equal(got.funcs, want.funcs) || !slices.Equal(got.objects, want.objects) || !slices.Equal(got.tls, want.tls) || got.ownSymtab != want.ownSymtab || len(got.strtabs) != len(want.strtabs) {
+		// Lookups search the entry's encoded functions in place.
+		if got.encFuncs == nil || got.nfuncs() != len(want.funcs) {
+			t.Fatalf("%s: the cached functions are not searched in place (%d of %d)", path, got.nfuncs(), len(want.funcs))
+		}
+		for i, f := range want.funcs {
+			if got.funcAt(i) != f || got.funcAddr(i) != f.addr {
+				t.Fatalf("%s: function %d in place is %+v, want %+v", path, i, got.funcAt(i), f)
+			}
+		}
+		if !slices.Equal(got.allFuncs(), want.funcs) || !slices.Equal(got.objects, want.objects) || !slices.Equal(got.tls, want.tls) || got.ownSymtab != want.ownSymtab || len(got.strtabs) != len(want.strtabs) {
 			t.Errorf("%s: the cached index differs from the one read", path)
 		}
 		// Names pointing past their string table: refused.

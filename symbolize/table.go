@@ -501,12 +501,14 @@ func (t *Table) Module(pc uint64) *Module {
 // Close releases all module files, once background reads have finished.
 func (t *Table) Close() {
 	t.preloads.Wait()
+	t.finder.saves.Wait()
 	for _, m := range t.Modules {
 		m.Close()
 	}
 	if t.finder.root != nil {
 		t.finder.root.Close()
 	}
+	t.finder.cache.Close()
 }
 
 // progHeaders returns the program headers of f.

@@ -21,10 +21,10 @@ func FuzzFind(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		const base = 0x10000
 		mem := testfixture.FlatMemory{Base: base, B: b}
-		var hs []Holder
+		var hs []Held
 		for i := 0; i+8 <= len(b) && len(hs) < 64; i += 8 {
-			hs = append(hs, Holder{Value: binary.LittleEndian.Uint64(b[i:]), Frame: i / 64, Where: "stack slot"})
-			hs = append(hs, Holder{Value: base + uint64(i), Frame: i / 64, Where: "rdi"})
+			hs = append(hs, Held{Values: []uint64{binary.LittleEndian.Uint64(b[i:])}, Frame: i / 64, Where: "stack slot"})
+			hs = append(hs, Held{Values: []uint64{base + uint64(i)}, Frame: i / 64, Where: "rdi"})
 		}
 		for _, src := range []Source{SourceHeap, SourceAnon, SourceStack, SourceFile} {
 			rs := []Region{{Start: base, End: base + uint64(len(b)), Source: src, FileSize: -1}}

@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 	"io"
 	"iter"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,6 +60,14 @@ type Holder struct {
 	Value uint64
 	Frame int    // the frame's index, 0 innermost
 	Where string // "rdi" or "stack slot"
+}
+
+// Held is what one frame holds in one place: a register's value, or the
+// words of its stack slots.
+type Held struct {
+	Frame  int      // the frame's index, 0 innermost
+	Where  string   // "rdi" or "stack slot"
+	Values []uint64 // valid until the next Held is yielded
 }
 
 // HeldBy names the holder as the report does: "rdi of #0", "stack slot of #12".
@@ -127,44 +136,80 @@ type buffer struct {
 	capEnd  uint64 // one past the last byte the buffer may hold
 	bound   string
 	source  Source
-	holders []Holder
-	frames  map[int]bool
+	// The holders pointing into a buffer are many (every frame of a
+	// recursion holds its input); only what innermost and frameCount
+	// need is kept: the innermost holder, the innermost one strictly
+	// inside, and each frame's index once per run of one frame's holders.
+	first, firstIn Holder
+	haveIn         bool
+	frames         []int
+	lastFrame      int
 }
 
-// Find returns at most MaxInputs buffers of text that the holders point
-// into, most referenced first (then largest). holders should list the
+// Find returns at most MaxInputs buffers of text that the held values
+// point into, most referenced first (then largest). held should list the
 // innermost frames first and, within a frame, registers before stack
 // slots. They are taken as they come, never held all at once: a deep
 // recursion holds millions of values.
-func Find(mem Memory, regions []Region, holders iter.Seq[Holder], files []File) []Input {
+func Find(mem Memory, regions []Region, held iter.Seq[Held], files []File) []Input {
 	rs := append([]Region(nil), regions...)
 	sort.Slice(rs, func(i, j int) bool { return rs[i].Start < rs[j].Start })
+	if len(rs) == 0 {
+		return nil
+	}
+	// Most words are no address at all (zero, small numbers, flags) or
+	// point into code: a value outside every region is dropped first.
+	lowest, highest := rs[0].Start, uint64(0)
+	for _, r := range rs {
+		highest = max(highest, r.End)
+	}
 	var bufs []*buffer
 	rejected := map[uint64]bool{}
 	scratch := make([]byte, 4096) // scanText's, reused for every candidate
-	for h := range holders {
-		r := regionOf(rs, h.Value)
-		if r == nil || r.Exclude[1] > r.Exclude[0] && h.Value >= r.Exclude[0] && h.Value < r.Exclude[1] {
-			continue
+	// A recursion's frames hold the same few values again and again, so
+	// what a value came to is remembered: the buffer it points into, or
+	// none. Both stay true for the rest of the search (buffers are only
+	// added, a rejected value stays rejected, and once maxCandidates are
+	// found none is added), so a remembered answer is the answer.
+	var memo [1 << 10]memoSlot
+	// Neighbouring words fall in one region (a stack's own addresses) or
+	// in one gap between regions (code pointers): the last of each is
+	// tried before the search.
+	var last *Region
+	var gapLo, gapHi uint64
+	for hd := range held {
+		for _, v := range hd.Values {
+			if v < lowest || v >= highest || v >= gapLo && v < gapHi {
+				continue
+			}
+			r := last
+			if r == nil || v < r.Start || v >= r.End {
+				if r, gapLo, gapHi = regionOf(rs, v); r == nil {
+					continue
+				}
+				last = r
+			}
+			if r.Exclude[1] > r.Exclude[0] && v >= r.Exclude[0] && v < r.Exclude[1] {
+				continue
+			}
+			h := Holder{Value: v, Frame: hd.Frame, Where: hd.Where}
+			m := &memo[(v*0x9e3779b97f4a7c15)>>54]
+			if m.set && m.value == v {
+				if m.buf >= 0 {
+					bufs[m.buf].add(h)
+				}
+				continue
+			}
+			*m = memoSlot{value: v, buf: int32(findOrAdd(mem, r, &bufs, rejected, h, scratch)), set: true}
 		}
-		if b := bufferOf(bufs, h.Value); b != nil {
-			b.add(h)
-			continue
-		}
-		if rejected[h.Value] || len(bufs) == maxCandidates {
-			continue
-		}
-		b := findBuffer(mem, r, h.Value, scratch)
-		if b == nil {
-			rejected[h.Value] = true
-			continue
-		}
-		b.add(h)
-		bufs = append(bufs, b)
+	}
+	counts := make(map[*buffer]int, len(bufs))
+	for _, b := range bufs {
+		counts[b] = b.frameCount()
 	}
 	sort.SliceStable(bufs, func(i, j int) bool {
-		if len(bufs[i].frames) != len(bufs[j].frames) {
-			return len(bufs[i].frames) > len(bufs[j].frames)
+		if counts[bufs[i]] != counts[bufs[j]] {
+			return counts[bufs[i]] > counts[bufs[j]]
 		}
 		return bufs[i].textEnd-bufs[i].start > bufs[j].textEnd-bufs[j].start
 	})
@@ -178,28 +223,100 @@ func Find(mem Memory, regions []Region, holders iter.Seq[Holder], files []File) 
 	return out
 }
 
-func (b *buffer) add(h Holder) {
-	b.holders = append(b.holders, h)
-	b.frames[h.Frame] = true
+// memoSlot remembers what one holder value came to in Find.
+type memoSlot struct {
+	value uint64
+	buf   int32 // the index in bufs of the buffer it points into, or -1
+	set   bool
 }
 
-func regionOf(rs []Region, addr uint64) *Region {
-	i := sort.Search(len(rs), func(i int) bool { return rs[i].End > addr })
-	if i < len(rs) && rs[i].Start <= addr {
-		return &rs[i]
+// findOrAdd adds h to the candidate buffer its value points into, finding
+// a new one in r when none does, and returns that buffer's index in bufs,
+// or -1 when the value points into none.
+func findOrAdd(mem Memory, r *Region, bufs *[]*buffer, rejected map[uint64]bool, h Holder, scratch []byte) int {
+	if k := bufferOf(*bufs, h.Value); k >= 0 {
+		(*bufs)[k].add(h)
+		return k
 	}
-	return nil
+	if rejected[h.Value] || len(*bufs) == maxCandidates {
+		return -1
+	}
+	b := findBuffer(mem, r, h.Value, scratch)
+	if b == nil {
+		rejected[h.Value] = true
+		return -1
+	}
+	b.add(h)
+	*bufs = append(*bufs, b)
+	return len(*bufs) - 1
 }
 
-// bufferOf returns the buffer already found that addr points into (or
-// one past).
-func bufferOf(bufs []*buffer, addr uint64) *buffer {
-	for _, b := range bufs {
-		if addr >= b.start && addr <= b.textEnd {
-			return b
+// add counts h as a holder of the buffer.
+func (b *buffer) add(h Holder) {
+	if len(b.frames) == 0 || h.Frame < b.first.Frame {
+		b.first = h
+	}
+	if h.Value > b.start && h.Value < b.textEnd && (!b.haveIn || h.Frame < b.firstIn.Frame) {
+		b.firstIn, b.haveIn = h, true
+	}
+	if len(b.frames) == 0 || h.Frame != b.lastFrame {
+		b.frames = append(b.frames, h.Frame)
+		b.lastFrame = h.Frame
+	}
+}
+
+// frameCount is how many distinct frames hold pointers into the buffer.
+func (b *buffer) frameCount() int {
+	if slices.IsSorted(b.frames) {
+		// Holders come innermost frame first: each run is a new frame.
+		n := 0
+		for i, f := range b.frames {
+			if i == 0 || f != b.frames[i-1] {
+				n++
+			}
+		}
+		return n
+	}
+	fs := slices.Clone(b.frames)
+	slices.Sort(fs)
+	return len(slices.Compact(fs))
+}
+
+// regionOf returns the region holding addr; when none does, nil and the
+// gap [gapLo, gapHi) between regions that holds addr. rs are sorted and
+// do not overlap.
+func regionOf(rs []Region, addr uint64) (r *Region, gapLo, gapHi uint64) {
+	lo, hi := 0, len(rs)
+	for lo < hi { // the first region ending past addr
+		m := int(uint(lo+hi) >> 1)
+		if rs[m].End > addr {
+			hi = m
+		} else {
+			lo = m + 1
 		}
 	}
-	return nil
+	if lo < len(rs) && rs[lo].Start <= addr {
+		return &rs[lo], 0, 0
+	}
+	gapHi = ^uint64(0)
+	if lo < len(rs) {
+		gapHi = rs[lo].Start
+	}
+	if lo > 0 {
+		gapLo = rs[lo-1].End
+	}
+	return nil, gapLo, gapHi
+}
+
+// bufferOf returns the index in bufs of the buffer already found that addr
+// points into (or one past), or -1.
+func bufferOf(bufs []*buffer, addr uint64) int {
+	for k, b := range bufs {
+		if addr >= b.start && addr <= b.textEnd {
+			return k
+		}
+	}
+	return -1
 }
 
 // isText reports whether c may appear in text: printable ASCII, tab,
@@ -224,7 +341,7 @@ func findBuffer(mem Memory, r *Region, addr uint64, scratch []byte) *buffer {
 	if !utf8.Valid(trimPartial(win)) {
 		return nil
 	}
-	b := &buffer{region: r, start: lo, textEnd: hi, capEnd: hi, bound: "text", source: r.Source, frames: map[int]bool{}}
+	b := &buffer{region: r, start: lo, textEnd: hi, capEnd: hi, bound: "text", source: r.Source}
 	switch {
 	case lo == r.Start:
 		b.bound = "mapping"
@@ -373,23 +490,17 @@ func readClamped(mem Memory, lo, hi uint64) []byte {
 // innermost returns the holder that best says where the reading was: the
 // innermost pointer strictly inside the buffer (a cursor), else the
 // innermost one at all (its start or end, a slice's bounds).
+// Of several in the same frame, the first one counts.
 func (b *buffer) innermost() Holder {
-	best, inner := b.holders[0], false
-	for _, h := range b.holders {
-		in := h.Value > b.start && h.Value < b.textEnd
-		if in && !inner || in == inner && h.Frame < best.Frame {
-			best, inner = h, in
-			if in && h.Frame == b.holders[0].Frame {
-				break
-			}
-		}
+	if b.haveIn {
+		return b.firstIn
 	}
-	return best
+	return b.first
 }
 
 func (b *buffer) input(mem Memory, files []File) Input {
 	h := b.innermost()
-	in := Input{Address: h.Value, Start: b.start, Source: b.source, Holder: h, Frames: len(b.frames), Bound: b.bound}
+	in := Input{Address: h.Value, Start: b.start, Source: b.source, Holder: h, Frames: b.frameCount(), Bound: b.bound}
 	in.Size = int64(b.textEnd - b.start)
 	if b.source == SourceFile {
 		in.File = b.region.File

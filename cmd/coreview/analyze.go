@@ -103,7 +103,20 @@ func (o *analyzeOptions) run(cmd *cobra.Command, path string) error {
 		return err
 	}
 	defer done()
-	r, err := analyze.Analyze(file, opts)
+	s, err := analyze.Open(file, opts)
+	if err != nil {
+		return fromStdin(err, path, file)
+	}
+	r, err := s.Analyze()
+	// Closing unmaps the core and the modules (hundreds of megabytes of
+	// librustc_driver) and finishes the cache writes: beside the rendering,
+	// which needs none of it, and before the process exits.
+	closed := make(chan struct{})
+	go func() {
+		s.Close()
+		close(closed)
+	}()
+	defer func() { <-closed }()
 	if err != nil {
 		return fromStdin(err, path, file)
 	}

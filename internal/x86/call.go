@@ -1,7 +1,9 @@
 // Package x86 answers the questions coreview asks about x86-64 machine code:
 // does a call instruction end at this return address, and where does it
-// go. It sits below stackmap and analyze so that the unwinder's checks and
-// the diagnoses' explanations ask one rule and cannot disagree.
+// go; what address an instruction's memory operand names, given the
+// registers it ran with, and how to say so. It sits below stackmap and
+// analyze so that the unwinder's checks and the diagnoses' explanations
+// ask one rule and cannot disagree.
 //
 // Input is code bytes (or a Reader over a process's memory) and runtime
 // addresses; decoding is golang.org/x/arch/x86/x86asm's.
