@@ -121,6 +121,7 @@ func TestLiveRustcOverflow(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			// The lexer's source is input.rs, the core
 			// TestLiveRustcInput and TestLiveRustcStackerLimit read.
 			core, rustc := liveRustcCore(t, tc.file, tc.source)
