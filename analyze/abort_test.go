@@ -36,10 +36,7 @@ func TestRustAborts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
 			f := testfixture.Get(t, tt.fixture)
-			r, err := Analyze(f.CoreZst, options(f))
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := fixtureReport(t, f)
 			if len(r.Diagnosis) == 0 || string(r.Diagnosis[0].Kind) != tt.kind {
 				t.Fatalf("diagnoses %+v, want %s first", r.Diagnosis, tt.kind)
 			}

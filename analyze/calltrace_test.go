@@ -25,10 +25,7 @@ func TestCallSlots(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
 			f := testfixture.Get(t, tt.fixture)
-			r, err := Analyze(f.CoreZst, options(f))
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := fixtureReport(t, f)
 			kinds := map[report.Kind]report.Diagnosis{}
 			for _, d := range r.Diagnosis {
 				kinds[d.Kind] = d

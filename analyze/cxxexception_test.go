@@ -39,6 +39,7 @@ int main(int argc, char **argv) {
 // libstdc++'s terminate handler printed: the type always, what() for the
 // standard exceptions, none for a type that is not std::exception.
 func TestLiveCxxUncaught(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: no live C++ core")
 	}

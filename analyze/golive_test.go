@@ -228,6 +228,7 @@ func main() {
 // reads the same .debug_frame: the PCs, stack pointers, signal frames,
 // names and inlined frames must be gdb's.
 func TestLiveGoMatchesGDB(t *testing.T) {
+	t.Parallel()
 	goTool := testfixture.Tool(t, "go")
 	gdb := testfixture.Tool(t, "gdb")
 	if testing.Short() {

@@ -13,6 +13,7 @@ import (
 // points at when the stack runs out is the prefix plus the depth the
 // recursion reached.
 func TestLiveRustcInput(t *testing.T) {
+	t.Parallel()
 	core, rustc := liveRustcCore(t, "input.rs", lexerOverflow)
 	s, err := Open(core, Options{Binary: rustc})
 	if err != nil {

@@ -33,6 +33,7 @@ func recordedOffset(t *testing.T, f testfixture.Fixture) int64 {
 // the mmap case, both under the sysroot), and the innermost pointer is
 // within 16 bytes of the byte the parser last looked at.
 func TestInputsParser(t *testing.T) {
+	t.Parallel()
 	input := "/tmp/coreview-parse/input.txt"
 	want, err := os.ReadFile(filepath.Join(testfixture.Sysroot(), input))
 	if err != nil {

@@ -22,6 +22,7 @@ int main(void) { pthread_t t; pthread_create(&t, 0, worker, 0); pthread_exit(0);
 // (gdb lists it as "(Exiting)" with no registers) instead of leaving
 // "threads 1" to read as the whole process.
 func TestLiveMainThreadExited(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	prog := testfixture.BuildC(t, "gcc", dir, "mainexit", mainExitC, "-g", "-O0", "-pthread")
 	core, _ := testfixture.Run(t, dir, nil, prog)

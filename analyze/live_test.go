@@ -1,10 +1,13 @@
 package analyze
 
 import (
+	"debug/elf"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
@@ -12,28 +15,57 @@ import (
 )
 
 // liveRustcCore makes rustc overflow its stack on a generated source file
-// and returns the core, the real rustc binary and rustc's stderr. It skips
-// when rustc is absent or the kernel does not write cores named "core" in
-// the working directory.
+// and returns the core and the real rustc binary. It skips when rustc is
+// absent or the kernel does not write cores named "core" in the working
+// directory. Each (name, source) is compiled to its core once per test
+// binary, in a directory of its own that lives as long as the binary: the
+// tests that read the lexer's core share it.
 func liveRustcCore(t testing.TB, name, source string) (core, rustc string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: no live rustc core")
 	}
+	v, _ := rustcCores.LoadOrStore([2]string{name, source}, &rustcCore{})
+	c := v.(*rustcCore)
+	dir := testfixture.SharedDir(t)
+	c.once.Do(func() { c.core, c.rustc, c.skip, c.err = makeRustcCore(dir, name, source) })
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	if c.skip != "" {
+		t.Skip(c.skip)
+	}
+	return c.core, c.rustc
+}
+
+var rustcCores sync.Map // [name, source] → *rustcCore
+
+type rustcCore struct {
+	once              sync.Once
+	core, rustc, skip string
+	err               error
+}
+
+// makeRustcCore runs rustc on source, written as name in a new directory
+// under parent, and returns the core it dumped, or why there is none.
+func makeRustcCore(parent, name, source string) (core, rustc, skip string, err error) {
 	if _, err := exec.LookPath("rustc"); err != nil {
-		t.Skip("rustc is not installed")
+		return "", "", "rustc is not installed", nil
 	}
 	if p, err := os.ReadFile("/proc/sys/kernel/core_pattern"); err != nil || strings.TrimSpace(string(p)) != "core" {
-		t.Skipf("core_pattern is %q, not \"core\"", strings.TrimSpace(string(p)))
+		return "", "", fmt.Sprintf("core_pattern is %q, not \"core\"", strings.TrimSpace(string(p))), nil
 	}
 	out, err := exec.Command("rustc", "--print", "sysroot").Output()
 	if err != nil {
-		t.Skipf("rustc --print sysroot: %v", err)
+		return "", "", fmt.Sprintf("rustc --print sysroot: %v", err), nil
 	}
 	rustc = filepath.Join(strings.TrimSpace(string(out)), "bin", "rustc")
-	dir := t.TempDir()
+	dir, err := os.MkdirTemp(parent, "rustc-")
+	if err != nil {
+		return "", "", "", err
+	}
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(source), 0o644); err != nil {
-		t.Fatal(err)
+		return "", "", "", err
 	}
 	cmd := exec.Command("bash", "-c", "ulimit -c unlimited; exec \"$0\" --edition 2021 \"$1\"", rustc, name)
 	cmd.Dir = dir
@@ -41,10 +73,26 @@ func liveRustcCore(t testing.TB, name, source string) (core, rustc string) {
 	stderr, _ := cmd.CombinedOutput()
 	core = filepath.Join(dir, "core")
 	if _, err := os.Stat(core); err != nil {
-		t.Skipf("rustc did not dump core (it may not overflow with this toolchain): %s", lastLines(string(stderr), 3))
+		return "", "", "rustc did not dump core (it may not overflow with this toolchain): " + lastLines(string(stderr), 3), nil
 	}
-	return core, rustc
+	return core, rustc, "", nil
 }
+
+// liveRustcReport returns the report of a live rustc core analyzed with
+// Options{Binary: rustc}, once per core and test binary, shared: read it,
+// do not change it.
+func liveRustcReport(t *testing.T, core, rustc string) *report.Report {
+	t.Helper()
+	v, _ := rustcReports.LoadOrStore(core, &cachedReport{})
+	c := v.(*cachedReport)
+	c.once.Do(func() { c.r, c.err = Analyze(core, Options{Binary: rustc}) })
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	return c.r
+}
+
+var rustcReports sync.Map // core path → *cachedReport
 
 func lastLines(s string, n int) string {
 	l := strings.Split(strings.TrimSpace(s), "\n")
@@ -66,18 +114,18 @@ var lexerOverflow = "fn main() { let _ = " + strings.Repeat("(", 20000) + "1" + 
 func TestLiveRustcOverflow(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name, source, recursing string
+		name, file, source, recursing string
 	}{
-		{"lexer", lexerOverflow, "<rustc_parse::lexer::Lexer>::lex_token_trees"},
-		{"parser", "fn main() { let _ = " + strings.Repeat("- ", 60000) + "1; }\n", "rustc_parse::parser"},
+		{"lexer", "input.rs", lexerOverflow, "<rustc_parse::lexer::Lexer>::lex_token_trees"},
+		{"parser", "parser.rs", "fn main() { let _ = " + strings.Repeat("- ", 60000) + "1; }\n", "rustc_parse::parser"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			core, rustc := liveRustcCore(t, tc.name+".rs", tc.source)
-			r, err := Analyze(core, Options{Binary: rustc})
-			if err != nil {
-				t.Fatal(err)
-			}
+			t.Parallel()
+			// The lexer's source is input.rs, the core
+			// TestLiveRustcInput and TestLiveRustcStackerLimit read.
+			core, rustc := liveRustcCore(t, tc.file, tc.source)
+			r := liveRustcReport(t, core, rustc)
 			if len(r.Diagnosis) == 0 || r.Diagnosis[0].Kind != "stack-overflow" {
 				t.Fatalf("diagnosis %+v, want stack-overflow first", r.Diagnosis)
 			}
@@ -113,6 +161,58 @@ func compareLiveWithGDB(t *testing.T, core, rustc string, r *report.Report) {
 	if !ok {
 		t.Skip("gdb is not installed: the live core is not compared with gdb")
 	}
-	want := gdbFramesOf(t, gdb, rustc, "/", "", core)
+	want, _ := rustcGDB(t, gdb, core, rustc)
 	compareWithGDB(t, want, r, core, Options{Binary: rustc})
 }
+
+// rustcGDB runs gdb once on a live rustc core (per core and test binary)
+// and returns its threads (frames.py) and what it printed for
+// stackLimitCommand, the three words at stacker's STACK_LIMIT in the
+// thread that dumped core, which gdb finds through libthread_db. Loading
+// librustc_driver's symbols is most of a gdb run on rustc, and the tests
+// comparing frames and STACK_LIMIT read the same lexer core.
+func rustcGDB(t *testing.T, gdb, core, rustc string) (threads []gdbThread, out string) {
+	t.Helper()
+	cmd := stackLimitCommand(t)
+	v, _ := gdbRuns.LoadOrStore(core, &gdbRun{})
+	run := v.(*gdbRun)
+	run.once.Do(func() {
+		run.threads, run.out, run.err = gdbFramesErr(gdb, rustc, "/", "", core, cmd)
+	})
+	if run.err != nil {
+		t.Fatal(run.err)
+	}
+	return run.threads, run.out
+}
+
+// stackLimitCommand is the gdb command that prints the three words at
+// stacker's STACK_LIMIT thread-local, named by its symbol in
+// librustc_driver.
+func stackLimitCommand(t *testing.T) string {
+	t.Helper()
+	driver := testfixture.RustcDriver(t)
+	stackLimitOnce.Do(func() {
+		ef, err := elf.Open(driver)
+		if err != nil {
+			stackLimitErr = err
+			return
+		}
+		syms, _ := ef.Symbols()
+		ef.Close()
+		for _, s := range syms {
+			if elf.ST_TYPE(s.Info) == elf.STT_TLS && strings.Contains(s.Name, "7stacker11STACK_LIMIT") {
+				stackLimitSym = s.Name
+			}
+		}
+	})
+	if stackLimitErr != nil {
+		t.Fatal(stackLimitErr)
+	}
+	return "x/3gx &'" + stackLimitSym + "'"
+}
+
+var (
+	stackLimitOnce sync.Once
+	stackLimitSym  string
+	stackLimitErr  error
+)

@@ -466,8 +466,15 @@ func TestLiveClasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The cores stay until gdb has read them, after all the classes.
+	root := t.TempDir()
+	type made struct {
+		core, exe string
+		r         *report.Report
+	}
 	var mu sync.Mutex
 	hashes := map[string]string{}
+	toGDB := map[string]made{}
 	// The classes run in parallel (each makes its own process and core in
 	// its own directory); the group returns when all have, and the
 	// signatures are compared after it.
@@ -475,7 +482,10 @@ func TestLiveClasses(t *testing.T) {
 		for _, lc := range liveClasses {
 			t.Run(lc.name, func(t *testing.T) {
 				t.Parallel()
-				dir := t.TempDir()
+				dir, err := os.MkdirTemp(root, lc.name+"-")
+				if err != nil {
+					t.Fatal(err)
+				}
 				core, exe, sender := lc.make(t, dir)
 				r, err := Analyze(core, Options{Binary: exe})
 				if err != nil {
@@ -505,28 +515,59 @@ func TestLiveClasses(t *testing.T) {
 					gcoreText(t, core, exe, r)
 				}
 				t.Logf("%s [%s]", r.Signature, r.SignatureHash)
+				if exe == "" {
+					exe = r.Process.Exe
+				}
 				mu.Lock()
+				defer mu.Unlock()
 				hashes[lc.name] = r.SignatureHash
-				mu.Unlock()
 				if lc.noGDB != "" {
 					t.Logf("not compared with gdb: %s", lc.noGDB)
 					return
 				}
+				toGDB[lc.name] = made{core, exe, r}
+			})
+		}
+	})
+	// gdb reads every class's core after all of them, in two processes
+	// that load the cores in turn (gdbBatches): the cores are the
+	// machine's, and each gdb process reads this machine's libc and its
+	// debug information once, not once a core.
+	var names []string
+	var jobs []gdbJob
+	for _, lc := range liveClasses {
+		if m, ok := toGDB[lc.name]; ok && haveGDB {
+			names = append(names, lc.name)
+			jobs = append(jobs, gdbJob{Binary: m.exe, Core: m.core})
+		}
+	}
+	gdbs := map[string]gdbResult{}
+	for i, res := range gdbBatches(gdb, "/", jobs) {
+		gdbs[names[i]] = res
+	}
+	t.Run("gdb", func(t *testing.T) {
+		for _, lc := range liveClasses {
+			m, ok := toGDB[lc.name]
+			if !ok {
+				continue // not compared (noGDB), or its class/ subtest failed
+			}
+			t.Run(lc.name, func(t *testing.T) {
 				if !haveGDB {
 					t.Skip("gdb is not installed: frames not compared")
 				}
-				if exe == "" {
-					exe = r.Process.Exe
+				res := gdbs[lc.name]
+				if res.err != nil {
+					t.Fatal(res.err)
 				}
-				want := gdbFramesOf(t, gdb, exe, "/", "", core)
-				if r.Snapshot {
+				want := res.threads
+				if m.r.Snapshot {
 					// gdb selects the first thread of a snapshot; none
 					// of them crashed.
 					for i := range want {
 						want[i].Crashed = false
 					}
 				}
-				compareWithGDB(t, want, r, core, Options{Binary: exe})
+				compareWithGDB(t, want, m.r, m.core, Options{Binary: m.exe})
 			})
 		}
 	})

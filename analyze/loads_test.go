@@ -85,6 +85,7 @@ func frameFunctions(r *report.Report) []string {
 // ran up to its mmap above libc and took libc's frames:
 // "mmapself+0x29f4752dbad8").
 func TestLiveFileMappedAgain(t *testing.T) {
+	t.Parallel()
 	dir, core := liveCCore(t, [][]string{{"-g", "-O1", "-o", "mmapself", "mmapself.c"}}, "./mmapself")
 	opts := Options{Binary: filepath.Join(dir, "mmapself")}
 	r, err := Analyze(core, opts)
@@ -148,6 +149,7 @@ func TestLiveFileMappedAgain(t *testing.T) {
 // The oracle is eu-stack: gdb does not follow dlmopen's second namespace
 // and has no symbol for the second plug_crash.
 func TestLiveLibraryLoadedTwice(t *testing.T) {
+	t.Parallel()
 	dir, core := liveCCore(t, [][]string{
 		{"-g", "-O1", "-shared", "-fPIC", "-o", "libplug.so", "plug.c"},
 		{"-g", "-O1", "-o", "twice", "twice.c", "-ldl"},

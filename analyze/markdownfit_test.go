@@ -19,6 +19,7 @@ func chars(s string) int { return utf8.RuneCountInString(s) }
 // their identical stacks, keeps the crashed thread whole, and says what it
 // cut and how to get it.
 func TestMarkdownFitsAnIssue(t *testing.T) {
+	t.Parallel()
 	core, prog := testfixture.LiveCCore(t, "many-threads")
 	r, err := Analyze(core, Options{Binary: prog})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 // changes: the same diagnoses (stack-segments names the switch frames of
 // every thread), the same signature, the same frame counts.
 func TestMaxFramesEarlyKeepsDiagnoses(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"stacker-segment", "stacker-merged", "c-threads", "rust-thread-overflow"} {
 		t.Run(name, func(t *testing.T) {
 			f := testfixture.Get(t, name)

@@ -20,10 +20,7 @@ import (
 // the whole walk, whose end reason stays the true one.
 func TestMaxFramesLimitsTheListOnly(t *testing.T) {
 	f := testfixture.Get(t, "c-recursion")
-	full, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	full := fixtureReport(t, f)
 	opts := options(f)
 	opts.MaxFrames = 12
 	cut, err := Analyze(f.CoreZst, opts)

@@ -16,6 +16,7 @@ import (
 // on c-recursion, whose thread ran into the unmapped gap below its stack,
 // the bytes below the stack are "??", never zeros, with the reason.
 func TestReadMemoryMatchesGDB(t *testing.T) {
+	t.Parallel()
 	gdb := testfixture.Tool(t, "gdb")
 	f := testfixture.Get(t, "c-null-deref")
 	s, err := Open(f.CoreZst, options(f))

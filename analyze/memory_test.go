@@ -66,10 +66,13 @@ func TestMillionMappingsMemory(t *testing.T) {
 	const n = 1_000_000
 	es := make([]testfixture.FileEntry, n)
 	loads := make([]testfixture.SynthLoad, 0, n+1)
+	var paths [1000]string
+	for i := range paths {
+		paths[i] = fmt.Sprintf("/usr/lib/x86_64-linux-gnu/%s%04d.so", strings.Repeat("l", 24), i)
+	}
 	for i := range es {
 		start := 0x10000000 + uint64(i)*0x1000
-		es[i] = testfixture.FileEntry{Start: start, End: start + 0x1000, Off: uint64(i/1000) * 4096,
-			Path: fmt.Sprintf("/usr/lib/x86_64-linux-gnu/%s%04d.so", strings.Repeat("l", 24), i%1000)}
+		es[i] = testfixture.FileEntry{Start: start, End: start + 0x1000, Off: uint64(i/1000) * 4096, Path: paths[i%1000]}
 		loads = append(loads, testfixture.SynthLoad{Vaddr: start, MemSize: 0x1000, Flags: 5})
 	}
 	loads = append(loads, testfixture.SynthLoad{Vaddr: 0x7ffc0000000, MemSize: 0x1000, Flags: 6, Data: make([]byte, 4096)})

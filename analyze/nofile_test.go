@@ -11,50 +11,107 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coreview/coreview/corefile"
+	"github.com/coreview/coreview/internal/safefile"
 	"github.com/coreview/coreview/internal/testfixture"
 	"github.com/coreview/coreview/report"
 )
 
-// withoutFileNote writes a copy of the raw core at path whose NT_FILE note
-// has another type (0x46494c58, "XLIF"), as a core written without the
-// note (kernels before 3.7, user-space writers) looks to a reader, and
-// returns the copy's path. It walks the ELF64 program headers and each
-// PT_NOTE's notes (gABI note layout).
-func withoutFileNote(t *testing.T, path string) string {
+// withoutFileNote returns a copy of the fixture's raw core whose NT_FILE
+// note has another type (0x46494c58, "XLIF"), as a core written without the
+// note (kernels before 3.7, user-space writers) looks to a reader. It walks
+// the ELF64 program headers and each PT_NOTE's notes (gABI note layout).
+// The copy is made once per fixture and test binary, sparse like the raw
+// core (c-threads' is 473 MB, mostly holes), and shared: read it, do not
+// change it.
+func withoutFileNote(t *testing.T, f testfixture.Fixture) string {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	v, _ := noFileCopies.LoadOrStore(f.Name, &noFileCopy{})
+	c := v.(*noFileCopy)
+	raw, dir := f.RawCore(t), testfixture.SharedDir(t)
+	c.once.Do(func() {
+		c.path = filepath.Join(dir, f.Name+".nofile")
+		c.err = writeWithoutFileNote(raw, c.path)
+	})
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	return c.path
+}
+
+var noFileCopies sync.Map // fixture name → *noFileCopy
+
+type noFileCopy struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// writeWithoutFileNote copies the raw core at path to out, sparse, and
+// renames its one NT_FILE note's type in the copy.
+func writeWithoutFileNote(path, out string) error {
+	in, err := os.Open(path)
 	if err != nil {
-		t.Fatal(err)
+		return err
+	}
+	defer in.Close()
+	read := func(off, n uint64) ([]byte, error) {
+		b := make([]byte, n)
+		if _, err := in.ReadAt(b, int64(off)); err != nil {
+			return nil, fmt.Errorf("%s: %d bytes at %#x: %w", path, n, off, err)
+		}
+		return b, nil
 	}
 	le := binary.LittleEndian
-	phoff, phnum := le.Uint64(b[32:]), int(le.Uint16(b[56:]))
-	patched := 0
-	for i := 0; i < phnum; i++ {
-		p := b[phoff+uint64(i)*56:]
+	eh, err := read(0, 64)
+	if err != nil {
+		return err
+	}
+	phoff, phnum := le.Uint64(eh[32:]), uint64(le.Uint16(eh[56:]))
+	phdrs, err := read(phoff, 56*phnum)
+	if err != nil {
+		return err
+	}
+	var typeOffs []uint64 // file offsets of the NT_FILE notes' n_type
+	for i := uint64(0); i < phnum; i++ {
+		p := phdrs[56*i:]
 		if le.Uint32(p) != 4 { // PT_NOTE
 			continue
 		}
 		off, size := le.Uint64(p[8:]), le.Uint64(p[32:])
-		for o := off; o+12 <= off+size; {
-			namesz, descsz := uint64(le.Uint32(b[o:])), uint64(le.Uint32(b[o+4:]))
-			if le.Uint32(b[o+8:]) == corefile.NT_FILE {
-				le.PutUint32(b[o+8:], 0x46494c58)
-				patched++
+		notes, err := read(off, size)
+		if err != nil {
+			return err
+		}
+		for o := uint64(0); o+12 <= size; {
+			namesz, descsz := uint64(le.Uint32(notes[o:])), uint64(le.Uint32(notes[o+4:]))
+			if le.Uint32(notes[o+8:]) == corefile.NT_FILE {
+				typeOffs = append(typeOffs, off+o+8)
 			}
 			o += 12 + (namesz+3)&^3 + (descsz+3)&^3
 		}
 	}
-	if patched != 1 {
-		t.Fatalf("%s: %d NT_FILE notes, want 1", path, patched)
+	if len(typeOffs) != 1 {
+		return fmt.Errorf("%s: %d NT_FILE notes, want 1", path, len(typeOffs))
 	}
-	out := filepath.Join(t.TempDir(), "core.nofile")
-	if err := os.WriteFile(out, b, 0o644); err != nil {
-		t.Fatal(err)
+	w, err := os.Create(out)
+	if err != nil {
+		return err
 	}
-	return out
+	if _, err := safefile.CopySparse(w, in); err != nil {
+		w.Close()
+		return err
+	}
+	var typ [4]byte
+	le.PutUint32(typ[:], 0x46494c58)
+	if _, err := w.WriteAt(typ[:], int64(typeOffs[0])); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
 
 // asJSON is a report as its JSON decodes into generic values, after the
@@ -144,13 +201,14 @@ func TestCoresWithoutFileNote(t *testing.T) {
 	t.Parallel()
 	for _, f := range testfixture.All(t) {
 		t.Run(f.Name, func(t *testing.T) {
-			raw := f.RawCore(t)
-			orig, err := Analyze(raw, options(f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			nofile := withoutFileNote(t, raw)
-			got, err := Analyze(nofile, options(f))
+			// The fixture's shared report, of its compressed core: the
+			// report of a core does not depend on its compression but
+			// for the "core" and "stored" fields and the warnings. The
+			// copy is raw, as the original was decompressed: "stored"
+			// is dropped from the original's report only, and the
+			// copy's must have none.
+			orig := fixtureReport(t, f)
+			got, err := Analyze(withoutFileNote(t, f), options(f))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,6 +233,7 @@ func TestCoresWithoutFileNote(t *testing.T) {
 				}
 			}
 			a, b := asJSON(t, orig, strings.NewReplacer(pairs...)), asJSON(t, got, strings.NewReplacer())
+			delete(a, "stored")
 			for _, m := range []map[string]any{a, b} {
 				delete(m, "core")
 				delete(m, "warnings")
@@ -219,11 +278,12 @@ func TestCoresWithoutFileNote(t *testing.T) {
 // so the comparison is made only when this machine's libc.so.6 is the one
 // the fixtures ran with.
 func TestCoresWithoutFileNoteMatchEUStack(t *testing.T) {
+	t.Parallel()
 	euStack := testfixture.Tool(t, "eu-stack")
 	for _, name := range []string{"c-abort", "c-threads"} {
 		t.Run(name, func(t *testing.T) {
 			f := testfixture.Get(t, name)
-			nofile := withoutFileNote(t, f.RawCore(t))
+			nofile := withoutFileNote(t, f)
 			r, err := Analyze(nofile, options(f))
 			if err != nil {
 				t.Fatal(err)

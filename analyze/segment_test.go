@@ -22,10 +22,7 @@ func TestStackerSegmentSize(t *testing.T) {
 	} {
 		t.Run(tt.fixture, func(t *testing.T) {
 			f := testfixture.Get(t, tt.fixture)
-			r, err := Analyze(f.CoreZst, options(f))
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := fixtureReport(t, f)
 			d := r.Diagnosis[0]
 			so := d.StackOverflow
 			if so == nil || so.Stack.Kind != "segment" {

@@ -52,10 +52,7 @@ func TestSignatureStable(t *testing.T) {
 		}
 		sigs = append(sigs, r.SignatureHash)
 	}
-	fixture, err := Analyze(f.CoreZst, options(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fixture := fixtureReport(t, f)
 	if sigs[0] != sigs[1] || sigs[0] != fixture.SignatureHash {
 		t.Errorf("signatures across runs: %v, fixture %s", sigs, fixture.SignatureHash)
 	}
@@ -96,10 +93,7 @@ func TestSignatureDifferentBugs(t *testing.T) {
 	seen := map[string]string{}
 	for _, tt := range tests {
 		f := testfixture.Get(t, tt.fixture)
-		r, err := Analyze(f.CoreZst, options(f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := fixtureReport(t, f)
 		_, frames, _ := strings.Cut(r.Signature, ": ")
 		if first, _, _ := strings.Cut(frames, " ← "); first != tt.first {
 			t.Errorf("%s: signature %q, want it to start at %s", tt.fixture, r.Signature, tt.first)
@@ -117,10 +111,7 @@ func TestSignatureDifferentBugs(t *testing.T) {
 func TestSignatureAcrossRuns(t *testing.T) {
 	for _, name := range []string{"c-null-call", "c-abort"} {
 		f := testfixture.Get(t, name)
-		first, err := Analyze(f.CoreZst, options(f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		first := fixtureReport(t, f)
 		second, err := Analyze(filepath.Join(f.Dir, "run2", "core.zst"), options(f))
 		if err != nil {
 			t.Fatal(err)
@@ -159,10 +150,7 @@ func TestSignatureAcrossRebuilds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fixture, err := Analyze(f.CoreZst, options(f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		fixture := fixtureReport(t, f)
 		if rebuilt.Signature != fixture.Signature {
 			t.Errorf("%s: rebuilt %q, fixture %q", name, rebuilt.Signature, fixture.Signature)
 		}

@@ -278,6 +278,7 @@ func startDebuginfod(t *testing.T, dir, buildID string) string {
 // TestDebuginfod fetches the stripped program's debug file from a real
 // debuginfod server, then reads it from the cache with the server gone.
 func TestDebuginfod(t *testing.T) {
+	t.Parallel()
 	f, want := inFileSource(t)
 	served := t.TempDir()
 	testfixture.CopyFile(t, filepath.Join(f.Dir, "split", "prog.debug"), filepath.Join(served, "prog.debug"))

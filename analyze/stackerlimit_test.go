@@ -18,6 +18,7 @@ import (
 // and the limit is the word gdb shows there. On both fixtures stacker::grow
 // had set it to the segment's low end.
 func TestStackerLimitMatchesGDB(t *testing.T) {
+	t.Parallel()
 	gdb := testfixture.Tool(t, "gdb")
 	for _, name := range []string{"stacker-segment", "stacker-merged"} {
 		t.Run(name, func(t *testing.T) {
@@ -93,33 +94,14 @@ func TestLiveRustcStackerLimit(t *testing.T) {
 	t.Parallel()
 	gdb := testfixture.Tool(t, "gdb")
 	core, rustc := liveRustcCore(t, "input.rs", lexerOverflow)
-	r, err := Analyze(core, Options{Binary: rustc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := liveRustcReport(t, core, rustc)
 	so := r.Diagnosis[0].StackOverflow
 	if so == nil || so.Stacker == nil {
 		t.Fatalf("no stacker limit: %+v", r.Diagnosis[0])
 	}
-	driver := testfixture.RustcDriver(t)
-	ef, err := elf.Open(driver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	syms, _ := ef.Symbols()
-	ef.Close()
-	sym := ""
-	for _, s := range syms {
-		if elf.ST_TYPE(s.Info) == elf.STT_TLS && strings.Contains(s.Name, "7stacker11STACK_LIMIT") {
-			sym = s.Name
-		}
-	}
-	// gdb's thread 1 is the one that dumped core.
-	out, err := exec.Command(gdb, "-batch", "-nx", "-iex", "set debuginfod enabled off", "-ex", "file "+rustc,
-		"-ex", "core-file "+core, "-ex", "x/3gx &'"+sym+"'").CombinedOutput()
-	if err != nil {
-		t.Fatalf("gdb: %v\n%s", err, out)
-	}
+	// gdb's selected thread is the one that dumped core; the run that
+	// gives TestLiveRustcOverflow/lexer its frames prints the words too.
+	_, out := rustcGDB(t, gdb, core, rustc)
 	m := regexp.MustCompile(`(?m)^(0x[0-9a-f]+):\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s*\n0x[0-9a-f]+:\s+(0x[0-9a-f]+)`).FindStringSubmatch(string(out))
 	if m == nil {
 		t.Fatalf("gdb printed %s", out)

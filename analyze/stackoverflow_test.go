@@ -40,6 +40,7 @@ func TestMainStackGap(t *testing.T) {
 // TestRecursionFirstFrame: a run that starts at frame #0 says so in JSON
 // ("first": 0 was dropped by omitempty).
 func TestRecursionFirstFrame(t *testing.T) {
+	t.Parallel()
 	_, r := analyzeFixture(t, "c-threads")
 	so := r.Diagnosis[0].StackOverflow
 	if so == nil || len(so.Recursion) == 0 || so.Recursion[0].First != 0 {

@@ -18,12 +18,10 @@ import (
 // them, accounts for every frame of the crashed thread on the stacks drawn,
 // and marks where the stack pointer switched stacks.
 func TestStackPicture(t *testing.T) {
+	t.Parallel()
 	drawn := 0
 	for _, f := range testfixture.All(t) {
-		r, err := Analyze(f.CoreZst, options(f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := fixtureReport(t, f)
 		pic := render.StackPicture(r)
 		var so *report.StackOverflow
 		var segs *report.StackSegments

@@ -98,6 +98,7 @@ int main(int argc, char **argv) {
 // agree on no function); coreview's frames, tail-call frames included,
 // must be gdb's.
 func TestLiveTailCallsMatchGDB(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: no live cores")
 	}

@@ -15,6 +15,7 @@ import (
 // (strings) and, on a live core, the kernel version the vDSO records
 // against uname -r.
 func TestToolchainFacts(t *testing.T) {
+	t.Parallel()
 	readelf := testfixture.Tool(t, "readelf")
 	entry := regexp.MustCompile(`(?m)^\s+\[\s*[0-9a-f]+\]\s+(.*)$`)
 	for _, f := range testfixture.All(t) {

@@ -16,12 +16,15 @@ import (
 // each, naming paths of pathLen bytes; distinct paths repeat every
 // distinct entries.
 func manyFiles(n, distinct, pathLen int) []byte {
-	var es []testfixture.FileEntry
-	var loads []testfixture.SynthLoad
+	paths := make([]string, distinct)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("/%0*d", pathLen-1, i)
+	}
+	es := make([]testfixture.FileEntry, 0, n)
+	loads := make([]testfixture.SynthLoad, 0, n)
 	for i := range n {
 		start := 0x10000000 + uint64(i)*0x1000
-		p := fmt.Sprintf("/%0*d", pathLen-1, i%distinct)
-		es = append(es, testfixture.FileEntry{Start: start, End: start + 0x1000, Off: uint64(i) * 4096, Path: p})
+		es = append(es, testfixture.FileEntry{Start: start, End: start + 0x1000, Off: uint64(i) * 4096, Path: paths[i%distinct]})
 		loads = append(loads, testfixture.SynthLoad{Vaddr: start, MemSize: 0x1000, Flags: 5})
 	}
 	return testfixture.SynthCore([]testfixture.SynthNote{

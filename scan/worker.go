@@ -162,6 +162,14 @@ func workerFailure(err error, stderr string, maxMemory uint64) string {
 			return fmt.Sprintf("the analysis ran out of memory (its limit is %d MiB, --max-memory)", maxMemory>>20)
 		}
 		return "the analysis ran out of memory"
+	case maxMemory > 0 && runtimeNilFault(stderr) != "":
+		// Not every allocation the Go runtime makes for itself is
+		// checked: Go 1.26's garbage collector stores through the
+		// pointer sysAlloc returned for a span queue's ring
+		// (runtime.newSpanSPMC), nil when mmap is refused, and the
+		// worker dies of SIGSEGV at address 0 in runtime code instead
+		// of "fatal error: runtime: out of memory".
+		return fmt.Sprintf("the analysis ran out of memory (its limit is %d MiB, --max-memory): the Go runtime read or wrote address 0 in %s, as it does when the limit refuses memory it allocates without checking", maxMemory>>20, runtimeNilFault(stderr))
 	case strings.Contains(stderr, "unexpected fault address") || strings.Contains(stderr, "signal SIGBUS"):
 		return "the analysis crashed reading a file that changed underneath it: " + last
 	}
@@ -169,6 +177,45 @@ func workerFailure(err error, stderr string, maxMemory uint64) string {
 		return fmt.Sprintf("the analysis failed (exit status %d): %s", ee.ExitCode(), last)
 	}
 	return fmt.Sprintf("the analysis failed (exit status %d)", ee.ExitCode())
+}
+
+// runtimeNilFault returns the function in which the Go runtime's own code
+// faulted at address 0, from the report the runtime prints for a signal it
+// cannot turn into a panic (runtime/signal_unix.go sighandler, then
+// traceback):
+//
+//	SIGSEGV: segmentation violation
+//	PC=0x43925d m=4 sigcode=1 addr=0x0
+//
+//	goroutine 0 gp=0xb35af637860 m=4 mp=0xb35af67b808 [idle]:
+//	runtime.(*spanQueue).tryDrain(0x7f5200000400?, ...)
+//
+// and "" for any other failure: a fault elsewhere, or outside package
+// runtime, is not a refused allocation of the runtime's.
+func runtimeNilFault(stderr string) string {
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) < 4 || !strings.HasPrefix(lines[0], "SIGSEGV: ") {
+		return ""
+	}
+	if f := strings.Fields(lines[1]); len(f) == 0 || !strings.HasPrefix(f[0], "PC=") || f[len(f)-1] != "addr=0x0" {
+		return ""
+	}
+	for i := 2; i+1 < len(lines); i++ {
+		if !strings.HasPrefix(lines[i], "goroutine ") {
+			continue
+		}
+		// The arguments are the line's last parenthesis: a method's
+		// receiver type, "(*spanQueue)", comes before them.
+		fn := lines[i+1]
+		if k := strings.LastIndexByte(fn, '('); k > 0 {
+			fn = fn[:k]
+		}
+		if !strings.HasPrefix(fn, "runtime.") {
+			return ""
+		}
+		return fn
+	}
+	return ""
 }
 
 // lastLine is the first line of a Go runtime failure ("fatal error: …"),

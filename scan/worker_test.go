@@ -23,6 +23,14 @@ func TestWorkerFailures(t *testing.T) {
 		{"killed by a signal", "kill -SEGV $$", 0, "killed by segmentation fault"},
 		{"bus error", "kill -BUS $$", 0, "killed by bus error"},
 		{"out of memory", "echo 'fatal error: runtime: out of memory' >&2; exit 2", 0, "ran out of memory (its limit is 64 MiB, --max-memory)"},
+		// Go 1.26's collector stores through a span queue ring that
+		// mmap refused (runtime.newSpanSPMC does not check sysAlloc).
+		{"runtime faults at 0 under the limit", `printf 'SIGSEGV: segmentation violation\nPC=0x43925d m=4 sigcode=1 addr=0x0\n\ngoroutine 0 gp=0xb35af637860 m=4 mp=0xb35af67b808 [idle]:\nruntime.(*spanQueue).tryDrain(0x7f5200000400?, 0x4419e5?, 0x115ce68?)\n\t/usr/local/go/src/runtime/mgcmark_greenteagc.go:520 +0x5d\n' >&2; exit 2`, 0,
+			"ran out of memory (its limit is 64 MiB, --max-memory): the Go runtime read or wrote address 0 in runtime.(*spanQueue).tryDrain"},
+		{"runtime faults elsewhere", `printf 'SIGSEGV: segmentation violation\nPC=0x43925d m=4 sigcode=1 addr=0x18\n\ngoroutine 0 gp=0xb35af637860 m=4 mp=0xb35af67b808 [idle]:\nruntime.(*spanQueue).tryDrain(0x7f5200000400?)\n' >&2; exit 2`, 0,
+			"the analysis failed (exit status 2)"},
+		{"program code faults at 0", `printf 'SIGSEGV: segmentation violation\nPC=0x43925d m=4 sigcode=1 addr=0x0\n\ngoroutine 7 gp=0xb35af637860 m=4 mp=0xb35af67b808 [running]:\nmain.f(0x1)\n' >&2; exit 2`, 0,
+			"the analysis failed (exit status 2)"},
 		{"fails", "echo 'first'; echo 'coreview: something broke' >&2; exit 5", 0, "exit status 5): coreview: something broke"},
 		{"bad answer", "echo '{not json'", 0, "the worker's answer"},
 		{"hangs", "exec sleep 30", 300 * time.Millisecond, "timed out after 300ms (the analysis was killed)"},

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
@@ -78,33 +79,14 @@ func TestScanBaseline(t *testing.T) {
 // TestJUnitWithAnt: Ant's junitreport reads a scan whose crashes the
 // baseline knows (skipped cases) and an empty scan (one passing case).
 func TestJUnitWithAnt(t *testing.T) {
-	ant := testfixture.Tool(t, "ant")
-	dir, _ := crashDir(t)
-	known := filepath.Join(t.TempDir(), "known.json")
-	runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--write-baseline", known)
-	_, withBaseline, _ := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit", "--baseline", known)
-	_, empty, _ := runCLI("scan", t.TempDir(), "--format", "junit")
-	for name, c := range map[string]struct {
-		xml  string
-		want []string
-	}{
-		"baseline": {withBaseline, []string{`tests="6"`, `failures="0"`, `errors="2"`, `skipped="4"`}},
-		"empty":    {empty, []string{`tests="1"`, `failures="0"`, `errors="0"`}},
-	} {
-		work := t.TempDir()
-		os.WriteFile(filepath.Join(work, "TEST-coreview.xml"), []byte(c.xml), 0o644)
-		os.WriteFile(filepath.Join(work, "build.xml"), []byte(`<project name="check" default="report">
-  <target name="report">
-    <junitreport todir="."><fileset dir="." includes="TEST-*.xml"/><report format="noframes" todir="html"/></junitreport>
-  </target>
-</project>`), 0o644)
-		cmd := exec.Command(ant, "-q")
-		cmd.Dir = work
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s: ant: %v\n%s", name, err, out)
-		}
-		merged, _ := os.ReadFile(filepath.Join(work, "TESTS-TestSuites.xml"))
-		for _, w := range c.want {
+	j := junitWithAnt(t)
+	cases := map[string][]string{
+		"baseline": {`tests="6"`, `failures="0"`, `errors="2"`, `skipped="4"`},
+		"empty":    {`tests="1"`, `failures="0"`, `errors="0"`},
+	}
+	for name, want := range cases {
+		merged, _ := os.ReadFile(filepath.Join(j.dirs[name], "TESTS-TestSuites.xml"))
+		for _, w := range want {
 			if !bytes.Contains(merged, []byte(w)) {
 				t.Errorf("%s: Ant's merged report lacks %s:\n%.600s", name, w, merged)
 			}
@@ -113,6 +95,87 @@ func TestJUnitWithAnt(t *testing.T) {
 			t.Errorf("%s: Ant lost the timestamp or hostname:\n%.600s", name, merged)
 		}
 	}
+}
+
+// junitAnt is what Ant's junitreport made of three scans' JUnit output:
+// the crash directory's ("scan", with the scan's exit status and stderr),
+// the same with a baseline that knows its crashes ("baseline"), and an
+// empty directory's ("empty").
+type junitAnt struct {
+	scanCode   int
+	scanStderr string
+	dirs       map[string]string
+}
+
+// junitWithAnt makes the three scans and runs Ant on them once per test
+// binary, for TestJUnitWithAnt and TestScanJUnitWithAnt: starting Ant's
+// JVM is most of what each run costs.
+func junitWithAnt(t *testing.T) *junitAnt {
+	t.Helper()
+	ant := testfixture.Tool(t, "ant")
+	junitOnce.Do(func() {
+		dir, _ := crashDir(t)
+		j := &junitAnt{}
+		var scan string
+		j.scanCode, scan, j.scanStderr = runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit")
+		known := filepath.Join(t.TempDir(), "known.json")
+		runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--write-baseline", known)
+		_, withBaseline, _ := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit", "--baseline", known)
+		_, empty, _ := runCLI("scan", t.TempDir(), "--format", "junit")
+		work, err := os.MkdirTemp(testfixture.SharedDir(t), "ant-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		j.dirs = antJUnitReports(t, ant, work, map[string]string{"scan": scan, "baseline": withBaseline, "empty": empty})
+		junit = j
+	})
+	if junit == nil {
+		t.Fatal("the scans or Ant failed in the test that ran them first")
+	}
+	return junit
+}
+
+var (
+	junitOnce sync.Once
+	junit     *junitAnt
+)
+
+// antJUnitReports runs Ant's junitreport on each JUnit XML, each in its
+// own directory under work (TEST-coreview.xml in, TESTS-TestSuites.xml and
+// html/junit-noframes.html out), and returns the directories by name. One
+// Ant run makes all the reports, a target per directory: starting the JVM
+// is most of what a run costs.
+func antJUnitReports(t *testing.T, ant, work string, xmls map[string]string) map[string]string {
+	t.Helper()
+	dirs := map[string]string{}
+	var targets, names []string
+	for name, xml := range xmls {
+		d := filepath.Join(work, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "TEST-coreview.xml"), []byte(xml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dirs[name] = d
+		names = append(names, name)
+		targets = append(targets, `  <target name="`+name+`">
+    <junitreport todir="`+name+`"><fileset dir="`+name+`" includes="TEST-*.xml"/><report format="noframes" todir="`+name+`/html"/></junitreport>
+  </target>`)
+	}
+	build := `<project name="check" default="report">
+` + strings.Join(targets, "\n") + `
+  <target name="report" depends="` + strings.Join(names, ",") + `"/>
+</project>`
+	if err := os.WriteFile(filepath.Join(work, "build.xml"), []byte(build), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(ant, "-q")
+	cmd.Dir = work
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ant: %v\n%s", err, out)
+	}
+	return dirs
 }
 
 // TestMergeCLI: two scans' JSON Lines merge into the groups one scan of

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -255,24 +254,11 @@ func TestScan(t *testing.T) {
 // junitreport task (Debian's ant and ant-optional), and checks the totals
 // its report computes.
 func TestScanJUnitWithAnt(t *testing.T) {
-	ant := testfixture.Tool(t, "ant")
-	dir, _ := crashDir(t)
-	code, xml, stderr := runCLI("scan", dir, "-r", "--sysroot", testfixture.Sysroot(), "--format", "junit")
-	if code != exitCrashes {
-		t.Fatalf("exit %d: %s", code, stderr)
+	j := junitWithAnt(t)
+	if j.scanCode != exitCrashes {
+		t.Fatalf("exit %d: %s", j.scanCode, j.scanStderr)
 	}
-	work := t.TempDir()
-	os.WriteFile(filepath.Join(work, "TEST-coreview.xml"), []byte(xml), 0o644)
-	os.WriteFile(filepath.Join(work, "build.xml"), []byte(`<project name="check" default="report">
-  <target name="report">
-    <junitreport todir="."><fileset dir="." includes="TEST-*.xml"/><report format="noframes" todir="html"/></junitreport>
-  </target>
-</project>`), 0o644)
-	cmd := exec.Command(ant, "-q")
-	cmd.Dir = work
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ant: %v\n%s", err, out)
-	}
+	work := j.dirs["scan"]
 	merged, err := os.ReadFile(filepath.Join(work, "TESTS-TestSuites.xml"))
 	if err != nil {
 		t.Fatal(err)

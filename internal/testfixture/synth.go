@@ -1,7 +1,6 @@
 package testfixture
 
 import (
-	"bytes"
 	"encoding/binary"
 )
 
@@ -22,31 +21,31 @@ type SynthLoad struct {
 
 // SynthCore builds an x86-64 ET_CORE image: the ELF header, one PT_NOTE
 // holding notes, and the loads, their bytes after the notes. Tests build
-// hostile cores with it (corefile's synthCore wraps it).
+// hostile cores with it (corefile's synthCore wraps it). The image is
+// allocated once at its final size: the cores of a million mappings are
+// hundreds of megabytes, and growing a buffer to that cost more than the
+// analysis they test.
 func SynthCore(notes []SynthNote, loads []SynthLoad) []byte {
 	le := binary.LittleEndian
-	var nb bytes.Buffer
+	align4 := func(n int) int { return (n + 3) &^ 3 }
+	notesSize := 0
 	for _, n := range notes {
-		var h [12]byte
-		le.PutUint32(h[0:], uint32(len(n.Name)+1))
-		le.PutUint32(h[4:], uint32(len(n.Desc)))
-		le.PutUint32(h[8:], n.Type)
-		nb.Write(h[:])
-		nb.WriteString(n.Name)
-		nb.WriteByte(0)
-		for nb.Len()%4 != 0 {
-			nb.WriteByte(0)
-		}
-		nb.Write(n.Desc)
-		for nb.Len()%4 != 0 {
-			nb.WriteByte(0)
-		}
+		notesSize += 12 + align4(len(n.Name)+1) + align4(len(n.Desc))
 	}
 	const ehdrSize, phdrSize = 64, 56
 	phnum := 1 + len(loads)
-	off := uint64(ehdrSize + phdrSize*phnum)
-	var out bytes.Buffer
-	eh := make([]byte, ehdrSize)
+	// PN_XNUM: more than 0xfffe program headers put the count in
+	// section header 0's sh_info (gABI; fs/binfmt_elf.c fill_extnum_info).
+	xnum := phnum >= 0xffff
+	size := ehdrSize + phdrSize*phnum + notesSize
+	for _, l := range loads {
+		size += len(l.Data)
+	}
+	if xnum {
+		size += 64
+	}
+	out := make([]byte, size)
+	eh := out[:ehdrSize]
 	copy(eh, "\x7fELF\x02\x01\x01")
 	le.PutUint16(eh[16:], 4)  // ET_CORE
 	le.PutUint16(eh[18:], 62) // EM_X86_64
@@ -54,9 +53,6 @@ func SynthCore(notes []SynthNote, loads []SynthLoad) []byte {
 	le.PutUint64(eh[32:], ehdrSize)
 	le.PutUint16(eh[52:], ehdrSize)
 	le.PutUint16(eh[54:], phdrSize)
-	// PN_XNUM: more than 0xfffe program headers put the count in
-	// section header 0's sh_info (gABI; fs/binfmt_elf.c fill_extnum_info).
-	xnum := phnum >= 0xffff
 	if xnum {
 		le.PutUint16(eh[56:], 0xffff)
 		le.PutUint16(eh[58:], 64)
@@ -64,9 +60,10 @@ func SynthCore(notes []SynthNote, loads []SynthLoad) []byte {
 	} else {
 		le.PutUint16(eh[56:], uint16(phnum))
 	}
-	out.Write(eh)
+	phs := out[ehdrSize:]
 	ph := func(typ, flags uint32, off, vaddr, filesz, memsz uint64) {
-		p := make([]byte, phdrSize)
+		p := phs[:phdrSize]
+		phs = phs[phdrSize:]
 		le.PutUint32(p[0:], typ)
 		le.PutUint32(p[4:], flags)
 		le.PutUint64(p[8:], off)
@@ -74,26 +71,32 @@ func SynthCore(notes []SynthNote, loads []SynthLoad) []byte {
 		le.PutUint64(p[32:], filesz)
 		le.PutUint64(p[40:], memsz)
 		le.PutUint64(p[48:], 4096)
-		out.Write(p)
 	}
-	ph(4, 0, off, 0, uint64(nb.Len()), 0) // PT_NOTE
-	off += uint64(nb.Len())
+	off := uint64(ehdrSize + phdrSize*phnum)
+	ph(4, 0, off, 0, uint64(notesSize), 0) // PT_NOTE
+	// The notes: namesz, descsz, type, then the name with its NUL and
+	// the descriptor, each padded to 4 bytes (zeros: out is zeroed).
+	nb := out[off:]
+	for _, n := range notes {
+		le.PutUint32(nb[0:], uint32(len(n.Name)+1))
+		le.PutUint32(nb[4:], uint32(len(n.Desc)))
+		le.PutUint32(nb[8:], n.Type)
+		copy(nb[12:], n.Name)
+		d := 12 + align4(len(n.Name)+1)
+		copy(nb[d:], n.Desc)
+		nb = nb[d+align4(len(n.Desc)):]
+	}
+	off += uint64(notesSize)
 	for _, l := range loads {
 		ph(1, l.Flags, off, l.Vaddr, uint64(len(l.Data)), l.MemSize) // PT_LOAD
+		copy(out[off:], l.Data)
 		off += uint64(len(l.Data))
 	}
-	out.Write(nb.Bytes())
-	for _, l := range loads {
-		out.Write(l.Data)
-	}
 	if xnum {
-		b := out.Bytes()
-		le.PutUint64(b[40:], uint64(len(b))) // e_shoff
-		var sh [64]byte
-		le.PutUint32(sh[44:], uint32(phnum)) // sh_info
-		out.Write(sh[:])
+		le.PutUint64(out[40:], off)               // e_shoff
+		le.PutUint32(out[off+44:], uint32(phnum)) // sh_info
 	}
-	return out.Bytes()
+	return out
 }
 
 // PRStatus is an NT_PRSTATUS descriptor (struct elf_prstatus, 336 bytes
@@ -115,25 +118,28 @@ type FileEntry struct {
 	Path            string
 }
 
-// FileNote is an NT_FILE descriptor (fs/binfmt_elf.c fill_files_note).
+// FileNote is an NT_FILE descriptor (fs/binfmt_elf.c fill_files_note):
+// the count and page size, a (start, end, page offset) triple for each
+// entry, then the paths, each ending in NUL.
 func FileNote(entries []FileEntry) []byte {
 	le := binary.LittleEndian
-	var b bytes.Buffer
-	w := func(v uint64) {
-		var x [8]byte
-		le.PutUint64(x[:], v)
-		b.Write(x[:])
-	}
-	w(uint64(len(entries)))
-	w(4096)
+	size := 16 + 24*len(entries)
 	for _, e := range entries {
-		w(e.Start)
-		w(e.End)
-		w(e.Off / 4096)
+		size += len(e.Path) + 1
 	}
+	b := make([]byte, size)
+	le.PutUint64(b[0:], uint64(len(entries)))
+	le.PutUint64(b[8:], 4096)
+	for i, e := range entries {
+		t := b[16+24*i:]
+		le.PutUint64(t[0:], e.Start)
+		le.PutUint64(t[8:], e.End)
+		le.PutUint64(t[16:], e.Off/4096)
+	}
+	p := b[16+24*len(entries):]
 	for _, e := range entries {
-		b.WriteString(e.Path)
-		b.WriteByte(0)
+		n := copy(p, e.Path)
+		p = p[n+1:]
 	}
-	return b.Bytes()
+	return b
 }

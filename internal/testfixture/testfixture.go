@@ -100,13 +100,7 @@ func (f Fixture) RawCore(t testing.TB) string {
 	if p, ok := raws[f.CoreZst]; ok {
 		return p
 	}
-	if rawDir == "" {
-		d, err := os.MkdirTemp("", "coreview-fixtures-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		rawDir = d
-	}
+	sharedDirLocked(t)
 	in, err := os.Open(f.CoreZst)
 	if err != nil {
 		t.Fatal(err)
@@ -131,6 +125,28 @@ func (f Fixture) RawCore(t testing.TB) string {
 	}
 	raws[f.CoreZst] = path
 	return path
+}
+
+// SharedDir returns a temporary directory that lives as long as the test
+// binary (Cleanup removes it), for files several tests share: the
+// decompressed cores, copies made once and read by many.
+func SharedDir(t testing.TB) string {
+	t.Helper()
+	rawMu.Lock()
+	defer rawMu.Unlock()
+	return sharedDirLocked(t)
+}
+
+func sharedDirLocked(t testing.TB) string {
+	t.Helper()
+	if rawDir == "" {
+		d, err := os.MkdirTemp("", "coreview-fixtures-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rawDir = d
+	}
+	return rawDir
 }
 
 // CopyFile copies a file for a test, creating the directories it goes in;
