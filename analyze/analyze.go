@@ -313,11 +313,11 @@ func (c *code) FuncStart(pc uint64) (uint64, bool) {
 	if m == nil {
 		return 0, false
 	}
-	sym, ok := m.Lookup(m.FileAddr(pc))
+	start, ok := m.LookupStart(m.FileAddr(pc))
 	if !ok {
 		return 0, false
 	}
-	return m.RuntimeAddr(sym.Addr), true
+	return m.RuntimeAddr(start), true
 }
 
 // Outermost reports whether pc is in a function where a thread's stack

@@ -27,7 +27,10 @@ func FuzzSymtab(f *testing.F) {
 		}
 		m := &Module{Path: "fuzz", elf: ef}
 		for _, a := range []uint64{0, 0x1000, 0x1139, 0x2000, 0x3fe0} {
-			m.Lookup(a)
+			s, ok := m.Lookup(a)
+			if start, startOK := m.LookupStart(a); start != s.Addr || startOK != ok {
+				t.Fatalf("LookupStart(%#x) = %#x, %v; Lookup gave %#x, %v", a, start, startOK, s.Addr, ok)
+			}
 			m.LookupObject(a)
 			m.RelocAt(a)
 			m.SectionAt(a)

@@ -68,6 +68,10 @@ func TestLookupRealBinary(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("Lookup(%#x) = %q, want %q", tt.fileAddr, got, tt.want)
 			}
+			s, ok := m.Lookup(tt.fileAddr)
+			if start, startOK := m.LookupStart(tt.fileAddr); start != s.Addr || startOK != ok {
+				t.Errorf("LookupStart(%#x) = %#x, %v; Lookup's symbol starts at %#x, %v", tt.fileAddr, start, startOK, s.Addr, ok)
+			}
 			if gdbOut == nil {
 				return
 			}

@@ -133,6 +133,23 @@ func (st *symtab) symbol(s sym) Symbol {
 // not cover it.
 func (m *Module) Lookup(fileAddr uint64) (Symbol, bool) {
 	st := m.symtab()
+	s, ok := m.lookupFunc(st, fileAddr)
+	if !ok {
+		return Symbol{}, false
+	}
+	return st.symbol(s), true
+}
+
+// LookupStart returns the link-time start of the symbol Lookup returns,
+// without copying its name out of the string table: the unwinder asks
+// for function starts per frame.
+func (m *Module) LookupStart(fileAddr uint64) (uint64, bool) {
+	s, ok := m.lookupFunc(m.symtab(), fileAddr)
+	return s.addr, ok
+}
+
+// lookupFunc is Lookup's choice, before the name is read.
+func (m *Module) lookupFunc(st *symtab, fileAddr uint64) (sym, bool) {
 	i := sort.Search(st.nfuncs(), func(i int) bool { return st.funcAddr(i) > fileAddr }) - 1
 	zero := -1
 	for ; i >= 0 && st.funcAt(i).size == 0; i-- {
@@ -141,16 +158,21 @@ func (m *Module) Lookup(fileAddr uint64) (Symbol, bool) {
 		}
 	}
 	covers := func(s sym) bool { return fileAddr-s.addr < s.size }
-	if i >= 0 && !covers(st.funcAt(i)) && i > 0 && covers(st.funcAt(i-1)) {
-		i--
+	if i >= 0 {
+		s := st.funcAt(i)
+		if covers(s) {
+			return s, true
+		}
+		if i > 0 {
+			if below := st.funcAt(i - 1); covers(below) {
+				return below, true
+			}
+		}
 	}
-	if i >= 0 && covers(st.funcAt(i)) {
-		return st.symbol(st.funcAt(i)), true
+	if zero >= 0 && m.sameSection(fileAddr, st.funcAddr(zero)) {
+		return st.funcAt(zero), true
 	}
-	if zero >= 0 && m.sameSection(fileAddr, st.funcAt(zero).addr) {
-		return st.symbol(st.funcAt(zero)), true
-	}
-	return Symbol{}, false
+	return sym{}, false
 }
 
 // sameSection reports whether the link-time address label (at or below
