@@ -129,7 +129,7 @@ func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta
 	s.findFiles(o)
 	o.ExePath = s.exePath()
 	s.Modules = symbolize.Load(s.regions(), o)
-	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}}
+	s.code = &code{s: s, cfi: map[*symbolize.Module]*cfiEntry{}, entryNames: map[uint64]string{}}
 	return s
 }
 
@@ -272,6 +272,9 @@ type code struct {
 	s   *Session
 	mu  sync.Mutex
 	cfi map[*symbolize.Module]*cfiEntry
+	// entryNames holds the entry module's function names by link-time
+	// start (entryFuncName).
+	entryNames map[uint64]string
 }
 
 type cfiEntry struct {
@@ -337,17 +340,18 @@ func (c *code) Outermost(pc uint64, caller bool) (string, bool) {
 	if m == nil || !m.Contains(pc) {
 		return "", false
 	}
-	sym, ok := m.Lookup(m.FileAddr(pc))
+	start, ok := m.LookupStart(m.FileAddr(pc))
 	if !ok {
 		return "", false
 	}
-	if m.RuntimeAddr(sym.Addr) == entry {
+	if m.RuntimeAddr(start) == entry {
 		return "reached the program's entry point", true
 	}
-	if why, ok := goTopFrames[sym.Name]; ok {
+	name := c.entryFuncName(m, pc, start)
+	if why, ok := goTopFrames[name]; ok {
 		return why, true
 	}
-	if caller && (sym.Name == "runtime.systemstack" || sym.Name == "runtime.systemstack.abi0") {
+	if caller && (name == "runtime.systemstack" || name == "runtime.systemstack.abi0") {
 		// systemstack switches to the thread's g0 stack (SP =
 		// g0.sched.sp) and calls fn through a register; above that
 		// return address lies only what g0's stack held before, and
@@ -359,13 +363,31 @@ func (c *code) Outermost(pc uint64, caller bool) (string, bool) {
 			return "reached runtime.systemstack, which switched to this thread's g0 stack from a goroutine's", true
 		}
 	}
-	if caller && (sym.Name == "runtime.clone" || sym.Name == "runtime.clone.abi0") {
+	if caller && (name == "runtime.clone" || name == "runtime.clone.abi0") {
 		// The new thread's side of clone calls mstart; the parent's
 		// side calls nothing, so a return address into clone is the
 		// child's, at the bottom of the thread's stack.
 		return "reached runtime.clone, where every Go thread starts", true
 	}
 	return "", false
+}
+
+// entryFuncName returns the name of the function of the entry module m
+// that starts at link-time address start and holds pc, copying it out of
+// the string table once: Outermost asks for every frame, and a recursion
+// in the program's own code asks for the same few names thousands of times.
+func (c *code) entryFuncName(m *symbolize.Module, pc, start uint64) string {
+	c.mu.Lock()
+	name, ok := c.entryNames[start]
+	c.mu.Unlock()
+	if ok {
+		return name
+	}
+	sym, _ := m.Lookup(m.FileAddr(pc))
+	c.mu.Lock()
+	c.entryNames[start] = sym.Name
+	c.mu.Unlock()
+	return sym.Name
 }
 
 // goTopFrames are the Go runtime functions at the bottom of every stack of
