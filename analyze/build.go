@@ -337,11 +337,7 @@ func (s *Session) frame(i int, f *stackmap.Frame) report.Frame {
 // first. Stack frames and whatis both name code this way.
 func (s *Session) symbolizeFrame(fr *report.Frame, m *symbolize.Module, lookup uint64) {
 	c := s.lookupCode(m, lookup)
-	if c.symOK {
-		fr.Symbol = c.sym.Name
-		fr.Offset = uint64(fr.PC) - m.RuntimeAddr(c.sym.Addr)
-		fr.Function = c.function
-	}
+	c.setSymbol(fr)
 	if len(c.locs) == 0 {
 		return
 	}
@@ -367,6 +363,15 @@ type codeLookup struct {
 	function string
 	locs     []symbolize.Location
 	inlined  []string // the functions of locs but the last, demangled
+}
+
+// setSymbol names fr by the ELF symbol, if one holds the code.
+func (c *codeLookup) setSymbol(fr *report.Frame) {
+	if c.symOK {
+		fr.Symbol = c.sym.Name
+		fr.Offset = uint64(fr.PC) - c.m.RuntimeAddr(c.sym.Addr)
+		fr.Function = c.function
+	}
 }
 
 // lookupCode looks up the code at lookup in m, remembering the answer: a

@@ -286,10 +286,10 @@ func (s *Session) tailCallFrames(callee, caller *stackmap.Frame, index int, chai
 		// (glibc's __pthread_kill_internal, inlined into __pthread_kill,
 		// whose symbol the jump lies in), at the line table's position;
 		// Symbol stays the ELF symbol.
-		s.symbolizeFrame(&fr, ts.m, ts.pc-1)
-		fr.Inlined = nil
-		if locs := ts.m.Source(ts.m.FileAddr(ts.pc - 1)); len(locs) > 0 {
-			in := locs[0]
+		c := s.lookupCode(ts.m, ts.pc-1)
+		c.setSymbol(&fr)
+		if len(c.locs) > 0 {
+			in := c.locs[0]
 			if in.Function != "" {
 				fr.Function = s.demangle(in.Function)
 			}
