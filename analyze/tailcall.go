@@ -120,43 +120,38 @@ func (s *Session) callTarget(ts tailSite, names map[string]uint64) (uint64, erro
 	case symbolize.CallTargetAddr:
 		return ts.m.RuntimeAddr(ts.cs.TargetAddr), nil
 	case symbolize.CallTargetName:
-		if a, ok := names[ts.cs.TargetName]; ok {
-			if a == 0 {
-				return 0, errNoChain
-			}
-			return a, nil
+		a, ok := names[ts.cs.TargetName]
+		if !ok {
+			a = s.namedTarget(ts.m, ts.cs.TargetName)
+			names[ts.cs.TargetName] = a
 		}
-		var local uint64
-		mods := append([]*symbolize.Module{ts.m}, s.Modules.Modules...)
-		for k, m := range mods {
-			// The call site's own module by all its symbols; another
-			// module only by what it exports, the only way a call can
-			// reach it (and a few pages of .gnu.hash, not every name of
-			// librustc_driver and libLLVM).
-			if k > 0 {
-				if a, ok := m.ExportedFuncAddr(ts.cs.TargetName); ok {
-					names[ts.cs.TargetName] = m.RuntimeAddr(a)
-					return names[ts.cs.TargetName], nil
-				}
-				continue
-			}
-			if a, global, ok := m.FuncAddr(ts.cs.TargetName); ok {
-				if global {
-					names[ts.cs.TargetName] = m.RuntimeAddr(a)
-					return names[ts.cs.TargetName], nil
-				}
-				if local == 0 {
-					local = m.RuntimeAddr(a)
-				}
-			}
-		}
-		names[ts.cs.TargetName] = local
-		if local == 0 {
+		if a == 0 {
 			return 0, errNoChain
 		}
-		return local, nil
+		return a, nil
 	}
 	return 0, errNoChain
+}
+
+// namedTarget is the runtime address of the function a call in module own
+// names, 0 if none is found: own's global symbol of that name, else any
+// module's export (the only way a call reaches another module: a few
+// pages of .gnu.hash, not every name of librustc_driver and libLLVM),
+// else own's local symbol.
+func (s *Session) namedTarget(own *symbolize.Module, name string) uint64 {
+	var local uint64
+	if a, global, ok := own.FuncAddr(name); ok {
+		if global {
+			return own.RuntimeAddr(a)
+		}
+		local = own.RuntimeAddr(a)
+	}
+	for _, m := range s.Modules.Modules {
+		if a, ok := m.ExportedFuncAddr(name); ok {
+			return m.RuntimeAddr(a)
+		}
+	}
+	return local
 }
 
 // tailList returns the tail calls of the function that starts at addr; it
