@@ -58,60 +58,74 @@ func (m *Memory) ReadAt(p []byte, addr uint64) (int, error) {
 
 // readMapping reads from the single mapping holding addr.
 func (m *Memory) readMapping(p []byte, addr uint64) (int, error) {
+	src, err := m.locate(addr)
+	if err != nil {
+		return 0, err
+	}
+	if uint64(len(p)) > src.n {
+		p = p[:src.n]
+	}
+	n, err := src.r.ReadAt(p, src.off)
+	if n < len(p) {
+		if err == nil || errors.Is(err, io.EOF) {
+			reason := FileShort
+			if src.core {
+				reason = Truncated
+			}
+			return n, &MemoryError{Addr: addr + uint64(n), Mapping: src.mp, Reason: reason}
+		}
+		if src.core {
+			m.core.noteRead(err)
+		}
+		return n, err
+	}
+	return n, nil
+}
+
+// source is where the bytes of one mapping from some address on are:
+// n bytes of r from off.
+type source struct {
+	mp   *Mapping
+	r    io.ReaderAt
+	off  int64
+	n    uint64
+	core bool // r is the core file; otherwise the mapped file
+}
+
+// locate finds where the byte at runtime address addr is kept, and how
+// many after it in the same place, or says why it cannot be read.
+func (m *Memory) locate(addr uint64) (source, error) {
 	mp := m.core.Mapping(addr)
 	if mp == nil {
-		return 0, &MemoryError{Addr: addr, Reason: NotMapped}
+		return source{}, &MemoryError{Addr: addr, Reason: NotMapped}
 	}
-	if avail := mp.End - addr; uint64(len(p)) > avail {
-		p = p[:avail]
-	}
+	avail := mp.End - addr
 	rel := addr - mp.Start
 	if present := mp.present(); rel < present {
 		// Dumped bytes: [Off, Off+present) of the core.
-		if k := present - rel; uint64(len(p)) > k {
-			p = p[:k]
-		}
-		n, err := m.core.r.ReadAt(p, mp.Off+int64(rel))
-		if n < len(p) {
-			if err == nil || errors.Is(err, io.EOF) {
-				return n, &MemoryError{Addr: addr + uint64(n), Mapping: mp, Reason: Truncated}
-			}
-			m.core.noteRead(err)
-			return n, err
-		}
-		return n, nil
+		return source{mp: mp, r: m.core.r, off: mp.Off + int64(rel), n: min(avail, present-rel), core: true}, nil
 	} else if rel < mp.FileSize && !mp.readFromFile() {
 		// Dumped, then lost when the core was cut; the file would
 		// give the bytes before the process wrote them.
-		return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: Truncated}
+		return source{}, &MemoryError{Addr: addr, Mapping: mp, Reason: Truncated}
 	}
 	if mp.Perm == 0 {
-		return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: ProtNone}
+		return source{}, &MemoryError{Addr: addr, Mapping: mp, Reason: ProtNone}
 	}
 	if mp.File == "" {
-		return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: NotDumped}
+		return source{}, &MemoryError{Addr: addr, Mapping: mp, Reason: NotDumped}
 	}
 	b := m.backing(mp.File)
 	if b.err != nil {
-		return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: FileMissing}
+		return source{}, &MemoryError{Addr: addr, Mapping: mp, Reason: FileMissing}
 	}
 	// The mapping maps the file from FileOff: runtime address Start+k holds
 	// file byte FileOff+k.
 	off := mp.FileOff + rel
 	if off >= uint64(b.size) {
-		return 0, &MemoryError{Addr: addr, Mapping: mp, Reason: FileShort}
+		return source{}, &MemoryError{Addr: addr, Mapping: mp, Reason: FileShort}
 	}
-	if k := uint64(b.size) - off; uint64(len(p)) > k {
-		p = p[:k]
-	}
-	n, err := b.r.ReadAt(p, int64(off))
-	if n < len(p) {
-		if err == nil || errors.Is(err, io.EOF) {
-			return n, &MemoryError{Addr: addr + uint64(n), Mapping: mp, Reason: FileShort}
-		}
-		return n, err
-	}
-	return n, nil
+	return source{mp: mp, r: b.r, off: int64(off), n: min(avail, uint64(b.size)-off)}, nil
 }
 
 // backing opens path once and remembers the result, failure included.
@@ -132,32 +146,19 @@ func (m *Memory) backing(path string) *backing {
 // FileError returns why the file backing path could not be opened, or nil.
 func (m *Memory) FileError(path string) error { return m.backing(path).err }
 
-// ReadUint64 reads the little-endian 8-byte word at addr. A word the core
-// holds, of a mapped core, is read without allocating (the unwinder reads
-// several per frame); the rest go through ReadAt.
+// ReadUint64 reads the little-endian 8-byte word at addr. A word that lies
+// in one memory-mapped file (the core, or a mapped file) is read without
+// allocating (the unwinder reads several per frame); the rest go through
+// ReadAt.
 func (m *Memory) ReadUint64(addr uint64) (uint64, error) {
-	if mp := m.core.Mapping(addr); mp != nil && mp.End-addr >= 8 {
-		// The same sources as readMapping, for a word inside one of them.
-		var src *safefile.Mapped
-		var off int64
-		rel := addr - mp.Start
-		switch present := mp.present(); {
-		case rel < present:
-			if present-rel >= 8 {
-				src, _ = m.core.r.(*safefile.Mapped)
-				off = mp.Off + int64(rel)
-			}
-		case mp.File != "" && mp.Perm != 0 && (rel >= mp.FileSize || mp.readFromFile()):
-			if bk := m.backing(mp.File); bk.err == nil {
-				src, _ = bk.r.(*safefile.Mapped)
-				off = int64(mp.FileOff + rel)
-			}
-		}
-		if src != nil {
-			var b [8]byte // does not escape: Mapped.ReadAt keeps no reference
-			if n, err := src.ReadAt(b[:], off); err == nil && n == 8 {
-				return binary.LittleEndian.Uint64(b[:]), nil
-			}
+	src, err := m.locate(addr)
+	if err != nil {
+		return 0, err // ReadAt would fail at addr alike
+	}
+	if r, ok := src.r.(*safefile.Mapped); ok && src.n >= 8 {
+		var b [8]byte // does not escape: Mapped.ReadAt keeps no reference
+		if n, err := r.ReadAt(b[:], src.off); err == nil && n == 8 {
+			return binary.LittleEndian.Uint64(b[:]), nil
 		}
 	}
 	b := make([]byte, 8)
