@@ -1,8 +1,8 @@
 package symbolize
 
 import (
+	"bytes"
 	"debug/elf"
-	"strings"
 )
 
 // TLSTemplate returns the module's PT_TLS segment: the link-time address
@@ -29,8 +29,9 @@ func (m *Module) TLSSymbol(part string) (Symbol, bool) {
 	st := m.symtab()
 	var found Symbol
 	ok := false
+	want := []byte(part)
 	for _, s := range st.tls {
-		if !strings.Contains(string(st.nameBytes(s)), part) {
+		if !bytes.Contains(st.nameBytes(s), want) {
 			continue
 		}
 		if ok && s.addr != found.Addr {
