@@ -205,8 +205,9 @@ func headerMapping(rs []Region) (uint64, bool) {
 // setBias computes m's bias from the first of its mappings that starts a
 // PT_LOAD segment.
 func (t *Table) setBias(m *Module, rs []Region, pageSize uint64) {
+	progs := progHeaders(m.elf)
 	for _, r := range rs {
-		if b, err := loadBias(progHeaders(m.elf), r.Start, r.Off, pageSize); err == nil {
+		if b, err := loadBias(progs, r.Start, r.Off, pageSize); err == nil {
 			m.Bias = b
 			return
 		}
