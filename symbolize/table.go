@@ -172,7 +172,8 @@ func (t *Table) loadPath(path string, rs []Region, opts Options) []*Module {
 			mi = m.sibling()
 		}
 		mi.Start, mi.End = regionSpan(ld)
-		if b, ok := headerMapping(ld); ok && opts.Dumped != nil {
+		// The header at base was read above, and siblings copy it.
+		if b, ok := headerMapping(ld); ok && opts.Dumped != nil && b != base {
 			mi.CoreBuildID = memoryBuildID(opts.Dumped, b)
 		}
 		if mi.elf != nil {
