@@ -139,7 +139,7 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 		limit = opts.MaxFrames
 	}
 	s := &Stack{Regs: regs}
-	var frames frameChunks
+	var frames chunked[Frame]
 	defer func() { s.Frames = frames.flatten() }()
 	cur := walkFrame{Frame: Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodContext}, Regs: regs}
 	// Every (pc, sp) walked, frame 0's included: a caller that repeats

@@ -59,48 +59,6 @@ func (t *trampMemo) isSigtramp(mem Memory, pc uint64) bool {
 	return e.is
 }
 
-// chunkFrames is the size of a frameChunks chunk: 48 KiB of frames.
-const chunkFrames = 1024
-
-// frameChunks gathers a walk's frames in fixed chunks, so that a deep
-// stack is copied once (flatten), not at every growth of one slice.
-type frameChunks struct {
-	chunks [][]Frame
-	n      int
-}
-
-func (c *frameChunks) add(f Frame) {
-	if k := len(c.chunks); k == 0 || len(c.chunks[k-1]) == cap(c.chunks[k-1]) {
-		size := chunkFrames
-		if k == 0 {
-			size = 64 // most stacks are shallow
-		}
-		c.chunks = append(c.chunks, make([]Frame, 0, size))
-	}
-	last := &c.chunks[len(c.chunks)-1]
-	*last = append(*last, f)
-	c.n++
-}
-
-func (c *frameChunks) at(i int) *Frame {
-	if i < 64 {
-		return &c.chunks[0][i]
-	}
-	i -= 64
-	return &c.chunks[1+i/chunkFrames][i%chunkFrames]
-}
-
-func (c *frameChunks) flatten() []Frame {
-	if len(c.chunks) == 1 {
-		return c.chunks[0]
-	}
-	out := make([]Frame, 0, c.n)
-	for _, ch := range c.chunks {
-		out = append(out, ch...)
-	}
-	return out
-}
-
 // frameSet is the set of (pc, sp) pairs a walk has been at, for the cycle
 // check. While each frame's sp is above every sp before it, no pair can
 // repeat and nothing is stored: the frames themselves are the set. The
@@ -116,7 +74,7 @@ type frameSet struct {
 // has reports whether (pc, sp) was added before. Every pair added is that
 // of a frame in frames by the time has is asked (Unwind adds the next
 // frame's pair, then the frame before the next question).
-func (s *frameSet) has(frames *frameChunks, pc, sp uint64) bool {
+func (s *frameSet) has(frames *chunked[Frame], pc, sp uint64) bool {
 	if s.m == nil {
 		if !s.started || sp > s.maxSP {
 			return false
@@ -155,24 +113,51 @@ type regDeltas struct {
 }
 
 // chunked is an append-only list in fixed chunks: growing it never copies
-// what it holds (append's growth of one slice would, several times over).
+// what it holds (append's growth of one slice would, several times over),
+// and a walk's frames are copied once, by flatten. The first chunk is
+// small: most stacks are shallow.
 type chunked[T any] struct {
 	chunks [][]T
 	n      int
 }
 
-const chunkLen = 4096
+const (
+	firstChunkLen = 64
+	chunkLen      = 4096
+)
 
 func (c *chunked[T]) add(v T) {
 	if k := len(c.chunks); k == 0 || len(c.chunks[k-1]) == cap(c.chunks[k-1]) {
-		c.chunks = append(c.chunks, make([]T, 0, chunkLen))
+		size := chunkLen
+		if k == 0 {
+			size = firstChunkLen
+		}
+		c.chunks = append(c.chunks, make([]T, 0, size))
 	}
 	last := &c.chunks[len(c.chunks)-1]
 	*last = append(*last, v)
 	c.n++
 }
 
-func (c *chunked[T]) at(i int) T { return c.chunks[i/chunkLen][i%chunkLen] }
+func (c *chunked[T]) at(i int) *T {
+	if i < firstChunkLen {
+		return &c.chunks[0][i]
+	}
+	i -= firstChunkLen
+	return &c.chunks[1+i/chunkLen][i%chunkLen]
+}
+
+// flatten returns the list as one slice.
+func (c *chunked[T]) flatten() []T {
+	if len(c.chunks) == 1 {
+		return c.chunks[0]
+	}
+	out := make([]T, 0, c.n)
+	for _, ch := range c.chunks {
+		out = append(out, ch...)
+	}
+	return out
+}
 
 // regDelta is one frame's: the registers known, those that changed, and
 // where its values start in vals.
@@ -210,14 +195,14 @@ func (s *Stack) AdvanceRegs(i int, r *Regs) {
 		*r = Regs{}
 		return
 	}
-	e := d.frames.at(k)
+	e := *d.frames.at(k)
 	v := e.at
 	var out Regs
 	out.valid = e.valid
 	for n := 0; n < numRegs; n++ {
 		switch {
 		case e.changed&(1<<n) != 0:
-			out.val[n] = d.vals.at(int(v))
+			out.val[n] = *d.vals.at(int(v))
 			v++
 		case out.valid&(1<<n) != 0:
 			out.val[n] = r.val[n]
