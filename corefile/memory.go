@@ -1,9 +1,11 @@
 package corefile
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/coreview/coreview/internal/safefile"
@@ -170,16 +172,17 @@ func (m *Memory) ReadUint64(addr uint64) (uint64, error) {
 
 // ReadCString reads a NUL-terminated string at addr, at most max bytes.
 func (m *Memory) ReadCString(addr uint64, max int) (string, error) {
+	const chunk = 64
 	var out []byte
-	var chunk [64]byte
 	for len(out) < max {
-		n, err := m.ReadAt(chunk[:], addr+uint64(len(out)))
-		for i := 0; i < n; i++ {
-			if chunk[i] == 0 {
-				return string(append(out, chunk[:i]...)), nil
-			}
+		// Read into out's spare room: a buffer of ReadAt's escapes.
+		out = slices.Grow(out, chunk)
+		buf := out[len(out) : len(out)+chunk]
+		n, err := m.ReadAt(buf, addr+uint64(len(out)))
+		if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
+			return string(out[:len(out)+i]), nil
 		}
-		out = append(out, chunk[:n]...)
+		out = out[:len(out)+n]
 		if err != nil {
 			if n > 0 {
 				continue
