@@ -54,7 +54,10 @@ func (m *Memory) CommandLine() (cl CommandLine, ok bool) {
 	}
 	lo := mp.Start
 	if execfn-lo > maxArgSearch {
-		lo = execfn - maxArgSearch
+		// Aligned as the auxv copy is: its offset in buf is checked
+		// for 8-byte alignment below, and AT_EXECFN's string may start
+		// anywhere.
+		lo = (execfn - maxArgSearch) &^ 7
 	}
 	buf := make([]byte, execfn-lo)
 	if n, _ := m.ReadAt(buf, lo); n < len(buf) {

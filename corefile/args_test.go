@@ -16,12 +16,20 @@ import (
 // envp hold offsets into strs, turned into addresses here; the returned
 // core has the matching NT_AUXV note and one PRSTATUS.
 func stackCore(argv, envp []uint64, strs []byte) []byte {
-	const vaddr = 0x7ffc00000000
+	return deepStackCore(0, argv, envp, strs)
+}
+
+// deepStackCore is stackCore with pad bytes of stack below argc: a stack
+// the process grew that deep.
+func deepStackCore(pad int, argv, envp []uint64, strs []byte) []byte {
+	const base = 0x7ffc00000000
+	vaddr := uint64(base + pad)
 	le := binary.LittleEndian
 	words := 1 + len(argv) + 1 + len(envp) + 1 + 6
-	strBase := uint64(vaddr + 8*words)
+	strBase := vaddr + uint64(8*words)
 	execfn := strBase + uint64(len(strs))
 	var b bytes.Buffer
+	b.Write(make([]byte, pad))
 	w := func(v uint64) { var x [8]byte; le.PutUint64(x[:], v); b.Write(x[:]) }
 	w(uint64(len(argv)))
 	for _, p := range argv {
@@ -50,7 +58,7 @@ func stackCore(argv, envp []uint64, strs []byte) []byte {
 	return synthCore([]synthNote{
 		{"CORE", NT_PRSTATUS, prstatus(1, 0, vaddr)},
 		{"CORE", NT_AUXV, an.Bytes()},
-	}, []synthLoad{{vaddr: vaddr, memsz: uint64(b.Len()), flags: 6, data: b.Bytes()}})
+	}, []synthLoad{{vaddr: base, memsz: uint64(b.Len()), flags: 6, data: b.Bytes()}})
 }
 
 func commandLine(t *testing.T, img []byte) CommandLine {
@@ -77,6 +85,20 @@ func TestCommandLine(t *testing.T) {
 	}
 	if cl.Cut != "" {
 		t.Errorf("cut %q on a small command line", cl.Cut)
+	}
+}
+
+// TestCommandLineDeepStack: on a stack grown more than maxArgSearch below
+// the strings (a deep recursion's main stack), the search window starts at
+// an address as aligned as the auxv copy's, whatever AT_EXECFN's: argv was
+// lost on python's 65,000-frame json overflow, whose AT_EXECFN is odd.
+func TestCommandLineDeepStack(t *testing.T) {
+	strs := []byte("prog\x00deep.json\x00PWD=/tmp\x00x") // an odd length: AT_EXECFN unaligned
+	for _, pad := range []int{maxArgSearch, maxArgSearch + 4096} {
+		cl := commandLine(t, deepStackCore(pad, []uint64{0, 5}, []uint64{15}, strs))
+		if got := strings.Join(cl.Argv, "|"); got != "prog|deep.json" {
+			t.Errorf("pad %d: argv %q", pad, cl.Argv)
+		}
 	}
 }
 

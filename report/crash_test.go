@@ -38,7 +38,7 @@ func TestInputWords(t *testing.T) {
 		t.Errorf("Words = %q, want %q", got, want)
 	}
 	in.File, in.Line = nil, 0
-	if got, want := in.Words(false), "The crashed thread's frames point into 40,025 bytes of text in anonymous memory that no file on its command line matches (5,698 frames hold pointers into it): a stack slot of frame #1 points at byte 10,605:"; got != want {
+	if got, want := in.Words(false), "The crashed thread's frames point into 40,025 bytes of text in anonymous memory that matches no file of its command line coreview could read (5,698 frames hold pointers into it): a stack slot of frame #1 points at byte 10,605:"; got != want {
 		t.Errorf("Words = %q, want %q", got, want)
 	}
 	evil := "a\x1b[31mb"

@@ -20,6 +20,9 @@ func TestOverflowFrameSentence(t *testing.T) {
 		{0x7000, 80, "f needed an 80-byte frame with only 32 bytes left (its stack pointer 0x7000 is at the stack's lowest byte)."},
 		{0x7010, 288, "f needed a 288-byte frame with only 32 bytes left (its stack pointer 0x7010 is 16 bytes above the stack's lowest byte)."},
 		{0x6f00, 11000, "f needed an 11,000-byte frame with only 32 bytes left (its stack pointer 0x6f00 is already 256 bytes below the stack's lowest byte)."},
+		// The frame fit; its call's return address did not (python's
+		// PyList_New calling _PyObject_GC_New at the stack's lowest byte).
+		{0x7000, 32, "f's 32-byte frame fit in the 32 bytes left; the fault at 0x6ff8 is 8 bytes below its stack pointer 0x7000 (at the stack's lowest byte): a push or a call of its own."},
 	} {
 		so := base
 		so.SP, so.Remaining = c.sp, 32

@@ -111,8 +111,9 @@ func decodeSym(e []byte) sym {
 	return s
 }
 
-// checkSyms checks what encodeSyms wrote without decoding it: the
-// entries, each name inside its string table, and the bytes after them.
+// checkSyms checks what encodeSyms wrote as decodeSyms does, without
+// decoding it: the entries, each name inside its string table, and the
+// bytes after them.
 func checkSyms(b []byte, strtabs [][]byte) (entries, rest []byte, ok bool) {
 	if len(b) < 4 {
 		return nil, nil, false
@@ -132,8 +133,8 @@ func checkSyms(b []byte, strtabs [][]byte) (entries, rest []byte, ok bool) {
 	return b[:int(n)*symSize], b[int(n)*symSize:], true
 }
 
-// decodeSyms reads what encodeSyms wrote, checked by checkSyms; ok is
-// false for anything else.
+// decodeSyms reads what encodeSyms wrote, each name checked against its
+// string table; ok is false for anything else.
 func decodeSyms(b []byte, strtabs [][]byte) (syms []sym, rest []byte, ok bool) {
 	entries, rest, ok := checkSyms(b, strtabs)
 	if !ok {
@@ -142,7 +143,7 @@ func decodeSyms(b []byte, strtabs [][]byte) (syms []sym, rest []byte, ok bool) {
 	return decodeEntries(entries), rest, true
 }
 
-// decodeEntries decodes entries that checkSyms passed.
+// decodeEntries decodes entries checkSyms has checked.
 func decodeEntries(entries []byte) []sym {
 	syms := make([]sym, len(entries)/symSize)
 	for i := range syms {
