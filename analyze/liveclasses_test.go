@@ -356,6 +356,18 @@ var liveClasses = []liveClass{
 		firstKind(t, r, report.KindNullDereference)
 		noKind(t, r, report.KindEarlyInit)
 	}},
+	// unpack "p" takes the packed integer 1 for a char pointer: strlen
+	// reads address 0x1 through a register that holds 0x1, not through a
+	// null pointer plus a field offset.
+	{name: "perl-small-pointer", make: func(t *testing.T, dir string) (string, string, int) {
+		core, _ := testfixture.Run(t, dir, nil, "perl", "-e", `unpack("p", pack("Q", 1))`)
+		return core, exePath(t, "perl"), 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindNullDereference)
+		if !strings.Contains(d.Summary, "dereferenced a pointer into the null page") || !strings.Contains(d.Summary, "= 0x1, which is not null") || strings.Contains(d.Summary, "a field of a null struct") {
+			t.Errorf("summary %q: the pointer held 0x1 itself", d.Summary)
+		}
+	}},
 	{name: "python-faulthandler", make: python(nil, "-X", "faulthandler", "-c", "import ctypes; ctypes.string_at(0)"), sameBug: "python-null",
 		check: func(t *testing.T, r *report.Report, _ int) {
 			d := firstKind(t, r, report.KindNullDereference)
