@@ -81,6 +81,12 @@ func main() {
 `
 )
 
+// overflowAtCallC recurses without end through a function whose frame
+// is 16 bytes at -O1 (the return address and push rbx).
+const overflowAtCallC = `__attribute__((noinline)) int down(int n) { if (n < 0) return 0; return down(n + 1) + n; }
+int main(int argc, char **argv) { (void)argv; return down(argc); }
+`
+
 // crashJava reads address 0 through sun.misc.Unsafe: the JVM's SIGSEGV
 // handler writes hs_err_pid*.log and ends in os::abort.
 const crashJava = `public class Crash {
@@ -355,6 +361,26 @@ var liveClasses = []liveClass{
 	{name: "python-null", make: python(nil, "-c", "import ctypes; ctypes.string_at(0)"), check: func(t *testing.T, r *report.Report, _ int) {
 		firstKind(t, r, report.KindNullDereference)
 		noKind(t, r, report.KindEarlyInit)
+	}},
+	// overflowAtCallC's down has a 16-byte frame (push rbx, and the
+	// return address), so at some call the stack pointer sits exactly at
+	// the stack's lowest byte: the frame fit, and the call's return
+	// address is what falls into the gap.
+	{name: "overflow-at-call", noGDB: "65,000 frames: gdb takes minutes", make: func(t *testing.T, dir string) (string, string, int) {
+		prog := testfixture.BuildC(t, "gcc", dir, "atcall", overflowAtCallC, "-g", "-O1")
+		// A 1 MiB stack: 65,000 frames, not 500,000.
+		core, _ := testfixture.Run(t, dir, nil, "prlimit", "--stack=1048576", prog)
+		return core, prog, 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindStackOverflow)
+		so := d.StackOverflow
+		if so.SP != so.Stack.Start || so.Remaining < so.Frame.Size || !strings.HasPrefix(so.Pushed, "call ") {
+			t.Fatalf("sp %#x stack start %#x, %d bytes left for a %d-byte frame, pushed %q: not the case this class makes", uint64(so.SP), uint64(so.Stack.Start), so.Remaining, so.Frame.Size, so.Pushed)
+		}
+		text := strings.Join(d.Explanation, "\n")
+		if strings.Contains(text, "needed a 16-byte frame") || !strings.Contains(text, "down's 16-byte frame fit in the 16 bytes left") {
+			t.Errorf("explanation %q: the frame fit, the call below it faulted", d.Explanation)
+		}
 	}},
 	// unpack "p" takes the packed integer 1 for a char pointer: strlen
 	// reads address 0x1 through a register that holds 0x1, not through a

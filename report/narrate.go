@@ -125,8 +125,20 @@ func (so *StackOverflow) Explain(tid int) (string, []string) {
 			sp = "at the stack's lowest byte"
 		}
 		size := Commas(int(so.Frame.Size))
-		more = append(more, fmt.Sprintf("%s needed %s %s-byte frame with only %s bytes left (its stack pointer %#x is %s).",
-			so.Frame.Function, article(size), size, Commas(int(left)), uint64(so.SP), sp))
+		if left >= so.Frame.Size {
+			// The frame fit: what faulted is below it, the next
+			// call's return address or a push the frame size does not
+			// count.
+			below := "the access that faulted is below that frame"
+			if so.Pushed != "" {
+				below = fmt.Sprintf("`%s` at the crash pushed below it", so.Pushed)
+			}
+			more = append(more, fmt.Sprintf("%s's %s-byte frame fit in the %s bytes left (its stack pointer %#x is %s); %s.",
+				so.Frame.Function, size, Commas(int(left)), uint64(so.SP), sp, below))
+		} else {
+			more = append(more, fmt.Sprintf("%s needed %s %s-byte frame with only %s bytes left (its stack pointer %#x is %s).",
+				so.Frame.Function, article(size), size, Commas(int(left)), uint64(so.SP), sp))
+		}
 	} else {
 		more = append(more, fmt.Sprintf("The faulting function is %s (stack pointer %#x).", so.Frame.Function, uint64(so.SP)))
 	}
