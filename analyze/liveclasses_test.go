@@ -450,6 +450,25 @@ var liveClasses = []liveClass{
 			t.Errorf("cause %s caller %+v", d.AbortInfo.Cause, d.AbortInfo.Caller)
 		}
 	}},
+	// json.load of a file named on the command line overflows the 8 MiB
+	// main stack: the command line sits more than 4 MiB above the stack's
+	// lowest byte, and the recursion reads the file's text.
+	{name: "python-json-file", noGDB: "65,000 frames: gdb takes minutes", make: func(t *testing.T, dir string) (string, string, int) {
+		file := filepath.Join(dir, "deep.json")
+		if err := os.WriteFile(file, []byte(strings.Repeat("[", 200000)+strings.Repeat("]", 200000)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		core, _ := testfixture.Run(t, dir, nil, "python3", "-c", "import json, sys; sys.setrecursionlimit(10**7); json.load(open(sys.argv[1]))", file)
+		return core, "", 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		firstKind(t, r, report.KindStackOverflow)
+		if n := len(r.Process.Args); n != 4 || !strings.HasSuffix(r.Process.Args[n-1], "/deep.json") {
+			t.Errorf("args %q: the command line was not read from the stack", r.Process.Args)
+		}
+		if len(r.Inputs) == 0 || r.Inputs[0].File == nil || !strings.HasSuffix(*r.Inputs[0].File, "/deep.json") || r.Inputs[0].Size != 400000 {
+			t.Errorf("inputs %+v: the recursion read deep.json", r.Inputs)
+		}
+	}},
 	{name: "python-deep-json", noGDB: "150,000 frames: gdb takes minutes", make: python(nil, "-c", `
 import sys, json
 sys.setrecursionlimit(10**7)
