@@ -469,6 +469,23 @@ var liveClasses = []liveClass{
 			t.Errorf("inputs %+v: the recursion read deep.json", r.Inputs)
 		}
 	}},
+	// The same recursion on a string in memory: 65,000 frames of 128
+	// bytes hold pointers into it, and the search reads only the
+	// innermost 4 MiB of their slots, so the count it gives is a floor.
+	{name: "python-json-string", noGDB: "65,000 frames: gdb takes minutes", make: python(nil, "-c", `
+import json, sys
+sys.setrecursionlimit(10**7)
+json.loads("[" * 200000 + "]" * 200000)
+`), check: func(t *testing.T, r *report.Report, _ int) {
+		firstKind(t, r, report.KindStackOverflow)
+		if len(r.Inputs) == 0 || r.Inputs[0].File != nil || r.Inputs[0].Size != 400000 {
+			t.Fatalf("inputs %+v: the recursion read the 400,000-byte string", r.Inputs)
+		}
+		in := r.Inputs[0]
+		if w := in.Words(true); in.Frames < 65000 && !strings.Contains(w, "at least "+report.Commas(in.Frames)+" frames hold") {
+			t.Errorf("%q: %d frames counted of about 65,000 that hold pointers, said as if all", w, in.Frames)
+		}
+	}},
 	{name: "python-deep-json", noGDB: "150,000 frames: gdb takes minutes", make: python(nil, "-c", `
 import sys, json
 sys.setrecursionlimit(10**7)
