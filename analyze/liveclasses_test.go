@@ -393,6 +393,9 @@ var liveClasses = []liveClass{
 		if !strings.Contains(d.Summary, "dereferenced a pointer into the null page") || !strings.Contains(d.Summary, "= 0x1, which is not null") || strings.Contains(d.Summary, "a field of a null struct") {
 			t.Errorf("summary %q: the pointer held 0x1 itself", d.Summary)
 		}
+		if strings.Contains(d.Access.Where, "null pointer") {
+			t.Errorf("where %q: the address alone does not say a null pointer made it", d.Access.Where)
+		}
 	}},
 	{name: "python-faulthandler", make: python(nil, "-X", "faulthandler", "-c", "import ctypes; ctypes.string_at(0)"), sameBug: "python-null",
 		check: func(t *testing.T, r *report.Report, _ int) {
