@@ -290,7 +290,13 @@ func (a *analysis) argStrings() (lo, hi uint64) {
 // resolve maps a path the process used to the file coreview may open: under
 // the sysroot when one is given, else the path itself. A relative path is
 // taken from the process's PWD, when its environment has an absolute one.
-// ok is false for paths that lead outside the sysroot.
+// Without one (a shell exports PWD only when it got it), and when the core
+// is read on the machine it was written on (no sysroot, or /), it is taken
+// from the core's own directory: a relative core_pattern writes the core
+// in the crashing process's working directory. That is a guess, checked
+// by the caller comparing the file's bytes with the buffer's; process is
+// then the path as the process was given it. ok is false for paths that
+// lead outside the sysroot, or that cannot be placed.
 func (s *Session) resolve(path string, env []string) (process, local string, ok bool) {
 	if !filepath.IsAbs(path) {
 		pwd := ""
@@ -300,6 +306,9 @@ func (s *Session) resolve(path string, env []string) (process, local string, ok 
 			}
 		}
 		if pwd == "" {
+			if (s.Opts.Sysroot == "" || s.Opts.Sysroot == "/") && s.Path != "" {
+				return path, filepath.Join(filepath.Dir(s.Path), path), true
+			}
 			return "", "", false
 		}
 		path = filepath.Join(pwd, path)

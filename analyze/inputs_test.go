@@ -84,3 +84,28 @@ func TestInputsParser(t *testing.T) {
 		})
 	}
 }
+
+// TestResolveRelative: a relative command-line path is taken from the
+// process's PWD; without one, on the machine the core was written on, from
+// the core's directory (where a relative core_pattern puts it); never so
+// under another sysroot.
+func TestResolveRelative(t *testing.T) {
+	for _, c := range []struct {
+		sysroot, path string
+		env           []string
+		process       string
+		local         string
+		ok            bool
+	}{
+		{"", "in.rs", []string{"PWD=/home/u/src"}, "/home/u/src/in.rs", "/home/u/src/in.rs", true},
+		{"", "in.rs", nil, "in.rs", "/var/crash/in.rs", true},
+		{"/", "sub/in.rs", []string{"PWD=relative"}, "sub/in.rs", "/var/crash/sub/in.rs", true},
+		{"/srv/root", "in.rs", nil, "", "", false},
+	} {
+		s := &Session{Path: "/var/crash/core", Opts: Options{Sysroot: c.sysroot}}
+		process, local, ok := s.resolve(c.path, c.env)
+		if process != c.process || local != c.local || ok != c.ok {
+			t.Errorf("sysroot %q: resolve(%q, %q) = %q, %q, %v; want %q, %q, %v", c.sysroot, c.path, c.env, process, local, ok, c.process, c.local, c.ok)
+		}
+	}
+}

@@ -45,14 +45,7 @@ func TestStackerLimitMatchesGDB(t *testing.T) {
 			if err != nil {
 				t.Fatalf("gdb: %v\n%s", err, out)
 			}
-			m := regexp.MustCompile(`(?m)^(0x[0-9a-f]+):\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s*\n0x[0-9a-f]+:\s+(0x[0-9a-f]+)`).FindStringSubmatch(string(out))
-			if m == nil {
-				t.Fatalf("gdb printed %s", out)
-			}
-			var v [4]uint64
-			for i := range v {
-				v[i], _ = strconv.ParseUint(m[i+1], 0, 64)
-			}
+			v := stackLimitWords(t, string(out))
 			if uint64(so.Stacker.Address) != v[0] {
 				t.Errorf("STACK_LIMIT at %#x, gdb says %#x", uint64(so.Stacker.Address), v[0])
 			}
@@ -102,14 +95,7 @@ func TestLiveRustcStackerLimit(t *testing.T) {
 	// gdb's selected thread is the one that dumped core; the run that
 	// gives TestLiveRustcOverflow/lexer its frames prints the words too.
 	_, out := rustcGDB(t, gdb, core, rustc)
-	m := regexp.MustCompile(`(?m)^(0x[0-9a-f]+):\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s*\n0x[0-9a-f]+:\s+(0x[0-9a-f]+)`).FindStringSubmatch(string(out))
-	if m == nil {
-		t.Fatalf("gdb printed %s", out)
-	}
-	var v [4]uint64
-	for i := range v {
-		v[i], _ = strconv.ParseUint(m[i+1], 0, 64)
-	}
+	v := stackLimitWords(t, out)
 	if uint64(so.Stacker.Address) != v[0] {
 		t.Errorf("STACK_LIMIT at %#x, gdb says %#x", uint64(so.Stacker.Address), v[0])
 	}
@@ -119,4 +105,19 @@ func TestLiveRustcStackerLimit(t *testing.T) {
 		t.Errorf("stacker %+v; gdb's words %#x %#x %#x", so.Stacker, v[1], v[2], v[3])
 	}
 	t.Logf("%s %+v", r.Diagnosis[0].Explanation[len(r.Diagnosis[0].Explanation)-1], so.Stacker)
+}
+
+// stackLimitWords reads gdb's `x/3gx &'STACK_LIMIT'` output: the
+// variable's address, its three words, and the first of the next line.
+func stackLimitWords(t *testing.T, out string) [4]uint64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^(0x[0-9a-f]+):\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s*\n0x[0-9a-f]+:\s+(0x[0-9a-f]+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("gdb printed %s", out)
+	}
+	var v [4]uint64
+	for i := range v {
+		v[i], _ = strconv.ParseUint(m[i+1], 0, 64)
+	}
+	return v
 }

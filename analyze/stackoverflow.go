@@ -4,10 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"golang.org/x/arch/x86/x86asm"
-
 	"github.com/coreview/coreview/corefile"
-	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
 	"github.com/coreview/coreview/stackmap"
 )
@@ -159,9 +156,6 @@ func (a *analysis) diagnoseStackOverflow() *report.Diagnosis {
 	so.Frame = a.frameNeed(&f0, &fr)
 	if f0.CFA != 0 {
 		so.Remaining = int64(f0.CFA) - int64(stack.Start)
-	}
-	if inst, ok := a.s.decodeAt(f0.PC); ok && (inst.Op == x86asm.CALL || inst.Op == x86asm.PUSH) {
-		so.Pushed = x86.Intel(inst, f0.PC)
 	}
 	so.Recursion, so.TopConsumers = a.mm.stackUse(thread.Frames[fc.first:], fc.frames, so.Frame.Size)
 	if so.Stack.Kind == report.StackSegment {

@@ -54,11 +54,10 @@ func (m *Memory) CommandLine() (cl CommandLine, ok bool) {
 	}
 	lo := mp.Start
 	if execfn-lo > maxArgSearch {
-		// 8-aligned, as the mapping's start is: the auxv copy is found
-		// at an offset into buf that must be a multiple of 8, and
-		// AT_EXECFN's string is not aligned. Unaligned, no stack over 4
-		// MiB (a recursion that filled 8 MiB) gave its command line.
-		lo = (execfn - maxArgSearch + 7) &^ 7
+		// Aligned as the auxv copy is: its offset in buf is checked
+		// for 8-byte alignment below, and AT_EXECFN's string may start
+		// anywhere.
+		lo = (execfn - maxArgSearch) &^ 7
 	}
 	buf := make([]byte, execfn-lo)
 	if n, _ := m.ReadAt(buf, lo); n < len(buf) {

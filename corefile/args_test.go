@@ -16,16 +16,17 @@ import (
 // envp hold offsets into strs, turned into addresses here; the returned
 // core has the matching NT_AUXV note and one PRSTATUS.
 func stackCore(argv, envp []uint64, strs []byte) []byte {
-	return stackCoreBelow(0, argv, envp, strs)
+	return deepStackCore(0, argv, envp, strs)
 }
 
-// stackCoreBelow is stackCore with pad bytes of stack below argc, as a
-// recursion that filled the stack leaves them.
-func stackCoreBelow(pad int, argv, envp []uint64, strs []byte) []byte {
-	const vaddr = 0x7ffc00000000
+// deepStackCore is stackCore with pad bytes of stack below argc: a stack
+// the process grew that deep.
+func deepStackCore(pad int, argv, envp []uint64, strs []byte) []byte {
+	const base = 0x7ffc00000000
+	vaddr := uint64(base + pad)
 	le := binary.LittleEndian
 	words := 1 + len(argv) + 1 + len(envp) + 1 + 6
-	strBase := uint64(vaddr + 8*words)
+	strBase := vaddr + uint64(8*words)
 	execfn := strBase + uint64(len(strs))
 	var b bytes.Buffer
 	b.Write(make([]byte, pad))
@@ -57,22 +58,7 @@ func stackCoreBelow(pad int, argv, envp []uint64, strs []byte) []byte {
 	return synthCore([]synthNote{
 		{"CORE", NT_PRSTATUS, prstatus(1, 0, vaddr)},
 		{"CORE", NT_AUXV, an.Bytes()},
-	}, []synthLoad{{vaddr: vaddr - uint64(pad), memsz: uint64(b.Len()), flags: 6, data: b.Bytes()}})
-}
-
-// TestCommandLineDeepStack: a stack that grew past the 4 MiB searched
-// below AT_EXECFN (an 8 MiB recursion) still gives its command line,
-// though AT_EXECFN's string, where the search starts, is not 8-aligned
-// (python3's json recursion on a file named on its command line).
-func TestCommandLineDeepStack(t *testing.T) {
-	strs := []byte("prog\x00deep.json\x00HOME=/root\x00")
-	if len(strs)%8 == 0 {
-		t.Fatal("the strings must leave AT_EXECFN unaligned")
-	}
-	cl := commandLine(t, stackCoreBelow(6<<20, []uint64{0, 5}, []uint64{15}, strs))
-	if got := strings.Join(cl.Argv, "|"); got != "prog|deep.json" {
-		t.Errorf("argv %q", cl.Argv)
-	}
+	}, []synthLoad{{vaddr: base, memsz: uint64(b.Len()), flags: 6, data: b.Bytes()}})
 }
 
 func commandLine(t *testing.T, img []byte) CommandLine {
@@ -99,6 +85,20 @@ func TestCommandLine(t *testing.T) {
 	}
 	if cl.Cut != "" {
 		t.Errorf("cut %q on a small command line", cl.Cut)
+	}
+}
+
+// TestCommandLineDeepStack: on a stack grown more than maxArgSearch below
+// the strings (a deep recursion's main stack), the search window starts at
+// an address as aligned as the auxv copy's, whatever AT_EXECFN's: argv was
+// lost on python's 65,000-frame json overflow, whose AT_EXECFN is odd.
+func TestCommandLineDeepStack(t *testing.T) {
+	strs := []byte("prog\x00deep.json\x00PWD=/tmp\x00x") // an odd length: AT_EXECFN unaligned
+	for _, pad := range []int{maxArgSearch, maxArgSearch + 4096} {
+		cl := commandLine(t, deepStackCore(pad, []uint64{0, 5}, []uint64{15}, strs))
+		if got := strings.Join(cl.Argv, "|"); got != "prog|deep.json" {
+			t.Errorf("pad %d: argv %q", pad, cl.Argv)
+		}
 	}
 }
 

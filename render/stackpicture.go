@@ -144,13 +144,13 @@ func stackBlocks(r *report.Report) []pictureBlock {
 		}
 		if b := in(so.FaultAddress); b >= 0 {
 			note := fmt.Sprintf("✗ fault %#x", uint64(so.FaultAddress))
-			if so.Frame.Function != "" && so.Frame.Size > 0 {
-				if so.Remaining >= so.Frame.Size {
-					// The frame fit; the push below it faulted.
-					note += fmt.Sprintf(": %s's frame (%s) fit in the %s left; the push below it faulted", so.Frame.Function, report.Distance(uint64(so.Frame.Size)), report.Distance(uint64(so.Remaining)))
-				} else {
-					note += fmt.Sprintf(": %s needed %s, %s were left", so.Frame.Function, report.Distance(uint64(so.Frame.Size)), report.Distance(uint64(max(so.Remaining, 0))))
-				}
+			switch {
+			case so.Frame.Function == "" || so.Frame.Size <= 0:
+			case so.Remaining >= so.Frame.Size && so.FaultAddress < so.SP:
+				// The frame fit; what faulted went below it.
+				note += fmt.Sprintf(": %s's frame (%s) fit, the fault is %s below its stack pointer", so.Frame.Function, report.Distance(uint64(so.Frame.Size)), report.Distance(uint64(so.SP-so.FaultAddress)))
+			default:
+				note += fmt.Sprintf(": %s needed %s, %s were left", so.Frame.Function, report.Distance(uint64(so.Frame.Size)), report.Distance(uint64(max(so.Remaining, 0))))
 			}
 			blocks[b].notes = append(blocks[b].notes, note)
 			blocks[b].marks = append(blocks[b].marks, pictureMark{addr: so.FaultAddress, fault: true})

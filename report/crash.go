@@ -143,7 +143,7 @@ func (in *Input) Words(recursion bool) string {
 	if in.FramesAtLeast {
 		frames, cut = "at least "+frames, "; the search stopped short of the outermost frame"
 	}
-	return fmt.Sprintf("%s's frames point into %s bytes of text %s that no file on its command line matches (%s pointers into it%s): %s points at %s:",
+	return fmt.Sprintf("%s's frames point into %s bytes of text %s that matches no file of its command line coreview could read (%s pointers into it%s): %s points at %s:",
 		who, Commas(int(in.Size)), where, frames, cut, holder, pos)
 }
 

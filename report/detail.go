@@ -3,15 +3,11 @@ package report
 // StackOverflow is the detail of a "stack-overflow" diagnosis: a thread ran
 // out of stack and touched the guard page (or the gap) below it.
 type StackOverflow struct {
-	Stack        StackExtent `json:"stack"`
-	FaultAddress Addr        `json:"fault_address"`
-	SP           Addr        `json:"sp"`
-	Frame        FrameNeed   `json:"frame"`
-	Remaining    int64       `json:"remaining"`
-	// Pushed is the faulting instruction when it is a call or a push
-	// ("call _PyEvalFramePushAndInit"): when Frame fit in Remaining, it
-	// is what stepped below the stack. Not in the JSON.
-	Pushed       string          `json:"-"`
+	Stack        StackExtent     `json:"stack"`
+	FaultAddress Addr            `json:"fault_address"`
+	SP           Addr            `json:"sp"`
+	Frame        FrameNeed       `json:"frame"`
+	Remaining    int64           `json:"remaining"`
 	Depth        int             `json:"depth"`
 	Recursion    []RecursionRun  `json:"recursion"`
 	TopConsumers []FunctionBytes `json:"top_consumers"`

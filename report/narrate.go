@@ -125,16 +125,15 @@ func (so *StackOverflow) Explain(tid int) (string, []string) {
 			sp = "at the stack's lowest byte"
 		}
 		size := Commas(int(so.Frame.Size))
-		if left >= so.Frame.Size {
-			// The frame fit: what faulted is below it, the next
-			// call's return address or a push the frame size does not
-			// count.
-			below := "the access that faulted is below that frame"
-			if so.Pushed != "" {
-				below = fmt.Sprintf("`%s` at the crash pushed below it", so.Pushed)
+		if left >= so.Frame.Size && so.FaultAddress < so.SP {
+			// The frame itself fit: what faulted went below it (the
+			// return address of a call it made, a push, a probe).
+			what := ""
+			if so.SP-so.FaultAddress <= 8 {
+				what = ": a push or a call of its own"
 			}
-			more = append(more, fmt.Sprintf("%s's %s-byte frame fit in the %s bytes left (its stack pointer %#x is %s); %s.",
-				so.Frame.Function, size, Commas(int(left)), uint64(so.SP), sp, below))
+			more = append(more, fmt.Sprintf("%s's %s-byte frame fit in the %s bytes left; the fault at %#x is %s bytes below its stack pointer %#x (%s)%s.",
+				so.Frame.Function, size, Commas(int(left)), uint64(so.FaultAddress), Commas(int(so.SP-so.FaultAddress)), uint64(so.SP), sp, what))
 		} else {
 			more = append(more, fmt.Sprintf("%s needed %s %s-byte frame with only %s bytes left (its stack pointer %#x is %s).",
 				so.Frame.Function, article(size), size, Commas(int(left)), uint64(so.SP), sp))

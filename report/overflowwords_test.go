@@ -13,21 +13,19 @@ func TestOverflowFrameSentence(t *testing.T) {
 	base := StackOverflow{Stack: StackExtent{Start: 0x7000, End: 0x9000, GuardStart: 0x6000, GuardEnd: 0x7000, Kind: StackThread},
 		FaultAddress: 0x6ff8, Depth: 3}
 	for _, c := range []struct {
-		sp     Addr
-		size   int64
-		pushed string
-		want   string
+		sp   Addr
+		size int64
+		want string
 	}{
-		{0x7000, 80, "", "f needed an 80-byte frame with only 32 bytes left (its stack pointer 0x7000 is at the stack's lowest byte)."},
-		{0x7010, 288, "", "f needed a 288-byte frame with only 32 bytes left (its stack pointer 0x7010 is 16 bytes above the stack's lowest byte)."},
-		{0x6f00, 11000, "", "f needed an 11,000-byte frame with only 32 bytes left (its stack pointer 0x6f00 is already 256 bytes below the stack's lowest byte)."},
-		// The frame fit exactly: the call's return address fell below
-		// (python's _PyEval_Vector recursion through map_next).
-		{0x7000, 32, "call 0x1234", "f's 32-byte frame fit in the 32 bytes left (its stack pointer 0x7000 is at the stack's lowest byte); `call 0x1234` at the crash pushed below it."},
-		{0x7010, 16, "", "f's 16-byte frame fit in the 32 bytes left (its stack pointer 0x7010 is 16 bytes above the stack's lowest byte); the access that faulted is below that frame."},
+		{0x7000, 80, "f needed an 80-byte frame with only 32 bytes left (its stack pointer 0x7000 is at the stack's lowest byte)."},
+		{0x7010, 288, "f needed a 288-byte frame with only 32 bytes left (its stack pointer 0x7010 is 16 bytes above the stack's lowest byte)."},
+		{0x6f00, 11000, "f needed an 11,000-byte frame with only 32 bytes left (its stack pointer 0x6f00 is already 256 bytes below the stack's lowest byte)."},
+		// The frame fit; its call's return address did not (python's
+		// PyList_New calling _PyObject_GC_New at the stack's lowest byte).
+		{0x7000, 32, "f's 32-byte frame fit in the 32 bytes left; the fault at 0x6ff8 is 8 bytes below its stack pointer 0x7000 (at the stack's lowest byte): a push or a call of its own."},
 	} {
 		so := base
-		so.SP, so.Remaining, so.Pushed = c.sp, 32, c.pushed
+		so.SP, so.Remaining = c.sp, 32
 		so.Frame = FrameNeed{Function: "f", Size: c.size}
 		_, more := so.Explain(1)
 		if !strings.Contains(strings.Join(more, "\n"), c.want) {

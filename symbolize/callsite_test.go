@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"debug/dwarf"
 	"debug/elf"
-	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,22 +203,12 @@ func TestFuncAddrAliases(t *testing.T) {
 // sites: errors or answers, never a panic or a hang. The input is
 // .debug_info's length (4 bytes), .debug_info, then .debug_line.
 func FuzzCallSites(f *testing.F) {
-	sec := dwarfSections(f, "c-inline")
-	seed := binary.LittleEndian.AppendUint32(nil, uint32(len(sec["info"])))
-	f.Add(append(append(seed, sec["info"]...), sec["line"]...))
+	sec := seedInfoLine(f, "c-inline")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) < 4 {
+		mutated, ok := withInfoLine(sec, data)
+		if !ok {
 			return
 		}
-		n := uint64(binary.LittleEndian.Uint32(data))
-		if n > uint64(len(data)-4) {
-			return
-		}
-		mutated := map[string][]byte{}
-		for k, v := range sec {
-			mutated[k] = v
-		}
-		mutated["info"], mutated["line"] = data[4:4+n], data[4+n:]
 		d, err := newDWARFData(mutated)
 		if err != nil {
 			return
@@ -230,7 +219,7 @@ func FuzzCallSites(f *testing.F) {
 					ix = nil
 				}
 			}()
-			return newDWARFIndex(d, "fuzz", int(n), mutated["line"])
+			return newDWARFIndex(d, "fuzz", len(mutated["info"]), mutated["line"])
 		}()
 		if err != nil || ix == nil {
 			return

@@ -181,6 +181,15 @@ func hasDWARF(f *elf.File) bool {
 	return false
 }
 
+// dwarfSuffix is what follows ".debug_" or GNU's ".zdebug_" in a DWARF
+// section's name ("info", "line"); ok is false for any other section.
+func dwarfSuffix(name string) (suffix string, ok bool) {
+	if s, ok := strings.CutPrefix(name, ".debug_"); ok {
+		return s, true
+	}
+	return strings.CutPrefix(name, ".zdebug_")
+}
+
 // loadDWARF builds a dwarf.Data from f's .debug_* sections the way
 // debug/elf's File.DWARF does, but takes uncompressed sections straight
 // from the memory-mapped file (a Rust debug build has hundreds of MB of
@@ -203,13 +212,8 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte, budget *inflateBudge
 	seen := map[string]bool{}
 	var inflated int64
 	for _, s := range f.Sections {
-		var suffix string
-		switch {
-		case strings.HasPrefix(s.Name, ".debug_"):
-			suffix = s.Name[len(".debug_"):]
-		case strings.HasPrefix(s.Name, ".zdebug_"):
-			suffix = s.Name[len(".zdebug_"):]
-		default:
+		suffix, isDWARF := dwarfSuffix(s.Name)
+		if !isDWARF {
 			continue
 		}
 		if s.Type == elf.SHT_NOBITS || !dwarfSectionsUsed[suffix] || seen[suffix] {

@@ -3,6 +3,7 @@ package symbolize
 import (
 	"debug/elf"
 	"encoding/binary"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -162,23 +163,13 @@ func dwarfSections(tb testing.TB, name string) map[string][]byte {
 // allocation the input sized. The input is .debug_info's length (4 bytes),
 // .debug_info, then .debug_line.
 func FuzzDWARF(f *testing.F) {
-	sec := dwarfSections(f, "c-inline")
-	seed := binary.LittleEndian.AppendUint32(nil, uint32(len(sec["info"])))
-	f.Add(append(append(seed, sec["info"]...), sec["line"]...))
+	sec := seedInfoLine(f, "c-inline")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) < 4 {
+		mutated, ok := withInfoLine(sec, data)
+		if !ok {
 			return
 		}
-		n := uint64(binary.LittleEndian.Uint32(data))
-		if n > uint64(len(data)-4) {
-			return
-		}
-		info, line := data[4:4+n], data[4+n:]
-		mutated := map[string][]byte{}
-		for k, v := range sec {
-			mutated[k] = v
-		}
-		mutated["info"], mutated["line"] = info, line
+		info, line := mutated["info"], mutated["line"]
 		d, err := newDWARFData(mutated)
 		if err != nil {
 			return
@@ -234,4 +225,29 @@ func TestSourceInFile(t *testing.T) {
 	if !sawInline {
 		t.Error("no address of main has sort_twice (main.c:18) inlined at main.c:30")
 	}
+}
+
+// seedInfoLine reads a fixture's DWARF sections and seeds f with the input
+// the DWARF fuzz targets take: .debug_info's length (4 bytes), .debug_info,
+// then .debug_line.
+func seedInfoLine(f *testing.F, fixture string) map[string][]byte {
+	sec := dwarfSections(f, fixture)
+	seed := binary.LittleEndian.AppendUint32(nil, uint32(len(sec["info"])))
+	f.Add(append(append(seed, sec["info"]...), sec["line"]...))
+	return sec
+}
+
+// withInfoLine is sec with .debug_info and .debug_line taken from a fuzz
+// input; ok is false for an input too short for its length.
+func withInfoLine(sec map[string][]byte, data []byte) (map[string][]byte, bool) {
+	if len(data) < 4 {
+		return nil, false
+	}
+	n := uint64(binary.LittleEndian.Uint32(data))
+	if n > uint64(len(data)-4) {
+		return nil, false
+	}
+	mutated := maps.Clone(sec)
+	mutated["info"], mutated["line"] = data[4:4+n], data[4+n:]
+	return mutated, true
 }

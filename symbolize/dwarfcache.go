@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strconv"
-	"syscall"
 
 	"github.com/coreview/coreview/internal/diskcache"
 	"github.com/coreview/coreview/internal/safefile"
@@ -27,20 +25,11 @@ const dwarfCacheVersion = "dwarf-lazy 1"
 
 // dwarfCacheKey is the key of fh's entry, "" when its identity is unknown.
 func dwarfCacheKey(fh *os.File, path, buildID string) string {
-	if fh == nil {
+	id := fileIdentity(fh, path)
+	if id == "" {
 		return ""
 	}
-	fi, err := fh.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return ""
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return ""
-	}
-	return diskcache.Key(dwarfCacheVersion, buildID, path,
-		strconv.FormatUint(st.Dev, 10), strconv.FormatUint(st.Ino, 10),
-		strconv.FormatInt(fi.Size(), 10), strconv.FormatInt(fi.ModTime().UnixNano(), 10))
+	return diskcache.Key(dwarfCacheVersion, buildID, id)
 }
 
 // cachedSection is what an entry holds of one section: its inflated size

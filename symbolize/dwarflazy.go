@@ -641,13 +641,8 @@ func openLazyDWARF(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []b
 	var aranges *elf.Section
 	byName := map[string]*elf.Section{}
 	for _, s := range f.Sections {
-		var suffix string
-		switch {
-		case strings.HasPrefix(s.Name, ".debug_"):
-			suffix = s.Name[len(".debug_"):]
-		case strings.HasPrefix(s.Name, ".zdebug_"):
-			suffix = s.Name[len(".zdebug_"):]
-		default:
+		suffix, isDWARF := dwarfSuffix(s.Name)
+		if !isDWARF {
 			continue
 		}
 		if s.Type == elf.SHT_NOBITS {
@@ -747,7 +742,7 @@ func openLazyIndex(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []b
 	var claimed int64
 	seen := map[string]bool{}
 	for _, s := range f.Sections {
-		if (strings.HasPrefix(s.Name, ".debug_") || strings.HasPrefix(s.Name, ".zdebug_")) && !seen[s.Name] {
+		if _, isDWARF := dwarfSuffix(s.Name); isDWARF && !seen[s.Name] {
 			seen[s.Name] = true
 			claimed += inflatedSize(s)
 		}

@@ -99,14 +99,7 @@ func (st *symtab) rawName(s sym) []byte {
 }
 
 func (st *symtab) nameBytes(s sym) []byte {
-	if int(s.tab) >= len(st.strtabs) {
-		return nil
-	}
-	t := st.strtabs[s.tab]
-	if uint64(s.name) >= uint64(len(t)) {
-		return nil
-	}
-	b := t[s.name:]
+	b := st.rawName(s)
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		b = b[:i]
 	}

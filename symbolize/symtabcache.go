@@ -97,10 +97,7 @@ func (st *symtab) funcAt(i int) sym {
 func (st *symtab) allFuncs() []sym {
 	st.decodeOnce.Do(func() {
 		if st.encFuncs != nil {
-			st.funcs = make([]sym, len(st.encFuncs)/symSize)
-			for i := range st.funcs {
-				st.funcs[i] = decodeSym(st.encFuncs[i*symSize:])
-			}
+			st.funcs = decodeEntries(st.encFuncs)
 		}
 	})
 	return st.funcs
@@ -139,23 +136,20 @@ func checkSyms(b []byte, strtabs [][]byte) (entries, rest []byte, ok bool) {
 // decodeSyms reads what encodeSyms wrote, each name checked against its
 // string table; ok is false for anything else.
 func decodeSyms(b []byte, strtabs [][]byte) (syms []sym, rest []byte, ok bool) {
-	if len(b) < 4 {
+	entries, rest, ok := checkSyms(b, strtabs)
+	if !ok {
 		return nil, nil, false
 	}
-	n := binary.LittleEndian.Uint32(b)
-	b = b[4:]
-	if uint64(n)*symSize > uint64(len(b)) || n > maxSymbols {
-		return nil, nil, false
-	}
-	syms = make([]sym, n)
+	return decodeEntries(entries), rest, true
+}
+
+// decodeEntries decodes entries checkSyms has checked.
+func decodeEntries(entries []byte) []sym {
+	syms := make([]sym, len(entries)/symSize)
 	for i := range syms {
-		s := decodeSym(b[i*symSize:])
-		if int(s.tab) >= len(strtabs) || uint64(s.name) >= uint64(len(strtabs[s.tab])) {
-			return nil, nil, false
-		}
-		syms[i] = s
+		syms[i] = decodeSym(entries[i*symSize:])
 	}
-	return syms, b[int(n)*symSize:], true
+	return syms
 }
 
 // cachedSymtab returns the index stored under key for string tables

@@ -222,20 +222,12 @@ func findMessage(mem Memory, sp Space, words []uint64, lo, hi uint64) string {
 			if !mallocSized(mem, ptr, capacity) {
 				continue
 			}
-			b := make([]byte, n)
-			if _, err := mem.ReadAt(b, ptr); err != nil || !isText(b, true) {
-				continue
+			if m, ok := readText(mem, ptr, n); ok {
+				found[m] = true
 			}
-			found[string(b)] = true
 		}
 	}
-	if len(found) != 1 {
-		return ""
-	}
-	for m := range found {
-		return m
-	}
-	return ""
+	return onlyOne(found)
 }
 
 // staticMessage finds a literal message (panic!("…"), which std does not
@@ -276,12 +268,25 @@ func staticMessage(mem Memory, sp Space, words []uint64) string {
 		if !ok1 || !ok2 || n == 0 || n > maxMessage || !sp.ReadOnlyData(ptr) || !sp.ReadOnlyData(ptr+n-1) {
 			continue
 		}
-		b := make([]byte, n)
-		if _, err := mem.ReadAt(b, ptr); err != nil || !isText(b, true) {
-			continue
+		if m, ok := readText(mem, ptr, n); ok {
+			found[m] = true
 		}
-		found[string(b)] = true
 	}
+	return onlyOne(found)
+}
+
+// readText reads the n bytes at ptr when they are text (isText).
+func readText(mem Memory, ptr, n uint64) (string, bool) {
+	b := make([]byte, n)
+	if _, err := mem.ReadAt(b, ptr); err != nil || !isText(b, true) {
+		return "", false
+	}
+	return string(b), true
+}
+
+// onlyOne is the message when exactly one was found, else "": two
+// candidates that differ are no answer.
+func onlyOne(found map[string]bool) string {
 	if len(found) != 1 {
 		return ""
 	}

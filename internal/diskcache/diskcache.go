@@ -95,17 +95,17 @@ func (c *Cache) path(key string) string {
 
 // Entry layout: magic, key length (u32), key, data length (u64), data,
 // CRC-32C of everything before it (u32); little-endian.
-func header(key string, data []byte) []byte {
+func header(key string, n int64) []byte {
 	b := make([]byte, 0, len(magic)+4+len(key)+8)
 	b = append(b, magic...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(key)))
 	b = append(b, key...)
-	return binary.LittleEndian.AppendUint64(b, uint64(len(data)))
+	return binary.LittleEndian.AppendUint64(b, uint64(n))
 }
 
 // encode is the whole entry for key and data, in one buffer (tests).
 func encode(key string, data []byte) []byte {
-	b := append(header(key, data), data...)
+	b := append(header(key, int64(len(data))), data...)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
@@ -201,47 +201,15 @@ func (c *Cache) Close() {
 // cap. Errors are returned for the caller to ignore or report: a cache that
 // cannot be written only costs time.
 func (c *Cache) Put(key string, data []byte) error {
-	if c == nil {
-		return nil
-	}
-	if len(data) > maxEntry {
-		return fmt.Errorf("diskcache: %d bytes, more than an entry may hold", len(data))
-	}
-	if err := os.MkdirAll(c.dir, 0o700); err != nil {
-		return fmt.Errorf("diskcache: %w", err)
-	}
-	f, err := os.CreateTemp(c.dir, tmpPrefix+"*")
-	if err != nil {
-		return fmt.Errorf("diskcache: %w", err)
-	}
-	// Written in pieces, not copied into one buffer: an entry can be
-	// megabytes.
-	h := header(key, data)
-	sum := crc32.Update(crc32.Checksum(h, castagnoli), castagnoli, data)
-	var werr error
-	for _, part := range [][]byte{h, data, binary.LittleEndian.AppendUint32(nil, sum)} {
-		if werr == nil {
-			_, werr = f.Write(part)
-		}
-	}
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), c.path(key))
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("diskcache: %w", werr)
-	}
-	c.trim()
-	return nil
+	return c.PutStream(key, int64(len(data)), func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }
 
 // PutStream stores under key the n bytes fill writes, without holding
 // them in memory: the entry is written through a buffer as fill produces
-// it, then renamed into place as Put does. Fewer or more than n bytes is an
+// it, then renamed into place. Fewer or more than n bytes is an
 // error, and nothing is stored.
 func (c *Cache) PutStream(key string, n int64, fill func(w io.Writer) error) error {
 	if c == nil {
@@ -260,9 +228,7 @@ func (c *Cache) PutStream(key string, n int64, fill func(w io.Writer) error) err
 	bw := bufio.NewWriterSize(f, 64<<10)
 	sum := crc32.New(castagnoli)
 	cw := &countWriter{w: io.MultiWriter(bw, sum)}
-	b := append([]byte(magic), binary.LittleEndian.AppendUint32(nil, uint32(len(key)))...)
-	b = append(b, key...)
-	_, werr := cw.Write(binary.LittleEndian.AppendUint64(b, uint64(n)))
+	_, werr := cw.Write(header(key, n))
 	start := cw.n
 	if werr == nil {
 		werr = fill(cw)
