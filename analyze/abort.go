@@ -309,7 +309,8 @@ func (a *analysis) cxxException() (cxxexception.Exception, bool) {
 		return cxxexception.Exception{}, false
 	}
 	var values []uint64
-	for h := range inputHolders(a.s.Mem, ct.core, ct.stack) {
+	var cut bool
+	for h := range inputHolders(a.s.Mem, ct.core, ct.stack, &cut) {
 		values = append(values, h.Values...)
 	}
 	return cxxexception.Find(a.s.Mem, values)

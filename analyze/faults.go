@@ -84,12 +84,23 @@ func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 			dsi, dsi2 := si.Addr-rsi, si.Addr-rdi
 			if dsi < dsi2 {
 				acc.Operation, acc.Operand = "read", fmt.Sprintf("[rsi] with rsi = %#x", rsi)
+				acc.Base, acc.Pointer = "rsi", rsi
 			} else {
 				acc.Operation, acc.Operand = "write", fmt.Sprintf("[rdi] with rdi = %#x", rdi)
+				acc.Base, acc.Pointer = "rdi", rdi
 			}
 		}
 		if ok && acc.Operand == "" {
-			_, _, acc.Operand, _ = x86.OperandWords(inst, &regs, f0.PC)
+			var m x86asm.Mem
+			_, m, acc.Operand, _ = x86.OperandWords(inst, &regs, f0.PC)
+			if acc.Operand != "" && m.Base != 0 && m.Base != x86asm.RIP {
+				// The base register is the pointer the code followed:
+				// null when the displacement or index made the address,
+				// the small value itself when the pointer held it.
+				if v, ok := x86.RegValue(&regs, m.Base); ok {
+					acc.Base, acc.Pointer = x86.RegName(m.Base), v
+				}
+			}
 		}
 		m := c.Mapping(si.Addr)
 		switch {

@@ -61,7 +61,7 @@ func (a *analysis) crashSite() {
 	for _, in := range found {
 		ri := report.Input{Size: in.Size, Offset: in.Offset, Line: in.Line, Column: in.Column,
 			Excerpt: inputs.Escape(in.Excerpt), Address: report.Addr(in.Address), Start: report.Addr(in.Start),
-			Source: string(in.Source), HeldBy: in.Holder.HeldBy(), Frame: in.Holder.Frame, Frames: in.Frames}
+			Source: string(in.Source), HeldBy: in.Holder.HeldBy(), Frame: in.Holder.Frame, Frames: in.Frames, FramesAtLeast: in.FramesCut}
 		if in.File != "" {
 			f := in.File
 			ri.File = &f
@@ -91,7 +91,12 @@ func (a *analysis) inputsOf(t *corefile.Thread, st *stackmap.Stack) []inputs.Inp
 	open, closeData := s.inputFileOpener()
 	defer closeData()
 	mem := s.Core.Memory(open)
-	return inputs.Find(mem, a.inputRegions(), inputHolders(mem, t, st), files)
+	cut := false
+	found := inputs.Find(mem, a.inputRegions(), inputHolders(mem, t, st, &cut), files)
+	for i := range found {
+		found[i].FramesCut = cut
+	}
+	return found
 }
 
 // startInputs begins the input search of the crashed thread t, whose
@@ -146,7 +151,11 @@ func (s *Session) takeInputs() (found []inputs.Input, ok bool) {
 // each outer frame (those that differ from the frame below's), then each
 // frame's stack slots from its SP up to its CFA. They are yielded, not
 // collected: on a 10,599-frame recursion a slice of them was 18 MB.
-func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) iter.Seq[inputs.Held] {
+//
+// *cut is set when a cap stopped the walk before the outermost frame's
+// values: the frames holding a pointer are then counted from fewer than
+// all of them.
+func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack, cut *bool) iter.Seq[inputs.Held] {
 	return func(yield func(inputs.Held) bool) {
 		budget := inputSlotBytes
 		var slot [inputFrameSlots]byte
@@ -173,6 +182,7 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) ite
 				}
 				if ok && r != stackmap.RSP {
 					if n++; n > maxInputHolders {
+						*cut = true
 						return
 					}
 					one[0] = v
@@ -182,7 +192,11 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) ite
 				}
 			}
 			prev = cur
-			if budget <= 0 || f.CFA <= f.SP {
+			if f.CFA <= f.SP {
+				continue
+			}
+			if budget <= 0 {
+				*cut = true
 				continue
 			}
 			k := min(int(f.CFA-f.SP), inputFrameSlots, budget)
@@ -192,7 +206,11 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack) ite
 			for j := range k {
 				words[j] = le64(slot[8*j:])
 			}
-			if n += k; k > 0 && !yield(inputs.Held{Frame: i, Where: "stack slot", Values: words[:k]}) || n >= maxInputHolders {
+			if n += k; k > 0 && !yield(inputs.Held{Frame: i, Where: "stack slot", Values: words[:k]}) {
+				return
+			}
+			if n >= maxInputHolders {
+				*cut = i < len(st.Frames)-1
 				return
 			}
 		}

@@ -81,6 +81,12 @@ func main() {
 `
 )
 
+// overflowAtCallC recurses without end through a function whose frame
+// is 16 bytes at -O1 (the return address and push rbx).
+const overflowAtCallC = `__attribute__((noinline)) int down(int n) { if (n < 0) return 0; return down(n + 1) + n; }
+int main(int argc, char **argv) { (void)argv; return down(argc); }
+`
+
 // crashJava reads address 0 through sun.misc.Unsafe: the JVM's SIGSEGV
 // handler writes hs_err_pid*.log and ends in os::abort.
 const crashJava = `public class Crash {
@@ -356,6 +362,41 @@ var liveClasses = []liveClass{
 		firstKind(t, r, report.KindNullDereference)
 		noKind(t, r, report.KindEarlyInit)
 	}},
+	// overflowAtCallC's down has a 16-byte frame (push rbx, and the
+	// return address), so at some call the stack pointer sits exactly at
+	// the stack's lowest byte: the frame fit, and the call's return
+	// address is what falls into the gap.
+	{name: "overflow-at-call", noGDB: "65,000 frames: gdb takes minutes", make: func(t *testing.T, dir string) (string, string, int) {
+		prog := testfixture.BuildC(t, "gcc", dir, "atcall", overflowAtCallC, "-g", "-O1")
+		// A 1 MiB stack: 65,000 frames, not 500,000.
+		core, _ := testfixture.Run(t, dir, nil, "prlimit", "--stack=1048576", prog)
+		return core, prog, 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindStackOverflow)
+		so := d.StackOverflow
+		if so.SP != so.Stack.Start || so.Remaining < so.Frame.Size || so.SP-so.FaultAddress != 8 {
+			t.Fatalf("sp %#x stack start %#x fault %#x, %d bytes left for a %d-byte frame: not the case this class makes", uint64(so.SP), uint64(so.Stack.Start), uint64(so.FaultAddress), so.Remaining, so.Frame.Size)
+		}
+		text := strings.Join(d.Explanation, "\n")
+		if strings.Contains(text, "needed a 16-byte frame") || !strings.Contains(text, "down's 16-byte frame fit in the 16 bytes left") || !strings.Contains(text, "a push or a call of its own") {
+			t.Errorf("explanation %q: the frame fit, the call below it faulted", d.Explanation)
+		}
+	}},
+	// unpack "p" takes the packed integer 1 for a char pointer: strlen
+	// reads address 0x1 through a register that holds 0x1, not through a
+	// null pointer plus a field offset.
+	{name: "perl-small-pointer", make: func(t *testing.T, dir string) (string, string, int) {
+		core, _ := testfixture.Run(t, dir, nil, "perl", "-e", `unpack("p", pack("Q", 1))`)
+		return core, exePath(t, "perl"), 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		d := firstKind(t, r, report.KindNullDereference)
+		if !strings.Contains(d.Summary, "dereferenced a pointer into the null page") || !strings.Contains(d.Summary, "= 0x1, which is not null") || strings.Contains(d.Summary, "a field of a null struct") {
+			t.Errorf("summary %q: the pointer held 0x1 itself", d.Summary)
+		}
+		if strings.Contains(d.Access.Where, "null pointer") {
+			t.Errorf("where %q: the address alone does not say a null pointer made it", d.Access.Where)
+		}
+	}},
 	{name: "python-faulthandler", make: python(nil, "-X", "faulthandler", "-c", "import ctypes; ctypes.string_at(0)"), sameBug: "python-null",
 		check: func(t *testing.T, r *report.Report, _ int) {
 			d := firstKind(t, r, report.KindNullDereference)
@@ -410,6 +451,42 @@ var liveClasses = []liveClass{
 		noKind(t, r, report.KindEarlyInit)
 		if d.AbortInfo.Cause != "abort-call" || d.AbortInfo.Caller == nil || !strings.HasPrefix(d.AbortInfo.Caller.Function, "node::Abort") {
 			t.Errorf("cause %s caller %+v", d.AbortInfo.Cause, d.AbortInfo.Caller)
+		}
+	}},
+	// json.load of a file named on the command line overflows the 8 MiB
+	// main stack: the command line sits more than 4 MiB above the stack's
+	// lowest byte, and the recursion reads the file's text.
+	{name: "python-json-file", noGDB: "65,000 frames: gdb takes minutes", make: func(t *testing.T, dir string) (string, string, int) {
+		file := filepath.Join(dir, "deep.json")
+		if err := os.WriteFile(file, []byte(strings.Repeat("[", 200000)+strings.Repeat("]", 200000)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		core, _ := testfixture.Run(t, dir, nil, "python3", "-c", "import json, sys; sys.setrecursionlimit(10**7); json.load(open(sys.argv[1]))", file)
+		return core, "", 0
+	}, check: func(t *testing.T, r *report.Report, _ int) {
+		firstKind(t, r, report.KindStackOverflow)
+		if n := len(r.Process.Args); n != 4 || !strings.HasSuffix(r.Process.Args[n-1], "/deep.json") {
+			t.Errorf("args %q: the command line was not read from the stack", r.Process.Args)
+		}
+		if len(r.Inputs) == 0 || r.Inputs[0].File == nil || !strings.HasSuffix(*r.Inputs[0].File, "/deep.json") || r.Inputs[0].Size != 400000 {
+			t.Errorf("inputs %+v: the recursion read deep.json", r.Inputs)
+		}
+	}},
+	// The same recursion on a string in memory: 65,000 frames of 128
+	// bytes hold pointers into it, and the search reads only the
+	// innermost 4 MiB of their slots, so the count it gives is a floor.
+	{name: "python-json-string", noGDB: "65,000 frames: gdb takes minutes", make: python(nil, "-c", `
+import json, sys
+sys.setrecursionlimit(10**7)
+json.loads("[" * 200000 + "]" * 200000)
+`), check: func(t *testing.T, r *report.Report, _ int) {
+		firstKind(t, r, report.KindStackOverflow)
+		if len(r.Inputs) == 0 || r.Inputs[0].File != nil || r.Inputs[0].Size != 400000 {
+			t.Fatalf("inputs %+v: the recursion read the 400,000-byte string", r.Inputs)
+		}
+		in := r.Inputs[0]
+		if w := in.Words(true); in.Frames < 65000 && !strings.Contains(w, "at least "+report.Commas(in.Frames)+" frames hold") {
+			t.Errorf("%q: %d frames counted of about 65,000 that hold pointers, said as if all", w, in.Frames)
 		}
 	}},
 	{name: "python-deep-json", noGDB: "150,000 frames: gdb takes minutes", make: python(nil, "-c", `

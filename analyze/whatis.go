@@ -100,7 +100,9 @@ func (mm *memoryMap) describe(addr uint64) string {
 		if addr == 0 {
 			return "(the null pointer)"
 		}
-		return fmt.Sprintf("in the null page: a null pointer plus %#x (vm.mmap_min_addr keeps the first 64 KiB unmapped)", addr)
+		// Only the address: whether a null pointer plus an offset made
+		// it or the pointer held it is the instruction's to say.
+		return fmt.Sprintf("in the null page, %#x above address 0 (vm.mmap_min_addr keeps the first 64 KiB unmapped)", addr)
 	}
 	i := sort.Search(len(c.Mappings), func(i int) bool { return c.Mappings[i].Start > addr })
 	switch {

@@ -109,6 +109,10 @@ type Input struct {
 	Frame  int    `json:"frame"`
 	// Frames counts the frames holding pointers into the buffer.
 	Frames int `json:"frames"`
+	// FramesAtLeast says the search for pointers stopped before the
+	// outermost frame (it reads the innermost 4 MiB of stack), so more
+	// frames than Frames may hold some. Not in the JSON.
+	FramesAtLeast bool `json:"-"`
 }
 
 // Words says what the input is in words, up to the excerpt the
@@ -135,8 +139,12 @@ func (in *Input) Words(recursion bool) string {
 	if in.Frames == 1 {
 		frames = "1 frame holds"
 	}
-	return fmt.Sprintf("%s's frames point into %s bytes of text %s that matches no file of its command line coreview could read (%s pointers into it): %s points at %s:",
-		who, Commas(int(in.Size)), where, frames, holder, pos)
+	cut := ""
+	if in.FramesAtLeast {
+		frames, cut = "at least "+frames, "; the search stopped short of the outermost frame"
+	}
+	return fmt.Sprintf("%s's frames point into %s bytes of text %s that matches no file of its command line coreview could read (%s pointers into it%s): %s points at %s:",
+		who, Commas(int(in.Size)), where, frames, cut, holder, pos)
 }
 
 // holderWords names where the pointer is held in a sentence: "frame #0's

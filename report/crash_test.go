@@ -41,6 +41,14 @@ func TestInputWords(t *testing.T) {
 	if got, want := in.Words(false), "The crashed thread's frames point into 40,025 bytes of text in anonymous memory that matches no file of its command line coreview could read (5,698 frames hold pointers into it): a stack slot of frame #1 points at byte 10,605:"; got != want {
 		t.Errorf("Words = %q, want %q", got, want)
 	}
+	// The search for pointers stopped before the outermost frame: the
+	// count is a lower bound (python's json recursion, 65,472 frames of
+	// which the innermost 4 MiB gave 32,768).
+	in.FramesAtLeast = true
+	if got, want := in.Words(true), "The recursion's frames point into 40,025 bytes of text in anonymous memory that matches no file of its command line coreview could read (at least 5,698 frames hold pointers into it; the search stopped short of the outermost frame): a stack slot of frame #1 points at byte 10,605:"; got != want {
+		t.Errorf("Words = %q, want %q", got, want)
+	}
+	in.FramesAtLeast = false
 	evil := "a\x1b[31mb"
 	in.File = &evil
 	if got := in.Words(false); got != "The crashed thread was reading a\\x1b[31mb (40,025 bytes): a stack slot of frame #1 points at byte 10,605:" {

@@ -228,8 +228,12 @@ type Access struct {
 	Divisor *Divisor `json:"-"`
 	// Pointer is, for a general-protection fault with a computed
 	// address, the pointer the operand used: its base register, or the
-	// address itself when the operand has no base.
+	// address itself when the operand has no base. For a page fault it is
+	// the base register's value when Base names it.
 	Pointer uint64 `json:"-"`
+	// Base names the page fault's base register ("rdi"), whose value is
+	// Pointer; "" when the operand has none or it was not decoded.
+	Base string `json:"-"`
 	// Handler names what turned the fault into the signal that killed
 	// the process, when a handler caught it and the process died of
 	// what the handler did next (an abort, a re-raise).

@@ -49,9 +49,15 @@ func (acc *Access) segv(kind Kind, tid int) (string, []string) {
 	var s string
 	switch {
 	case kind == KindNullDereference:
-		s = fmt.Sprintf("Thread %d dereferenced a null pointer: %s %s address %#x.", tid, at, verb(op), addr)
-		if addr != 0 {
-			s = strings.TrimSuffix(s, ".") + fmt.Sprintf(" (null + %#x: a field of a null struct pointer, or an index into a null array).", addr)
+		switch {
+		case acc.Base != "" && acc.Pointer != 0:
+			// The pointer itself held a small value: whether it was
+			// ever null is not in the registers.
+			s = fmt.Sprintf("Thread %d dereferenced a pointer into the null page: %s %s address %#x through %s = %#x, which is not null: a null pointer plus an offset added earlier, or a small integer used as a pointer.", tid, at, verb(op), addr, acc.Base, acc.Pointer)
+		case addr != 0:
+			s = fmt.Sprintf("Thread %d dereferenced a null pointer: %s %s address %#x (null + %#x: a field of a null struct pointer, or an index into a null array).", tid, at, verb(op), addr, addr)
+		default:
+			s = fmt.Sprintf("Thread %d dereferenced a null pointer: %s %s address %#x.", tid, at, verb(op), addr)
 		}
 	case kind == KindWriteToReadonly:
 		s = fmt.Sprintf("Thread %d wrote to read-only memory: %s wrote %#x, in %s.", tid, at, addr, acc.Mapping)

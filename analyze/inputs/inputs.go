@@ -106,6 +106,10 @@ type Input struct {
 	Source    Source
 	Holder    Holder // the innermost frame holding a pointer into it
 	Frames    int    // how many distinct frames hold pointers into it
+	// FramesCut says the holders' search stopped before the outermost
+	// frame (its byte budget), so Frames is a lower bound. The caller
+	// that capped the search sets it.
+	FramesCut bool
 	// Bound says how the buffer's start was found: "malloc chunk",
 	// "mapping", "NUL" or "text" (a non-text byte before it).
 	Bound string
