@@ -3,6 +3,10 @@ package report
 // Kind names a diagnosis; it selects which detail of a Diagnosis is set.
 type Kind string
 
+// EndOfStack is Thread.EndReason for a walk that reached the outermost
+// frame (stackmap.EndOfStack).
+const EndOfStack = "end of stack"
+
 // The diagnosis kinds, in the order of the README's table (the schema's
 // enum holds the same list).
 const (

@@ -44,24 +44,42 @@ func (r *Report) CrashStack(n int) []Location {
 // is skipped): a repeated function counts once, at its first frame. When
 // none is meaningful, the first frame stands alone.
 func (r *Report) meaningfulFrameIndices(n int) (t *Thread, idx []int, fallback bool) {
-	t = r.CrashedThread()
+	t, start := r.signatureThread()
+	if t == nil {
+		return t, nil, false
+	}
+	idx, fallback = r.meaningfulFrom(t, start, n)
+	return t, idx, fallback
+}
+
+// signatureThread returns the thread the signature is taken from (the
+// crashed one, or a snapshot's first) and the frame it starts at
+// (SignatureStart); nil when there is none or it has no frames.
+func (r *Report) signatureThread() (*Thread, int) {
+	t := r.CrashedThread()
 	if t == nil && r.Snapshot && len(r.Threads) > 0 {
 		// A snapshot's first thread is the one the writer stopped first
 		// (gcore's current thread).
 		t = &r.Threads[0]
 	}
 	if t == nil || len(t.Frames) == 0 {
-		return t, nil, false
+		return nil, 0
 	}
+	start := r.SignatureStart
+	if start < 0 || start >= len(t.Frames) {
+		start = 0
+	}
+	return t, start
+}
+
+// meaningfulFrom returns the indices of up to n meaningful frames of t
+// from frame start on; fallback when none is, with start alone.
+func (r *Report) meaningfulFrom(t *Thread, start, n int) (idx []int, fallback bool) {
 	// Start-up frames count only when the crash happened before main:
 	// an unrelocated pointer used after main was reached is not one.
 	early := false
 	for _, d := range r.Diagnosis {
 		early = early || d.Kind == KindEarlyInit
-	}
-	start := r.SignatureStart
-	if start < 0 || start >= len(t.Frames) {
-		start = 0
 	}
 	last, prevRaw, prevName := "", "", ""
 	inMachinery := unnamedInMachinery(t.Frames[start:])
@@ -98,9 +116,9 @@ func (r *Report) meaningfulFrameIndices(n int) (t *Thread, idx []int, fallback b
 	if len(idx) == 0 {
 		// Nothing named: the faulting frame's module is still a stable
 		// fact.
-		return t, []int{start}, true
+		return []int{start}, true
 	}
-	return t, idx, false
+	return idx, false
 }
 
 // signatureName is a meaningful frame's name in the signature: demangled

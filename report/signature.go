@@ -32,7 +32,8 @@ func IsRuntimeModule(name string) bool {
 // demangling), generic arguments and the compiler's clone marks (C++ "
 // [clone .cold]", C "[cold]": where a function was split or copied is the
 // compiler's choice, and can change between builds); consecutive repeats
-// of a function (a recursion) count once. The executable's name keeps two
+// of a function (a recursion) count once; a stack overflow through a
+// recursion starts at the recursion's entry instead (recursionEntry). The executable's name keeps two
 // programs dying in the same library apart. The signature holds no
 // addresses, so it is the same across ASLR runs, compressed and raw copies
 // of a core, and rebuilds of the same source when its frames are named.
@@ -53,10 +54,167 @@ func (r *Report) ComputeSignature() (string, string) {
 	if exe := r.exeName(); exe != "" {
 		parts = append(parts, "in "+exe)
 	}
-	frames := r.MeaningfulFrames(signatureFrames)
+	frames := r.signatureFrames()
 	sig := strings.Join(parts, " ") + ": " + strings.Join(frames, " ← ")
 	sum := sha256.Sum256([]byte(sig))
 	return sig, hex.EncodeToString(sum[:8])
+}
+
+// signatureFrames is MeaningfulFrames(signatureFrames), except for a
+// stack overflow through a recursion, whose frames start at the
+// recursion's entry (see recursionEntry).
+func (r *Report) signatureFrames() []string {
+	t, start := r.signatureThread()
+	if t == nil || len(r.Diagnosis) == 0 || r.Diagnosis[0].Kind != KindStackOverflow {
+		return r.MeaningfulFrames(signatureFrames)
+	}
+	if e, ok := recursionEntry(t, start); ok {
+		return r.framesFrom(t, e, signatureFrames)
+	}
+	return r.MeaningfulFrames(signatureFrames)
+}
+
+// framesFrom is MeaningfulFrames from frame start of thread t.
+func (r *Report) framesFrom(t *Thread, start, n int) []string {
+	idx, fallback := r.meaningfulFrom(t, start, n)
+	if fallback {
+		return []string{nameOr(t.Frames[idx[0]].Module, "??")}
+	}
+	frames := make([]string, 0, len(idx))
+	for _, i := range idx {
+		frames = append(frames, signatureName(&t.Frames[i]))
+	}
+	return frames
+}
+
+// Where recursionEntry looks for the recursion that ran a stack out: in
+// the innermost recursionWindow frames from the fault, a function with at
+// least minRecursion frames there.
+const (
+	recursionWindow = 4096
+	minRecursion    = 8
+)
+
+// frameKey names a frame for recursionEntry: its function, or, unnamed,
+// its module and offset.
+type frameKey struct {
+	fn, module string
+	off        Addr
+}
+
+func keyOf(f *Frame) frameKey {
+	if f.Function != "" {
+		return frameKey{fn: f.Function, module: f.Module}
+	}
+	return frameKey{module: f.Module, off: f.ModuleOffset}
+}
+
+// recursionEntry finds where the signature of a stack overflow through a
+// recursion starts. The frames above the recursion, and the point in its
+// cycle where the stack ran out, are chance: one run of a program that
+// recurses through scan_once_unicode dies in PyList_New, the next in
+// _PyObject_GC_Link inside it, a mutual recursion stops in either of its
+// functions, and the depth changes with the environment's size. The
+// recursion's entry is the same in every run: the outermost frame of a
+// function of the cycle, which the first call into the recursion made.
+// The signature starts one cycle inward from it, at the innermost frame
+// of the outermost cycle (for a function calling itself, the entry
+// itself), and goes outward: the cycle, then what called it.
+//
+// The cycle's functions are the one with the most frames among the
+// innermost recursionWindow (at least minRecursion of them; a single
+// large frame is no recursion, and its faulting frame is already the same
+// in every run) and those between its two outermost frames. Its entry is
+// found only on a stack walked to its end; a walk that stopped inside the
+// recursion has no entry to see, and the signature starts at the
+// innermost frame of the cycle's function whose name sorts first, one
+// point of the cycle that does not depend on where the stack ran out.
+func recursionEntry(t *Thread, start int) (int, bool) {
+	frames := t.Frames
+	counted := func(f *Frame) bool { return !f.Signal && f.Module != "" }
+	counts := map[frameKey]int{}
+	var top frameKey
+	best := 0
+	end := min(len(frames), start+recursionWindow)
+	for i := start; i < end; {
+		f := &frames[i]
+		if !counted(f) {
+			i++
+			continue
+		}
+		k := keyOf(f)
+		j := i + 1
+		for j < end && keyOf(&frames[j]) == k {
+			j++
+		}
+		n := counts[k] + j - i
+		counts[k] = n
+		if n > best {
+			top, best = k, n
+		}
+		i = j
+	}
+	if best < minRecursion {
+		return 0, false
+	}
+	// occurrence returns the next frame of key k from i in direction
+	// step, or -1.
+	occurrence := func(k frameKey, i, step int) int {
+		for ; i >= start && i < len(frames); i += step {
+			if counted(&frames[i]) && keyOf(&frames[i]) == k {
+				return i
+			}
+		}
+		return -1
+	}
+	if t.EndReason != EndOfStack {
+		// No entry: the innermost two frames of top bound one cycle.
+		first := occurrence(top, start, 1)
+		second := occurrence(top, first+1, 1)
+		if second < 0 {
+			return first, true
+		}
+		least, at := top, first
+		for i := first + 1; i < second; i++ {
+			if counted(&frames[i]) && keyLess(keyOf(&frames[i]), least) {
+				least, at = keyOf(&frames[i]), i
+			}
+		}
+		return at, true
+	}
+	outer := occurrence(top, len(frames)-1, -1)
+	inner := occurrence(top, outer-1, -1)
+	if inner < 0 {
+		return outer, true
+	}
+	cycle := map[frameKey]bool{}
+	for i := inner; i <= outer; i++ {
+		if counted(&frames[i]) {
+			cycle[keyOf(&frames[i])] = true
+		}
+	}
+	entry := outer
+	for i := len(frames) - 1; i > outer; i-- {
+		if counted(&frames[i]) && cycle[keyOf(&frames[i])] {
+			entry = i
+			break
+		}
+	}
+	prev := occurrence(keyOf(&frames[entry]), entry-1, -1)
+	if prev < 0 {
+		return entry, true
+	}
+	return prev + 1, true
+}
+
+func keyLess(a, b frameKey) bool {
+	if a.fn != b.fn {
+		return a.fn < b.fn
+	}
+	if a.module != b.module {
+		return a.module < b.module
+	}
+	return a.off < b.off
 }
 
 // exeName is the executable's file name, or the command name when the
@@ -139,17 +297,11 @@ func stripGenerics(name string) string {
 // MeaningfulFrames returns up to n names from the crashed thread's stack
 // for the signature (see ComputeSignature for what is skipped).
 func (r *Report) MeaningfulFrames(n int) []string {
-	t, idx, fallback := r.meaningfulFrameIndices(n)
-	if fallback {
-		// Nothing meaningful: the module of the faulting frame is still a
-		// stable fact.
-		return []string{nameOr(t.Frames[idx[0]].Module, "??")}
+	t, start := r.signatureThread()
+	if t == nil {
+		return nil
 	}
-	var frames []string
-	for _, i := range idx {
-		frames = append(frames, signatureName(&t.Frames[i]))
-	}
-	return frames
+	return r.framesFrom(t, start, n)
 }
 
 // unnamedInMachinery marks the frames without a name that lie between two

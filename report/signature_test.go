@@ -144,3 +144,75 @@ func TestSignatureUnnamedMachinery(t *testing.T) {
 		t.Errorf("signature %q", sig)
 	}
 }
+
+// TestSignatureRecursionEntry: a stack overflow through a recursion is
+// signed from the recursion's entry outward, so the frames above the
+// recursion and the point of the cycle where the stack ran out, which
+// change from run to run, do not change it (python's json scanner died
+// in PyList_New in one run and in _PyObject_GC_Link inside it in the
+// next, and two different programs once shared a hash that way).
+func TestSignatureRecursionEntry(t *testing.T) {
+	fn := func(name string) Frame { return Frame{Function: name, Module: "prog"} }
+	sign := func(kind Kind, end string, leaf []string, cycle []string, depth int, outer ...string) string {
+		var frames []Frame
+		for _, n := range leaf {
+			frames = append(frames, fn(n))
+		}
+		for i := 0; i < depth; i++ {
+			frames = append(frames, fn(cycle[i%len(cycle)]))
+		}
+		for _, n := range outer {
+			frames = append(frames, fn(n))
+		}
+		r := &Report{Process: Process{Exe: "/bin/prog"}, Signal: &Signal{Name: "SIGSEGV"}, Diagnosis: []Diagnosis{{Kind: kind}},
+			Threads: []Thread{{Crashed: true, EndReason: end, Frames: frames}}}
+		sig, _ := r.ComputeSignature()
+		return sig
+	}
+	const overflow = KindStackOverflow
+	// A function calling itself, dying in different callees at
+	// different depths.
+	direct := "SIGSEGV stack-overflow in prog: scan ← scanner_call ← eval ← main"
+	for _, leaf := range [][]string{nil, {"PyList_New"}, {"gc_link", "gc_new", "PyList_New"}} {
+		for _, depth := range []int{9, 4000, 65000} {
+			if got := sign(overflow, EndOfStack, leaf, []string{"scan"}, depth, "scanner_call", "eval", "main"); got != direct {
+				t.Errorf("leaf %q, depth %d: %q, want %q", leaf, depth, got, direct)
+			}
+		}
+	}
+	// Two functions calling each other: the cycle as entered (main
+	// called parse_expr), whichever of them the stack ran out in.
+	mutual := "SIGSEGV stack-overflow in prog: parse_primary ← parse_expr ← main"
+	for _, phase := range [][]string{{"parse_primary", "parse_expr"}, {"parse_expr", "parse_primary"}} {
+		for _, depth := range []int{5000, 5001} {
+			cycle := phase
+			if depth%2 == 0 && phase[0] == "parse_expr" || depth%2 == 1 && phase[0] == "parse_primary" {
+				continue // the outermost frame must be parse_expr, main's callee
+			}
+			if got := sign(overflow, EndOfStack, []string{"malloc_hook"}, cycle, depth, "main"); got != mutual {
+				t.Errorf("phase %q, depth %d: %q, want %q", phase, depth, got, mutual)
+			}
+		}
+	}
+	// A walk that stopped inside the recursion shows no entry: the
+	// cycle from its function whose name sorts first.
+	cut := "SIGSEGV stack-overflow in prog: a ← c ← b ← a ← c"
+	for _, phase := range [][]string{{"a", "c", "b"}, {"c", "b", "a"}, {"b", "a", "c"}} {
+		if got := sign(overflow, "unreadable memory", []string{"leaf"}, phase, 3000); got != cut {
+			t.Errorf("cut walk, phase %q: %q, want %q", phase, got, cut)
+		}
+	}
+	// A different entry is a different signature.
+	if got := sign(overflow, EndOfStack, nil, []string{"scan"}, 100, "other_caller", "main"); got == direct {
+		t.Errorf("a recursion entered from other_caller signed as %q", got)
+	}
+	// One large frame is no recursion: the faulting frame, as before.
+	if got, want := sign(overflow, EndOfStack, nil, []string{"big"}, 1, "run", "main"), "SIGSEGV stack-overflow in prog: big ← run ← main"; got != want {
+		t.Errorf("one large frame: %q, want %q", got, want)
+	}
+	// Only a stack overflow: a null pointer read in a recursion is
+	// signed where it was read.
+	if got, want := sign(KindNullDereference, EndOfStack, []string{"strlen_like"}, []string{"walk"}, 50, "main"), "SIGSEGV null-dereference in prog: strlen_like ← walk ← main"; got != want {
+		t.Errorf("null dereference: %q, want %q", got, want)
+	}
+}
