@@ -217,6 +217,22 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 					u.funcs[cur] = fc
 				}
 			}
+			// Its children are the call's parameters.
+			if e.Children {
+				r.SkipChildren()
+			}
+			continue
+		case dwarf.TagInlinedSubroutine, dwarf.TagLexDwarfBlock, dwarf.TagTryDwarfBlock, dwarf.TagCatchDwarfBlock,
+			dwarf.TagNamespace, dwarf.TagModule:
+		default:
+			// Types, variables, parameters, labels: no call sites inside,
+			// as gdb's read_func_scope finds them only in the scopes
+			// above. Their subtrees are most of a unit's DIEs (a C
+			// unit's types; every call's parameters).
+			if e.Children {
+				r.SkipChildren()
+			}
+			continue
 		}
 		if e.Children {
 			stack = append(stack, cur)
