@@ -205,6 +205,15 @@ func threadRegs(t *corefile.Thread) stackmap.Regs {
 func (s *Session) unwindAll() []*stackmap.Stack {
 	threads := s.Core.Threads
 	out := make([]*stackmap.Stack, len(threads))
+	if s.Opts.Debuginfod == nil {
+		// (A debug file debuginfod fetches later replaces what this
+		// would read.)
+		s.loads.Add(1)
+		go func() {
+			defer s.loads.Done()
+			s.prefetchSource(threads)
+		}()
+	}
 	seen := map[*symbolize.Module]bool{}
 	for _, t := range threads {
 		regs := threadRegs(t)
@@ -257,6 +266,38 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 	}
 	return out
 }
+
+// prefetchSource walks the top prefetchFrames frames of each thread, at
+// most prefetchTotal in all, and decodes the DWARF units that hold them
+// that need no inflating (symbolize.Table.PrefetchSource), beside the
+// crashed thread's walk: the other threads' stacks end in the same
+// start_thread and clone3 as the crashed one's, and wait in the same C
+// library calls. prepareSource, after the walks, does the rest.
+func (s *Session) prefetchSource(threads []*corefile.Thread) {
+	seen := map[uint64]bool{}
+	var pcs []uint64
+	total := 0
+	for _, t := range threads {
+		if total >= prefetchTotal {
+			break
+		}
+		st := stackmap.Unwind(s.Mem, s.code, threadRegs(t), stackmap.Options{Done: s.ctx.Done(), MaxFrames: prefetchFrames})
+		total += len(st.Frames)
+		for i := range st.Frames {
+			if pc := st.Frames[i].LookupPC(); !seen[pc] {
+				seen[pc] = true
+				pcs = append(pcs, pc)
+			}
+		}
+	}
+	s.Modules.PrefetchSource(pcs)
+}
+
+// The frames prefetchSource walks.
+const (
+	prefetchFrames = 64
+	prefetchTotal  = 1024
+)
 
 // Frame budgets of unwindAll: the crashed thread's walk may keep up to
 // maxCrashedFrames (an 8 MiB stack overflowed by 16-byte frames is 512Ki

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"github.com/coreview/coreview/internal/safefile"
@@ -74,11 +75,17 @@ type callSiteUnit struct {
 	funcs map[uint64]funcCalls // by entry (low_pc)
 }
 
-// callSiteCache holds the units read so far.
+// callSiteCache holds the units read so far, each read once: PrepareSource
+// reads them on its workers while another unit is read elsewhere.
 type callSiteCache struct {
 	mu    sync.Mutex
-	units map[dwarf.Offset]*callSiteUnit
-	errs  map[dwarf.Offset]error
+	units map[dwarf.Offset]*callSiteSlot
+}
+
+type callSiteSlot struct {
+	once sync.Once
+	u    *callSiteUnit
+	err  error
 }
 
 // CallSiteAt returns the call site whose return address is the link-time
@@ -131,27 +138,32 @@ func (m *Module) callSiteUnit(fileAddr uint64) (*callSiteUnit, error) {
 	}
 	c := &m.callSites
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if u, ok := c.units[off]; ok {
-		return u, nil
+	slot, ok := c.units[off]
+	if !ok {
+		if c.units == nil || len(c.units) >= maxCallSiteUnitsInMemory {
+			c.units = map[dwarf.Offset]*callSiteSlot{}
+		}
+		slot = &callSiteSlot{}
+		c.units[off] = slot
 	}
-	if err, ok := c.errs[off]; ok {
-		return nil, err
-	}
-	if c.units == nil {
-		c.units, c.errs = map[dwarf.Offset]*callSiteUnit{}, map[dwarf.Offset]error{}
-	}
-	if len(c.units) >= maxCallSiteUnitsInMemory {
-		clear(c.units)
-	}
-	u, err := ix.readCallSites(off)
-	if err != nil {
-		err = fmt.Errorf("symbolize: call sites of the unit at %#x in %s: %w", off, ix.path, err)
-		c.errs[off] = err
-		return nil, err
-	}
-	c.units[off] = u
-	return u, nil
+	c.mu.Unlock()
+	slot.once.Do(func() {
+		u, err := ix.readCallSites(off)
+		if err != nil {
+			err = fmt.Errorf("symbolize: call sites of the unit at %#x in %s: %w", off, ix.path, err)
+			u = nil
+		}
+		slot.u, slot.err = u, err
+	})
+	return slot.u, slot.err
+}
+
+// prefetchCallSites reads the call sites of the unit holding fileAddr on
+// a worker of PrepareSource; readCallSites turns a fault in a mapped file
+// that shrank into the unit's error.
+func (m *Module) prefetchCallSites(fileAddr uint64) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	m.callSiteUnit(fileAddr)
 }
 
 // readCallSites walks the unit at off: each subprogram with an address,

@@ -453,8 +453,21 @@ func (ix *dwarfIndex) unit(off dwarf.Offset) (*unitIndex, error) {
 // given link-time lookup addresses and decodes the units that hold them,
 // so that the Source calls that follow find them ready: inflating glibc's
 // compressed debug file and walking a Rust debug build's units overlap
-// instead of queueing. addrs are runtime addresses.
-func (t *Table) PrepareSource(addrs []uint64) {
+// instead of queueing. The units' call sites are read on the same
+// workers, for the tail-call frames. addrs are runtime addresses.
+func (t *Table) PrepareSource(addrs []uint64) { t.prepareSource(addrs, false) }
+
+// PrefetchSource is the part of PrepareSource that inflates nothing, for
+// the addresses known early (the other threads' frames and the top of the
+// crashed one's, while the crashed thread's walk goes on): the units the
+// persistent cache holds, and the DWARF that is not compressed. A unit of
+// a compressed file that is not cached waits for PrepareSource, which
+// inflates all of a file's units in one pass of its stream (a second pass
+// for a unit before the first one's last would inflate the section
+// whole). Nothing is written to the cache.
+func (t *Table) PrefetchSource(addrs []uint64) { t.prepareSource(addrs, true) }
+
+func (t *Table) prepareSource(addrs []uint64, early bool) {
 	byModule := map[*Module][]uint64{}
 	for _, a := range addrs {
 		if m := t.Module(a); m != nil {
@@ -496,22 +509,32 @@ func (t *Table) PrepareSource(addrs []uint64) {
 		}
 		seen := map[dwarf.Offset]bool{}
 		var offs []dwarf.Offset
+		var at []uint64 // an address in each of offs
 		for _, a := range fileAddrs {
 			off, ok := ix.unitFor(a)
 			if !ok || seen[off] {
 				continue
 			}
 			seen[off] = true
-			offs = append(offs, off)
+			offs, at = append(offs, off), append(at, a)
+		}
+		if early && ix.lazy != nil && !ix.lazy.cachedUnits(offs) {
+			continue
 		}
 		// A lazily read file inflates all of them in one pass first.
 		ix.want(offs)
-		for _, off := range offs {
-			units <- func() { ix.unit(off) }
+		for k, off := range offs {
+			units <- func() {
+				ix.unit(off)
+				m.prefetchCallSites(at[k])
+			}
 		}
 	}
 	close(units)
 	wg.Wait()
+	if early {
+		return
+	}
 	// What was inflated goes to the persistent cache, for the next run.
 	for m := range byModule {
 		if ix := m.dwarf; ix != nil && ix.lazy != nil {

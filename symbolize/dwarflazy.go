@@ -378,6 +378,26 @@ func (lz *lazyDWARF) want(offs []uint64) (*dwarf.Data, error) {
 	return lz.d, nil
 }
 
+// cachedUnits reports whether every unit at offs is read already or in
+// the persistent cache's entry, or .debug_info is not compressed: want
+// then inflates no .debug_info.
+func (lz *lazyDWARF) cachedUnits(offs []dwarf.Offset) bool {
+	lz.mu.Lock()
+	defer lz.mu.Unlock()
+	if lz.info.plain {
+		return true
+	}
+	for _, o := range offs {
+		if _, ok := lz.units[uint64(o)]; ok {
+			continue
+		}
+		if _, ok := lz.info.cached[uint64(o)]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 func containsUint(s []uint64, v uint64) bool {
 	for _, x := range s {
 		if x == v {
