@@ -145,7 +145,7 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 	// Every (pc, sp) walked, frame 0's included: a caller that repeats
 	// one is a loop in the saved registers, not a deeper frame.
 	var seen frameSet
-	var tramps trampMemo
+	var memo pcMemo
 	seen.add(cur.PC, cur.SP)
 	scanned := 0 // consecutive frames found by scanning
 	// returns caches returnSite per return address: a deep recursion
@@ -160,7 +160,7 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 			return s
 		default:
 		}
-		next, reason, detail := step(mem, code, &cur, frames.n == 0, &tramps)
+		next, reason, detail := step(mem, code, &cur, frames.n == 0, &memo)
 		frames.add(cur.Frame)
 		s.deltas.add(frames.n-1, &cur.Regs)
 		if frames.n >= limit && reason == "" {
@@ -202,11 +202,11 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 
 // step finds the caller of f. It fills f.CFA and f.Signal. On the last
 // frame it returns a reason.
-func step(mem Memory, code Code, f *walkFrame, innermost bool, tramps *trampMemo) (walkFrame, EndReason, string) {
+func step(mem Memory, code Code, f *walkFrame, innermost bool, memo *pcMemo) (walkFrame, EndReason, string) {
 	// A signal trampoline: the kernel pushed a ucontext where the
 	// handler's return address points; its saved registers are the
 	// interrupted frame.
-	if tramps.isSigtramp(mem, f.PC) {
+	if memo.isSigtramp(mem, f.PC) {
 		// The handler "returned" here, but no call precedes the
 		// trampoline: its PC is looked up as it is, as gdb does for a
 		// SIGTRAMP_FRAME (get_frame_address_in_block).
@@ -218,12 +218,11 @@ func step(mem Memory, code Code, f *walkFrame, innermost bool, tramps *trampMemo
 		f.CFA = f.SP
 		return walkFrame{Frame: Frame{PC: regs.PC(), SP: regs.SP(), Method: MethodSignal}, Regs: regs}, "", ""
 	}
-	if why, ok := code.Outermost(f.LookupPC(), f.Caller); ok {
+	if why, ok := memo.outermost(code, f); ok {
 		return walkFrame{}, EndOfStack, why
 	}
-	cfi, bias, ok := code.CFI(f.PC)
-	if ok {
-		regs, cfa, outermost, err := cfi.step(f.LookupPC()-bias, &f.Regs, mem)
+	if row := memo.cfiRow(code, f); row != nil {
+		regs, cfa, outermost, err := row.step(&f.Regs, mem)
 		switch {
 		case err == nil && outermost:
 			f.CFA = cfa

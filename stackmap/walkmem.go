@@ -43,20 +43,82 @@ func isSigtramp(mem Memory, pc uint64) bool {
 	return bytes.Equal(b, restoreRT)
 }
 
-// trampMemo remembers which PCs of one walk are signal trampolines: a
-// recursion returns to the same few addresses thousands of times, and each
-// check reads two words of code.
-type trampMemo [64]struct {
-	pc     uint64
-	is, ok bool
+// pcMemo remembers, per PC of one walk, what the walk asks about the code
+// there: whether it is a signal trampoline (each check reads two words of
+// code), whether the frame is the outermost, and its CFI row. A recursion
+// returns to the same few addresses thousands of times, and each question
+// otherwise takes a module lookup, a lock and a map.
+type pcMemo [64]pcFacts
+
+// pcFacts is what a walk learned about one PC.
+type pcFacts struct {
+	pc uint64
+	ok bool
+
+	trampSet, tramp bool
+
+	// Outermost's answer and the CFI row depend on whether pc is a
+	// return address (Frame.LookupPC): they hold for caller.
+	caller          bool
+	outerSet, outer bool
+	outerWhy        string
+	cfiSet, cfiOK   bool
+	cfi             *CFI
+	bias            uint64
+	row             *cfiRow
 }
 
-func (t *trampMemo) isSigtramp(mem Memory, pc uint64) bool {
+// facts returns pc's entry, emptied if it held another PC.
+func (t *pcMemo) facts(pc uint64) *pcFacts {
 	e := &t[(pc*0x9e3779b97f4a7c15)>>58]
 	if !e.ok || e.pc != pc {
-		e.pc, e.is, e.ok = pc, isSigtramp(mem, pc), true
+		*e = pcFacts{pc: pc, ok: true}
 	}
-	return e.is
+	return e
+}
+
+func (t *pcMemo) isSigtramp(mem Memory, pc uint64) bool {
+	e := t.facts(pc)
+	if !e.trampSet {
+		e.tramp, e.trampSet = isSigtramp(mem, pc), true
+	}
+	return e.tramp
+}
+
+// forCaller empties what e holds for the other value of caller.
+func (e *pcFacts) forCaller(caller bool) {
+	if e.caller != caller {
+		e.caller, e.outerSet, e.row = caller, false, nil
+	}
+}
+
+// outermost is code.Outermost(f.LookupPC(), f.Caller), remembered.
+func (t *pcMemo) outermost(code Code, f *walkFrame) (string, bool) {
+	e := t.facts(f.PC)
+	e.forCaller(f.Caller)
+	if !e.outerSet {
+		e.outerWhy, e.outer = code.Outermost(f.LookupPC(), f.Caller)
+		e.outerSet = true
+	}
+	return e.outerWhy, e.outer
+}
+
+// cfiRow returns the CFI row of f's code, remembered: nil when the code
+// has no CFI the walk can use.
+func (t *pcMemo) cfiRow(code Code, f *walkFrame) *cfiRow {
+	e := t.facts(f.PC)
+	e.forCaller(f.Caller)
+	if !e.cfiSet {
+		e.cfi, e.bias, e.cfiOK = code.CFI(f.PC)
+		e.cfiSet = true
+	}
+	if !e.cfiOK {
+		return nil
+	}
+	if e.row == nil {
+		e.row = e.cfi.lookup(f.LookupPC() - e.bias)
+	}
+	return e.row
 }
 
 // frameSet is the set of (pc, sp) pairs a walk has been at, for the cycle
