@@ -211,7 +211,9 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 		s.loads.Add(1)
 		go func() {
 			defer s.loads.Done()
-			s.prefetchSource(threads)
+			// It reads mapped cache entries on a goroutine of its own,
+			// as the symbol-table loads below do.
+			safefile.Guard(func() error { s.prefetchSource(threads); return nil })
 		}()
 	}
 	seen := map[*symbolize.Module]bool{}
