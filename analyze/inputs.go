@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -161,24 +162,23 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack, cut
 		var slot [inputFrameSlots]byte
 		var words [inputFrameSlots / 8]uint64
 		var one [1]uint64
-		var prev stackmap.Regs
 		cur := st.Regs
 		n := 0
 		for i := range st.Frames {
 			f := &st.Frames[i]
+			// A register whose value frame i-1 had too is passed
+			// through, not held again.
+			var changed uint32
 			if i > 0 {
-				st.AdvanceRegs(i, &cur)
+				changed = st.AdvanceRegsChanged(i, &cur)
 			}
 			for r, name := range gdbRegNames {
 				var v uint64
 				var ok bool
 				if i == 0 {
 					v, ok = t.Regs.DWARF(r)
-				} else {
+				} else if changed&(1<<r) != 0 {
 					v, ok = cur.Get(r)
-					if pv, pok := prev.Get(r); ok && pok && pv == v {
-						ok = false // the same value, passed through
-					}
 				}
 				if ok && r != stackmap.RSP {
 					if n++; n > maxInputHolders {
@@ -191,7 +191,6 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack, cut
 					}
 				}
 			}
-			prev = cur
 			if f.CFA <= f.SP {
 				continue
 			}
@@ -204,7 +203,7 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack, cut
 			budget -= k
 			k = min(got/8, maxInputHolders-n)
 			for j := range k {
-				words[j] = le64(slot[8*j:])
+				words[j] = binary.LittleEndian.Uint64(slot[8*j:])
 			}
 			if n += k; k > 0 && !yield(inputs.Held{Frame: i, Where: "stack slot", Values: words[:k]}) {
 				return

@@ -250,12 +250,17 @@ func (d *regDeltas) add(i int, r *Regs) {
 // AdvanceRegs turns r, the registers of frame i-1, into those of frame i
 // (for i ≥ 1; frame 0's are s.Regs): a walk over the frames in order reads
 // every frame's registers without the stack keeping a Regs per frame.
-func (s *Stack) AdvanceRegs(i int, r *Regs) {
+func (s *Stack) AdvanceRegs(i int, r *Regs) { s.AdvanceRegsChanged(i, r) }
+
+// AdvanceRegsChanged is AdvanceRegs, and returns which registers (bit n
+// for register n) frame i knows that frame i-1 did not know or knew with
+// another value.
+func (s *Stack) AdvanceRegsChanged(i int, r *Regs) (changed uint32) {
 	d := &s.deltas
 	k := i - 1
 	if k < 0 || k >= d.frames.n {
 		*r = Regs{}
-		return
+		return 0
 	}
 	e := *d.frames.at(k)
 	v := e.at
@@ -271,4 +276,5 @@ func (s *Stack) AdvanceRegs(i int, r *Regs) {
 		}
 	}
 	*r = out
+	return e.changed
 }
