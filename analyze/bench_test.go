@@ -146,3 +146,26 @@ func BenchmarkUnwindRustc(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkInputsRustc is the input search of the live rustc lexer
+// overflow's crashed thread (inputsOf): its 10,599 frames' registers and
+// the innermost 4 MiB of their slots, which run beside the symbolization
+// and, once that is done, are what an analysis waits for.
+func BenchmarkInputsRustc(b *testing.B) {
+	core, rustc := liveRustcCore(b, "lexer.rs", lexerOverflow)
+	s, err := Open(core, Options{Binary: rustc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	stacks := s.unwindAll()
+	a := &analysis{s: s, stacks: stacks, mm: s.buildMemoryMap(stacks)}
+	t := s.Core.CrashedThread()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if found := a.inputsOf(t, stacks[0]); len(found) == 0 {
+			b.Fatal("no input found")
+		}
+	}
+}
