@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/coreview/coreview/internal/x86"
 	"github.com/coreview/coreview/report"
@@ -173,7 +174,7 @@ func (a *analysis) assertion(info *report.AbortInfo, frames []report.Frame) {
 		}
 		break
 	}
-	if m := assertMsg.FindStringSubmatch(info.Message); m != nil {
+	if m := assertMsg().FindStringSubmatch(info.Message); m != nil {
 		if info.File == "" {
 			info.File = m[1]
 		}
@@ -192,7 +193,9 @@ func (a *analysis) assertion(info *report.AbortInfo, frames []report.Frame) {
 // assertMsg matches glibc's assertion message, "%s%s%s:%u: %s%sAssertion
 // `%s' failed." (assert/assert.c): program, file, line, function,
 // expression.
-var assertMsg = regexp.MustCompile("(?s)^(?:[^:]*: )?(.+?):(\\d+): (?:(.+?): )?Assertion `(.*)' failed\\.")
+var assertMsg = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile("(?s)^(?:[^:]*: )?(.+?):(\\d+): (?:(.+?): )?Assertion `(.*)' failed\\.")
+})
 
 // constantArg finds the constant the straight-line code insts last put in
 // register r: a rip-relative lea (an address) or a mov of an immediate.

@@ -14,7 +14,7 @@ func TestAssertMsg(t *testing.T) {
 		{"t: t.cc:3: int f(int): Assertion `a: b' failed.", "t.cc", "3", "int f(int)", "a: b"},
 	}
 	for _, tt := range tests {
-		m := assertMsg.FindStringSubmatch(tt.msg)
+		m := assertMsg().FindStringSubmatch(tt.msg)
 		if m == nil || m[1] != tt.file || m[2] != tt.line || m[3] != tt.function || m[4] != tt.expr {
 			t.Errorf("%q: got %q", tt.msg, m)
 		}

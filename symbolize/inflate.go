@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
@@ -16,7 +17,12 @@ import (
 const elf64ChdrSize = 24
 
 // zstdDecoder inflates zstd sections; DecodeAll is safe for concurrent use.
-var zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxSectionSize))
+// It is made on first use: making it starts a decoder per CPU, a third of
+// a millisecond at every start of a process that seldom meets one.
+var zstdDecoder = sync.OnceValue(func() *zstd.Decoder {
+	d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxSectionSize))
+	return d
+})
 
 // inflate decodes an SHF_COMPRESSED section from its stored bytes: an
 // Elf64_Chdr, then a zlib or zstd stream of ch_size bytes. It uses
@@ -59,7 +65,7 @@ func decompress(typ elf.CompressionType, size uint64, stream []byte) ([]byte, er
 		}
 		return out, nil
 	case elf.COMPRESS_ZSTD:
-		out, err := zstdDecoder.DecodeAll(stream, make([]byte, 0, size))
+		out, err := zstdDecoder().DecodeAll(stream, make([]byte, 0, size))
 		if err != nil {
 			return nil, fmt.Errorf("zstd section: %w", err)
 		}

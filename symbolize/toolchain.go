@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Limits on what the toolchain facts read.
@@ -59,7 +60,9 @@ func printable(s string) bool {
 // glibcBanner is the version string every glibc carries (csu/version.c):
 // "GNU C Library (Debian GLIBC 2.36-9+deb12u14) stable release version
 // 2.36." — the package's words in parentheses, then the release.
-var glibcBanner = regexp.MustCompile(`GNU C Library (\([^)\x00]{1,100}\) )?[a-z ]{0,40}release version (\d+\.\d+(?:\.\d+)?)`)
+var glibcBanner = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`GNU C Library (\([^)\x00]{1,100}\) )?[a-z ]{0,40}release version (\d+\.\d+(?:\.\d+)?)`)
+})
 
 // LibC names the C library the module is and its version: "glibc 2.36
 // (Debian GLIBC 2.36-9+deb12u14)" from glibc's banner in .rodata, "musl"
@@ -84,7 +87,7 @@ func (m *Module) LibC() (string, bool) {
 // not there.
 func (m *Module) GlibcBanner() (string, bool) {
 	b, _ := m.Section(".rodata")
-	sm := glibcBanner.FindSubmatch(b)
+	sm := glibcBanner().FindSubmatch(b)
 	if sm == nil {
 		return "", false
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Mask replaces a secret's value.
@@ -102,7 +103,10 @@ var attachedOnly = map[string]bool{"mysql": true, "mysqldump": true, "mysqladmin
 
 // userinfo matches the password of a URL's userinfo (RFC 3986 3.2.1):
 // scheme://user:password@host.
-var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:\s]*:)[^/@\s]*@`)
+// It is compiled on first use, for an argument with a "://" in it.
+var userinfo = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:\s]*:)[^/@\s]*@`)
+})
 
 // Args returns argv with the arguments that carry credentials masked:
 // --password=x and --token x (flags whose name SecretName accepts, the
@@ -119,7 +123,10 @@ func Args(argv []string) []string {
 	maskNext := false
 	colon := false // mask only what follows the first colon (curl -u user:password)
 	for i, a := range argv {
-		out[i] = userinfo.ReplaceAllString(a, "${1}"+Mask+"@")
+		out[i] = a
+		if strings.Contains(a, "://") {
+			out[i] = userinfo().ReplaceAllString(a, "${1}"+Mask+"@")
+		}
 		if maskNext {
 			maskNext = false
 			if !strings.HasPrefix(a, "-") || a == "-" {
