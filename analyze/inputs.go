@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"unsafe"
 
 	"github.com/coreview/coreview/analyze/inputs"
 	"github.com/coreview/coreview/corefile"
@@ -159,8 +159,11 @@ func (s *Session) takeInputs() (found []inputs.Input, ok bool) {
 func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack, cut *bool) iter.Seq[inputs.Held] {
 	return func(yield func(inputs.Held) bool) {
 		budget := inputSlotBytes
-		var slot [inputFrameSlots]byte
+		// The slots are read straight into words: x86-64 is little-endian,
+		// and decoding 4 MiB of slots word by word took half a
+		// millisecond of the search.
 		var words [inputFrameSlots / 8]uint64
+		slot := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*8)
 		var one [1]uint64
 		cur := st.Regs
 		n := 0
@@ -202,9 +205,6 @@ func inputHolders(mem inputs.Memory, t *corefile.Thread, st *stackmap.Stack, cut
 			got, _ := mem.ReadAt(slot[:k&^7], f.SP)
 			budget -= k
 			k = min(got/8, maxInputHolders-n)
-			for j := range k {
-				words[j] = binary.LittleEndian.Uint64(slot[8*j:])
-			}
 			if n += k; k > 0 && !yield(inputs.Held{Frame: i, Where: "stack slot", Values: words[:k]}) {
 				return
 			}

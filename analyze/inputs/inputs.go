@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 	"io"
 	"iter"
+	"math/bits"
 	"slices"
 	"sort"
 	"strconv"
@@ -168,7 +169,7 @@ func Find(mem Memory, regions []Region, held iter.Seq[Held], files []File) []Inp
 		highest = max(highest, r.End)
 	}
 	var bufs []*buffer
-	rejected := map[uint64]bool{}
+	var rejected valueSet
 	scratch := make([]byte, 4096) // scanText's, reused for every candidate
 	// A recursion's frames hold the same few values again and again, so
 	// what a value came to is remembered: the buffer it points into, or
@@ -207,7 +208,7 @@ func Find(mem Memory, regions []Region, held iter.Seq[Held], files []File) []Inp
 				}
 				continue
 			}
-			k := findOrAdd(mem, r, &bufs, rejected, h, scratch)
+			k := findOrAdd(mem, r, &bufs, &rejected, h, scratch)
 			if k >= 0 && (v < bufs[k].start || v > bufs[k].textEnd) {
 				// A buffer cut short by its malloc chunk need not hold
 				// the value it was found from: the next holder of the
@@ -239,6 +240,59 @@ func Find(mem Memory, regions []Region, held iter.Seq[Held], files []File) []Inp
 	return out
 }
 
+// valueSet is a set of values, open addressing with linear probing: the
+// values Find rejected, one for each of the thousands of distinct
+// addresses a deep recursion's frames hold into their own stack.
+type valueSet struct {
+	slots []uint64 // value+1; 0 is empty
+	n     int
+}
+
+func (s *valueSet) slot(v uint64) int {
+	return int((v * 0x9e3779b97f4a7c15) >> (64 - bits.Len(uint(len(s.slots)-1))))
+}
+
+func (s *valueSet) has(v uint64) bool {
+	if s.n == 0 || v == ^uint64(0) {
+		return false
+	}
+	mask := len(s.slots) - 1
+	for i := s.slot(v); ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case v + 1:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+func (s *valueSet) add(v uint64) {
+	if v == ^uint64(0) {
+		return // no address; never a buffer's either
+	}
+	if 2*(s.n+1) > len(s.slots) {
+		old := s.slots
+		s.slots, s.n = make([]uint64, max(64, 2*len(old))), 0
+		for _, x := range old {
+			if x != 0 {
+				s.add(x - 1)
+			}
+		}
+	}
+	mask := len(s.slots) - 1
+	for i := s.slot(v); ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case v + 1:
+			return
+		case 0:
+			s.slots[i] = v + 1
+			s.n++
+			return
+		}
+	}
+}
+
 // memoSlot remembers what one holder value came to in Find.
 type memoSlot struct {
 	value uint64
@@ -250,17 +304,17 @@ type memoSlot struct {
 // findOrAdd adds h to the candidate buffer its value points into, finding
 // a new one in r when none does, and returns that buffer's index in bufs,
 // or -1 when the value points into none.
-func findOrAdd(mem Memory, r *Region, bufs *[]*buffer, rejected map[uint64]bool, h Holder, scratch []byte) int {
+func findOrAdd(mem Memory, r *Region, bufs *[]*buffer, rejected *valueSet, h Holder, scratch []byte) int {
 	if k := bufferOf(*bufs, h.Value); k >= 0 {
 		(*bufs)[k].add(h)
 		return k
 	}
-	if rejected[h.Value] || len(*bufs) == maxCandidates {
+	if rejected.has(h.Value) || len(*bufs) == maxCandidates {
 		return -1
 	}
 	b := findBuffer(mem, r, h.Value, scratch)
 	if b == nil {
-		rejected[h.Value] = true
+		rejected.add(h.Value)
 		return -1
 	}
 	b.add(h)
