@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/coreview/coreview/internal/safefile"
@@ -36,6 +37,10 @@ const (
 
 // File is an opened ELF core file.
 type File struct {
+	// closed is set by Close: Memory's window into the mapped core is
+	// not read after it.
+	closed atomic.Bool
+
 	Mappings []*Mapping // sorted by Start; every PT_LOAD, PROT_NONE ones included
 	Threads  []*Thread  // in note order; Threads[0] is the one that dumped core
 
@@ -112,6 +117,7 @@ func OpenFile(f *os.File) (*File, error) {
 
 // Close releases the file Open or OpenFile opened.
 func (c *File) Close() error {
+	c.closed.Store(true)
 	var first error
 	for _, cl := range c.closers {
 		if err := cl.Close(); err != nil && first == nil {

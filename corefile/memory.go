@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coreview/coreview/internal/safefile"
 )
@@ -26,6 +28,18 @@ type Memory struct {
 
 	mu    sync.Mutex
 	files map[string]*backing
+
+	// win is the dumped bytes of the mapping the last ReadUint64 found in
+	// the mapped core: a stack walk reads one stack's words, seven to a
+	// frame, and ten thousand frames of a recursion went through locate
+	// and a copy for each.
+	win atomic.Pointer[window]
+}
+
+// window is a mapping's dumped bytes in the mapped core file.
+type window struct {
+	start uint64 // the runtime address of data[0]
+	data  []byte
 }
 
 type backing struct {
@@ -153,11 +167,25 @@ func (m *Memory) FileError(path string) error { return m.backing(path).err }
 // allocating (the unwinder reads several per frame); the rest go through
 // ReadAt.
 func (m *Memory) ReadUint64(addr uint64) (uint64, error) {
+	if w := m.win.Load(); w != nil && addr >= w.start && addr-w.start <= uint64(len(w.data))-8 && !m.core.closed.Load() {
+		v, err := readWord(w.data, addr-w.start)
+		if err != nil {
+			m.core.noteRead(err)
+		}
+		return v, err
+	}
 	src, err := m.locate(addr)
 	if err != nil {
 		return 0, err // ReadAt would fail at addr alike
 	}
 	if r, ok := src.r.(*safefile.Mapped); ok && src.n >= 8 {
+		if src.core {
+			// The whole mapping's dumped bytes, for the next reads.
+			mp, data := src.mp, r.Bytes()
+			if lo, n := mp.Off, mp.present(); lo >= 0 && uint64(lo) <= uint64(len(data)) && n <= uint64(len(data))-uint64(lo) && n >= 8 {
+				m.win.Store(&window{start: mp.Start, data: data[lo : uint64(lo)+n : uint64(lo)+n]})
+			}
+		}
 		var b [8]byte // does not escape: Mapped.ReadAt keeps no reference
 		if n, err := r.ReadAt(b[:], src.off); err == nil && n == 8 {
 			return binary.LittleEndian.Uint64(b[:]), nil
@@ -168,6 +196,14 @@ func (m *Memory) ReadUint64(addr uint64) (uint64, error) {
 		return 0, err
 	}
 	return binary.LittleEndian.Uint64(b), nil
+}
+
+// readWord reads the word at off of mapped bytes: a fault (the file
+// shrank underneath) is the read's error, as in safefile.Mapped.ReadAt.
+func readWord(b []byte, off uint64) (v uint64, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer safefile.RecoverFault(&err)
+	return binary.LittleEndian.Uint64(b[off:]), nil
 }
 
 // ReadCString reads a NUL-terminated string at addr, at most max bytes.
