@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"slices"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 
