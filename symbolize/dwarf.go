@@ -523,11 +523,12 @@ func (t *Table) prepareSource(addrs []uint64, early bool) {
 		}
 		// A lazily read file inflates all of them in one pass first.
 		ix.want(offs)
+		// A unit's scopes and lines, and its call sites, are two walks
+		// of its DIEs: two tasks, so that the workers share a large
+		// unit (glibc's pthread_create.c) instead of one taking both.
 		for k, off := range offs {
-			units <- func() {
-				ix.unit(off)
-				m.prefetchCallSites(at[k])
-			}
+			units <- func() { ix.unit(off) }
+			units <- func() { m.prefetchCallSites(at[k]) }
 		}
 	}
 	close(units)
