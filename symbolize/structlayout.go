@@ -18,7 +18,9 @@ const maxLayoutTypes = 16
 // is found: Go declares the runtime's types (runtime.g, runtime.m,
 // runtime.gobuf) in one of the early units named "runtime" (not the one
 // with the functions that use them). A file whose DWARF is read a unit at
-// a time (compressed, with .debug_aranges) is not searched.
+// a time (compressed, with .debug_aranges: a cgo program the system
+// linker linked) is read unit by unit from the first, at most
+// maxLazyLayoutUnits of them.
 func (m *Module) StructLayout(unit string, want map[string][]string) (out map[string]map[string]int64, err error) {
 	if len(want) > maxLayoutTypes {
 		return nil, fmt.Errorf("symbolize: %d struct types asked for, at most %d", len(want), maxLayoutTypes)
@@ -27,15 +29,18 @@ func (m *Module) StructLayout(unit string, want map[string][]string) (out map[st
 	if ix == nil {
 		return nil, errors.New("symbolize: no DWARF")
 	}
-	if ix.lazy != nil || ix.d == nil {
-		return nil, errors.New("symbolize: the DWARF is read a unit at a time")
-	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, dwarfPanic(r)
 		}
 	}()
+	if ix.lazy != nil {
+		return ix.lazyStructLayout(unit, want)
+	}
+	if ix.d == nil {
+		return nil, errors.New("symbolize: no DWARF")
+	}
 	r := ix.d.Reader()
 	out = map[string]map[string]int64{}
 	inUnit := false // at the top level of a unit named unit
@@ -72,28 +77,9 @@ func (m *Module) StructLayout(unit string, want map[string][]string) (out map[st
 			}
 			continue
 		}
-		got := map[string]int64{}
-		for k := 0; k <= ix.maxEntries; k++ {
-			c, err := r.Next()
-			if err != nil {
-				return nil, err
-			}
-			if c == nil || c.Tag == 0 {
-				break
-			}
-			if c.Children {
-				r.SkipChildren()
-			}
-			mn, _ := c.Val(dwarf.AttrName).(string)
-			loc, ok := c.Val(dwarf.AttrDataMemberLoc).(int64)
-			if c.Tag != dwarf.TagMember || !ok || loc < 0 {
-				continue
-			}
-			for _, w := range members {
-				if w == mn {
-					got[mn] = loc
-				}
-			}
+		got, err := readMembers(r, members, ix.maxEntries)
+		if err != nil {
+			return nil, err
 		}
 		out[name] = got
 		if len(out) == len(want) {
@@ -101,4 +87,99 @@ func (m *Module) StructLayout(unit string, want map[string][]string) (out map[st
 		}
 	}
 	return nil, errNoProgress
+}
+
+// maxLazyLayoutUnits bounds the units a lazily read file's StructLayout
+// inflates: Go's linker writes the runtime's types in its first units
+// (the fifth of a cgo program's), and each unit read is kept.
+const maxLazyLayoutUnits = 64
+
+// lazyStructLayout is StructLayout for a file whose DWARF is read a unit
+// at a time: the units are read in order from offset 0, each unit's length
+// giving the next one's offset.
+func (ix *dwarfIndex) lazyStructLayout(unit string, want map[string][]string) (map[string]map[string]int64, error) {
+	out := map[string]map[string]int64{}
+	off := uint64(0)
+	for n := 0; n < maxLazyLayoutUnits && off < ix.lazy.info.size; n++ {
+		d, err := ix.lazy.want([]uint64{off})
+		if err != nil {
+			return nil, err
+		}
+		ix.setData()
+		ix.lazy.mu.Lock()
+		size, die := uint64(len(ix.lazy.units[off])), ix.lazy.dies[off]
+		ix.lazy.mu.Unlock()
+		if size == 0 {
+			return nil, fmt.Errorf("symbolize: .debug_info: no unit at %#x", off)
+		}
+		r := d.Reader()
+		r.Seek(dwarf.Offset(die))
+		e, err := r.Next()
+		if err != nil {
+			return nil, err
+		}
+		name := ""
+		if e != nil {
+			name, _ = e.Val(dwarf.AttrName).(string)
+		}
+		if e != nil && (e.Tag == dwarf.TagCompileUnit || e.Tag == dwarf.TagPartialUnit) && name == unit && e.Children {
+			for k := 0; k <= ix.maxEntries; k++ {
+				c, err := r.Next()
+				if err != nil {
+					return nil, err
+				}
+				if c == nil || c.Tag == 0 {
+					break
+				}
+				tn, _ := c.Val(dwarf.AttrName).(string)
+				members, asked := want[tn]
+				if c.Tag != dwarf.TagStructType || !asked || out[tn] != nil || !c.Children {
+					if c.Children {
+						r.SkipChildren()
+					}
+					continue
+				}
+				got, err := readMembers(r, members, ix.maxEntries)
+				if err != nil {
+					return nil, err
+				}
+				out[tn] = got
+				if len(out) == len(want) {
+					return out, nil
+				}
+			}
+		}
+		off += size
+	}
+	return out, nil
+}
+
+// readMembers reads the children of the struct type r has just read, up
+// to their end, and returns the offsets of those of them named in
+// members.
+func readMembers(r *dwarf.Reader, members []string, maxEntries int) (map[string]int64, error) {
+	got := map[string]int64{}
+	for k := 0; k <= maxEntries; k++ {
+		c, err := r.Next()
+		if err != nil {
+			return nil, err
+		}
+		if c == nil || c.Tag == 0 {
+			break
+		}
+		if c.Children {
+			r.SkipChildren()
+		}
+		mn, _ := c.Val(dwarf.AttrName).(string)
+		loc, ok := c.Val(dwarf.AttrDataMemberLoc).(int64)
+		if c.Tag != dwarf.TagMember || !ok || loc < 0 {
+			continue
+		}
+		for _, w := range members {
+			if w == mn {
+				got[mn] = loc
+			}
+		}
+	}
+	return got, nil
 }
