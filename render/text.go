@@ -231,7 +231,9 @@ func writeFrame(w io.Writer, f *report.Frame) {
 	case report.MethodSignal:
 		name += "  [interrupted by the signal]"
 	case report.MethodGoroutine:
-		name += "  [the goroutine's stack: runtime.systemstack switched from it]"
+		// Both runtime.systemstack and runtime.morestack (a stack
+		// overflow's newstack) leave the goroutine's stack for g0's.
+		name += "  [the goroutine's own stack, which the runtime left for this thread's g0 stack]"
 	default:
 		name += "  [found by " + string(f.Method) + "]"
 	}

@@ -123,3 +123,29 @@ func TestTextTailCall(t *testing.T) {
 		"  #1  0x00007f0000091180  __pthread_cond_wait_common+0x10 (libc.so.6)",
 	)
 }
+
+// TestTextGoroutineFrame: the first frame of a goroutine's stack after
+// runtime.morestack (a Go stack overflow) is labelled as the goroutine's
+// without naming runtime.systemstack, which is not on that stack.
+func TestTextGoroutineFrame(t *testing.T) {
+	r := handBuilt()
+	th := &r.Threads[0]
+	th.Frames = []report.Frame{
+		{Index: 0, PC: 0x45f49d, Function: "runtime.newstack", Offset: 0x5fd, Module: "prog", Method: report.MethodCFI},
+		{Index: 1, PC: 0x47b99d, Function: "runtime.morestack.abi0", Offset: 0x7d, Module: "prog", Method: report.MethodCFI},
+		{Index: 2, PC: 0x489b45, Function: "main.rec", Offset: 0xe5, Module: "prog", Method: report.MethodGoroutine},
+	}
+	var b bytes.Buffer
+	if err := Text(&b, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.Contains(line, "main.rec+0xe5") {
+			if !strings.Contains(line, "the goroutine's own stack") || strings.Contains(line, "systemstack") {
+				t.Errorf("goroutine frame after runtime.morestack: %q", line)
+			}
+			return
+		}
+	}
+	t.Errorf("no main.rec frame in\n%s", b.String())
+}

@@ -93,8 +93,9 @@ const (
 	MethodFP      Method = "fp"      // frame-pointer chain
 	MethodScan    Method = "scan"    // stack scanning for a return address
 	// MethodGoroutine is the first frame of a Go goroutine's stack, from
-	// the registers its g.sched saved when runtime.systemstack switched
-	// the thread to the g0 stack the frames below it are on.
+	// the registers its g.sched saved when runtime.systemstack or
+	// runtime.morestack switched the thread to the g0 stack the frames
+	// below it are on.
 	MethodGoroutine Method = "goroutine"
 	MethodInline    Method = "inline" // inlined into the physical frame that follows
 	// MethodTailCall is a function that left the stack by a tail call,

@@ -45,7 +45,8 @@ const (
 	MethodScan    Method = "scan"    // stack scanning for a return address
 	// MethodGoroutine is the first frame of a Go goroutine's own stack,
 	// from the registers the runtime saved in its g.sched when
-	// runtime.systemstack switched the thread to its g0 stack (Resume).
+	// runtime.systemstack or runtime.morestack switched the thread to its
+	// g0 stack (Resume).
 	MethodGoroutine Method = "goroutine"
 )
 
