@@ -146,6 +146,24 @@ func onStack(frames []report.Frame, name string) bool {
 	return false
 }
 
+// throwCaller returns the function that called runtime.throw (the
+// innermost inlined into the frame below it), "" when throw is not on the
+// stack. newstack throws "stack overflow" itself; an out-of-memory while
+// growing a stack throws from runtime.stackalloc under newstack.
+func throwCaller(frames []report.Frame) string {
+	for i, f := range frames {
+		if report.GoFunc(f.Function) != "runtime.throw" || i+1 >= len(frames) {
+			continue
+		}
+		c := frames[i+1]
+		if len(c.Inlined) > 0 {
+			return report.GoFunc(c.Inlined[0].Function)
+		}
+		return report.GoFunc(c.Function)
+	}
+	return ""
+}
+
 // raisedBy returns the function the thread raised its signal with, when
 // every frame above caller (innermost first) is raise machinery or the C
 // library and one of them raises: the call caller made ("raise"). It
@@ -186,7 +204,7 @@ func raisedBy(frames []report.Frame, caller *report.FrameRef) string {
 func goAbort(t *report.Thread, g *goDeath) *report.Diagnosis {
 	info := &report.AbortInfo{Cause: "go-" + g.Cause, GoPanic: g.Panic,
 		GoCrash: onStack(t.Frames, "runtime.crash"), SystemStack: goOnStack(t.Frames, "runtime.systemstack"),
-		GoStackOverflow: g.Cause == "fatal-error" && goOnStack(t.Frames, "runtime.newstack")}
+		GoStackOverflow: g.Cause == "fatal-error" && throwCaller(t.Frames) == "runtime.newstack"}
 	ref := func(i int) *report.FrameRef {
 		f := t.Frames[i]
 		return &report.FrameRef{Index: i, PC: f.PC, Function: f.Name(), Module: f.Module}

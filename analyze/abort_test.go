@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/report"
 )
 
 // TestRustPanicCaller: on the real panic = "abort" core the abort names the
@@ -51,5 +52,35 @@ func TestRustAborts(t *testing.T) {
 				t.Errorf("warning: %s", w)
 			}
 		})
+	}
+}
+
+// TestGoStackOverflowNarration: a Go fatal error is told as a stack
+// overflow only when runtime.newstack itself threw; running out of memory
+// while growing a goroutine's stack throws from runtime.stackalloc under
+// newstack ("fatal error: out of memory", a live core under prlimit --as).
+func TestGoStackOverflowNarration(t *testing.T) {
+	fr := func(names ...string) []report.Frame {
+		var out []report.Frame
+		for i, n := range names {
+			out = append(out, report.Frame{Index: i, PC: report.Addr(0x401000 + 16*i), Function: n, Module: "prog"})
+		}
+		return out
+	}
+	top := []string{"runtime.raise.abi0", "runtime.dieFromSignal", "runtime.fatalthrow.func1", "runtime.systemstack.abi0", "runtime.fatalthrow", "runtime.throw"}
+	for _, tt := range []struct {
+		name     string
+		frames   []string
+		overflow bool
+	}{
+		{"overflow", append(append([]string{}, top...), "runtime.newstack", "runtime.morestack.abi0", "main.rec", "main.rec"), true},
+		{"out of memory growing a stack", append(append([]string{}, top...), "runtime.stackalloc", "runtime.copystack", "runtime.newstack", "runtime.morestack.abi0", "main.rec"), false},
+	} {
+		frames := fr(tt.frames...)
+		th := &report.Thread{TID: 1, Frames: frames}
+		d := goAbort(th, &goDeath{Cause: "fatal-error", Fault: -1, Caller: len(frames) - 1})
+		if d.AbortInfo.GoStackOverflow != tt.overflow || strings.Contains(d.Summary, "stack overflowed") != tt.overflow {
+			t.Errorf("%s: overflow %v, want %v; summary %q", tt.name, d.AbortInfo.GoStackOverflow, tt.overflow, d.Summary)
+		}
 	}
 }
