@@ -170,6 +170,54 @@ func goroutineMatchesTraceback(t *testing.T, r *report.Report, switched string) 
 	}
 }
 
+// checkGoUnlock checks a core of goUnlock: a Go fatal error on the
+// system stack, walked on onto the goroutine as the runtime's traceback.
+func checkGoUnlock(t *testing.T, r *report.Report, _ int) {
+	// The runtime's fatal error path (runtime.fatalthrow.func1 on
+	// the system stack) is not a signal the runtime re-raised.
+	d := firstKind(t, r, report.KindAbort)
+	if d.AbortInfo.Cause != "go-fatal-error" || !strings.HasPrefix(d.Summary, "The Go runtime aborted the process after a fatal error") {
+		t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
+	}
+	if strings.Contains(d.Summary, "called abort()") || strings.Contains(d.Summary, "fatal signal") {
+		t.Errorf("summary %q", d.Summary)
+	}
+	// Above runtime.systemstack lies g0's stale stack (on the
+	// main thread, old words of rt0_go's), and gdb stops there; the
+	// walk goes on from g0.m.curg.sched, as the runtime's own
+	// traceback does, frame for frame: pc and sp.
+	goroutineMatchesTraceback(t, r, "runtime.systemstack")
+	if !strings.Contains(r.Signature, "main.main") || !strings.Contains(d.Summary, "in internal/sync.fatal") {
+		t.Errorf("signature %q, summary %q: the goroutine that failed is not named", r.Signature, d.Summary)
+	}
+}
+
+// buildCgo builds a Go main package from source with cgo, linked by the
+// system linker (-linkmode=external, libc dynamically linked).
+func buildCgo(t *testing.T, dir, name, source string) string {
+	t.Helper()
+	gocmd := testfixture.Tool(t, "go")
+	testfixture.Tool(t, "gcc")
+	src := filepath.Join(dir, name)
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(source), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module "+name+"\n\ngo 1.21\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(dir, name+".bin")
+	cmd := exec.Command(gocmd, "build", "-ldflags=-linkmode=external", "-o", prog, ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off", "CGO_ENABLED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s (cgo): %v\n%s", name, err, out)
+	}
+	return prog
+}
+
 // goFrame is a physical frame of the Go runtime's traceback.
 type goFrame struct {
 	fn     string
@@ -450,25 +498,21 @@ var liveClasses = []liveClass{
 			t.Fatal(err)
 		}
 		return core, prog, 0
-	}, check: func(t *testing.T, r *report.Report, _ int) {
-		// The runtime's fatal error path (runtime.fatalthrow.func1 on
-		// the system stack) is not a signal the runtime re-raised.
-		d := firstKind(t, r, report.KindAbort)
-		if d.AbortInfo.Cause != "go-fatal-error" || !strings.HasPrefix(d.Summary, "The Go runtime aborted the process after a fatal error") {
-			t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
+	}, check: checkGoUnlock},
+	// The same fatal error in a cgo program the system linker linked:
+	// its DWARF is compressed and has .debug_aranges (read a unit at a
+	// time), and the runtime's layout must still be found in it.
+	{name: "go-fatal-error-cgo", sameBug: "go-fatal-error", make: func(t *testing.T, dir string) (string, string, int) {
+		prog := buildCgo(t, dir, "gounlock", strings.Replace(goUnlock, "import \"sync\"", "import \"C\"\nimport \"sync\"", 1))
+		core, out := testfixture.Run(t, dir, []string{"GOTRACEBACK=crash"}, prog)
+		if !strings.Contains(out, "fatal error: sync: unlock of unlocked mutex") {
+			t.Fatalf("the program did not die of the fatal error: %s", out)
 		}
-		if strings.Contains(d.Summary, "called abort()") || strings.Contains(d.Summary, "fatal signal") {
-			t.Errorf("summary %q", d.Summary)
+		if err := os.WriteFile(filepath.Join(dir, "traceback.txt"), []byte(out), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		// Above runtime.systemstack lies g0's stale stack (on the
-		// main thread, old words of rt0_go's), and gdb stops there; the
-		// walk goes on from g0.m.curg.sched, as the runtime's own
-		// traceback does, frame for frame: pc and sp.
-		goroutineMatchesTraceback(t, r, "runtime.systemstack")
-		if !strings.Contains(r.Signature, "main.main") || !strings.Contains(d.Summary, "in internal/sync.fatal") {
-			t.Errorf("signature %q, summary %q: the goroutine that failed is not named", r.Signature, d.Summary)
-		}
-	}},
+		return core, prog, 0
+	}, check: checkGoUnlock},
 	// A goroutine's stack past its maximum: runtime.newstack throws on
 	// the thread's g0 stack, called from runtime.morestack in the
 	// recursing function's prologue. gdb walks on into g0's stale words
