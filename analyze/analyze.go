@@ -88,6 +88,9 @@ type Session struct {
 	lookupMu sync.Mutex
 	lookups  [512]codeLookup // what symbolizeFrame found, by address
 
+	goLayoutMu sync.Mutex
+	goLayouts  map[*symbolize.Module]*goLayout // goLayout's answers, nil for none
+
 	inputsFound <-chan inputsResult // the input search under way, if any
 	loads       sync.WaitGroup      // symbol tables loading beside the walks
 }

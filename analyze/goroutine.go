@@ -27,6 +27,29 @@ type goLayout struct {
 	gM, gSched, mG0, mCurg, bufSP, bufPC, bufBP uint64
 }
 
+// structLayout is symbolize's, a variable for the test that counts its
+// calls.
+var structLayout = (*symbolize.Module).StructLayout
+
+// goLayout returns goLayoutOf(m), read once per module: every thread
+// whose walk reaches runtime.systemstack or runtime.morestack asks, and a
+// search of a big program's DWARF takes milliseconds (8 ms in one of
+// net/http, encoding/json and crypto/tls; a lazily read file's is
+// inflated again).
+func (s *Session) goLayout(m *symbolize.Module) *goLayout {
+	s.goLayoutMu.Lock()
+	defer s.goLayoutMu.Unlock()
+	if l, ok := s.goLayouts[m]; ok {
+		return l
+	}
+	l := goLayoutOf(m)
+	if s.goLayouts == nil {
+		s.goLayouts = map[*symbolize.Module]*goLayout{}
+	}
+	s.goLayouts[m] = l
+	return l
+}
+
 // goLayoutOf reads the layout from m's DWARF, nil when it does not give
 // all of it.
 func goLayoutOf(m *symbolize.Module) *goLayout {
@@ -35,7 +58,7 @@ func goLayoutOf(m *symbolize.Module) *goLayout {
 		"runtime.m":     {"g0", "curg"},
 		"runtime.gobuf": {"sp", "pc", "bp"},
 	}
-	got, err := m.StructLayout("runtime", want)
+	got, err := structLayout(m, "runtime", want)
 	if err != nil || len(got) != len(want) {
 		return nil
 	}
@@ -72,7 +95,7 @@ func (s *Session) resumeGoroutine(t *corefile.Thread, st *stackmap.Stack, opts s
 	if m == nil {
 		return false
 	}
-	lay := goLayoutOf(m)
+	lay := s.goLayout(m)
 	if lay == nil {
 		return false
 	}
