@@ -88,6 +88,12 @@ func (m *Module) StructLayout(unit string, want map[string][]string) (out map[st
 	return nil, errNoProgress
 }
 
+// maxLazyLayoutUnits bounds the units lazyStructLayout reads, each with a
+// Data of its own: a file of tiny units (one every 11 bytes) would
+// otherwise cost seconds. Go programs have a unit per package, a few
+// thousand in the largest.
+const maxLazyLayoutUnits = 1 << 16
+
 // lazyStructLayout is StructLayout for a file whose DWARF is read a unit
 // at a time: the units are inflated in order from offset 0 (each unit's
 // length giving the next one's offset; Go's linker puts the runtime's
@@ -97,7 +103,10 @@ func (m *Module) StructLayout(unit string, want map[string][]string) (out map[st
 func (ix *dwarfIndex) lazyStructLayout(unit string, want map[string][]string) (map[string]map[string]int64, error) {
 	lz := ix.lazy
 	out := map[string]map[string]int64{}
-	for off := uint64(0); off < lz.info.size; {
+	for off, n := uint64(0), 0; off < lz.info.size; n++ {
+		if n >= maxLazyLayoutUnits {
+			return out, fmt.Errorf("symbolize: .debug_info: more than %d units", maxLazyLayoutUnits)
+		}
 		lz.mu.Lock()
 		u, die, err := lz.readUnit(off)
 		var sec map[string][]byte
