@@ -12,8 +12,12 @@ import (
 const systemstackEnd = "reached runtime.systemstack, which switched to this thread's g0 stack from a goroutine's"
 
 // morestackEnd is the end detail of a walk that reached runtime.morestack,
-// which switched to the thread's g0 stack to grow a goroutine's.
-const morestackEnd = "reached runtime.morestack, which switched to this thread's g0 stack to grow a goroutine's"
+// which switched to the thread's g0 stack from a goroutine's whose stack
+// check failed: to grow its stack, or because the scheduler or the
+// garbage collector asked it to stop (stackguard0 = stackPreempt; newstack
+// then calls gopreempt_m or preemptPark, as on the other threads of a
+// GOTRACEBACK=crash core).
+const morestackEnd = "reached runtime.morestack, which switched to this thread's g0 stack from a goroutine's (to grow its stack, or to preempt it)"
 
 // goRegG is r14's DWARF number: Go's internal ABI keeps the running g in
 // it.
