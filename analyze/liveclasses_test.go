@@ -512,7 +512,17 @@ var liveClasses = []liveClass{
 			t.Fatal(err)
 		}
 		return core, prog, 0
-	}, check: checkGoUnlock},
+	}, check: func(t *testing.T, r *report.Report, sender int) {
+		checkGoUnlock(t, r, sender)
+		// Go's linker writes no .debug_aranges: those the C compiler
+		// wrote must not stand for all the units, or no Go frame has
+		// a source line.
+		for _, f := range r.CrashedThread().Frames {
+			if report.GoFunc(f.Function) == "main.main" && (!strings.HasSuffix(f.File, "main.go") || f.Line == 0) {
+				t.Errorf("main.main's frame has no source line: %+v", f)
+			}
+		}
+	}},
 	// A goroutine's stack past its maximum: runtime.newstack throws on
 	// the thread's g0 stack, called from runtime.morestack in the
 	// recursing function's prologue. gdb walks on into g0's stale words

@@ -678,6 +678,13 @@ func openLazyDWARF(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []b
 	if aranges == nil || byName["info"] == nil || byName["abbrev"] == nil {
 		return nil, nil, 0, false, nil
 	}
+	if f.Section(".gopclntab") != nil {
+		// A Go program the system linker linked (cgo): Go's linker
+		// writes no .debug_aranges for its units, so the ranges the C
+		// compiler wrote index only the C units, and the Go code would
+		// have no source lines.
+		return nil, nil, 0, false, nil
+	}
 	compressed := false
 	for _, s := range byName {
 		compressed = compressed || inflatedSize(s) > 0

@@ -20,11 +20,11 @@ func TestStructLayoutGoRuntime(t *testing.T) {
 	checkGoRuntimeLayout(t, prog, false)
 }
 
-// TestStructLayoutCgoLazy: a cgo program the system linker linked has
-// compressed DWARF and .debug_aranges, which symbolize reads a unit at a
-// time; StructLayout must still find the runtime's types in it (a fatal
-// error's walk in a cgo program goes on onto the goroutine only so).
-func TestStructLayoutCgoLazy(t *testing.T) {
+// TestStructLayoutCgo: a cgo program the system linker linked has
+// compressed DWARF and .debug_aranges that index only the C units (Go's
+// linker writes none), so it is read whole; StructLayout finds the
+// runtime's types in it.
+func TestStructLayoutCgo(t *testing.T) {
 	gocmd := testfixture.Tool(t, "go")
 	testfixture.Tool(t, "gcc")
 	dir := t.TempDir()
@@ -42,7 +42,92 @@ func TestStructLayoutCgoLazy(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	checkGoRuntimeLayout(t, prog, true)
+	ef, err := elf.Open(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasAranges := ef.Section(".debug_aranges") != nil
+	ef.Close()
+	if !hasAranges {
+		t.Fatalf("%s has no .debug_aranges", prog)
+	}
+	checkGoRuntimeLayout(t, prog, false)
+}
+
+// TestStructLayoutLazy: in a C program with compressed DWARF and
+// .debug_aranges, which symbolize reads a unit at a time, StructLayout
+// finds a struct's members where debug/dwarf does.
+func TestStructLayoutLazy(t *testing.T) {
+	dir := t.TempDir()
+	prog := testfixture.BuildC(t, "gcc", dir, "layoutc", "struct point { char tag; long x; int y; } p;\nint main(void) { return p.y; }\n", "-g", "-O0", "-gz=zlib")
+	ef, err := elf.Open(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
+	d, err := ef.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := d.Reader()
+	unit := ""
+	var want map[string]int64
+	for {
+		e, err := r.Next()
+		if err != nil || e == nil {
+			break
+		}
+		if e.Tag == dwarf.TagCompileUnit {
+			unit, _ = e.Val(dwarf.AttrName).(string)
+			continue
+		}
+		if name, _ := e.Val(dwarf.AttrName).(string); e.Tag != dwarf.TagStructType || name != "point" {
+			continue
+		}
+		typ, err := d.Type(e.Offset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = map[string]int64{}
+		for _, f := range typ.(*dwarf.StructType).Field {
+			want[f.Name] = f.ByteOffset
+		}
+		break
+	}
+	if len(want) != 3 || want["x"] == 0 {
+		t.Fatalf("debug/dwarf: struct point %v in unit %q", want, unit)
+	}
+	tab := loadExe(t, ef, prog)
+	defer tab.Close()
+	if ix := tab.Modules[0].dwarfIndex(); ix == nil || ix.lazy == nil {
+		t.Fatalf("%s: its DWARF is not read lazily", prog)
+	}
+	got, err := tab.Modules[0].StructLayout(unit, map[string][]string{"point": {"tag", "x", "y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m, off := range want {
+		if g, ok := got["point"][m]; !ok || g != off {
+			t.Errorf("point.%s: %d (found %v), debug/dwarf says %d", m, g, ok, off)
+		}
+	}
+}
+
+// loadExe loads the executable prog (ef) alone, mapped as its PT_LOAD
+// segments say.
+func loadExe(t *testing.T, ef *elf.File, prog string) *Table {
+	t.Helper()
+	var regions []Region
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_LOAD {
+			regions = append(regions, Region{Start: p.Vaddr &^ 0xfff, End: (p.Vaddr + p.Memsz + 0xfff) &^ 0xfff, Off: p.Off &^ 0xfff, Path: prog, Perm: p.Flags})
+		}
+	}
+	tab := Load(regions, Options{ExePath: prog})
+	if len(tab.Modules) == 0 {
+		t.Fatalf("no module; warnings %q", tab.Warnings)
+	}
+	return tab
 }
 
 // checkGoRuntimeLayout compares StructLayout's offsets of the runtime's
