@@ -235,7 +235,12 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 			}
 			continue
 		case dwarf.TagInlinedSubroutine, dwarf.TagLexDwarfBlock, dwarf.TagTryDwarfBlock, dwarf.TagCatchDwarfBlock,
-			dwarf.TagNamespace, dwarf.TagModule:
+			dwarf.TagNamespace, dwarf.TagModule,
+			// A C++ local class's member functions (a lambda's
+			// operator() among them) are defined inside it, under the
+			// enclosing function: gcc puts their code and call sites
+			// there, and gdb's process_structure_scope reads them.
+			dwarf.TagStructType, dwarf.TagClassType, dwarf.TagUnionType:
 		default:
 			// Types, variables, parameters, labels: no call sites inside,
 			// as gdb's read_func_scope finds them only in the scopes
