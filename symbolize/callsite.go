@@ -182,8 +182,7 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 	if err != nil {
 		return nil, err
 	}
-	r := d.Reader()
-	r.Seek(off)
+	r := readerAt(d, off)
 	cu, err := r.Next()
 	if err != nil || cu == nil {
 		return u, err
@@ -293,8 +292,7 @@ func callSite(d *dwarf.Data, e *dwarf.Entry) (CallSite, bool) {
 // when there is one, as gdb's dwarf2_physname). An abstract instance
 // (DW_AT_inline, no address) stays unknown, as gdb leaves it.
 func resolveOrigin(d *dwarf.Data, cs *CallSite, ref dwarf.Offset) {
-	r := d.Reader()
-	r.Seek(ref)
+	r := readerAt(d, ref)
 	t, err := r.Next()
 	if err != nil || t == nil {
 		return
