@@ -234,12 +234,21 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 			}
 			continue
 		case dwarf.TagInlinedSubroutine, dwarf.TagLexDwarfBlock, dwarf.TagTryDwarfBlock, dwarf.TagCatchDwarfBlock,
-			dwarf.TagNamespace, dwarf.TagModule,
-			// A C++ local class's member functions (a lambda's
-			// operator() among them) are defined inside it, under the
-			// enclosing function: gcc puts their code and call sites
-			// there, and gdb's process_structure_scope reads them.
-			dwarf.TagStructType, dwarf.TagClassType, dwarf.TagUnionType:
+			dwarf.TagNamespace, dwarf.TagModule:
+		case dwarf.TagStructType, dwarf.TagClassType, dwarf.TagUnionType:
+			// A class local to a function with code has its member
+			// functions' code inside it: gcc puts them, and their call
+			// sites, under the class's DIE there (gdb's
+			// process_structure_scope reads them). Elsewhere (a unit's
+			// or a namespace's types, a template's or inline
+			// function's local classes) gcc defines them outside the
+			// class, and its members are only declarations.
+			if cur == 0 {
+				if e.Children {
+					r.SkipChildren()
+				}
+				continue
+			}
 		default:
 			// Types, variables, parameters, labels: no call sites inside,
 			// as gdb's read_func_scope finds them only in the scopes
