@@ -185,7 +185,8 @@ func raisedBy(frames []report.Frame, caller *report.FrameRef) string {
 // (goRuntimeDeath).
 func goAbort(t *report.Thread, g *goDeath) *report.Diagnosis {
 	info := &report.AbortInfo{Cause: "go-" + g.Cause, GoPanic: g.Panic,
-		GoCrash: onStack(t.Frames, "runtime.crash"), SystemStack: goOnStack(t.Frames, "runtime.systemstack")}
+		GoCrash: onStack(t.Frames, "runtime.crash"), SystemStack: goOnStack(t.Frames, "runtime.systemstack"),
+		GoStackOverflow: g.Cause == "fatal-error" && goOnStack(t.Frames, "runtime.newstack")}
 	ref := func(i int) *report.FrameRef {
 		f := t.Frames[i]
 		return &report.FrameRef{Index: i, PC: f.PC, Function: f.Name(), Module: f.Module}

@@ -360,8 +360,14 @@ func (c *code) Outermost(pc uint64, caller bool) (string, bool) {
 		// call, a direct one to gosave_systemstack_switch, runs on the
 		// goroutine's stack, whose walk goes on.
 		if call, ok := x86.CallBefore(c.s.Mem, pc+1); ok && !call.Direct {
-			return "reached runtime.systemstack, which switched to this thread's g0 stack from a goroutine's", true
+			return systemstackEnd, true
 		}
+	}
+	if caller && (name == "runtime.morestack" || name == "runtime.morestack.abi0") {
+		// morestack, called from a goroutine function's prologue, saves
+		// the goroutine's context in g.sched and calls newstack on the
+		// thread's g0 stack: above it lies g0's stale stack.
+		return morestackEnd, true
 	}
 	if caller && (name == "runtime.clone" || name == "runtime.clone.abi0") {
 		// The new thread's side of clone calls mstart; the parent's

@@ -256,6 +256,7 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 		o := opts
 		o.MaxFrames = min(maxCrashedFrames, max(budget, minThreadFrames))
 		st := stackmap.Unwind(s.Mem, s.code, threadRegs(t), o)
+		s.resumeGoroutine(t, st, o)
 		if st.End == stackmap.EndFrameLimit && o.MaxFrames < maxCrashedFrames {
 			st.EndDetail = fmt.Sprintf("stopped after %d frames: the %d frames all threads may keep together were spent", len(st.Frames), maxTotalFrames)
 			spent++

@@ -107,6 +107,112 @@ __attribute__((constructor)) static void init(void) { sink = recurse(15000000); 
 int main(void) { return sink; }
 `
 
+// goOverflow recurses past the maximum stack it sets itself (256 KiB, not
+// the default gigabyte): the runtime's "fatal error: stack overflow".
+const goOverflow = `package main
+
+import "runtime/debug"
+
+//go:noinline
+func recurse(n int) int {
+	var buf [64]byte
+	buf[n%64] = byte(n)
+	return recurse(n+1) + int(buf[3])
+}
+
+func main() {
+	debug.SetMaxStack(256 << 10)
+	println(recurse(0))
+}
+`
+
+// goroutineMatchesTraceback checks the crashed thread of a Go fatal
+// error: its walk stops at the g0 frame named switched (runtime.
+// systemstack or runtime.morestack), goes on at a goroutine frame, and
+// then has every frame the runtime's traceback of the running goroutine
+// (traceback.txt beside the core) prints, in order, at the same pc and
+// sp, to runtime.goexit.
+func goroutineMatchesTraceback(t *testing.T, r *report.Report, switched string) {
+	t.Helper()
+	tb, err := os.ReadFile(filepath.Join(filepath.Dir(r.Core), "traceback.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := goTraceback(string(tb))
+	if len(want) < 4 {
+		t.Fatalf("the runtime's traceback of the running goroutine has %d frames: %s", len(want), tb)
+	}
+	ct := r.CrashedThread()
+	g := -1
+	for i := range ct.Frames {
+		if ct.Frames[i].Method == report.MethodGoroutine {
+			g = i
+			break
+		}
+	}
+	if g < 1 || report.GoFunc(ct.Frames[g-1].Function) != switched {
+		t.Fatalf("no goroutine frame right after %s: %+v", switched, ct.Frames)
+	}
+	k := 0
+	for _, f := range ct.Frames[g:] {
+		if k < len(want) && !f.Inline && uint64(f.PC) == want[k].pc && uint64(f.SP) == want[k].sp {
+			if report.GoFunc(f.Function) != want[k].fn {
+				t.Errorf("frame at pc %#x sp %#x is %s, the runtime says %s", want[k].pc, want[k].sp, f.Function, want[k].fn)
+			}
+			k++
+		}
+	}
+	if k != len(want) {
+		t.Errorf("%d of the runtime's %d frames of the goroutine found (pc and sp); missing from %+v", k, len(want), want[k])
+	}
+	if last := ct.Frames[len(ct.Frames)-1]; ct.EndReason != "end of stack" || report.GoFunc(last.Function) != "runtime.goexit" {
+		t.Errorf("the goroutine's walk ends %s (%s) at %s", ct.EndReason, ct.EndDetail, last.Function)
+	}
+}
+
+// goFrame is a physical frame of the Go runtime's traceback.
+type goFrame struct {
+	fn     string
+	sp, pc uint64
+}
+
+// goTraceback returns the frames of the first running goroutine in the
+// runtime's traceback (GOTRACEBACK=crash prints each frame's sp and pc;
+// an inlined call has none and is left out).
+func goTraceback(out string) []goFrame {
+	var frames []goFrame
+	in := false
+	fn := ""
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(line, "goroutine ") && strings.HasSuffix(line, "[running]:"):
+			if in {
+				return frames
+			}
+			in = true
+		case !in:
+		case line == "":
+			return frames
+		case !strings.HasPrefix(line, "\t"):
+			fn = line
+			if i := strings.LastIndexByte(fn, '('); i > 0 {
+				fn = fn[:i]
+			}
+		default:
+			var sp, pc uint64
+			i := strings.Index(line, " sp=0x")
+			j := strings.Index(line, " pc=0x")
+			if i < 0 || j < 0 {
+				continue
+			}
+			if _, err := fmt.Sscanf(line[i:], " sp=%v pc=%v", &sp, &pc); err == nil {
+				frames = append(frames, goFrame{fn: fn, sp: sp, pc: pc})
+			}
+		}
+	}
+	return frames
+}
+
 // goUnlock unlocks an unlocked mutex: the Go runtime's "fatal error:
 // sync: unlock of unlocked mutex" (runtime.fatal, then fatalthrow on the
 // system stack), deterministic where a concurrent map write is a race.
@@ -339,6 +445,10 @@ var liveClasses = []liveClass{
 		if !strings.Contains(out, "fatal error: sync: unlock of unlocked mutex") {
 			t.Fatalf("the program did not die of the fatal error: %s", out)
 		}
+		// The runtime's traceback, the oracle of the goroutine's frames.
+		if err := os.WriteFile(filepath.Join(dir, "traceback.txt"), []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		return core, prog, 0
 	}, check: func(t *testing.T, r *report.Report, _ int) {
 		// The runtime's fatal error path (runtime.fatalthrow.func1 on
@@ -351,11 +461,39 @@ var liveClasses = []liveClass{
 			t.Errorf("summary %q", d.Summary)
 		}
 		// Above runtime.systemstack lies g0's stale stack (on the
-		// main thread, old words of rt0_go's): the walk ends there.
-		if ct := r.CrashedThread(); ct == nil || len(ct.Frames) == 0 || report.GoFunc(ct.Frames[len(ct.Frames)-1].Function) != "runtime.systemstack" || !strings.Contains(ct.EndDetail, "runtime.systemstack") {
-			t.Errorf("the crashed thread's walk does not end at runtime.systemstack: %+v", ct)
+		// main thread, old words of rt0_go's), and gdb stops there; the
+		// walk goes on from g0.m.curg.sched, as the runtime's own
+		// traceback does, frame for frame: pc and sp.
+		goroutineMatchesTraceback(t, r, "runtime.systemstack")
+		if !strings.Contains(r.Signature, "main.main") || !strings.Contains(d.Summary, "in internal/sync.fatal") {
+			t.Errorf("signature %q, summary %q: the goroutine that failed is not named", r.Signature, d.Summary)
 		}
 	}},
+	// A goroutine's stack past its maximum: runtime.newstack throws on
+	// the thread's g0 stack, called from runtime.morestack in the
+	// recursing function's prologue. gdb walks on into g0's stale words
+	// past morestack; the walk goes on from g0.m.curg.sched instead.
+	{name: "go-stack-overflow", noGDB: "gdb walks g0's stale stack past runtime.morestack (runtime.newproc, then ??); the runtime's traceback is the oracle",
+		make: func(t *testing.T, dir string) (string, string, int) {
+			prog := testfixture.BuildGo(t, dir, "gooverflow", goOverflow)
+			core, out := testfixture.Run(t, dir, []string{"GOTRACEBACK=crash"}, prog)
+			if !strings.Contains(out, "fatal error: stack overflow") {
+				t.Fatalf("the program did not die of a stack overflow: %s", out)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "traceback.txt"), []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return core, prog, 0
+		}, check: func(t *testing.T, r *report.Report, _ int) {
+			d := firstKind(t, r, report.KindAbort)
+			if d.AbortInfo.Cause != "go-fatal-error" || !strings.Contains(d.Summary, "a goroutine's stack overflowed") || !strings.Contains(d.Summary, "for main.recurse") {
+				t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
+			}
+			goroutineMatchesTraceback(t, r, "runtime.morestack")
+			if r.Signature != "SIGABRT abort in gooverflow.bin: main.recurse ← main.main" {
+				t.Errorf("signature %q", r.Signature)
+			}
+		}},
 	{name: "go-nil-first", make: goNilProgram(), check: goFault("main.first")},
 	{name: "go-nil-second", make: goNilProgram("x"), check: goFault("main.second")},
 	{name: "python-null", make: python(nil, "-c", "import ctypes; ctypes.string_at(0)"), check: func(t *testing.T, r *report.Report, _ int) {

@@ -130,6 +130,15 @@ func stacksOf(c *corefile.File, st *stackmap.Stack) threadStacks {
 	if sig >= 0 {
 		own = st.Frames[sig+1:]
 	}
+	// A Go goroutine's frames after runtime.systemstack are on the
+	// goroutine's stack, which the runtime allocates in its heap: the
+	// thread's own stacks are those of the frames before.
+	for i, f := range own {
+		if f.Method == stackmap.MethodGoroutine {
+			own = own[:i]
+			break
+		}
+	}
 	for i := len(own) - 1; i >= 0; i-- {
 		if m := c.Mapping(own[i].SP); writableAnon(m) {
 			ts.home = m

@@ -312,10 +312,20 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 				first = i + 1
 			}
 		}
+		// A Go goroutine's frames (Stack.Resume) are on the stack the
+		// runtime switched from to run runtime.systemstack on g0, not
+		// one the thread's code switched to.
+		end := len(frames)
+		for i := first; i < len(frames); i++ {
+			if frames[i].Method == stackmap.MethodGoroutine {
+				end = i
+				break
+			}
+		}
 		var segs []report.Segment
 		var switches []report.Switch
 		var cur *corefile.Mapping
-		for i := first; i < len(frames); i++ {
+		for i := first; i < end; i++ {
 			m := a.mm.stackOf(frames[i].SP)
 			if m == nil {
 				continue

@@ -230,6 +230,8 @@ func writeFrame(w io.Writer, f *report.Frame) {
 	case report.MethodCFI, report.MethodContext:
 	case report.MethodSignal:
 		name += "  [interrupted by the signal]"
+	case report.MethodGoroutine:
+		name += "  [the goroutine's stack: runtime.systemstack switched from it]"
 	default:
 		name += "  [found by " + string(f.Method) + "]"
 	}

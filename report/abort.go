@@ -179,6 +179,13 @@ func (ai *AbortInfo) goSummary() string {
 		if ai.Caller == nil && ai.SystemStack {
 			where = "; the thread is on the system stack (runtime.systemstack), so the goroutine that failed is not on this stack: the runtime's traceback on stderr names it"
 		}
+		if ai.GoStackOverflow {
+			grow := ""
+			if ai.Caller != nil {
+				grow = " for " + who
+			}
+			return fmt.Sprintf("The Go runtime aborted the process after a fatal error: a goroutine's stack overflowed (runtime.newstack, asked to grow it%s, found it would pass the runtime's maximum stack size and threw \"fatal error: stack overflow\"); the runtime %s.", grow, how)
+		}
 		return fmt.Sprintf("The Go runtime aborted the process after a fatal error (runtime.throw or runtime.fatal, which print \"fatal error: …\" to stderr: concurrent map writes, a deadlock, an unlock of an unlocked mutex, running out of memory…)%s; the runtime %s.", where, how)
 	}
 	return fmt.Sprintf("The Go runtime's signal handler got a fatal signal it does not turn into a panic and %s.", how)

@@ -320,6 +320,10 @@ type AbortInfo struct {
 	// thread runs on the Go runtime's system stack, and a fatal error
 	// without a caller there failed in a goroutine on another stack.
 	SystemStack bool `json:"-"`
+	// GoStackOverflow is set when runtime.newstack threw: growing a
+	// goroutine's stack would take it past the runtime's maximum
+	// ("fatal error: stack overflow").
+	GoStackOverflow bool `json:"-"`
 }
 
 // Unrelocated is the detail of an "unrelocated-pointer" diagnosis: a

@@ -87,8 +87,9 @@ var goMachinery = map[string]bool{
 	"runtime.raise": true, "runtime.raiseproc": true, "runtime.tgkill": true, "runtime.dieFromSignal": true,
 	"runtime.crash": true, "runtime.fatalpanic": true, "runtime.fatalthrow": true, "runtime.throw": true,
 	"runtime.gopanic": true, "runtime.sigpanic": true, "runtime.sigtramp": true, "runtime.sigtrampgo": true,
-	"runtime.sigfwdgo": true, "runtime.sighandler": true, "runtime.abort": true, "runtime.systemstack": true,
+	"runtime.sigfwdgo": true, "runtime.sighandler": true, "runtime.abort": true, "runtime.systemstack": true, "runtime.systemstack_switch": true,
 	"runtime.mcall": true, "runtime.startpanic_m": true, "runtime.sigreturn__sigaction": true,
+	"runtime.morestack": true, "runtime.newstack": true,
 }
 
 // goMachineryPrefixes are families of runtime panic helpers: panicmem,

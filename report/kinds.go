@@ -92,7 +92,11 @@ const (
 	MethodCall    Method = "call"    // return address at [rsp]: frame 0 jumped to bad code, or is a frameless leaf
 	MethodFP      Method = "fp"      // frame-pointer chain
 	MethodScan    Method = "scan"    // stack scanning for a return address
-	MethodInline  Method = "inline"  // inlined into the physical frame that follows
+	// MethodGoroutine is the first frame of a Go goroutine's stack, from
+	// the registers its g.sched saved when runtime.systemstack switched
+	// the thread to the g0 stack the frames below it are on.
+	MethodGoroutine Method = "goroutine"
+	MethodInline    Method = "inline" // inlined into the physical frame that follows
 	// MethodTailCall is a function that left the stack by a tail call,
 	// rebuilt from DWARF call sites as gdb does; like an inlined frame it
 	// precedes the physical frame it is listed with.

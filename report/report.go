@@ -8,7 +8,7 @@ import (
 )
 
 // Schema names the version of the JSON report.
-const Schema = "coreview.report/v1.1"
+const Schema = "coreview.report/v1.2"
 
 // Addr is a runtime address; it marshals as a "0x…" string.
 type Addr uint64
@@ -30,8 +30,9 @@ func (a *Addr) UnmarshalJSON(b []byte) error {
 }
 
 // Report is everything coreview knows about one core. Field names are the
-// coreview.report/v1 contract: a minor version (v1.1) adds fields, and
-// v1.1 renamed early-init's constructor to initializer, the one rename;
+// coreview.report/v1 contract: a minor version adds fields or values
+// (v1.2: the frame method "goroutine"), and v1.1 renamed early-init's
+// constructor to initializer, the one rename;
 // readers check the major version, the part before the minor's dot.
 type Report struct {
 	Schema    string      `json:"schema"`

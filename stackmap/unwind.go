@@ -43,6 +43,10 @@ const (
 	MethodCall    Method = "call"    // return address at [rsp]: frame 0 jumped to bad code, or is a frameless leaf
 	MethodFP      Method = "fp"      // frame-pointer chain
 	MethodScan    Method = "scan"    // stack scanning for a return address
+	// MethodGoroutine is the first frame of a Go goroutine's own stack,
+	// from the registers the runtime saved in its g.sched when
+	// runtime.systemstack switched the thread to its g0 stack (Resume).
+	MethodGoroutine Method = "goroutine"
 )
 
 // EndReason says why a walk stopped.
@@ -198,6 +202,47 @@ func Unwind(mem Memory, code Code, regs Regs, opts Options) *Stack {
 		seen.add(next.PC, next.SP)
 		cur = next
 	}
+}
+
+// Resume goes on with the walk on another stack, from regs: the frames it
+// finds follow s's, the first marked MethodGoroutine, and s ends as that
+// walk ends. opts.MaxFrames counts s's frames too. It reports whether a
+// frame was added.
+func (s *Stack) Resume(mem Memory, code Code, regs Regs, opts Options) bool {
+	n := len(s.Frames)
+	if n == 0 {
+		return false
+	}
+	if opts.MaxFrames > 0 {
+		if opts.MaxFrames <= n {
+			return false
+		}
+		opts.MaxFrames -= n
+	}
+	next := Unwind(mem, code, regs, opts)
+	if len(next.Frames) == 0 {
+		return false
+	}
+	next.Frames[0].Method = MethodGoroutine
+	r := next.Regs
+	for i := range next.Frames {
+		if i > 0 {
+			next.AdvanceRegs(i, &r)
+		}
+		s.deltas.add(n+i, &r)
+	}
+	s.Frames = append(s.Frames, next.Frames...)
+	s.End, s.EndDetail = next.End, next.EndDetail
+	return true
+}
+
+// RegsAt returns frame i's registers, as far as the walk knew them.
+func (s *Stack) RegsAt(i int) Regs {
+	r := s.Regs
+	for k := 1; k <= i && k < len(s.Frames); k++ {
+		s.AdvanceRegs(k, &r)
+	}
+	return r
 }
 
 // step finds the caller of f. It fills f.CFA and f.Signal. On the last

@@ -87,7 +87,7 @@ func TestAnalyzeFixture(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.HasPrefix(stdout, `{"schema":"coreview.report/v1.1"`) {
+	if !strings.HasPrefix(stdout, `{"schema":"coreview.report/v1.2"`) {
 		t.Errorf("JSON does not start with the schema field: %.60s", stdout)
 	}
 	var r struct {
