@@ -90,6 +90,7 @@ type Session struct {
 
 	inputsFound <-chan inputsResult // the input search under way, if any
 	loads       sync.WaitGroup      // symbol tables loading beside the walks
+	prefetched  sync.WaitGroup      // the source prefetch beside the walks (prefetchSource)
 }
 
 // Open opens the core at path and loads its modules.
@@ -136,6 +137,7 @@ func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta
 // Close releases the core and module files.
 func (s *Session) Close() {
 	s.loads.Wait() // they read the files about to be closed
+	s.prefetched.Wait()
 	if s.inputsFound != nil {
 		<-s.inputsFound // it reads the files about to be closed
 		s.inputsFound = nil

@@ -140,6 +140,10 @@ func (s *Session) Report() *report.Report {
 		a.crashSite()
 	}
 	r.Signature, r.SignatureHash = r.ComputeSignature()
+	// The prefetch's walks may reach modules and units the report's did
+	// not (past the frame budget): their warnings are in, whenever it
+	// ended.
+	s.prefetched.Wait()
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, s.warnings...)
 	r.Warnings = append(r.Warnings, s.Modules.Warnings...)
@@ -208,11 +212,15 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 	if s.Opts.Debuginfod == nil {
 		// (A debug file debuginfod fetches later replaces what this
 		// would read.)
-		s.loads.Add(1)
+		s.prefetched.Add(1)
 		go func() {
-			defer s.loads.Done()
+			defer s.prefetched.Done()
 			// It reads mapped cache entries on a goroutine of its own,
-			// as the symbol-table loads below do.
+			// as the symbol-table loads below do. It is only a head
+			// start: a panic of its own (a bug) is dropped, and met again
+			// by the walks and prepareSource on Analyze's goroutine,
+			// whose recovers report it, instead of ending the process.
+			defer func() { recover() }()
 			safefile.Guard(func() error { s.prefetchSource(threads); return nil })
 		}()
 	}
