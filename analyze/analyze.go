@@ -91,6 +91,8 @@ type Session struct {
 	inputsFound <-chan inputsResult // the input search under way, if any
 	loads       sync.WaitGroup      // symbol tables loading beside the walks
 	prefetched  sync.WaitGroup      // the source prefetch beside the walks (prefetchSource)
+	// prefetchPanic is the prefetch's panic, raised again by Report.
+	prefetchPanic any
 }
 
 // Open opens the core at path and loads its modules.
