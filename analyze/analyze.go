@@ -93,6 +93,9 @@ type Session struct {
 
 	inputsFound <-chan inputsResult // the input search under way, if any
 	loads       sync.WaitGroup      // symbol tables loading beside the walks
+	prefetched  sync.WaitGroup      // the source prefetch beside the walks (prefetchSource)
+	// prefetchPanic is the prefetch's panic, raised again by Report.
+	prefetchPanic any
 }
 
 // Open opens the core at path and loads its modules.
@@ -139,6 +142,7 @@ func newSession(name string, c *corefile.File, opts Options, meta coreinput.Meta
 // Close releases the core and module files.
 func (s *Session) Close() {
 	s.loads.Wait() // they read the files about to be closed
+	s.prefetched.Wait()
 	if s.inputsFound != nil {
 		<-s.inputsFound // it reads the files about to be closed
 		s.inputsFound = nil

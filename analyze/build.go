@@ -140,6 +140,10 @@ func (s *Session) Report() *report.Report {
 		a.crashSite()
 	}
 	r.Signature, r.SignatureHash = r.ComputeSignature()
+	// The prefetch's walks may reach modules and units the report's did
+	// not (past the frame budget): their warnings are in, whenever it
+	// ended.
+	s.takePrefetch()
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, s.warnings...)
 	r.Warnings = append(r.Warnings, s.Modules.Warnings...)
@@ -208,13 +212,7 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 	if s.Opts.Debuginfod == nil {
 		// (A debug file debuginfod fetches later replaces what this
 		// would read.)
-		s.loads.Add(1)
-		go func() {
-			defer s.loads.Done()
-			// It reads mapped cache entries on a goroutine of its own,
-			// as the symbol-table loads below do.
-			safefile.Guard(func() error { s.prefetchSource(threads); return nil })
-		}()
+		s.startPrefetch(threads)
 	}
 	seen := map[*symbolize.Module]bool{}
 	for _, t := range threads {
@@ -268,6 +266,33 @@ func (s *Session) unwindAll() []*stackmap.Stack {
 		s.warnings = append(s.warnings, fmt.Sprintf("the threads' stacks hold more than the %d frames kept for all threads together: %d threads' walks were stopped early (their top %d frames or more are listed)", maxTotalFrames, spent, minThreadFrames))
 	}
 	return out
+}
+
+// startPrefetch runs prefetchSource beside the walks. It reads mapped
+// cache entries on a goroutine of its own, as the symbol-table loads do. A
+// panic of its own (a bug) is raised again on Analyze's goroutine by
+// takePrefetch, as the input search's is: there the CLI's and scan's
+// recovers see it; on its own goroutine it would end the process.
+func (s *Session) startPrefetch(threads []*corefile.Thread) {
+	s.prefetched.Add(1)
+	go func() {
+		defer s.prefetched.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				s.prefetchPanic = p
+			}
+		}()
+		safefile.Guard(func() error { s.prefetchSource(threads); return nil })
+	}()
+}
+
+// takePrefetch waits for the prefetch and raises its panic, if it had one.
+func (s *Session) takePrefetch() {
+	s.prefetched.Wait()
+	if p := s.prefetchPanic; p != nil {
+		s.prefetchPanic = nil
+		panic(p)
+	}
 }
 
 // prefetchSource walks the top prefetchFrames frames of each thread, at

@@ -1,6 +1,10 @@
 package analyze
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/coreview/coreview/corefile"
+)
 
 // TestInputSearchPanicReachesCaller: a panic in the input search that runs
 // beside the symbolization (startInputs) is raised where crashSite takes
@@ -20,4 +24,22 @@ func TestInputSearchPanicReachesCaller(t *testing.T) {
 		}
 	}()
 	s.takeInputs()
+}
+
+// TestPrefetchPanicReachesCaller: a panic in the source prefetch that runs
+// beside the walks (startPrefetch) is raised by takePrefetch, in Analyze's
+// goroutine, not on the prefetch's own. A session without memory stands
+// for the bug.
+func TestPrefetchPanicReachesCaller(t *testing.T) {
+	s := &Session{}
+	s.startPrefetch([]*corefile.Thread{{}})
+	defer func() {
+		if recover() == nil {
+			t.Error("the prefetch's panic did not reach takePrefetch")
+		}
+		if s.prefetchPanic != nil {
+			t.Error("the panic is still kept after takePrefetch")
+		}
+	}()
+	s.takePrefetch()
 }

@@ -155,3 +155,63 @@ func TestLiveTailCallsMatchGDB(t *testing.T) {
 		})
 	}
 }
+
+// localClassTailCall crashes in leaf, which a member function of a class
+// local to outer reached by a tail call: gcc puts that member function's
+// code, and its call sites, inside the class's DIE under outer's.
+const localClassTailCall = `volatile int *volatile nullp;
+__attribute__((noinline)) int leaf(int x) { return *nullp + x; }
+__attribute__((noinline)) int outer(int n) {
+	struct Local { __attribute__((noinline)) static int go(int v) { return leaf(v * 3); } };
+	int r = Local::go(n);
+	return r + 1;
+}
+int main(int argc, char **) { return outer(argc); }
+`
+
+// TestLiveLocalClassTailCallMatchesGDB: the tail call of a local class's
+// member function gives the frame gdb shows (Local::go between leaf and
+// outer), and the rest of the stack is gdb's.
+func TestLiveLocalClassTailCallMatchesGDB(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("-short: no live cores")
+	}
+	gxx := testfixture.Tool(t, "g++")
+	gdb := testfixture.Tool(t, "gdb")
+	if p, err := os.ReadFile("/proc/sys/kernel/core_pattern"); err != nil || strings.TrimSpace(string(p)) != "core" {
+		t.Skipf("core_pattern is %q, not \"core\"", strings.TrimSpace(string(p)))
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "local.cc"), []byte(localClassTailCall), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(dir, "local")
+	if out, err := exec.Command(gxx, "-O2", "-g", "-o", prog, filepath.Join(dir, "local.cc")).CombinedOutput(); err != nil {
+		t.Fatalf("g++: %v\n%s", err, out)
+	}
+	cmd := exec.Command("bash", "-c", "ulimit -c unlimited; \"$0\" || true", prog)
+	cmd.Dir = dir
+	cmd.Run()
+	core := filepath.Join(dir, "core")
+	if _, err := os.Stat(core); err != nil {
+		t.Skip("no core dumped")
+	}
+	opts := Options{Binary: prog}
+	r, err := Analyze(core, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range r.Threads[0].Frames {
+		for _, in := range f.Inlined {
+			if in.Method == report.MethodTailCall {
+				got = append(got, in.Function)
+			}
+		}
+	}
+	if len(got) != 1 || !strings.HasSuffix(got[0], "Local::go(int)") {
+		t.Errorf("tail-call frames %q, want outer(int)::Local::go(int)", got)
+	}
+	compareWithGDB(t, gdbFramesOf(t, gdb, prog, "/", "", core), r, core, opts)
+}

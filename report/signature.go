@@ -127,7 +127,7 @@ func keyOf(f *Frame) frameKey {
 // in every run) and those between its two outermost frames. Its entry is
 // found only on a stack walked to its end; a walk that stopped inside the
 // recursion has no entry to see, and the signature starts at the
-// innermost frame of the cycle's function whose name sorts first, one
+// innermost frame of the cycle's least rotation (leastRotation), one
 // point of the cycle that does not depend on where the stack ran out.
 func recursionEntry(t *Thread, start int) (int, bool) {
 	frames := t.Frames
@@ -170,6 +170,9 @@ func recursionEntry(t *Thread, start int) (int, bool) {
 	if t.EndReason != EndOfStack {
 		// No entry: the innermost two frames of top bound one cycle.
 		first := occurrence(top, start, 1)
+		if at, ok := leastRotation(frames, first, end, counted); ok {
+			return at, true
+		}
 		second := occurrence(top, first+1, 1)
 		if second < 0 {
 			return first, true
@@ -205,6 +208,59 @@ func recursionEntry(t *Thread, start int) (int, bool) {
 		return entry, true
 	}
 	return prev + 1, true
+}
+
+// maxCycle is the longest cycle, in functions, leastRotation looks for.
+const maxCycle = 64
+
+// leastRotation finds, in a walk cut inside a recursion, the point of
+// the cycle that does not depend on where the stack ran out: from frame
+// from on, the functions (consecutive repeats as one) repeat with some
+// period; of its rotations the least (keyLess, function by function)
+// starts the signature, at its innermost frame. A function the cycle
+// passes twice (eval → apply → eval → eval_args → eval) does not pick the
+// point by itself: which of its two places is innermost is chance. ok is
+// false when the frames show no period up to maxCycle.
+func leastRotation(frames []Frame, from, end int, counted func(*Frame) bool) (int, bool) {
+	type run struct {
+		k  frameKey
+		at int // its innermost frame
+	}
+	var seq []run
+	for i := from; i >= 0 && i < end && len(seq) < 4*maxCycle+16; i++ {
+		if !counted(&frames[i]) {
+			continue
+		}
+		k := keyOf(&frames[i])
+		if n := len(seq); n > 0 && seq[n-1].k == k {
+			continue
+		}
+		seq = append(seq, run{k, i})
+	}
+	for p := 1; p <= maxCycle && 2*p <= len(seq); p++ {
+		n := min(len(seq), 4*p+16)
+		periodic := true
+		for i := 0; i+p < n && periodic; i++ {
+			periodic = seq[i].k == seq[i+p].k
+		}
+		if !periodic {
+			continue
+		}
+		best := 0
+		for r := 1; r < p; r++ {
+			for i := 0; i < p; i++ {
+				a, b := seq[(r+i)%p].k, seq[(best+i)%p].k
+				if a != b {
+					if keyLess(a, b) {
+						best = r
+					}
+					break
+				}
+			}
+		}
+		return seq[best].at, true
+	}
+	return 0, false
 }
 
 func keyLess(a, b frameKey) bool {

@@ -202,6 +202,16 @@ func TestSignatureRecursionEntry(t *testing.T) {
 			t.Errorf("cut walk, phase %q: %q, want %q", phase, got, cut)
 		}
 	}
+	// A cycle that passes one function twice: the rotation, not the
+	// function, fixes where the signature starts.
+	twice := "SIGSEGV stack-overflow in prog: apply ← eval ← eval_args ← eval ← apply"
+	period := []string{"eval", "apply", "eval", "eval_args"}
+	for ph := range period {
+		phase := append(append([]string{}, period[ph:]...), period[:ph]...)
+		if got := sign(overflow, "unreadable memory", []string{"leaf"}, phase, 3000); got != twice {
+			t.Errorf("cut walk, phase %q: %q, want %q", phase, got, twice)
+		}
+	}
 	// A different entry is a different signature.
 	if got := sign(overflow, EndOfStack, nil, []string{"scan"}, 100, "other_caller", "main"); got == direct {
 		t.Errorf("a recursion entered from other_caller signed as %q", got)

@@ -182,8 +182,7 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 	if err != nil {
 		return nil, err
 	}
-	r := d.Reader()
-	r.Seek(off)
+	r := readerAt(d, off)
 	cu, err := r.Next()
 	if err != nil || cu == nil {
 		return u, err
@@ -236,6 +235,20 @@ func (ix *dwarfIndex) readCallSites(off dwarf.Offset) (u *callSiteUnit, err erro
 			continue
 		case dwarf.TagInlinedSubroutine, dwarf.TagLexDwarfBlock, dwarf.TagTryDwarfBlock, dwarf.TagCatchDwarfBlock,
 			dwarf.TagNamespace, dwarf.TagModule:
+		case dwarf.TagStructType, dwarf.TagClassType, dwarf.TagUnionType:
+			// A class local to a function with code has its member
+			// functions' code inside it: gcc puts them, and their call
+			// sites, under the class's DIE there (gdb's
+			// process_structure_scope reads them). Elsewhere (a unit's
+			// or a namespace's types, a template's or inline
+			// function's local classes) gcc defines them outside the
+			// class, and its members are only declarations.
+			if cur == 0 {
+				if e.Children {
+					r.SkipChildren()
+				}
+				continue
+			}
 		default:
 			// Types, variables, parameters, labels: no call sites inside,
 			// as gdb's read_func_scope finds them only in the scopes
@@ -288,8 +301,7 @@ func callSite(d *dwarf.Data, e *dwarf.Entry) (CallSite, bool) {
 // when there is one, as gdb's dwarf2_physname). An abstract instance
 // (DW_AT_inline, no address) stays unknown, as gdb leaves it.
 func resolveOrigin(d *dwarf.Data, cs *CallSite, ref dwarf.Offset) {
-	r := d.Reader()
-	r.Seek(ref)
+	r := readerAt(d, ref)
 	t, err := r.Next()
 	if err != nil || t == nil {
 		return

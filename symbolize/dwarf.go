@@ -570,8 +570,7 @@ func (ix *dwarfIndex) readName(off dwarf.Offset, depth int) string {
 	if depth > maxNameDepth || ix.d == nil {
 		return ""
 	}
-	r := ix.d.Reader()
-	r.Seek(off)
+	r := readerAt(ix.d, off)
 	e, err := r.Next()
 	if err != nil || e == nil {
 		return ""
@@ -629,4 +628,23 @@ func cleanPath(p string) string {
 		return ""
 	}
 	return filepath.Clean(p)
+}
+
+// seekMu serializes readers entering a unit: debug/dwarf's Reader.Seek
+// (and Data.Reader, which seeks to the first unit) fills a DWARF 5 unit's
+// base offsets (DW_AT_str_offsets_base, DW_AT_addr_base...) the first time
+// a reader enters it, without a lock, and sets the pointer to them before
+// it fills them: two workers entering one unit at once (its scopes and its
+// call sites are two tasks of PrepareSource; PrefetchSource runs beside
+// it) raced, and one could read a strx or addrx attribute with a zero
+// base.
+var seekMu sync.Mutex
+
+// readerAt returns a reader of d at off.
+func readerAt(d *dwarf.Data, off dwarf.Offset) *dwarf.Reader {
+	seekMu.Lock()
+	defer seekMu.Unlock()
+	r := d.Reader()
+	r.Seek(off)
+	return r
 }

@@ -618,8 +618,7 @@ func (lz *lazyDWARF) ensureLines(d *dwarf.Data, off dwarf.Offset) error {
 	if lz.line == nil {
 		return nil
 	}
-	r := d.Reader()
-	r.Seek(off)
+	r := readerAt(d, off)
 	cu, err := r.Next()
 	if err != nil || cu == nil {
 		return err

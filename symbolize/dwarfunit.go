@@ -62,8 +62,7 @@ func (ix *dwarfIndex) readUnit(off dwarf.Offset) (*unitIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := d.Reader()
-	r.Seek(off)
+	r := readerAt(d, off)
 	cu, err := r.Next()
 	if err != nil {
 		return nil, err
