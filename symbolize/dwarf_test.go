@@ -1,6 +1,7 @@
 package symbolize
 
 import (
+	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"maps"
@@ -188,8 +189,45 @@ func FuzzDWARF(f *testing.F) {
 		for addr := uint64(0x1000); addr < 0x1400; addr += 0x11 {
 			ix.safeSource(addr)
 		}
+		// The fixture's first unit and a struct type of it, as Go's
+		// runtime layout is asked for (StructLayout).
+		ix.structLayout(fuzzUnit, map[string][]string{fuzzStruct: {"a", "b"}, "nosuch": {"x"}})
 	})
 }
+
+// fuzzUnit and fuzzStruct are the name of c-inline's unit and of a struct
+// type at its top level, which FuzzDWARF asks StructLayout for.
+var fuzzUnit, fuzzStruct = func() (string, string) {
+	ef, err := elf.Open(filepath.Join(testfixture.Root(), "testdata", "cores", "c-inline", "prog"))
+	if err != nil {
+		return "", ""
+	}
+	defer ef.Close()
+	d, err := ef.DWARF()
+	if err != nil {
+		return "", ""
+	}
+	r := d.Reader()
+	unit := ""
+	for {
+		e, err := r.Next()
+		if err != nil || e == nil {
+			return unit, ""
+		}
+		name, _ := e.Val(dwarf.AttrName).(string)
+		switch e.Tag {
+		case dwarf.TagCompileUnit:
+			if unit != "" {
+				return unit, ""
+			}
+			unit = name
+		case dwarf.TagStructType:
+			if name != "" {
+				return unit, name
+			}
+		}
+	}
+}()
 
 // TestSourceInFile: the fixture program's own DWARF answers for its main,
 // with the inlined sort_twice in front (checked against gdb end to end in

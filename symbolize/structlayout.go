@@ -28,6 +28,11 @@ func (m *Module) StructLayout(unit string, want map[string][]string) (out map[st
 	if ix == nil {
 		return nil, errors.New("symbolize: no DWARF")
 	}
+	return ix.structLayout(unit, want)
+}
+
+// structLayout is StructLayout on the module's DWARF index.
+func (ix *dwarfIndex) structLayout(unit string, want map[string][]string) (out map[string]map[string]int64, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
