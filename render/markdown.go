@@ -280,9 +280,16 @@ func markdownHead(r *report.Report) string {
 	title := reportTitle(r)
 	ew.printf("## %s\n\n", EscapeMarkdown(title))
 	if r.Signal != nil {
-		ew.printf("**Signal:** %s (%s)", r.Signal.Name, r.Signal.CodeName)
+		ew.printf("**Signal:** %s (%s", r.Signal.Name, r.Signal.CodeName)
+		if m := report.CodeMeaningFrom(r.Signal.CodeName, r.Signal.SenderPID, r.Process.PID); m != "" {
+			ew.printf(": %s", EscapeMarkdown(m))
+		}
+		ew.printf(")")
 		if len(r.Threads) > 0 {
 			ew.printf(" in thread %d", r.Signal.Thread)
+		}
+		if r.Signal.SenderPID != 0 {
+			ew.printf(", sent by pid %d", r.Signal.SenderPID)
 		}
 		// The address is ours, in code; what it lies in names the core's
 		// files, escaped.

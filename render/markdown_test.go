@@ -19,7 +19,7 @@ func TestMarkdownHandBuilt(t *testing.T) {
 	out := b.String()
 	inOrder(t, out,
 		"## SIGSEGV: stack-overflow in descend",
-		"**Signal:** SIGSEGV (SEGV_MAPERR) in thread 42 at `0x7ffd1000fff8` in the guard page below thread 42's stack  ",
+		"**Signal:** SIGSEGV (SEGV_MAPERR: address not mapped) in thread 42 at `0x7ffd1000fff8` in the guard page below thread 42's stack  ",
 		"**systemd-coredump:** comm prog, uid 1000, pid 42, time 2023-11-14 22:13:20.000000 UTC  ",
 		"**Signature:** `SIGSEGV stack-overflow: descend ← main` (`0123456789abcdef`)",
 		"**stack-overflow** — Thread 42 ran out of stack.",
