@@ -192,30 +192,22 @@ func checkGoUnlock(t *testing.T, r *report.Report, _ int) {
 	}
 }
 
-// buildCgo builds a Go main package from source with cgo, linked by the
-// system linker (-linkmode=external, libc dynamically linked).
-func buildCgo(t *testing.T, dir, name, source string) string {
-	t.Helper()
-	gocmd := testfixture.Tool(t, "go")
-	testfixture.Tool(t, "gcc")
-	src := filepath.Join(dir, name)
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		t.Fatal(err)
+// goFatal returns a live class's make: prog, built by build, run under
+// GOTRACEBACK=crash, must die saying want; the runtime's traceback (the
+// oracle of the goroutine's frames, goroutineMatchesTraceback) is kept
+// beside the core.
+func goFatal(build func(testing.TB, string, string, string) string, name, source, want string) func(t *testing.T, dir string) (string, string, int) {
+	return func(t *testing.T, dir string) (string, string, int) {
+		prog := build(t, dir, name, source)
+		core, out := testfixture.Run(t, dir, []string{"GOTRACEBACK=crash"}, prog)
+		if !strings.Contains(out, want) {
+			t.Fatalf("the program did not die saying %q: %s", want, out)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "traceback.txt"), []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return core, prog, 0
 	}
-	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(source), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module "+name+"\n\ngo 1.21\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	prog := filepath.Join(dir, name+".bin")
-	cmd := exec.Command(gocmd, "build", "-ldflags=-linkmode=external", "-o", prog, ".")
-	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off", "CGO_ENABLED=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s (cgo): %v\n%s", name, err, out)
-	}
-	return prog
 }
 
 // goFrame is a physical frame of the Go runtime's traceback.
@@ -487,58 +479,30 @@ var liveClasses = []liveClass{
 		check: cxxTerminated("cxx-noexcept", "inner(int)", "inner(int) ← guarded(int) ← main")},
 	{name: "cxx-pure-virtual", make: cxxProgram("purevirtual", cxxPureVirtualC),
 		check: cxxTerminated("cxx-pure-virtual", "Base::call()", "Base::call() ← helper(Base*) ← Base::Base() ← Derived::Derived() ← main")},
-	{name: "go-fatal-error", make: func(t *testing.T, dir string) (string, string, int) {
-		prog := testfixture.BuildGo(t, dir, "gounlock", goUnlock)
-		core, out := testfixture.Run(t, dir, []string{"GOTRACEBACK=crash"}, prog)
-		if !strings.Contains(out, "fatal error: sync: unlock of unlocked mutex") {
-			t.Fatalf("the program did not die of the fatal error: %s", out)
-		}
-		// The runtime's traceback, the oracle of the goroutine's frames.
-		if err := os.WriteFile(filepath.Join(dir, "traceback.txt"), []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return core, prog, 0
-	}, check: checkGoUnlock},
+	{name: "go-fatal-error", make: goFatal(testfixture.BuildGo, "gounlock", goUnlock, "fatal error: sync: unlock of unlocked mutex"), check: checkGoUnlock},
 	// The same fatal error in a cgo program the system linker linked:
 	// its DWARF is compressed and has .debug_aranges (read a unit at a
 	// time), and the runtime's layout must still be found in it.
-	{name: "go-fatal-error-cgo", sameBug: "go-fatal-error", make: func(t *testing.T, dir string) (string, string, int) {
-		prog := buildCgo(t, dir, "gounlock", strings.Replace(goUnlock, "import \"sync\"", "import \"C\"\nimport \"sync\"", 1))
-		core, out := testfixture.Run(t, dir, []string{"GOTRACEBACK=crash"}, prog)
-		if !strings.Contains(out, "fatal error: sync: unlock of unlocked mutex") {
-			t.Fatalf("the program did not die of the fatal error: %s", out)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "traceback.txt"), []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return core, prog, 0
-	}, check: func(t *testing.T, r *report.Report, sender int) {
-		checkGoUnlock(t, r, sender)
-		// Go's linker writes no .debug_aranges: those the C compiler
-		// wrote must not stand for all the units, or no Go frame has
-		// a source line.
-		for _, f := range r.CrashedThread().Frames {
-			if report.GoFunc(f.Function) == "main.main" && (!strings.HasSuffix(f.File, "main.go") || f.Line == 0) {
-				t.Errorf("main.main's frame has no source line: %+v", f)
+	{name: "go-fatal-error-cgo", sameBug: "go-fatal-error",
+		make: goFatal(testfixture.BuildCgo, "gounlock", strings.Replace(goUnlock, "import \"sync\"", "import \"C\"\nimport \"sync\"", 1), "fatal error: sync: unlock of unlocked mutex"),
+		check: func(t *testing.T, r *report.Report, sender int) {
+			checkGoUnlock(t, r, sender)
+			// Go's linker writes no .debug_aranges: those the C compiler
+			// wrote must not stand for all the units, or no Go frame has
+			// a source line.
+			for _, f := range r.CrashedThread().Frames {
+				if report.GoFunc(f.Function) == "main.main" && (!strings.HasSuffix(f.File, "main.go") || f.Line == 0) {
+					t.Errorf("main.main's frame has no source line: %+v", f)
+				}
 			}
-		}
-	}},
+		}},
 	// A goroutine's stack past its maximum: runtime.newstack throws on
 	// the thread's g0 stack, called from runtime.morestack in the
 	// recursing function's prologue. gdb walks on into g0's stale words
 	// past morestack; the walk goes on from g0.m.curg.sched instead.
 	{name: "go-stack-overflow", noGDB: "gdb walks g0's stale stack past runtime.morestack (runtime.newproc, then ??); the runtime's traceback is the oracle",
-		make: func(t *testing.T, dir string) (string, string, int) {
-			prog := testfixture.BuildGo(t, dir, "gooverflow", goOverflow)
-			core, out := testfixture.Run(t, dir, []string{"GOTRACEBACK=crash"}, prog)
-			if !strings.Contains(out, "fatal error: stack overflow") {
-				t.Fatalf("the program did not die of a stack overflow: %s", out)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "traceback.txt"), []byte(out), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return core, prog, 0
-		}, check: func(t *testing.T, r *report.Report, _ int) {
+		make: goFatal(testfixture.BuildGo, "gooverflow", goOverflow, "fatal error: stack overflow"),
+		check: func(t *testing.T, r *report.Report, _ int) {
 			d := firstKind(t, r, report.KindAbort)
 			if d.AbortInfo.Cause != "go-fatal-error" || !strings.Contains(d.Summary, "a goroutine's stack overflowed") || !strings.Contains(d.Summary, "for main.recurse") {
 				t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)

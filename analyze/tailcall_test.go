@@ -177,26 +177,11 @@ func TestLiveLocalClassTailCallMatchesGDB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: no live cores")
 	}
-	gxx := testfixture.Tool(t, "g++")
 	gdb := testfixture.Tool(t, "gdb")
-	if p, err := os.ReadFile("/proc/sys/kernel/core_pattern"); err != nil || strings.TrimSpace(string(p)) != "core" {
-		t.Skipf("core_pattern is %q, not \"core\"", strings.TrimSpace(string(p)))
-	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "local.cc"), []byte(localClassTailCall), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	prog := filepath.Join(dir, "local")
-	if out, err := exec.Command(gxx, "-O2", "-g", "-o", prog, filepath.Join(dir, "local.cc")).CombinedOutput(); err != nil {
-		t.Fatalf("g++: %v\n%s", err, out)
-	}
-	cmd := exec.Command("bash", "-c", "ulimit -c unlimited; \"$0\" || true", prog)
-	cmd.Dir = dir
-	cmd.Run()
-	core := filepath.Join(dir, "core")
-	if _, err := os.Stat(core); err != nil {
-		t.Skip("no core dumped")
-	}
+	// g++ compiles the .c file BuildC writes as C++.
+	prog := testfixture.BuildC(t, "g++", dir, "local", localClassTailCall, "-O2", "-g")
+	core, _ := testfixture.Run(t, dir, nil, prog)
 	opts := Options{Binary: prog}
 	r, err := Analyze(core, opts)
 	if err != nil {

@@ -294,8 +294,21 @@ func BuildC(t testing.TB, cc, dir, name, source string, flags ...string) string 
 }
 
 // BuildGo builds a Go main package from one source file in dir and
-// returns the program's path.
+// returns the program's path: static, linked by Go's own linker.
 func BuildGo(t testing.TB, dir, name, source string) string {
+	t.Helper()
+	return buildGo(t, dir, name, source, false)
+}
+
+// BuildCgo is BuildGo with cgo, linked by the system linker
+// (-linkmode=external, the C library dynamically linked).
+func BuildCgo(t testing.TB, dir, name, source string) string {
+	t.Helper()
+	Tool(t, "gcc")
+	return buildGo(t, dir, name, source, true)
+}
+
+func buildGo(t testing.TB, dir, name, source string, cgo bool) string {
 	t.Helper()
 	gocmd := Tool(t, "go")
 	src := filepath.Join(dir, name)
@@ -309,11 +322,15 @@ func BuildGo(t testing.TB, dir, name, source string) string {
 		t.Fatal(err)
 	}
 	prog := filepath.Join(dir, name+".bin")
-	cmd := exec.Command(gocmd, "build", "-o", prog, ".")
+	args, env := []string{"build", "-o", prog, "."}, "CGO_ENABLED=0"
+	if cgo {
+		args, env = []string{"build", "-ldflags=-linkmode=external", "-o", prog, "."}, "CGO_ENABLED=1"
+	}
+	cmd := exec.Command(gocmd, args...)
 	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off", env)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", name, err, out)
+		t.Fatalf("go %s (%s): %v\n%s", strings.Join(args, " "), env, err, out)
 	}
 	return prog
 }
