@@ -47,7 +47,6 @@ func (ix *dwarfIndex) structLayout(unit string, want map[string][]string) (out m
 	}
 	r := ix.d.Reader()
 	out = map[string]map[string]int64{}
-	inUnit := false // at the top level of a unit named unit
 	for n := 0; n <= ix.maxEntries; n++ {
 		e, err := r.Next()
 		if err != nil {
@@ -56,36 +55,9 @@ func (ix *dwarfIndex) structLayout(unit string, want map[string][]string) (out m
 		if e == nil {
 			return out, nil
 		}
-		switch {
-		case e.Tag == 0:
-			inUnit = false // a unit's end (its children are skipped below it)
-			continue
-		case e.Tag == dwarf.TagCompileUnit || e.Tag == dwarf.TagPartialUnit:
-			name, _ := e.Val(dwarf.AttrName).(string)
-			inUnit = name == unit && e.Children
-			if !inUnit && e.Children {
-				r.SkipChildren()
-			}
-			continue
-		case !inUnit:
-			if e.Children {
-				r.SkipChildren()
-			}
-			continue
-		}
-		name, _ := e.Val(dwarf.AttrName).(string)
-		members, asked := want[name]
-		if e.Tag != dwarf.TagStructType || !asked || out[name] != nil || !e.Children {
-			if e.Children {
-				r.SkipChildren()
-			}
-			continue
-		}
-		got, err := readMembers(r, members, ix.maxEntries)
-		if err != nil {
+		if err := scanUnit(r, e, unit, want, out, ix.maxEntries); err != nil {
 			return nil, err
 		}
-		out[name] = got
 		if len(out) == len(want) {
 			return out, nil
 		}
@@ -143,15 +115,25 @@ func (ix *dwarfIndex) lazyStructLayout(unit string, want map[string][]string) (m
 	return out, nil
 }
 
-// scanUnitLayout reads the unit whose top DIE is at die and, when it is
-// named unit, the struct types of want at its top level into out.
+// scanUnitLayout reads the unit whose top DIE is at die (scanUnit).
 func scanUnitLayout(r *dwarf.Reader, die dwarf.Offset, unit string, want map[string][]string, out map[string]map[string]int64, maxEntries int) error {
 	r.Seek(die)
 	e, err := r.Next()
 	if err != nil || e == nil {
 		return err
 	}
-	if name, _ := e.Val(dwarf.AttrName).(string); e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit || name != unit || !e.Children {
+	return scanUnit(r, e, unit, want, out, maxEntries)
+}
+
+// scanUnit reads the unit whose top DIE r has just read as e: when it is
+// named unit, the struct types of want at its top level go into out; its
+// children are read, or skipped, to its end.
+func scanUnit(r *dwarf.Reader, e *dwarf.Entry, unit string, want map[string][]string, out map[string]map[string]int64, maxEntries int) error {
+	if !e.Children {
+		return nil
+	}
+	if name, _ := e.Val(dwarf.AttrName).(string); e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit || name != unit {
+		r.SkipChildren()
 		return nil
 	}
 	for k := 0; k <= maxEntries; k++ {
@@ -175,9 +157,6 @@ func scanUnitLayout(r *dwarf.Reader, die dwarf.Offset, unit string, want map[str
 			return err
 		}
 		out[tn] = got
-		if len(out) == len(want) {
-			return nil
-		}
 	}
 	return errNoProgress
 }
