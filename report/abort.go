@@ -184,7 +184,10 @@ func (ai *AbortInfo) goSummary() string {
 			if ai.Caller != nil {
 				grow = " for " + who
 			}
-			return fmt.Sprintf("The Go runtime aborted the process after a fatal error: a goroutine's stack overflowed (runtime.newstack, asked to grow it%s, found it would pass the runtime's maximum stack size and threw \"fatal error: stack overflow\"); the runtime %s.", grow, how)
+			// newstack's other throws are the runtime's internal
+			// checks (a split at a bad time, a missing stack); the
+			// stack's size is not read here, so stderr settles it.
+			return fmt.Sprintf("The Go runtime aborted the process after a fatal error while growing a goroutine's stack: runtime.newstack, asked to grow it%s, threw, which is how a goroutine's stack overflowed shows (\"goroutine stack exceeds …-byte limit\", \"fatal error: stack overflow\") unless the runtime's message on stderr names one of newstack's internal checks; the runtime %s.", grow, how)
 		}
 		return fmt.Sprintf("The Go runtime aborted the process after a fatal error (runtime.throw or runtime.fatal, which print \"fatal error: …\" to stderr: concurrent map writes, a deadlock, an unlock of an unlocked mutex, running out of memory…)%s; the runtime %s.", where, how)
 	}
