@@ -130,15 +130,7 @@ func stacksOf(c *corefile.File, st *stackmap.Stack) threadStacks {
 	if sig >= 0 {
 		own = st.Frames[sig+1:]
 	}
-	// A Go goroutine's frames after runtime.systemstack are on the
-	// goroutine's stack, which the runtime allocates in its heap: the
-	// thread's own stacks are those of the frames before.
-	for i, f := range own {
-		if f.Method == stackmap.MethodGoroutine {
-			own = own[:i]
-			break
-		}
-	}
+	own = own[:goroutineStart(own)]
 	for i := len(own) - 1; i >= 0; i-- {
 		if m := c.Mapping(own[i].SP); writableAnon(m) {
 			ts.home = m
@@ -158,6 +150,19 @@ func stacksOf(c *corefile.File, st *stackmap.Stack) threadStacks {
 		}
 	}
 	return ts
+}
+
+// goroutineStart is the index of the first of frames on a Go goroutine's
+// own stack (Stack.Resume's MethodGoroutine frame), len(frames) if none
+// is: the runtime allocates goroutine stacks in its heap, and the thread's
+// own stacks are those of the frames before.
+func goroutineStart(frames []stackmap.Frame) int {
+	for i := range frames {
+		if frames[i].Method == stackmap.MethodGoroutine {
+			return i
+		}
+	}
+	return len(frames)
 }
 
 // buildMemoryMap gives every mapping a role: what it is (text, data,

@@ -313,15 +313,9 @@ func (a *analysis) diagnoseStackSegments() []report.Diagnosis {
 			}
 		}
 		// A Go goroutine's frames (Stack.Resume) are on the stack the
-		// runtime switched from to run runtime.systemstack on g0, not
-		// one the thread's code switched to.
-		end := len(frames)
-		for i := first; i < len(frames); i++ {
-			if frames[i].Method == stackmap.MethodGoroutine {
-				end = i
-				break
-			}
-		}
+		// runtime switched from to g0, not one the thread's code
+		// switched to.
+		end := first + goroutineStart(frames[first:])
 		var segs []report.Segment
 		var switches []report.Switch
 		var cur *corefile.Mapping
