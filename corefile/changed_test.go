@@ -14,17 +14,7 @@ import (
 // mapped) gives read errors wrapping safefile.ErrChanged and Changed says
 // so; before, the read raised SIGBUS and killed the process.
 func TestCoreShrinksWhileRead(t *testing.T) {
-	stack := bytes.Repeat([]byte{0xab}, 1<<20)
-	img := synthCore([]synthNote{{"CORE", NT_PRSTATUS, prstatus(1, 0x401000, 0x7ffc00080000)}},
-		[]synthLoad{{vaddr: 0x7ffc00000000, memsz: 1 << 20, flags: 6, data: stack}})
-	path := filepath.Join(t.TempDir(), "core")
-	if err := os.WriteFile(path, img, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, c := openStackCore(t, 1<<20, 0x7ffc00080000)
 	defer c.Close()
 	mem := c.Memory(nil)
 	if _, err := mem.ReadUint64(0x7ffc00080000); err != nil {
@@ -36,7 +26,7 @@ func TestCoreShrinksWhileRead(t *testing.T) {
 	if err := os.Truncate(path, 4096); err != nil {
 		t.Fatal(err)
 	}
-	_, err = mem.ReadUint64(0x7ffc00080000)
+	_, err := mem.ReadUint64(0x7ffc00080000)
 	if !errors.Is(err, safefile.ErrChanged) {
 		t.Errorf("read after the truncation: %v, want ErrChanged", err)
 	}
@@ -49,17 +39,7 @@ func TestCoreShrinksWhileRead(t *testing.T) {
 // it kept into the unmapped core (a fault, not an error), it fails as
 // ReadAt does.
 func TestClosedCoreNotRead(t *testing.T) {
-	stack := bytes.Repeat([]byte{0xab}, 1<<16)
-	img := synthCore([]synthNote{{"CORE", NT_PRSTATUS, prstatus(1, 0x401000, 0x7ffc00008000)}},
-		[]synthLoad{{vaddr: 0x7ffc00000000, memsz: 1 << 16, flags: 6, data: stack}})
-	path := filepath.Join(t.TempDir(), "core")
-	if err := os.WriteFile(path, img, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := openStackCore(t, 1<<16, 0x7ffc00008000)
 	mem := c.Memory(nil)
 	for _, a := range []uint64{0x7ffc00008000, 0x7ffc00008008} { // the second from the window
 		if v, err := mem.ReadUint64(a); err != nil || v != 0xabababababababab {
@@ -70,4 +50,21 @@ func TestClosedCoreNotRead(t *testing.T) {
 	if _, err := mem.ReadUint64(0x7ffc00008010); err == nil {
 		t.Error("read the closed core")
 	}
+}
+
+// openStackCore writes a core of one thread whose sp is sp and one
+// stack mapping of size bytes of 0xab at 0x7ffc00000000, and opens it.
+func openStackCore(t *testing.T, size int, sp uint64) (string, *File) {
+	t.Helper()
+	img := synthCore([]synthNote{{"CORE", NT_PRSTATUS, prstatus(1, 0x401000, sp)}},
+		[]synthLoad{{vaddr: 0x7ffc00000000, memsz: uint64(size), flags: 6, data: bytes.Repeat([]byte{0xab}, size)}})
+	path := filepath.Join(t.TempDir(), "core")
+	if err := os.WriteFile(path, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, c
 }
