@@ -74,7 +74,7 @@ func sectionData(mm *safefile.Mapped, s *elf.Section) []byte {
 	var err error
 	switch {
 	case s.Flags&elf.SHF_COMPRESSED != 0:
-		b, err = inflate(stored, binary.LittleEndian)
+		b, err = inflateSection(stored, binary.LittleEndian)
 	case strings.HasPrefix(s.Name, ".zdebug_"):
 		b, err = inflateGNU(stored)
 	default:

@@ -12,10 +12,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/coreview/coreview/internal/diskcache"
+	"github.com/coreview/coreview/internal/inflate"
 	"github.com/coreview/coreview/internal/safefile"
 )
 
@@ -123,7 +123,6 @@ type sectionStream struct {
 	plain  bool
 
 	r    io.Reader
-	zr   io.ReadCloser
 	zd   *zstd.Decoder
 	pos  uint64
 	skip []byte // scratch for the bytes dropped on the way
@@ -196,11 +195,11 @@ func (st *sectionStream) restart() error {
 	case st.plain:
 		st.r = bytes.NewReader(st.stored)
 	case st.typ == elf.COMPRESS_ZLIB:
-		zr, err := zlib.NewReader(bytes.NewReader(st.stored))
+		zr, err := inflate.NewZlibReader(st.stored, false)
 		if err != nil {
 			return fmt.Errorf("%s: %w", st.name, err)
 		}
-		st.zr, st.r = zr, zr
+		st.r = zr
 	default:
 		zd, err := zstd.NewReader(bytes.NewReader(st.stored), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxSectionSize))
 		if err != nil {
@@ -212,10 +211,6 @@ func (st *sectionStream) restart() error {
 }
 
 func (st *sectionStream) close() {
-	if st.zr != nil {
-		st.zr.Close()
-		st.zr = nil
-	}
 	if st.zd != nil {
 		st.zd.Close()
 		st.zd = nil
