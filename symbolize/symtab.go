@@ -63,10 +63,21 @@ type symtab struct {
 // compareNames orders the names of a and b as bytes.Compare orders
 // nameBytes, in one pass that stops at the first difference: aliases at one
 // address are mostly one name twice (in .symtab and .dynsym), and Rust
-// names are long.
+// names are long (identical-code-folded Rust functions share a 100-byte
+// prefix), so the names are compared eight bytes at a time while eight are
+// left in both tables.
 func (st *symtab) compareNames(a, b sym) int {
 	x, y := st.rawName(a), st.rawName(b)
-	for i := 0; ; i++ {
+	i := 0
+	for ; i+8 <= len(x) && i+8 <= len(y); i += 8 {
+		u, v := binary.LittleEndian.Uint64(x[i:]), binary.LittleEndian.Uint64(y[i:])
+		// A word with a NUL in it (the end of a name), or a difference,
+		// is finished a byte at a time.
+		if u != v || (u-0x0101010101010101)&^u&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; ; i++ {
 		var cx, cy byte
 		if i < len(x) {
 			cx = x[i]
