@@ -27,10 +27,19 @@ type sym struct {
 	addr, size uint64
 	name       uint32 // offset in strtabs[tab]
 	tab        uint8
-	local      bool
-	plt        bool // a synthesized name@plt entry
-	debug      bool // from the separate debug file's .symtab
+	flags      symFlags
 }
+
+// symFlags say where a sym came from; the bits are those a cache entry
+// stores.
+type symFlags uint8
+
+const (
+	symLocal symFlags = 1 << iota // STB_LOCAL
+	symPLT                        // a synthesized name@plt entry
+	symDebug                      // from the separate debug file's .symtab
+	symDyn                        // from .dynsym
+)
 
 // maxTLSSymbols caps the thread-local symbols kept (a Rust binary has a
 // few dozen).
@@ -48,8 +57,12 @@ type symtab struct {
 	// fresh memory an analysis, for a few dozen lookups.
 	encFuncs   []byte
 	decodeOnce sync.Once
-	objects    []sym
-	tls        []sym // STT_TLS: value is the offset in the module's TLS block
+	// bestOf is, by the index of the first alias at an address, the
+	// index of the one best chose.
+	bestMu  sync.Mutex
+	bestOf  map[int]int
+	objects []sym
+	tls     []sym // STT_TLS: value is the offset in the module's TLS block
 	// ownSymtab says the module's own file has a .symtab; without one,
 	// a debug file's takes its place (and one fetched later is worth a
 	// re-read).
@@ -97,6 +110,77 @@ func (st *symtab) compareNames(a, b sym) int {
 	}
 }
 
+// aliasRank orders aliases at one address by the rules that need no name:
+// the module's own file over its debug file, sized over zero-sized, and,
+// in a file with its own .symtab, .symtab over .dynsym.
+func (st *symtab) aliasRank(s sym) int {
+	r := 0
+	if s.flags&symDebug == 0 {
+		r |= 4
+	}
+	if s.size > 0 {
+		r |= 2
+	}
+	if !st.ownSymtab || s.flags&(symDyn|symPLT) != symDyn {
+		r |= 1
+	}
+	return r
+}
+
+// keepAliases keeps, of each address of funcs (sorted by address), the
+// aliases of the highest aliasRank, in their order.
+func (st *symtab) keepAliases(funcs []sym) []sym {
+	out := funcs[:0]
+	group := 0 // where the aliases at out's last address start
+	for _, s := range funcs {
+		if n := len(out); n > group && out[group].addr == s.addr {
+			switch a, b := st.aliasRank(s), st.aliasRank(out[group]); {
+			case a > b:
+				out = append(out[:group], s)
+			case a == b:
+				out = append(out, s)
+			}
+			continue
+		}
+		group = len(out)
+		out = append(out, s)
+	}
+	return out
+}
+
+// best returns the alias gdb prints among the functions at function i's
+// address (they tie on aliasRank; the name gdb's sort puts last wins, the
+// first of equal names), and the index of the first of them. A choice is
+// made once per address: a crafted table may hold a million aliases at
+// one.
+func (st *symtab) best(i int) (sym, int) {
+	s := st.funcAt(i)
+	if (i == 0 || st.funcAddr(i-1) != s.addr) && (i+1 >= st.nfuncs() || st.funcAddr(i+1) != s.addr) {
+		return s, i
+	}
+	j := i
+	for j > 0 && st.funcAddr(j-1) == s.addr {
+		j--
+	}
+	st.bestMu.Lock()
+	defer st.bestMu.Unlock()
+	if k, ok := st.bestOf[j]; ok {
+		return st.funcAt(k), j
+	}
+	k := j
+	s = st.funcAt(j)
+	for n := j + 1; n < st.nfuncs() && st.funcAddr(n) == s.addr; n++ {
+		if o := st.funcAt(n); st.compareNames(o, s) > 0 {
+			s, k = o, n
+		}
+	}
+	if st.bestOf == nil {
+		st.bestOf = map[int]int{}
+	}
+	st.bestOf[j] = k
+	return s, j
+}
+
 // rawName is the string table from s's name on, NUL and all.
 func (st *symtab) rawName(s sym) []byte {
 	if int(s.tab) >= len(st.strtabs) {
@@ -119,10 +203,10 @@ func (st *symtab) nameBytes(s sym) []byte {
 
 func (st *symtab) symbol(s sym) Symbol {
 	name := string(st.nameBytes(s))
-	if s.plt {
+	if s.flags&symPLT != 0 {
 		name += "@plt"
 	}
-	return Symbol{Name: name, Addr: s.addr, Size: s.size, Local: s.local}
+	return Symbol{Name: name, Addr: s.addr, Size: s.size, Local: s.flags&symLocal != 0}
 }
 
 // Lookup returns the function symbol covering the link-time address
@@ -152,7 +236,9 @@ func (m *Module) LookupStart(fileAddr uint64) (uint64, bool) {
 	return s.addr, ok
 }
 
-// lookupFunc is Lookup's choice, before the name is read.
+// lookupFunc is Lookup's choice, before the name is read. Aliases at one
+// address share their rank (aliasRank), so one of them being zero-sized
+// means all are.
 func (m *Module) lookupFunc(st *symtab, fileAddr uint64) (sym, bool) {
 	i := sort.Search(st.nfuncs(), func(i int) bool { return st.funcAddr(i) > fileAddr }) - 1
 	zero := -1
@@ -163,18 +249,19 @@ func (m *Module) lookupFunc(st *symtab, fileAddr uint64) (sym, bool) {
 	}
 	covers := func(s sym) bool { return fileAddr-s.addr < s.size }
 	if i >= 0 {
-		s := st.funcAt(i)
+		s, first := st.best(i)
 		if covers(s) {
 			return s, true
 		}
-		if i > 0 {
-			if below := st.funcAt(i - 1); covers(below) {
+		if first > 0 {
+			if below, _ := st.best(first - 1); covers(below) {
 				return below, true
 			}
 		}
 	}
 	if zero >= 0 && m.sameSection(fileAddr, st.funcAddr(zero)) {
-		return st.funcAt(zero), true
+		s, _ := st.best(zero)
+		return s, true
 	}
 	return sym{}, false
 }
@@ -233,7 +320,7 @@ func (m *Module) LookupObjectName(name string) (Symbol, bool) {
 func (m *Module) LookupName(name string) (Symbol, bool) {
 	st := m.symtab()
 	for _, s := range st.allFuncs() {
-		if !s.plt && string(st.nameBytes(s)) == name {
+		if s.flags&symPLT == 0 && string(st.nameBytes(s)) == name {
 			return st.symbol(s), true
 		}
 	}
@@ -374,6 +461,13 @@ func (m *Module) readSymtab() *symtab {
 			break
 		}
 		tab := uint8(len(st.strtabs))
+		var tabFlags symFlags
+		if tb.debug {
+			tabFlags |= symDebug
+		}
+		if sec.Type == elf.SHT_DYNSYM {
+			tabFlags |= symDyn
+		}
 		st.strtabs = append(st.strtabs, strtab)
 		if sec.Type == elf.SHT_DYNSYM {
 			dynsym, dynTab = data, tab
@@ -404,18 +498,21 @@ func (m *Module) readSymtab() *symtab {
 				}
 				continue
 			}
-			local := elf.ST_BIND(info) == elf.STB_LOCAL
+			var from symFlags
+			if elf.ST_BIND(info) == elf.STB_LOCAL {
+				from = symLocal
+			}
 			switch typ := elf.ST_TYPE(info); typ {
 			case elf.STT_TLS:
 				if len(st.tls) < maxTLSSymbols {
-					st.tls = append(st.tls, sym{addr: value, size: size, name: name, tab: tab, local: local})
+					st.tls = append(st.tls, sym{addr: value, size: size, name: name, tab: tab, flags: from})
 				}
 			case elf.STT_OBJECT:
 				// Only objects the program loads: glibc's .symtab also
 				// has link warnings (__evoke_link_warning_*) in
 				// unloaded sections at address 0.
 				if has(tb.f, shndx, elf.SHF_ALLOC) {
-					st.objects = append(st.objects, sym{addr: value, size: size, name: name, tab: tab, local: local})
+					st.objects = append(st.objects, sym{addr: value, size: size, name: name, tab: tab, flags: from})
 				}
 			case elf.STT_FUNC, elf.STT_GNU_IFUNC, elf.STT_NOTYPE:
 				if value == 0 && size == 0 || !has(tb.f, shndx, elf.SHF_EXECINSTR) {
@@ -424,7 +521,7 @@ func (m *Module) readSymtab() *symtab {
 				if typ == elf.STT_NOTYPE && (strtab[name] == '$' || strtab[name] == '.') {
 					continue
 				}
-				st.funcs = append(st.funcs, sym{addr: value, size: size, name: name, tab: tab, local: local, debug: tb.debug})
+				st.funcs = append(st.funcs, sym{addr: value, size: size, name: name, tab: tab, flags: from | tabFlags})
 			}
 		}
 	}
@@ -441,10 +538,10 @@ func (m *Module) readSymtab() *symtab {
 	if firstBad != nil {
 		st.err = fmt.Errorf("%d symbols dropped, their names outside the string table; the first: %w", dropped, firstBad)
 	}
-	// Sort by address. Of aliases at one address keep one, as gdb would
-	// print it: a sized symbol over a zero-sized one, then the name gdb's
-	// sort puts last (minimal_symbol_is_less_than orders by address, then
-	// name, and the lookup takes the last: "raise" over "gsignal").
+	// Sort by address. Of aliases at one address, gdb prints one: a
+	// sized symbol over a zero-sized one, then the name gdb's sort puts
+	// last (minimal_symbol_is_less_than orders by address, then name, and
+	// the lookup takes the last: "raise" over "gsignal").
 	radixSortByAddr(st.funcs)
 	// A name from the module's own file beats the debug file's at the
 	// same address: gdb looks in the objfile first and takes a separate
@@ -456,35 +553,15 @@ func (m *Module) readSymtab() *symtab {
 	// loses to the .symtab one without comparing names: an unstripped
 	// file's .symtab holds every dynamic symbol, under the same name or a
 	// versioned one ("memcpy@@GLIBC_2.14") that sorts after it, so the
-	// name gdb keeps is among the .symtab's. Comparing the two copies of
-	// each exported name was half of reading librustc_driver's symbols
-	// (they are long, and scattered over 20 MB of string table).
-	fromDynsym := func(a sym) bool { return dynsym != nil && a.tab == dynTab && !a.plt }
-	better := func(a, b sym) bool {
-		if a.debug != b.debug {
-			return !a.debug
-		}
-		if (a.size > 0) != (b.size > 0) {
-			return a.size > 0
-		}
-		if st.ownSymtab {
-			if da, db := fromDynsym(a), fromDynsym(b); da != db {
-				return db
-			}
-		}
-		return st.compareNames(a, b) > 0
-	}
-	out := st.funcs[:0]
-	for _, s := range st.funcs {
-		if n := len(out); n > 0 && out[n-1].addr == s.addr {
-			if better(s, out[n-1]) {
-				out[n-1] = s
-			}
-			continue
-		}
-		out = append(out, s)
-	}
-	st.funcs = out
+	// name gdb keeps is among the .symtab's.
+	//
+	// Those rules need no names, and keep, of each address, the aliases
+	// that tie on them. The names decide later, for the addresses a
+	// lookup lands on (symtab.best): librustc_driver has 4,000 addresses
+	// with identical-code-folded aliases, whose long names lie all over
+	// 19 MB of string table, and comparing them all was a third of
+	// reading its symbols.
+	st.funcs = st.keepAliases(st.funcs)
 	radixSortByAddr(st.objects)
 	// Choosing among aliases read names all over the string tables (19 MB
 	// of librustc_driver's): they leave the resident set too. The few
@@ -559,7 +636,7 @@ func (m *Module) pltSymbols(dynsym []byte, tab uint8) []sym {
 				disp := int32(binary.LittleEndian.Uint32(data[k+2:]))
 				got := s.Addr + k + 6 + uint64(int64(disp))
 				if n, ok := slot[got]; ok {
-					out = append(out, sym{addr: s.Addr + e, size: entry, name: n, tab: tab, local: true, plt: true})
+					out = append(out, sym{addr: s.Addr + e, size: entry, name: n, tab: tab, flags: symLocal | symPLT})
 				}
 				break
 			}

@@ -19,7 +19,7 @@ import (
 // offset is checked against its table on the way in. A table with dropped
 // symbols (symtab.err) is not cached.
 
-const symtabCacheVersion = "symtab 2"
+const symtabCacheVersion = "symtab 3"
 
 // fileIdentity is path, device, inode, size and modification time of fh,
 // "" when unknown.
@@ -40,7 +40,7 @@ func fileIdentity(fh *os.File, path string) string {
 }
 
 // symSize is an encoded sym: addr u64, size u64, name u32, tab u8, flags
-// u8 (local, plt, debug).
+// u8 (symFlags).
 const symSize = 22
 
 // encodeSyms appends the count of syms and each of them.
@@ -53,17 +53,7 @@ func appendSyms(b []byte, syms []sym) []byte {
 		b = binary.LittleEndian.AppendUint64(b, s.addr)
 		b = binary.LittleEndian.AppendUint64(b, s.size)
 		b = binary.LittleEndian.AppendUint32(b, s.name)
-		var fl byte
-		if s.local {
-			fl |= 1
-		}
-		if s.plt {
-			fl |= 2
-		}
-		if s.debug {
-			fl |= 4
-		}
-		b = append(b, s.tab, fl)
+		b = append(b, s.tab, byte(s.flags))
 	}
 	return b
 }
@@ -106,8 +96,7 @@ func (st *symtab) allFuncs() []sym {
 func decodeSym(e []byte) sym {
 	s := sym{addr: binary.LittleEndian.Uint64(e), size: binary.LittleEndian.Uint64(e[8:]),
 		name: binary.LittleEndian.Uint32(e[16:]), tab: e[20]}
-	fl := e[21]
-	s.local, s.plt, s.debug = fl&1 != 0, fl&2 != 0, fl&4 != 0
+	s.flags = symFlags(e[21]) & (symLocal | symPLT | symDebug | symDyn)
 	return s
 }
 
