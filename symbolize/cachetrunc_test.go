@@ -65,7 +65,7 @@ func TestDWARFCacheEntryShrinksBeforeSave(t *testing.T) {
 		}
 	}
 	ix.want(offs)
-	if !ix.lazy.dirty {
+	if !ix.lazy.dirty.Load() {
 		t.Fatal("nothing new inflated: the save would write nothing")
 	}
 	if err := os.Truncate(ents[0], 0); err != nil {

@@ -125,7 +125,7 @@ func (lz *lazyDWARF) snapshot() map[string]*cachedSection {
 	secs["info"] = &cachedSection{size: lz.info.size, runs: units}
 	for name, p := range map[string]*prefixSection{"abbrev": lz.abbrev, "line": lz.line} {
 		if p != nil {
-			secs[name] = &cachedSection{size: uint64(len(p.buf)), runs: map[uint64][]byte{0: p.buf[:p.have]}}
+			secs[name] = &cachedSection{size: uint64(len(p.buf)), runs: map[uint64][]byte{0: p.buf[:p.inflated()]}}
 		}
 	}
 	for name, b := range lz.whole {
@@ -139,7 +139,7 @@ func (lz *lazyDWARF) snapshot() map[string]*cachedSection {
 func (lz *lazyDWARF) save() {
 	lz.mu.Lock()
 	defer lz.mu.Unlock()
-	if lz.cache == nil || lz.cacheKey == "" || !lz.dirty {
+	if lz.cache == nil || lz.cacheKey == "" || !lz.dirty.Load() {
 		return
 	}
 	// The runs the entry gave are its mapping (diskcache.Get), read here
@@ -150,7 +150,7 @@ func (lz *lazyDWARF) save() {
 		return
 	}
 	if lz.cache.Put(lz.cacheKey, b) == nil {
-		lz.dirty = false
+		lz.dirty.Store(false)
 	}
 }
 

@@ -98,8 +98,8 @@ func TestDWARFCacheWarm(t *testing.T) {
 		t.Errorf("warm answers differ from cold ones")
 	}
 	lz := warm.lazy
-	if lz.dirty || lz.info.r != nil || lz.abbrev.st.r != nil || lz.line.st.r != nil {
-		t.Errorf("the warm reading inflated (dirty %v, streams open: info %v abbrev %v line %v)", lz.dirty, lz.info.r != nil, lz.abbrev.st.r != nil, lz.line.st.r != nil)
+	if lz.dirty.Load() || lz.info.r != nil || lz.abbrev.st.r != nil || lz.line.st.r != nil {
+		t.Errorf("the warm reading inflated (dirty %v, streams open: info %v abbrev %v line %v)", lz.dirty.Load(), lz.info.r != nil, lz.abbrev.st.r != nil, lz.line.st.r != nil)
 	}
 	found := 0
 	for _, l := range got {
@@ -134,7 +134,7 @@ func TestDWARFCacheCorrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	ix, got := cachedLazyIndex(t, path, cacheDir, addrs)
-	if !ix.lazy.dirty && ix.lazy.info.pos == 0 {
+	if !ix.lazy.dirty.Load() && ix.lazy.info.pos == 0 {
 		t.Error("a corrupt entry was used")
 	}
 	if !reflect.DeepEqual(got, want) {

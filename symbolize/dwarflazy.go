@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -132,7 +133,7 @@ type sectionStream struct {
 	// cached are units the persistent cache gave, by offset.
 	cached map[uint64][]byte
 	// dirty is set when the stream inflated something.
-	dirty *bool
+	dirty *atomic.Bool
 	// mm and storedOff locate stored in the mapped file, for release.
 	mm        *safefile.Mapped
 	storedOff uint64
@@ -228,7 +229,7 @@ func (st *sectionStream) readAt(dst []byte, off uint64) error {
 		return nil
 	}
 	if st.dirty != nil {
-		*st.dirty = true
+		st.dirty.Store(true)
 	}
 	if st.whole != nil {
 		copy(dst, st.whole[off:])
@@ -275,10 +276,13 @@ func (st *sectionStream) readAt(dst []byte, off uint64) error {
 
 // prefixSection is a section inflated from its start as far as it is
 // needed, into a buffer of its whole inflated length (the pages past what
-// was inflated are never touched).
+// was inflated are never touched). It may be inflated ahead (prefetch) on
+// another goroutine while it is read: mu guards have and the stream; the
+// bytes below have are never written again.
 type prefixSection struct {
 	st   *sectionStream
 	buf  []byte
+	mu   sync.Mutex
 	have uint64
 }
 
@@ -288,6 +292,8 @@ func newPrefixSection(st *sectionStream) *prefixSection {
 
 // ensure inflates up to end (at least 64 KiB more, to keep the steps few).
 func (p *prefixSection) ensure(end uint64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if end <= p.have {
 		return nil
 	}
@@ -301,6 +307,26 @@ func (p *prefixSection) ensure(end uint64) error {
 	p.have = end
 	return nil
 }
+
+// inflated is how far p is inflated.
+func (p *prefixSection) inflated() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.have
+}
+
+// prefetch inflates p up to end in steps, so that a reader waits for a
+// step, not for all of it.
+func (p *prefixSection) prefetch(end uint64) error {
+	for pos := p.inflated(); pos < end; pos = p.inflated() {
+		if err := p.ensure(min(end, pos+prefetchStep)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const prefetchStep = 256 << 10
 
 // lazyDWARF holds what has been inflated of one file's DWARF, and builds
 // debug/dwarf Data over the units wanted so far.
@@ -323,7 +349,7 @@ type lazyDWARF struct {
 	// set when something was inflated that the entry does not hold.
 	cache    *diskcache.Cache
 	cacheKey string
-	dirty    bool
+	dirty    atomic.Bool
 }
 
 // inflatedLen is a section's length once inflated (Size for a plain one).
@@ -356,6 +382,26 @@ func (lz *lazyDWARF) want(offs []uint64) (*dwarf.Data, error) {
 		return lz.d, nil
 	}
 	sort.Slice(add, func(i, j int) bool { return add[i] < add[j] })
+	// The units' abbreviation tables and line programs are inflated
+	// beside them: the three streams are read from their start, and the
+	// other two need .debug_info only to say how far. GCC's units, their
+	// tables and their line programs come in the same order, so each is
+	// taken as far into its section as the last unit lies into
+	// .debug_info, and a little further; what that misses, readUnit and
+	// ensureLines inflate after, as they would have.
+	var ahead sync.WaitGroup
+	defer ahead.Wait()
+	for _, p := range []*prefixSection{lz.abbrev, lz.line} {
+		if target := lz.aheadTarget(p, add[len(add)-1]); target > 0 {
+			ahead.Add(1)
+			go func() {
+				defer ahead.Done()
+				// (A mapped file that shrank faults here: the error
+				// is met again, and reported, by the reader.)
+				_ = safefile.Guard(func() error { return p.prefetch(target) })
+			}()
+		}
+	}
 	for _, o := range add {
 		u, die, err := lz.readUnit(o)
 		if err != nil {
@@ -608,6 +654,26 @@ func (lz *lazyDWARF) fill(view []byte, from, to uint64) error {
 	return nil
 }
 
+// aheadTarget is how far into p (.debug_abbrev or .debug_line) what the
+// unit at off uses is guessed to end, 0 when the guess is not worth
+// inflating ahead for (the section is not compressed, or inflated that
+// far).
+func (lz *lazyDWARF) aheadTarget(p *prefixSection, off uint64) uint64 {
+	if p == nil || p.st.plain || lz.info.size == 0 || off >= lz.info.size {
+		return 0
+	}
+	size := p.st.size
+	t := min(size, uint64(float64(off)/float64(lz.info.size)*float64(size))+aheadSlack)
+	if t <= p.inflated() {
+		return 0
+	}
+	return t
+}
+
+// aheadSlack is how much further than the guess aheadTarget reaches: a
+// line program or abbreviation table of glibc's is a few KiB.
+const aheadSlack = 64 << 10
+
 // stmtList makes sure the line program the unit at off names is inflated.
 func (lz *lazyDWARF) ensureLines(d *dwarf.Data, off dwarf.Offset) error {
 	if lz.line == nil {
@@ -633,7 +699,7 @@ func (lz *lazyDWARF) ensureLines(d *dwarf.Data, off dwarf.Offset) error {
 	}
 	n, lenSize := uint64(binary.LittleEndian.Uint32(lz.line.buf[o:])), uint64(4)
 	if n == 0xffffffff {
-		if lz.line.have < o+12 {
+		if lz.line.inflated() < o+12 {
 			return nil
 		}
 		n, lenSize = binary.LittleEndian.Uint64(lz.line.buf[o+4:]), 12
@@ -697,7 +763,7 @@ func openLazyDWARF(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []b
 			return b
 		}
 		if inflatedSize(s) > 0 {
-			lz.dirty = true
+			lz.dirty.Store(true)
 		}
 		return data(s)
 	}

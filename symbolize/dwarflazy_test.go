@@ -5,6 +5,7 @@ import (
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -134,8 +135,8 @@ func TestLazyDWARFReadsLittle(t *testing.T) {
 		t.Fatalf("%#x: %v, %v", lo, locs, err)
 	}
 	lz := ix.lazy
-	if lz.info.pos > lz.info.size/10 || lz.line.have > uint64(len(lz.line.buf))/10 {
-		t.Errorf("inflated %d of %d bytes of .debug_info and %d of %d of .debug_line for one unit", lz.info.pos, lz.info.size, lz.line.have, len(lz.line.buf))
+	if lz.info.pos > lz.info.size/10 || lz.line.inflated() > uint64(len(lz.line.buf))/10 {
+		t.Errorf("inflated %d of %d bytes of .debug_info and %d of %d of .debug_line for one unit", lz.info.pos, lz.info.size, lz.line.inflated(), len(lz.line.buf))
 	}
 	if n := len(lz.units); n != 1 {
 		t.Errorf("%d units read, want 1", n)
@@ -261,6 +262,40 @@ func BenchmarkDWARFGlibcWhole(b *testing.B) {
 			if l, err := ix.safeSource(a); err != nil || len(l) == 0 {
 				b.Fatalf("%#x: %v %v", a, l, err)
 			}
+		}
+	}
+}
+
+// TestLazyDWARFInflatesAhead: want inflates a unit's abbreviation table
+// and line program beside the unit (aheadTarget's guess from the unit's
+// place in .debug_info), far enough for glibc's units: reading the unit's
+// source lines after it inflates nothing more of either section.
+func TestLazyDWARFInflatesAhead(t *testing.T) {
+	ef, mm := mappedELF(t, glibcDebug())
+	data := func(s *elf.Section) []byte { return sectionData(mm, s) }
+	for _, frac := range []float64{0.3, 0.7, 0.95} {
+		ix, ok, err := openLazyIndex(ef, mm, data, "lazy", nil, nil, "")
+		if err != nil || !ok {
+			t.Fatalf("openLazyIndex: ok %v, %v", ok, err)
+		}
+		lz := ix.lazy
+		// The unit nearest frac of the way into .debug_info.
+		best := ix.cus[0]
+		for _, c := range ix.cus {
+			if d, b := math.Abs(float64(c.ref)-frac*float64(lz.info.size)), math.Abs(float64(best.ref)-frac*float64(lz.info.size)); d < b {
+				best = c
+			}
+		}
+		ix.want([]dwarf.Offset{dwarf.Offset(best.ref)})
+		line, abbrev := lz.line.inflated(), lz.abbrev.inflated()
+		if line == 0 || abbrev == 0 {
+			t.Fatalf("unit at %#x: nothing inflated ahead (line %d, abbrev %d)", best.ref, line, abbrev)
+		}
+		if locs, err := ix.safeSource(best.lo); err != nil || len(locs) == 0 || locs[len(locs)-1].Line == 0 {
+			t.Fatalf("%#x: %v, %v", best.lo, locs, err)
+		}
+		if l, a := lz.line.inflated(), lz.abbrev.inflated(); l != line || a != abbrev {
+			t.Errorf("unit at %#x (%.0f%% in): the guess fell short: .debug_line %d → %d, .debug_abbrev %d → %d", best.ref, 100*frac, line, l, abbrev, a)
 		}
 	}
 }

@@ -89,7 +89,7 @@ func TestPrefetchSource(t *testing.T) {
 	if u, s := decoded(m, ix); u < len(addrs)/2 || s < len(addrs)/2 {
 		t.Errorf("from the cache, PrefetchSource decoded the units of %d and the call sites of %d of %d addresses", u, s, len(addrs))
 	}
-	if ix.lazy.dirty || ix.lazy.info.r != nil {
+	if ix.lazy.dirty.Load() || ix.lazy.info.r != nil {
 		t.Error("from the cache, PrefetchSource inflated")
 	}
 	var want []dwarf.Offset
