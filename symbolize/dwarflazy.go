@@ -389,25 +389,34 @@ func (lz *lazyDWARF) want(offs []uint64) (*dwarf.Data, error) {
 	// taken as far into its section as the last unit lies into
 	// .debug_info, and a little further; what that misses, readUnit and
 	// ensureLines inflate after, as they would have.
-	var ahead sync.WaitGroup
-	defer ahead.Wait()
+	//
+	// The three are tasks of parallel: the caller takes what no helper
+	// has started (both CPUs may be busy with a walk and a symbol table).
+	// A mapped file that shrank faults in them: the guard makes that the
+	// unit's error, and an inflation ahead that faults is met again, and
+	// reported, by the reader.
+	var tasks []func()
+	var err error
+	tasks = append(tasks, func() {
+		err = safefile.Guard(func() error {
+			for _, o := range add {
+				u, die, err := lz.readUnit(o)
+				if err != nil {
+					return err
+				}
+				lz.units[o], lz.dies[o] = u, die
+			}
+			return nil
+		})
+	})
 	for _, p := range []*prefixSection{lz.abbrev, lz.line} {
 		if target := lz.aheadTarget(p, add[len(add)-1]); target > 0 {
-			ahead.Add(1)
-			go func() {
-				defer ahead.Done()
-				// (A mapped file that shrank faults here: the error
-				// is met again, and reported, by the reader.)
-				_ = safefile.Guard(func() error { return p.prefetch(target) })
-			}()
+			tasks = append(tasks, func() { _ = safefile.Guard(func() error { return p.prefetch(target) }) })
 		}
 	}
-	for _, o := range add {
-		u, die, err := lz.readUnit(o)
-		if err != nil {
-			return nil, err
-		}
-		lz.units[o], lz.dies[o] = u, die
+	parallel(len(tasks), func(i int) { tasks[i]() })
+	if err != nil {
+		return nil, err
 	}
 	if err := lz.build(); err != nil {
 		return nil, err
