@@ -363,11 +363,10 @@ const maxSymbols = 1 << 24
 const elfSymSize = 24
 
 // readSymtab collects function symbols and data objects from .symtab and
-// .dynsym, plus name@plt entries synthesized from the PLT sections.
-// releaseStep is how many bytes of symbol table entries are read before
-// their pages are released.
-const releaseStep = 512 << 10
-
+// .dynsym, plus name@plt entries synthesized from the PLT sections. The
+// entries' pages leave the resident set once all are read (releasing them
+// as the reading went cost a madvise, and the other CPU a TLB flush,
+// every 512 KiB, for no lower peak: the sort's buffer comes after).
 func (m *Module) readSymtab() *symtab {
 	st := &symtab{}
 	f := m.elf
@@ -473,14 +472,7 @@ func (m *Module) readSymtab() *symtab {
 			dynsym, dynTab = data, tab
 		}
 		// Entry 0 is the null symbol.
-		released := 0
 		for off := elfSymSize; off+elfSymSize <= len(data) && len(st.funcs) < maxSymbols; off += elfSymSize {
-			// The entries read leave the resident set as the reading goes
-			// (librustc_driver's are 4 MB); the string tables stay.
-			if off-released >= releaseStep && tb.mm != nil && sec.Flags&elf.SHF_COMPRESSED == 0 {
-				tb.mm.Release(sec.Offset+uint64(released), uint64(off-released))
-				released = off
-			}
 			e := data[off : off+elfSymSize]
 			name := binary.LittleEndian.Uint32(e[0:])
 			info := e[4]
