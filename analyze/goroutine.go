@@ -29,6 +29,11 @@ const goRegG = 14
 // them (they move between Go releases).
 type goLayout struct {
 	gM, gSched, mG0, mCurg, bufSP, bufPC, bufBP uint64
+	// g.stack's lo and hi (runtime.stack) and m.gsignal, for the stacks
+	// the runtime gave a thread; hasStacks is false when the DWARF does
+	// not give them.
+	gStackLo, gStackHi, mGsignal uint64
+	hasStacks                    bool
 }
 
 // structLayout is symbolize's, a variable for the test that counts its
@@ -58,22 +63,136 @@ func (s *Session) goLayout(m *symbolize.Module) *goLayout {
 // all of it.
 func goLayoutOf(m *symbolize.Module) *goLayout {
 	want := map[string][]string{
-		"runtime.g":     {"m", "sched"},
-		"runtime.m":     {"g0", "curg"},
+		"runtime.g":     {"m", "sched", "stack"},
+		"runtime.m":     {"g0", "curg", "gsignal"},
 		"runtime.gobuf": {"sp", "pc", "bp"},
+		"runtime.stack": {"lo", "hi"},
 	}
 	got, err := structLayout(m, "runtime", want)
-	if err != nil || len(got) != len(want) {
+	if err != nil {
 		return nil
 	}
-	for t, members := range want {
-		if len(got[t]) != len(members) {
-			return nil
+	g, mm, b, st := got["runtime.g"], got["runtime.m"], got["runtime.gobuf"], got["runtime.stack"]
+	has := func(members map[string]int64, names ...string) bool {
+		for _, n := range names {
+			if _, ok := members[n]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+	if !has(g, "m", "sched") || !has(mm, "g0", "curg") || !has(b, "sp", "pc", "bp") {
+		return nil
+	}
+	l := &goLayout{gM: uint64(g["m"]), gSched: uint64(g["sched"]), mG0: uint64(mm["g0"]), mCurg: uint64(mm["curg"]),
+		bufSP: uint64(b["sp"]), bufPC: uint64(b["pc"]), bufBP: uint64(b["bp"])}
+	if has(g, "stack") && has(mm, "gsignal") && has(st, "lo", "hi") {
+		l.gStackLo, l.gStackHi = uint64(g["stack"]+st["lo"]), uint64(g["stack"]+st["hi"])
+		l.mGsignal, l.hasStacks = uint64(mm["gsignal"]), true
+	}
+	return l
+}
+
+// maxGoStack bounds a Go stack's size as read from a core (the runtime's
+// default maximum is 1 GB).
+const maxGoStack = 1 << 30
+
+// goStacks returns the stacks the Go runtime gave thread t, [lo, hi) of its
+// m's g0, gsignal and curg, nil for a thread that runs no Go code, or a
+// program whose DWARF does not give the runtime's layout. The m is found
+// from a g: the g register (r14) where the walk's frames run Go code, and
+// the thread's TLS slot at fs_base−8; it must hold together (its g0's m is
+// itself).
+func (s *Session) goStacks(t *corefile.Thread, st *stackmap.Stack) [][2]uint64 {
+	if len(st.Frames) == 0 {
+		return nil
+	}
+	if s.Modules == nil {
+		return nil
+	}
+	var lay *goLayout
+	for _, i := range []int{0, len(st.Frames) - 1} {
+		// (Only a Go program's DWARF is searched: a C library's debug
+		// file would be inflated whole looking for the runtime's types.)
+		if m := s.Modules.Module(st.Frames[i].LookupPC()); m != nil && m.IsGo() {
+			if lay = s.goLayout(m); lay != nil {
+				break
+			}
 		}
 	}
-	g, mm, b := got["runtime.g"], got["runtime.m"], got["runtime.gobuf"]
-	return &goLayout{gM: uint64(g["m"]), gSched: uint64(g["sched"]), mG0: uint64(mm["g0"]), mCurg: uint64(mm["curg"]),
-		bufSP: uint64(b["sp"]), bufPC: uint64(b["pc"]), bufBP: uint64(b["bp"])}
+	if lay == nil || !lay.hasStacks {
+		return nil
+	}
+	read := func(a uint64) (uint64, bool) {
+		v, err := s.Mem.ReadUint64(a)
+		return v, err == nil
+	}
+	var cands []uint64
+	regs := st.RegsAt(0)
+	if g, ok := regs.Get(goRegG); ok && g != 0 {
+		cands = append(cands, g)
+	}
+	for i := range st.Frames {
+		if st.Frames[i].Signal && i+1 < len(st.Frames) {
+			regs := st.RegsAt(i + 1)
+			if g, ok := regs.Get(goRegG); ok && g != 0 {
+				cands = append(cands, g)
+			}
+			break
+		}
+	}
+	if fs := t.Regs.FsBase; fs >= 8 {
+		if g, ok := read(fs - 8); ok && g != 0 {
+			cands = append(cands, g)
+		}
+	}
+	for _, g := range cands {
+		mp, ok := read(g + lay.gM)
+		if !ok || mp == 0 {
+			continue
+		}
+		g0, ok := read(mp + lay.mG0)
+		if !ok || g0 == 0 {
+			continue
+		}
+		if back, ok := read(g0 + lay.gM); !ok || back != mp {
+			continue
+		}
+		var out [][2]uint64
+		for _, off := range []uint64{lay.mG0, lay.mGsignal, lay.mCurg} {
+			gg, ok := read(mp + off)
+			if !ok || gg == 0 {
+				continue
+			}
+			lo, ok1 := read(gg + lay.gStackLo)
+			hi, ok2 := read(gg + lay.gStackHi)
+			if ok1 && ok2 && lo < hi && hi-lo <= maxGoStack {
+				out = append(out, [2]uint64{lo, hi})
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// inGoStack reports whether mapping m only holds, among other things, one
+// of stacks that one of the frames' stack pointers lies on: the Go runtime
+// allocates goroutine stacks (and, in a program without cgo, every
+// thread's g0 and signal stack) in its heap, so the mapping is Go's heap
+// arena, not a stack of the thread's, and what is below it is not a guard.
+func inGoStack(m *corefile.Mapping, stacks [][2]uint64, frames []stackmap.Frame) bool {
+	const page = 4096
+	for _, gs := range stacks {
+		if gs[0] < m.Start || gs[1] > m.End || gs[0]-m.Start <= page && m.End-gs[1] <= page {
+			continue // not inside m, or m is that stack (a cgo thread's)
+		}
+		for i := range frames {
+			if sp := frames[i].SP; sp >= gs[0] && sp < gs[1] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // resumeGoroutine goes on with the walk st of thread t on the goroutine's

@@ -172,7 +172,7 @@ func goroutineMatchesTraceback(t *testing.T, r *report.Report, switched string) 
 
 // checkGoUnlock checks a core of goUnlock: a Go fatal error on the
 // system stack, walked on onto the goroutine as the runtime's traceback.
-func checkGoUnlock(t *testing.T, r *report.Report, _ int) {
+func checkGoUnlock(t *testing.T, r *report.Report, cgo bool) {
 	// The runtime's fatal error path (runtime.fatalthrow.func1 on
 	// the system stack) is not a signal the runtime re-raised.
 	d := firstKind(t, r, report.KindAbort)
@@ -187,8 +187,50 @@ func checkGoUnlock(t *testing.T, r *report.Report, _ int) {
 	// walk goes on from g0.m.curg.sched, as the runtime's own
 	// traceback does, frame for frame: pc and sp.
 	goroutineMatchesTraceback(t, r, "runtime.systemstack")
+	goStacksAreHeap(t, r, cgo)
 	if !strings.Contains(r.Signature, "main.main") || !strings.Contains(d.Summary, "in internal/sync.fatal") {
 		t.Errorf("signature %q, summary %q: the goroutine that failed is not named", r.Signature, d.Summary)
+	}
+}
+
+// goStacksAreHeap checks the memory map of a Go core: the mapping the
+// goroutine's own frames run on is the Go heap the runtime allocates
+// goroutine stacks in, not a thread's stack, and what is below it is no
+// guard page. Without cgo every stack but the main thread's is so
+// (runtime.allocm gives each m's g0 and signal stack from the heap): no
+// mapping is any thread's stack, guard or signal stack. With cgo the
+// pthreads' stacks stay stacks.
+func goStacksAreHeap(t *testing.T, r *report.Report, cgo bool) {
+	ct := r.CrashedThread()
+	var sp uint64
+	for _, f := range ct.Frames {
+		if f.Method == report.MethodGoroutine {
+			sp = uint64(f.SP)
+			break
+		}
+	}
+	if sp == 0 {
+		t.Fatal("no goroutine frame on the crashed thread")
+	}
+	stacks := 0
+	for _, m := range r.Mappings {
+		if m.Role == report.RoleStack {
+			stacks++
+		}
+		if sp >= uint64(m.Start) && sp < uint64(m.End) && m.Role != report.RoleHeap {
+			t.Errorf("the goroutine's stack pointer %#x is in [%#x, %#x), labelled %s (thread %d), not heap", sp, m.Start, m.End, m.Role, m.Owner)
+		}
+		switch m.Role {
+		case report.RoleStack, report.RoleGuard, report.RoleSigaltstack, report.RoleStackSegment, report.RoleStackUnguarded:
+			if !cgo {
+				t.Errorf("[%#x, %#x) is labelled %s of thread %d in a Go program without cgo", m.Start, m.End, m.Role, m.Owner)
+			}
+		}
+	}
+	// With cgo the runtime's threads are pthreads: sysmon and the idle
+	// threads wait on their g0, which is the pthread's own stack.
+	if cgo && stacks == 0 {
+		t.Errorf("no mapping is labelled a thread's stack in a cgo program: its pthread stacks are")
 	}
 }
 
@@ -479,14 +521,15 @@ var liveClasses = []liveClass{
 		check: cxxTerminated("cxx-noexcept", "inner(int)", "inner(int) ← guarded(int) ← main")},
 	{name: "cxx-pure-virtual", make: cxxProgram("purevirtual", cxxPureVirtualC),
 		check: cxxTerminated("cxx-pure-virtual", "Base::call()", "Base::call() ← helper(Base*) ← Base::Base() ← Derived::Derived() ← main")},
-	{name: "go-fatal-error", make: goFatal(testfixture.BuildGo, "gounlock", goUnlock, "fatal error: sync: unlock of unlocked mutex"), check: checkGoUnlock},
+	{name: "go-fatal-error", make: goFatal(testfixture.BuildGo, "gounlock", goUnlock, "fatal error: sync: unlock of unlocked mutex"),
+		check: func(t *testing.T, r *report.Report, _ int) { checkGoUnlock(t, r, false) }},
 	// The same fatal error in a cgo program the system linker linked:
 	// its DWARF is compressed and has .debug_aranges (read a unit at a
 	// time), and the runtime's layout must still be found in it.
 	{name: "go-fatal-error-cgo", sameBug: "go-fatal-error",
 		make: goFatal(testfixture.BuildCgo, "gounlock", strings.Replace(goUnlock, "import \"sync\"", "import \"C\"\nimport \"sync\"", 1), "fatal error: sync: unlock of unlocked mutex"),
-		check: func(t *testing.T, r *report.Report, sender int) {
-			checkGoUnlock(t, r, sender)
+		check: func(t *testing.T, r *report.Report, _ int) {
+			checkGoUnlock(t, r, true)
 			// Go's linker writes no .debug_aranges: those the C compiler
 			// wrote must not stand for all the units, or no Go frame has
 			// a source line.
@@ -508,6 +551,7 @@ var liveClasses = []liveClass{
 				t.Errorf("cause %s: %q", d.AbortInfo.Cause, d.Summary)
 			}
 			goroutineMatchesTraceback(t, r, "runtime.morestack")
+			goStacksAreHeap(t, r, false)
 			if r.Signature != "SIGABRT abort in gooverflow.bin: main.recurse ← main.main" {
 				t.Errorf("signature %q", r.Signature)
 			}

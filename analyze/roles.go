@@ -234,6 +234,15 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 	for ti, st := range stacks {
 		tid := c.Threads[ti].TID
 		ts := stacksOf(c, st)
+		if goStacks := s.goStacks(c.Threads[ti], st); goStacks != nil {
+			// What the Go runtime allocated in its heap is labelled
+			// heap, not this thread's stack.
+			for _, m := range append([]*corefile.Mapping{ts.home, ts.altstack}, ts.segments...) {
+				if m != nil && inGoStack(m, goStacks, st.Frames) {
+					set(m, report.RoleHeap, 0)
+				}
+			}
+		}
 		if ts.home != nil && mm.role(ts.home) == report.RoleMainStack {
 			owners[mm.index[ts.home]] = tid
 		}

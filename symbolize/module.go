@@ -86,6 +86,13 @@ func (m *Module) RuntimeAddr(fileAddr uint64) uint64 { return fileAddr + m.Bias 
 // Contains reports whether pc lies in the module's address range.
 func (m *Module) Contains(pc uint64) bool { return pc >= m.Start && pc < m.End }
 
+// IsGo reports whether the module is a Go program: Go's linker, and the
+// system linker for cgo, keep the runtime's pc table in .gopclntab (or
+// its build information in .go.buildinfo).
+func (m *Module) IsGo() bool {
+	return m.elf != nil && (m.elf.Section(".gopclntab") != nil || m.elf.Section(".go.buildinfo") != nil)
+}
+
 // ELF returns the module's parsed ELF file, or nil when it is missing.
 func (m *Module) ELF() *elf.File { return m.elf }
 
