@@ -648,31 +648,32 @@ func (r *Reader) huffman() error {
 			break
 		}
 		if e&entLiteral != 0 {
-			// Literals come in runs: two more fit in the bits held
-			// (41 left, a code takes at most 15).
+			// Literals come in runs: a second fits in the bits held
+			// (41 left, a code takes at most 15). A match after the
+			// literal does not: its codes and extra bits take up to
+			// 48, so it is decoded again after a refill.
 			out[w] = byte(e >> 16)
 			w++
 			e = lit[bits&(1<<litBits-1)]
+			n = 0
 			if e&entSub != 0 {
 				e = lit[(int(e>>16)+int(bits>>litBits&(1<<(e&15)-1)))&(litTableSize-1)]
-				bits >>= litBits
-				nbits -= litBits
+				n = litBits
 			}
-			n = uint(e & 15)
+			if e&entLiteral == 0 {
+				continue
+			}
+			n += uint(e & 15)
 			bits >>= n
 			nbits -= n
 			if pos > len(in) && uint(pos-len(in))*8 > nbits {
 				err = io.ErrUnexpectedEOF
 				break
 			}
-			if e&entLiteral == 0 {
-				goto notLiteral
-			}
 			out[w] = byte(e >> 16)
 			w++
 			continue
 		}
-	notLiteral:
 		if e&(entEnd|entInvalid) != 0 {
 			if e&entInvalid != 0 {
 				err = ErrCorrupt
