@@ -180,9 +180,22 @@ func (s *Session) goStacks(t *corefile.Thread, st *stackmap.Stack) [][2]uint64 {
 // allocates goroutine stacks (and, in a program without cgo, every
 // thread's g0 and signal stack) in its heap, so the mapping is Go's heap
 // arena, not a stack of the thread's, and what is below it is not a guard.
+//
+// Only a stack of a power-of-two size can be the runtime's (stackalloc
+// allocates no other). The bounds it keeps of an operating system's stack,
+// which may be far smaller than that stack, mostly are not: a cgo thread's
+// g0 (its pthread stack's size less 1 KiB, below a local of mstart) and an
+// extra M's g0 guessed from the stack pointer ([sp−32 KiB, sp+1 KiB) when
+// the pthread's bounds cannot be had: a callback from a signal handler, or
+// a libc without pthread_getattr_np such as musl). m0's g0 (the 64 KiB
+// below the initial stack pointer) is one, but its mapping is labelled the
+// main stack before (from AT_EXECFN).
 func inGoStack(m *corefile.Mapping, stacks [][2]uint64, frames []stackmap.Frame) bool {
 	const page = 4096
 	for _, gs := range stacks {
+		if size := gs[1] - gs[0]; gs[1] <= gs[0] || size&(size-1) != 0 {
+			continue // not a stack the runtime allocated
+		}
 		if gs[0] < m.Start || gs[1] > m.End || gs[0]-m.Start <= page && m.End-gs[1] <= page {
 			continue // not inside m, or m is that stack (a cgo thread's)
 		}
