@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"io"
+	"math/rand"
 	"testing"
 )
 
@@ -124,6 +125,81 @@ func TestLiteralThenLongestMatch(t *testing.T) {
 		got, err := readAll(NewReader(stream))
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("pad %d: got %d bytes, %v; want %d bytes (equal %v)", pad, len(got), err, len(want), bytes.Equal(got, want))
+		}
+	}
+}
+
+// TestWindowDistance: matches at exactly the window's distance (32768), over
+// many slides of the buffer, in every compress/flate level, the stream cut
+// at every 9973rd byte and at each of the last 64 (where the bit buffer
+// is refilled a byte at a time) giving an error and what compress/flate
+// gives before it.
+func TestWindowDistance(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	period := make([]byte, 32768)
+	rng.Read(period)
+	var data []byte
+	for len(data) < 3*bufSize {
+		data = append(data, period...)
+		data = append(data, byte(len(data))) // a literal between runs: not one long match
+		data = append(data, period[:32767]...)
+	}
+	for _, level := range []int{flate.BestSpeed, flate.DefaultCompression, flate.BestCompression, flate.HuffmanOnly} {
+		var b bytes.Buffer
+		w, _ := flate.NewWriter(&b, level)
+		w.Write(data)
+		w.Close()
+		stream := b.Bytes()
+		got, err := readAll(NewReader(stream))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("level %d: %d bytes, %v; want %d", level, len(got), err, len(data))
+		}
+		var cuts []int
+		for cut := 0; cut < len(stream); cut += 9973 {
+			cuts = append(cuts, cut)
+		}
+		for cut := max(0, len(stream)-64); cut < len(stream); cut++ {
+			cuts = append(cuts, cut)
+		}
+		for _, cut := range cuts {
+			want, _ := io.ReadAll(flate.NewReader(bytes.NewReader(stream[:cut])))
+			got, err := readAll(NewReader(stream[:cut]))
+			if err == nil || !bytes.HasPrefix(got, want) && !bytes.HasPrefix(want, got) {
+				t.Fatalf("level %d cut at %d: %d bytes, %v; compress/flate %d", level, cut, len(got), err, len(want))
+			}
+		}
+	}
+}
+
+// TestBadCodes: an over-subscribed, an incomplete, and a one-code literal/
+// length code, as compress/flate judges them.
+func TestBadCodes(t *testing.T) {
+	full := func() []uint8 {
+		lit := make([]uint8, 286)
+		lit[256] = 1
+		lit['a'] = 2
+		for i := 0; i < 12; i++ {
+			lit['b'+i] = uint8(3 + i)
+		}
+		lit['A'], lit[284] = 15, 15
+		return lit
+	}
+	dist := make([]uint8, 30)
+	dist[0], dist[1] = 1, 1
+	over, incomplete, one := full(), full(), make([]uint8, 286)
+	over['B'] = 15
+	incomplete['A'] = 0
+	one[256] = 1
+	for name, lit := range map[string][]uint8{"over-subscribed": over, "incomplete": incomplete, "one code": one} {
+		var b bitWriter
+		dynamicHeader(&b, lit, dist)
+		lc := canonical(lit)
+		b.code(lc[256], uint(lit[256]))
+		stream := b.flush()
+		_, want := io.ReadAll(flate.NewReader(bytes.NewReader(stream)))
+		_, got := readAll(NewReader(stream))
+		if (got == nil) != (want == nil) {
+			t.Errorf("%s: %v, compress/flate %v", name, got, want)
 		}
 	}
 }
