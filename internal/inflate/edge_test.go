@@ -83,6 +83,25 @@ func dynamicHeader(b *bitWriter, lit, dist []uint8) {
 // refill between them if the match is decoded in the literal run. Every
 // alignment of the literal against the bit buffer's refills is tried.
 func TestLiteralThenLongestMatch(t *testing.T) {
+	for pad := 0; pad < 70; pad++ {
+		stream := longestMatchStream(pad)
+		want, err := io.ReadAll(flate.NewReader(bytes.NewReader(stream)))
+		if err != nil {
+			t.Fatalf("pad %d: compress/flate: %v", pad, err)
+		}
+		got, err := readAll(NewReader(stream))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("pad %d: got %d bytes, %v; want %d bytes (equal %v)", pad, len(got), err, len(want), bytes.Equal(got, want))
+		}
+	}
+}
+
+// longestMatchStream is a dynamic block of 15-bit codes: a 2-bit literal
+// 32768 times and pad/2 more (a 3-bit one for an odd pad), a 15-bit
+// literal, a match of 258 bytes at 32768 (15-bit length code with 5 extra
+// bits, 15-bit distance code with 13), literals of 3 to 14 bits, and the
+// block's end.
+func longestMatchStream(pad int) []byte {
 	lit := make([]uint8, 286)
 	lit[256] = 1
 	lit['a'] = 2
@@ -98,35 +117,25 @@ func TestLiteralThenLongestMatch(t *testing.T) {
 	}
 	dist[28], dist[29] = 15, 15
 	lc, dc := canonical(lit), canonical(dist)
-	for pad := 0; pad < 70; pad++ {
-		var b bitWriter
-		dynamicHeader(&b, lit, dist)
-		for i := 0; i < 32768+pad/2; i++ {
-			b.code(lc['a'], 2)
-		}
-		if pad%2 == 1 {
-			b.code(lc['b'], 3)
-		}
-		b.code(lc['A'], 15)
-		b.code(lc[284], 15)
-		b.bits(31, 5) // length 227+31 = 258
-		b.code(dc[29], 15)
-		b.bits(8191, 13) // distance 24577+8191 = 32768
-		for i := 0; i < 40; i++ {
-			c := 'b' + i%12
-			b.code(lc[c], uint(lit[c]))
-		}
-		b.code(lc[256], 1)
-		stream := b.flush()
-		want, err := io.ReadAll(flate.NewReader(bytes.NewReader(stream)))
-		if err != nil {
-			t.Fatalf("pad %d: compress/flate: %v", pad, err)
-		}
-		got, err := readAll(NewReader(stream))
-		if err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("pad %d: got %d bytes, %v; want %d bytes (equal %v)", pad, len(got), err, len(want), bytes.Equal(got, want))
-		}
+	var b bitWriter
+	dynamicHeader(&b, lit, dist)
+	for i := 0; i < 32768+pad/2; i++ {
+		b.code(lc['a'], 2)
 	}
+	if pad%2 == 1 {
+		b.code(lc['b'], 3)
+	}
+	b.code(lc['A'], 15)
+	b.code(lc[284], 15)
+	b.bits(31, 5) // length 227+31 = 258
+	b.code(dc[29], 15)
+	b.bits(8191, 13) // distance 24577+8191 = 32768
+	for i := 0; i < 40; i++ {
+		c := 'b' + i%12
+		b.code(lc[c], uint(lit[c]))
+	}
+	b.code(lc[256], 1)
+	return b.flush()
 }
 
 // TestWindowDistance: matches at exactly the window's distance (32768), over

@@ -154,6 +154,9 @@ func FuzzInflate(f *testing.F) {
 			f.Add(z[2 : len(z)-4])
 		}
 	}
+	// Codes of 15 bits, which no short sample gets from compress/flate.
+	f.Add(longestMatchStream(0))
+	f.Add(longestMatchStream(7))
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		want, werr := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(stream)), 1<<20))
 		got, gerr := readAll(io.LimitReader(NewReader(stream), 1<<20))
