@@ -221,38 +221,46 @@ func (st *sectionStream) close() {
 
 // readAt fills dst with the inflated bytes at off.
 func (st *sectionStream) readAt(dst []byte, off uint64) error {
+	_, err := st.readPrefix(dst, off)
+	return err
+}
+
+// readPrefix is readAt that, on an error, says how much of dst it filled:
+// what the stream gave before it broke.
+func (st *sectionStream) readPrefix(dst []byte, off uint64) (int, error) {
 	if off > st.size || uint64(len(dst)) > st.size-off {
-		return fmt.Errorf("%s: %d bytes at %#x, past its %d bytes", st.name, len(dst), off, st.size)
+		return 0, fmt.Errorf("%s: %d bytes at %#x, past its %d bytes", st.name, len(dst), off, st.size)
 	}
 	if st.plain {
-		copy(dst, st.stored[off:])
-		return nil
+		return copy(dst, st.stored[off:]), nil
 	}
 	if st.dirty != nil {
 		st.dirty.Store(true)
 	}
 	if st.whole != nil {
-		copy(dst, st.whole[off:])
-		return nil
+		return copy(dst, st.whole[off:]), nil
 	}
 	if off < st.pos {
 		whole := make([]byte, st.size)
 		if err := st.restart(); err != nil {
-			return err
+			return 0, err
 		}
 		k, err := io.ReadFull(st.r, whole)
 		st.close()
 		if err != nil {
-			return fmt.Errorf("%s: inflating: %w", st.name, err)
+			n := 0
+			if uint64(k) > off {
+				n = copy(dst, whole[off:k])
+			}
+			return n, fmt.Errorf("%s: inflating: %w", st.name, err)
 		}
 		st.pos = uint64(k)
 		st.whole = whole
-		copy(dst, whole[off:])
-		return nil
+		return copy(dst, whole[off:]), nil
 	}
 	if st.r == nil {
 		if err := st.restart(); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	for st.pos < off {
@@ -263,15 +271,15 @@ func (st *sectionStream) readAt(dst []byte, off uint64) error {
 		k, err := io.ReadFull(st.r, st.skip[:n])
 		st.pos += uint64(k)
 		if err != nil {
-			return fmt.Errorf("%s: inflating: %w", st.name, err)
+			return 0, fmt.Errorf("%s: inflating: %w", st.name, err)
 		}
 	}
 	k, err := io.ReadFull(st.r, dst)
 	st.pos += uint64(k)
 	if err != nil {
-		return fmt.Errorf("%s: inflating: %w", st.name, err)
+		return k, fmt.Errorf("%s: inflating: %w", st.name, err)
 	}
-	return nil
+	return k, nil
 }
 
 // prefixSection is a section inflated from its start as far as it is
@@ -300,11 +308,16 @@ func (p *prefixSection) ensure(end uint64) error {
 	if end > uint64(len(p.buf)) {
 		return fmt.Errorf("%s: %#x is past its %d bytes", p.st.name, end, len(p.buf))
 	}
+	want := end
 	end = min(uint64(len(p.buf)), max(end, p.have+64<<10))
-	if err := p.st.readAt(p.buf[p.have:end], p.have); err != nil {
+	// What was inflated before the stream broke is kept: an inflation
+	// ahead (prefetch, or the 64 KiB more) that meets a broken stream
+	// must not cost a reader the bytes before the break.
+	k, err := p.st.readPrefix(p.buf[p.have:end], p.have)
+	p.have += uint64(k)
+	if err != nil && p.have < want {
 		return err
 	}
-	p.have = end
 	return nil
 }
 
