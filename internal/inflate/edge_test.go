@@ -212,3 +212,33 @@ func TestBadCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestStoredAfterHuffman: compress/flate's Flush ends a Huffman block and
+// writes an empty stored block; random data between gives stored blocks
+// with bytes after a Huffman block's end still in the bit buffer, at every
+// bit alignment the pieces' lengths give.
+func TestStoredAfterHuffman(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestCompression)
+	var data []byte
+	for i := 0; i < 300; i++ {
+		piece := make([]byte, 1+rng.Intn(100))
+		if i%7 == 0 {
+			piece = make([]byte, 2000+rng.Intn(3000))
+			rng.Read(piece) // stored
+		} else {
+			for j := range piece {
+				piece[j] = "abcab"[rng.Intn(5)]
+			}
+		}
+		data = append(data, piece...)
+		w.Write(piece)
+		w.Flush()
+	}
+	w.Close()
+	got, err := readAll(NewReader(b.Bytes()))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("%d bytes, %v; want %d", len(got), err, len(data))
+	}
+}
