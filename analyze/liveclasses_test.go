@@ -552,6 +552,13 @@ var liveClasses = []liveClass{
 			}
 			goroutineMatchesTraceback(t, r, "runtime.morestack")
 			goStacksAreHeap(t, r, false)
+			// debug.SetMaxStack(256 << 10): the stack grew to the
+			// limit, and doubling it again passes it; the runtime's
+			// message says so ("goroutine stack exceeds 262144-byte
+			// limit").
+			if !strings.Contains(d.Summary, "the stack was 256 KiB") || !strings.Contains(d.Summary, "maximum of 256 KiB") {
+				t.Errorf("the summary does not give the stack's size and the maximum: %q", d.Summary)
+			}
 			if r.Signature != "SIGABRT abort in gooverflow.bin: main.recurse ← main.main" {
 				t.Errorf("signature %q", r.Signature)
 			}
