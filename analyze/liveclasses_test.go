@@ -611,6 +611,14 @@ var liveClasses = []liveClass{
 			if !strings.Contains(strings.Join(d.Explanation, "\n"), "caught the SIGSEGV and then raised SIGSEGV again") {
 				t.Errorf("explanation %q does not say the handler re-raised", d.Explanation)
 			}
+			// The thread's registers are the re-raise's (rdi is the
+			// pid); the fault's are those the signal frame saved:
+			// strlen's rdi was null, as gdb's `info registers rdi`
+			// in strlen's frame says.
+			if d.Access == nil || d.Access.Base != "rdi" || d.Access.Pointer != 0 ||
+				!strings.Contains(d.Summary, "dereferenced a null pointer") || !strings.Contains(d.Access.Operand, "rdi = 0x0") {
+				t.Errorf("the re-raised fault is not told from the signal frame's registers: %q %+v", d.Summary, d.Access)
+			}
 		}},
 	{name: "sigaltstack-overflow", make: cProgram("onstack", onstackC), check: func(t *testing.T, r *report.Report, _ int) {
 		d := firstKind(t, r, report.KindStackOverflow)
