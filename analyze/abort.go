@@ -24,7 +24,7 @@ func (a *analysis) diagnoseAbort(haveOverflow bool) *report.Diagnosis {
 		return nil // diagnoseKilled: no abort or raise story
 	}
 	if g := goRuntimeDeath(t.Frames); g != nil {
-		return goAbort(t, g)
+		return goAbort(t, g, func() (uint64, uint64) { return a.s.goGrowing(ct.core, ct.stack) })
 	}
 	has := func(sub string) bool {
 		for _, f := range t.Frames {
@@ -200,8 +200,9 @@ func raisedBy(frames []report.Frame, caller *report.FrameRef) string {
 }
 
 // goAbort is the abort diagnosis of a death the Go runtime caused
-// (goRuntimeDeath).
-func goAbort(t *report.Thread, g *goDeath) *report.Diagnosis {
+// (goRuntimeDeath). growing, if not nil, reads the size of the stack
+// runtime.newstack was growing and the runtime's maximum (goGrowing).
+func goAbort(t *report.Thread, g *goDeath, growing func() (uint64, uint64)) *report.Diagnosis {
 	info := &report.AbortInfo{Cause: "go-" + g.Cause, GoPanic: g.Panic,
 		GoCrash: onStack(t.Frames, "runtime.crash"), SystemStack: goOnStack(t.Frames, "runtime.systemstack"),
 		GoStackOverflow: g.Cause == "fatal-error" && throwCaller(t.Frames) == "runtime.newstack"}
@@ -213,6 +214,12 @@ func goAbort(t *report.Thread, g *goDeath) *report.Diagnosis {
 		info.Caller = ref(g.Fault)
 	} else if g.Caller >= 0 {
 		info.Caller = ref(g.Caller)
+	}
+	if info.GoStackOverflow && growing != nil {
+		info.GoStackSize, info.GoMaxStack = growing()
+	}
+	if info.GoStackOverflow && growing != nil {
+		info.GoStackSize, info.GoMaxStack = growing()
 	}
 	d := &report.Diagnosis{Kind: report.KindAbort, Thread: t.TID, AbortInfo: info}
 	d.Summary, d.Explanation = info.Explain(t)

@@ -78,7 +78,7 @@ func TestGoStackOverflowNarration(t *testing.T) {
 	} {
 		frames := fr(tt.frames...)
 		th := &report.Thread{TID: 1, Frames: frames}
-		d := goAbort(th, &goDeath{Cause: "fatal-error", Fault: -1, Caller: len(frames) - 1})
+		d := goAbort(th, &goDeath{Cause: "fatal-error", Fault: -1, Caller: len(frames) - 1}, nil)
 		if d.AbortInfo.GoStackOverflow != tt.overflow || strings.Contains(d.Summary, "stack overflowed") != tt.overflow {
 			t.Errorf("%s: overflow %v, want %v; summary %q", tt.name, d.AbortInfo.GoStackOverflow, tt.overflow, d.Summary)
 		}

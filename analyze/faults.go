@@ -63,7 +63,13 @@ func (a *analysis) faultAt(si *corefile.Siginfo, first int) *report.Diagnosis {
 	}
 	addr := report.Addr(si.Addr)
 	d := &report.Diagnosis{Thread: tid, Access: acc}
+	// The registers of the faulting frame: the thread's own, or, for a
+	// fault a handler caught, those its signal frame saved (the thread's
+	// are the handler's: a re-raise's rdi is its own pid).
 	regs := ct.stack.Regs
+	if first > 0 {
+		regs = ct.stack.RegsAt(first)
+	}
 	switch si.Signo {
 	case report.SIGSEGV:
 		if si.Code == corefile.SI_KERNEL {

@@ -97,18 +97,14 @@ func goLayoutOf(m *symbolize.Module) *goLayout {
 // default maximum is 1 GB).
 const maxGoStack = 1 << 30
 
-// goStacks returns the stacks the Go runtime gave thread t, [lo, hi) of its
-// m's g0, gsignal and curg, nil for a thread that runs no Go code, or a
-// program whose DWARF does not give the runtime's layout. The m is found
-// from a g: the g register (r14) where the walk's frames run Go code, and
-// the thread's TLS slot at fs_base−8; it must hold together (its g0's m is
-// itself).
-func (s *Session) goStacks(t *corefile.Thread, st *stackmap.Stack) [][2]uint64 {
-	if len(st.Frames) == 0 {
-		return nil
-	}
-	if s.Modules == nil {
-		return nil
+// goM returns the Go runtime's layout and the m thread t runs, 0 for a
+// thread that runs no Go code, or a program whose DWARF does not give the
+// layout. The m is found from a g: the g register (r14) at the thread's
+// innermost frame and where a signal interrupted Go code, and the thread's
+// TLS slot at fs_base−8; it must hold together (its g0's m is itself).
+func (s *Session) goM(t *corefile.Thread, st *stackmap.Stack) (*goLayout, uint64) {
+	if len(st.Frames) == 0 || s.Modules == nil {
+		return nil, 0
 	}
 	var lay *goLayout
 	for _, i := range []int{0, len(st.Frames) - 1} {
@@ -121,11 +117,7 @@ func (s *Session) goStacks(t *corefile.Thread, st *stackmap.Stack) [][2]uint64 {
 		}
 	}
 	if lay == nil || !lay.hasStacks {
-		return nil
-	}
-	read := func(a uint64) (uint64, bool) {
-		v, err := s.Mem.ReadUint64(a)
-		return v, err == nil
+		return nil, 0
 	}
 	var cands []uint64
 	regs := st.RegsAt(0)
@@ -142,37 +134,87 @@ func (s *Session) goStacks(t *corefile.Thread, st *stackmap.Stack) [][2]uint64 {
 		}
 	}
 	if fs := t.Regs.FsBase; fs >= 8 {
-		if g, ok := read(fs - 8); ok && g != 0 {
+		if g, ok := s.readWord(fs - 8); ok && g != 0 {
 			cands = append(cands, g)
 		}
 	}
 	for _, g := range cands {
-		mp, ok := read(g + lay.gM)
+		mp, ok := s.readWord(g + lay.gM)
 		if !ok || mp == 0 {
 			continue
 		}
-		g0, ok := read(mp + lay.mG0)
+		g0, ok := s.readWord(mp + lay.mG0)
 		if !ok || g0 == 0 {
 			continue
 		}
-		if back, ok := read(g0 + lay.gM); !ok || back != mp {
+		if back, ok := s.readWord(g0 + lay.gM); ok && back == mp {
+			return lay, mp
+		}
+	}
+	return nil, 0
+}
+
+func (s *Session) readWord(a uint64) (uint64, bool) {
+	v, err := s.Mem.ReadUint64(a)
+	return v, err == nil
+}
+
+// goStack returns g's stack, [lo, hi).
+func (s *Session) goStack(lay *goLayout, g uint64) ([2]uint64, bool) {
+	lo, ok1 := s.readWord(g + lay.gStackLo)
+	hi, ok2 := s.readWord(g + lay.gStackHi)
+	if !ok1 || !ok2 || lo >= hi || hi-lo > maxGoStack {
+		return [2]uint64{}, false
+	}
+	return [2]uint64{lo, hi}, true
+}
+
+// goStacks returns the stacks the Go runtime gave thread t: those of its
+// m's g0, gsignal and curg (goM), nil when there is no m.
+func (s *Session) goStacks(t *corefile.Thread, st *stackmap.Stack) [][2]uint64 {
+	lay, mp := s.goM(t, st)
+	if mp == 0 {
+		return nil
+	}
+	var out [][2]uint64
+	for _, off := range []uint64{lay.mG0, lay.mGsignal, lay.mCurg} {
+		if g, ok := s.readWord(mp + off); ok && g != 0 {
+			if gs, ok := s.goStack(lay, g); ok {
+				out = append(out, gs)
+			}
+		}
+	}
+	return out
+}
+
+// goGrowing returns, for a thread in runtime.newstack, the size of the
+// stack of the goroutine it was growing (its m's curg) and the runtime's
+// maximum (runtime.maxstacksize, which debug.SetMaxStack sets), 0 and 0
+// when the core does not say.
+func (s *Session) goGrowing(t *corefile.Thread, st *stackmap.Stack) (size, limit uint64) {
+	lay, mp := s.goM(t, st)
+	if mp == 0 {
+		return 0, 0
+	}
+	curg, ok := s.readWord(mp + lay.mCurg)
+	if !ok || curg == 0 {
+		return 0, 0
+	}
+	gs, ok := s.goStack(lay, curg)
+	if !ok {
+		return 0, 0
+	}
+	for _, m := range s.Modules.Modules {
+		if !m.IsGo() {
 			continue
 		}
-		var out [][2]uint64
-		for _, off := range []uint64{lay.mG0, lay.mGsignal, lay.mCurg} {
-			gg, ok := read(mp + off)
-			if !ok || gg == 0 {
-				continue
-			}
-			lo, ok1 := read(gg + lay.gStackLo)
-			hi, ok2 := read(gg + lay.gStackHi)
-			if ok1 && ok2 && lo < hi && hi-lo <= maxGoStack {
-				out = append(out, [2]uint64{lo, hi})
+		if sym, ok := m.LookupObjectName("runtime.maxstacksize"); ok {
+			if v, ok := s.readWord(m.RuntimeAddr(sym.Addr)); ok && v > 0 {
+				return gs[1] - gs[0], v
 			}
 		}
-		return out
 	}
-	return nil
+	return 0, 0
 }
 
 // inGoStack reports whether mapping m only holds, among other things, one

@@ -552,6 +552,13 @@ var liveClasses = []liveClass{
 			}
 			goroutineMatchesTraceback(t, r, "runtime.morestack")
 			goStacksAreHeap(t, r, false)
+			// debug.SetMaxStack(256 << 10): the stack grew to the
+			// limit, and doubling it again passes it; the runtime's
+			// message says so ("goroutine stack exceeds 262144-byte
+			// limit").
+			if !strings.Contains(d.Summary, "the stack was 256 KiB") || !strings.Contains(d.Summary, "maximum of 256 KiB") {
+				t.Errorf("the summary does not give the stack's size and the maximum: %q", d.Summary)
+			}
 			if r.Signature != "SIGABRT abort in gooverflow.bin: main.recurse ← main.main" {
 				t.Errorf("signature %q", r.Signature)
 			}
@@ -603,6 +610,14 @@ var liveClasses = []liveClass{
 			noKind(t, r, report.KindEarlyInit)
 			if !strings.Contains(strings.Join(d.Explanation, "\n"), "caught the SIGSEGV and then raised SIGSEGV again") {
 				t.Errorf("explanation %q does not say the handler re-raised", d.Explanation)
+			}
+			// The thread's registers are the re-raise's (rdi is the
+			// pid); the fault's are those the signal frame saved:
+			// strlen's rdi was null, as gdb's `info registers rdi`
+			// in strlen's frame says.
+			if d.Access == nil || d.Access.Base != "rdi" || d.Access.Pointer != 0 ||
+				!strings.Contains(d.Summary, "dereferenced a null pointer") || !strings.Contains(d.Access.Operand, "rdi = 0x0") {
+				t.Errorf("the re-raised fault is not told from the signal frame's registers: %q %+v", d.Summary, d.Access)
 			}
 		}},
 	{name: "sigaltstack-overflow", make: cProgram("onstack", onstackC), check: func(t *testing.T, r *report.Report, _ int) {

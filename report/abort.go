@@ -184,9 +184,16 @@ func (ai *AbortInfo) goSummary() string {
 			if ai.Caller != nil {
 				grow = " for " + who
 			}
-			// newstack's other throws are the runtime's internal
-			// checks (a split at a bad time, a missing stack); the
-			// stack's size is not read here, so stderr settles it.
+			// newstack doubles the stack it grows (or more, for a
+			// big frame) and throws "stack overflow" past
+			// runtime.maxstacksize; its other throws are the
+			// runtime's internal checks (a split at a bad time, a
+			// missing stack). When doubling the stack passes the
+			// maximum, the numbers say which it was; else stderr
+			// settles it.
+			if ai.GoStackSize > 0 && ai.GoMaxStack > 0 && ai.GoStackSize > ai.GoMaxStack/2 {
+				return fmt.Sprintf("The Go runtime aborted the process after a goroutine's stack overflowed: runtime.newstack, asked to grow it%s, threw (\"fatal error: stack overflow\"): the stack was %s, and newstack at least doubles a stack it grows, past the runtime's maximum of %s (runtime.maxstacksize, which debug.SetMaxStack sets; 1 GB by default on 64-bit); the runtime %s.", grow, HumanBytes(ai.GoStackSize), HumanBytes(ai.GoMaxStack), how)
+			}
 			return fmt.Sprintf("The Go runtime aborted the process after a fatal error while growing a goroutine's stack: runtime.newstack, asked to grow it%s, threw, which is how a goroutine's stack overflowed shows (\"goroutine stack exceeds …-byte limit\", \"fatal error: stack overflow\") unless the runtime's message on stderr names one of newstack's internal checks; the runtime %s.", grow, how)
 		}
 		return fmt.Sprintf("The Go runtime aborted the process after a fatal error (runtime.throw or runtime.fatal, which print \"fatal error: …\" to stderr: concurrent map writes, a deadlock, an unlock of an unlocked mutex, running out of memory…)%s; the runtime %s.", where, how)

@@ -324,6 +324,10 @@ type AbortInfo struct {
 	// goroutine's stack would take it past the runtime's maximum
 	// ("fatal error: stack overflow").
 	GoStackOverflow bool `json:"-"`
+	// GoStackSize is the size of the stack newstack was growing (the
+	// m's curg's) and GoMaxStack runtime.maxstacksize, 0 when the core
+	// does not say.
+	GoStackSize, GoMaxStack uint64 `json:"-"`
 }
 
 // Unrelocated is the detail of an "unrelocated-pointer" diagnosis: a

@@ -17,6 +17,13 @@ func TestCompareNames(t *testing.T) {
 		{name: 1}, {name: 7}, {name: 15}, {name: 19},
 		{name: 1, tab: 1}, {name: 7, tab: 1}, {name: 99, tab: 1}, {name: 0},
 	}
+	compareAll(t, st, syms)
+}
+
+// compareAll checks compareNames on every pair of syms against
+// bytes.Compare of their names.
+func compareAll(t *testing.T, st *symtab, syms []sym) {
+	t.Helper()
 	for _, a := range syms {
 		for _, b := range syms {
 			want := bytes.Compare(st.nameBytes(a), st.nameBytes(b))
@@ -42,14 +49,7 @@ func TestCompareNamesLong(t *testing.T) {
 	}
 	// The last name has no NUL: it runs to the table's end.
 	st := &symtab{strtabs: [][]byte{tab}}
-	for _, a := range syms {
-		for _, b := range syms {
-			want := bytes.Compare(st.nameBytes(a), st.nameBytes(b))
-			if got := st.compareNames(a, b); got != want {
-				t.Errorf("%q vs %q: %d, want %d", st.nameBytes(a), st.nameBytes(b), got, want)
-			}
-		}
-	}
+	compareAll(t, st, syms)
 }
 
 // TestAliasChoice: of aliases at one address, the ranks that need no name
