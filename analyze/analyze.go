@@ -90,6 +90,8 @@ type Session struct {
 
 	goLayoutMu sync.Mutex
 	goLayouts  map[*symbolize.Module]*goLayout // goLayout's answers, nil for none
+	noCgoOnce  sync.Once
+	noCgo      bool // goWithoutCgo's answer
 
 	inputsFound <-chan inputsResult // the input search under way, if any
 	loads       sync.WaitGroup      // symbol tables loading beside the walks

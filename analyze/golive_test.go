@@ -14,6 +14,7 @@ import (
 
 	"github.com/coreview/coreview/internal/testfixture"
 	"github.com/coreview/coreview/internal/x86"
+	"github.com/coreview/coreview/report"
 )
 
 // goQuitCore runs a Go program that blocks reading its stdin (a pipe the
@@ -203,6 +204,25 @@ func TestLiveGofmtMatchesEUStack(t *testing.T) {
 	}
 	if !sawSignalPC {
 		t.Errorf("the crashed thread has no frame interrupted at %#x, the PC the runtime printed for SIGQUIT", signalPC)
+	}
+	// gofmt is released without DWARF and without cgo: the runtime made
+	// every thread with a stack from its heap, so no mapping is a
+	// thread's stack, guard or signal stack, and every frame is on the
+	// main thread's stack or the heap.
+	for _, mp := range r.Mappings {
+		switch mp.Role {
+		case report.RoleStack, report.RoleGuard, report.RoleSigaltstack, report.RoleStackSegment, report.RoleStackUnguarded:
+			t.Errorf("[%#x, %#x) is labelled %s of thread %d in gofmt, a Go program without cgo", mp.Start, mp.End, mp.Role, mp.Owner)
+		}
+	}
+	for _, th := range r.Threads {
+		for _, f := range th.Frames {
+			for _, mp := range r.Mappings {
+				if uint64(f.SP) >= uint64(mp.Start) && uint64(f.SP) < uint64(mp.End) && mp.Role != report.RoleHeap && mp.Role != report.RoleMainStack {
+					t.Errorf("thread %d: %s's stack pointer %#x is in a %s mapping", th.TID, f.Function, uint64(f.SP), mp.Role)
+				}
+			}
+		}
 	}
 }
 

@@ -217,6 +217,31 @@ func (s *Session) goGrowing(t *corefile.Thread, st *stackmap.Stack) (size, limit
 	return 0, 0
 }
 
+// goWithoutCgo reports whether the program is Go without cgo: its
+// executable has the runtime (.gopclntab) and the runtime's iscgo, read
+// from the core, is false. Then the runtime made every thread
+// (runtime.newosproc: a clone with a stack from its heap, as are the
+// signal stacks), and only the main thread runs on a stack the kernel
+// gave. Without a symbol table it cannot say (false).
+func (s *Session) goWithoutCgo() bool {
+	s.noCgoOnce.Do(func() {
+		if s.Modules == nil {
+			return
+		}
+		for _, m := range s.Modules.Modules {
+			if !m.IsGo() {
+				continue
+			}
+			if sym, ok := m.LookupObjectName("runtime.iscgo"); ok {
+				v, ok := s.readWord(m.RuntimeAddr(sym.Addr))
+				s.noCgo = ok && v&0xff == 0
+			}
+			return
+		}
+	})
+	return s.noCgo
+}
+
 // inGoStack reports whether mapping m only holds, among other things, one
 // of stacks that one of the frames' stack pointers lies on: the Go runtime
 // allocates goroutine stacks (and, in a program without cgo, every

@@ -234,13 +234,16 @@ func (s *Session) buildMemoryMap(stacks []*stackmap.Stack) *memoryMap {
 	for ti, st := range stacks {
 		tid := c.Threads[ti].TID
 		ts := stacksOf(c, st)
-		if goStacks := s.goStacks(c.Threads[ti], st); goStacks != nil {
-			// What the Go runtime allocated in its heap is labelled
-			// heap, not this thread's stack.
-			for _, m := range append([]*corefile.Mapping{ts.home, ts.altstack}, ts.segments...) {
-				if m != nil && inGoStack(m, goStacks, st.Frames) {
-					set(m, report.RoleHeap, 0)
-				}
+		// What the Go runtime allocated in its heap is labelled heap,
+		// not this thread's stack: from the thread's own Go stacks when
+		// the DWARF lays out g and m, else, in a Go program without
+		// cgo (whose released binaries mostly have no DWARF), every
+		// stack but the main thread's (set above, and kept).
+		goStacks := s.goStacks(c.Threads[ti], st)
+		noCgo := goStacks == nil && s.goWithoutCgo()
+		for _, m := range append([]*corefile.Mapping{ts.home, ts.altstack}, ts.segments...) {
+			if m != nil && (noCgo || goStacks != nil && inGoStack(m, goStacks, st.Frames)) {
+				set(m, report.RoleHeap, 0)
 			}
 		}
 		if ts.home != nil && mm.role(ts.home) == report.RoleMainStack {
