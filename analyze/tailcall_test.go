@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -102,19 +101,9 @@ func TestLiveTailCallsMatchGDB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: no live cores")
 	}
-	gcc := testfixture.Tool(t, "gcc")
 	gdb := testfixture.Tool(t, "gdb")
-	if p, err := os.ReadFile("/proc/sys/kernel/core_pattern"); err != nil || strings.TrimSpace(string(p)) != "core" {
-		t.Skipf("core_pattern is %q, not \"core\"", strings.TrimSpace(string(p)))
-	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "tail.c"), []byte(tailCallProgram), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	prog := filepath.Join(dir, "tail")
-	if out, err := exec.Command(gcc, "-O2", "-g", "-o", prog, filepath.Join(dir, "tail.c")).CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
+	prog := testfixture.BuildC(t, "gcc", dir, "tail", tailCallProgram, "-O2", "-g")
 	for _, tc := range []struct {
 		name  string
 		args  string
@@ -128,25 +117,16 @@ func TestLiveTailCallsMatchGDB(t *testing.T) {
 			if err := os.Mkdir(run, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command("bash", "-c", "ulimit -c unlimited; \"$0\" $1 || true", prog, tc.args)
-			cmd.Dir = run
-			cmd.Run()
-			core := filepath.Join(run, "core")
-			if _, err := os.Stat(core); err != nil {
-				t.Skip("no core dumped")
+			argv := []string{prog}
+			if tc.args != "" {
+				argv = append(argv, tc.args)
 			}
+			core, _ := testfixture.Run(t, run, nil, argv...)
 			r, err := Analyze(core, Options{Binary: prog})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			for _, f := range r.Threads[0].Frames {
-				for _, in := range f.Inlined {
-					if in.Method == report.MethodTailCall {
-						got = append(got, in.Function)
-					}
-				}
-			}
+			got := tailCallFrames(r)
 			if strings.Join(got, ",") != strings.Join(tc.tails, ",") {
 				t.Errorf("tail-call frames %q, want %q", got, tc.tails)
 			}
@@ -154,6 +134,20 @@ func TestLiveTailCallsMatchGDB(t *testing.T) {
 			compareWithGDB(t, want, r, core, Options{Binary: prog})
 		})
 	}
+}
+
+// tailCallFrames lists the functions of the crashed thread's tail-call
+// frames, innermost first.
+func tailCallFrames(r *report.Report) []string {
+	var got []string
+	for _, f := range r.Threads[0].Frames {
+		for _, in := range f.Inlined {
+			if in.Method == report.MethodTailCall {
+				got = append(got, in.Function)
+			}
+		}
+	}
+	return got
 }
 
 // localClassTailCall crashes in leaf, which a member function of a class
@@ -187,14 +181,7 @@ func TestLiveLocalClassTailCallMatchesGDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, f := range r.Threads[0].Frames {
-		for _, in := range f.Inlined {
-			if in.Method == report.MethodTailCall {
-				got = append(got, in.Function)
-			}
-		}
-	}
+	got := tailCallFrames(r)
 	if len(got) != 1 || !strings.HasSuffix(got[0], "Local::go(int)") {
 		t.Errorf("tail-call frames %q, want outer(int)::Local::go(int)", got)
 	}
