@@ -1,6 +1,7 @@
 package safefile
 
 import (
+	"encoding/binary"
 	"io"
 	"os"
 )
@@ -10,8 +11,9 @@ const sparseBlock = 64 << 10
 
 // CopySparse copies r to f, seeking over blocks of zeros instead of
 // writing them. Cores are mostly untouched stack and heap pages, which the
-// kernel writes as holes; keeping them holes makes decompressing a
-// 500 MB core of a many-threaded process take milliseconds, not a second.
+// kernel writes as holes; keeping them holes, the 473 MB core of the
+// c-threads fixture (61 threads) takes 8 MB of disk, not 473. Its 44 KB
+// of zstd still take 0.4 s to decompress: the decoder writes every zero.
 func CopySparse(f *os.File, r io.Reader) (int64, error) {
 	buf := make([]byte, sparseBlock)
 	var n int64
@@ -38,12 +40,16 @@ func CopySparse(f *os.File, r io.Reader) (int64, error) {
 	return n, f.Truncate(n)
 }
 
+// allZero reports whether b holds only zero bytes. It ORs 32 bytes at a
+// time as four words: a 500 MB core of mostly holes is scanned whole, and
+// the byte at a time loop took a quarter of its decompression.
 func allZero(b []byte) bool {
-	for len(b) >= 8 {
-		if b[0]|b[1]|b[2]|b[3]|b[4]|b[5]|b[6]|b[7] != 0 {
+	for len(b) >= 32 {
+		if binary.LittleEndian.Uint64(b)|binary.LittleEndian.Uint64(b[8:])|
+			binary.LittleEndian.Uint64(b[16:])|binary.LittleEndian.Uint64(b[24:]) != 0 {
 			return false
 		}
-		b = b[8:]
+		b = b[32:]
 	}
 	for _, c := range b {
 		if c != 0 {
