@@ -1,8 +1,10 @@
 package symbolize
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 
@@ -43,36 +45,59 @@ type cachedSection struct {
 // inflated size (u64), run count (u32), then each run's offset (u64),
 // length (u64) and bytes.
 func encodeDWARFCache(secs map[string]*cachedSection) []byte {
+	var b bytes.Buffer
+	writeDWARFCache(&b, secs, func(f func() error) error { return f() })
+	return b.Bytes()
+}
+
+// dwarfCacheSize is the length of secs' entry.
+func dwarfCacheSize(secs map[string]*cachedSection) int64 {
+	var n int64
+	for name, s := range secs {
+		n += 2 + int64(len(name)) + 8 + 4
+		for _, r := range s.runs {
+			n += 16 + int64(len(r))
+		}
+	}
+	return n
+}
+
+// writeDWARFCache writes secs' entry to w, each run's bytes through
+// guard: they may be a mapped entry's, which faults if its file shrank.
+func writeDWARFCache(w io.Writer, secs map[string]*cachedSection, guard func(func() error) error) error {
 	names := make([]string, 0, len(secs))
 	for n := range secs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	total := 0
-	for _, n := range names {
-		for _, r := range secs[n].runs {
-			total += len(r) + 16
-		}
-	}
-	b := make([]byte, 0, total+len(names)*32)
+	var hdr []byte
 	for _, n := range names {
 		s := secs[n]
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(n)))
-		b = append(b, n...)
-		b = binary.LittleEndian.AppendUint64(b, s.size)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(s.runs)))
+		hdr = binary.LittleEndian.AppendUint16(hdr[:0], uint16(len(n)))
+		hdr = append(hdr, n...)
+		hdr = binary.LittleEndian.AppendUint64(hdr, s.size)
+		hdr = binary.LittleEndian.AppendUint32(hdr, uint32(len(s.runs)))
+		if _, err := w.Write(hdr); err != nil {
+			return err
+		}
 		offs := make([]uint64, 0, len(s.runs))
 		for o := range s.runs {
 			offs = append(offs, o)
 		}
 		sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
 		for _, o := range offs {
-			b = binary.LittleEndian.AppendUint64(b, o)
-			b = binary.LittleEndian.AppendUint64(b, uint64(len(s.runs[o])))
-			b = append(b, s.runs[o]...)
+			run := s.runs[o]
+			hdr = binary.LittleEndian.AppendUint64(hdr[:0], o)
+			hdr = binary.LittleEndian.AppendUint64(hdr, uint64(len(run)))
+			if _, err := w.Write(hdr); err != nil {
+				return err
+			}
+			if err := guard(func() error { _, err := w.Write(run); return err }); err != nil {
+				return err
+			}
 		}
 	}
-	return b
+	return nil
 }
 
 // decodeDWARFCache parses an entry; the runs alias b.
@@ -144,12 +169,13 @@ func (lz *lazyDWARF) save() {
 	}
 	// The runs the entry gave are its mapping (diskcache.Get), read here
 	// on the save's own goroutine: an entry that shrank underneath costs
-	// the save, not the process (SIGBUS outside a guard is fatal).
-	var b []byte
-	if safefile.Guard(func() error { b = encodeDWARFCache(lz.snapshot()); return nil }) != nil {
-		return
-	}
-	if lz.cache.Put(lz.cacheKey, b) == nil {
+	// the save, not the process (SIGBUS outside a guard is fatal). The
+	// entry is written as it is encoded: glibc's is 2.3 MB.
+	secs := lz.snapshot()
+	err := lz.cache.PutStream(lz.cacheKey, dwarfCacheSize(secs), func(w io.Writer) error {
+		return writeDWARFCache(w, secs, safefile.Guard)
+	})
+	if err == nil {
 		lz.dirty.Store(false)
 	}
 }

@@ -170,3 +170,32 @@ func TestDWARFCacheKey(t *testing.T) {
 		t.Errorf("touched file: key %q, before %q", k2, k1)
 	}
 }
+
+// TestDWARFCacheSize: the size PutStream is told is the entry's, and the
+// entry decodes to what was written.
+func TestDWARFCacheSize(t *testing.T) {
+	secs := map[string]*cachedSection{
+		"info":   {size: 1000, runs: map[uint64][]byte{0: make([]byte, 40), 500: []byte("unit"), 900: {}}},
+		"abbrev": {size: 64, runs: map[uint64][]byte{0: []byte("tables")}},
+		"str":    {size: 3, runs: map[uint64][]byte{0: []byte("abc")}},
+	}
+	b := encodeDWARFCache(secs)
+	if n := dwarfCacheSize(secs); n != int64(len(b)) {
+		t.Fatalf("dwarfCacheSize = %d, the entry is %d bytes", n, len(b))
+	}
+	got, err := decodeDWARFCache(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range secs {
+		g := got[name]
+		if g == nil || g.size != s.size || len(g.runs) != len(s.runs) {
+			t.Fatalf("%s: decoded %+v, want %+v", name, g, s)
+		}
+		for o, r := range s.runs {
+			if string(g.runs[o]) != string(r) {
+				t.Errorf("%s: run at %d = %q, want %q", name, o, g.runs[o], r)
+			}
+		}
+	}
+}
