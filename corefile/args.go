@@ -9,9 +9,10 @@ import (
 
 // Limits for recovering the command line from the initial stack.
 const (
-	maxArgSearch = 4 << 20 // bytes below AT_EXECFN searched for the auxv copy
-	maxArgs      = 1 << 16 // argv plus envp entries
-	maxArgLen    = 128 << 10
+	maxArgSearch   = 4 << 20  // bytes below AT_EXECFN searched for the auxv copy
+	argSearchStart = 64 << 10 // the first window of that search
+	maxArgs        = 1 << 16  // argv plus envp entries
+	maxArgLen      = 128 << 10
 	// maxArgBytes caps the string bytes read for argv and the
 	// environment together. The kernel's own limit (ARG_MAX, a quarter of
 	// the stack rlimit) is far larger, and a hostile stack can aim every
@@ -52,56 +53,29 @@ func (m *Memory) CommandLine() (cl CommandLine, ok bool) {
 	if mp == nil {
 		return cl, false
 	}
-	lo := mp.Start
-	if execfn-lo > maxArgSearch {
-		// Aligned as the auxv copy is: its offset in buf is checked
-		// for 8-byte alignment below, and AT_EXECFN's string may start
-		// anywhere.
-		lo = (execfn - maxArgSearch) &^ 7
-	}
-	buf := make([]byte, execfn-lo)
-	if n, _ := m.ReadAt(buf, lo); n < len(buf) {
-		return cl, false
-	}
-	var pat [32]byte
-	for i := 0; i < 2; i++ {
-		binary.LittleEndian.PutUint64(pat[16*i:], c.Auxv[i].Type)
-		binary.LittleEndian.PutUint64(pat[16*i+8:], c.Auxv[i].Val)
-	}
-	at := bytes.LastIndex(buf, pat[:])
-	if at < 16 || at%8 != 0 {
-		return cl, false
-	}
-	word := func(i int) (uint64, bool) {
-		if i < 0 || i+8 > len(buf) {
-			return 0, false
-		}
-		return binary.LittleEndian.Uint64(buf[i:]), true
-	}
-	i := at - 8
-	if w, ok := word(i); !ok || w != 0 {
-		return cl, false
-	}
+	// The window searched grows from 64 KiB below AT_EXECFN (the strings
+	// of a usual command line and environment, and the pointers below
+	// them, fit in a few) to maxArgSearch: reading 4 MiB of a main
+	// stack into fresh memory for every core took 1,000 page faults. The
+	// tables are found as a search of the whole window finds them: the
+	// copy of auxv found is the one nearest AT_EXECFN.
 	var envPtrs, argPtrs []uint64
-	for i -= 8; ; i -= 8 {
-		w, ok := word(i)
-		if !ok || len(envPtrs) > maxArgs {
-			return cl, false
+	for size := uint64(argSearchStart); ; size *= 4 {
+		lo, whole := mp.Start, true
+		if execfn-lo > min(size, maxArgSearch) {
+			// Aligned as the auxv copy is: its offset in buf is
+			// checked for 8-byte alignment below, and AT_EXECFN's
+			// string may start anywhere.
+			lo, whole = (execfn-min(size, maxArgSearch))&^7, size >= maxArgSearch
 		}
-		if w == 0 {
+		var found bool
+		envPtrs, argPtrs, found = m.argTables(lo, execfn)
+		if found {
 			break
 		}
-		envPtrs = append(envPtrs, w)
-	}
-	for i -= 8; ; i -= 8 {
-		w, ok := word(i)
-		if !ok || len(argPtrs) > maxArgs {
+		if whole {
 			return cl, false
 		}
-		if w == uint64(len(argPtrs)) {
-			break
-		}
-		argPtrs = append(argPtrs, w)
 	}
 	r := argReader{m: m, budget: maxArgBytes, seen: map[uint64]string{}}
 	cl.Argv = r.read(argPtrs, true)
@@ -115,6 +89,57 @@ func (m *Memory) CommandLine() (cl CommandLine, ok bool) {
 	}
 	cl.Cut = strings.Join(cut, "; ")
 	return cl, true
+}
+
+// argTables finds, in the stack bytes [lo, execfn), the copy of auxv
+// nearest execfn, and reads the envp and argv pointers below it; found is
+// false when the bytes do not hold them (whole, or not starting there).
+func (m *Memory) argTables(lo, execfn uint64) (envPtrs, argPtrs []uint64, found bool) {
+	c := m.core
+	buf := make([]byte, execfn-lo)
+	if n, _ := m.ReadAt(buf, lo); n < len(buf) {
+		return nil, nil, false
+	}
+	var pat [32]byte
+	for i := 0; i < 2; i++ {
+		binary.LittleEndian.PutUint64(pat[16*i:], c.Auxv[i].Type)
+		binary.LittleEndian.PutUint64(pat[16*i+8:], c.Auxv[i].Val)
+	}
+	at := bytes.LastIndex(buf, pat[:])
+	if at < 16 || at%8 != 0 {
+		return nil, nil, false
+	}
+	word := func(i int) (uint64, bool) {
+		if i < 0 || i+8 > len(buf) {
+			return 0, false
+		}
+		return binary.LittleEndian.Uint64(buf[i:]), true
+	}
+	i := at - 8
+	if w, ok := word(i); !ok || w != 0 {
+		return nil, nil, false
+	}
+	for i -= 8; ; i -= 8 {
+		w, ok := word(i)
+		if !ok || len(envPtrs) > maxArgs {
+			return nil, nil, false
+		}
+		if w == 0 {
+			break
+		}
+		envPtrs = append(envPtrs, w)
+	}
+	for i -= 8; ; i -= 8 {
+		w, ok := word(i)
+		if !ok || len(argPtrs) > maxArgs {
+			return nil, nil, false
+		}
+		if w == uint64(len(argPtrs)) {
+			break
+		}
+		argPtrs = append(argPtrs, w)
+	}
+	return envPtrs, argPtrs, true
 }
 
 // argReader reads the strings of argv and envp within one byte budget.

@@ -163,3 +163,17 @@ func TestCommandLineMemory(t *testing.T) {
 		t.Logf("peak RSS %d MiB", rss>>20)
 	}
 }
+
+// TestCommandLineWideWindow: the pointers below the auxv copy reach past
+// the first window searched (40,000 environment entries, 320 KiB of
+// pointers), so the search grows and finds them all.
+func TestCommandLineWideWindow(t *testing.T) {
+	envp := make([]uint64, 40_000)
+	for i := range envp {
+		envp[i] = 5
+	}
+	cl := commandLine(t, stackCore([]uint64{0}, envp, []byte("prog\x00HOME=/\x00")))
+	if len(cl.Argv) != 1 || cl.Argv[0] != "prog" || len(cl.Envp) != len(envp) || cl.Envp[0] != "HOME=/" {
+		t.Errorf("argv %q, %d env strings (first %q), want [prog] and %d", cl.Argv, len(cl.Envp), cl.Envp[:min(1, len(cl.Envp))], len(envp))
+	}
+}
