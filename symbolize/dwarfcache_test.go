@@ -1,6 +1,7 @@
 package symbolize
 
 import (
+	"bytes"
 	"debug/dwarf"
 	"debug/elf"
 	"os"
@@ -197,5 +198,90 @@ func TestDWARFCacheSize(t *testing.T) {
 				t.Errorf("%s: run at %d = %q, want %q", name, o, g.runs[o], r)
 			}
 		}
+	}
+}
+
+// TestDWARFCacheKeepsUsedSpans: the entry keeps, of .debug_abbrev and
+// .debug_line, the tables and line programs of the units read (not the
+// whole prefix inflated to reach them); a reading that needs more units
+// inflates past those spans, leaving them as the cache gave them, and
+// answers as a reading without the cache does.
+func TestDWARFCacheKeepsUsedSpans(t *testing.T) {
+	path := copyDebugFile(t)
+	cacheDir := t.TempDir()
+	addrs := someAddrs(t, path)
+	some := addrs[len(addrs)/2:]
+	first, _ := cachedLazyIndex(t, path, cacheDir, some)
+	inflated := first.lazy.abbrev.inflated() + first.lazy.line.inflated()
+	ents, _ := filepath.Glob(filepath.Join(cacheDir, "*.cve"))
+	if len(ents) != 1 {
+		t.Fatalf("%d cache entries, want 1", len(ents))
+	}
+	kept := 0
+	for _, p := range []*prefixSection{first.lazy.abbrev, first.lazy.line} {
+		for _, r := range p.cacheRuns() {
+			kept += len(r)
+		}
+	}
+	if kept == 0 || uint64(kept)*4 > inflated {
+		t.Errorf("the entry keeps %d bytes of .debug_abbrev and .debug_line, of %d inflated: want the units' spans, a small part", kept, inflated)
+	}
+	// All the units: those of the entry and more.
+	second, got := cachedLazyIndex(t, path, cacheDir, addrs)
+	if lz := second.lazy; len(lz.abbrev.known) == 0 || len(lz.line.known) == 0 || lz.abbrev.st.pos == 0 || lz.line.st.pos == 0 {
+		t.Fatalf("the second reading had %d and %d known spans, and inflated %d and %d bytes of .debug_abbrev and .debug_line; want some of each", len(lz.abbrev.known), len(lz.line.known), lz.abbrev.st.pos, lz.line.st.pos)
+	}
+	_, want := cachedLazyIndex(t, path, t.TempDir(), addrs)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("with the entry's spans, the answers differ from those without the cache")
+	}
+}
+
+// TestPrefixSectionKnownSpans: spans the cache gave are held without
+// inflating, an inflation past them leaves their bytes alone (a reader may
+// be reading them), and what readers used is what the cache keeps.
+func TestPrefixSectionKnownSpans(t *testing.T) {
+	data := make([]byte, 300<<10)
+	for i := range data {
+		data[i] = byte(i*7 + 1)
+	}
+	p := newPrefixSection(&sectionStream{name: ".debug_line", plain: true, size: uint64(len(data)), stored: data})
+	p.restore(0, data[:100])
+	p.restore(200<<10, data[200<<10:201<<10])
+	p.restore(150<<10, []byte("cached")) // not the section's bytes: an inflation must not overwrite them
+	p.mu.Lock()
+	for _, c := range []struct {
+		lo, hi uint64
+		want   bool
+	}{
+		{0, 100, true}, {50, 101, false}, {200 << 10, 201 << 10, true}, {200<<10 + 5, 200<<10 + 9, true},
+		{200<<10 - 1, 200 << 10, false}, {201<<10 - 1, 201<<10 + 1, false}, {150 << 10, 150<<10 + 6, true},
+	} {
+		if got := p.covered(c.lo, c.hi); got != c.want {
+			t.Errorf("covered(%#x, %#x) = %v, want %v", c.lo, c.hi, got, c.want)
+		}
+	}
+	p.mu.Unlock()
+	if err := p.ensureRange(200<<10+10, 200<<10+20); err != nil || p.inflated() != 100 {
+		t.Fatalf("ensureRange of a known span: %v, inflated %d, want nil and nothing inflated", err, p.inflated())
+	}
+	if err := p.ensure(250 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if string(p.buf[150<<10:150<<10+6]) != "cached" {
+		t.Errorf("the inflation wrote over a known span")
+	}
+	if !bytes.Equal(p.buf[100:150<<10], data[100:150<<10]) || !bytes.Equal(p.buf[201<<10:250<<10], data[201<<10:250<<10]) {
+		t.Errorf("the bytes between the known spans are not the section's")
+	}
+	p.use(1000, 2000)
+	p.use(1500, 2500)
+	runs := p.cacheRuns()
+	offs := map[uint64]int{}
+	for o, r := range runs {
+		offs[o] = len(r)
+	}
+	if len(runs) != 4 || len(runs[1000]) != 1500 || len(runs[150<<10]) != 6 || len(runs[200<<10]) != 1<<10 || len(runs[0]) != 100 {
+		t.Errorf("cache runs %v, want the restored spans and the used ones merged", offs)
 	}
 }

@@ -285,23 +285,120 @@ func (st *sectionStream) readPrefix(dst []byte, off uint64) (int, error) {
 // prefixSection is a section inflated from its start as far as it is
 // needed, into a buffer of its whole inflated length (the pages past what
 // was inflated are never touched). It may be inflated ahead (prefetch) on
-// another goroutine while it is read: mu guards have and the stream; the
-// bytes below have are never written again.
+// another goroutine while it is read: mu guards have, known, used and the
+// stream; the bytes below have and in the known spans are never written
+// again.
 type prefixSection struct {
 	st   *sectionStream
 	buf  []byte
 	mu   sync.Mutex
 	have uint64
+	// known are spans whose bytes the persistent cache gave, copied into
+	// buf: the abbreviation tables and line programs of the units an
+	// earlier analysis read. Sorted and disjoint; an inflation that
+	// passes them skips them.
+	known []span
+	// used are the spans readers needed (a unit's abbreviation table, its
+	// line program): what the cache keeps of the section.
+	used []span
 }
+
+// span is the bytes [lo, hi) of a section.
+type span struct{ lo, hi uint64 }
 
 func newPrefixSection(st *sectionStream) *prefixSection {
 	return &prefixSection{st: st, buf: make([]byte, st.size)}
+}
+
+// restore puts bytes of the section the cache gave at off (bounds
+// checked by the caller): a known span, and the inflated prefix too if off
+// is 0.
+func (p *prefixSection) restore(off uint64, b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	copy(p.buf[off:], b)
+	if off == 0 {
+		p.have = max(p.have, uint64(len(b)))
+	}
+	p.known = append(p.known, span{off, off + uint64(len(b))})
+	sort.Slice(p.known, func(i, j int) bool { return p.known[i].lo < p.known[j].lo })
+	// Overlapping spans merge (an entry's runs do not overlap; this keeps
+	// the list disjoint whatever it holds).
+	out := p.known[:1]
+	for _, k := range p.known[1:] {
+		if last := &out[len(out)-1]; k.lo <= last.hi {
+			last.hi = max(last.hi, k.hi)
+			continue
+		}
+		out = append(out, k)
+	}
+	p.known = out
+}
+
+// covered reports whether [lo, hi) is held: inflated, or a known span's.
+// p.mu is held.
+func (p *prefixSection) covered(lo, hi uint64) bool {
+	if hi <= p.have {
+		return true
+	}
+	i := sort.Search(len(p.known), func(i int) bool { return p.known[i].hi > lo })
+	return i < len(p.known) && p.known[i].lo <= max(lo, p.have) && hi <= p.known[i].hi
+}
+
+// ensureRange makes [lo, hi) readable: held already, or inflated up to hi.
+func (p *prefixSection) ensureRange(lo, hi uint64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.covered(lo, hi) {
+		return nil
+	}
+	return p.ensureLocked(hi)
+}
+
+// use records that a reader needed [lo, hi), for the cache.
+func (p *prefixSection) use(lo, hi uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.used = append(p.used, span{lo, hi})
+}
+
+// cacheRuns are the spans the cache keeps, merged: the known ones and
+// the used ones, with their bytes (all held: below have or known).
+func (p *prefixSection) cacheRuns() map[uint64][]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	spans := append(append([]span(nil), p.known...), p.used...)
+	sort.Slice(spans, func(i, j int) bool { return spans[i].lo < spans[j].lo })
+	runs := map[uint64][]byte{}
+	var cur span
+	flush := func() {
+		if cur.hi > cur.lo && cur.hi <= uint64(len(p.buf)) {
+			runs[cur.lo] = p.buf[cur.lo:cur.hi]
+		}
+	}
+	for i, s := range spans {
+		if !p.covered(s.lo, s.hi) {
+			continue // a reader's range the stream broke in
+		}
+		if i > 0 && s.lo <= cur.hi {
+			cur.hi = max(cur.hi, s.hi)
+			continue
+		}
+		flush()
+		cur = s
+	}
+	flush()
+	return runs
 }
 
 // ensure inflates up to end (at least 64 KiB more, to keep the steps few).
 func (p *prefixSection) ensure(end uint64) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.ensureLocked(end)
+}
+
+func (p *prefixSection) ensureLocked(end uint64) error {
 	if end <= p.have {
 		return nil
 	}
@@ -310,13 +407,30 @@ func (p *prefixSection) ensure(end uint64) error {
 	}
 	want := end
 	end = min(uint64(len(p.buf)), max(end, p.have+64<<10))
-	// What was inflated before the stream broke is kept: an inflation
-	// ahead (prefetch, or the 64 KiB more) that meets a broken stream
-	// must not cost a reader the bytes before the break.
-	k, err := p.st.readPrefix(p.buf[p.have:end], p.have)
-	p.have += uint64(k)
-	if err != nil && p.have < want {
-		return err
+	// The known spans are passed over (the stream skips their bytes):
+	// a reader may be reading them. What was inflated before the stream
+	// broke is kept: an inflation ahead (prefetch, or the 64 KiB more)
+	// that meets a broken stream must not cost a reader the bytes before
+	// the break.
+	for p.have < end {
+		i := sort.Search(len(p.known), func(i int) bool { return p.known[i].hi > p.have })
+		next := end
+		if i < len(p.known) {
+			if k := p.known[i]; k.lo <= p.have {
+				p.have = min(k.hi, uint64(len(p.buf)))
+				continue
+			} else {
+				next = min(end, k.lo)
+			}
+		}
+		k, err := p.st.readPrefix(p.buf[p.have:next], p.have)
+		p.have += uint64(k)
+		if err != nil {
+			if p.have < want {
+				return err
+			}
+			return nil
+		}
 	}
 	return nil
 }
@@ -422,7 +536,18 @@ func (lz *lazyDWARF) want(offs []uint64) (*dwarf.Data, error) {
 			return nil
 		})
 	})
+	// Units the cache gave come with their tables and line programs
+	// (cacheRuns): nothing to inflate ahead for.
+	fromCache := true
+	for _, o := range add {
+		if _, ok := lz.info.cached[o]; !ok {
+			fromCache = false
+		}
+	}
 	for _, p := range []*prefixSection{lz.abbrev, lz.line} {
+		if fromCache {
+			break
+		}
 		if target := lz.aheadTarget(p, add[len(add)-1]); target > 0 {
 			tasks = append(tasks, func() { _ = safefile.Guard(func() error { return p.prefetch(target) }) })
 		}
@@ -558,7 +683,7 @@ func (lz *lazyDWARF) abbrevTableEnd(off uint64) (uint64, error) {
 	uleb := func() (uint64, error) {
 		var v uint64
 		for shift := 0; ; shift += 7 {
-			if err := a.ensure(pos + 1); err != nil {
+			if err := a.ensureRange(pos, pos+1); err != nil {
 				return 0, err
 			}
 			c := a.buf[pos]
@@ -583,12 +708,13 @@ func (lz *lazyDWARF) abbrevTableEnd(off uint64) (uint64, error) {
 			return 0, err
 		}
 		if code == 0 {
+			a.use(off, pos)
 			return pos, nil
 		}
 		if _, err := uleb(); err != nil { // tag
 			return 0, err
 		}
-		if err := a.ensure(pos + 1); err != nil { // children
+		if err := a.ensureRange(pos, pos+1); err != nil { // children
 			return 0, err
 		}
 		pos++
@@ -716,12 +842,12 @@ func (lz *lazyDWARF) ensureLines(d *dwarf.Data, off dwarf.Offset) error {
 	if o > lz.line.st.size || lz.line.st.size-o < 4 {
 		return nil // checkLineHeader says why
 	}
-	if err := lz.line.ensure(o + 12); err != nil && lz.line.ensure(o+4) != nil {
+	if err := lz.line.ensureRange(o, o+12); err != nil && lz.line.ensureRange(o, o+4) != nil {
 		return err
 	}
 	n, lenSize := uint64(binary.LittleEndian.Uint32(lz.line.buf[o:])), uint64(4)
 	if n == 0xffffffff {
-		if lz.line.inflated() < o+12 {
+		if lz.line.ensureRange(o, o+12) != nil {
 			return nil
 		}
 		n, lenSize = binary.LittleEndian.Uint64(lz.line.buf[o+4:]), 12
@@ -730,7 +856,11 @@ func (lz *lazyDWARF) ensureLines(d *dwarf.Data, off dwarf.Offset) error {
 		return nil // checkLineHeader says why
 	}
 	defer lz.line.st.release()
-	return lz.line.ensure(o + lenSize + n)
+	if err := lz.line.ensureRange(o, o+lenSize+n); err != nil {
+		return err
+	}
+	lz.line.use(o, o+lenSize+n)
+	return nil
 }
 
 // openLazyDWARF prepares the lazy reading of f's DWARF when f is mapped and
@@ -818,8 +948,8 @@ func openLazyDWARF(f *elf.File, mm *safefile.Mapped, data func(*elf.Section) []b
 			case "abbrev", "line":
 				p := newPrefixSection(st)
 				if c != nil {
-					if run, ok := c.runs[0]; ok {
-						p.have = uint64(copy(p.buf, run))
+					for off, run := range c.runs {
+						p.restore(off, run) // decodeDWARFCache checked the bounds
 					}
 				}
 				if suffix == "abbrev" {
