@@ -53,7 +53,10 @@ func Compression(head []byte) string {
 func decompressor(kind string, r io.Reader) (io.Reader, func(), error) {
 	switch kind {
 	case "zstd":
-		d, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(1<<30), zstd.WithDecoderConcurrency(1))
+		// RLE blocks, a core's runs of zeros, reach the decoder as
+		// Raw ones (rleAsRaw): it copies those fast and fills the
+		// others slowly.
+		d, err := zstd.NewReader(newRLEAsRaw(r), zstd.WithDecoderMaxMemory(1<<30), zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, nil, err
 		}
