@@ -49,20 +49,12 @@ func zstdContentSize(head []byte) (int64, bool) {
 	if len(head) < 5 {
 		return 0, false
 	}
-	fhd := head[4]
-	single := fhd&0x20 != 0
-	fcsSize := [4]int{0, 2, 4, 8}[fhd>>6]
-	if fcsSize == 0 && single {
-		fcsSize = 1
-	}
+	fhd := zstdFHD(head[4])
+	fcsSize := fhd.fcsSize()
 	if fcsSize == 0 {
 		return 0, false // not declared
 	}
-	off := 5
-	if !single {
-		off++ // Window_Descriptor
-	}
-	off += [4]int{0, 1, 2, 4}[fhd&3] // Dictionary_ID
+	off := fhd.fcsOffset()
 	if off+fcsSize > len(head) {
 		return 0, false
 	}

@@ -121,3 +121,28 @@ func TestZstdContentSizeFields(t *testing.T) {
 		}
 	}
 }
+
+// TestZstdFHD checks the frame header layout against RFC 8878's table
+// (3.1.1.1.1), by hand, for each field's sizes.
+func TestZstdFHD(t *testing.T) {
+	for _, c := range []struct {
+		fhd                       zstdFHD
+		window, dict, fcs, fcsOff int
+		rest                      int
+		sum                       bool
+	}{
+		{0x00, 1, 0, 0, 6, 1, false}, // a window, nothing else
+		{0x20, 0, 0, 1, 5, 1, false}, // single segment: a 1-byte size
+		{0x64, 0, 0, 2, 5, 2, true},  // FCS flag 1: 2 bytes; checksum
+		{0xa1, 0, 1, 4, 6, 5, false}, // FCS flag 2: 4 bytes; 1-byte dictionary ID
+		{0xc3, 1, 4, 8, 10, 13, false},
+		{0x42, 1, 2, 2, 8, 5, false},
+	} {
+		d := c.fhd
+		if d.windowSize() != c.window || d.dictIDSize() != c.dict || d.fcsSize() != c.fcs || d.fcsOffset() != c.fcsOff || d.rest() != c.rest || d.checksum() != c.sum {
+			t.Errorf("%#02x: window %d dict %d fcs %d at %d, rest %d, checksum %v; want %d %d %d at %d, %d, %v",
+				byte(d), d.windowSize(), d.dictIDSize(), d.fcsSize(), d.fcsOffset(), d.rest(), d.checksum(),
+				c.window, c.dict, c.fcs, c.fcsOff, c.rest, c.sum)
+		}
+	}
+}

@@ -147,17 +147,9 @@ func (z *rleAsRaw) frame() {
 		z.st = rlePass
 		return
 	}
-	fhd := z.head[4]
-	single := fhd&0x20 != 0
-	n := [4]int{0, 2, 4, 8}[fhd>>6] + [4]int{0, 1, 2, 4}[fhd&3]
-	if fhd>>6 == 0 && single {
-		n++
-	}
-	if !single {
-		n++ // Window_Descriptor
-	}
-	if z.read(n) {
-		z.st, z.sum = rleBlock, fhd&0x04 != 0
+	fhd := zstdFHD(z.head[4])
+	if z.read(fhd.rest()) {
+		z.st, z.sum = rleBlock, fhd.checksum()
 	}
 }
 
