@@ -265,6 +265,17 @@ func TestPrefixSectionKnownSpans(t *testing.T) {
 	if err := p.ensureRange(200<<10+10, 200<<10+20); err != nil || p.inflated() != 100 {
 		t.Fatalf("ensureRange of a known span: %v, inflated %d, want nil and nothing inflated", err, p.inflated())
 	}
+	for _, c := range []struct{ pos, want uint64 }{
+		{10, 100}, {99, 100}, {200<<10 + 5, 201 << 10}, {150<<10 + 2, 150<<10 + 6}, {200 << 10, 201 << 10},
+		{100, 100 + 64<<10}, // not held: inflated, by at least 64 KiB
+	} {
+		if end, err := p.heldFrom(c.pos); err != nil || end != c.want {
+			t.Errorf("heldFrom(%#x) = %#x, %v; want %#x", c.pos, end, err, c.want)
+		}
+	}
+	if _, err := p.heldFrom(uint64(len(data))); err == nil {
+		t.Errorf("heldFrom past the section's end: no error")
+	}
 	if err := p.ensure(250 << 10); err != nil {
 		t.Fatal(err)
 	}

@@ -355,6 +355,27 @@ func (p *prefixSection) ensureRange(lo, hi uint64) error {
 	return p.ensureLocked(hi)
 }
 
+// heldFrom makes the byte at pos readable and returns the end of the
+// held run it is in: [pos, end) is readable without asking again (the
+// bytes below have and in the known spans are never written again).
+func (p *prefixSection) heldFrom(pos uint64) (uint64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.covered(pos, pos+1) {
+		if err := p.ensureLocked(pos + 1); err != nil {
+			return 0, err
+		}
+	}
+	end := max(pos, p.have)
+	// The known spans are disjoint and do not touch (restore merges
+	// them): one step past have reaches the run's end.
+	i := sort.Search(len(p.known), func(i int) bool { return p.known[i].hi > end })
+	if i < len(p.known) && p.known[i].lo <= end {
+		end = p.known[i].hi
+	}
+	return min(end, uint64(len(p.buf))), nil
+}
+
 // use records that a reader needed [lo, hi), for the cache.
 func (p *prefixSection) use(lo, hi uint64) {
 	p.mu.Lock()
@@ -680,14 +701,26 @@ func (lz *lazyDWARF) readUnit(off uint64) (unit []byte, die uint64, err error) {
 func (lz *lazyDWARF) abbrevTableEnd(off uint64) (uint64, error) {
 	a := lz.abbrev
 	pos := off
+	held := off // [.., held) is readable: asked once per held run, not per byte
+	next := func() (byte, error) {
+		if pos >= held {
+			h, err := a.heldFrom(pos)
+			if err != nil {
+				return 0, err
+			}
+			held = h
+		}
+		c := a.buf[pos]
+		pos++
+		return c, nil
+	}
 	uleb := func() (uint64, error) {
 		var v uint64
 		for shift := 0; ; shift += 7 {
-			if err := a.ensureRange(pos, pos+1); err != nil {
+			c, err := next()
+			if err != nil {
 				return 0, err
 			}
-			c := a.buf[pos]
-			pos++
 			if shift < 64 {
 				v |= uint64(c&0x7f) << shift
 			}
@@ -714,10 +747,9 @@ func (lz *lazyDWARF) abbrevTableEnd(off uint64) (uint64, error) {
 		if _, err := uleb(); err != nil { // tag
 			return 0, err
 		}
-		if err := a.ensureRange(pos, pos+1); err != nil { // children
+		if _, err := next(); err != nil { // children
 			return 0, err
 		}
-		pos++
 		for k := 0; ; k++ {
 			if k > maxAbbrevDecls {
 				return 0, fmt.Errorf(".debug_abbrev: declaration in the table at %#x has too many attributes", off)
