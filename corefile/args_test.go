@@ -3,6 +3,7 @@ package corefile
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"strings"
 	"testing"
 	"unsafe"
@@ -175,5 +176,37 @@ func TestCommandLineWideWindow(t *testing.T) {
 	cl := commandLine(t, stackCore([]uint64{0}, envp, []byte("prog\x00HOME=/\x00")))
 	if len(cl.Argv) != 1 || cl.Argv[0] != "prog" || len(cl.Envp) != len(envp) || cl.Envp[0] != "HOME=/" {
 		t.Errorf("argv %q, %d env strings (first %q), want [prog] and %d", cl.Argv, len(cl.Envp), cl.Envp[:min(1, len(cl.Envp))], len(envp))
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.ReaderAt
+	n int64
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n += int64(n)
+	return n, err
+}
+
+// TestCommandLineReadsLittle: on a stack grown 6 MiB below a small
+// command line, the search reads the first window, not maxArgSearch:
+// 4 MiB read for every core was a kilo-page of fresh memory each.
+func TestCommandLineReadsLittle(t *testing.T) {
+	img := deepStackCore(6<<20, []uint64{0}, []uint64{5}, []byte("prog\x00HOME=/\x00"))
+	cr := &countingReader{r: bytes.NewReader(img)}
+	c, err := NewFile(cr, int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr.n = 0
+	cl, ok := c.Memory(nil).CommandLine()
+	if !ok || len(cl.Argv) != 1 || cl.Argv[0] != "prog" {
+		t.Fatalf("command line %q, %v; want [prog]", cl.Argv, ok)
+	}
+	if cr.n > 2*argSearchStart {
+		t.Errorf("read %d bytes of the core to find the command line, want at most %d (the first window and the strings)", cr.n, 2*argSearchStart)
 	}
 }
