@@ -614,6 +614,12 @@ func (r *Reader) huffman() error {
 	limit := bufSize - maxMatch
 	var err error
 	for w <= limit {
+		// The next code's first-level entry, looked up before the
+		// refill when the bits held cover it (almost always: a match
+		// takes at most 48 of the 56): the lookup does not wait for
+		// the load of the refill.
+		e := lit[bits&(1<<litBits-1)]
+		short := nbits < litBits
 		// At least 56 bits: a literal/length code, its extra bits, a
 		// distance code and its extra bits take at most 48.
 		if pos+8 <= len(in) {
@@ -634,7 +640,9 @@ func (r *Reader) huffman() error {
 				nbits += 8
 			}
 		}
-		e := lit[bits&(1<<litBits-1)]
+		if short {
+			e = lit[bits&(1<<litBits-1)]
+		}
 		if e&entSub != 0 {
 			bits >>= litBits
 			nbits -= litBits
@@ -712,12 +720,27 @@ func (r *Reader) huffman() error {
 		src, end := w-dd, w+length
 		if dd >= 8 {
 			// Eight bytes at a time, each read from bytes already
-			// written; the last store may pass end by up to seven,
-			// into the slack past limit.
-			for w < end {
+			// written. The first 32 are stored whatever the length
+			// (most matches are shorter: no loop to mispredict); the
+			// stores may pass end by up to 31 bytes, below bufSize
+			// since w <= limit.
+			o := out[w : w+32 : w+32]
+			i := out[src : src+32 : src+32]
+			binary.LittleEndian.PutUint64(o, binary.LittleEndian.Uint64(i))
+			binary.LittleEndian.PutUint64(o[8:], binary.LittleEndian.Uint64(i[8:]))
+			binary.LittleEndian.PutUint64(o[16:], binary.LittleEndian.Uint64(i[16:]))
+			binary.LittleEndian.PutUint64(o[24:], binary.LittleEndian.Uint64(i[24:]))
+			for w, src = w+32, src+32; w < end; w, src = w+8, src+8 {
 				binary.LittleEndian.PutUint64(out[w:], binary.LittleEndian.Uint64(out[src:]))
-				w += 8
-				src += 8
+			}
+			w = end
+			continue
+		}
+		if dd == 1 {
+			// A run of one byte: eight at a time, up to 7 past end.
+			v := uint64(out[src]) * 0x0101010101010101
+			for ; w < end; w += 8 {
+				binary.LittleEndian.PutUint64(out[w:], v)
 			}
 			w = end
 			continue

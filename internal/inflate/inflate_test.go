@@ -35,8 +35,22 @@ func samples() map[string][]byte {
 	runs = append(runs, bytes.Repeat([]byte("abc"), 30000)...)
 	mixed := append(append([]byte{}, random[:100<<10]...), text.Bytes()[:200<<10]...)
 	mixed = append(mixed, random[:100<<10]...) // a match 300 KB back: none, past the window
+	// Repeats of every period from 1 to 40 bytes, of every length to
+	// past the longest match: matches at distances below, at and past
+	// the eight and 32 bytes the match copy takes at a time, ending
+	// anywhere in a word.
+	var periods []byte
+	for len(periods) < 600<<10 {
+		p, n := 1+rng.Intn(40), 3+rng.Intn(300)
+		unit := random[rng.Intn(len(random)-p):][:p]
+		for k := 0; k < n; k++ {
+			periods = append(periods, unit[k%p])
+		}
+		periods = append(periods, random[rng.Intn(len(random)-5):][:1+rng.Intn(4)]...)
+	}
 	return map[string][]byte{
-		"empty": {}, "one": {'x'}, "short": []byte("hello, hello, hello"),
+		"periods": periods,
+		"empty":   {}, "one": {'x'}, "short": []byte("hello, hello, hello"),
 		"random": random, "text": text.Bytes(), "runs": runs, "mixed": mixed,
 	}
 }
