@@ -41,3 +41,21 @@ func (d zstdFHD) fcsOffset() int { return 5 + d.windowSize() + d.dictIDSize() }
 
 // rest is the size of the header after the descriptor.
 func (d zstdFHD) rest() int { return d.windowSize() + d.dictIDSize() + d.fcsSize() }
+
+// zstdWindow is the window size of the zstd frame that head starts with
+// (RFC 8878, 3.1.1.1.2: Window_Descriptor, or the content size in a
+// single segment), and false when head is too short to hold it.
+func zstdWindow(head []byte) (uint64, bool) {
+	if len(head) < 6 {
+		return 0, false
+	}
+	d := zstdFHD(head[4])
+	if d.single() {
+		n, ok := zstdContentSize(head)
+		return uint64(n), ok
+	}
+	wd := head[5]
+	log := 10 + uint(wd>>3)
+	base := uint64(1) << log
+	return base + base/8*uint64(wd&7), true
+}
