@@ -42,7 +42,8 @@ type Options struct {
 	// lists them, whatever order the analyses finish in.
 	OnRow func(Row)
 
-	index *dirIndex // search directories indexed by build-id, once per scan
+	index   *dirIndex   // search directories indexed by build-id, once per scan
+	workers *workerPool // idle reusable workers (Isolation.Reuse), once per scan
 }
 
 // FailOnSnapshot is the --fail-on value that makes snapshot cores count.
@@ -148,6 +149,10 @@ func runPaths(paths []string, opts Options) (*Result, error) {
 	started := time.Now()
 	if opts.index == nil {
 		opts.index = &dirIndex{dirs: map[string]*indexedDir{}}
+	}
+	if opts.Isolate != nil && opts.Isolate.Reuse && opts.workers == nil {
+		opts.workers = &workerPool{}
+		defer opts.workers.close()
 	}
 	var (
 		wg      sync.WaitGroup

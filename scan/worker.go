@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"runtime/metrics"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -31,7 +34,25 @@ type Isolation struct {
 	// in bytes, beyond the files it maps to read them; 0: none. The
 	// worker sets it on itself before reading the core.
 	MaxMemory uint64
+	// Reuse says Command answers requests one after another, a line
+	// each, until its standard input ends (ServeWorker does): a worker
+	// serves one core after another, and is replaced when it fails, is
+	// killed at a timeout, or has served maxWorkerUses cores. Without
+	// it, each core has a worker of its own, whose standard input ends
+	// after the request.
+	//
+	// A worker's start is most of a small core's analysis on a virtual
+	// machine, where fresh memory is dear: a Go runtime's, its heap's
+	// first pages, the process's teardown. bench/compare.sh's scan of 55
+	// cores spent 0.7 s of its 1.7 s of CPU in the kernel, one worker per
+	// core.
+	Reuse bool
 }
+
+// maxWorkerUses is how many cores a reused worker analyzes before it is
+// replaced: what one analysis leaves behind (a heap grown for a large
+// core) does not stay for the rest of a scan of thousands.
+const maxWorkerUses = 100
 
 // WorkerRequest is what a worker is asked: one core, and the options its
 // analysis starts from (those of the scan, less what cannot cross a pipe:
@@ -64,11 +85,75 @@ const (
 // limit is set first, so that nothing the core makes the analysis
 // allocate can go past it; past it, the Go runtime ends the worker, and
 // the parent reports that.
-func ServeWorker(r io.Reader, w io.Writer) error {
-	var req WorkerRequest
-	if err := json.NewDecoder(io.LimitReader(r, maxWorkerOutput)).Decode(&req); err != nil {
-		return fmt.Errorf("worker: reading the request: %w", err)
+//
+// Requests are read one after another, a line each, until r ends: each is
+// answered with its Row, a line, before the next is read (Isolation.Reuse).
+// r ending before any request is an error.
+func ServeWorker(r io.Reader, w, stderr io.Writer) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for n := 0; ; n++ {
+		line, err := readLine(br, maxWorkerOutput)
+		if err == io.EOF && n > 0 {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("worker: reading the request: %w", err)
+		}
+		var req WorkerRequest
+		if err := json.Unmarshal(line, &req); err != nil {
+			return fmt.Errorf("worker: reading the request: %w", err)
+		}
+		if err := serveOne(req, w, stderr); err != nil {
+			return err
+		}
+		if footprint() > maxReusedFootprint {
+			return nil // the parent starts another worker for the next core
+		}
 	}
+}
+
+// maxReusedFootprint is the memory the Go runtime may have mapped for
+// itself (its heap, used or free, its stacks and metadata) for a worker to
+// take another core after its answer: a new worker starts with 7 MiB, the
+// rustc lexer overflow's analysis maps less than 100 MiB. Past it, what an
+// analysis grew stays out of the next one's way: resident until it is
+// returned to the system, and counted against its --max-memory.
+const maxReusedFootprint = 512 << 20
+
+// footprint is the address space the Go runtime holds.
+func footprint() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// readLine reads one line of at most max bytes (its newline left off; the
+// last line may have none).
+func readLine(r *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(line)+len(chunk) > max {
+			return nil, fmt.Errorf("a line longer than %d bytes", max)
+		}
+		line = append(line, chunk...)
+		switch {
+		case err == nil:
+			return line[:len(line)-1], nil
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && len(line) > 0:
+			return line, nil
+		}
+		return nil, err
+	}
+}
+
+// serveOne answers one request, after answeredMark on stderr.
+func serveOne(req WorkerRequest, w, stderr io.Writer) error {
 	if req.MaxMemory > 0 {
 		// Files mapped to be read (the core, modules, debug files) are
 		// not counted against it.
@@ -81,6 +166,7 @@ func ServeWorker(r io.Reader, w io.Writer) error {
 	}
 	opts := Options{Core: req.Core, BinaryDir: req.BinaryDir}
 	row := analyzeRow(context.Background(), req.Path, opts)
+	fmt.Fprintln(stderr, answeredMark)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(row)
@@ -99,11 +185,15 @@ func runWorker(path string, opts Options) Row {
 	if err != nil {
 		return errorRow(path, fmt.Sprintf("internal error: worker request: %v", err))
 	}
+	if opts.workers != nil {
+		return opts.workers.ask(ctx, path, in, opts)
+	}
 	cmd := exec.CommandContext(ctx, iso.Command[0], iso.Command[1:]...)
 	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr capped
-	stdout.max, stderr.max = maxWorkerOutput, maxWorkerStderr
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stdout capped
+	stdout.max = maxWorkerOutput
+	stderr := newWorkerStderr(maxWorkerStderr)
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	// Killed at the timeout (SIGKILL: a hung analysis does not get to
 	// decide); Wait returns once the process is gone, and only then is
 	// the job slot free.
@@ -115,8 +205,13 @@ func runWorker(path string, opts Options) Row {
 	if err != nil {
 		return errorRow(path, workerFailure(err, stderr.String(), iso.MaxMemory))
 	}
+	return answerRow(path, stdout.Bytes())
+}
+
+// answerRow is the row a worker answered for path.
+func answerRow(path string, answer []byte) Row {
 	var row Row
-	if err := json.Unmarshal(stdout.Bytes(), &row); err != nil {
+	if err := json.Unmarshal(answer, &row); err != nil {
 		return errorRow(path, fmt.Sprintf("internal error: the worker's answer: %v", err))
 	}
 	if row.Diagnoses == nil {
@@ -124,6 +219,225 @@ func runWorker(path string, opts Options) Row {
 	}
 	row.Path = path
 	return row
+}
+
+// workerPool holds the reusable workers not analyzing a core now: at most
+// one for each job slot, since a job takes one (or starts one) and gives
+// it back when it is done.
+type workerPool struct {
+	mu   sync.Mutex
+	idle []*workerProc
+}
+
+// workerProc is a running reusable worker.
+type workerProc struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan []byte // its answers; closed when its standard output ends
+	stderr *workerStderr
+	uses   int // requests sent
+	// readErr is why its standard output ended early (a line too long),
+	// set before lines is closed.
+	readErr error
+}
+
+// ask analyzes path on an idle worker, or a new one: the request in, its
+// row out. A worker that answered is given back; one that failed, timed
+// out or sent what is not an answer is ended, and the row says why.
+func (wp *workerPool) ask(ctx context.Context, path string, req []byte, opts Options) Row {
+	iso := opts.Isolate
+	p, err := wp.take(iso)
+	if err != nil {
+		return errorRow(path, fmt.Sprintf("the analysis could not be started: %v", err))
+	}
+	row, retired := wp.askOn(ctx, p, path, req, opts)
+	if retired && p.uses > 1 {
+		// A worker that answered before ended cleanly instead of
+		// reading this core (ServeWorker's maxReusedFootprint): a new
+		// one analyzes it.
+		if p, err = startWorker(iso); err != nil {
+			return errorRow(path, fmt.Sprintf("the analysis could not be started: %v", err))
+		}
+		row, _ = wp.askOn(ctx, p, path, req, opts)
+	}
+	return row
+}
+
+// askOn is ask on the worker p; retired says p exited with status 0
+// without an answer.
+func (wp *workerPool) askOn(ctx context.Context, p *workerProc, path string, req []byte, opts Options) (row Row, retired bool) {
+	iso := opts.Isolate
+	p.uses++
+	if _, err := p.stdin.Write(append(req, '\n')); err != nil {
+		// It ended before it read the request: its exit says why.
+		err := p.end(false)
+		if err == nil {
+			return errorRow(path, "internal error: the worker ended without an answer"), true
+		}
+		return errorRow(path, workerFailure(err, p.stderr.String(), iso.MaxMemory)), false
+	}
+	select {
+	case line, ok := <-p.lines:
+		if !ok {
+			if p.readErr != nil {
+				p.end(true)
+				return errorRow(path, fmt.Sprintf("internal error: the worker's answer: %v", p.readErr)), false
+			}
+			err := p.end(false)
+			if err == nil {
+				return errorRow(path, "internal error: the worker ended without an answer"), true
+			}
+			return errorRow(path, workerFailure(err, p.stderr.String(), iso.MaxMemory)), false
+		}
+		row := answerRow(path, line)
+		if strings.HasPrefix(row.Error, "internal error: the worker's answer") {
+			p.end(true)
+		} else {
+			wp.give(p)
+		}
+		return row, false
+	case <-ctx.Done():
+		// Killed (SIGKILL: a hung analysis does not get to decide);
+		// the slot is free once it is gone.
+		p.end(true)
+		return errorRow(path, fmt.Sprintf("timed out after %s (the analysis was killed)", opts.Timeout)), false
+	}
+}
+
+// take returns an idle worker, or starts one.
+func (wp *workerPool) take(iso *Isolation) (*workerProc, error) {
+	wp.mu.Lock()
+	if n := len(wp.idle); n > 0 {
+		p := wp.idle[n-1]
+		wp.idle = wp.idle[:n-1]
+		wp.mu.Unlock()
+		return p, nil
+	}
+	wp.mu.Unlock()
+	return startWorker(iso)
+}
+
+// give puts p back for the next core, or ends it once it has served
+// maxWorkerUses.
+func (wp *workerPool) give(p *workerProc) {
+	if p.uses >= maxWorkerUses {
+		p.end(false)
+		return
+	}
+	wp.mu.Lock()
+	defer wp.mu.Unlock()
+	wp.idle = append(wp.idle, p)
+}
+
+// close ends the idle workers: their standard input ends, and they exit.
+func (wp *workerPool) close() {
+	wp.mu.Lock()
+	idle := wp.idle
+	wp.idle = nil
+	wp.mu.Unlock()
+	for _, p := range idle {
+		p.end(false)
+	}
+}
+
+func startWorker(iso *Isolation) (*workerProc, error) {
+	cmd := exec.Command(iso.Command[0], iso.Command[1:]...)
+	p := &workerProc{cmd: cmd, lines: make(chan []byte, 1), stderr: newWorkerStderr(maxWorkerStderr)}
+	cmd.Stderr = p.stderr
+	// A grandchild holding the pipes open does not hold up Wait.
+	cmd.WaitDelay = time.Second
+	var err error
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		defer close(p.lines)
+		br := bufio.NewReaderSize(out, 64<<10)
+		for {
+			line, err := readLine(br, maxWorkerOutput)
+			if err != nil {
+				if err != io.EOF {
+					p.readErr = err
+				}
+				return
+			}
+			p.lines <- line
+		}
+	}()
+	return p, nil
+}
+
+// end ends the worker, killing it first if kill (else its standard input
+// ends, and it exits by itself), and returns how it exited once it is
+// gone.
+func (p *workerProc) end(kill bool) error {
+	p.stdin.Close()
+	if kill {
+		p.cmd.Process.Kill()
+	}
+	for range p.lines { // its output read to the end, as Wait wants
+	}
+	return p.cmd.Wait()
+}
+
+// answeredMark is the line a worker writes to standard error before each
+// answer: what it wrote there before the mark was about the core it
+// answers, and what comes after it, about the next. Standard error is
+// copied on a goroutine of its own, and may arrive after the answer; when
+// a worker fails, what came after its last mark (all of it, once it is
+// gone) is the failing core's.
+const answeredMark = "coreview-worker: answered"
+
+// workerStderr keeps, of what a worker writes to standard error, the
+// first max bytes since its last answeredMark (a line of its own).
+type workerStderr struct {
+	mu   sync.Mutex
+	max  int
+	buf  []byte
+	tail []byte // the stream's last len(answeredMark)+2 bytes: a mark may come in pieces
+}
+
+func newWorkerStderr(max int) *workerStderr {
+	return &workerStderr{max: max, tail: []byte("\n")} // the stream starts a line
+}
+
+func (l *workerStderr) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	mark := []byte("\n" + answeredMark + "\n")
+	data := append(append([]byte(nil), l.tail...), p...)
+	last := -1 // where the last mark ending in p ends
+	for i := 0; ; {
+		k := bytes.Index(data[i:], mark)
+		if k < 0 {
+			break
+		}
+		if end := i + k + len(mark); end > len(l.tail) {
+			last = end
+		}
+		i += k + 1
+	}
+	if last >= 0 {
+		l.buf = append(l.buf[:0], data[last:min(len(data), last+l.max)]...)
+	} else if room := l.max - len(l.buf); room > 0 {
+		l.buf = append(l.buf, p[:min(len(p), room)]...)
+	}
+	l.tail = append(l.tail[:0], data[max(0, len(data)-len(mark)+1):]...)
+	return len(p), nil
+}
+
+// String is what came since the last mark, at most max bytes.
+func (l *workerStderr) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.buf[:min(len(l.buf), l.max)])
 }
 
 // workerRequest is what the worker for path is asked. The scan's

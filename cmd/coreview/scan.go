@@ -50,10 +50,10 @@ core holds) loses to any later one that does.
 A core of a running process (gdb's gcore: no thread was handling a signal) is a snapshot, not
 a crash: it is listed and grouped apart, and fails the scan only with --fail-on snapshot.
 
-Each core is analyzed in a child process of its own, at most --jobs at once: a core that makes
-its analysis crash, run out of memory (--max-memory, default 4 GiB of address space besides the
-files it maps to read them) or hang
-(--timeout: the child is killed) is that core's error row.
+Cores are analyzed in child processes, at most --jobs at once, each worker taking one core after
+another: a core that makes its analysis crash, run out of memory (--max-memory, default 4 GiB of
+address space besides the files it maps to read them) or hang (--timeout: the worker is killed)
+is that core's error row, and the next core has a new worker.
 
 With --baseline, each crash is known (its signature is in the file --write-baseline wrote) or
 new, in every format; only new crashes fail the run.
@@ -100,7 +100,7 @@ func (o *scanOptions) run(cmd *cobra.Command, dirs []string) error {
 		if err != nil {
 			return fmt.Errorf("scan: finding this program to run its workers: %w", err)
 		}
-		opts.Isolate = &scan.Isolation{Command: []string{exe, "worker"}, MaxMemory: uint64(o.maxMemory)}
+		opts.Isolate = &scan.Isolation{Command: []string{exe, "worker"}, MaxMemory: uint64(o.maxMemory), Reuse: true}
 	}
 	stderr := cmd.ErrOrStderr()
 	if isTerminal(stderr) {

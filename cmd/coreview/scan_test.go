@@ -10,8 +10,10 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/coreview/coreview/analyze"
 	"github.com/coreview/coreview/internal/coreinput"
 	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/scan"
 )
 
 // crashDir builds a crash directory from the fixtures, stored the ways
@@ -335,5 +337,36 @@ func TestScanTimeout(t *testing.T) {
 	code, stdout, stderr := runCLI("scan", dir, "--timeout", "1ns", "--format", "jsonl", "--sysroot", testfixture.Sysroot())
 	if code != exitBadInput || !strings.Contains(stdout, `"error":"timed out after 1ns (the analysis was killed)"`) || !strings.Contains(stderr, "1 of 1 cores could not be analyzed") {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}
+
+// TestScanReusedWorker: one worker analyzing every core in turn gives the
+// rows a worker of its own for each core gives, but for the seconds each
+// took: what one analysis leaves in a worker does not change the next
+// one's.
+func TestScanReusedWorker(t *testing.T) {
+	dir, _ := crashDir(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := func(reuse bool) []string {
+		res, err := scan.Run(scan.Options{Dirs: []string{dir}, Recursive: true, Jobs: 1,
+			Core:    analyze.Options{Sysroot: testfixture.Sysroot()},
+			Isolate: &scan.Isolation{Command: []string{exe, "worker"}, Reuse: reuse}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range res.Rows {
+			r.Seconds = 0
+			b, _ := json.Marshal(r)
+			out = append(out, string(b))
+		}
+		return out
+	}
+	reused, own := rows(true), rows(false)
+	if len(reused) < 8 || strings.Join(reused, "\n") != strings.Join(own, "\n") {
+		t.Errorf("one worker for every core:\n%s\na worker for each:\n%s", strings.Join(reused, "\n"), strings.Join(own, "\n"))
 	}
 }

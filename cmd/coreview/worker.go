@@ -6,9 +6,9 @@ import (
 	"github.com/coreview/coreview/scan"
 )
 
-// newWorkerCmd is the hidden command scan runs once per core in a child
-// process (scan.Isolation): a WorkerRequest on standard input, the core's
-// row as JSON on standard output.
+// newWorkerCmd is the hidden command scan runs in child processes
+// (scan.Isolation): WorkerRequests on standard input, a line each, each
+// core's row as JSON on standard output.
 func newWorkerCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:    "worker",
@@ -16,7 +16,7 @@ func newWorkerCmd() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return scan.ServeWorker(cmd.InOrStdin(), cmd.OutOrStdout())
+			return scan.ServeWorker(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 }

@@ -1,0 +1,222 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// reuseScript is a reusable worker: it answers each request line with a
+// row whose signature_hash is its own PID, and for cores named so, it
+// crashes, hangs, runs out of memory, fails, answers nonsense or writes
+// to stderr (the name's end says which).
+const reuseScript = `while read -r req; do
+	case "$req" in
+	*crash\"*) kill -SEGV $$ ;;
+	*hang\"*) exec sleep 30 ;;
+	*oom\"*) echo 'fatal error: runtime: out of memory' >&2; exit 2 ;;
+	*fail\"*) exit 5 ;;
+	*junk\"*) echo 'coreview-worker: answered' >&2; echo '{not json' ;;
+	*noisy\"*) echo 'coreview: a warning of the noisy core' >&2; echo 'coreview-worker: answered' >&2; echo '{"signal":"SIGSEGV","signature_hash":"'$$'"}' ;;
+	*) echo 'coreview-worker: answered' >&2; echo '{"signal":"SIGSEGV","signature_hash":"'$$'"}' ;;
+	esac
+done`
+
+// reuseScan scans the named one-byte files with the reusable worker, one
+// job, and returns the rows in path order.
+func reuseScan(t *testing.T, names []string, timeout time.Duration) []Row {
+	t.Helper()
+	dir := t.TempDir()
+	var paths []string
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	res, err := runPaths(paths, Options{Jobs: 1, Timeout: timeout,
+		Isolate: &Isolation{Command: []string{"/bin/sh", "-c", reuseScript}, MaxMemory: 64 << 20, Reuse: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Rows
+}
+
+// TestReusedWorker: one worker answers core after core; a worker that
+// crashes, is killed at the timeout, fails or answers nonsense gives that
+// core's row its reason, as a worker of its own would, and the next core
+// has a new worker; what a worker wrote to stderr for one core is not
+// another core's reason.
+func TestReusedWorker(t *testing.T) {
+	names := []string{"core.a1", "core.a2", "core.b1crash", "core.c1", "core.c2hang", "core.d1noisy", "core.d2fail", "core.e1", "core.e2oom", "core.f1", "core.f2junk", "core.g1"}
+	rows := reuseScan(t, names, 500*time.Millisecond)
+	want := map[string]string{
+		"core.b1crash": "killed by segmentation fault",
+		"core.c2hang":  "timed out after 500ms (the analysis was killed)",
+		"core.d2fail":  "the analysis failed (exit status 5)", // and nothing more: core.d1noisy's warning is not its reason
+		"core.e2oom":   "ran out of memory (its limit is 64 MiB, --max-memory)",
+		"core.f2junk":  "internal error: the worker's answer",
+	}
+	pid := map[string]string{}
+	for _, r := range rows {
+		n := filepath.Base(r.Path)
+		if w, ok := want[n]; ok {
+			if !strings.Contains(r.Error, w) || r.SignatureHash != "" || n == "core.d2fail" && r.Error != w {
+				t.Errorf("%s: error %q, want %q", n, r.Error, w)
+			}
+			if strings.Contains(r.Error, "noisy") || strings.Contains(r.Error, "coreview-worker") {
+				t.Errorf("%s: the reason is another core's stderr: %q", n, r.Error)
+			}
+			continue
+		}
+		if r.Error != "" || r.SignatureHash == "" {
+			t.Fatalf("%s: %+v, want an answer", n, r)
+		}
+		pid[n] = r.SignatureHash
+	}
+	// Cores in the same letter ran on one worker; each letter's on a new
+	// one, started after the last one ended.
+	if pid["core.a1"] != pid["core.a2"] {
+		t.Errorf("core.a1 and core.a2 were answered by workers %s and %s, want one", pid["core.a1"], pid["core.a2"])
+	}
+	seen := map[string]string{}
+	for _, n := range []string{"core.a1", "core.c1", "core.d1noisy", "core.e1", "core.f1", "core.g1"} {
+		if prev, ok := seen[pid[n]]; ok {
+			t.Errorf("%s was answered by %s's worker (%s), which had failed", n, prev, pid[n])
+		}
+		seen[pid[n]] = n
+	}
+}
+
+// TestReusedWorkerRetires: a worker serves maxWorkerUses cores, then a new
+// one takes over.
+func TestReusedWorkerRetires(t *testing.T) {
+	var names []string
+	for i := range maxWorkerUses + 2 {
+		names = append(names, fmt.Sprintf("core.%03d", i))
+	}
+	rows := reuseScan(t, names, 0)
+	count := map[string]int{}
+	for _, r := range rows {
+		if r.Error != "" {
+			t.Fatalf("%s: %s", r.Path, r.Error)
+		}
+		count[r.SignatureHash]++
+	}
+	if len(count) != 2 {
+		t.Fatalf("%d cores answered by %d workers (%v), want %d by one and 2 by the next", len(rows), len(count), count, maxWorkerUses)
+	}
+	for _, n := range count {
+		if n != maxWorkerUses && n != 2 {
+			t.Errorf("a worker answered %d cores, want %d, then 2", n, maxWorkerUses)
+		}
+	}
+}
+
+// TestServeWorkerRequests: ServeWorker answers requests one after another,
+// a line each, and ends with its input; an input without any request is
+// an error.
+func TestServeWorkerRequests(t *testing.T) {
+	dir := t.TempDir()
+	var in bytes.Buffer
+	for _, n := range []string{"a", "b", "c"} {
+		b, _ := json.Marshal(WorkerRequest{Path: filepath.Join(dir, "missing-"+n)})
+		in.Write(b)
+		if n != "c" {
+			in.WriteByte('\n') // the last request may end without one
+		}
+	}
+	var out bytes.Buffer
+	var errw bytes.Buffer
+	if err := ServeWorker(&in, &out, &errw); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d answers, want 3: %q", len(lines), out.String())
+	}
+	for i, l := range lines {
+		var r Row
+		if err := json.Unmarshal([]byte(l), &r); err != nil || !strings.HasSuffix(r.Path, "missing-"+string(rune('a'+i))) || r.Error == "" {
+			t.Errorf("answer %d: %q (%v), want an error row for missing-%c", i, l, err, 'a'+i)
+		}
+	}
+	if n := strings.Count(errw.String(), answeredMark+"\n"); n != 3 {
+		t.Errorf("%d marks on stderr, want one before each answer: %q", n, errw.String())
+	}
+	if err := ServeWorker(strings.NewReader(""), &out, &errw); err == nil {
+		t.Error("no request: no error")
+	}
+}
+
+// TestWorkerStderr: what follows the last mark is kept, at most max bytes,
+// however the writes cut the stream; a mark that is not a line of its own
+// is text.
+func TestWorkerStderr(t *testing.T) {
+	m := answeredMark + "\n"
+	for _, c := range []struct{ stream, want string }{
+		{"", ""},
+		{"warning\n", "warning\n"},
+		{m, ""},
+		{"a\n" + m + "b\n", "b\n"},
+		{"a\n" + m + "b\n" + m + "fatal error: x\n", "fatal error: x\n"},
+		{"a" + m + "b\n", "a" + m + "b\n"}, // not at a line's start
+		{strings.Repeat("x", 100) + "\n" + m + "y\n", "y\n"},
+		{strings.Repeat("long line ", 10) + "\n", strings.Repeat("long line ", 10)[:40]},
+	} {
+		for cut := 1; cut <= len(c.stream)+1; cut++ {
+			l := newWorkerStderr(40)
+			for s := c.stream; s != ""; {
+				n := min(cut, len(s))
+				l.Write([]byte(s[:n]))
+				s = s[n:]
+			}
+			if got := l.String(); got != c.want {
+				t.Errorf("%q written %d bytes at a time: kept %q, want %q", c.stream, cut, got, c.want)
+				break
+			}
+		}
+	}
+}
+
+// TestReusedWorkerEnds: a worker that ends cleanly after an answer
+// (ServeWorker past maxReusedFootprint) costs the next core nothing: a new
+// worker analyzes it. One that ends cleanly without answering its first
+// core is that core's error.
+func TestReusedWorkerEnds(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, n := range []string{"core.1", "core.2", "core.3", "core.4", "core.5"} {
+		p := filepath.Join(dir, n)
+		os.WriteFile(p, []byte("x"), 0o644)
+		paths = append(paths, p)
+	}
+	twice := `n=0; while read -r req; do n=$((n+1)); echo 'coreview-worker: answered' >&2; echo '{"signal":"SIGSEGV","signature_hash":"'$$'"}'; [ $n -ge 2 ] && exit 0; done`
+	res, err := runPaths(paths, Options{Jobs: 1, Isolate: &Isolation{Command: []string{"/bin/sh", "-c", twice}, Reuse: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, r := range res.Rows {
+		if r.Error != "" {
+			t.Errorf("%s: %s", r.Path, r.Error)
+		}
+		count[r.SignatureHash]++
+	}
+	if len(count) != 3 {
+		t.Errorf("5 cores answered by workers %v, want three: two each, then one", count)
+	}
+	res, err = runPaths(paths[:1], Options{Jobs: 1, Isolate: &Isolation{Command: []string{"/bin/sh", "-c", "exit 0"}, Reuse: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Rows[0].Error; got != "internal error: the worker ended without an answer" {
+		t.Errorf("a worker that ends without answering: error %q", got)
+	}
+}
