@@ -351,8 +351,8 @@ done
 live=(rustc-lexer c-threads rust-thread depth4 depth8)
 for i in 1 2 3; do
 	for l in "${live[@]}"; do
-		mkdir -p "$WORK/scan/$l-$i"
-		cp "${CORE_OF[$l]}" "$WORK/scan/$l-$i/core"
+		mkdir -p "$WORK/scan/live-$l-$i"
+		cp "${CORE_OF[$l]}" "$WORK/scan/live-$l-$i/core"
 	done
 done
 ncores=$((4 * ${#fixtures[@]} + 3 * ${#live[@]}))
@@ -369,9 +369,20 @@ if [ $st != 1 ]; then
 	tail -n 3 "$WORK/scan.jsonl" >&2
 	exit 1
 fi
+# /proc/stat's CPU line around each: the CPUs the scan kept busy on
+# average (user+system per second of wall), and the time the hypervisor
+# took from this virtual machine (steal), which the ratio cannot see.
+declare -A scan_cpus scan_steal
 for j in 1 2; do
 	log "measuring scan --jobs $j over $ncores cores"
+	read -r _ u1 n1 s1 i1 w1 q1 sq1 st1 _ </proc/stat
+	t1=$(date +%s.%N)
 	hf "$WORK/scan$j.h.json" -N -i --warmup 1 --runs 5 "$(cmdline "${scan[@]}" -j "$j")"
+	t2=$(date +%s.%N)
+	read -r _ u2 n2 s2 i2 w2 q2 sq2 st2 _ </proc/stat
+	hz=$(getconf CLK_TCK)
+	scan_cpus[$j]=$(calc "'%.2f' % ((($u2-$u1)+($n2-$n1)+($s2-$s1)+($q2-$q1)+($sq2-$sq1))/$hz/($t2-$t1))")
+	scan_steal[$j]=$(calc "'%.0f%%' % (100.0*($st2-$st1)/max(1,($u2-$u1)+($n2-$n1)+($s2-$s1)+($i2-$i1)+($w2-$w1)+($q2-$q1)+($sq2-$sq1)+($st2-$st1)))")
 done
 j1=$(median "$WORK/scan1.h.json")
 j2=$(median "$WORK/scan2.h.json")
@@ -399,6 +410,9 @@ check "time grows linearly with depth (<= 2.2x the time for 2x the frames, i.e. 
 echo
 echo "scan: $ncores cores ($scan_mib MiB on disk): ten fixtures x4, five live cores x3"
 printf '  --jobs 1: %.2f s   --jobs 2: %.2f s   speed-up %.2fx\n' "$j1" "$j2" "$(calc "$j1/$j2")"
+# One job already keeps more than one CPU busy (an analysis's own
+# goroutines): two jobs on two CPUs can be at most 2/that faster.
+echo "  CPUs busy on average: ${scan_cpus[1]} with --jobs 1, ${scan_cpus[2]} with --jobs 2 (at most $(calc "'%.2f' % (2/${scan_cpus[1]})")x from one job to two); steal ${scan_steal[1]} and ${scan_steal[2]} of the CPU time"
 check "scan --jobs 2 >= 1.8x faster than --jobs 1 over $ncores cores" "$(calc "'%.2fx' % ($j1/$j2)")" "$j1/$j2 >= 1.8"
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs; the wall-clock ratios need a quiet machine)"
