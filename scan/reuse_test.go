@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coreview/coreview/analyze"
 )
 
 // reuseScript is a reusable worker: it answers each request line with a
@@ -218,5 +220,81 @@ func TestReusedWorkerEnds(t *testing.T) {
 	}
 	if got := res.Rows[0].Error; got != "internal error: the worker ended without an answer" {
 		t.Errorf("a worker that ends without answering: error %q", got)
+	}
+}
+
+// reuseRun scans the named one-byte files with script as a reusable
+// worker, one job, and returns the rows in path order.
+func reuseRun(t *testing.T, script string, timeout time.Duration, names ...string) []Row {
+	t.Helper()
+	return reuseRunOpts(t, script, Options{Timeout: timeout}, names...)
+}
+
+func reuseRunOpts(t *testing.T, script string, opts Options, names ...string) []Row {
+	t.Helper()
+	dir := t.TempDir()
+	var paths []string
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		os.WriteFile(p, []byte("x"), 0o644)
+		paths = append(paths, p)
+	}
+	opts.Jobs, opts.Isolate = 1, &Isolation{Command: []string{"/bin/sh", "-c", script}, Reuse: true}
+	res, err := runPaths(paths, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Rows
+}
+
+// TestReusedWorkerDiesIdle: a worker that dies after its answer, before
+// it reads the next core (the OOM killer's choice, a goroutine of the last
+// analysis that panics), is not the next core's reason: a new worker
+// analyzes it.
+func TestReusedWorkerDiesIdle(t *testing.T) {
+	for _, death := range []string{"exit 3", "kill -9 $$", "echo 'fatal error: runtime: out of memory' >&2; exit 2"} {
+		script := `read -r req; echo 'coreview-worker: answered' >&2; echo '{"signal":"SIGSEGV","signature_hash":"'$$'"}'; sleep 0.05; ` + death
+		rows := reuseRun(t, script, 0, "core.1", "core.2", "core.3")
+		for _, r := range rows {
+			if r.Error != "" || r.Signal != "SIGSEGV" {
+				t.Errorf("worker that dies idle with %q: %s: %+v", death, filepath.Base(r.Path), r)
+			}
+		}
+	}
+}
+
+// TestReusedWorkerExtraLine: a line a worker writes besides its answer
+// does not become the next core's answer: ServeWorker's answers carry the
+// path they were asked for, and an answer for another core, or a line
+// waiting before the next request, ends the worker.
+func TestReusedWorkerExtraLine(t *testing.T) {
+	script := `while read -r req; do p=${req#*'"path":"'}; p=${p%%'"'*}
+	echo 'coreview-worker: answered' >&2
+	echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$p'"}'
+	echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"extra"}'
+	done`
+	for _, r := range reuseRun(t, script, 0, "core.1", "core.2", "core.3", "core.4") {
+		if r.Error != "" || r.SignatureHash != r.Path {
+			t.Errorf("%s: %+v, want its own answer", filepath.Base(r.Path), r)
+		}
+	}
+}
+
+// TestReusedWorkerTimeouts: the timeout holds whatever a worker does: not
+// reading a request larger than the pipe, closing its output and hanging,
+// leaving a child that holds its output open.
+func TestReusedWorkerTimeouts(t *testing.T) {
+	for _, c := range []struct{ name, script string }{
+		{"does not read", `exec sleep 30`},
+		{"closes its output", `exec >&-; exec sleep 30`},
+		{"a child holds its output", `read -r req; sleep 30`},
+	} {
+		start := time.Now()
+		// A request past the pipe's 64 KiB (a --binary-dir's index
+		// can be).
+		rows := reuseRunOpts(t, c.script, Options{Timeout: 300 * time.Millisecond, Core: analyze.Options{Sysroot: strings.Repeat("/x", 100<<10)}}, "core.1")
+		if took := time.Since(start); took > 5*time.Second || !strings.Contains(rows[0].Error, "timed out after 300ms") {
+			t.Errorf("%s: %v, row %+v; want a timeout row at 300 ms", c.name, took, rows[0])
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"runtime/metrics"
 	"strings"
@@ -37,9 +38,10 @@ type Isolation struct {
 	// Reuse says Command answers requests one after another, a line
 	// each, until its standard input ends (ServeWorker does): a worker
 	// serves one core after another, and is replaced when it fails, is
-	// killed at a timeout, or has served maxWorkerUses cores. Without
-	// it, each core has a worker of its own, whose standard input ends
-	// after the request.
+	// killed at a timeout, or has served maxWorkerUses cores; a core its
+	// reused worker failed is analyzed again on a new one (see
+	// workerPool.ask). Without it, each core has a worker of its own,
+	// whose standard input ends after the request.
 	//
 	// A worker's start is most of a small core's analysis on a virtual
 	// machine, where fresh memory is dear: a Go runtime's, its heap's
@@ -152,7 +154,8 @@ func readLine(r *bufio.Reader, max int) ([]byte, error) {
 	}
 }
 
-// serveOne answers one request, after answeredMark on stderr.
+// serveOne answers one request, after answeredMark on stderr (on a line
+// of its own, whatever was written there before).
 func serveOne(req WorkerRequest, w, stderr io.Writer) error {
 	if req.MaxMemory > 0 {
 		// Files mapped to be read (the core, modules, debug files) are
@@ -166,7 +169,7 @@ func serveOne(req WorkerRequest, w, stderr io.Writer) error {
 	}
 	opts := Options{Core: req.Core, BinaryDir: req.BinaryDir}
 	row := analyzeRow(context.Background(), req.Path, opts)
-	fmt.Fprintln(stderr, answeredMark)
+	fmt.Fprint(stderr, "\n"+answeredMark+"\n")
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(row)
@@ -210,15 +213,21 @@ func runWorker(path string, opts Options) Row {
 
 // answerRow is the row a worker answered for path.
 func answerRow(path string, answer []byte) Row {
-	var row Row
+	row, _ := answerFor(path, answer)
+	return row
+}
+
+// answerFor is answerRow and the path the answer gives (ServeWorker's is
+// the path it was asked for).
+func answerFor(path string, answer []byte) (row Row, answered string) {
 	if err := json.Unmarshal(answer, &row); err != nil {
-		return errorRow(path, fmt.Sprintf("internal error: the worker's answer: %v", err))
+		return errorRow(path, fmt.Sprintf("internal error: the worker's answer: %v", err)), ""
 	}
 	if row.Diagnoses == nil {
 		row.Diagnoses = []string{}
 	}
-	row.Path = path
-	return row
+	answered, row.Path = row.Path, path
+	return row, answered
 }
 
 // workerPool holds the reusable workers not analyzing a core now: at most
@@ -244,84 +253,134 @@ type workerProc struct {
 // ask analyzes path on an idle worker, or a new one: the request in, its
 // row out. A worker that answered is given back; one that failed, timed
 // out or sent what is not an answer is ended, and the row says why.
+//
+// A worker that served cores before and fails this one without an answer
+// (it crashed, ran out of memory, exited: while this core was analyzed,
+// or while it waited for it, as a process the kernel's OOM killer chose
+// does) is not this core's answer: the core is analyzed again on a new
+// worker, with a timeout of its own, and that one's row is the core's, as
+// it would be with a worker for each core. A timeout is not tried again.
 func (wp *workerPool) ask(ctx context.Context, path string, req []byte, opts Options) Row {
 	iso := opts.Isolate
 	p, err := wp.take(iso)
 	if err != nil {
 		return errorRow(path, fmt.Sprintf("the analysis could not be started: %v", err))
 	}
-	row, retired := wp.askOn(ctx, p, path, req, opts)
-	if retired && p.uses > 1 {
-		// A worker that answered before ended cleanly instead of
-		// reading this core (ServeWorker's maxReusedFootprint): a new
-		// one analyzes it.
-		if p, err = startWorker(iso); err != nil {
-			return errorRow(path, fmt.Sprintf("the analysis could not be started: %v", err))
-		}
-		row, _ = wp.askOn(ctx, p, path, req, opts)
+	reused := p.uses > 0
+	row, failed := wp.askOn(ctx, p, path, req, opts)
+	if !failed || !reused {
+		return row
 	}
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), opts.Timeout)
+		defer cancel()
+	}
+	if p, err = startWorker(iso); err != nil {
+		return errorRow(path, fmt.Sprintf("the analysis could not be started: %v", err))
+	}
+	row, _ = wp.askOn(ctx, p, path, req, opts)
 	return row
 }
 
-// askOn is ask on the worker p; retired says p exited with status 0
-// without an answer.
-func (wp *workerPool) askOn(ctx context.Context, p *workerProc, path string, req []byte, opts Options) (row Row, retired bool) {
+// askOn is ask on the worker p; failed says it gave no answer for this
+// core (it ended, or answered what is not one), not at the timeout.
+func (wp *workerPool) askOn(ctx context.Context, p *workerProc, path string, req []byte, opts Options) (row Row, failed bool) {
 	iso := opts.Isolate
 	p.uses++
-	if _, err := p.stdin.Write(append(req, '\n')); err != nil {
-		// It ended before it read the request: its exit says why.
-		err := p.end(false)
-		if err == nil {
+	timedOut := func() Row {
+		return errorRow(path, fmt.Sprintf("timed out after %s (the analysis was killed)", opts.Timeout))
+	}
+	// Killed (SIGKILL: a hung analysis does not get to decide) at the
+	// timeout, whatever it is doing: reading the request (a request
+	// larger than the pipe waits for the worker to read it), analyzing,
+	// or exiting; the slot is free once it is gone.
+	noAnswer := func(why string) (Row, bool) {
+		err := p.end(ctx, why != "")
+		if ctx.Err() != nil {
+			return timedOut(), false
+		}
+		switch {
+		case why != "":
+			return errorRow(path, why), true
+		case err == nil:
 			return errorRow(path, "internal error: the worker ended without an answer"), true
 		}
-		return errorRow(path, workerFailure(err, p.stderr.String(), iso.MaxMemory)), false
+		return errorRow(path, workerFailure(err, p.stderr.String(), iso.MaxMemory)), true
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := p.stdin.Write(append(req, '\n'))
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			return noAnswer("") // it ended before it read the request: its exit says why
+		}
+	case <-ctx.Done():
+		p.end(ctx, true)
+		return timedOut(), false
 	}
 	select {
 	case line, ok := <-p.lines:
 		if !ok {
 			if p.readErr != nil {
-				p.end(true)
-				return errorRow(path, fmt.Sprintf("internal error: the worker's answer: %v", p.readErr)), false
+				return noAnswer(fmt.Sprintf("internal error: the worker's answer: %v", p.readErr))
 			}
-			err := p.end(false)
-			if err == nil {
-				return errorRow(path, "internal error: the worker ended without an answer"), true
-			}
-			return errorRow(path, workerFailure(err, p.stderr.String(), iso.MaxMemory)), false
+			return noAnswer("")
 		}
-		row := answerRow(path, line)
-		if strings.HasPrefix(row.Error, "internal error: the worker's answer") {
-			p.end(true)
-		} else {
+		row, answered := answerFor(path, line)
+		switch {
+		case strings.HasPrefix(row.Error, "internal error: the worker's answer"):
+			p.end(ctx, true)
+			return row, true
+		case answered != path && answered != "":
+			// ServeWorker answers with the path it was asked: a line
+			// it wrote besides an answer has put the answers a core
+			// behind.
+			p.end(ctx, true)
+			return errorRow(path, fmt.Sprintf("internal error: the worker answered for %q", answered)), true
+		case len(p.lines) > 0:
+			// A second line for one request: the next core must not
+			// take it for its answer.
+			p.end(ctx, true)
+		default:
 			wp.give(p)
 		}
 		return row, false
 	case <-ctx.Done():
-		// Killed (SIGKILL: a hung analysis does not get to decide);
-		// the slot is free once it is gone.
-		p.end(true)
-		return errorRow(path, fmt.Sprintf("timed out after %s (the analysis was killed)", opts.Timeout)), false
+		p.end(ctx, true)
+		return timedOut(), false
 	}
 }
 
-// take returns an idle worker, or starts one.
+// take returns an idle worker, or starts one. An idle worker that wrote a
+// line since its answer is ended: the next core must not take that line
+// for its answer.
 func (wp *workerPool) take(iso *Isolation) (*workerProc, error) {
-	wp.mu.Lock()
-	if n := len(wp.idle); n > 0 {
+	for {
+		wp.mu.Lock()
+		n := len(wp.idle)
+		if n == 0 {
+			wp.mu.Unlock()
+			return startWorker(iso)
+		}
 		p := wp.idle[n-1]
 		wp.idle = wp.idle[:n-1]
 		wp.mu.Unlock()
-		return p, nil
+		if len(p.lines) == 0 {
+			return p, nil
+		}
+		p.end(context.Background(), true)
 	}
-	wp.mu.Unlock()
-	return startWorker(iso)
 }
 
 // give puts p back for the next core, or ends it once it has served
 // maxWorkerUses.
 func (wp *workerPool) give(p *workerProc) {
 	if p.uses >= maxWorkerUses {
-		p.end(false)
+		p.end(context.Background(), false)
 		return
 	}
 	wp.mu.Lock()
@@ -329,22 +388,33 @@ func (wp *workerPool) give(p *workerProc) {
 	wp.idle = append(wp.idle, p)
 }
 
-// close ends the idle workers: their standard input ends, and they exit.
+// close ends the idle workers: their standard input ends, and they exit
+// (or are killed after workerGrace).
 func (wp *workerPool) close() {
 	wp.mu.Lock()
 	idle := wp.idle
 	wp.idle = nil
 	wp.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, p := range idle {
-		p.end(false)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.end(context.Background(), false)
+		}()
 	}
+	wg.Wait()
 }
+
+// workerGrace is how long a worker whose standard input ended has to exit
+// before it is killed.
+const workerGrace = time.Second
 
 func startWorker(iso *Isolation) (*workerProc, error) {
 	cmd := exec.Command(iso.Command[0], iso.Command[1:]...)
 	p := &workerProc{cmd: cmd, lines: make(chan []byte, 1), stderr: newWorkerStderr(maxWorkerStderr)}
 	cmd.Stderr = p.stderr
-	// A grandchild holding the pipes open does not hold up Wait.
+	// A grandchild holding standard error open does not hold up Wait.
 	cmd.WaitDelay = time.Second
 	var err error
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
@@ -363,7 +433,7 @@ func startWorker(iso *Isolation) (*workerProc, error) {
 		for {
 			line, err := readLine(br, maxWorkerOutput)
 			if err != nil {
-				if err != io.EOF {
+				if err != io.EOF && !errors.Is(err, os.ErrClosed) {
 					p.readErr = err
 				}
 				return
@@ -374,17 +444,40 @@ func startWorker(iso *Isolation) (*workerProc, error) {
 	return p, nil
 }
 
-// end ends the worker, killing it first if kill (else its standard input
-// ends, and it exits by itself), and returns how it exited once it is
-// gone.
-func (p *workerProc) end(kill bool) error {
+// end ends the worker and returns how it exited, once it is gone: killed
+// now if kill, else its standard input ends and it has workerGrace to
+// exit; killed at ctx's end in any case. Wait closes its standard output
+// (a grandchild may hold it open), which ends the reader.
+func (p *workerProc) end(ctx context.Context, kill bool) error {
 	p.stdin.Close()
 	if kill {
 		p.cmd.Process.Kill()
 	}
-	for range p.lines { // its output read to the end, as Wait wants
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTimer(workerGrace)
+		defer t.Stop()
+		select {
+		case <-stop:
+		case <-t.C:
+			p.cmd.Process.Kill()
+		case <-ctx.Done():
+			p.cmd.Process.Kill()
+		}
+	}()
+	err := p.cmd.Wait()
+	close(stop)
+	for range p.lines { // what is left unread, until the reader ends
 	}
-	return p.cmd.Wait()
+	if errors.Is(err, exec.ErrWaitDelay) && p.cmd.ProcessState != nil {
+		// A grandchild kept standard error open: the worker's own exit
+		// is what counts.
+		if p.cmd.ProcessState.Success() {
+			return nil
+		}
+		return &exec.ExitError{ProcessState: p.cmd.ProcessState}
+	}
+	return err
 }
 
 // answeredMark is the line a worker writes to standard error before each
