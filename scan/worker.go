@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coreview/coreview/analyze"
 	"github.com/coreview/coreview/internal/safefile"
@@ -60,7 +61,12 @@ const maxWorkerUses = 100
 // analysis starts from (those of the scan, less what cannot cross a pipe:
 // the debuginfod client is rebuilt from its settings).
 type WorkerRequest struct {
-	Path      string          `json:"path"`
+	Path string `json:"path"`
+	// PathBytes is Path's bytes when they are not UTF-8 (a file name is
+	// any bytes), which JSON's strings cannot carry: encoding/json writes
+	// U+FFFD for each byte that is not, and the worker would look for
+	// another file.
+	PathBytes []byte          `json:"path_bytes,omitempty"`
 	Core      analyze.Options `json:"core"`
 	BinaryDir string          `json:"binary_dir,omitempty"`
 	// Debuginfod is the scan's debuginfod client's settings, if any.
@@ -167,6 +173,9 @@ func serveOne(req WorkerRequest, w, stderr io.Writer) error {
 	if d := req.Debuginfod; d != nil {
 		req.Core.Debuginfod = &symbolize.Debuginfod{URLs: d.URLs, CacheDir: d.CacheDir, Timeout: d.Timeout}
 	}
+	if req.PathBytes != nil {
+		req.Path = string(req.PathBytes)
+	}
 	opts := Options{Core: req.Core, BinaryDir: req.BinaryDir}
 	row := analyzeRow(context.Background(), req.Path, opts)
 	fmt.Fprint(stderr, "\n"+answeredMark+"\n")
@@ -228,6 +237,15 @@ func answerFor(path string, answer []byte) (row Row, answered string) {
 	}
 	answered, row.Path = row.Path, path
 	return row, answered
+}
+
+// jsonString is s as a JSON string decodes: its bytes that are not UTF-8
+// become U+FFFD, as in a worker's answer.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	var out string
+	json.Unmarshal(b, &out)
+	return out
 }
 
 // workerPool holds the reusable workers not analyzing a core now: at most
@@ -335,7 +353,7 @@ func (wp *workerPool) askOn(ctx context.Context, p *workerProc, path string, req
 		case strings.HasPrefix(row.Error, "internal error: the worker's answer"):
 			p.end(ctx, true)
 			return row, true
-		case answered != path && answered != "":
+		case answered != "" && answered != jsonString(path):
 			// ServeWorker answers with the path it was asked: a line
 			// it wrote besides an answer has put the answers a core
 			// behind.
@@ -539,6 +557,9 @@ func (l *workerStderr) String() string {
 // of coreOptions itself.
 func workerRequest(path string, opts Options) WorkerRequest {
 	req := WorkerRequest{Path: path, Core: opts.Core, BinaryDir: opts.BinaryDir, MaxMemory: opts.Isolate.MaxMemory}
+	if !utf8.ValidString(path) {
+		req.PathBytes = []byte(path)
+	}
 	if opts.index != nil {
 		req.Core.SearchIndex = coreOptions(path, opts).SearchIndex
 	}

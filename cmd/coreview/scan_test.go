@@ -370,3 +370,35 @@ func TestScanReusedWorker(t *testing.T) {
 		t.Errorf("one worker for every core:\n%s\na worker for each:\n%s", strings.Join(reused, "\n"), strings.Join(own, "\n"))
 	}
 }
+
+// TestScanOddNames: a core whose file name is not UTF-8, or holds a
+// quote, a backslash or a newline, is analyzed by its worker, reused or
+// not: the request carries the name's bytes, which a JSON string cannot.
+func TestScanOddNames(t *testing.T) {
+	f := testfixture.Get(t, "c-null-call")
+	dir := t.TempDir()
+	names := []string{"core.a\xffb", "core.\"q\\\"", "core.new\nline", "core.ok"}
+	for _, n := range names {
+		testfixture.CopyFile(t, f.CoreZst, filepath.Join(dir, n))
+	}
+	testfixture.CopyFile(t, f.Binary, filepath.Join(dir, "bin"))
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, reuse := range []bool{true, false} {
+		res, err := scan.Run(scan.Options{Dirs: []string{dir}, Jobs: 1, Core: analyze.Options{Sysroot: testfixture.Sysroot()},
+			Isolate: &scan.Isolation{Command: []string{exe, "worker"}, Reuse: reuse}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Rows) != len(names) {
+			t.Fatalf("reuse %v: %d rows, want %d", reuse, len(res.Rows), len(names))
+		}
+		for _, r := range res.Rows {
+			if r.Error != "" || r.Signal != "SIGSEGV" {
+				t.Errorf("reuse %v: %q: %q, signal %q", reuse, filepath.Base(r.Path), r.Error, r.Signal)
+			}
+		}
+	}
+}
