@@ -17,15 +17,15 @@ import (
 // row whose signature_hash is its own PID, and for cores named so, it
 // crashes, hangs, runs out of memory, fails, answers nonsense or writes
 // to stderr (the name's end says which).
-const reuseScript = `while read -r req; do
+const reuseScript = `while read -r req; do p=${req#*'"path":"'}; p=${p%%'"'*}
 	case "$req" in
 	*crash\"*) kill -SEGV $$ ;;
 	*hang\"*) exec sleep 30 ;;
 	*oom\"*) echo 'fatal error: runtime: out of memory' >&2; exit 2 ;;
 	*fail\"*) exit 5 ;;
 	*junk\"*) echo 'coreview-worker: answered' >&2; echo '{not json' ;;
-	*noisy\"*) echo 'coreview: a warning of the noisy core' >&2; echo 'coreview-worker: answered' >&2; echo '{"signal":"SIGSEGV","signature_hash":"'$$'"}' ;;
-	*) echo 'coreview-worker: answered' >&2; echo '{"signal":"SIGSEGV","signature_hash":"'$$'"}' ;;
+	*noisy\"*) echo 'coreview: a warning of the noisy core' >&2; echo 'coreview-worker: answered' >&2; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}' ;;
+	*) echo 'coreview-worker: answered' >&2; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}' ;;
 	esac
 done`
 
@@ -199,7 +199,7 @@ func TestReusedWorkerEnds(t *testing.T) {
 		os.WriteFile(p, []byte("x"), 0o644)
 		paths = append(paths, p)
 	}
-	twice := `n=0; while read -r req; do n=$((n+1)); echo 'coreview-worker: answered' >&2; echo '{"signal":"SIGSEGV","signature_hash":"'$$'"}'; [ $n -ge 2 ] && exit 0; done`
+	twice := `n=0; while read -r req; do p=${req#*'"path":"'}; p=${p%%'"'*}; n=$((n+1)); echo 'coreview-worker: answered' >&2; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'; [ $n -ge 2 ] && exit 0; done`
 	res, err := runPaths(paths, Options{Jobs: 1, Isolate: &Isolation{Command: []string{"/bin/sh", "-c", twice}, Reuse: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +253,7 @@ func reuseRunOpts(t *testing.T, script string, opts Options, names ...string) []
 // analyzes it.
 func TestReusedWorkerDiesIdle(t *testing.T) {
 	for _, death := range []string{"exit 3", "kill -9 $$", "echo 'fatal error: runtime: out of memory' >&2; exit 2"} {
-		script := `read -r req; echo 'coreview-worker: answered' >&2; echo '{"signal":"SIGSEGV","signature_hash":"'$$'"}'; sleep 0.05; ` + death
+		script := `read -r req; p=${req#*'"path":"'}; p=${p%%'"'*}; echo 'coreview-worker: answered' >&2; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'; sleep 0.05; ` + death
 		rows := reuseRun(t, script, 0, "core.1", "core.2", "core.3")
 		for _, r := range rows {
 			if r.Error != "" || r.Signal != "SIGSEGV" {
@@ -296,5 +296,46 @@ func TestReusedWorkerTimeouts(t *testing.T) {
 		if took := time.Since(start); took > 5*time.Second || !strings.Contains(rows[0].Error, "timed out after 300ms") {
 			t.Errorf("%s: %v, row %+v; want a timeout row at 300 ms", c.name, took, rows[0])
 		}
+	}
+}
+
+// TestReusedWorkerStrayLine: a line without a path that a worker writes
+// after its answer, late (when the parent has sent the next core), is not
+// that core's answer: an answer must carry the path it was asked for.
+func TestReusedWorkerStrayLine(t *testing.T) {
+	script := `stray=; while read -r req; do p=${req#*'"path":"'}; p=${p%%'"'*}
+	if [ -n "$stray" ]; then echo "$stray"; sleep 0.05; fi
+	echo 'coreview-worker: answered' >&2
+	echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$p'"}'
+	stray='{"signal":"SIGBUS","signature_hash":"stray"}'
+	done`
+	for _, r := range reuseRun(t, script, 0, "core.1", "core.2", "core.3", "core.4") {
+		if r.Error != "" || r.SignatureHash != r.Path {
+			t.Errorf("%s: %+v, want its own answer", filepath.Base(r.Path), r)
+		}
+	}
+}
+
+// TestReusedWorkerLingers: a reused worker that has stopped reading and
+// lingers after its answer is killed at once when the next core finds it
+// so, and that core is analyzed on a new worker, within a timeout shorter
+// than the grace a worker has to exit. (One that stops reading only after
+// the next request reached its pipe holds that core until the timeout: a
+// core's analysis is not acknowledged before its answer.)
+func TestReusedWorkerLingers(t *testing.T) {
+	script := `read -r req; p=${req#*'"path":"'}; p=${p%%'"'*}
+	exec <&-
+	echo 'coreview-worker: answered' >&2
+	echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'
+	exec sleep 30`
+	start := time.Now()
+	rows := reuseRun(t, script, 300*time.Millisecond, "core.1", "core.2", "core.3")
+	for _, r := range rows {
+		if r.Error != "" || r.Signal != "SIGSEGV" {
+			t.Errorf("%s: %+v, want an answer", filepath.Base(r.Path), r)
+		}
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %v", took)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +16,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coreview/coreview/analyze"
 	"github.com/coreview/coreview/internal/safefile"
@@ -62,11 +62,12 @@ const maxWorkerUses = 100
 // the debuginfod client is rebuilt from its settings).
 type WorkerRequest struct {
 	Path string `json:"path"`
-	// PathBytes is Path's bytes when they are not UTF-8 (a file name is
-	// any bytes), which JSON's strings cannot carry: encoding/json writes
-	// U+FFFD for each byte that is not, and the worker would look for
-	// another file.
-	PathBytes []byte          `json:"path_bytes,omitempty"`
+	// Exact is the request itself, gob-encoded (this field empty): what
+	// the worker reads. File names are any bytes, which JSON's strings
+	// cannot carry (encoding/json writes U+FFFD for each byte that is not
+	// UTF-8, and the worker would look for another file); the JSON
+	// fields beside it are for reading.
+	Exact     []byte          `json:"exact,omitempty"`
 	Core      analyze.Options `json:"core"`
 	BinaryDir string          `json:"binary_dir,omitempty"`
 	// Debuginfod is the scan's debuginfod client's settings, if any.
@@ -173,8 +174,12 @@ func serveOne(req WorkerRequest, w, stderr io.Writer) error {
 	if d := req.Debuginfod; d != nil {
 		req.Core.Debuginfod = &symbolize.Debuginfod{URLs: d.URLs, CacheDir: d.CacheDir, Timeout: d.Timeout}
 	}
-	if req.PathBytes != nil {
-		req.Path = string(req.PathBytes)
+	if req.Exact != nil {
+		var exact WorkerRequest
+		if err := gob.NewDecoder(bytes.NewReader(req.Exact)).Decode(&exact); err != nil {
+			return fmt.Errorf("worker: reading the request: %w", err)
+		}
+		req = exact
 	}
 	opts := Options{Core: req.Core, BinaryDir: req.BinaryDir}
 	row := analyzeRow(context.Background(), req.Path, opts)
@@ -285,7 +290,7 @@ func (wp *workerPool) ask(ctx context.Context, path string, req []byte, opts Opt
 		return errorRow(path, fmt.Sprintf("the analysis could not be started: %v", err))
 	}
 	reused := p.uses > 0
-	row, failed := wp.askOn(ctx, p, path, req, opts)
+	row, failed := wp.askOn(ctx, p, reused, path, req, opts)
 	if !failed || !reused {
 		return row
 	}
@@ -297,13 +302,16 @@ func (wp *workerPool) ask(ctx context.Context, path string, req []byte, opts Opt
 	if p, err = startWorker(iso); err != nil {
 		return errorRow(path, fmt.Sprintf("the analysis could not be started: %v", err))
 	}
-	row, _ = wp.askOn(ctx, p, path, req, opts)
+	row, _ = wp.askOn(ctx, p, false, path, req, opts)
 	return row
 }
 
 // askOn is ask on the worker p; failed says it gave no answer for this
 // core (it ended, or answered what is not one), not at the timeout.
-func (wp *workerPool) askOn(ctx context.Context, p *workerProc, path string, req []byte, opts Options) (row Row, failed bool) {
+//
+// A reused worker that gives no answer is killed at once: the core is
+// analyzed again, and how the worker ended is not its reason.
+func (wp *workerPool) askOn(ctx context.Context, p *workerProc, reused bool, path string, req []byte, opts Options) (row Row, failed bool) {
 	iso := opts.Isolate
 	p.uses++
 	timedOut := func() Row {
@@ -314,6 +322,10 @@ func (wp *workerPool) askOn(ctx context.Context, p *workerProc, path string, req
 	// larger than the pipe waits for the worker to read it), analyzing,
 	// or exiting; the slot is free once it is gone.
 	noAnswer := func(why string) (Row, bool) {
+		if reused {
+			p.end(ctx, true)
+			return errorRow(path, "internal error: the worker ended without an answer"), true
+		}
 		err := p.end(ctx, why != "")
 		if ctx.Err() != nil {
 			return timedOut(), false
@@ -353,12 +365,12 @@ func (wp *workerPool) askOn(ctx context.Context, p *workerProc, path string, req
 		case strings.HasPrefix(row.Error, "internal error: the worker's answer"):
 			p.end(ctx, true)
 			return row, true
-		case answered != "" && answered != jsonString(path):
-			// ServeWorker answers with the path it was asked: a line
-			// it wrote besides an answer has put the answers a core
-			// behind.
+		case answered != jsonString(path):
+			// ServeWorker answers with the path it was asked: any other
+			// is a line it wrote besides an answer, which has put the
+			// answers a core behind.
 			p.end(ctx, true)
-			return errorRow(path, fmt.Sprintf("internal error: the worker answered for %q", answered)), true
+			return errorRow(path, fmt.Sprintf("internal error: the worker's answer is for %q, not for this core", answered)), true
 		case len(p.lines) > 0:
 			// A second line for one request: the next core must not
 			// take it for its answer.
@@ -557,15 +569,17 @@ func (l *workerStderr) String() string {
 // of coreOptions itself.
 func workerRequest(path string, opts Options) WorkerRequest {
 	req := WorkerRequest{Path: path, Core: opts.Core, BinaryDir: opts.BinaryDir, MaxMemory: opts.Isolate.MaxMemory}
-	if !utf8.ValidString(path) {
-		req.PathBytes = []byte(path)
-	}
+
 	if opts.index != nil {
 		req.Core.SearchIndex = coreOptions(path, opts).SearchIndex
 	}
 	if d := opts.Core.Debuginfod; d != nil {
 		req.Debuginfod = &DebuginfodConfig{URLs: d.URLs, CacheDir: d.CacheDir, Timeout: d.Timeout}
 		req.Core.Debuginfod = nil
+	}
+	var exact bytes.Buffer
+	if err := gob.NewEncoder(&exact).Encode(req); err == nil {
+		req.Exact = exact.Bytes()
 	}
 	return req
 }

@@ -402,3 +402,43 @@ func TestScanOddNames(t *testing.T) {
 		}
 	}
 }
+
+// TestScanOddBinaryDir: --binary-dir and --binary whose names are not
+// UTF-8 reach the worker as they are: the c-got-call core names an
+// executable that is not on this machine, so its row is right only if
+// the worker finds the binary where it was told to look.
+func TestScanOddBinaryDir(t *testing.T) {
+	f := testfixture.Get(t, "c-got-call")
+	dir, bins := t.TempDir(), filepath.Join(t.TempDir(), "bd\xff")
+	os.Mkdir(bins, 0o755)
+	testfixture.CopyFile(t, f.CoreZst, filepath.Join(dir, "core.zst"))
+	testfixture.CopyFile(t, f.Binary, filepath.Join(bins, "prog\xfe"))
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(iso *scan.Isolation, o scan.Options) scan.Row {
+		o.Dirs, o.Jobs, o.Isolate = []string{dir}, 1, iso
+		o.Core.Sysroot = testfixture.Sysroot()
+		res, err := scan.Run(o)
+		if err != nil || len(res.Rows) != 1 {
+			t.Fatalf("%v, %d rows", err, len(res.Rows))
+		}
+		return res.Rows[0]
+	}
+	for name, o := range map[string]scan.Options{
+		"--binary-dir": {BinaryDir: bins},
+		"--binary":     {Core: analyze.Options{Binary: filepath.Join(bins, "prog\xfe")}},
+	} {
+		want := run(nil, o)
+		if want.Error != "" || want.Signature == "" {
+			t.Fatalf("%s in this process: %+v", name, want)
+		}
+		for _, reuse := range []bool{true, false} {
+			got := run(&scan.Isolation{Command: []string{exe, "worker"}, Reuse: reuse}, o)
+			if got.Signature != want.Signature || got.Summary != want.Summary || got.Error != "" {
+				t.Errorf("%s, reuse %v: %q %q %q; in this process: %q %q", name, reuse, got.Signature, got.Summary, got.Error, want.Signature, want.Summary)
+			}
+		}
+	}
+}
