@@ -339,3 +339,24 @@ func TestReusedWorkerLingers(t *testing.T) {
 		t.Errorf("took %v", took)
 	}
 }
+
+// TestServeWorkerRetires: past maxReusedFootprint, ServeWorker answers the
+// request it read and ends, without reading the next: the parent starts
+// another worker for it (TestReusedWorkerEnds).
+func TestServeWorkerRetires(t *testing.T) {
+	defer func(n uint64) { maxReusedFootprint = n }(maxReusedFootprint)
+	maxReusedFootprint = 1
+	dir := t.TempDir()
+	var in bytes.Buffer
+	for _, n := range []string{"a", "b"} {
+		b, _ := json.Marshal(WorkerRequest{Path: filepath.Join(dir, "missing-"+n)})
+		in.Write(append(b, '\n'))
+	}
+	var out, errw bytes.Buffer
+	if err := ServeWorker(&in, &out, &errw); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "\n"); n != 1 || !strings.Contains(out.String(), "missing-a") {
+		t.Errorf("answers %q, want one, for missing-a", out.String())
+	}
+}

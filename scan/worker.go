@@ -127,7 +127,7 @@ func ServeWorker(r io.Reader, w, stderr io.Writer) error {
 // rustc lexer overflow's analysis maps less than 100 MiB. Past it, what an
 // analysis grew stays out of the next one's way: resident until it is
 // returned to the system, and counted against its --max-memory.
-const maxReusedFootprint = 512 << 20
+var maxReusedFootprint uint64 = 512 << 20 // a variable for the test
 
 // footprint is the address space the Go runtime holds.
 func footprint() uint64 {
