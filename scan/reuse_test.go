@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coreview/coreview/analyze"
+	"github.com/coreview/coreview/internal/testfixture"
+	"github.com/coreview/coreview/symbolize"
 )
 
 // reuseScript is a reusable worker: it answers each request line with a
@@ -319,9 +324,7 @@ func TestReusedWorkerStrayLine(t *testing.T) {
 // TestReusedWorkerLingers: a reused worker that has stopped reading and
 // lingers after its answer is killed at once when the next core finds it
 // so, and that core is analyzed on a new worker, within a timeout shorter
-// than the grace a worker has to exit. (One that stops reading only after
-// the next request reached its pipe holds that core until the timeout: a
-// core's analysis is not acknowledged before its answer.)
+// than the grace a worker has to exit.
 func TestReusedWorkerLingers(t *testing.T) {
 	script := `read -r req; p=${req#*'"path":"'}; p=${p%%'"'*}
 	exec <&-
@@ -358,5 +361,59 @@ func TestServeWorkerRetires(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "\n"); n != 1 || !strings.Contains(out.String(), "missing-a") {
 		t.Errorf("answers %q, want one, for missing-a", out.String())
+	}
+}
+
+// TestWorkerRequestRoundTrip: what workerRequest sends, ServeWorker
+// analyzes with: the scan's debuginfod settings reach the analysis (the
+// server is asked for the fixture's debug files).
+func TestWorkerRequestRoundTrip(t *testing.T) {
+	f := testfixture.Get(t, "c-null-call")
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	opts := Options{Core: analyze.Options{Binary: f.Binary, Sysroot: testfixture.Sysroot(), CacheDir: t.TempDir(),
+		Debuginfod: &symbolize.Debuginfod{URLs: []string{srv.URL}, CacheDir: t.TempDir(), Timeout: 5 * time.Second}},
+		Isolate: &Isolation{}}
+	b, err := json.Marshal(workerRequest(f.CoreZst, opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errw bytes.Buffer
+	if err := ServeWorker(bytes.NewReader(b), &out, &errw); err != nil {
+		t.Fatal(err)
+	}
+	var r Row
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil || r.Signal != "SIGSEGV" {
+		t.Fatalf("answer %q (%v), want the core's row", out.String(), err)
+	}
+	if asked.Load() == 0 {
+		t.Errorf("the debuginfod server was never asked: the worker analyzed without the scan's settings")
+	}
+}
+
+// TestReusedWorkerStopsReading: a reused worker that stops reading after
+// its answer, with the next request already in its pipe, never says it
+// started on that core (startedLine): at the timeout the core is tried on
+// a new worker, not reported as timed out; one that said it started and
+// then hangs is the core's timeout.
+func TestReusedWorkerStopsReading(t *testing.T) {
+	answer := `p=${req#*'"path":"'}; p=${p%%'"'*}; echo '{"coreview_worker":"started"}'; echo 'coreview-worker: answered' >&2; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'`
+	rows := reuseRun(t, `read -r req; `+answer+`; exec sleep 30`, 300*time.Millisecond, "core.1", "core.2", "core.3")
+	for _, r := range rows {
+		if r.Error != "" || r.Signal != "SIGSEGV" {
+			t.Errorf("%s: %+v, want an answer", filepath.Base(r.Path), r)
+		}
+	}
+	hang := `while read -r req; do case "$req" in *hang\"*) echo '{"coreview_worker":"started"}'; exec sleep 30 ;; esac; ` + answer + `; done`
+	rows = reuseRun(t, hang, 300*time.Millisecond, "core.1", "core.2hang")
+	if rows[1].Error != "timed out after 300ms (the analysis was killed)" {
+		t.Errorf("core.2hang: %+v, want its timeout", rows[1])
+	}
+	if rows[1].Seconds > 0.55 {
+		t.Errorf("core.2hang took %.2f s: a core that started and hung was tried again", rows[1].Seconds)
 	}
 }

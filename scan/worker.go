@@ -73,6 +73,10 @@ type WorkerRequest struct {
 	// Debuginfod is the scan's debuginfod client's settings, if any.
 	Debuginfod *DebuginfodConfig `json:"debuginfod,omitempty"`
 	MaxMemory  uint64            `json:"max_memory,omitempty"`
+	// Ack asks for startedLine on standard output as soon as the request
+	// is read (a reused worker's parent asks): a worker that has not
+	// sent it when the core times out never started on the core.
+	Ack bool `json:"ack,omitempty"`
 }
 
 // DebuginfodConfig is a symbolize.Debuginfod's settings.
@@ -161,9 +165,25 @@ func readLine(r *bufio.Reader, max int) ([]byte, error) {
 	}
 }
 
+// startedLine is what a worker asked for an Ack writes when it has read
+// the request (a Row is never this line: its JSON starts with "path").
+const startedLine = `{"coreview_worker":"started"}`
+
 // serveOne answers one request, after answeredMark on stderr (on a line
 // of its own, whatever was written there before).
 func serveOne(req WorkerRequest, w, stderr io.Writer) error {
+	if req.Exact != nil {
+		var exact WorkerRequest
+		if err := gob.NewDecoder(bytes.NewReader(req.Exact)).Decode(&exact); err != nil {
+			return fmt.Errorf("worker: reading the request: %w", err)
+		}
+		req = exact
+	}
+	if req.Ack {
+		if _, err := io.WriteString(w, startedLine+"\n"); err != nil {
+			return err
+		}
+	}
 	if req.MaxMemory > 0 {
 		// Files mapped to be read (the core, modules, debug files) are
 		// not counted against it.
@@ -173,13 +193,6 @@ func serveOne(req WorkerRequest, w, stderr io.Writer) error {
 	}
 	if d := req.Debuginfod; d != nil {
 		req.Core.Debuginfod = &symbolize.Debuginfod{URLs: d.URLs, CacheDir: d.CacheDir, Timeout: d.Timeout}
-	}
-	if req.Exact != nil {
-		var exact WorkerRequest
-		if err := gob.NewDecoder(bytes.NewReader(req.Exact)).Decode(&exact); err != nil {
-			return fmt.Errorf("worker: reading the request: %w", err)
-		}
-		req = exact
 	}
 	opts := Options{Core: req.Core, BinaryDir: req.BinaryDir}
 	row := analyzeRow(context.Background(), req.Path, opts)
@@ -343,46 +356,67 @@ func (wp *workerPool) askOn(ctx context.Context, p *workerProc, reused bool, pat
 		_, err := p.stdin.Write(append(req, '\n'))
 		wrote <- err
 	}()
+	// A reused worker that has not said it started on the core (Ack)
+	// when the time is up never did: it stopped reading after its last
+	// answer. The core is tried again.
+	started := false
+	expired := func() (Row, bool) {
+		p.end(ctx, true)
+		if reused && !started {
+			return errorRow(path, "internal error: the worker did not start on the core"), true
+		}
+		return timedOut(), false
+	}
 	select {
 	case err := <-wrote:
 		if err != nil {
 			return noAnswer("") // it ended before it read the request: its exit says why
 		}
 	case <-ctx.Done():
-		p.end(ctx, true)
-		return timedOut(), false
+		return expired()
 	}
-	select {
-	case line, ok := <-p.lines:
-		if !ok {
-			if p.readErr != nil {
-				return noAnswer(fmt.Sprintf("internal error: the worker's answer: %v", p.readErr))
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if ok && !started && string(line) == startedLine {
+				started = true
+				continue
 			}
-			return noAnswer("")
+			return wp.answered(ctx, p, path, line, ok, noAnswer)
+		case <-ctx.Done():
+			return expired()
 		}
-		row, answered := answerFor(path, line)
-		switch {
-		case strings.HasPrefix(row.Error, "internal error: the worker's answer"):
-			p.end(ctx, true)
-			return row, true
-		case answered != jsonString(path):
-			// ServeWorker answers with the path it was asked: any other
-			// is a line it wrote besides an answer, which has put the
-			// answers a core behind.
-			p.end(ctx, true)
-			return errorRow(path, fmt.Sprintf("internal error: the worker's answer is for %q, not for this core", answered)), true
-		case len(p.lines) > 0:
-			// A second line for one request: the next core must not
-			// take it for its answer.
-			p.end(ctx, true)
-		default:
-			wp.give(p)
-		}
-		return row, false
-	case <-ctx.Done():
-		p.end(ctx, true)
-		return timedOut(), false
 	}
+}
+
+// answered handles what askOn read for path: the answer line, or the end
+// of the worker's output (ok false).
+func (wp *workerPool) answered(ctx context.Context, p *workerProc, path string, line []byte, ok bool, noAnswer func(string) (Row, bool)) (Row, bool) {
+	if !ok {
+		if p.readErr != nil {
+			return noAnswer(fmt.Sprintf("internal error: the worker's answer: %v", p.readErr))
+		}
+		return noAnswer("")
+	}
+	row, answered := answerFor(path, line)
+	switch {
+	case strings.HasPrefix(row.Error, "internal error: the worker's answer"):
+		p.end(ctx, true)
+		return row, true
+	case answered != jsonString(path):
+		// ServeWorker answers with the path it was asked: any other is
+		// a line it wrote besides an answer, which has put the answers
+		// a core behind.
+		p.end(ctx, true)
+		return errorRow(path, fmt.Sprintf("internal error: the worker's answer is for %q, not for this core", answered)), true
+	case len(p.lines) > 0:
+		// A second line for one request: the next core must not take
+		// it for its answer.
+		p.end(ctx, true)
+	default:
+		wp.give(p)
+	}
+	return row, false
 }
 
 // take returns an idle worker, or starts one. An idle worker that wrote a
@@ -568,8 +602,7 @@ func (l *workerStderr) String() string {
 // indexed by build-id once for all their cores); the worker adds the rest
 // of coreOptions itself.
 func workerRequest(path string, opts Options) WorkerRequest {
-	req := WorkerRequest{Path: path, Core: opts.Core, BinaryDir: opts.BinaryDir, MaxMemory: opts.Isolate.MaxMemory}
-
+	req := WorkerRequest{Path: path, Core: opts.Core, BinaryDir: opts.BinaryDir, MaxMemory: opts.Isolate.MaxMemory, Ack: opts.workers != nil}
 	if opts.index != nil {
 		req.Core.SearchIndex = coreOptions(path, opts).SearchIndex
 	}
