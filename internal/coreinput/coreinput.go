@@ -89,7 +89,9 @@ var sniffZstd sync.Pool
 // sniffDecompressor is decompressor for Sniff: the same decoders, zstd's
 // from sniffZstd for a frame whose window (head's) is at most
 // maxPooledWindow; done puts it back. A larger window's history is not
-// kept past the Sniff.
+// kept past the Sniff: the first frame's is not pooled, a later frame's
+// is refused by the pooled decoder (WithDecoderMaxWindow), and Sniff
+// reads the file again with a new one.
 func sniffDecompressor(kind string, head []byte, r io.Reader) (io.Reader, func(), error) {
 	if w, ok := zstdWindow(head); kind != "zstd" || !ok || w > maxPooledWindow {
 		return decompressor(kind, r)
@@ -97,7 +99,12 @@ func sniffDecompressor(kind string, head []byte, r io.Reader) (io.Reader, func()
 	d, _ := sniffZstd.Get().(*zstd.Decoder)
 	if d == nil {
 		var err error
-		if d, err = zstd.NewReader(nil, zstdOptions...); err != nil {
+		// The window cap holds for every frame of the file, not only
+		// the first, whose header head holds: a larger one is an error
+		// (errPooledWindow), and the decoder never sizes its history
+		// past it.
+		opts := append(append([]zstd.DOption(nil), zstdOptions...), zstd.WithDecoderMaxWindow(maxPooledWindow))
+		if d, err = zstd.NewReader(nil, opts...); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -105,7 +112,7 @@ func sniffDecompressor(kind string, head []byte, r io.Reader) (io.Reader, func()
 		d.Close()
 		return nil, nil, err
 	}
-	return d, func() {
+	return pooledDecoder{d}, func() {
 		// Reset drops the stream (and the file's reader) but keeps the
 		// buffers; a decoder a reset failed on is not reused.
 		if d.Reset(nil) == nil {
@@ -115,6 +122,10 @@ func sniffDecompressor(kind string, head []byte, r io.Reader) (io.Reader, func()
 		}
 	}, nil
 }
+
+// pooledDecoder is a decoder from sniffZstd, as sniffDecompressor gives
+// it: sniff tells it from a new one by its type.
+type pooledDecoder struct{ *zstd.Decoder }
 
 // maxPooledWindow is the largest zstd window whose decoder sniffZstd
 // keeps: zstd's default for levels up to 19 is 8 MiB; --long makes 128
@@ -134,8 +145,19 @@ var ErrUndecodable = errors.New("does not decompress")
 // which compression it uses. A compressed file whose start does not
 // decompress is an error wrapping ErrUndecodable.
 func Sniff(path string) (isCore bool, compression string, err error) {
-	return sniff(path, sniffDecompressor)
+	isCore, compression, err = sniff(path, sniffDecompressor)
+	if errors.Is(err, errPooledWindow) {
+		// A later frame's window is past what a pooled decoder takes:
+		// a new decoder reads it, and is not kept.
+		return sniff(path, func(kind string, _ []byte, r io.Reader) (io.Reader, func(), error) { return decompressor(kind, r) })
+	}
+	return isCore, compression, err
 }
+
+// errPooledWindow is sniff's error when a pooled zstd decoder met a frame
+// whose window is past maxPooledWindow (the first frame's was not: the 64
+// bytes read may reach into later frames).
+var errPooledWindow = errors.New("a zstd window past the pooled decoders'")
 
 // sniff is Sniff with the decompressors dec gives (the test holds the
 // pooled ones to fresh ones).
@@ -166,6 +188,9 @@ func sniff(path string, dec func(kind string, head []byte, r io.Reader) (io.Read
 			head = make([]byte, 64)
 			n, derr = io.ReadFull(d, head)
 			head = head[:n]
+			if _, pooled := d.(pooledDecoder); pooled && errors.Is(derr, zstd.ErrWindowSizeExceeded) {
+				return false, compression, errPooledWindow
+			}
 		}
 		if len(head) == 0 {
 			if derr == nil {

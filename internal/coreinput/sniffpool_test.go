@@ -127,3 +127,34 @@ func TestZstdWindow(t *testing.T) {
 		t.Errorf("c-threads fixture: window %d, %v; want 8 MiB", w, ok)
 	}
 }
+
+// TestSniffPooledLaterWindow: the first frame's window is small, the
+// second's 512 MiB, and the 64 bytes read reach into it: the pooled
+// decoder refuses that window (it would keep a history of its size), and
+// Sniff reads the file again with a new decoder, which says what one says.
+func TestSniffPooledLaterWindow(t *testing.T) {
+	magic := []byte{0x28, 0xb5, 0x2f, 0xfd}
+	var b []byte
+	b = append(b, magic...)
+	b = append(b, 0x00, 0x00)       // FHD: nothing but a window; 1 KiB
+	b = append(b, 0x01, 0x00, 0x00) // the last block: Raw, empty
+	b = append(b, magic...)
+	b = append(b, 0x00, 0x98)       // window 2^29: 512 MiB
+	b = append(b, 0x01, 0x02, 0x00) // the last block: Raw, 64 bytes
+	elf := make([]byte, 64)
+	copy(elf, "\x7fELF\x02\x01\x01")
+	elf[16], elf[17] = 4, 0 // ET_CORE
+	b = append(b, elf...)
+	p := filepath.Join(t.TempDir(), "core.zst")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sniff(p, sniffDecompressor); err != errPooledWindow {
+		t.Errorf("pooled decoder on a later 512 MiB window: %v, want errPooledWindow", err)
+	}
+	ok, c, err := Sniff(p)
+	ok2, c2, err2 := freshSniff(p)
+	if !ok || c != "zstd" || err != nil || ok2 != ok || c2 != c || err2 != nil {
+		t.Errorf("Sniff: %v %q %v; a new decoder's: %v %q %v; want a zstd core", ok, c, err, ok2, c2, err2)
+	}
+}
