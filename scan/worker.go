@@ -103,17 +103,11 @@ const (
 // answered with its Row, a line, before the next is read (Isolation.Reuse).
 // r ending before any request is an error.
 func ServeWorker(r io.Reader, w, stderr io.Writer) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	for n := 0; ; n++ {
-		line, err := readLine(br, maxWorkerOutput)
-		if err == io.EOF && n > 0 {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("worker: reading the request: %w", err)
-		}
+	sc := lineScanner(r)
+	n := 0
+	for ; sc.Scan(); n++ {
 		var req WorkerRequest
-		if err := json.Unmarshal(line, &req); err != nil {
+		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
 			return fmt.Errorf("worker: reading the request: %w", err)
 		}
 		if err := serveOne(req, w, stderr); err != nil {
@@ -123,6 +117,13 @@ func ServeWorker(r io.Reader, w, stderr io.Writer) error {
 			return nil // the parent starts another worker for the next core
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("worker: reading the request: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("worker: reading the request: %w", io.ErrUnexpectedEOF)
+	}
+	return nil
 }
 
 // maxReusedFootprint is the memory the Go runtime may have mapped for
@@ -143,26 +144,12 @@ func footprint() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// readLine reads one line of at most max bytes (its newline left off; the
-// last line may have none).
-func readLine(r *bufio.Reader, max int) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := r.ReadSlice('\n')
-		if len(line)+len(chunk) > max {
-			return nil, fmt.Errorf("a line longer than %d bytes", max)
-		}
-		line = append(line, chunk...)
-		switch {
-		case err == nil:
-			return line[:len(line)-1], nil
-		case err == bufio.ErrBufferFull:
-			continue
-		case err == io.EOF && len(line) > 0:
-			return line, nil
-		}
-		return nil, err
-	}
+// lineScanner reads the lines of the worker protocol, requests and
+// answers, each at most maxWorkerOutput bytes (bufio.ErrTooLong past it).
+func lineScanner(r io.Reader) *bufio.Scanner {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxWorkerOutput)
+	return sc
 }
 
 // startedLine is what a worker asked for an Ack writes when it has read
@@ -493,16 +480,15 @@ func startWorker(iso *Isolation) (*workerProc, error) {
 	}
 	go func() {
 		defer close(p.lines)
-		br := bufio.NewReaderSize(out, 64<<10)
-		for {
-			line, err := readLine(br, maxWorkerOutput)
-			if err != nil {
-				if err != io.EOF && !errors.Is(err, os.ErrClosed) {
-					p.readErr = err
-				}
-				return
-			}
-			p.lines <- line
+		sc := lineScanner(out)
+		for sc.Scan() {
+			p.lines <- bytes.Clone(sc.Bytes())
+		}
+		switch err := sc.Err(); {
+		case errors.Is(err, bufio.ErrTooLong):
+			p.readErr = fmt.Errorf("a line longer than %d bytes", maxWorkerOutput)
+		case err != nil && !errors.Is(err, os.ErrClosed):
+			p.readErr = err
 		}
 	}()
 	return p, nil

@@ -149,9 +149,14 @@ func Sniff(path string) (isCore bool, compression string, err error) {
 	if errors.Is(err, errPooledWindow) {
 		// A later frame's window is past what a pooled decoder takes:
 		// a new decoder reads it, and is not kept.
-		return sniff(path, func(kind string, _ []byte, r io.Reader) (io.Reader, func(), error) { return decompressor(kind, r) })
+		return sniff(path, freshDecompressor)
 	}
 	return isCore, compression, err
+}
+
+// freshDecompressor is decompressor as sniff takes it: a new decoder.
+func freshDecompressor(kind string, _ []byte, r io.Reader) (io.Reader, func(), error) {
+	return decompressor(kind, r)
 }
 
 // errPooledWindow is sniff's error when a pooled zstd decoder met a frame

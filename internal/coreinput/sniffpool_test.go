@@ -2,7 +2,6 @@ package coreinput
 
 import (
 	"bytes"
-	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -14,7 +13,7 @@ import (
 // freshSniff is Sniff with a new decoder every time, as it was before
 // sniffZstd.
 func freshSniff(path string) (bool, string, error) {
-	return sniff(path, func(kind string, _ []byte, r io.Reader) (io.Reader, func(), error) { return decompressor(kind, r) })
+	return sniff(path, freshDecompressor)
 }
 
 // samePooled checks that Sniff, with whatever decoders the pool holds,
