@@ -101,7 +101,7 @@ func writeWithoutFileNote(path, out string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := safefile.CopySparse(w, in); err != nil {
+	if _, err := safefile.CopySparse(w, in, -1); err != nil {
 		w.Close()
 		return err
 	}

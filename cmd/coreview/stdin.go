@@ -38,7 +38,7 @@ func spoolStdin(in io.Reader, maxSize int64) (path string, err error) {
 			path = ""
 		}
 	}()
-	n, err := safefile.CopySparse(tmp, io.LimitReader(in, maxSize+1))
+	n, err := safefile.CopySparse(tmp, in, maxSize+1)
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("standard input: %w", err)

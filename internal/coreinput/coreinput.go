@@ -302,33 +302,30 @@ func openCore(ctx context.Context, f *os.File, path, kind string, maxSize int64)
 	return c, nil
 }
 
-// StreamError says that a compressed stream ended early (Truncated) or
-// could not be decoded, after Decompressed bytes came out.
+// StreamError says that a compressed stream ended early, after
+// Decompressed bytes came out.
 type StreamError struct {
 	Kind         string
-	Truncated    bool
 	Decompressed int64
 	Err          error
 }
 
 func (e *StreamError) Error() string {
-	if e.Truncated {
-		return fmt.Sprintf("the %s stream is truncated (%v) after %d decompressed bytes", e.Kind, e.Err, e.Decompressed)
-	}
-	return fmt.Sprintf("the %s stream is corrupt (%v) after %d decompressed bytes", e.Kind, e.Err, e.Decompressed)
+	return fmt.Sprintf("the %s stream is truncated (%v) after %d decompressed bytes", e.Kind, e.Err, e.Decompressed)
 }
 
 func (e *StreamError) Unwrap() error { return e.Err }
 
 // decompress writes the decompressed stream to an unlinked temporary file
-// and returns it with its size. A stream that ends early or fails to
-// decode is not an error here: the bytes before the failure are returned
-// with cut saying what happened, as a cut raw core would be read.
+// and returns it with its size. A stream that ends early is not an error
+// here: the bytes before the end are returned with cut saying so, as a
+// cut raw core would be read. A stream that does not decode, or whose
+// checksum does not match, is an error.
 func decompress(ctx context.Context, kind string, r io.Reader, maxSize int64) (tmp *os.File, n int64, cut *StreamError, err error) {
 	d, done, err := decompressor(kind, bufio.NewReaderSize(ctxReader{ctx, r}, 1<<20))
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, 0, nil, &StreamError{Kind: kind, Truncated: true, Err: err}
+			return nil, 0, nil, &StreamError{Kind: kind, Err: err}
 		}
 		return nil, 0, nil, fmt.Errorf("%s: %w", kind, err)
 	}
@@ -338,40 +335,29 @@ func decompress(ctx context.Context, kind string, r io.Reader, maxSize int64) (t
 		return nil, 0, nil, err
 	}
 	os.Remove(tmp.Name()) // unlinked: gone when closed, whatever happens
-	er := &errReader{r: d}
-	n, err = safefile.CopySparse(tmp, io.LimitReader(er, maxSize+1))
-	if err != nil {
+	n, err = safefile.CopySparse(tmp, d, maxSize+1)
+	var we *safefile.WriteError
+	switch {
+	case errors.As(err, &we):
+		tmp.Close()
+		return nil, n, nil, fmt.Errorf("%s: %w", kind, err)
+	case n > maxSize:
+		tmp.Close()
+		return nil, n, nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, maxSize)
+	case err == nil:
+		return tmp, n, nil, nil
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		tmp.Close()
+		return nil, n, nil, cerr
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		// A stream that does not decode is not read on: the bytes
+		// before the bad block are not known to be right either.
 		tmp.Close()
 		return nil, n, nil, fmt.Errorf("%s: %w", kind, err)
 	}
-	if n > maxSize {
-		tmp.Close()
-		return nil, n, nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, maxSize)
-	}
-	if er.err != nil && er.err != io.EOF {
-		if cerr := ctx.Err(); cerr != nil {
-			tmp.Close()
-			return nil, n, nil, cerr
-		}
-		trunc := errors.Is(er.err, io.ErrUnexpectedEOF) || errors.Is(er.err, io.EOF)
-		cut = &StreamError{Kind: kind, Truncated: trunc, Decompressed: n, Err: er.err}
-	}
-	return tmp, n, cut, nil
-}
-
-// errReader remembers the error its reader ended with, which CopySparse
-// (reading with io.ReadFull) cannot tell from a clean end.
-type errReader struct {
-	r   io.Reader
-	err error
-}
-
-func (e *errReader) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
-	if err != nil && e.err == nil {
-		e.err = err
-	}
-	return n, err
+	return tmp, n, &StreamError{Kind: kind, Decompressed: n, Err: err}, nil
 }
 
 // ctxReader reads r until ctx is done.

@@ -117,7 +117,7 @@ func (f Fixture) RawCore(t testing.TB) string {
 		t.Fatal(err)
 	}
 	// Sparse: the 61-thread core is 473 MB, mostly untouched stacks.
-	if _, err := safefile.CopySparse(out, dec); err != nil {
+	if _, err := safefile.CopySparse(out, dec, -1); err != nil {
 		t.Fatal(err)
 	}
 	if err := out.Close(); err != nil {
