@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -327,7 +328,7 @@ func decompress(ctx context.Context, kind string, r io.Reader, maxSize int64) (t
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, 0, nil, &StreamError{Kind: kind, Err: err}
 		}
-		return nil, 0, nil, fmt.Errorf("%s: %w", kind, err)
+		return nil, 0, nil, streamErr(kind, err)
 	}
 	defer done()
 	tmp, err = os.CreateTemp("", "coreview-core-*")
@@ -340,7 +341,7 @@ func decompress(ctx context.Context, kind string, r io.Reader, maxSize int64) (t
 	switch {
 	case errors.As(err, &we):
 		tmp.Close()
-		return nil, n, nil, fmt.Errorf("%s: %w", kind, err)
+		return nil, n, nil, streamErr(kind, err)
 	case n > maxSize:
 		tmp.Close()
 		return nil, n, nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, maxSize)
@@ -355,7 +356,7 @@ func decompress(ctx context.Context, kind string, r io.Reader, maxSize int64) (t
 		// A stream that does not decode is not read on: the bytes
 		// before the bad block are not known to be right either.
 		tmp.Close()
-		return nil, n, nil, fmt.Errorf("%s: %w", kind, err)
+		return nil, n, nil, streamErr(kind, err)
 	}
 	return tmp, n, &StreamError{Kind: kind, Decompressed: n, Err: err}, nil
 }
@@ -388,4 +389,13 @@ func NewWriter(kind string, w io.Writer) (io.WriteCloser, error) {
 		return lz4.NewWriter(w), nil
 	}
 	return nil, fmt.Errorf("unknown compression %q", kind)
+}
+
+// streamErr names the compression in a decompressor's error, once: the
+// gzip and lz4 decoders' errors already start with it.
+func streamErr(kind string, err error) error {
+	if strings.HasPrefix(err.Error(), kind+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", kind, err)
 }

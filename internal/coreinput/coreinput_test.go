@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -186,6 +187,39 @@ func TestXZDictionaryCap(t *testing.T) {
 	t.Logf("peak RSS %d MiB", rss>>20)
 	if rss > budget {
 		t.Errorf("peak RSS %d MiB, budget %d MiB", rss>>20, budget>>20)
+	}
+}
+
+// TestCorruptCompressedCores: a compressed core with a byte changed in the
+// middle of its stream (the core's bytes, then its checksum) is an error,
+// not a truncated core to analyse: the bytes before the damage are not
+// known to be right. The error names the compression once.
+func TestCorruptCompressedCores(t *testing.T) {
+	raw, err := os.ReadFile(testfixture.Get(t, "c-null-call").RawCore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, kind := range []string{"zstd", "xz", "gzip", "lz4"} {
+		var buf bytes.Buffer
+		w, _ := NewWriter(kind, &buf)
+		w.Write(raw)
+		w.Close()
+		bad := buf.Bytes()
+		bad[len(bad)/2] ^= 0x55
+		path := filepath.Join(dir, "core-"+strconv.Itoa(len(bad)))
+		os.WriteFile(path, bad, 0o644)
+		c, err := Open(path, 0)
+		var se *StreamError
+		switch {
+		case err == nil:
+			c.Close()
+			t.Errorf("%s: a corrupt stream opened", kind)
+		case errors.As(err, &se):
+			t.Errorf("%s: %v, want an error, not a truncated stream", kind, err)
+		case strings.Count(err.Error(), kind+":") != 1:
+			t.Errorf("%s: %v, want %q once", kind, err, kind+":")
+		}
 	}
 }
 
