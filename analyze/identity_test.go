@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -158,4 +159,60 @@ func TestMismatchedBuildID(t *testing.T) {
 	}
 	checkMismatch(t, r, wrong, "build-id "+m.BuildID+", the core's is "+m.CoreBuildID)
 
+}
+
+// TestBinaryNotRead: an executable given that cannot be read (missing, a
+// directory, a wrapper script, a file too short to be ELF) is named in a
+// warning that says why, and the executable is found as without it (here
+// in a search directory, by build-id): the frames are the same.
+func TestBinaryNotRead(t *testing.T) {
+	f := testfixture.Get(t, "c-null-deref")
+	dir := t.TempDir()
+	script := filepath.Join(dir, "python3")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec python3.11 \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	short := filepath.Join(dir, "short")
+	if err := os.WriteFile(short, []byte{0x7f, 'E'}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, err := Analyze(f.CoreZst, Options{Sysroot: testfixture.Sysroot(), SearchPaths: []string{f.Dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ binary, why string }{
+		{filepath.Join(dir, "missing"), "no such file or directory"},
+		{dir, "not a regular file but a directory"},
+		{script, "it is a script (it starts with #!), not an ELF file"},
+		{short, "it is not an ELF file (2 bytes)"},
+	} {
+		r, err := Analyze(f.CoreZst, Options{Binary: tc.binary, Sysroot: testfixture.Sysroot(), SearchPaths: []string{f.Dir}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := exeModule(t, r)
+		w := strings.Join(r.Warnings, "\n")
+		if !strings.Contains(w, "the executable given, "+tc.binary+", was not read: ") || !strings.Contains(w, tc.why) || !strings.Contains(w, "; using "+m.File) {
+			t.Errorf("--binary %s: no warning says it was not read because %q and that %s is used:\n%s", tc.binary, tc.why, m.File, w)
+		}
+		if m.Status != "ok" || !reflect.DeepEqual(frameNames(r), frameNames(want)) {
+			t.Errorf("--binary %s: executable %s (%s), frames %q; want those of the analysis without it, %q", tc.binary, m.File, m.Status, frameNames(r), frameNames(want))
+		}
+	}
+	// Given and read: no such warning.
+	r, err := Analyze(f.CoreZst, Options{Binary: f.Binary, Sysroot: testfixture.Sysroot()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(r.Warnings, "\n"); strings.Contains(w, "was not read") {
+		t.Errorf("the right --binary: %s", w)
+	}
+}
+
+func frameNames(r *report.Report) []string {
+	var out []string
+	for _, fr := range r.CrashedThread().Frames {
+		out = append(out, fr.Function)
+	}
+	return out
 }

@@ -78,6 +78,10 @@ type Table struct {
 	finder *debugFinder
 	// missing counts modules whose file was not found or opened.
 	missing int
+	// binaryTried says whether Options.Binary was tried for the
+	// executable, and binaryWhy why it could not be read, if it could not.
+	binaryTried bool
+	binaryWhy   string
 
 	preloads sync.WaitGroup
 }
@@ -128,8 +132,57 @@ func Load(regions []Region, opts Options) *Table {
 	if n := t.missing - maxMissingNamed; n > 0 {
 		t.Warnings = append(t.Warnings, fmt.Sprintf("and %d more modules whose files were not found or not opened; their frames show module+offset", n))
 	}
+	if w := t.binaryUnused(opts); w != "" {
+		t.Warnings = append(t.Warnings, w)
+	}
 	sort.Slice(t.Modules, func(i, j int) bool { return t.Modules[i].Start < t.Modules[j].Start })
 	return t
+}
+
+// binaryUnused says why Options.Binary was not read, if it was given and
+// was not: the file could not be opened or is not ELF (a wrapper script,
+// such as pyenv's python3), or no module of the core is the executable.
+// A file that was read and found not to match the core has the warnings
+// open gives it.
+func (t *Table) binaryUnused(opts Options) string {
+	if opts.Binary == "" {
+		return ""
+	}
+	if !t.binaryTried {
+		if opts.ExePath == "" {
+			return fmt.Sprintf("the executable given, %s, was not read: the core does not say which of its files is the executable (no AT_PHDR or AT_ENTRY in a file mapping)", opts.Binary)
+		}
+		return fmt.Sprintf("the executable given, %s, was not read: no module of the core is its executable, %s", opts.Binary, opts.ExePath)
+	}
+	if t.binaryWhy == "" {
+		return ""
+	}
+	instead := "its frames show module+offset"
+	for _, m := range t.Modules {
+		if m.Path == opts.ExePath && m.File != "" {
+			instead = "using " + m.File + ", the file the core names"
+			if m.File != opts.ExePath {
+				instead = "using " + m.File
+			}
+			break
+		}
+	}
+	return fmt.Sprintf("the executable given, %s, was not read: %s; %s", opts.Binary, t.binaryWhy, instead)
+}
+
+// notELF says what a file that elf.NewFile refused starts with.
+func notELF(f io.ReaderAt, err error) string {
+	var head [4]byte
+	n, _ := f.ReadAt(head[:], 0)
+	switch {
+	case n >= 2 && head[0] == '#' && head[1] == '!':
+		return "it is a script (it starts with #!), not an ELF file"
+	case n < 4:
+		return fmt.Sprintf("it is not an ELF file (%d bytes)", n)
+	case string(head[:]) != "\x7fELF":
+		return "it is not an ELF file"
+	}
+	return fmt.Sprintf("it is not a valid ELF file (%v)", err)
 }
 
 // newTable returns an empty table whose files are opened as opts say:
@@ -234,10 +287,15 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 	var why string
 	for _, cand := range t.candidates(m, opts) {
 		tried = append(tried, cand)
+		given := cand == opts.Binary && m.Path == opts.ExePath
+		t.binaryTried = t.binaryTried || given
 		f, err := t.finder.open(cand)
 		if err != nil {
 			if errors.Is(err, safefile.ErrRefused) {
 				refused = append(refused, err.Error())
+			}
+			if given {
+				t.binaryWhy = err.Error()
 			}
 			continue
 		}
@@ -248,6 +306,9 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 		}
 		ef, err := elf.NewFile(r)
 		if err != nil {
+			if given {
+				t.binaryWhy = notELF(r, err)
+			}
 			closeBoth(mapped, f)
 			continue
 		}
