@@ -369,23 +369,51 @@ if [ $st != 1 ]; then
 	tail -n 3 "$WORK/scan.jsonl" >&2
 	exit 1
 fi
-# /proc/stat's CPU line around each: the CPUs the scan kept busy on
-# average (user+system per second of wall), and the time the hypervisor
-# took from this virtual machine (steal), which the ratio cannot see.
-declare -A scan_cpus scan_steal
-for j in 1 2; do
-	log "measuring scan --jobs $j over $ncores cores"
-	read -r _ u1 n1 s1 i1 w1 q1 sq1 st1 _ </proc/stat
-	t1=$(date +%s.%N)
-	hf "$WORK/scan$j.h.json" -N -i --warmup 1 --runs 5 "$(cmdline "${scan[@]}" -j "$j")"
-	t2=$(date +%s.%N)
-	read -r _ u2 n2 s2 i2 w2 q2 sq2 st2 _ </proc/stat
-	hz=$(getconf CLK_TCK)
-	scan_cpus[$j]=$(calc "'%.2f' % ((($u2-$u1)+($n2-$n1)+($s2-$s1)+($q2-$q1)+($sq2-$sq1))/$hz/($t2-$t1))")
-	scan_steal[$j]=$(calc "'%.0f%%' % (100.0*($st2-$st1)/max(1,($u2-$u1)+($n2-$n1)+($s2-$s1)+($i2-$i1)+($w2-$w1)+($q2-$q1)+($sq2-$sq1)+($st2-$st1)))")
-done
-j1=$(median "$WORK/scan1.h.json")
-j2=$(median "$WORK/scan2.h.json")
+# --jobs 1 and --jobs 2 alternate, a run of each in turn (after one
+# warm-up run each), seven of each: this machine's speed drifts by 10-20%
+# over a minute, and two blocks of runs one after the other would put that
+# drift into the ratio. Around each run, /proc/stat's CPU line gives the
+# CPUs the scan kept busy on average (user+system per second of wall) and
+# the time the hypervisor took from this virtual machine (steal), which
+# the ratio cannot see.
+log "measuring scan --jobs 1 and --jobs 2 over $ncores cores, alternating"
+python3 - "$WORK/scan-alt.txt" "${scan[@]}" <<'PY' || exit 1
+import os, statistics, subprocess, sys, time
+out, cmd = sys.argv[1], sys.argv[2:]
+hz = os.sysconf("SC_CLK_TCK")
+def stat():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = v
+    return user + nice + system + irq + softirq, sum(v), steal
+def run(j):
+    b0, a0, s0 = stat()
+    t0 = time.perf_counter()
+    st = subprocess.run(cmd + ["-j", str(j)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    w = time.perf_counter() - t0
+    b1, a1, s1 = stat()
+    if st != 1:
+        sys.exit("scan -j %d exited %d, want 1 (crashes found)" % (j, st))
+    return w, (b1 - b0) / hz, a1 - a0, s1 - s0
+runs = {1: [], 2: []}
+for j in (1, 2):
+    run(j)
+for _ in range(7):
+    for j in (1, 2):
+        runs[j].append(run(j))
+with open(out, "w") as f:
+    for j in (1, 2):
+        r = runs[j]
+        wall = sum(x[0] for x in r)
+        print(j, statistics.median(x[0] for x in r), "%.2f" % (sum(x[1] for x in r) / wall),
+              "%.0f%%" % (100.0 * sum(x[3] for x in r) / max(1, sum(x[2] for x in r))), file=f)
+PY
+declare -A scan_t scan_cpus scan_steal
+while read -r j t c s; do
+	scan_t[$j]=$t scan_cpus[$j]=$c scan_steal[$j]=$s
+done <"$WORK/scan-alt.txt"
+j1=${scan_t[1]}
+j2=${scan_t[2]}
 
 # --- Report --------------------------------------------------------------
 
