@@ -59,3 +59,33 @@ func zstdWindow(head []byte) (uint64, bool) {
 	base := uint64(1) << log
 	return base + base/8*uint64(wd&7), true
 }
+
+// zstdSniffHeader returns the header of the zstd frame head starts with
+// declaring a window of maxPooledWindow instead of its own, when its own
+// is larger, and the length of the header it replaces. The first bytes
+// of a frame are the same whatever window it declares: a match in the
+// first block (at most 128 KiB, Block_Maximum_Size) reaches back at most
+// that far. Sniff decodes 64 bytes, and a decoder for the declared
+// window (zstd --long: up to 512 MiB) would allocate all of it, and zero
+// it each time Go hands it out again: 0.1 s of system time per file.
+//
+// A single-segment frame (no Window_Descriptor, its window its content
+// size) becomes one with a Window_Descriptor: only a content size of 4
+// or 8 bytes is past the window, and those sizes do not depend on the
+// flag.
+func zstdSniffHeader(head []byte) (header []byte, replaced int, ok bool) {
+	w, ok := zstdWindow(head)
+	if !ok || w <= maxPooledWindow || string(head[:4]) != "\x28\xb5\x2f\xfd" {
+		return nil, 0, false
+	}
+	d := zstdFHD(head[4])
+	n := 5 + d.rest()
+	if len(head) < n || d&0x08 != 0 { // cut, or the reserved bit set: left to the decoder
+		return nil, 0, false
+	}
+	const window16MiB = (24 - 10) << 3 // Exponent 14, Mantissa 0: 1 << 24
+	out := append([]byte(nil), head[:4]...)
+	out = append(out, byte(d&^0x20), window16MiB)
+	out = append(out, head[5+d.windowSize():n]...)
+	return out, n, true
+}
