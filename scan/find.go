@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/coreview/coreview/internal/coreinput"
@@ -32,6 +34,7 @@ func FindCores(dirs []string, recursive bool) ([]string, error) {
 // list below the top: a scan never skips one silently.
 func findCores(dirs []string, recursive bool) (paths []string, unreadable []Row, err error) {
 	seen := map[[2]uint64]bool{}
+	var files []candidate // regular files, to sniff once the walk is done
 	var walk func(dir string, top bool) error
 	walk = func(dir string, top bool) error {
 		st, err := os.Stat(dir)
@@ -73,11 +76,7 @@ func findCores(dirs []string, recursive bool) (paths []string, unreadable []Row,
 					}
 				}
 			case typ.IsRegular():
-				if row, ok := sniffFile(path, e.Name()); ok {
-					paths = append(paths, path)
-				} else if row != nil {
-					unreadable = append(unreadable, *row)
-				}
+				files = append(files, candidate{path, e.Name()})
 			default:
 				// Never opened: a FIFO would block, a device has effects.
 				if LooksLikeCore(e.Name(), nil) {
@@ -103,8 +102,47 @@ func findCores(dirs []string, recursive bool) (paths []string, unreadable []Row,
 			return nil, nil, err
 		}
 	}
+	// Sniffing is most of the finding (reading each file's start, and
+	// decompressing a compressed one's): the files are sniffed on every
+	// CPU, and the rows come in the walk's order whatever finishes first.
+	type sniffed struct {
+		row  *Row
+		core bool
+	}
+	out := make([]sniffed, len(files))
+	eachParallel(len(files), func(i int) {
+		out[i].row, out[i].core = sniffFile(files[i].path, files[i].name)
+	})
+	for i, o := range out {
+		if o.core {
+			paths = append(paths, files[i].path)
+		} else if o.row != nil {
+			unreadable = append(unreadable, *o.row)
+		}
+	}
 	sort.Strings(paths)
 	return paths, unreadable, nil
+}
+
+// candidate is a regular file findCores found: its path and its name in
+// its directory.
+type candidate struct{ path, name string }
+
+// eachParallel calls f(0) … f(n-1) on GOMAXPROCS goroutines (at most 8),
+// and returns when every call has.
+func eachParallel(n int, f func(int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0), 8) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // sniffFile says whether the regular file at path is a core; when it

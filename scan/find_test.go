@@ -114,3 +114,15 @@ func newGzip(w *strings.Builder) (interface {
 }, error) {
 	return gzip.NewWriter(w), nil
 }
+
+// BenchmarkFindCores finds the fixture cores (compressed, each sniffed by
+// decompressing its start) among the fixtures' other files.
+func BenchmarkFindCores(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		paths, _, err := findCores([]string{filepath.Join("..", "testdata", "cores")}, true)
+		if err != nil || len(paths) < 20 {
+			b.Fatalf("findCores: %d cores, %v", len(paths), err)
+		}
+	}
+}

@@ -231,15 +231,17 @@ func runPaths(paths []string, opts Options) (*Result, error) {
 func largestFirst(paths []string) []int {
 	size := make([]int64, len(paths))
 	order := make([]int, len(paths))
-	for i, p := range paths {
+	for i := range paths {
 		order[i] = i
-		if fi, err := os.Stat(p); err == nil {
+	}
+	eachParallel(len(paths), func(i int) {
+		if fi, err := os.Stat(paths[i]); err == nil {
 			size[i] = fi.Size()
-			if n, ok := coreinput.DeclaredSize(p); ok {
+			if n, ok := coreinput.DeclaredSize(paths[i]); ok {
 				size[i] = max(size[i], n)
 			}
 		}
-	}
+	})
 	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
 	return order
 }
