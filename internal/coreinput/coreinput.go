@@ -77,27 +77,36 @@ func decompressor(kind string, r io.Reader) (io.Reader, func(), error) {
 	return nil, nil, fmt.Errorf("unknown compression %q", kind)
 }
 
-// idleZstd holds the zstd decoders decompressor is done with, up to
-// GOMAXPROCS of them. A decoder allocates the history of the window its
-// frames declare (zstd --long=29: 512 MiB) and keeps it, whatever the
-// stream's size; a new decoder allocates it again, and Go zeroes memory it
-// hands out again: a 16 KB core compressed with --long=29 took 0.35 s of
-// system time and left 2 GiB resident when twelve were opened in one
-// process (scan --in-process). Unlike sniffZstd, a sync.Pool, this list
-// outlives a garbage collection, which an allocation that large starts.
+// idleZstd holds the zstd decoders decompressor is done with. A decoder
+// allocates the history of the window its frames declare (zstd --long=29:
+// 512 MiB) and keeps it, whatever the stream's size; a new decoder
+// allocates it again, and Go zeroes memory it hands out again: a 16 KB
+// core compressed with --long=29 took 0.35 s of system time and left 2 GiB
+// resident when twelve were opened in one process (scan --in-process).
+// Unlike sniffZstd, a sync.Pool, this list outlives a garbage collection,
+// which an allocation that large starts.
+//
+// What it keeps is bounded: up to GOMAXPROCS decoders whose streams'
+// windows were all at most maxPooledWindow (16 MiB), and one whose were
+// larger; a decoder of a stream rleAsRaw could not follow to its end (it
+// cannot tell what windows came after) is closed.
 var idleZstd zstdList
 
 type zstdList struct {
-	mu   sync.Mutex
-	idle []*zstd.Decoder
+	mu    sync.Mutex
+	small []*zstd.Decoder
+	big   *zstd.Decoder
 }
 
-// get returns a decoder of r and the function that gives it back.
-func (l *zstdList) get(r io.Reader) (io.Reader, func(), error) {
+// get returns a decoder of z's stream and the function that gives it
+// back.
+func (l *zstdList) get(z *rleAsRaw) (io.Reader, func(), error) {
 	l.mu.Lock()
 	var d *zstd.Decoder
-	if n := len(l.idle); n > 0 {
-		d, l.idle = l.idle[n-1], l.idle[:n-1]
+	if n := len(l.small); n > 0 {
+		d, l.small = l.small[n-1], l.small[:n-1]
+	} else if l.big != nil {
+		d, l.big = l.big, nil
 	}
 	l.mu.Unlock()
 	if d == nil {
@@ -106,27 +115,31 @@ func (l *zstdList) get(r io.Reader) (io.Reader, func(), error) {
 			return nil, nil, err
 		}
 	}
-	if err := d.Reset(r); err != nil {
+	if err := d.Reset(z); err != nil {
 		d.Close()
 		return nil, nil, err
 	}
-	return d, func() { l.put(d) }, nil
+	return d, func() { l.put(d, z.maxWindow, z.followed()) }, nil
 }
 
-// put keeps d for the next decompression, unless GOMAXPROCS are kept or
-// it cannot be reset (then it is closed).
-func (l *zstdList) put(d *zstd.Decoder) {
-	if d.Reset(nil) != nil {
+// put keeps d for the next decompression, by the largest window its last
+// stream declared, if it followed the stream's frames; else, or when the
+// list is full or d cannot be reset, it closes d.
+func (l *zstdList) put(d *zstd.Decoder, window uint64, followed bool) {
+	if !followed || d.Reset(nil) != nil {
 		d.Close()
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.idle) >= runtime.GOMAXPROCS(0) {
+	switch {
+	case window <= maxPooledWindow && len(l.small) < runtime.GOMAXPROCS(0):
+		l.small = append(l.small, d)
+	case window > maxPooledWindow && l.big == nil:
+		l.big = d
+	default:
 		d.Close()
-		return
 	}
-	l.idle = append(l.idle, d)
 }
 
 // sniffZstd holds zstd decoders Sniff is done with. A decoder sizes its
@@ -403,7 +416,7 @@ func decompress(ctx context.Context, kind string, r io.Reader, maxSize int64) (t
 	switch {
 	case errors.As(err, &we):
 		tmp.Close()
-		return nil, n, nil, streamErr(kind, err)
+		return nil, n, nil, fmt.Errorf("writing the decompressed core: %w", err)
 	case n > maxSize:
 		tmp.Close()
 		return nil, n, nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, maxSize)

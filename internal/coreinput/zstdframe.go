@@ -1,5 +1,7 @@
 package coreinput
 
+import "github.com/klauspost/compress/zstd"
+
 // zstdFHD is a zstd frame's Frame_Header_Descriptor (RFC 8878,
 // 3.1.1.1.1): which fields follow it in the frame header, and their
 // sizes. DeclaredSize reads the content size from them; rleAsRaw passes
@@ -75,7 +77,9 @@ func zstdWindow(head []byte) (uint64, bool) {
 // flag.
 func zstdSniffHeader(head []byte) (header []byte, replaced int, ok bool) {
 	w, ok := zstdWindow(head)
-	if !ok || w <= maxPooledWindow || string(head[:4]) != "\x28\xb5\x2f\xfd" {
+	if !ok || w <= maxPooledWindow || w > zstd.MaxWindowSize || string(head[:4]) != "\x28\xb5\x2f\xfd" {
+		// Past zstd.MaxWindowSize no decoder here reads the frame
+		// (ErrWindowSizeExceeded), and Sniff says so.
 		return nil, 0, false
 	}
 	d := zstdFHD(head[4])

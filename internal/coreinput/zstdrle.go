@@ -29,7 +29,20 @@ type rleAsRaw struct {
 	fill []byte // maxBlockSize bytes of fillByte
 	fv   byte
 	err  error // the input's error, given once head is given
+	// maxWindow is the largest window of the frames read so far
+	// (zstdWindow); lost is set when z passes on bytes it did not
+	// understand (rlePass), whose frames it cannot count, unless they are
+	// none: the stream's clean end at a frame's start.
+	maxWindow uint64
+	lost      bool
 }
+
+// followed says whether z understood every frame header it passed on:
+// then maxWindow is the largest window the decoder was asked for.
+func (z *rleAsRaw) followed() bool { return !z.lost }
+
+// pass passes the rest on as it is.
+func (z *rleAsRaw) pass() { z.st, z.lost = rlePass, true }
 
 type rleState int
 
@@ -124,7 +137,9 @@ func (z *rleAsRaw) read(n int) bool {
 		if err != io.ErrUnexpectedEOF {
 			z.err = err
 		}
-		z.st = rlePass
+		clean := err == io.EOF && start == 0 && z.st == rleFrame && !z.lost
+		z.pass()
+		z.lost = !clean
 		return false
 	}
 	return true
@@ -144,12 +159,17 @@ func (z *rleAsRaw) frame() {
 		return
 	}
 	if magic != 0xfd2fb528 || !z.read(1) {
-		z.st = rlePass
+		z.pass()
 		return
 	}
 	fhd := zstdFHD(z.head[4])
 	if z.read(fhd.rest()) {
 		z.st, z.sum = rleBlock, fhd.checksum()
+		if w, ok := zstdWindow(z.head); ok {
+			z.maxWindow = max(z.maxWindow, w)
+		} else {
+			z.pass()
+		}
 	}
 }
 
@@ -185,6 +205,6 @@ func (z *rleAsRaw) block() {
 		}
 		z.st, z.left = rleFill, size
 	default: // Reserved, or an RLE block too large: the decoder says so
-		z.st = rlePass
+		z.pass()
 	}
 }

@@ -2,6 +2,7 @@ package coreinput
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -105,6 +106,100 @@ func TestSniffBigWindow(t *testing.T) {
 		}
 		if !isCore || kind != "zstd" || err != nil {
 			t.Errorf("single %v: Sniff = %v %q %v, want a zstd core", single, isCore, kind, err)
+		}
+	}
+}
+
+// TestSniffWindowPastDecoders: a frame declaring a window no decoder here
+// reads (2 GiB, zstd --long=31) is not a core Sniff can see into, as
+// Open cannot: the header is not rewritten for it.
+func TestSniffWindowPastDecoders(t *testing.T) {
+	raw, err := os.ReadFile(testfixture.Get(t, "c-null-call").RawCore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := bigWindow(t, raw, false)
+	if zstdFHD(z[4]).single() {
+		t.Fatal("want a frame with a Window_Descriptor")
+	}
+	z[5] = (31 - 10) << 3
+	if _, _, ok := zstdSniffHeader(z); ok {
+		t.Error("zstdSniffHeader rewrote a 2 GiB window")
+	}
+	p := filepath.Join(t.TempDir(), "core.zst")
+	if err := os.WriteFile(p, z, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if isCore, _, err := Sniff(p); isCore || !errors.Is(err, ErrUndecodable) {
+		t.Errorf("Sniff = %v, %v; want a stream that does not decompress", isCore, err)
+	}
+	if _, err := Open(p, 0); err == nil {
+		t.Error("Open read a 2 GiB window")
+	}
+}
+
+// TestZstdListBounds: idleZstd keeps decoders of small windows up to
+// GOMAXPROCS, one of a larger window, none of a stream whose frames it
+// did not follow.
+func TestZstdListBounds(t *testing.T) {
+	var l zstdList
+	dec := func() *zstd.Decoder {
+		d, err := zstd.NewReader(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	n := runtime.GOMAXPROCS(0)
+	for range n + 2 {
+		l.put(dec(), 8<<20, true)
+	}
+	l.put(dec(), 512<<20, true)
+	l.put(dec(), 512<<20, true)
+	l.put(dec(), 1<<20, false)
+	if len(l.small) != n || l.big == nil {
+		t.Errorf("kept %d small and big %v; want %d and one", len(l.small), l.big != nil, n)
+	}
+	// Taken back in that order: the small ones first.
+	for range n + 1 {
+		if _, _, err := l.get(newRLEAsRaw(bytes.NewReader(nil))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(l.small) != 0 || l.big != nil {
+		t.Errorf("after %d gets: %d small, big %v", n+1, len(l.small), l.big != nil)
+	}
+}
+
+// TestRLEWindow: rleAsRaw records the largest window of the frames it
+// passes (the list keeps a decoder by it), and says when it could not
+// follow them.
+func TestRLEWindow(t *testing.T) {
+	raw, err := os.ReadFile(testfixture.Get(t, "c-null-call").RawCore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := zstdOf(t, raw)
+	big := bigWindow(t, raw, false)
+	for _, tc := range []struct {
+		name     string
+		stream   []byte
+		window   uint64
+		followed bool
+	}{
+		{"small", small, 0, true},
+		{"small then big", append(append([]byte(nil), small...), big...), zstd.MaxWindowSize, true},
+		{"not zstd after", append(append([]byte(nil), small...), "not a frame"...), 0, false},
+	} {
+		z := newRLEAsRaw(bytes.NewReader(tc.stream))
+		io.Copy(io.Discard, z)
+		w, _ := zstdWindow(small)
+		want := tc.window
+		if want == 0 {
+			want = w
+		}
+		if z.maxWindow != want || z.followed() != tc.followed {
+			t.Errorf("%s: window %d, followed %v; want %d, %v", tc.name, z.maxWindow, z.followed(), want, tc.followed)
 		}
 	}
 }

@@ -7,9 +7,9 @@ import (
 	"os"
 )
 
-// sparseBlock is the unit CopySparse checks for zeros: the file offsets
-// of the pieces it skips or writes are multiples of it, whatever the
-// sizes of the writes that bring them.
+// sparseBlock is the unit CopySparse checks for zeros: what a write brings
+// is cut at the file's multiples of it, and each piece of zeros, whole
+// block or not, is skipped.
 const sparseBlock = 64 << 10
 
 // CopySparse copies r to f, from f's offset 0, leaving blocks of zeros as
@@ -19,8 +19,9 @@ const sparseBlock = 64 << 10
 // holes, the 473 MB core of the c-threads fixture (61 threads) takes 8 MB
 // of disk, not 473.
 //
-// A reader that writes its output itself (io.WriterTo, as the zstd, gzip
-// and lz4 decoders do) hands CopySparse its own buffers, which are then
+// A reader that writes its output itself (io.WriterTo, as the zstd and
+// lz4 decoders do; compress/gzip's does not) hands CopySparse its own
+// buffers, which are then
 // not copied again: of the 0.14 s the c-threads fixture took to
 // decompress, a tenth was that copy. An error writing f is a *WriteError;
 // any other error is r's (io.EOF is a clean end, not an error).
