@@ -229,12 +229,12 @@ func (s *Session) isModule(m *corefile.Mapping) bool {
 }
 
 func (s *Session) symbolizeOptions() symbolize.Options {
-	binary := s.Opts.Binary
+	binary, from := s.Opts.Binary, ""
 	if binary == "" && s.meta.Exe != "" && s.Opts.Sysroot != "" {
 		// systemd-coredump's record of the executable, inside the
 		// sysroot; a symlink there that leads out of it is not followed.
 		if p, ok := safefile.Within(s.Opts.Sysroot, s.meta.Exe); ok {
-			binary = p
+			binary, from = p, "systemd-coredump recorded"
 		} else {
 			s.warnings = append(s.warnings, fmt.Sprintf("the executable systemd-coredump recorded, %s, resolves outside the sysroot %s (or its symlinks cannot be resolved); not opened", s.meta.Exe, s.Opts.Sysroot))
 		}
@@ -242,6 +242,7 @@ func (s *Session) symbolizeOptions() symbolize.Options {
 	o := symbolize.Options{
 		ExePath:     s.exePath(),
 		Binary:      binary,
+		BinaryFrom:  from,
 		Sysroot:     s.Opts.Sysroot,
 		SearchPaths: s.Opts.SearchPaths,
 		Dumped:      s.Core.Memory(nil),

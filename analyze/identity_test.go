@@ -199,8 +199,17 @@ func TestBinaryNotRead(t *testing.T) {
 			t.Errorf("--binary %s: executable %s (%s), frames %q; want those of the analysis without it, %q", tc.binary, m.File, m.Status, frameNames(r), frameNames(want))
 		}
 	}
+	// The script and nothing else: the module's warning says a file was
+	// found that is not ELF, not that none was found.
+	r, err := Analyze(f.CoreZst, Options{Binary: script, Sysroot: testfixture.Sysroot()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "no ELF file found (tried "+script) || !strings.Contains(w, "not ELF: "+script+")") {
+		t.Errorf("only a script: %s", w)
+	}
 	// Given and read: no such warning.
-	r, err := Analyze(f.CoreZst, Options{Binary: f.Binary, Sysroot: testfixture.Sysroot()})
+	r, err = Analyze(f.CoreZst, Options{Binary: f.Binary, Sysroot: testfixture.Sysroot()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,20 @@ func TestSystemdExeXattr(t *testing.T) {
 	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, exe+", resolves outside the sysroot") {
 		t.Errorf("no warning about the escaping symlink:\n%s", w)
 	}
+
+	// Nothing at that path in the sysroot: the warning names it as the
+	// file systemd-coredump recorded, not one the user gave.
+	if err := os.Remove(prog); err != nil {
+		t.Fatal(err)
+	}
+	r, err = Analyze(core, Options{Sysroot: sysroot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(r.Warnings, "\n")
+	if !strings.Contains(w, "the executable systemd-coredump recorded, "+prog+", was not read: ") || strings.Contains(w, "the executable given") {
+		t.Errorf("want the recorded executable named as systemd-coredump's:\n%s", w)
+	}
 }
 
 func exeModule(t *testing.T, r *report.Report) report.Module {

@@ -370,7 +370,8 @@ if [ $st != 1 ]; then
 	exit 1
 fi
 # --jobs 1 and --jobs 2 alternate, a run of each in turn (after one
-# warm-up run each), seven of each: this machine's speed drifts by 10-20%
+# warm-up run each), eight of each, in the order 1 2 2 1 1 2 …, so that
+# neither is always the later: this machine's speed drifts by 10-20%
 # over a minute, and two blocks of runs one after the other would put that
 # drift into the ratio. Around each run, /proc/stat's CPU line gives the
 # CPUs the scan kept busy on average (user+system per second of wall) and
@@ -398,8 +399,8 @@ def run(j):
 runs = {1: [], 2: []}
 for j in (1, 2):
     run(j)
-for _ in range(7):
-    for j in (1, 2):
+for k in range(8):
+    for j in ((1, 2), (2, 1))[k % 2]:
         runs[j].append(run(j))
 with open(out, "w") as f:
     for j in (1, 2):

@@ -35,6 +35,10 @@ type Options struct {
 	// if set, is the file to read for it instead.
 	ExePath string
 	Binary  string
+	// BinaryFrom says who named Binary, for the warning when it is not
+	// read: "" for the user (--binary, or a scan's bin beside a core),
+	// else words such as "systemd-coredump recorded".
+	BinaryFrom string
 	// Sysroot, if set, is prepended to every module path, and nothing
 	// outside it is opened.
 	Sysroot string
@@ -148,11 +152,15 @@ func (t *Table) binaryUnused(opts Options) string {
 	if opts.Binary == "" {
 		return ""
 	}
+	from := "given"
+	if opts.BinaryFrom != "" {
+		from = opts.BinaryFrom
+	}
 	if !t.binaryTried {
 		if opts.ExePath == "" {
-			return fmt.Sprintf("the executable given, %s, was not read: the core does not say which of its files is the executable (no AT_PHDR or AT_ENTRY in a file mapping)", opts.Binary)
+			return fmt.Sprintf("the executable %s, %s, was not read: the core does not say which of its files is the executable (no AT_PHDR or AT_ENTRY in a file mapping)", from, opts.Binary)
 		}
-		return fmt.Sprintf("the executable given, %s, was not read: no module of the core is its executable, %s", opts.Binary, opts.ExePath)
+		return fmt.Sprintf("the executable %s, %s, was not read: no module of the core is its executable, %s", from, opts.Binary, opts.ExePath)
 	}
 	if t.binaryWhy == "" {
 		return ""
@@ -167,7 +175,7 @@ func (t *Table) binaryUnused(opts Options) string {
 			break
 		}
 	}
-	return fmt.Sprintf("the executable given, %s, was not read: %s; %s", opts.Binary, t.binaryWhy, instead)
+	return fmt.Sprintf("the executable %s, %s, was not read: %s; %s", from, opts.Binary, t.binaryWhy, instead)
 }
 
 // notELF says what a file that elf.NewFile refused starts with.
@@ -283,7 +291,7 @@ const maxMissingNamed = 20
 // kernel dumped) is kept only if nothing better turns up; one whose
 // identity cannot be checked is taken, with Status unchecked.
 func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Options) {
-	var tried, refused []string
+	var tried, refused, notELFs []string
 	var why string
 	for _, cand := range t.candidates(m, opts) {
 		tried = append(tried, cand)
@@ -306,6 +314,7 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 		}
 		ef, err := elf.NewFile(r)
 		if err != nil {
+			notELFs = append(notELFs, cand)
 			if given {
 				t.binaryWhy = notELF(r, err)
 			}
@@ -341,6 +350,8 @@ func (t *Table) open(m *Module, rs []Region, base uint64, haveBase bool, opts Op
 		}
 		if len(refused) > 0 {
 			t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: no file opened: %s (tried %s); its frames show module+offset", m.Path, strings.Join(refused, "; "), strings.Join(tried, ", ")))
+		} else if len(notELFs) > 0 {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: no ELF file found (tried %s; not ELF: %s); its frames show module+offset", m.Path, strings.Join(tried, ", "), strings.Join(notELFs, ", ")))
 		} else {
 			t.Warnings = append(t.Warnings, fmt.Sprintf("module %s: file not found (tried %s); its frames show module+offset", m.Path, strings.Join(tried, ", ")))
 		}
