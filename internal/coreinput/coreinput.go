@@ -263,7 +263,7 @@ func sniff(path string, dec func(kind string, head []byte, r io.Reader) (io.Read
 			}
 			d, done, err := dec(compression, dhead, r)
 			if err != nil {
-				return false, compression, fmt.Errorf("%s %w: %v", compression, ErrUndecodable, err)
+				return false, compression, fmt.Errorf("%s %w: %v", compression, ErrUndecodable, windowHint(err))
 			}
 			defer done()
 			head = make([]byte, 64)
@@ -277,7 +277,7 @@ func sniff(path string, dec func(kind string, head []byte, r io.Reader) (io.Read
 			if derr == nil {
 				derr = io.ErrUnexpectedEOF
 			}
-			return false, compression, fmt.Errorf("%s %w: %v", compression, ErrUndecodable, derr)
+			return false, compression, fmt.Errorf("%s %w: %v", compression, ErrUndecodable, windowHint(derr))
 		}
 	}
 	return isELFCore(head), compression, nil
@@ -469,8 +469,19 @@ func NewWriter(kind string, w io.Writer) (io.WriteCloser, error) {
 // streamErr names the compression in a decompressor's error, once: the
 // gzip and lz4 decoders' errors already start with it.
 func streamErr(kind string, err error) error {
+	err = windowHint(err)
 	if strings.HasPrefix(err.Error(), kind+": ") {
 		return err
 	}
 	return fmt.Errorf("%s: %w", kind, err)
+}
+
+// windowHint says what to do about a zstd frame whose window is past what
+// the decoders here take (zstd.MaxWindowSize, 512 MiB), as zstd's own
+// tool refuses one past 128 MiB without --long or --memory.
+func windowHint(err error) error {
+	if !errors.Is(err, zstd.ErrWindowSizeExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: a frame declares a window past %d MiB, as zstd --long=30 or more writes; decompress it with zstd -d --long=31 and analyse the result", err, zstd.MaxWindowSize>>20)
 }

@@ -3,10 +3,12 @@ package coreinput
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -130,11 +132,12 @@ func TestSniffWindowPastDecoders(t *testing.T) {
 	if err := os.WriteFile(p, z, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if isCore, _, err := Sniff(p); isCore || !errors.Is(err, ErrUndecodable) {
-		t.Errorf("Sniff = %v, %v; want a stream that does not decompress", isCore, err)
+	const hint = "decompress it with zstd -d --long=31"
+	if isCore, _, err := Sniff(p); isCore || !errors.Is(err, ErrUndecodable) || !strings.Contains(fmt.Sprint(err), hint) {
+		t.Errorf("Sniff = %v, %v; want a stream that does not decompress, and %q", isCore, err, hint)
 	}
-	if _, err := Open(p, 0); err == nil {
-		t.Error("Open read a 2 GiB window")
+	if _, err := Open(p, 0); err == nil || !strings.Contains(err.Error(), hint) {
+		t.Errorf("Open: %v; want the 2 GiB window refused, and %q", err, hint)
 	}
 }
 
