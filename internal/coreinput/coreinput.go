@@ -157,7 +157,7 @@ var sniffZstd sync.Pool
 // reads the file again with a new one.
 func sniffDecompressor(kind string, head []byte, r io.Reader) (io.Reader, func(), error) {
 	if w, ok := zstdWindow(head); kind != "zstd" || !ok || w > maxPooledWindow {
-		return decompressor(kind, r)
+		return freshDecompressor(kind, head, r)
 	}
 	d, _ := sniffZstd.Get().(*zstd.Decoder)
 	if d == nil {
@@ -217,9 +217,19 @@ func Sniff(path string) (isCore bool, compression string, err error) {
 	return isCore, compression, err
 }
 
-// freshDecompressor is decompressor as sniff takes it: a new decoder.
+// freshDecompressor is decompressor as sniff takes it, with a new zstd
+// decoder, closed when done, not one of idleZstd's: Sniff reads 64 bytes,
+// and a window a later frame declares (up to 512 MiB) is not worth
+// keeping for the next decompression.
 func freshDecompressor(kind string, _ []byte, r io.Reader) (io.Reader, func(), error) {
-	return decompressor(kind, r)
+	if kind != "zstd" {
+		return decompressor(kind, r)
+	}
+	d, err := zstd.NewReader(newRLEAsRaw(r), zstdOptions...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, d.Close, nil
 }
 
 // errPooledWindow is sniff's error when a pooled zstd decoder met a frame

@@ -151,9 +151,21 @@ func TestSniffPooledLaterWindow(t *testing.T) {
 	if _, _, err := sniff(p, sniffDecompressor); err != errPooledWindow {
 		t.Errorf("pooled decoder on a later 512 MiB window: %v, want errPooledWindow", err)
 	}
+	idleZstd.mu.Lock()
+	if idleZstd.big != nil { // an earlier test's: the slot is free, so a leak shows
+		idleZstd.big.Close()
+		idleZstd.big = nil
+	}
+	idleZstd.mu.Unlock()
 	ok, c, err := Sniff(p)
 	ok2, c2, err2 := freshSniff(p)
 	if !ok || c != "zstd" || err != nil || ok2 != ok || c2 != c || err2 != nil {
 		t.Errorf("Sniff: %v %q %v; a new decoder's: %v %q %v; want a zstd core", ok, c, err, ok2, c2, err2)
+	}
+	// Neither kept the 512 MiB window for the decompressions after.
+	idleZstd.mu.Lock()
+	defer idleZstd.mu.Unlock()
+	if idleZstd.big != nil {
+		t.Error("Sniff left its 512 MiB decoder in idleZstd")
 	}
 }
