@@ -6,14 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/coreview/coreview/internal/coreinput"
+	"github.com/coreview/coreview/internal/parallel"
 	"github.com/coreview/coreview/internal/safefile"
 	"github.com/coreview/coreview/symbolize"
 )
@@ -110,7 +109,7 @@ func findCores(dirs []string, recursive bool) (paths []string, unreadable []Row,
 		core bool
 	}
 	out := make([]sniffed, len(files))
-	eachParallel(len(files), func(i int) {
+	parallel.Each(len(files), func(i int) {
 		out[i].row, out[i].core = sniffFile(files[i].path, files[i].name)
 	})
 	for i, o := range out {
@@ -127,23 +126,6 @@ func findCores(dirs []string, recursive bool) (paths []string, unreadable []Row,
 // candidate is a regular file findCores found: its path and its name in
 // its directory.
 type candidate struct{ path, name string }
-
-// eachParallel calls f(0) … f(n-1) on GOMAXPROCS goroutines (at most 8),
-// and returns when every call has.
-func eachParallel(n int, f func(int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(n, runtime.GOMAXPROCS(0), 8) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
-}
 
 // sniffFile says whether the regular file at path is a core; when it
 // cannot tell and the file looks like one, the row says why.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/coreview/coreview/analyze"
 	"github.com/coreview/coreview/internal/coreinput"
+	"github.com/coreview/coreview/internal/parallel"
 	"github.com/coreview/coreview/report"
 )
 
@@ -234,7 +235,7 @@ func largestFirst(paths []string) []int {
 	for i := range paths {
 		order[i] = i
 	}
-	eachParallel(len(paths), func(i int) {
+	parallel.Each(len(paths), func(i int) {
 		if fi, err := os.Stat(paths[i]); err == nil {
 			size[i] = fi.Size()
 			if n, ok := coreinput.DeclaredSize(paths[i]); ok {

@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/coreview/coreview/internal/diskcache"
+	"github.com/coreview/coreview/internal/parallel"
 	"github.com/coreview/coreview/internal/safefile"
 )
 
@@ -230,7 +229,7 @@ func loadDWARF(f *elf.File, data func(*elf.Section) []byte, budget *inflateBudge
 		return nil, nil, nil, err
 	}
 	// Compressed sections are independent streams: inflate them at once.
-	parallel(len(parts), func(i int) {
+	parallel.Each(len(parts), func(i int) {
 		p := parts[i]
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer func() {
@@ -475,7 +474,7 @@ func (t *Table) prepareSource(addrs []uint64, early bool) {
 	for m := range byModule {
 		mods = append(mods, m)
 	}
-	parallel(len(mods), func(i int) { mods[i].dwarfIndex() })
+	parallel.Each(len(mods), func(i int) { mods[i].dwarfIndex() })
 	var tasks []func()
 	for m, fileAddrs := range byModule {
 		ix := m.dwarf
@@ -505,7 +504,7 @@ func (t *Table) prepareSource(addrs []uint64, early bool) {
 			tasks = append(tasks, func() { ix.unit(off) }, func() { m.prefetchCallSites(at[k]) })
 		}
 	}
-	parallel(len(tasks), func(i int) { tasks[i]() })
+	parallel.Each(len(tasks), func(i int) { tasks[i]() })
 	if early {
 		return
 	}
@@ -620,35 +619,4 @@ func readerAt(d *dwarf.Data, off dwarf.Offset) *dwarf.Reader {
 	r := d.Reader()
 	r.Seek(off)
 	return r
-}
-
-// parallel runs f(0) … f(n-1) on the calling goroutine and on up to
-// GOMAXPROCS-1 (at most 7) others, and returns once each has returned. It
-// waits for the calls, not for the goroutines: one the scheduler has not
-// run yet (both CPUs busy with a walk and a symbol table) finds nothing
-// left when it does, and the caller is not held up by it. Waiting for
-// goroutines to exit held the source lines of a first analysis up by 5 ms
-// behind a worker that only had to see an empty queue.
-func parallel(n int, f func(int)) {
-	if n == 0 {
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	wg.Add(n)
-	run := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= n {
-				return
-			}
-			f(i)
-			wg.Done()
-		}
-	}
-	for range min(n, runtime.GOMAXPROCS(0), 8) - 1 {
-		go run()
-	}
-	run()
-	wg.Wait()
 }

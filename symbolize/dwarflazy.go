@@ -19,6 +19,7 @@ import (
 
 	"github.com/coreview/coreview/internal/diskcache"
 	"github.com/coreview/coreview/internal/inflate"
+	"github.com/coreview/coreview/internal/parallel"
 	"github.com/coreview/coreview/internal/safefile"
 )
 
@@ -580,7 +581,7 @@ func (lz *lazyDWARF) want(offs []uint64) (*dwarf.Data, error) {
 			tasks = append(tasks, func() { _ = safefile.Guard(func() error { return p.prefetch(target) }) })
 		}
 	}
-	parallel(len(tasks), func(i int) { tasks[i]() })
+	parallel.Each(len(tasks), func(i int) { tasks[i]() })
 	if err != nil {
 		return nil, err
 	}
