@@ -168,9 +168,9 @@ func (t *Table) binaryUnused(opts Options) string {
 	instead := "its frames show module+offset"
 	for _, m := range t.Modules {
 		if m.Path == opts.ExePath && m.File != "" {
-			instead = "using " + m.File + ", the file the core names"
-			if m.File != opts.ExePath {
-				instead = "using " + m.File
+			instead = "using " + m.File
+			if m.File == opts.ExePath {
+				instead += ", the file the core names"
 			}
 			break
 		}

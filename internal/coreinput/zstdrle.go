@@ -137,9 +137,9 @@ func (z *rleAsRaw) read(n int) bool {
 		if err != io.ErrUnexpectedEOF {
 			z.err = err
 		}
-		clean := err == io.EOF && start == 0 && z.st == rleFrame && !z.lost
-		z.pass()
-		z.lost = !clean
+		// The stream's end between two frames is no byte passed on.
+		end := err == io.EOF && start == 0 && z.st == rleFrame
+		z.st, z.lost = rlePass, z.lost || !end
 		return false
 	}
 	return true

@@ -21,9 +21,8 @@ const sparseBlock = 64 << 10
 //
 // A reader that writes its output itself (io.WriterTo, as the zstd and
 // lz4 decoders do; compress/gzip's does not) hands CopySparse its own
-// buffers, which are then
-// not copied again: of the 0.14 s the c-threads fixture took to
-// decompress, a tenth was that copy. An error writing f is a *WriteError;
+// buffers, which are then not copied again: of the 0.14 s the c-threads
+// fixture took to decompress, a tenth was that copy. An error writing f is a *WriteError;
 // any other error is r's (io.EOF is a clean end, not an error).
 func CopySparse(f *os.File, r io.Reader, limit int64) (n int64, err error) {
 	w := &sparseWriter{f: f, limit: limit}
@@ -64,7 +63,7 @@ type onlyReader struct{ r io.Reader }
 func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 
 // sparseWriter writes to f at off whatever is not zero, a sparseBlock at
-// a time, one pwrite for each run of blocks that are not.
+// a time, one pwrite for each run of pieces that are not.
 type sparseWriter struct {
 	f     *os.File
 	off   int64
@@ -81,40 +80,39 @@ func (w *sparseWriter) Write(p []byte) (int, error) {
 		p = p[:w.limit-w.off]
 	}
 	given := len(p)
-	run, runOff := 0, w.off // p[:run] is data not yet written, from runOff
-	for len(p) > run {
-		// The piece up to the next block boundary of the file.
-		k := sparseBlock - int((w.off+int64(run))%sparseBlock)
-		k = min(k, len(p)-run)
+	run := 0 // p[:run] is data not yet written, to go at w.off
+	for run < len(p) {
+		// The piece up to the file's next block boundary.
+		k := min(sparseBlock-int((w.off+int64(run))%sparseBlock), len(p)-run)
 		if !allZero(p[run : run+k]) {
 			run += k
 			continue
 		}
-		if err := w.writeAt(p[:run], runOff); err != nil {
+		if err := w.write(p[:run]); err != nil {
 			return given - len(p), err
 		}
-		p = p[run+k:]
-		w.off = runOff + int64(run+k)
-		run, runOff = 0, w.off
+		w.off += int64(k) // the zeros, left a hole
+		p, run = p[run+k:], 0
 	}
-	if err := w.writeAt(p[:run], runOff); err != nil {
+	if err := w.write(p[:run]); err != nil {
 		return given - len(p), err
 	}
-	w.off = runOff + int64(run)
 	if over {
 		return given, errLimit
 	}
 	return given, nil
 }
 
-func (w *sparseWriter) writeAt(b []byte, off int64) error {
+// write writes b at w.off, which it moves past b.
+func (w *sparseWriter) write(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	if _, err := w.f.WriteAt(b, off); err != nil {
+	if _, err := w.f.WriteAt(b, w.off); err != nil {
 		w.err = err
 		return err
 	}
+	w.off += int64(len(b))
 	return nil
 }
 
