@@ -39,7 +39,8 @@ type Isolation struct {
 	// Reuse says Command answers requests one after another, a line
 	// each, until its standard input ends (ServeWorker does): a worker
 	// serves one core after another, and is replaced when it fails, is
-	// killed at a timeout, or has served maxWorkerUses cores; a core its
+	// killed at a timeout, has served maxWorkerUses cores, or holds more
+	// than maxReusedFootprint of memory after an answer; a core its
 	// reused worker failed is analyzed again on a new one (see
 	// workerPool.ask). Without it, each core has a worker of its own,
 	// whose standard input ends after the request.
@@ -282,7 +283,10 @@ type workerProc struct {
 // or while it waited for it, as a process the kernel's OOM killer chose
 // does) is not this core's answer: the core is analyzed again on a new
 // worker, with a timeout of its own, and that one's row is the core's, as
-// it would be with a worker for each core. A timeout is not tried again.
+// it would be with a worker for each core. A timeout is not tried again,
+// unless the reused worker had not started on the core (it never read the
+// request); the new worker has a timeout of its own, so such a core may
+// take up to twice --timeout.
 func (wp *workerPool) ask(ctx context.Context, path string, req []byte, opts Options) Row {
 	iso := opts.Isolate
 	p, err := wp.take(iso)
@@ -307,7 +311,8 @@ func (wp *workerPool) ask(ctx context.Context, path string, req []byte, opts Opt
 }
 
 // askOn is ask on the worker p; failed says it gave no answer for this
-// core (it ended, or answered what is not one), not at the timeout.
+// core: it ended, answered what is not one, or, reused, had not started
+// on the core when the timeout came.
 //
 // A reused worker that gives no answer is killed at once: the core is
 // analyzed again, and how the worker ended is not its reason.
@@ -519,13 +524,10 @@ func (p *workerProc) end(ctx context.Context, kill bool) error {
 	close(stop)
 	for range p.lines { // what is left unread, until the reader ends
 	}
-	if errors.Is(err, exec.ErrWaitDelay) && p.cmd.ProcessState != nil {
-		// A grandchild kept standard error open: the worker's own exit
-		// is what counts.
-		if p.cmd.ProcessState.Success() {
-			return nil
-		}
-		return &exec.ExitError{ProcessState: p.cmd.ProcessState}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// A grandchild kept standard error open past the worker's own
+		// exit, a clean one (Wait says so only then): that exit counts.
+		return nil
 	}
 	return err
 }

@@ -75,7 +75,7 @@ and nothing else failed.`,
 	f.StringVar(&o.binaryDir, "binary-dir", "", "look for executables and libraries in `DIR` (by build-id, then name)")
 	f.StringVar(&o.sysroot, "sysroot", "", "look up the paths cores name under `DIR`")
 	o.output.register(cmd)
-	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core after `D` (e.g. 30s; 0: no limit); its analysis is killed")
+	f.DurationVar(&o.timeout, "timeout", 0, "give up on a core's analysis after `D` (e.g. 30s; 0: no limit); it is killed (a core whose reused worker ended or never started on it is analyzed once more, for another D)")
 	o.maxMemory = defaultMaxMemory
 	f.Var(&o.maxMemory, "max-memory", "limit each core's analysis to `SIZE` bytes of address space besides the files it maps, e.g. 2G (0: no limit)")
 	f.BoolVar(&o.inProcess, "in-process", false, "analyze in this process, not one child per core (no isolation; for debugging)")
