@@ -28,9 +28,9 @@ const reuseScript = `while read -r req; do p=${req#*'"path":"'}; p=${p%%'"'*}
 	*hang\"*) exec sleep 30 ;;
 	*oom\"*) echo 'fatal error: runtime: out of memory' >&2; exit 2 ;;
 	*fail\"*) exit 5 ;;
-	*junk\"*) echo 'coreview-worker: answered' >&2; echo '{not json' ;;
-	*noisy\"*) echo 'coreview: a warning of the noisy core' >&2; echo 'coreview-worker: answered' >&2; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}' ;;
-	*) echo 'coreview-worker: answered' >&2; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}' ;;
+	*junk\"*) echo '{not json' ;;
+	*noisy\"*) echo 'coreview: a warning of the noisy core' >&2; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}' ;;
+	*) echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}' ;;
 	esac
 done`
 
@@ -77,7 +77,7 @@ func TestReusedWorker(t *testing.T) {
 			if !strings.Contains(r.Error, w) || r.SignatureHash != "" || n == "core.d2fail" && r.Error != w {
 				t.Errorf("%s: error %q, want %q", n, r.Error, w)
 			}
-			if strings.Contains(r.Error, "noisy") || strings.Contains(r.Error, "coreview-worker") {
+			if strings.Contains(r.Error, "noisy") {
 				t.Errorf("%s: the reason is another core's stderr: %q", n, r.Error)
 			}
 			continue
@@ -140,8 +140,7 @@ func TestServeWorkerRequests(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	var errw bytes.Buffer
-	if err := ServeWorker(&in, &out, &errw); err != nil {
+	if err := ServeWorker(&in, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
@@ -154,46 +153,13 @@ func TestServeWorkerRequests(t *testing.T) {
 			t.Errorf("answer %d: %q (%v), want an error row for missing-%c", i, l, err, 'a'+i)
 		}
 	}
-	if n := strings.Count(errw.String(), answeredMark+"\n"); n != 3 {
-		t.Errorf("%d marks on stderr, want one before each answer: %q", n, errw.String())
-	}
-	if err := ServeWorker(strings.NewReader(""), &out, &errw); err == nil {
+	if err := ServeWorker(strings.NewReader(""), &out); err == nil {
 		t.Error("no request: no error")
 	}
 }
 
-// TestWorkerStderr: what follows the last mark is kept, at most max bytes,
-// however the writes cut the stream; a mark that is not a line of its own
-// is text.
-func TestWorkerStderr(t *testing.T) {
-	m := answeredMark + "\n"
-	for _, c := range []struct{ stream, want string }{
-		{"", ""},
-		{"warning\n", "warning\n"},
-		{m, ""},
-		{"a\n" + m + "b\n", "b\n"},
-		{"a\n" + m + "b\n" + m + "fatal error: x\n", "fatal error: x\n"},
-		{"a" + m + "b\n", "a" + m + "b\n"}, // not at a line's start
-		{strings.Repeat("x", 100) + "\n" + m + "y\n", "y\n"},
-		{strings.Repeat("long line ", 10) + "\n", strings.Repeat("long line ", 10)[:40]},
-	} {
-		for cut := 1; cut <= len(c.stream)+1; cut++ {
-			l := newWorkerStderr(40)
-			for s := c.stream; s != ""; {
-				n := min(cut, len(s))
-				l.Write([]byte(s[:n]))
-				s = s[n:]
-			}
-			if got := l.String(); got != c.want {
-				t.Errorf("%q written %d bytes at a time: kept %q, want %q", c.stream, cut, got, c.want)
-				break
-			}
-		}
-	}
-}
-
-// TestReusedWorkerEnds: a worker that ends cleanly after an answer
-// (ServeWorker past maxReusedFootprint) costs the next core nothing: a new
+// TestReusedWorkerEnds: a worker that ends cleanly after an answer without
+// saying it was its last (retiringLine) costs the next core nothing: a new
 // worker analyzes it. One that ends cleanly without answering its first
 // core is that core's error.
 func TestReusedWorkerEnds(t *testing.T) {
@@ -204,7 +170,7 @@ func TestReusedWorkerEnds(t *testing.T) {
 		os.WriteFile(p, []byte("x"), 0o644)
 		paths = append(paths, p)
 	}
-	twice := `n=0; while read -r req; do p=${req#*'"path":"'}; p=${p%%'"'*}; n=$((n+1)); echo 'coreview-worker: answered' >&2; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'; [ $n -ge 2 ] && exit 0; done`
+	twice := `n=0; while read -r req; do p=${req#*'"path":"'}; p=${p%%'"'*}; n=$((n+1)); echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'; [ $n -ge 2 ] && exit 0; done`
 	res, err := runPaths(paths, Options{Jobs: 1, Isolate: &Isolation{Command: []string{"/bin/sh", "-c", twice}, Reuse: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +224,7 @@ func reuseRunOpts(t *testing.T, script string, opts Options, names ...string) []
 // analyzes it.
 func TestReusedWorkerDiesIdle(t *testing.T) {
 	for _, death := range []string{"exit 3", "kill -9 $$", "echo 'fatal error: runtime: out of memory' >&2; exit 2"} {
-		script := `read -r req; p=${req#*'"path":"'}; p=${p%%'"'*}; echo 'coreview-worker: answered' >&2; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'; sleep 0.05; ` + death
+		script := `read -r req; p=${req#*'"path":"'}; p=${p%%'"'*}; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'; sleep 0.05; ` + death
 		rows := reuseRun(t, script, 0, "core.1", "core.2", "core.3")
 		for _, r := range rows {
 			if r.Error != "" || r.Signal != "SIGSEGV" {
@@ -274,7 +240,6 @@ func TestReusedWorkerDiesIdle(t *testing.T) {
 // waiting before the next request, ends the worker.
 func TestReusedWorkerExtraLine(t *testing.T) {
 	script := `while read -r req; do p=${req#*'"path":"'}; p=${p%%'"'*}
-	echo 'coreview-worker: answered' >&2
 	echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$p'"}'
 	echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"extra"}'
 	done`
@@ -310,7 +275,6 @@ func TestReusedWorkerTimeouts(t *testing.T) {
 func TestReusedWorkerStrayLine(t *testing.T) {
 	script := `stray=; while read -r req; do p=${req#*'"path":"'}; p=${p%%'"'*}
 	if [ -n "$stray" ]; then echo "$stray"; sleep 0.05; fi
-	echo 'coreview-worker: answered' >&2
 	echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$p'"}'
 	stray='{"signal":"SIGBUS","signature_hash":"stray"}'
 	done`
@@ -328,7 +292,6 @@ func TestReusedWorkerStrayLine(t *testing.T) {
 func TestReusedWorkerLingers(t *testing.T) {
 	script := `read -r req; p=${req#*'"path":"'}; p=${p%%'"'*}
 	exec <&-
-	echo 'coreview-worker: answered' >&2
 	echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'
 	exec sleep 30`
 	start := time.Now()
@@ -343,9 +306,10 @@ func TestReusedWorkerLingers(t *testing.T) {
 	}
 }
 
-// TestServeWorkerRetires: past maxReusedFootprint, ServeWorker answers the
-// request it read and ends, without reading the next: the parent starts
-// another worker for it (TestReusedWorkerEnds).
+// TestServeWorkerRetires: past maxReusedFootprint, ServeWorker says so
+// (retiringLine), answers the request it read and ends, without reading
+// the next: the parent starts another worker for it
+// (TestReusedWorkerSaysLast).
 func TestServeWorkerRetires(t *testing.T) {
 	defer func(n uint64) { maxReusedFootprint = n }(maxReusedFootprint)
 	maxReusedFootprint = 1
@@ -355,12 +319,41 @@ func TestServeWorkerRetires(t *testing.T) {
 		b, _ := json.Marshal(WorkerRequest{Path: filepath.Join(dir, "missing-"+n)})
 		in.Write(append(b, '\n'))
 	}
-	var out, errw bytes.Buffer
-	if err := ServeWorker(&in, &out, &errw); err != nil {
+	var out bytes.Buffer
+	if err := ServeWorker(&in, &out); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(out.String(), "\n"); n != 1 || !strings.Contains(out.String(), "missing-a") {
-		t.Errorf("answers %q, want one, for missing-a", out.String())
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || lines[0] != retiringLine || !strings.Contains(lines[1], "missing-a") {
+		t.Errorf("wrote %q, want %s, then the answer for missing-a", out.String(), retiringLine)
+	}
+}
+
+// TestReusedWorkerSaysLast: a worker that says its answer is its last
+// (retiringLine) is ended after it and given no more cores, so no core is
+// sent to a worker that is exiting and analyzed again.
+func TestReusedWorkerSaysLast(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log") // a line for each request a worker read: its PID
+	// It keeps reading after its last answer, as ServeWorker does not: a
+	// core sent to it would be answered, and logged.
+	script := `n=0; while read -r req; do p=${req#*'"path":"'}; p=${p%%'"'*}; n=$((n+1)); echo $$ >>` + log + `
+	[ $n -ge 2 ] && echo '` + retiringLine + `'
+	echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'; done`
+	rows := reuseRun(t, script, 0, "core.1", "core.2", "core.3", "core.4", "core.5")
+	count := map[string]int{}
+	for _, r := range rows {
+		if r.Error != "" || r.Signal != "SIGSEGV" {
+			t.Errorf("%s: %+v, want an answer", filepath.Base(r.Path), r)
+		}
+		count[r.SignatureHash]++
+	}
+	b, _ := os.ReadFile(log)
+	read := map[string]int{}
+	for _, l := range strings.Fields(string(b)) {
+		read[l]++
+	}
+	if len(count) != 3 || fmt.Sprint(read) != fmt.Sprint(count) {
+		t.Errorf("workers answered %v and read %v, want three workers, two cores each and then one, and no request after the last answer", count, read)
 	}
 }
 
@@ -382,8 +375,8 @@ func TestWorkerRequestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out, errw bytes.Buffer
-	if err := ServeWorker(bytes.NewReader(b), &out, &errw); err != nil {
+	var out bytes.Buffer
+	if err := ServeWorker(bytes.NewReader(b), &out); err != nil {
 		t.Fatal(err)
 	}
 	var r Row
@@ -401,7 +394,7 @@ func TestWorkerRequestRoundTrip(t *testing.T) {
 // a new worker, not reported as timed out; one that said it started and
 // then hangs is the core's timeout.
 func TestReusedWorkerStopsReading(t *testing.T) {
-	answer := `p=${req#*'"path":"'}; p=${p%%'"'*}; echo '{"coreview_worker":"started"}'; echo 'coreview-worker: answered' >&2; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'`
+	answer := `p=${req#*'"path":"'}; p=${p%%'"'*}; echo '{"coreview_worker":"started"}'; echo '{"path":"'$p'","signal":"SIGSEGV","signature_hash":"'$$'"}'`
 	rows := reuseRun(t, `read -r req; `+answer+`; exec sleep 30`, 300*time.Millisecond, "core.1", "core.2", "core.3")
 	for _, r := range rows {
 		if r.Error != "" || r.Signal != "SIGSEGV" {

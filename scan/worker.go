@@ -39,8 +39,8 @@ type Isolation struct {
 	// Reuse says Command answers requests one after another, a line
 	// each, until its standard input ends (ServeWorker does): a worker
 	// serves one core after another, and is replaced when it fails, is
-	// killed at a timeout, has served maxWorkerUses cores, or holds more
-	// than maxReusedFootprint of memory after an answer; a core its
+	// killed at a timeout, has served maxWorkerUses cores, or says its
+	// answer is its last (past maxReusedFootprint of memory); a core its
 	// reused worker failed is analyzed again on a new one (see
 	// workerPool.ask). Without it, each core has a worker of its own,
 	// whose standard input ends after the request.
@@ -102,8 +102,12 @@ const (
 //
 // Requests are read one after another, a line each, until r ends: each is
 // answered with its Row, a line, before the next is read (Isolation.Reuse).
-// r ending before any request is an error.
-func ServeWorker(r io.Reader, w, stderr io.Writer) error {
+// A worker that holds more than maxReusedFootprint after an analysis
+// writes retiringLine before that answer, and reads no more. r ending before
+// any request is an error.
+// Its standard error is the Go runtime's, for the parent to read when the
+// worker fails: an analysis writes nothing there.
+func ServeWorker(r io.Reader, w io.Writer) error {
 	sc := lineScanner(r)
 	n := 0
 	for ; sc.Scan(); n++ {
@@ -111,10 +115,11 @@ func ServeWorker(r io.Reader, w, stderr io.Writer) error {
 		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
 			return fmt.Errorf("worker: reading the request: %w", err)
 		}
-		if err := serveOne(req, w, stderr); err != nil {
+		last, err := serveOne(req, w)
+		if err != nil {
 			return err
 		}
-		if footprint() > maxReusedFootprint {
+		if last {
 			return nil // the parent starts another worker for the next core
 		}
 	}
@@ -154,29 +159,34 @@ func lineScanner(r io.Reader) *bufio.Scanner {
 }
 
 // startedLine is what a worker asked for an Ack writes when it has read
-// the request (a Row is never this line: its JSON starts with "path").
-const startedLine = `{"coreview_worker":"started"}`
+// the request, and retiringLine what it writes before its last answer, when it
+// will read no more requests (a Row is never either line: its JSON starts
+// with "path").
+const (
+	startedLine  = `{"coreview_worker":"started"}`
+	retiringLine = `{"coreview_worker":"last"}`
+)
 
-// serveOne answers one request, after answeredMark on stderr (on a line
-// of its own, whatever was written there before).
-func serveOne(req WorkerRequest, w, stderr io.Writer) error {
+// serveOne answers one request; last says the worker holds more than
+// maxReusedFootprint after it, and has said so before the answer.
+func serveOne(req WorkerRequest, w io.Writer) (last bool, err error) {
 	if req.Exact != nil {
 		var exact WorkerRequest
 		if err := gob.NewDecoder(bytes.NewReader(req.Exact)).Decode(&exact); err != nil {
-			return fmt.Errorf("worker: reading the request: %w", err)
+			return false, fmt.Errorf("worker: reading the request: %w", err)
 		}
 		req = exact
 	}
 	if req.Ack {
 		if _, err := io.WriteString(w, startedLine+"\n"); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if req.MaxMemory > 0 {
 		// Files mapped to be read (the core, modules, debug files) are
 		// not counted against it.
 		if err := safefile.LimitAddressSpace(req.MaxMemory); err != nil {
-			return fmt.Errorf("worker: setting the memory limit: %w", err)
+			return false, fmt.Errorf("worker: setting the memory limit: %w", err)
 		}
 	}
 	if d := req.Debuginfod; d != nil {
@@ -184,10 +194,14 @@ func serveOne(req WorkerRequest, w, stderr io.Writer) error {
 	}
 	opts := Options{Core: req.Core, BinaryDir: req.BinaryDir}
 	row := analyzeRow(context.Background(), req.Path, opts)
-	fmt.Fprint(stderr, "\n"+answeredMark+"\n")
+	if last = footprint() > maxReusedFootprint; last {
+		if _, err := io.WriteString(w, retiringLine+"\n"); err != nil {
+			return true, err
+		}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(row)
+	return last, enc.Encode(row)
 }
 
 // runWorker analyzes path in a child process, killed at the timeout.
@@ -210,13 +224,18 @@ func runWorker(path string, opts Options) Row {
 	cmd.Stdin = bytes.NewReader(in)
 	var stdout capped
 	stdout.max = maxWorkerOutput
-	stderr := newWorkerStderr(maxWorkerStderr)
+	stderr := &capped{max: maxWorkerStderr}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	// Killed at the timeout (SIGKILL: a hung analysis does not get to
 	// decide); Wait returns once the process is gone, and only then is
 	// the job slot free.
 	cmd.WaitDelay = time.Second
 	err = cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// A grandchild kept standard error open past the worker's own
+		// exit, a clean one (Run says so only then): that exit counts.
+		err = nil
+	}
 	if ctx.Err() == context.DeadlineExceeded {
 		return errorRow(path, fmt.Sprintf("timed out after %s (the analysis was killed)", opts.Timeout))
 	}
@@ -267,8 +286,10 @@ type workerProc struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	lines  chan []byte // its answers; closed when its standard output ends
-	stderr *workerStderr
+	stderr *capped
 	uses   int // requests sent
+	// last is set when it wrote retiringLine: it is ended after its answer.
+	last bool
 	// readErr is why its standard output ended early (a line too long),
 	// set before lines is closed.
 	readErr error
@@ -374,6 +395,10 @@ func (wp *workerPool) askOn(ctx context.Context, p *workerProc, reused bool, pat
 				started = true
 				continue
 			}
+			if ok && !p.last && string(line) == retiringLine {
+				p.last = true
+				continue
+			}
 			return wp.answered(ctx, p, path, line, ok, noAnswer)
 		case <-ctx.Done():
 			return expired()
@@ -405,6 +430,8 @@ func (wp *workerPool) answered(ctx context.Context, p *workerProc, path string, 
 		// A second line for one request: the next core must not take
 		// it for its answer.
 		p.end(ctx, true)
+	case p.last:
+		p.end(ctx, false)
 	default:
 		wp.give(p)
 	}
@@ -468,7 +495,7 @@ const workerGrace = time.Second
 
 func startWorker(iso *Isolation) (*workerProc, error) {
 	cmd := exec.Command(iso.Command[0], iso.Command[1:]...)
-	p := &workerProc{cmd: cmd, lines: make(chan []byte, 1), stderr: newWorkerStderr(maxWorkerStderr)}
+	p := &workerProc{cmd: cmd, lines: make(chan []byte, 1), stderr: &capped{max: maxWorkerStderr}}
 	cmd.Stderr = p.stderr
 	// A grandchild holding standard error open does not hold up Wait.
 	cmd.WaitDelay = time.Second
@@ -530,59 +557,6 @@ func (p *workerProc) end(ctx context.Context, kill bool) error {
 		return nil
 	}
 	return err
-}
-
-// answeredMark is the line a worker writes to standard error before each
-// answer: what it wrote there before the mark was about the core it
-// answers, and what comes after it, about the next. Standard error is
-// copied on a goroutine of its own, and may arrive after the answer; when
-// a worker fails, what came after its last mark (all of it, once it is
-// gone) is the failing core's.
-const answeredMark = "coreview-worker: answered"
-
-// workerStderr keeps, of what a worker writes to standard error, the
-// first max bytes since its last answeredMark (a line of its own).
-type workerStderr struct {
-	mu   sync.Mutex
-	max  int
-	buf  []byte
-	tail []byte // the stream's last len(answeredMark)+2 bytes: a mark may come in pieces
-}
-
-func newWorkerStderr(max int) *workerStderr {
-	return &workerStderr{max: max, tail: []byte("\n")} // the stream starts a line
-}
-
-func (l *workerStderr) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	mark := []byte("\n" + answeredMark + "\n")
-	data := append(append([]byte(nil), l.tail...), p...)
-	last := -1 // where the last mark ending in p ends
-	for i := 0; ; {
-		k := bytes.Index(data[i:], mark)
-		if k < 0 {
-			break
-		}
-		if end := i + k + len(mark); end > len(l.tail) {
-			last = end
-		}
-		i += k + 1
-	}
-	if last >= 0 {
-		l.buf = append(l.buf[:0], data[last:min(len(data), last+l.max)]...)
-	} else if room := l.max - len(l.buf); room > 0 {
-		l.buf = append(l.buf, p[:min(len(p), room)]...)
-	}
-	l.tail = append(l.tail[:0], data[max(0, len(data)-len(mark)+1):]...)
-	return len(p), nil
-}
-
-// String is what came since the last mark, at most max bytes.
-func (l *workerStderr) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.buf[:min(len(l.buf), l.max)])
 }
 
 // workerRequest is what the worker for path is asked. The scan's

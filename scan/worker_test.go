@@ -35,6 +35,9 @@ func TestWorkerFailures(t *testing.T) {
 		{"bad answer", "echo '{not json'", 0, "the worker's answer"},
 		{"hangs", "exec sleep 30", 300 * time.Millisecond, "timed out after 300ms (the analysis was killed)"},
 		{"answers", `cat >/dev/null; echo '{"path":"elsewhere","signal":"SIGSEGV","signature_hash":"ab"}'`, 0, ""},
+		// Its exit is clean; Run reports the held pipe (exec.ErrWaitDelay)
+		// only then.
+		{"a child holds its stderr", `cat >/dev/null; sleep 3 >/dev/null & echo '{"path":"elsewhere","signal":"SIGSEGV","signature_hash":"ab"}'`, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := Options{Timeout: tc.timeout, Isolate: &Isolation{Command: []string{"/bin/sh", "-c", tc.script}, MaxMemory: 64 << 20}}

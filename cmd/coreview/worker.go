@@ -16,7 +16,7 @@ func newWorkerCmd() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return scan.ServeWorker(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return scan.ServeWorker(cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
 }
