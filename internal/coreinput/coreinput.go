@@ -61,8 +61,8 @@ func decompressor(kind string, r io.Reader) (io.Reader, func(), error) {
 		// others slowly.
 		return idleZstd.get(newRLEAsRaw(r))
 	case "xz":
-		// One stream: checkXZ has walked the first one's block headers
-		// for their dictionary sizes, and only that one.
+		// One stream: checkXZ has walked the first one's blocks for
+		// the dictionaries they need, and only that one.
 		d, err := xz.ReaderConfig{SingleStream: true}.NewReader(r)
 		return d, func() {}, err
 	case "gzip":
@@ -350,12 +350,15 @@ func OpenStored(ctx context.Context, path string, maxSize int64) (*Stored, error
 func openCore(ctx context.Context, f *os.File, path, kind string, maxSize int64) (*corefile.File, error) {
 	if kind != "" {
 		defer f.Close()
+		var r io.Reader = f
 		if kind == "xz" {
-			if err := checkXZ(io.NewSectionReader(f, 0, 1<<62), maxXZDict); err != nil {
+			patches, err := checkXZ(io.NewSectionReader(f, 0, 1<<62), maxXZDict)
+			if err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
+			r = &patchReader{r: f, patches: patches}
 		}
-		tmp, n, cut, err := decompress(ctx, kind, f, maxSize)
+		tmp, n, cut, err := decompress(ctx, kind, r, maxSize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}

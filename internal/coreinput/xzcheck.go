@@ -2,17 +2,19 @@ package coreinput
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 
 	"github.com/ulikunitz/xz/lzma"
 )
 
-// maxXZDict caps the LZMA2 dictionary an xz stream may ask for. The
-// decoder allocates what a block header declares (up to 4 GiB, from a
-// 224-byte file), and xz.ReaderConfig.DictCap is a minimum, not a cap. xz
+// maxXZDict caps the LZMA2 dictionary an xz stream may need: what its
+// largest block decodes to, or the block's declared dictionary if that is
+// smaller (checkXZ). xz.ReaderConfig.DictCap is a minimum, not a cap. xz
 // -9 uses 64 MiB; crash collectors use the defaults.
 const maxXZDict = 256 << 20
 
@@ -28,6 +30,10 @@ type xzBlock struct {
 	dict       int64
 	compressed int64 // -1 when not recorded
 	headerLen  int64
+	// raw is the whole header, its size byte to its CRC32, and props the
+	// index in it of the LZMA2 filter's dictionary byte.
+	raw   []byte
+	props int
 }
 
 var errXZIndex = errors.New("xz: index")
@@ -43,11 +49,12 @@ func readXZBlockHeader(r *bufio.Reader) (xzBlock, error) {
 		return xzBlock{}, errXZIndex
 	}
 	b := xzBlock{headerLen: (int64(size) + 1) * 4, compressed: -1}
-	h := make([]byte, b.headerLen-1)
-	if _, err := io.ReadFull(r, h); err != nil {
+	b.raw = make([]byte, b.headerLen)
+	b.raw[0] = size
+	if _, err := io.ReadFull(r, b.raw[1:]); err != nil {
 		return b, err
 	}
-	h = h[:len(h)-4] // CRC32
+	h := b.raw[1 : len(b.raw)-4] // less the CRC32
 	if len(h) < 1 {
 		return b, errors.New("xz: block header too short")
 	}
@@ -83,6 +90,7 @@ func readXZBlockHeader(r *bufio.Reader) (xzBlock, error) {
 			return b, errors.New("xz: bad filter properties in a block header")
 		}
 		props := h[:n]
+		propsAt := len(b.raw) - 4 - len(h)
 		h = h[n:]
 		last := i == int(flags&3)
 		if last && (id != 0x21 || len(props) != 1) {
@@ -93,7 +101,7 @@ func readXZBlockHeader(r *bufio.Reader) (xzBlock, error) {
 			if err != nil {
 				return b, fmt.Errorf("xz: %w", err)
 			}
-			b.dict = d
+			b.dict, b.props = d, propsAt
 		}
 	}
 	return b, nil
@@ -125,63 +133,127 @@ func readXZStreamHeader(r *bufio.Reader) (checkLen int64, err error) {
 }
 
 // checkXZ walks the first stream of an xz file, block header by block
-// header, without decoding: LZMA2 chunks carry their packed sizes in
-// their headers, so each block's end is found by skipping chunks. It
-// refuses a stream one of whose blocks declares a dictionary larger than
-// maxDict. A stream cut short ends the walk without an error: the decoder
-// then reports the cut, and every block it can reach has been checked.
-// Only the first stream is walked; the decoder is set to read one stream.
-func checkXZ(r io.Reader, maxDict int64) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+// header, without decoding: LZMA2 chunks carry their packed and unpacked
+// sizes in their headers, so each block's end, and what it decodes to, are
+// found by skipping chunks. A stream cut short ends the walk without an
+// error: the decoder then reports the cut, and every block it can reach
+// has been walked. Only the first stream is walked; the decoder is set to
+// read one stream.
+//
+// The decoder allocates the dictionary a block header declares (xz's
+// --lzma2=dict=, up to 4 GiB in a 224-byte file), and no match reaches
+// further back than the block's start: a block that declares more than
+// it decodes to gets a header declaring less (xzPatch), still at least
+// what it decodes to. checkXZ refuses a stream one of whose blocks needs
+// a dictionary larger than maxDict even so.
+func checkXZ(r io.Reader, maxDict int64) ([]xzPatch, error) {
+	cr := &countReader{r: r}
+	br := bufio.NewReaderSize(cr, 64<<10)
+	at := func() int64 { return cr.n - int64(br.Buffered()) }
 	checkLen, err := readXZStreamHeader(br)
 	if err != nil {
-		return cutOK(err)
+		return nil, cutOK(err)
 	}
+	var patches []xzPatch
 	for {
+		start := at()
 		b, err := readXZBlockHeader(br)
 		if err == errXZIndex {
-			return nil
+			return patches, nil
 		}
 		if err != nil {
-			return cutOK(err)
+			return patches, cutOK(err)
+		}
+		n, unpacked, err := skipLZMA2(br)
+		if code := lzma.EncodeDictCap(max(unpacked, minXZDict)); b.dict > unpacked && code < b.raw[b.props] {
+			patches = append(patches, patchXZDict(start, b, code))
+			b.dict, _ = lzma.DecodeDictCap(code)
 		}
 		if b.dict > maxDict {
-			return fmt.Errorf("xz: a block declares a %d MiB dictionary, more than the %d MiB allowed", b.dict>>20, maxDict>>20)
+			return patches, fmt.Errorf("xz: a block needs a %d MiB dictionary, more than the %d MiB allowed", b.dict>>20, maxDict>>20)
 		}
-		n := b.compressed
-		if n < 0 {
-			if n, err = skipLZMA2(br); err != nil {
-				return cutOK(err)
-			}
-		} else if _, err := br.Discard(int(min(n, 1<<40))); err != nil {
-			return cutOK(err)
+		if err != nil {
+			return patches, cutOK(err)
 		}
 		// Block padding to a multiple of four, then the check.
 		pad := (4 - (b.headerLen+n)%4) % 4
 		if _, err := br.Discard(int(pad + checkLen)); err != nil {
-			return cutOK(err)
+			return patches, cutOK(err)
 		}
 	}
 }
 
+// minXZDict is the smallest dictionary an LZMA2 header declares (code 0).
+const minXZDict = 4 << 10
+
+// An xzPatch replaces the bytes of a stream at Off with Data.
+type xzPatch struct {
+	Off  int64
+	Data []byte
+}
+
+// patchXZDict is the header b, which starts at off, with the dictionary
+// code code and the CRC32 that goes with it.
+func patchXZDict(off int64, b xzBlock, code byte) xzPatch {
+	h := bytes.Clone(b.raw)
+	h[b.props] = code
+	binary.LittleEndian.PutUint32(h[len(h)-4:], crc32.ChecksumIEEE(h[:len(h)-4]))
+	return xzPatch{Off: off, Data: h}
+}
+
+// patchReader reads r with patches applied, in order of Off and not
+// overlapping, as checkXZ returns them.
+type patchReader struct {
+	r       io.Reader
+	off     int64
+	patches []xzPatch
+}
+
+func (p *patchReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	for _, pt := range p.patches {
+		lo, hi := max(pt.Off, p.off), min(pt.Off+int64(len(pt.Data)), p.off+int64(n))
+		if lo < hi {
+			copy(b[lo-p.off:hi-p.off], pt.Data[lo-pt.Off:])
+		}
+	}
+	p.off += int64(n)
+	for len(p.patches) > 0 && p.patches[0].Off+int64(len(p.patches[0].Data)) <= p.off {
+		p.patches = p.patches[1:]
+	}
+	return n, err
+}
+
+// countReader counts the bytes read from r.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // skipLZMA2 skips an LZMA2 stream's chunks up to its end marker and
-// returns the bytes skipped. Control bytes (from xz-embedded's
-// xz_dec_lzma2.c): 0x00 end; 0x01 and 0x02 an uncompressed chunk with a
-// 16-bit big-endian size minus one; 0x80-0xff an LZMA chunk with 16 bits
-// of unpacked size, a 16-bit packed size minus one and, from 0xc0 on, a
-// properties byte.
-func skipLZMA2(r *bufio.Reader) (int64, error) {
-	var n int64
+// returns the bytes skipped and the bytes the chunks decode to, as far as
+// it read. Control bytes (from xz-embedded's xz_dec_lzma2.c): 0x00 end;
+// 0x01 and 0x02 an uncompressed chunk with a 16-bit big-endian size minus
+// one; 0x80-0xff an LZMA chunk whose low five bits and the next 16 are
+// its unpacked size minus one, then a 16-bit packed size minus one and,
+// from 0xc0 on, a properties byte.
+func skipLZMA2(r *bufio.Reader) (n, unpacked int64, err error) {
 	for {
 		c, err := r.ReadByte()
 		if err != nil {
-			return n, err
+			return n, unpacked, err
 		}
 		n++
 		var skip, hdr int
 		switch {
 		case c == 0:
-			return n, nil
+			return n, unpacked, nil
 		case c == 1 || c == 2:
 			hdr = 2
 		case c >= 0x80:
@@ -190,20 +262,22 @@ func skipLZMA2(r *bufio.Reader) (int64, error) {
 				hdr = 5
 			}
 		default:
-			return n, fmt.Errorf("xz: bad LZMA2 control byte %#x", c)
+			return n, unpacked, fmt.Errorf("xz: bad LZMA2 control byte %#x", c)
 		}
 		var h [5]byte
 		if _, err := io.ReadFull(r, h[:hdr]); err != nil {
-			return n, err
+			return n, unpacked, err
 		}
 		n += int64(hdr)
 		if hdr == 2 {
 			skip = int(binary.BigEndian.Uint16(h[:])) + 1
+			unpacked += int64(skip)
 		} else {
 			skip = int(binary.BigEndian.Uint16(h[2:])) + 1
+			unpacked += int64(c&0x1f)<<16 + int64(binary.BigEndian.Uint16(h[:])) + 1
 		}
 		if _, err := r.Discard(skip); err != nil {
-			return n, err
+			return n, unpacked, err
 		}
 		n += int64(skip)
 	}
